@@ -1,0 +1,1 @@
+"""The ``ocpikit`` command line: the composition root for people and scripts."""

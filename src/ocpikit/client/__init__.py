@@ -1,0 +1,1 @@
+"""ocpikit.client (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""ocpikit.convert (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""ocpikit.core (see docs/architecture.md)."""

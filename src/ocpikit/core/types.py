@@ -1,0 +1,162 @@
+"""Shared OCPI scalar types (``types`` chapter of every version).
+
+All of these are ``typing.Annotated`` aliases so that pydantic's compiled core does the
+validation: length limits and patterns run in Rust, not in Python loops.
+
+- ``String<n>``: string(n), case sensitive. The spec never says whether ``n`` counts characters
+  or bytes; we count characters (DIGEST §0 conventions).
+- ``CiString<n>``: CiString(n), case insensitive. The value keeps its original case (so it echoes
+  back unchanged); compare with :func:`ci_equal` or key with :func:`ci_key`.
+- ``DateTime``: RFC 3339 / ISO 8601 timestamp (types §DateTime). Input without a designator is
+  UTC; an explicit offset is tolerated and normalised to UTC; numbers are rejected. Always
+  serialised with ``Z``.
+- ``Number``: a JSON number held as :class:`decimal.Decimal` (money and energy never touch float
+  arithmetic); serialised back as a JSON number.
+- ``URL``: string(255).
+- Open enums (2.3.0 ``OpenEnum``): written ``SomeEnum | str`` in the models; known values become
+  the enum member, unknown values are kept as plain strings and dumped back unchanged.
+
+Printable-character rules (types §string) are not enforced on input: tolerant when receiving.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+
+__all__ = [
+    "URL",
+    "CiString",
+    "DateTime",
+    "Number",
+    "String",
+    "ci_equal",
+    "ci_key",
+    "format_datetime",
+    "parse_datetime",
+    "to_json_number",
+]
+
+
+def ci_key(value: str) -> str:
+    """Normalised form of a CiString for keys and lookups (upper case)."""
+    return value.upper()
+
+
+def ci_equal(a: str | None, b: str | None) -> bool:
+    """Compare two CiString values case-insensitively (types §CiString)."""
+    if a is None or b is None:
+        return a is b
+    return a.upper() == b.upper()
+
+
+def _reject_non_string(value: Any) -> Any:
+    # pydantic's lax datetime mode would take Unix numbers; OCPI only has strings.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("DateTime must be an RFC 3339 string such as 2015-06-29T20:39:09Z")
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    if value.utcoffset() != UTC.utcoffset(None):
+        return value.astimezone(UTC)
+    return value
+
+
+def format_datetime(value: datetime) -> str:
+    """Wire form: UTC with ``Z``; fractional seconds only when present, at most milliseconds."""
+    value = _as_utc(value)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse an OCPI DateTime string leniently (missing designator = UTC)."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    return _as_utc(datetime.fromisoformat(text))
+
+
+def to_json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number: integral values as int, others as the shortest float."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+DateTime = Annotated[
+    datetime,
+    BeforeValidator(_reject_non_string),
+    AfterValidator(_as_utc),
+    PlainSerializer(format_datetime, return_type=str, when_used="json"),
+]
+
+Number = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False),
+    PlainSerializer(to_json_number, when_used="json"),
+]
+
+
+def _s(n: int) -> Any:
+    return Field(max_length=n)
+
+
+# --- string(n) -----------------------------------------------------------------------------
+String = str  # unbounded string (e.g. 2.3.0 TaxAmount.name)
+String1 = Annotated[str, _s(1)]
+String2 = Annotated[str, _s(2)]
+String3 = Annotated[str, _s(3)]
+String4 = Annotated[str, _s(4)]
+String5 = Annotated[str, _s(5)]
+String8 = Annotated[str, _s(8)]
+String10 = Annotated[str, _s(10)]
+String11 = Annotated[str, _s(11)]
+String15 = Annotated[str, _s(15)]
+String16 = Annotated[str, _s(16)]
+String20 = Annotated[str, _s(20)]
+String25 = Annotated[str, _s(25)]
+String32 = Annotated[str, _s(32)]
+String36 = Annotated[str, _s(36)]
+String39 = Annotated[str, _s(39)]
+String40 = Annotated[str, _s(40)]
+String45 = Annotated[str, _s(45)]
+String48 = Annotated[str, _s(48)]
+String50 = Annotated[str, _s(50)]
+String64 = Annotated[str, _s(64)]
+String100 = Annotated[str, _s(100)]
+String128 = Annotated[str, _s(128)]
+String255 = Annotated[str, _s(255)]
+String512 = Annotated[str, _s(512)]
+String5000 = Annotated[str, _s(5000)]
+
+# --- CiString(n) ---------------------------------------------------------------------------
+CiString = str
+CiString1 = Annotated[str, _s(1)]
+CiString2 = Annotated[str, _s(2)]
+CiString3 = Annotated[str, _s(3)]
+CiString4 = Annotated[str, _s(4)]
+CiString5 = Annotated[str, _s(5)]
+CiString8 = Annotated[str, _s(8)]
+CiString10 = Annotated[str, _s(10)]
+CiString15 = Annotated[str, _s(15)]
+CiString16 = Annotated[str, _s(16)]
+CiString20 = Annotated[str, _s(20)]
+CiString25 = Annotated[str, _s(25)]
+CiString36 = Annotated[str, _s(36)]
+CiString39 = Annotated[str, _s(39)]
+CiString45 = Annotated[str, _s(45)]
+CiString48 = Annotated[str, _s(48)]
+CiString50 = Annotated[str, _s(50)]
+CiString64 = Annotated[str, _s(64)]
+CiString100 = Annotated[str, _s(100)]
+CiString255 = Annotated[str, _s(255)]
+
+URL = Annotated[str, _s(255)]

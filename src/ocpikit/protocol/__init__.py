@@ -1,0 +1,1 @@
+"""ocpikit.protocol (see docs/architecture.md)."""

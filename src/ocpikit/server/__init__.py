@@ -1,0 +1,1 @@
+"""ocpikit.server (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""ocpikit.storage (see docs/architecture.md)."""

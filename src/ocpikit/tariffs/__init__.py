@@ -1,0 +1,1 @@
+"""ocpikit.tariffs (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""ocpikit.testing (see docs/architecture.md)."""
