@@ -1,0 +1,1 @@
+"""Eichrecht: OCMF signed meter values (see docs/eichrecht.md)."""
