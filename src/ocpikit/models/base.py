@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 __all__ = ["OcpiModel"]
+
+_PARTIALS: dict[type[BaseModel], type[BaseModel]] = {}
 
 
 class OcpiModel(BaseModel):
@@ -29,6 +31,42 @@ class OcpiModel(BaseModel):
         use_attribute_docstrings=False,
         regex_engine="rust-regex",
     )
+
+    #: spec object name when it differs from the class name (rare; registry keys use it)
+    ocpi_name: ClassVar[str | None] = None
+
+    @classmethod
+    def partial_model(cls) -> type[BaseModel]:
+        """A model with every field of this one optional and without defaults: the shape of a
+        PATCH body (transport_and_format §PATCH). Field types and constraints are kept, so a
+        PATCH value is validated exactly like the same value in a full object."""
+        partial = _PARTIALS.get(cls)
+        if partial is None:
+            fields: dict[str, Any] = {}
+            for name, info in cls.model_fields.items():
+                inner: Any = info.annotation
+                if info.metadata:
+                    inner = Annotated[(inner, *info.metadata)]
+                fields[name] = (inner | None, None)
+            partial = create_model(
+                f"{cls.__name__}Patch",
+                __config__=ConfigDict(extra="allow", regex_engine="rust-regex"),
+                **fields,
+            )
+            _PARTIALS[cls] = partial
+        return partial
+
+    @classmethod
+    def parse_patch(cls, data: bytes | str | dict[str, Any]) -> dict[str, Any]:
+        """Validate a PATCH body against this object's field types; return its JSON form with
+        exactly the fields that were sent."""
+        model = cls.partial_model()
+        if isinstance(data, (bytes, str)):
+            instance = model.model_validate_json(data)
+        else:
+            instance = model.model_validate(data)
+        result: dict[str, Any] = instance.model_dump(mode="json", exclude_unset=True)
+        return result
 
     @classmethod
     def parse(cls, data: bytes | str | dict[str, Any]) -> Self:
