@@ -1,10 +1,27 @@
-"""OCPI 2.2.1 types objects. (placeholder: being written)"""
+"""OCPI 2.2.1 shared classes (2.2.1 ``types`` chapter).
+
+- ``DisplayText`` is unchanged since 2.1.1 and imported from there.
+- ``Price`` is new in 2.2 (VAT split); 2.3.0 replaces it with before_taxes/taxes.
+- ``Role`` is the 2.2.1 role list, which still has ``HUB`` (2.3.0 drops it). It is the same
+  enum as :class:`ocpikit.core.versions.Role`, re-exported so that models name it per version.
+"""
 
 from __future__ import annotations
 
+from ocpikit.core.types import Number
+from ocpikit.core.versions import Role
 from ocpikit.models.base import OcpiModel
+from ocpikit.models.v2_1_1.types import DisplayText
 
-__all__ = ["OBJECTS"]
+__all__ = ["OBJECTS", "DisplayText", "Price", "Role"]
+
+
+class Price(OcpiModel):
+    """A price or cost, excluding and optionally including VAT (2.2.1 types §Price)."""
+
+    excl_vat: Number
+    incl_vat: Number | None = None
+
 
 #: object name -> model, for the registry
-OBJECTS: dict[str, type[OcpiModel]] = {}
+OBJECTS: dict[str, type[OcpiModel]] = {"DisplayText": DisplayText, "Price": Price}

@@ -1,10 +1,61 @@
-"""OCPI 2.3.0 types objects. (placeholder: being written)"""
+"""OCPI 2.3.0 shared classes (2.3.0 ``types`` chapter).
+
+- ``DisplayText`` is unchanged since 2.1.1 and imported from there.
+- ``Price`` changes shape: ``before_taxes`` plus a list of :class:`TaxAmount` (North American
+  taxes), replacing 2.2.1's ``excl_vat``/``incl_vat``.
+- ``Role`` loses ``HUB`` (a Hub now announces itself with Credentials ``hub_party_id``). It stays
+  a closed enum (types §Role); a Payment Terminal Provider has no value of its own (DIGEST A16).
+- ``OPEN``: the pydantic field setting that makes ``SomeEnum | str`` try the enum first, so known
+  OpenEnum values become members and unknown ones stay plain strings (types §OpenEnum).
+"""
 
 from __future__ import annotations
 
-from ocpikit.models.base import OcpiModel
+from enum import StrEnum
+from typing import Any
 
-__all__ = ["OBJECTS"]
+from pydantic import Field
+
+from ocpikit.core.types import Number, String
+from ocpikit.models.base import OcpiModel
+from ocpikit.models.v2_1_1.types import DisplayText
+
+__all__ = ["OBJECTS", "OPEN", "DisplayText", "Price", "Role", "TaxAmount"]
+
+#: ``Annotated[SomeEnum | str, OPEN]``: known values as members, others kept as strings.
+OPEN: Any = Field(union_mode="left_to_right")
+
+
+class Role(StrEnum):
+    """Party roles of 2.3.0 (types §Role): 2.2.1's list without ``HUB``."""
+
+    CPO = "CPO"
+    EMSP = "EMSP"
+    NAP = "NAP"
+    NSP = "NSP"
+    OTHER = "OTHER"
+    SCSP = "SCSP"
+
+
+class TaxAmount(OcpiModel):
+    """One tax applying to a price (2.3.0 types §TaxAmount)."""
+
+    name: String
+    account_number: String | None = None
+    percentage: Number | None = None
+    amount: Number
+
+
+class Price(OcpiModel):
+    """A price before taxes plus the taxes that apply (2.3.0 types §Price)."""
+
+    before_taxes: Number
+    taxes: list[TaxAmount] | None = None
+
 
 #: object name -> model, for the registry
-OBJECTS: dict[str, type[OcpiModel]] = {}
+OBJECTS: dict[str, type[OcpiModel]] = {
+    "DisplayText": DisplayText,
+    "Price": Price,
+    "TaxAmount": TaxAmount,
+}
