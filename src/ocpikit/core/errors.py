@@ -144,6 +144,8 @@ class OcpiError(Exception):
         return base
 
     def _check_category(self, row: StatusCode) -> None:
+        if row.is_success:
+            raise ValueError(f"{row.code} is a success code, not an error")
         family = self._family()
         expected = _CATEGORY_OF_CLASS.get(family) if family is not None else None
         if expected is not None and row.category is not expected:

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from pydantic import BaseModel
+
+from ocpikit.core.clock import FixedClock
+from ocpikit.core.envelope import Envelope, error, parse_envelope, success
+from ocpikit.core.errors import (
+    InvalidOrMissingParameters,
+    PartnerError,
+    RemoteProtocolError,
+    UnknownLocation,
+    UnknownToken,
+)
+from ocpikit.core.types import Number
+
+CLOCK = FixedClock("2015-06-30T21:59:59Z")
+
+
+class _Thing(BaseModel):
+    id: str
+    name: str | None = None
+    price: Number | None = None
+
+
+def test_success_wraps_data_with_the_clock_timestamp() -> None:
+    env = success({"id": "1"}, clock=CLOCK)
+    assert env.to_dict() == {
+        "data": {"id": "1"},
+        "status_code": 1000,
+        "timestamp": "2015-06-30T21:59:59Z",
+    }
+
+
+def test_success_without_data_leaves_data_out() -> None:
+    body = success(clock=CLOCK).to_dict()
+    assert "data" not in body
+    assert body["status_code"] == 1000
+
+
+def test_success_with_explicit_null_keeps_it() -> None:
+    assert success(None, clock=CLOCK).to_dict()["data"] is None
+
+
+def test_success_dumps_models_as_on_the_wire() -> None:
+    env = success([_Thing(id="A", price=Decimal("0.25"))], clock=CLOCK, status_message="ok")
+    body = json.loads(env.to_json())
+    assert body["data"] == [{"id": "A", "price": 0.25}]  # unset "name" stays absent
+    assert body["status_message"] == "ok"
+
+
+def test_success_converts_plain_decimals_and_datetimes() -> None:
+    env = success({"kwh": Decimal("12.5"), "at": datetime(2020, 1, 1, tzinfo=UTC)}, clock=CLOCK)
+    assert env.to_dict()["data"] == {"kwh": 12.5, "at": "2020-01-01T00:00:00Z"}
+
+
+def test_success_allows_custom_success_codes_only() -> None:
+    assert success(clock=CLOCK, status_code=1901).status_code == 1901
+    with pytest.raises(ValueError):
+        success(clock=CLOCK, status_code=2001)
+    with pytest.raises(ValueError):
+        success(clock=CLOCK, status_code=200)
+
+
+def test_error_envelope_from_an_error() -> None:
+    exc = InvalidOrMissingParameters("Missing required field: type")
+    body = error(exc, clock=CLOCK).to_dict()
+    assert body == {
+        "status_code": 2001,
+        "status_message": "Missing required field: type",
+        "timestamp": "2015-06-30T21:59:59Z",
+    }
+    assert exc.http_status == 400
+
+
+def test_unknown_token_envelope_has_no_data() -> None:
+    env = error(UnknownToken(), clock=CLOCK)
+    assert env.status_code == 2004
+    assert "data" not in env.to_dict()
+
+
+# --- parsing ----------------------------------------------------------------------------------
+def test_parse_success() -> None:
+    env = parse_envelope(
+        b'{"data": [{"id": "1"}], "status_code": 1000, "timestamp": "2015-06-30T21:59:59Z"}'
+    )
+    assert env.is_success
+    assert env.has_data
+    assert env.unwrap() == [{"id": "1"}]
+    assert env.timestamp == datetime(2015, 6, 30, 21, 59, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status_code": 2003, "timestamp": "2015-06-30T21:59:59Z"},
+        {"data": None, "status_code": 2003, "timestamp": "2015-06-30T21:59:59Z"},
+        {"data": "debug: unknown LOC1", "status_code": 2003, "timestamp": "2015-06-30T21:59:59Z"},
+        {"data": {"trace": [1, 2]}, "status_code": 2003, "timestamp": "2015-06-30T21:59:59Z"},
+    ],
+)
+def test_parse_error_tolerates_any_data(body: dict[str, object]) -> None:
+    env = parse_envelope(json.dumps(body))
+    assert not env.is_success
+    with pytest.raises(UnknownLocation) as info:
+        env.unwrap(http_status=200)
+    assert isinstance(info.value, PartnerError)
+    assert info.value.partner_http_status == 200
+
+
+def test_parse_success_without_data() -> None:
+    env = parse_envelope({"status_code": 1000, "timestamp": "2020-01-01T00:00:00Z"})
+    assert not env.has_data
+    assert env.unwrap() is None
+
+
+def test_parse_tolerates_custom_codes_extras_and_sloppy_fields() -> None:
+    env = parse_envelope(
+        {"status_code": "2950", "status_message": 42, "timestamp": "2020-01-01T00:00:00", "x": 1}
+    )
+    assert env.status_code == 2950
+    assert env.status.custom
+    assert env.status_message == "42"
+    assert env.timestamp == datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def test_parse_tolerates_missing_or_bad_timestamp() -> None:
+    assert parse_envelope({"status_code": 1000}).timestamp is None
+    assert parse_envelope({"status_code": 1000, "timestamp": "yesterday"}).timestamp is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>502 Bad Gateway</html>",
+        b"[1, 2]",
+        b'{"data": []}',
+        b'{"status_code": 200}',
+        b'{"status_code": true}',
+        b'{"status_code": "OK"}',
+    ],
+)
+def test_parse_refuses_what_is_not_an_envelope(body: bytes) -> None:
+    with pytest.raises(RemoteProtocolError):
+        parse_envelope(body)
+
+
+def test_round_trip() -> None:
+    env = success({"a": 1}, clock=CLOCK, status_message="fine")
+    again = parse_envelope(env.to_json())
+    assert again.to_dict() == env.to_dict()
+    assert isinstance(again, Envelope)
