@@ -5,25 +5,19 @@
   taxes), replacing 2.2.1's ``excl_vat``/``incl_vat``.
 - ``Role`` loses ``HUB`` (a Hub now announces itself with Credentials ``hub_party_id``). It stays
   a closed enum (types §Role); a Payment Terminal Provider has no value of its own (DIGEST A16).
-- ``OPEN``: the pydantic field setting that makes ``SomeEnum | str`` try the enum first, so known
-  OpenEnum values become members and unknown ones stay plain strings (types §OpenEnum).
+- ``OPEN`` (from 2.1.1 types): typed ``Annotated[SomeEnum | str, OPEN]``, an OpenEnum keeps known
+  values as members and unknown ones as plain strings (types §OpenEnum).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
-
-from pydantic import Field
 
 from ocpikit.core.types import Number, String
 from ocpikit.models.base import OcpiModel
-from ocpikit.models.v2_1_1.types import DisplayText
+from ocpikit.models.v2_1_1.types import OPEN, DisplayText
 
 __all__ = ["OBJECTS", "OPEN", "DisplayText", "Price", "Role", "TaxAmount"]
-
-#: ``Annotated[SomeEnum | str, OPEN]``: known values as members, others kept as strings.
-OPEN: Any = Field(union_mode="left_to_right")
 
 
 class Role(StrEnum):
