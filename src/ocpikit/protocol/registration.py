@@ -1,0 +1,458 @@
+"""The credentials handshake as explicit state machines, with no I/O (DIGEST §2.2; DESIGN §5).
+
+Two flows, each a transition table plus a generator that *yields* the HTTP requests to send and
+*receives* the responses (the shape of httpx's auth flow). A small driver in
+``ocpikit.client.registration`` performs the I/O; tests feed canned responses.
+
+- :class:`RegisterFlow`: we initiate (the spec's "Sender" in 2.2+, the "eMSP" in 2.1.1 wording):
+  GET their versions with token A → pick the highest mutual version → GET its details →
+  POST our credentials (token B) → receive their credentials (token C).
+- :class:`AcceptFlow`: we receive a POST/PUT credentials (the spec's "Receiver"): GET their
+  versions with token B → the version is the one whose credentials URL they called → GET its
+  details → the caller stores everything and answers with a fresh token C.
+
+:data:`CREDENTIALS_METHODS` is the partner-level table deciding which credentials methods are
+allowed in which registration state (405 otherwise).
+
+Errors: answers are OCPI errors from :mod:`ocpikit.core.errors`: 3001 when the other side cannot
+be used, 3002 when there is no mutual version, 3003 when required endpoints are missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from ocpikit.core.envelope import parse_envelope
+from ocpikit.core.errors import (
+    InvalidOrMissingParameters,
+    MethodNotAllowed,
+    NoMatchingEndpoints,
+    OcpiError,
+    RemoteProtocolError,
+    UnableToUseClientApi,
+    UnsupportedVersion,
+)
+from ocpikit.core.versions import V2_2_1, ModuleID, Role, Version
+from ocpikit.protocol.ports import Endpoint, PartyRole
+
+__all__ = [
+    "CREDENTIALS_METHODS",
+    "AcceptFlow",
+    "Handshake",
+    "HttpRequest",
+    "HttpResponse",
+    "PartnerState",
+    "RegisterFlow",
+    "Step",
+    "build_credentials",
+    "check_credentials_method",
+    "mutual_version",
+    "parse_credentials",
+    "parse_details",
+    "parse_versions",
+]
+
+
+# --- I/O-free request/response ----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """A request the flow wants sent. ``token`` is the raw credentials token; the driver writes
+    the Authorization header for ``version`` (raw for 2.1.1, Base64 for 2.2+, DIGEST §1.1);
+    ``version`` is ``None`` before a version is known."""
+
+    method: str
+    url: str
+    token: str
+    version: Version | None = None
+    body: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """What the driver got back. ``status`` 0 with ``error`` set: no HTTP answer at all."""
+
+    status: int
+    body: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """The outcome of a completed flow: what to store about the partner."""
+
+    version: Version
+    version_url: str
+    endpoints: tuple[Endpoint, ...]
+    token: str
+    """RegisterFlow: token C (to call them). AcceptFlow: token B (to call them)."""
+    parties: tuple[PartyRole, ...]
+    versions_url: str
+    credentials: dict[str, Any]
+
+
+class Step(StrEnum):
+    """States of both flows."""
+
+    START = "START"
+    VERSIONS = "VERSIONS"  # versions list received
+    DETAILS = "DETAILS"  # version details received
+    CREDENTIALS = "CREDENTIALS"  # credentials answered (RegisterFlow only)
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+#: (state, event) -> next state. Events: "ok" (the response was usable), "error".
+REGISTER_TRANSITIONS: Mapping[tuple[Step, str], Step] = {
+    (Step.START, "ok"): Step.VERSIONS,
+    (Step.VERSIONS, "ok"): Step.DETAILS,
+    (Step.DETAILS, "ok"): Step.CREDENTIALS,
+    (Step.CREDENTIALS, "ok"): Step.DONE,
+    (Step.START, "error"): Step.FAILED,
+    (Step.VERSIONS, "error"): Step.FAILED,
+    (Step.DETAILS, "error"): Step.FAILED,
+    (Step.CREDENTIALS, "error"): Step.FAILED,
+}
+ACCEPT_TRANSITIONS: Mapping[tuple[Step, str], Step] = {
+    (Step.START, "ok"): Step.VERSIONS,
+    (Step.VERSIONS, "ok"): Step.DETAILS,
+    (Step.DETAILS, "ok"): Step.DONE,
+    (Step.START, "error"): Step.FAILED,
+    (Step.VERSIONS, "error"): Step.FAILED,
+    (Step.DETAILS, "error"): Step.FAILED,
+}
+
+
+class PartnerState(StrEnum):
+    """Registration state of a partner, as the credentials module sees it."""
+
+    INVITED = "INVITED"  # holds token A only
+    REGISTERED = "REGISTERED"
+    UNREGISTERED = "UNREGISTERED"
+
+
+#: (state, method) -> next state; a pair not listed is answered HTTP 405 (DIGEST §2.2).
+CREDENTIALS_METHODS: Mapping[tuple[PartnerState, str], PartnerState] = {
+    (PartnerState.INVITED, "GET"): PartnerState.INVITED,
+    (PartnerState.INVITED, "POST"): PartnerState.REGISTERED,
+    (PartnerState.REGISTERED, "GET"): PartnerState.REGISTERED,
+    (PartnerState.REGISTERED, "PUT"): PartnerState.REGISTERED,
+    (PartnerState.REGISTERED, "DELETE"): PartnerState.UNREGISTERED,
+}
+
+
+def check_credentials_method(state: PartnerState, method: str) -> PartnerState:
+    """The state after ``method`` on the credentials endpoint; 405 when not allowed."""
+    try:
+        return CREDENTIALS_METHODS[(state, method.upper())]
+    except KeyError:
+        if method.upper() == "POST":
+            raise MethodNotAllowed("Already registered: use PUT to update credentials") from None
+        raise MethodNotAllowed(f"{method.upper()} is not allowed: not registered") from None
+
+
+# --- parsing helpers (tolerant when receiving) ---------------------------------------------------
+def _envelope_data(resp: HttpResponse, what: str) -> Any:
+    """``data`` of a successful OCPI envelope; raises the partner's error otherwise."""
+    if resp.error is not None or resp.status == 0:
+        raise UnableToUseClientApi(f"Unable to reach the partner ({what})")
+    try:
+        env = parse_envelope(resp.body)
+    except RemoteProtocolError:
+        if resp.status in (401, 403):
+            raise UnableToUseClientApi(
+                f"The partner refused our token ({what}: HTTP {resp.status})"
+            ) from None
+        raise RemoteProtocolError(f"{what}: HTTP {resp.status} without an OCPI envelope") from None
+    if env.is_success and resp.status < 400:
+        return env.data
+    if env.is_success:
+        raise UnableToUseClientApi(f"{what}: HTTP {resp.status}", http_status=resp.status)
+    raise env.to_error(resp.status)
+
+
+def parse_versions(data: Any) -> list[tuple[Version, str]]:
+    """A versions list (tolerates 2.1.1's erroneous ``{"versions": [...]}`` wrapper)."""
+    if isinstance(data, dict) and isinstance(data.get("versions"), list):
+        data = data["versions"]
+    if not isinstance(data, list):
+        raise RemoteProtocolError("versions: data is not a list")
+    out: list[tuple[Version, str]] = []
+    for item in data:
+        if isinstance(item, dict) and isinstance(item.get("version"), str):
+            url = item.get("url")
+            if isinstance(url, str):
+                out.append((Version(item["version"]), url))
+    if not out:
+        raise RemoteProtocolError("versions: no usable entry")
+    return out
+
+
+def parse_details(data: Any) -> list[Endpoint]:
+    """The endpoints of a version details response."""
+    if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
+        raise RemoteProtocolError("version details: no endpoints list")
+    out: list[Endpoint] = []
+    for item in data["endpoints"]:
+        if not isinstance(item, dict):
+            continue
+        ident, url, role = item.get("identifier"), item.get("url"), item.get("role")
+        if not isinstance(ident, str) or not isinstance(url, str):
+            continue
+        out.append(Endpoint(ident, url, role if isinstance(role, str) else None))
+    return out
+
+
+def mutual_version(ours: Iterable[Version], theirs: Iterable[Version]) -> Version | None:
+    """The highest version both sides offer (DIGEST §2.2 step 2)."""
+    common = set(ours) & set(theirs)
+    return max(common) if common else None
+
+
+def _details(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def parse_credentials(
+    body: Any, version: Version, default_role: Role | None = None
+) -> tuple[str, str, tuple[PartyRole, ...]]:
+    """``(token, url, parties)`` of a Credentials object in ``version``.
+
+    2.1.1 carries one flat party without a role: ``default_role`` is used (DIGEST §2.3).
+    Raises 2001 naming the field when something required is missing.
+    """
+    if not isinstance(body, dict):
+        raise InvalidOrMissingParameters("Credentials must be a JSON object")
+    token, url = body.get("token"), body.get("url")
+    if not isinstance(token, str) or not token:
+        raise InvalidOrMissingParameters(path="token")
+    if not isinstance(url, str) or not url:
+        raise InvalidOrMissingParameters(path="url")
+    parties: list[PartyRole] = []
+    if version < V2_2_1:
+        cc, pid = body.get("country_code"), body.get("party_id")
+        if not isinstance(cc, str) or not cc:
+            raise InvalidOrMissingParameters(path="country_code")
+        if not isinstance(pid, str) or not pid:
+            raise InvalidOrMissingParameters(path="party_id")
+        role = default_role.value if default_role is not None else "OTHER"
+        parties.append(PartyRole(role, cc, pid, _details(body.get("business_details"))))
+    else:
+        roles = body.get("roles")
+        if not isinstance(roles, list) or not roles:
+            raise InvalidOrMissingParameters(path="roles")
+        for i, item in enumerate(roles):
+            if not isinstance(item, dict):
+                raise InvalidOrMissingParameters(path=f"roles[{i}]")
+            for key in ("country_code", "party_id", "role"):
+                if not isinstance(item.get(key), str) or not item.get(key):
+                    raise InvalidOrMissingParameters(path=f"roles[{i}].{key}")
+            parties.append(
+                PartyRole(
+                    item["role"],
+                    item["country_code"],
+                    item["party_id"],
+                    _details(item.get("business_details")),
+                )
+            )
+    return token, url, tuple(parties)
+
+
+def build_credentials(
+    version: Version, token: str, versions_url: str, parties: Sequence[PartyRole]
+) -> dict[str, Any]:
+    """Our Credentials object in ``version`` (the token is never Base64 in the body)."""
+    if version < V2_2_1:
+        first = parties[0]
+        return {
+            "token": token,
+            "url": versions_url,
+            "business_details": dict(first.business_details or {"name": first.party_id}),
+            "party_id": first.party_id,
+            "country_code": first.country_code,
+        }
+    return {
+        "token": token,
+        "url": versions_url,
+        "roles": [
+            {
+                "role": p.role,
+                "business_details": dict(p.business_details or {"name": p.party_id}),
+                "party_id": p.party_id,
+                "country_code": p.country_code,
+            }
+            for p in parties
+        ],
+    }
+
+
+def _missing(endpoints: Sequence[Endpoint], required: Iterable[str]) -> list[str]:
+    have = {e.identifier for e in endpoints}
+    return sorted(m for m in required if m not in have)
+
+
+class _Machine:
+    def __init__(self, table: Mapping[tuple[Step, str], Step]) -> None:
+        self.table = table
+        self.state = Step.START
+        self.history: list[Step] = [Step.START]
+
+    def fire(self, event: str) -> None:
+        self.state = self.table[(self.state, event)]
+        self.history.append(self.state)
+
+
+# --- the initiating side -----------------------------------------------------------------------
+class RegisterFlow:
+    """We register with a partner that gave us ``versions_url`` and token A.
+
+    ``credentials_for(version)`` returns our Credentials body in that version, carrying the token
+    B the caller has generated. ``required`` lists module identifiers the partner must offer;
+    missing ones stop the flow before the POST (DIGEST §2.2: the Sender must not POST then).
+    ``method`` is ``POST`` for a new registration and ``PUT`` to update an existing one (then
+    ``token`` is the current token C instead of A).
+    """
+
+    def __init__(
+        self,
+        versions_url: str,
+        token: str,
+        offered: Sequence[Version],
+        credentials_for: Any,
+        *,
+        required: Iterable[str] = (ModuleID.credentials.value,),
+        method: str = "POST",
+        default_role: Role | None = None,
+    ) -> None:
+        self.versions_url = versions_url
+        self.token = token
+        self.offered = tuple(offered)
+        self.credentials_for = credentials_for
+        self.required = tuple(required)
+        self.method = method
+        self.default_role = default_role
+        self.machine = _Machine(REGISTER_TRANSITIONS)
+
+    @property
+    def state(self) -> Step:
+        return self.machine.state
+
+    def flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
+        try:
+            return (yield from self._flow())
+        except OcpiError:
+            self.machine.fire("error")
+            raise
+
+    def _flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
+        resp = yield HttpRequest("GET", self.versions_url, self.token)
+        versions = parse_versions(_envelope_data(resp, "GET versions"))
+        version = mutual_version(self.offered, (v for v, _ in versions))
+        if version is None:
+            theirs = ", ".join(str(v) for v, _ in versions)
+            ours = ", ".join(str(v) for v in self.offered)
+            raise UnsupportedVersion(f"No mutual version: they offer {theirs}, we offer {ours}")
+        version_url = next(url for v, url in versions if v == version)
+        self.machine.fire("ok")
+
+        resp = yield HttpRequest("GET", version_url, self.token, version)
+        endpoints = parse_details(_envelope_data(resp, "GET version details"))
+        missing = _missing(endpoints, self.required)
+        if missing:
+            raise NoMatchingEndpoints(f"The partner lacks required endpoints: {missing}")
+        cred_url = next(e.url for e in endpoints if e.identifier == ModuleID.credentials.value)
+        self.machine.fire("ok")
+
+        body = self.credentials_for(version)
+        resp = yield HttpRequest(self.method, cred_url, self.token, version, body)
+        if resp.status == 405:
+            raise MethodNotAllowed(
+                "The partner answered 405: already registered (use PUT) or not registered"
+            )
+        data = _envelope_data(resp, f"{self.method} credentials")
+        token, url, parties = parse_credentials(data, version, self.default_role)
+        self.machine.fire("ok")
+        self.machine.fire("ok")
+        return Handshake(
+            version=version,
+            version_url=version_url,
+            endpoints=tuple(endpoints),
+            token=token,
+            parties=parties,
+            versions_url=url,
+            credentials=data,
+        )
+
+
+# --- the receiving side ------------------------------------------------------------------------
+class AcceptFlow:
+    """A partner POSTed (or PUT) its credentials to our credentials URL of ``version``.
+
+    Yields the two GETs back to the partner (with its token B) and returns what to store. Every
+    failure to use the partner's API is 3001; the partner not offering ``version`` is 3002;
+    missing required endpoints are 3003 (DIGEST §2.2).
+    """
+
+    def __init__(
+        self,
+        credentials: Any,
+        version: Version,
+        *,
+        required: Iterable[str] = (),
+        default_role: Role | None = None,
+    ) -> None:
+        self.version = version
+        self.token, self.url, self.parties = parse_credentials(credentials, version, default_role)
+        self.credentials = credentials
+        self.required = tuple(required)
+        self.machine = _Machine(ACCEPT_TRANSITIONS)
+
+    @property
+    def state(self) -> Step:
+        return self.machine.state
+
+    def flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
+        try:
+            return (yield from self._flow())
+        except OcpiError:
+            self.machine.fire("error")
+            raise
+
+    def _flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
+        resp = yield HttpRequest("GET", self.url, self.token, None)
+        versions = _usable(lambda: parse_versions(_envelope_data(resp, "GET versions")))
+        match = [url for v, url in versions if v == self.version]
+        if not match:
+            theirs = ", ".join(str(v) for v, _ in versions)
+            raise UnsupportedVersion(
+                f"You registered on {self.version} but your versions endpoint offers {theirs}"
+            )
+        self.machine.fire("ok")
+        resp = yield HttpRequest("GET", match[0], self.token, self.version)
+        endpoints = _usable(lambda: parse_details(_envelope_data(resp, "GET version details")))
+        missing = _missing(endpoints, self.required)
+        if missing:
+            raise NoMatchingEndpoints(f"Required endpoints missing: {missing}")
+        self.machine.fire("ok")
+        self.machine.fire("ok")
+        return Handshake(
+            version=self.version,
+            version_url=match[0],
+            endpoints=tuple(endpoints),
+            token=self.token,
+            parties=self.parties,
+            versions_url=self.url,
+            credentials=self.credentials,
+        )
+
+
+def _usable(fn: Any) -> Any:
+    """Any failure to use the partner's API while serving their POST is 3001 (DIGEST §2.2)."""
+    try:
+        return fn()
+    except UnableToUseClientApi:
+        raise
+    except OcpiError as exc:
+        raise UnableToUseClientApi(f"Unable to use your API: {exc.message}") from exc

@@ -1,0 +1,297 @@
+"""Platform settings: TOML file + ``OCPIKIT_*`` environment variables, read once at the
+composition root (DESIGN house rule 12). Library code receives a :class:`Settings` object and
+never reads ``os.environ``.
+
+Sources, later wins: built-in defaults → the TOML file (``--config FILE``, else ``ocpikit.toml``
+in the working directory when it exists) → environment variables → command-line options.
+
+Environment variables (see docs/server.md):
+
+- ``OCPIKIT_BASE_URL``, ``OCPIKIT_DATABASE_URL``, ``OCPIKIT_ADMIN_TOKEN``, ``OCPIKIT_HOST``,
+  ``OCPIKIT_PORT``
+- ``OCPIKIT_VERSIONS`` (comma separated, e.g. ``2.1.1``): the versions every party offers
+- ``OCPIKIT_PARTY`` (``CC-PID:ROLE[+ROLE]``, comma separated for several): replaces the parties
+- ``OCPIKIT_DECISION_WEBHOOK``: URL asked for command acceptance and token authorization
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ocpikit.core.versions import SUPPORTED_VERSIONS, Role, Version
+
+__all__ = ["STARTER_CONFIG", "ConfigError", "PartyConfig", "Settings", "load_settings"]
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which key."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartyConfig:
+    """One of our own parties."""
+
+    country_code: str
+    party_id: str
+    roles: tuple[Role, ...]
+    name: str
+    website: str | None = None
+    versions: tuple[Version, ...] = SUPPORTED_VERSIONS
+
+    @property
+    def key(self) -> str:
+        return f"{self.country_code.upper()}-{self.party_id.upper()}"
+
+    def business_details(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.website:
+            out["website"] = self.website
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the platform needs to start."""
+
+    parties: tuple[PartyConfig, ...]
+    base_url: str
+    database_url: str
+    admin_token: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    decision_webhook: str | None = None
+    decision_hook: str | None = None  # "package.module:function"
+    demo: bool = False
+    config_path: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def versions(self) -> tuple[Version, ...]:
+        """Every version any of our parties offers, ascending."""
+        return tuple(sorted({v for p in self.parties for v in p.versions}))
+
+    def party(self, key: str | None) -> PartyConfig:
+        """Our party ``CC-PID`` (the first one when ``key`` is None)."""
+        if key is None:
+            return self.parties[0]
+        for p in self.parties:
+            if p.key == key.upper():
+                return p
+        raise ConfigError(f"no own party {key!r}; configured: {[p.key for p in self.parties]}")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _versions(value: Any, where: str) -> tuple[Version, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise ConfigError(f"{where}: expected a list of versions such as ['2.2.1']")
+    out: list[Version] = []
+    for item in items:
+        v = Version(str(item).strip())
+        if v not in SUPPORTED_VERSIONS:
+            raise ConfigError(
+                f"{where}: unsupported version {item!r} (supported: 2.1.1, 2.2.1, 2.3.0)"
+            )
+        out.append(v)
+    return tuple(sorted(set(out)))
+
+
+def _roles(value: Any, where: str) -> tuple[Role, ...]:
+    items = value.replace("+", ",").split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise ConfigError(f"{where}: expected roles such as ['CPO'] or ['CPO', 'EMSP']")
+    out: list[Role] = []
+    for item in items:
+        text = str(item).strip().upper()
+        if text not in ("CPO", "EMSP"):
+            raise ConfigError(f"{where}: role {item!r} is not CPO or EMSP")
+        out.append(Role(text))
+    return tuple(dict.fromkeys(out))
+
+
+def _party(
+    raw: Mapping[str, Any], where: str, default_versions: tuple[Version, ...]
+) -> PartyConfig:
+    cc, pid = raw.get("country_code"), raw.get("party_id")
+    if not isinstance(cc, str) or len(cc) != 2:
+        raise ConfigError(f"{where}.country_code: expected two letters, e.g. 'NL'")
+    if not isinstance(pid, str) or len(pid) != 3:
+        raise ConfigError(f"{where}.party_id: expected three characters, e.g. 'ABC'")
+    versions = (
+        _versions(raw["versions"], f"{where}.versions") if "versions" in raw else default_versions
+    )
+    return PartyConfig(
+        country_code=cc.upper(),
+        party_id=pid.upper(),
+        roles=_roles(raw.get("roles", ["CPO"]), f"{where}.roles"),
+        name=str(raw.get("name") or f"{cc.upper()}-{pid.upper()}"),
+        website=raw.get("website"),
+        versions=versions,
+    )
+
+
+def _parse_party_env(text: str, versions: tuple[Version, ...]) -> tuple[PartyConfig, ...]:
+    out = []
+    for raw in text.split(","):
+        chunk = raw.strip()
+        if not chunk:
+            continue
+        ident, _, roles = chunk.partition(":")
+        cc, _, pid = ident.partition("-")
+        out.append(
+            _party(
+                {"country_code": cc, "party_id": pid, "roles": roles or "CPO"},
+                "OCPIKIT_PARTY",
+                versions,
+            )
+        )
+    if not out:
+        raise ConfigError("OCPIKIT_PARTY: expected e.g. 'NL-ABC:CPO' or 'NL-ABC:CPO+EMSP'")
+    return tuple(out)
+
+
+def load_settings(
+    config: str | Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build :class:`Settings`. ``environ`` defaults to ``os.environ`` (this is the composition
+    root: the only place that reads it); ``cwd`` to the working directory."""
+    env = os.environ if environ is None else environ
+    here = Path.cwd() if cwd is None else cwd
+    path: Path | None
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+    else:
+        candidate = here / "ocpikit.toml"
+        path = candidate if candidate.is_file() else None
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+
+    server = data.get("server", {})
+    platform = data.get("platform", {})
+    if not isinstance(server, dict) or not isinstance(platform, dict):
+        raise ConfigError("[server] and [platform] must be tables")
+    host = str(env.get("OCPIKIT_HOST") or server.get("host") or "127.0.0.1")
+    port_raw = env.get("OCPIKIT_PORT") or server.get("port") or 8000
+    try:
+        port = int(port_raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"port: {port_raw!r} is not a number") from None
+    base_url = str(
+        env.get("OCPIKIT_BASE_URL") or platform.get("base_url") or f"http://{host}:{port}"
+    ).rstrip("/")
+    db_default = "sqlite:///" + str((here / "ocpikit.db").resolve())
+    database_url = str(
+        env.get("OCPIKIT_DATABASE_URL") or data.get("database", {}).get("url") or db_default
+    )
+    admin_token = str(
+        env.get("OCPIKIT_ADMIN_TOKEN") or platform.get("admin_token") or ""
+    ) or _stable_admin_token(here)
+    default_versions = (
+        _versions(env["OCPIKIT_VERSIONS"], "OCPIKIT_VERSIONS")
+        if env.get("OCPIKIT_VERSIONS")
+        else _versions(platform["versions"], "platform.versions")
+        if "versions" in platform
+        else SUPPORTED_VERSIONS
+    )
+    if env.get("OCPIKIT_PARTY"):
+        parties = _parse_party_env(env["OCPIKIT_PARTY"], default_versions)
+    else:
+        raw_parties = data.get("party") or [
+            {"country_code": "NL", "party_id": "OKT", "roles": ["CPO", "EMSP"], "name": "ocpikit"}
+        ]
+        if not isinstance(raw_parties, list):
+            raise ConfigError("[[party]] must be an array of tables")
+        parties = tuple(
+            _party(p, f"party[{i}]", default_versions) for i, p in enumerate(raw_parties)
+        )
+    if len({p.key for p in parties}) != len(parties):
+        raise ConfigError("party: the same country_code/party_id is configured twice")
+    decisions = data.get("decisions", {})
+    return Settings(
+        parties=parties,
+        base_url=base_url,
+        database_url=database_url,
+        admin_token=admin_token,
+        host=host,
+        port=port,
+        decision_webhook=env.get("OCPIKIT_DECISION_WEBHOOK") or decisions.get("webhook_url"),
+        decision_hook=decisions.get("python_hook"),
+        config_path=path,
+        extra=data,
+    )
+
+
+def _stable_admin_token(here: Path) -> str:
+    """No admin token configured: keep a random one in ``.ocpikit-admin-token`` in the working
+    directory so that the CLI and the server agree across runs."""
+    path = here / ".ocpikit-admin-token"
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+        if token:
+            return token
+    except OSError:
+        pass
+    token = secrets.token_urlsafe(24)
+    try:
+        path.write_text(token + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    except OSError:
+        pass
+    return token
+
+
+STARTER_CONFIG = """\
+# ocpikit platform configuration (TOML). Every key is optional; environment variables
+# OCPIKIT_* override it (see docs/server.md).
+
+[server]
+# Listen address and port of `ocpikit serve`.
+host = "127.0.0.1"
+port = 8000
+
+[platform]
+# Public base URL partners use to reach this platform (versions URL = base_url + /ocpi/versions).
+base_url = "http://127.0.0.1:8000"
+# Bearer token of the backend API (/admin/api/...). Leave empty to generate one in
+# .ocpikit-admin-token on first start.
+admin_token = ""
+# OCPI versions offered by every party unless the party says otherwise.
+versions = ["2.1.1", "2.2.1", "2.3.0"]
+
+[database]
+# SQLite file by default; PostgreSQL with e.g. "postgresql+psycopg://user:pw@host/db".
+url = "sqlite:///ocpikit.db"
+
+[decisions]
+# Where the platform asks the operator's systems to accept commands and authorize tokens.
+# A webhook receives POST {"kind": "command"|"authorize", ...} and answers JSON; a Python hook
+# is "package.module:function". Neither: the demo policy (accept known, valid objects).
+# webhook_url = "https://csms.example.com/ocpi-decisions"
+# python_hook = "mycompany.ocpi:decide"
+
+# One [[party]] table per own party (country_code + party_id), with its roles.
+[[party]]
+country_code = "NL"
+party_id = "OKT"
+roles = ["CPO", "EMSP"]
+name = "ocpikit"
+# website = "https://example.com"
+# versions = ["2.2.1"]   # only these versions for this party
+"""
