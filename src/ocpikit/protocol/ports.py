@@ -1,0 +1,620 @@
+"""Storage ports: what the protocol layer needs from persistence, declared without any I/O
+(DESIGN §1 "storage implements the ports that protocol declares", §4 storage; docs/storage.md).
+
+The protocol layer depends only on these ``typing.Protocol`` classes; ``ocpikit.storage`` holds
+the implementations (in-memory for tests, SQLAlchemy for SQLite and PostgreSQL). Every method is
+``async`` so that a server or worker can await storage without blocking its event loop; the SQL
+implementation runs each call as one short transaction on a worker thread.
+
+One :class:`Storage` groups six repositories:
+
+- :class:`ObjectRepository`: OCPI objects (head documents, DESIGN §2) keyed by
+  :class:`ObjectKey` ``(kind, country_code, party_id, id)``. Key parts are CiStrings
+  (types §CiString): compared case-insensitively, stored and returned in their original case.
+  Listing is the pagination primitive of every module's GET list (transport §Pagination):
+  ``date_from`` inclusive, ``date_to`` exclusive, offset/limit, a total count and a stable
+  order, the creation order. Each object records its ``owner``: ``None`` for our own objects,
+  else the id of the partner that pushed it. Per-version wire bytes can be cached next to the
+  document so that serving a page does not re-convert; any write invalidates them.
+- :class:`PartnerRepository`: registered (or invited) partners, their roles, negotiated
+  version, endpoint cache, the token we send them, and sync marks for incremental pulls.
+- :class:`TokenRepository`: the credentials tokens partners present to us (token A for
+  registration, token C afterwards). Only a SHA-256 digest is stored, see :func:`token_digest`.
+- :class:`ExchangeLog`: every OCPI request/response; ``Authorization`` values and credentials
+  tokens are redacted before anything is written.
+- :class:`Outbox`: the durable push queue (one entry per partner and object, coalesced to the
+  latest state, leased by exactly one worker at a time).
+- :class:`CommandStore`: asynchronous commands and charging-profile requests, sent or received,
+  with their ``response_url`` and result, so that they survive restarts.
+
+Times are aware UTC ``datetime`` values. "Now" comes from the clock the implementation was
+built with (DESIGN §3 "injected clock").
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
+
+import orjson
+
+from ocpikit.core.types import ci_key
+
+__all__ = [
+    "ANY_OWNER",
+    "AnyOwner",
+    "CommandDirection",
+    "CommandRecord",
+    "CommandStore",
+    "CredentialsToken",
+    "Endpoint",
+    "Exchange",
+    "ExchangeDirection",
+    "ExchangeLog",
+    "Merge",
+    "ObjectKey",
+    "ObjectRepository",
+    "OutboxEntry",
+    "OutboxOperation",
+    "OutboxState",
+    "OwnerFilter",
+    "Page",
+    "Partner",
+    "PartnerRepository",
+    "PartnerStatus",
+    "PartyRole",
+    "Storage",
+    "StoredObject",
+    "TokenKind",
+    "TokenRepository",
+    "WireEntry",
+    "dump_document",
+    "token_digest",
+]
+
+
+# --- objects ---------------------------------------------------------------------------------
+
+
+class ObjectKey:
+    """``(kind, country_code, party_id, id)`` of one OCPI object.
+
+    ``kind`` is the head object name (``"Location"``, ``"Session"``, ``"CDR"``, ``"Tariff"``,
+    ``"Token"``, ...) and is compared exactly. The other three parts are CiStrings: equality and
+    hashing ignore case, while the attributes keep the case they were given in.
+    """
+
+    __slots__ = ("_norm", "country_code", "id", "kind", "party_id")
+
+    def __init__(self, kind: str, country_code: str, party_id: str, id: str) -> None:
+        self.kind = kind
+        self.country_code = country_code
+        self.party_id = party_id
+        self.id = id
+        self._norm = (kind, ci_key(country_code), ci_key(party_id), ci_key(id))
+
+    @property
+    def norm(self) -> tuple[str, str, str, str]:
+        """The normalised key (CiString parts upper-cased), as indexed by storage."""
+        return self._norm
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ObjectKey) and self._norm == other._norm
+
+    def __hash__(self) -> int:
+        return hash(self._norm)
+
+    def __repr__(self) -> str:
+        return f"ObjectKey({self.kind!r}, {self.country_code!r}, {self.party_id!r}, {self.id!r})"
+
+
+class StoredObject:
+    """One stored object as read back.
+
+    ``raw`` is the head document's JSON text exactly as the backend returns it; ``document``
+    parses it on first use, so a page served from ``wire`` never pays for parsing.
+    ``seq`` is the creation order (never changes on update); ``revision`` counts writes (1 on
+    creation). ``wire`` holds the cached serialized form for the version a listing or
+    :meth:`ObjectRepository.get` asked for, when one is cached for the current revision.
+    """
+
+    __slots__ = ("_doc", "key", "last_updated", "owner", "raw", "revision", "seq", "wire")
+
+    def __init__(
+        self,
+        *,
+        key: ObjectKey,
+        owner: str | None,
+        raw: bytes,
+        last_updated: datetime,
+        seq: int,
+        revision: int,
+        wire: bytes | None = None,
+    ) -> None:
+        self.key = key
+        self.owner = owner
+        self.raw = raw
+        self.last_updated = last_updated
+        self.seq = seq
+        self.revision = revision
+        self.wire = wire
+        self._doc: dict[str, Any] | None = None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The head document (parsed lazily from :attr:`raw`; do not mutate)."""
+        if self._doc is None:
+            doc = orjson.loads(self.raw)
+            if not isinstance(doc, dict):
+                raise TypeError(f"stored document of {self.key!r} is not a JSON object")
+            self._doc = doc
+        return self._doc
+
+    @property
+    def created(self) -> bool:
+        """True when this write created the object (revision 1)."""
+        return self.revision == 1
+
+    def __repr__(self) -> str:
+        return f"StoredObject({self.key!r}, seq={self.seq}, revision={self.revision})"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing: ``items`` in creation order and ``total``, the number of objects
+    matching the filters (the ``X-Total-Count`` header, transport §Pagination)."""
+
+    items: list[StoredObject]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class WireEntry:
+    """Serialized form of one object revision in one OCPI version, to be cached."""
+
+    key: ObjectKey
+    revision: int
+    version: str
+    body: bytes
+
+
+class AnyOwner(enum.Enum):
+    """Sentinel type for "any owner" in listings."""
+
+    ANY = "any"
+
+
+ANY_OWNER: Final = AnyOwner.ANY
+OwnerFilter = str | None | AnyOwner
+"""``None``: our own objects; a partner id: what that partner pushed; :data:`ANY_OWNER`: all."""
+
+Merge = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+"""A PATCH merge: current head document in, new head document out (the caller applies the
+PATCH rules and validates; storage only runs it inside the write transaction)."""
+
+
+def dump_document(document: Mapping[str, Any] | bytes | str) -> bytes:
+    """The JSON bytes of a document: bytes pass through, ``str`` is encoded, a mapping is
+    dumped compactly (a ``Decimal`` would need the caller's JSON dump first)."""
+    if isinstance(document, bytes):
+        return document
+    if isinstance(document, str):
+        return document.encode()
+    return orjson.dumps(document)
+
+
+class ObjectRepository(Protocol):
+    """OCPI objects as head documents (DESIGN §4)."""
+
+    async def put(
+        self,
+        key: ObjectKey,
+        document: Mapping[str, Any] | bytes | str,
+        *,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str] = (),
+    ) -> StoredObject:
+        """Insert or fully replace the object (keeping its creation order ``seq``); cached wire
+        forms are dropped. For every partner id in ``push_to`` an outbox ``PUT`` entry with this
+        revision is written in the same transaction (transactional outbox)."""
+        ...
+
+    async def get(self, key: ObjectKey, *, version: str | None = None) -> StoredObject | None:
+        """The object, or ``None``; with ``version``, ``wire`` is filled from the cache."""
+        ...
+
+    async def patch(
+        self, key: ObjectKey, merge: Merge, *, push_to: Sequence[str] = ()
+    ) -> StoredObject | None:
+        """Read-merge-write in one transaction: ``merge`` gets the current document and returns
+        the new one, whose ``last_updated`` field becomes the indexed timestamp. ``None`` when
+        the object does not exist. ``push_to`` as in :meth:`put` (the full merged state is
+        queued, so a delivery can coalesce)."""
+        ...
+
+    async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
+        """Remove the object and its cached wire forms; ``False`` when it did not exist.
+        ``push_to`` queues a ``DELETE`` entry per partner in the same transaction."""
+        ...
+
+    async def list_page(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> Page:
+        """A page in creation order: ``date_from <= last_updated < date_to``, optionally only
+        one owner and/or one party (CiString match). With ``version``, each item's ``wire`` is
+        filled from the cache when present. Index-backed; never loads the collection."""
+        ...
+
+    async def store_wire(self, entries: Iterable[WireEntry]) -> None:
+        """Cache serialized forms; an entry whose revision is no longer current is ignored."""
+        ...
+
+
+# --- partners and tokens ----------------------------------------------------------------------
+
+
+class PartnerStatus(enum.StrEnum):
+    """Lifecycle of a partner connection (credentials module)."""
+
+    PENDING = "PENDING"  # invited or registration under way
+    REGISTERED = "REGISTERED"
+    SUSPENDED = "SUSPENDED"  # kept, but no traffic (e.g. operator decision)
+    UNREGISTERED = "UNREGISTERED"
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRole:
+    """One ``CredentialsRole`` (2.2+) or the single party of a 2.1.1 partner."""
+
+    role: str
+    country_code: str
+    party_id: str
+    business_details: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One entry of the partner's version details (``role`` is ``None`` in 2.1.1)."""
+
+    identifier: str
+    url: str
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A partner platform. ``id`` is ours (chosen by the caller, stable, not an OCPI value).
+
+    ``outbound_token`` is the token the partner gave us (token B, or their later rotation) and
+    that we send in our requests; it is stored as given because we must send it
+    (docs/storage.md "Tokens"). ``local_party`` is ``(country_code, party_id)`` of our own party
+    the partner registered with, when the platform hosts several. ``settings`` holds
+    per-partner switches (quirks, push policy) as JSON.
+    """
+
+    id: str
+    status: PartnerStatus
+    roles: tuple[PartyRole, ...] = ()
+    version: str | None = None
+    versions_url: str | None = None
+    endpoints: tuple[Endpoint, ...] = ()
+    outbound_token: str | None = None
+    local_party: tuple[str, str] | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class TokenKind(enum.StrEnum):
+    """Inbound credentials tokens we issued (token B is the partner's: ``outbound_token``)."""
+
+    A = "A"  # registration token, valid until the partner has registered
+    C = "C"  # the partner's token for every later call
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsToken:
+    """An inbound token as stored: never the token itself, only its digest and a hint."""
+
+    digest: str
+    kind: TokenKind
+    partner_id: str | None
+    local_party: tuple[str, str] | None
+    hint: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 hex digest of a token as presented (after the Authorization codec decoded it).
+
+    Tokens we issue are random with at least 128 bits of entropy, so a fast unsalted hash is
+    enough against a leaked database and keeps lookup a single index probe.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PartnerRepository(Protocol):
+    async def save(
+        self,
+        partner: Partner,
+        *,
+        issue: Sequence[tuple[str, TokenKind]] = (),
+        revoke: Sequence[str] = (),
+    ) -> Partner:
+        """Insert or replace the partner; in the same transaction issue the given inbound tokens
+        for it and revoke the given ones (e.g. register: save + issue C + revoke A). Returns it
+        with ``created_at``/``updated_at`` set."""
+        ...
+
+    async def get(self, partner_id: str) -> Partner | None: ...
+
+    async def all(self, *, status: PartnerStatus | None = None) -> list[Partner]: ...
+
+    async def find_by_party(self, country_code: str, party_id: str) -> list[Partner]:
+        """Partners that registered the party (CiString match), any role."""
+        ...
+
+    async def delete(self, partner_id: str) -> bool:
+        """Remove the partner with its tokens, outbox entries and sync marks."""
+        ...
+
+    async def get_sync_mark(self, partner_id: str, module: str) -> datetime | None:
+        """When the last successful pull of ``module`` from the partner started."""
+        ...
+
+    async def set_sync_mark(self, partner_id: str, module: str, at: datetime) -> None: ...
+
+
+class TokenRepository(Protocol):
+    async def issue(
+        self,
+        token: str,
+        kind: TokenKind,
+        *,
+        partner_id: str | None = None,
+        local_party: tuple[str, str] | None = None,
+    ) -> CredentialsToken:
+        """Store a token we hand out (only its digest is kept)."""
+        ...
+
+    async def lookup(self, token: str) -> CredentialsToken | None:
+        """The active (not revoked) record for a presented token, or ``None``."""
+        ...
+
+    async def revoke(self, token: str) -> bool: ...
+
+    async def revoke_partner(self, partner_id: str, kind: TokenKind | None = None) -> int:
+        """Revoke every active token of a partner (optionally one kind); returns how many."""
+        ...
+
+
+# --- exchange log -----------------------------------------------------------------------------
+
+
+class ExchangeDirection(enum.StrEnum):
+    INBOUND = "in"  # a partner called us
+    OUTBOUND = "out"  # we called a partner
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One OCPI request and its response (or transport error).
+
+    Headers are ``(name, value)`` pairs so repeated headers survive. ``secrets`` lists values
+    (tokens) the caller knows to be in play; they are scrubbed everywhere and never stored.
+    Whatever the caller passes, storage redacts ``Authorization`` headers and string ``token``
+    fields of JSON bodies (credentials objects) before writing.
+    """
+
+    direction: ExchangeDirection
+    method: str
+    url: str
+    started_at: datetime
+    partner_id: str | None = None
+    duration_ms: float | None = None
+    status: int | None = None
+    ocpi_status: int | None = None
+    request_headers: tuple[tuple[str, str], ...] = ()
+    request_body: bytes | None = None
+    response_headers: tuple[tuple[str, str], ...] = ()
+    response_body: bytes | None = None
+    request_id: str | None = None
+    correlation_id: str | None = None
+    error: str | None = None
+    secrets: tuple[str, ...] = ()
+    id: int | None = None
+
+
+class ExchangeLog(Protocol):
+    async def record(self, exchanges: Sequence[Exchange]) -> None:
+        """Append exchanges (batched: one transaction for the whole sequence)."""
+        ...
+
+    async def recent(
+        self,
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        partner_id: str | None = None,
+    ) -> list[Exchange]:
+        """Newest first, keyset-paged by ``before_id``; as stored (redacted)."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Delete exchanges started before ``before``; returns how many."""
+        ...
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DEAD = "dead"
+
+
+class OutboxOperation(enum.StrEnum):
+    PUT = "PUT"  # send the object's full state (PUT, or POST for a CDR)
+    DELETE = "DELETE"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One pending delivery of one object to one partner.
+
+    There is at most one entry per ``(partner_id, key)``: a newer change replaces the payload
+    (coalescing to the latest state). If the entry is in flight meanwhile, it stays leased and
+    returns to pending when the worker completes the older revision.
+    """
+
+    id: int
+    partner_id: str
+    key: ObjectKey
+    operation: OutboxOperation
+    payload: bytes | None
+    revision: int
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    dead_reason: str | None = None
+
+
+class Outbox(Protocol):
+    async def enqueue(
+        self,
+        partner_id: str,
+        key: ObjectKey,
+        operation: OutboxOperation,
+        payload: Mapping[str, Any] | bytes | str | None,
+        *,
+        revision: int = 0,
+    ) -> None:
+        """Queue (or coalesce into the existing entry) a delivery, outside an object write."""
+        ...
+
+    async def claim(self, worker: str, *, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        """Lease up to ``limit`` due entries (pending and due, or in flight with an expired
+        lease) to ``worker``; ``attempts`` is incremented. On PostgreSQL concurrent claimers
+        never receive the same entry (``FOR UPDATE SKIP LOCKED``)."""
+        ...
+
+    async def complete(self, entry: OutboxEntry) -> bool:
+        """Delivery succeeded: remove the entry, or return it to pending when a newer revision
+        arrived meanwhile. ``False`` when the lease was lost (another worker took it)."""
+        ...
+
+    async def retry_later(self, entry: OutboxEntry, *, at: datetime, error: str) -> bool:
+        """Delivery failed: pending again at ``at``; ``False`` when the lease was lost."""
+        ...
+
+    async def bury(self, entry: OutboxEntry, *, reason: str) -> bool:
+        """Give up: the entry becomes a visible dead letter."""
+        ...
+
+    async def replay(self, *, entry_id: int | None = None, partner_id: str | None = None) -> int:
+        """Dead letters back to pending (one, one partner's, or all); returns how many."""
+        ...
+
+    async def entries(
+        self,
+        *,
+        state: OutboxState | None = None,
+        partner_id: str | None = None,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[OutboxEntry]: ...
+
+    async def counts(self) -> dict[OutboxState, int]: ...
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+class CommandDirection(enum.StrEnum):
+    SENT = "sent"  # we (eMSP, or party setting a charging profile) asked a partner
+    RECEIVED = "received"  # a partner asked us (CPO)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """An asynchronous request awaiting its result: a command (START_SESSION, ...) or a
+    charging-profile request (SET/GET/CLEAR_PROFILE). ``state`` is the name of the state in the
+    caller's state machine; ``final`` marks it as done so ``due`` skips it. ``deadline`` is when
+    a TIMEOUT result is due."""
+
+    id: str
+    direction: CommandDirection
+    command: str
+    state: str
+    partner_id: str | None = None
+    request: Mapping[str, Any] | None = None
+    response_url: str | None = None
+    response: Mapping[str, Any] | None = None
+    result: Mapping[str, Any] | None = None
+    final: bool = False
+    deadline: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class CommandStore(Protocol):
+    async def save(self, record: CommandRecord) -> CommandRecord:
+        """Insert or replace by ``(direction, id)``; timestamps are set by storage."""
+        ...
+
+    async def get(self, direction: CommandDirection, command_id: str) -> CommandRecord | None: ...
+
+    async def due(self, *, before: datetime, limit: int = 100) -> list[CommandRecord]:
+        """Records not final whose deadline is before ``before``, oldest deadline first."""
+        ...
+
+
+# --- the whole storage ------------------------------------------------------------------------
+
+
+class Storage(Protocol):
+    """Everything the platform persists; one implementation object per database."""
+
+    @property
+    def objects(self) -> ObjectRepository: ...
+
+    @property
+    def partners(self) -> PartnerRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def exchanges(self) -> ExchangeLog: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def commands(self) -> CommandStore: ...
+
+    async def aclose(self) -> None: ...

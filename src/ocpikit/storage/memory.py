@@ -1,0 +1,584 @@
+"""In-memory storage: the reference behaviour of the ports, for unit tests and the test kit.
+
+Not durable and single-process. It follows the same contract as the SQL backend (the shared
+suite in ``tests/storage`` runs on both), including case-insensitive keys, creation order, wire
+cache invalidation, outbox coalescing and leases, and exchange-log redaction. Listing scans the
+collection (fine for tests; the SQL backend is the one with index-backed pages).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from ocpikit.core.types import ci_key
+from ocpikit.protocol.ports import (
+    ANY_OWNER,
+    CommandDirection,
+    CommandRecord,
+    CredentialsToken,
+    Exchange,
+    Merge,
+    ObjectKey,
+    OutboxEntry,
+    OutboxOperation,
+    OutboxState,
+    OwnerFilter,
+    Page,
+    Partner,
+    PartnerStatus,
+    StoredObject,
+    TokenKind,
+    WireEntry,
+    dump_document,
+    token_digest,
+)
+from ocpikit.storage._common import Clock, last_updated_of, utcnow
+from ocpikit.storage.redaction import redact_exchange
+
+__all__ = ["MemoryStorage"]
+
+
+@dataclasses.dataclass(slots=True)
+class _Obj:
+    key: ObjectKey
+    owner: str | None
+    raw: bytes
+    last_updated: datetime
+    seq: int
+    revision: int
+    wire: dict[str, bytes] = dataclasses.field(default_factory=dict)
+
+    def view(self, version: str | None) -> StoredObject:
+        return StoredObject(
+            key=self.key,
+            owner=self.owner,
+            raw=self.raw,
+            last_updated=self.last_updated,
+            seq=self.seq,
+            revision=self.revision,
+            wire=self.wire.get(version) if version is not None else None,
+        )
+
+
+class _State:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.objects: dict[ObjectKey, _Obj] = {}  # insertion order == creation order
+        self.seq = itertools.count(1)
+        self.partners: dict[str, Partner] = {}
+        self.sync_marks: dict[tuple[str, str], datetime] = {}
+        self.tokens: dict[str, CredentialsToken] = {}
+        self.exchanges: list[Exchange] = []
+        self.exchange_ids = itertools.count(1)
+        self.outbox: dict[tuple[str, ObjectKey], OutboxEntry] = {}
+        self.outbox_ids = itertools.count(1)
+        self.commands: dict[tuple[CommandDirection, str], CommandRecord] = {}
+
+    def enqueue(
+        self,
+        partner_id: str,
+        key: ObjectKey,
+        operation: OutboxOperation,
+        payload: bytes | None,
+        revision: int,
+    ) -> None:
+        now = self.clock()
+        current = self.outbox.get((partner_id, key))
+        if current is None:
+            self.outbox[(partner_id, key)] = OutboxEntry(
+                id=next(self.outbox_ids),
+                partner_id=partner_id,
+                key=key,
+                operation=operation,
+                payload=payload,
+                revision=revision,
+                state=OutboxState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        elif current.state is OutboxState.IN_FLIGHT:
+            self.outbox[(partner_id, key)] = dataclasses.replace(
+                current, operation=operation, payload=payload, revision=revision, updated_at=now
+            )
+        else:
+            self.outbox[(partner_id, key)] = dataclasses.replace(
+                current,
+                operation=operation,
+                payload=payload,
+                revision=revision,
+                state=OutboxState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                dead_reason=None,
+                updated_at=now,
+            )
+
+
+class MemoryObjects:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def _write(
+        self,
+        key: ObjectKey,
+        raw: bytes,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str],
+    ) -> StoredObject:
+        current = self._s.objects.get(key)
+        if current is None:
+            obj = _Obj(key, owner, raw, last_updated, next(self._s.seq), 1)
+            self._s.objects[key] = obj
+        else:
+            obj = _Obj(key, owner, raw, last_updated, current.seq, current.revision + 1)
+            self._s.objects[key] = obj
+        for partner_id in push_to:
+            self._s.enqueue(partner_id, key, OutboxOperation.PUT, raw, obj.revision)
+        return obj.view(None)
+
+    async def put(
+        self,
+        key: ObjectKey,
+        document: Mapping[str, Any] | bytes | str,
+        *,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str] = (),
+    ) -> StoredObject:
+        return self._write(key, dump_document(document), last_updated, owner, push_to)
+
+    async def get(self, key: ObjectKey, *, version: str | None = None) -> StoredObject | None:
+        obj = self._s.objects.get(key)
+        return obj.view(version) if obj is not None else None
+
+    async def patch(
+        self, key: ObjectKey, merge: Merge, *, push_to: Sequence[str] = ()
+    ) -> StoredObject | None:
+        obj = self._s.objects.get(key)
+        if obj is None:
+            return None
+        merged = merge(orjson.loads(obj.raw))
+        last_updated = last_updated_of(merged)
+        return self._write(key, dump_document(merged), last_updated, obj.owner, push_to)
+
+    async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
+        obj = self._s.objects.pop(key, None)
+        if obj is None:
+            return False
+        for partner_id in push_to:
+            self._s.enqueue(partner_id, key, OutboxOperation.DELETE, None, obj.revision + 1)
+        return True
+
+    async def list_page(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> Page:
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+        cc = ci_key(country_code) if country_code is not None else None
+        pid = ci_key(party_id) if party_id is not None else None
+        matching = [
+            obj
+            for obj in self._s.objects.values()
+            if obj.key.kind == kind
+            and (date_from is None or obj.last_updated >= date_from)
+            and (date_to is None or obj.last_updated < date_to)
+            and (owner is ANY_OWNER or obj.owner == owner)
+            and (cc is None or obj.key.norm[1] == cc)
+            and (pid is None or obj.key.norm[2] == pid)
+        ]
+        items = [obj.view(version) for obj in matching[offset : offset + limit]]
+        return Page(items=items, total=len(matching), offset=offset, limit=limit)
+
+    async def store_wire(self, entries: Iterable[WireEntry]) -> None:
+        for entry in entries:
+            obj = self._s.objects.get(entry.key)
+            if obj is not None and obj.revision == entry.revision:
+                obj.wire[entry.version] = entry.body
+
+
+class MemoryPartners:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    async def save(
+        self,
+        partner: Partner,
+        *,
+        issue: Sequence[tuple[str, TokenKind]] = (),
+        revoke: Sequence[str] = (),
+    ) -> Partner:
+        now = self._s.clock()
+        old = self._s.partners.get(partner.id)
+        saved = dataclasses.replace(
+            partner,
+            created_at=old.created_at if old is not None else now,
+            updated_at=now,
+        )
+        self._s.partners[partner.id] = saved
+        tokens = MemoryTokens(self._s)
+        for token, kind in issue:
+            tokens.issue_now(token, kind, partner.id, partner.local_party)
+        for token in revoke:
+            tokens.revoke_now(token)
+        return saved
+
+    async def get(self, partner_id: str) -> Partner | None:
+        return self._s.partners.get(partner_id)
+
+    async def all(self, *, status: PartnerStatus | None = None) -> list[Partner]:
+        partners = sorted(self._s.partners.values(), key=lambda p: (p.created_at or utcnow(), p.id))
+        return [p for p in partners if status is None or p.status is status]
+
+    async def find_by_party(self, country_code: str, party_id: str) -> list[Partner]:
+        cc, pid = ci_key(country_code), ci_key(party_id)
+        return [
+            p
+            for p in self._s.partners.values()
+            if any(ci_key(r.country_code) == cc and ci_key(r.party_id) == pid for r in p.roles)
+        ]
+
+    async def delete(self, partner_id: str) -> bool:
+        if self._s.partners.pop(partner_id, None) is None:
+            return False
+        self._s.tokens = {d: t for d, t in self._s.tokens.items() if t.partner_id != partner_id}
+        self._s.outbox = {k: e for k, e in self._s.outbox.items() if k[0] != partner_id}
+        self._s.sync_marks = {k: v for k, v in self._s.sync_marks.items() if k[0] != partner_id}
+        return True
+
+    async def get_sync_mark(self, partner_id: str, module: str) -> datetime | None:
+        return self._s.sync_marks.get((partner_id, module))
+
+    async def set_sync_mark(self, partner_id: str, module: str, at: datetime) -> None:
+        self._s.sync_marks[(partner_id, module)] = at
+
+
+class MemoryTokens:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def issue_now(
+        self,
+        token: str,
+        kind: TokenKind,
+        partner_id: str | None,
+        local_party: tuple[str, str] | None,
+    ) -> CredentialsToken:
+        record = CredentialsToken(
+            digest=token_digest(token),
+            kind=kind,
+            partner_id=partner_id,
+            local_party=local_party,
+            hint=token[-4:],
+            created_at=self._s.clock(),
+        )
+        self._s.tokens[record.digest] = record
+        return record
+
+    def revoke_now(self, token: str) -> bool:
+        digest = token_digest(token)
+        record = self._s.tokens.get(digest)
+        if record is None or record.revoked_at is not None:
+            return False
+        self._s.tokens[digest] = dataclasses.replace(record, revoked_at=self._s.clock())
+        return True
+
+    async def issue(
+        self,
+        token: str,
+        kind: TokenKind,
+        *,
+        partner_id: str | None = None,
+        local_party: tuple[str, str] | None = None,
+    ) -> CredentialsToken:
+        return self.issue_now(token, kind, partner_id, local_party)
+
+    async def lookup(self, token: str) -> CredentialsToken | None:
+        record = self._s.tokens.get(token_digest(token))
+        return record if record is not None and record.revoked_at is None else None
+
+    async def revoke(self, token: str) -> bool:
+        return self.revoke_now(token)
+
+    async def revoke_partner(self, partner_id: str, kind: TokenKind | None = None) -> int:
+        now = self._s.clock()
+        count = 0
+        for digest, record in list(self._s.tokens.items()):
+            if (
+                record.partner_id == partner_id
+                and record.revoked_at is None
+                and (kind is None or record.kind is kind)
+            ):
+                self._s.tokens[digest] = dataclasses.replace(record, revoked_at=now)
+                count += 1
+        return count
+
+
+class MemoryExchangeLog:
+    def __init__(self, state: _State, max_body_bytes: int) -> None:
+        self._s = state
+        self._max = max_body_bytes
+
+    async def record(self, exchanges: Sequence[Exchange]) -> None:
+        for exchange in exchanges:
+            safe = redact_exchange(exchange, max_body_bytes=self._max)
+            self._s.exchanges.append(dataclasses.replace(safe, id=next(self._s.exchange_ids)))
+
+    async def recent(
+        self,
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        partner_id: str | None = None,
+    ) -> list[Exchange]:
+        out: list[Exchange] = []
+        for exchange in reversed(self._s.exchanges):
+            if before_id is not None and (exchange.id or 0) >= before_id:
+                continue
+            if partner_id is not None and exchange.partner_id != partner_id:
+                continue
+            out.append(exchange)
+            if len(out) >= limit:
+                break
+        return out
+
+    async def prune(self, before: datetime) -> int:
+        kept = [e for e in self._s.exchanges if e.started_at >= before]
+        removed = len(self._s.exchanges) - len(kept)
+        self._s.exchanges = kept
+        return removed
+
+
+class MemoryOutbox:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    async def enqueue(
+        self,
+        partner_id: str,
+        key: ObjectKey,
+        operation: OutboxOperation,
+        payload: Mapping[str, Any] | bytes | str | None,
+        *,
+        revision: int = 0,
+    ) -> None:
+        raw = dump_document(payload) if payload is not None else None
+        self._s.enqueue(partner_id, key, operation, raw, revision)
+
+    async def claim(self, worker: str, *, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        now = self._s.clock()
+        due = sorted(
+            (
+                e
+                for e in self._s.outbox.values()
+                if (e.state is OutboxState.PENDING and e.next_attempt_at <= now)
+                or (
+                    e.state is OutboxState.IN_FLIGHT
+                    and e.lease_until is not None
+                    and e.lease_until < now
+                )
+            ),
+            key=lambda e: (e.next_attempt_at, e.id),
+        )[:limit]
+        claimed = []
+        for e in due:
+            leased = dataclasses.replace(
+                e,
+                state=OutboxState.IN_FLIGHT,
+                lease_owner=worker,
+                lease_until=now + lease,
+                attempts=e.attempts + 1,
+                updated_at=now,
+            )
+            self._s.outbox[(e.partner_id, e.key)] = leased
+            claimed.append(leased)
+        return claimed
+
+    def _leased(self, entry: OutboxEntry) -> OutboxEntry | None:
+        current = self._s.outbox.get((entry.partner_id, entry.key))
+        if (
+            current is None
+            or current.id != entry.id
+            or current.state is not OutboxState.IN_FLIGHT
+            or current.lease_owner != entry.lease_owner
+        ):
+            return None
+        return current
+
+    async def complete(self, entry: OutboxEntry) -> bool:
+        current = self._leased(entry)
+        if current is None:
+            return False
+        if current.revision == entry.revision:
+            del self._s.outbox[(entry.partner_id, entry.key)]
+        else:
+            self._s.outbox[(entry.partner_id, entry.key)] = dataclasses.replace(
+                current,
+                state=OutboxState.PENDING,
+                attempts=0,
+                next_attempt_at=self._s.clock(),
+                lease_owner=None,
+                lease_until=None,
+                last_error=None,
+                updated_at=self._s.clock(),
+            )
+        return True
+
+    async def retry_later(self, entry: OutboxEntry, *, at: datetime, error: str) -> bool:
+        current = self._leased(entry)
+        if current is None:
+            return False
+        self._s.outbox[(entry.partner_id, entry.key)] = dataclasses.replace(
+            current,
+            state=OutboxState.PENDING,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_until=None,
+            last_error=error,
+            updated_at=self._s.clock(),
+        )
+        return True
+
+    async def bury(self, entry: OutboxEntry, *, reason: str) -> bool:
+        current = self._leased(entry)
+        if current is None:
+            return False
+        self._s.outbox[(entry.partner_id, entry.key)] = dataclasses.replace(
+            current,
+            state=OutboxState.DEAD,
+            lease_owner=None,
+            lease_until=None,
+            dead_reason=reason,
+            updated_at=self._s.clock(),
+        )
+        return True
+
+    async def replay(self, *, entry_id: int | None = None, partner_id: str | None = None) -> int:
+        now = self._s.clock()
+        count = 0
+        for k, e in list(self._s.outbox.items()):
+            if (
+                e.state is OutboxState.DEAD
+                and (entry_id is None or e.id == entry_id)
+                and (partner_id is None or e.partner_id == partner_id)
+            ):
+                self._s.outbox[k] = dataclasses.replace(
+                    e,
+                    state=OutboxState.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    dead_reason=None,
+                    updated_at=now,
+                )
+                count += 1
+        return count
+
+    async def entries(
+        self,
+        *,
+        state: OutboxState | None = None,
+        partner_id: str | None = None,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[OutboxEntry]:
+        found = sorted(
+            (
+                e
+                for e in self._s.outbox.values()
+                if e.id > after_id
+                and (state is None or e.state is state)
+                and (partner_id is None or e.partner_id == partner_id)
+            ),
+            key=lambda e: e.id,
+        )
+        return found[:limit]
+
+    async def counts(self) -> dict[OutboxState, int]:
+        counts = dict.fromkeys(OutboxState, 0)
+        for e in self._s.outbox.values():
+            counts[e.state] += 1
+        return counts
+
+
+class MemoryCommands:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    async def save(self, record: CommandRecord) -> CommandRecord:
+        now = self._s.clock()
+        old = self._s.commands.get((record.direction, record.id))
+        saved = dataclasses.replace(
+            record, created_at=old.created_at if old is not None else now, updated_at=now
+        )
+        self._s.commands[(record.direction, record.id)] = saved
+        return saved
+
+    async def get(self, direction: CommandDirection, command_id: str) -> CommandRecord | None:
+        return self._s.commands.get((direction, command_id))
+
+    async def due(self, *, before: datetime, limit: int = 100) -> list[CommandRecord]:
+        due = [
+            c
+            for c in self._s.commands.values()
+            if not c.final and c.deadline is not None and c.deadline < before
+        ]
+        due.sort(key=lambda c: (c.deadline or before, c.id))
+        return due[:limit]
+
+
+class MemoryStorage:
+    """All repositories over plain dictionaries. ``clock`` gives "now" (aware UTC)."""
+
+    def __init__(self, *, clock: Clock = utcnow, max_body_bytes: int = 256 * 1024) -> None:
+        state = _State(clock)
+        self._objects = MemoryObjects(state)
+        self._partners = MemoryPartners(state)
+        self._tokens = MemoryTokens(state)
+        self._exchanges = MemoryExchangeLog(state, max_body_bytes)
+        self._outbox = MemoryOutbox(state)
+        self._commands = MemoryCommands(state)
+
+    @property
+    def objects(self) -> MemoryObjects:
+        return self._objects
+
+    @property
+    def partners(self) -> MemoryPartners:
+        return self._partners
+
+    @property
+    def tokens(self) -> MemoryTokens:
+        return self._tokens
+
+    @property
+    def exchanges(self) -> MemoryExchangeLog:
+        return self._exchanges
+
+    @property
+    def outbox(self) -> MemoryOutbox:
+        return self._outbox
+
+    @property
+    def commands(self) -> MemoryCommands:
+        return self._commands
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,92 @@
+"""Redaction of the exchange log (issue 3 point 2: the log never contains a token).
+
+Applied by every storage backend to every :class:`~ocpikit.protocol.ports.Exchange` before it is
+written, whatever the caller already did:
+
+- ``Authorization`` header values keep their scheme (``Token``) and lose the credential;
+- string values of JSON fields named ``token`` (the credentials object, transport and
+  credentials modules) are replaced, at any depth (request bodies and response envelopes);
+- every value listed in ``Exchange.secrets``, and its Base64 form (2.2+ Authorization
+  encoding), is scrubbed from the URL, all headers and both bodies;
+- bodies longer than the configured limit are truncated (a marker says by how much).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import re
+
+from ocpikit.protocol.ports import Exchange
+
+__all__ = ["REDACTED", "redact_exchange"]
+
+REDACTED = "[REDACTED]"
+_REDACTED_B = REDACTED.encode()
+
+
+def _secret_forms(secrets: tuple[str, ...]) -> list[str]:
+    forms: list[str] = []
+    for secret in secrets:
+        if len(secret) < 4:  # scrubbing one or two characters would shred the log
+            continue
+        forms.append(secret)
+        forms.append(base64.b64encode(secret.encode()).decode())
+    # longest first so that a secret containing another is scrubbed whole
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def _scrub(text: str, forms: list[str]) -> str:
+    for form in forms:
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def _redact_headers(
+    headers: tuple[tuple[str, str], ...], forms: list[str]
+) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name.lower() in {"authorization", "proxy-authorization"}:
+            text = value.strip()
+            scheme = text.split(" ", 1)[0] if " " in text else ""
+            out.append((name, f"{scheme} {REDACTED}" if scheme else REDACTED))
+        else:
+            out.append((name, _scrub(value, forms)))
+    return tuple(out)
+
+
+# a JSON string member named "token" (any depth, any spacing, escaped quotes inside)
+_TOKEN_FIELD = re.compile(rb'("token"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def _redact_body(body: bytes | None, forms: list[str], max_bytes: int) -> bytes | None:
+    if body is None:
+        return None
+    if b'"token"' in body:
+        body = _TOKEN_FIELD.sub(rb'\1"' + _REDACTED_B + rb'"', body)
+    if forms:
+        for form in forms:
+            raw = form.encode()
+            if raw in body:
+                body = body.replace(raw, _REDACTED_B)
+    if len(body) > max_bytes:
+        cut = len(body) - max_bytes
+        body = body[:max_bytes] + f"...[truncated {cut} bytes]".encode()
+    return body
+
+
+def redact_exchange(exchange: Exchange, *, max_body_bytes: int = 256 * 1024) -> Exchange:
+    """A copy of ``exchange`` safe to store: see the module docstring. ``secrets`` is emptied."""
+    forms = _secret_forms(exchange.secrets)
+    return dataclasses.replace(
+        exchange,
+        url=_scrub(exchange.url, forms),
+        request_headers=_redact_headers(exchange.request_headers, forms),
+        response_headers=_redact_headers(exchange.response_headers, forms),
+        request_body=_redact_body(exchange.request_body, forms, max_body_bytes),
+        response_body=_redact_body(exchange.response_body, forms, max_body_bytes),
+        error=_scrub(exchange.error, forms) if exchange.error is not None else None,
+        secrets=(),
+    )
