@@ -1,1 +1,211 @@
-"""ocpikit.core (see docs/architecture.md)."""
+"""ocpikit.core: version-independent OCPI primitives (DESIGN §1), stdlib and pydantic only.
+
+One concept per module; import from here for the everyday names:
+
+- :mod:`~ocpikit.core.types`: shared scalars (``DateTime``, ``Number``, ``CiString``, ...);
+- :mod:`~ocpikit.core.versions`: ``Version``, ``ModuleID``, ``Role``, ``InterfaceRole``;
+- :mod:`~ocpikit.core.status`: THE status-code table (``lookup``, ``STATUS_CODES``);
+- :mod:`~ocpikit.core.errors`: the one error tree and pydantic-error formatting;
+- :mod:`~ocpikit.core.envelope`: the response envelope (``success``, ``error``,
+  ``parse_envelope``);
+- :mod:`~ocpikit.core.clock`: injected clocks;
+- :mod:`~ocpikit.core.pagination`: ``offset``/``limit``/date windows, ``Link``, ``Page``;
+- :mod:`~ocpikit.core.auth`: the ``Authorization: Token`` codec;
+- :mod:`~ocpikit.core.headers`: request ids and routing headers;
+- :mod:`~ocpikit.core.patch`: PATCH merge rules.
+
+The String<n>/CiString<n> aliases stay in :mod:`ocpikit.core.types` (models import them there).
+"""
+
+from __future__ import annotations
+
+from ocpikit.core.auth import (
+    TokenCandidate,
+    TokenEncoding,
+    authorization_header,
+    encode_by_default,
+    encode_token,
+    parse_authorization,
+    token_candidates,
+)
+from ocpikit.core.clock import SYSTEM_CLOCK, Clock, FixedClock, ManualClock, SystemClock
+from ocpikit.core.envelope import Envelope, error, parse_envelope, success
+from ocpikit.core.errors import (
+    ClientError,
+    GenericServerError,
+    HubConnectionProblem,
+    HubError,
+    HubTimeout,
+    InvalidJson,
+    InvalidOrMissingParameters,
+    LocalError,
+    MethodNotAllowed,
+    NoMatchingEndpoints,
+    NotEnoughInformation,
+    NotFound,
+    OcpiError,
+    PartnerError,
+    RemoteError,
+    RemoteProtocolError,
+    ServerError,
+    TransportError,
+    UnableToUseClientApi,
+    Unauthorized,
+    UnknownLocation,
+    UnknownReceiver,
+    UnknownToken,
+    UnsupportedVersion,
+    UsageError,
+    error_for_status,
+    format_error_path,
+    from_validation_error,
+    validation_problems,
+)
+from ocpikit.core.headers import (
+    MessageIds,
+    PartyRef,
+    RoutingHeaders,
+    carries_routing_headers,
+    get_header,
+    new_id,
+    uses_message_ids,
+)
+from ocpikit.core.pagination import (
+    Page,
+    PageHeaders,
+    PageParams,
+    in_window,
+    link_header,
+    make_page,
+    next_page_url,
+    parse_link_header,
+)
+from ocpikit.core.patch import (
+    PATCH_RULES,
+    PatchRule,
+    apply_location_patch,
+    apply_patch,
+    check_patch,
+    merge_patch,
+    patch_rule,
+)
+from ocpikit.core.status import STATUS_CODES, StatusCategory, StatusCode, is_success, lookup
+from ocpikit.core.types import (
+    URL,
+    CiString,
+    DateTime,
+    Number,
+    String,
+    ci_equal,
+    ci_key,
+    format_datetime,
+    parse_datetime,
+    to_json_number,
+)
+from ocpikit.core.versions import (
+    HEAD,
+    SUPPORTED_VERSIONS,
+    V2_1_1,
+    V2_2_1,
+    V2_3_0,
+    InterfaceRole,
+    ModuleID,
+    Role,
+    Version,
+    modules_of,
+)
+
+__all__ = [
+    "HEAD",
+    "PATCH_RULES",
+    "STATUS_CODES",
+    "SUPPORTED_VERSIONS",
+    "SYSTEM_CLOCK",
+    "URL",
+    "V2_1_1",
+    "V2_2_1",
+    "V2_3_0",
+    "CiString",
+    "ClientError",
+    "Clock",
+    "DateTime",
+    "Envelope",
+    "FixedClock",
+    "GenericServerError",
+    "HubConnectionProblem",
+    "HubError",
+    "HubTimeout",
+    "InterfaceRole",
+    "InvalidJson",
+    "InvalidOrMissingParameters",
+    "LocalError",
+    "ManualClock",
+    "MessageIds",
+    "MethodNotAllowed",
+    "ModuleID",
+    "NoMatchingEndpoints",
+    "NotEnoughInformation",
+    "NotFound",
+    "Number",
+    "OcpiError",
+    "Page",
+    "PageHeaders",
+    "PageParams",
+    "PartnerError",
+    "PartyRef",
+    "PatchRule",
+    "RemoteError",
+    "RemoteProtocolError",
+    "Role",
+    "RoutingHeaders",
+    "ServerError",
+    "StatusCategory",
+    "StatusCode",
+    "String",
+    "SystemClock",
+    "TokenCandidate",
+    "TokenEncoding",
+    "TransportError",
+    "UnableToUseClientApi",
+    "Unauthorized",
+    "UnknownLocation",
+    "UnknownReceiver",
+    "UnknownToken",
+    "UnsupportedVersion",
+    "UsageError",
+    "Version",
+    "apply_location_patch",
+    "apply_patch",
+    "authorization_header",
+    "carries_routing_headers",
+    "check_patch",
+    "ci_equal",
+    "ci_key",
+    "encode_by_default",
+    "encode_token",
+    "error",
+    "error_for_status",
+    "format_datetime",
+    "format_error_path",
+    "from_validation_error",
+    "get_header",
+    "in_window",
+    "is_success",
+    "link_header",
+    "lookup",
+    "make_page",
+    "merge_patch",
+    "modules_of",
+    "new_id",
+    "next_page_url",
+    "parse_authorization",
+    "parse_datetime",
+    "parse_envelope",
+    "parse_link_header",
+    "patch_rule",
+    "success",
+    "to_json_number",
+    "token_candidates",
+    "uses_message_ids",
+    "validation_problems",
+]
