@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from ocpikit.testing import shared_path
+
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("OCPIKIT_SHARED", ROOT.parent / "shared")).resolve()
+SHARED = shared_path(ROOT)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ validation: length limits and patterns run in Rust, not in Python loops.
   UTC; an explicit offset is tolerated and normalised to UTC; numbers are rejected. Always
   serialised with ``Z``.
 - ``Number``: a JSON number held as :class:`decimal.Decimal` (money and energy never touch float
-  arithmetic); serialised back as a JSON number.
+  arithmetic); serialised back as a JSON number. Strings such as ``"2.00"`` are rejected.
 - ``URL``: string(255).
 - Open enums (2.3.0 ``OpenEnum``): written ``SomeEnum | str`` in the models; known values become
   the enum member, unknown values are kept as plain strings and dumped back unchanged.
@@ -60,6 +60,13 @@ def _reject_non_string(value: Any) -> Any:
     return value
 
 
+def _reject_string_number(value: Any) -> Any:
+    # OCPI numbers are JSON numbers; pydantic's lax Decimal would take "2.00" and booleans.
+    if isinstance(value, (str, bool)):
+        raise ValueError("number must be a JSON number, not a string or boolean")
+    return value
+
+
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -100,6 +107,7 @@ DateTime = Annotated[
 
 Number = Annotated[
     Decimal,
+    BeforeValidator(_reject_string_number),
     Field(allow_inf_nan=False),
     PlainSerializer(to_json_number, when_used="json"),
 ]
