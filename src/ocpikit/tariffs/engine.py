@@ -1,0 +1,616 @@
+"""The price engine: a session or CDR, one or more tariffs → a :class:`PriceResult`.
+
+How it prices (DIGEST §4.2–§4.5; 2.2.1 / 2.3.0 ``mod_tariffs`` §TariffElement,
+§TariffRestrictions, §PriceComponent; ``mod_cdrs`` §CDR step_size):
+
+1. Each period's restrictions are read at its start, in local time (the location's IANA zone or
+   an explicit one, DST included); kWh and duration are what the session used before the period.
+2. Per dimension (ENERGY, TIME, PARKING_TIME, FLAT) the first element in list order that has a
+   component of that dimension and whose restrictions all match supplies the price. Reservation
+   periods (RESERVATION_TIME) look only at elements with a ``reservation`` restriction
+   (RESERVATION_EXPIRES first when the reservation expired); charging periods only at the others.
+3. step_size rounds session totals, not periods: ENERGY once; for TIME/PARKING_TIME the parking
+   total when parking is priced, else the charging total; the extra is billed at the last
+   period's price with the last component's step. Reservation time is its own group.
+4. FLAT is charged once (the first period where one is active), once more for a reservation.
+5. VAT (2.2.1) per component, taxes (2.3.0 ``tax_included``), then min/max price on excl. and
+   incl. amounts independently.
+
+Every ambiguous step is a :class:`~ocpikit.tariffs.policy.Policy` setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ocpikit.tariffs.normal import (
+    NElement,
+    NPeriod,
+    NRestrictions,
+    NSession,
+    NTariff,
+    PricingInputError,
+    normalise_session,
+    normalise_tariffs,
+)
+from ocpikit.tariffs.policy import Policy
+from ocpikit.tariffs.result import (
+    COST_BUCKETS,
+    ZERO_AMOUNT,
+    Amount,
+    Line,
+    PeriodResult,
+    PriceResult,
+    StepEffect,
+)
+
+__all__ = ["PricingError", "price", "resolve_time_zone"]
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+_HOUR = Decimal(3600)
+_KWH = Decimal(1000)
+_DEFAULT_POLICY = Policy()
+
+
+class PricingError(PricingInputError):
+    """The session cannot be priced as asked (no tariff, no valid tariff, unknown time zone)."""
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PricingError(f"unknown IANA time zone {name!r}") from None
+
+
+def resolve_time_zone(
+    explicit: str | None, session: NSession, policy: Policy, warnings: list[str]
+) -> str:
+    """Explicit zone > the location's ``time_zone`` > the fallback policy."""
+    if explicit:
+        return explicit
+    if session.time_zone:
+        return session.time_zone
+    if policy.time_zone_fallback == "error":
+        raise PricingError("no time zone: pass one (--time-zone) or a location with time_zone")
+    warnings.append(
+        "no time zone given and none on the location: restrictions read in UTC "
+        "(policy time_zone_fallback=utc)"
+    )
+    return "UTC"
+
+
+@dataclass(slots=True)
+class _Ctx:
+    """What restrictions are evaluated against, at a period's start."""
+
+    minute: int
+    day: Any
+    weekday: int
+    kwh: Decimal
+    duration: Decimal
+    parking: Decimal
+    current: Decimal | None
+    power: Decimal | None
+
+
+def _measure(dims: dict[str, Decimal], avg: str, lo: str, hi: str, how: str) -> Decimal | None:
+    a, mn, mx = dims.get(avg), dims.get(lo), dims.get(hi)
+    if how == "max":
+        return mx if mx is not None else a if a is not None else mn
+    if how == "min":
+        return mn if mn is not None else a if a is not None else mx
+    if a is not None:
+        return a
+    if mn is not None and mx is not None:
+        return (mn + mx) / 2
+    return mn if mn is not None else mx
+
+
+def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal, pol: Policy) -> str | None:
+    """``None`` when all restrictions match, else the first one that does not (a short reason)."""
+    st, et = r.start_time, r.end_time
+    after_midnight = False
+    if st is not None or et is not None:
+        s = st if st is not None else 0
+        e = et if et is not None else 1440
+        if e == 0:
+            e = 1440  # "00:00" as end: until the end of the day (mod_tariffs §TariffRestrictions)
+        m = ctx.minute
+        inclusive = pol.end_time == "inclusive"
+        if s < e:
+            ok = s <= m and (m <= e if inclusive else m < e)
+        elif s > e:  # wraps past midnight
+            after_midnight = m <= e if inclusive else m < e
+            ok = m >= s or after_midnight
+        else:
+            ok = True
+        if not ok:
+            return f"time {_hhmm(m)} outside {_hhmm(s)}-{_hhmm(e % 1440)}"
+    if r.start_date is not None and ctx.day < r.start_date:
+        return f"date {ctx.day} before start_date {r.start_date}"
+    if r.end_date is not None and ctx.day >= r.end_date:
+        return f"date {ctx.day} not before end_date {r.end_date}"
+    if r.day_of_week is not None:
+        wd = ctx.weekday
+        if after_midnight and pol.day_of_week_wrap == "window_start":
+            wd = (wd - 1) % 7
+        if wd not in r.day_of_week:
+            return f"day_of_week does not include {_DAYS[wd]}"
+    if r.min_kwh is not None and ctx.kwh < r.min_kwh:
+        return f"{ctx.kwh} kWh used < min_kwh {r.min_kwh}"
+    if r.max_kwh is not None and ctx.kwh >= r.max_kwh:
+        return f"{ctx.kwh} kWh used >= max_kwh {r.max_kwh}"
+    if r.min_duration is not None and duration < r.min_duration:
+        return f"duration {duration:.0f} s < min_duration {r.min_duration}"
+    if r.max_duration is not None and duration >= r.max_duration:
+        return f"duration {duration:.0f} s >= max_duration {r.max_duration}"
+    if r.min_current is not None or r.max_current is not None:
+        cur = ctx.current
+        if cur is None:
+            if pol.missing_measurement == "no_match":
+                return "period has no current to compare (policy missing_measurement)"
+        else:
+            if r.min_current is not None and cur < r.min_current:
+                return f"current {cur} A < min_current {r.min_current}"
+            if r.max_current is not None and cur >= r.max_current:
+                return f"current {cur} A >= max_current {r.max_current}"
+    if r.min_power is not None or r.max_power is not None:
+        pw = ctx.power
+        if pw is None:
+            if pol.missing_measurement == "no_match":
+                return "period has no power to compare (policy missing_measurement)"
+        else:
+            if r.min_power is not None and pw < r.min_power:
+                return f"power {pw} kW < min_power {r.min_power}"
+            if r.max_power is not None and pw >= r.max_power:
+                return f"power {pw} kW >= max_power {r.max_power}"
+    return None
+
+
+_DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
+def _hhmm(m: int) -> str:
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _select(
+    elements: tuple[NElement, ...] | list[NElement],
+    dim: str,
+    ctx: _Ctx,
+    pol: Policy,
+    cache: dict[tuple[int, bool], str | None],
+) -> tuple[NElement | None, list[tuple[int, str]]]:
+    """The element supplying dimension ``dim`` (per-dimension or whole-element selection)."""
+    skipped: list[tuple[int, str]] = []
+    use_parking = dim == "PARKING_TIME" and pol.duration_basis == "parking"
+    whole = pol.element_selection == "whole_element"
+    for el in elements:
+        if not whole and dim not in el.by_type:
+            continue
+        if el.restrictions.empty:
+            reason = None
+        else:
+            key = (el.index, use_parking)
+            if key in cache:
+                reason = cache[key]
+            else:
+                reason = _fail(
+                    el.restrictions, ctx, ctx.parking if use_parking else ctx.duration, pol
+                )
+                cache[key] = reason
+        if reason is None:
+            if whole and dim not in el.by_type:
+                skipped.append((el.index, f"first matching element has no {dim} component"))
+                return None, skipped
+            return el, skipped
+        skipped.append((el.index, reason))
+    return None, skipped
+
+
+def _ceil_to(quantity: Decimal, step: Decimal, tolerance: Decimal) -> Decimal:
+    if step <= 0 or quantity <= 0:
+        return quantity
+    blocks = ((quantity - tolerance) / step).to_integral_value(rounding=ROUND_CEILING)
+    return max(quantity, blocks * step)
+
+
+def _amount(base: Decimal, vat: Decimal | None, tariff: NTariff, pol: Policy) -> Amount:
+    """Excl./incl. amounts of ``base`` = price × billed quantity under the tariff's tax regime."""
+    tax = tariff.tax_included
+    if tax == "YES":
+        if vat is not None:
+            return Amount(base / (_ONE + vat / _HUNDRED), base)
+        return Amount(base, base)  # A20: before_taxes = price (policy tax_included_without_vat)
+    if tax == "N/A":
+        return Amount(base, base)
+    if vat is not None:
+        return Amount(base, base * (_ONE + vat / _HUNDRED))
+    mode = pol.missing_vat
+    if mode == "auto":
+        unknown = tax == "NO" or tariff.origin == "2.1.1"
+        if tariff.origin == "2.2.1":
+            unknown = False
+        mode = "unknown" if unknown else "no_vat"
+    return Amount(base, base if mode == "no_vat" else None)
+
+
+def _bucket(dim: str, reservation: bool, el: NElement | None, pol: Policy) -> str:
+    if reservation:
+        return "total_reservation_cost"
+    if dim == "ENERGY":
+        return "total_energy_cost"
+    if dim == "TIME":
+        return "total_time_cost"
+    if dim == "PARKING_TIME":
+        return "total_parking_cost"
+    if el is not None and pol.flat_parking == "parking_only_element" and el.parking_only:
+        return "total_parking_cost"
+    return "total_fixed_cost"
+
+
+def _pick_tariffs(
+    session: NSession, tariffs: list[NTariff], pol: Policy, warnings: list[str]
+) -> tuple[NTariff, dict[str, NTariff]]:
+    if not tariffs:
+        raise PricingError("no tariff: pass one (--tariff) or a CDR that embeds its tariffs")
+    by_id: dict[str, NTariff] = {}
+    for t in tariffs:
+        by_id.setdefault(t.id.upper(), t)
+    start = session.start
+    first_tid = next((p.tariff_id for p in session.periods if p.tariff_id), None)
+    main: NTariff | None = None
+    if first_tid is not None and first_tid.upper() in by_id:
+        main = by_id[first_tid.upper()]
+    if main is None:
+        main = next((t for t in tariffs if t.valid_at(start)), None)
+    if main is None or not main.valid_at(start):
+        candidate = main or tariffs[0]
+        msg = (
+            f"tariff {candidate.id} is not valid at the session start "
+            f"{start.isoformat()} (start/end_date_time)"
+        )
+        if pol.tariff_validity == "strict":
+            raise PricingError(msg + "; policy tariff_validity=ignore prices it anyway")
+        warnings.append(msg + " (priced anyway: policy tariff_validity=ignore)")
+        main = candidate
+    if session.currency and main.currency and session.currency.upper() != main.currency.upper():
+        warnings.append(f"currency {session.currency} differs from tariff currency {main.currency}")
+    return main, by_id
+
+
+def price(
+    session: Any,
+    tariffs: Any = None,
+    *,
+    time_zone: str | None = None,
+    policy: Policy | None = None,
+    origin: str | None = None,
+) -> PriceResult:
+    """Price ``session`` (a head CDR/Session, or its JSON form) against ``tariffs``.
+
+    ``tariffs`` may be one tariff or a list (head models or JSON); when omitted the CDR's
+    embedded tariffs are used. ``origin`` names the OCPI version the inputs were converted from
+    (it decides what an omitted ``vat`` means, policy ``missing_vat=auto``).
+    """
+    pol = policy or _DEFAULT_POLICY
+    warnings: list[str] = []
+    s = normalise_session(session)
+    given = normalise_tariffs(tariffs, origin) if tariffs is not None else []
+    if not given:
+        given = normalise_tariffs(s.tariffs, origin)
+    main, by_id = _pick_tariffs(s, given, pol, warnings)
+    tz_name = resolve_time_zone(time_zone, s, pol, warnings)
+    tz = _zone(tz_name)
+
+    # --- classify periods and derive volumes --------------------------------------------
+    charging_start: datetime | None = None
+    plans: list[tuple[NPeriod, bool, dict[str, Decimal]]] = []
+    for p in s.periods:
+        dims = p.dims
+        is_res = "RESERVATION_TIME" in dims and not (
+            "ENERGY" in dims or "TIME" in dims or "PARKING_TIME" in dims
+        )
+        vols: dict[str, Decimal] = {}
+        if is_res:
+            vols["TIME"] = dims["RESERVATION_TIME"]
+        else:
+            if charging_start is None:
+                charging_start = p.start
+            energy = dims.get("ENERGY")
+            t = dims.get("TIME")
+            pk = dims.get("PARKING_TIME")
+            if t is None and pk is None and pol.missing_time == "infer":
+                hours = p.seconds / _HOUR
+                if energy is not None and energy > 0:
+                    t = hours
+                else:
+                    pk = hours
+            if pol.parking_definition == "no_energy" and t and not energy:
+                pk = (pk or _ZERO) + t
+                t = None
+            if energy:
+                vols["ENERGY"] = energy
+            if t:
+                vols["TIME"] = t
+            if pk:
+                vols["PARKING_TIME"] = pk
+        plans.append((p, is_res, vols))
+    if charging_start is None:
+        charging_start = s.start
+    has_charging = any(not r and v for _, r, v in plans)
+    has_reservation = any(r for _, r, _ in plans)
+    expired = {
+        "auto": has_reservation and not has_charging,
+        "never": False,
+        "always": has_reservation,
+    }[pol.reservation_expired]
+
+    # --- select elements per period and dimension ----------------------------------------
+    periods: list[PeriodResult] = []
+    kwh_so_far = _ZERO
+    parking_so_far = _ZERO
+    flat_seen: set[tuple[str, int]] = set()
+    flat_done = {False: False, True: False}
+    for p, is_res, vols in plans:
+        tariff = by_id.get(p.tariff_id.upper(), main) if p.tariff_id else main
+        local = p.start.astimezone(tz)
+        ref = s.start if is_res else charging_start
+        dims = p.dims
+        ctx = _Ctx(
+            minute=local.hour * 60 + local.minute,
+            day=local.date(),
+            weekday=local.weekday(),
+            kwh=kwh_so_far,
+            duration=Decimal((p.start - ref) // timedelta(seconds=1)),
+            parking=parking_so_far,
+            current=_measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement),
+            power=_measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement),
+        )
+        if is_res:
+            res_els = [e for e in tariff.elements if e.restrictions.reservation == "RESERVATION"]
+            if expired:
+                exp = [
+                    e
+                    for e in tariff.elements
+                    if e.restrictions.reservation == "RESERVATION_EXPIRES"
+                ]
+                candidates: tuple[NElement, ...] | list[NElement] = exp + res_els
+            else:
+                candidates = res_els
+        else:
+            candidates = [e for e in tariff.elements if e.restrictions.reservation is None]
+        cache: dict[tuple[int, bool], str | None] = {}
+        pr = PeriodResult(
+            index=p.index,
+            kind="reservation" if is_res else "charging",
+            start=p.start,
+            end=p.end,
+            local_start=local,
+            tariff_id=tariff.id,
+        )
+        # FLAT
+        want_flat = pol.flat != "once" or not flat_done[is_res]
+        if want_flat:
+            el, skipped = _select(candidates, "FLAT", ctx, pol, cache)
+            if el is not None and "FLAT" in el.by_type:
+                key = (tariff.id, el.index + (1000 if is_res else 0))
+                if pol.flat != "once_per_element" or key not in flat_seen:
+                    flat_seen.add(key)
+                    flat_done[is_res] = True
+                    c = el.by_type["FLAT"]
+                    pr.lines.append(
+                        Line(
+                            period=p.index,
+                            dimension="FLAT",
+                            bucket=_bucket("FLAT", is_res, el, pol),
+                            volume=_ONE,
+                            billed=_ONE,
+                            tariff_id=tariff.id,
+                            element=el.index,
+                            component=c.index,
+                            price=c.price,
+                            vat=c.vat,
+                            step_size=c.step_size,
+                            skipped=skipped,
+                        )
+                    )
+        for dim, vol in vols.items():
+            el, skipped = _select(candidates, dim, ctx, pol, cache)
+            comp = el.by_type.get(dim) if el is not None else None
+            pr.lines.append(
+                Line(
+                    period=p.index,
+                    dimension="RESERVATION_TIME" if is_res else dim,
+                    bucket=_bucket(dim, is_res, el, pol),
+                    volume=vol,
+                    billed=vol,
+                    tariff_id=tariff.id,
+                    element=None if comp is None or el is None else el.index,
+                    component=None if comp is None else comp.index,
+                    price=_ZERO if comp is None else comp.price,
+                    vat=None if comp is None else comp.vat,
+                    step_size=0 if comp is None else comp.step_size,
+                    skipped=skipped,
+                )
+            )
+        if not is_res:
+            kwh_so_far += vols.get("ENERGY", _ZERO)
+            parking_so_far += vols.get("PARKING_TIME", _ZERO) * _HOUR
+        periods.append(pr)
+
+    # --- step_size --------------------------------------------------------------------------
+    lines = [line for pr in periods for line in pr.lines]
+    effects: list[StepEffect] = []
+    priced = [line for line in lines if line.element is not None]
+    energy_l = [line for line in priced if line.dimension == "ENERGY"]
+    time_l = [line for line in priced if line.dimension == "TIME"]
+    park_l = [line for line in priced if line.dimension == "PARKING_TIME"]
+    res_l = [line for line in priced if line.dimension == "RESERVATION_TIME"]
+    override = pol.time_step_override
+    _round_group(
+        "ENERGY", energy_l, pol.energy_step_size, _KWH, pol.energy_step_tolerance, "Wh", 0, effects
+    )
+    t_tol = pol.time_step_tolerance
+    mode = pol.step_size
+    if mode == "session":
+        if park_l:
+            _round_group("PARKING_TIME", park_l, mode, _HOUR, t_tol, "s", override, effects)
+        else:
+            _round_group("TIME", time_l, mode, _HOUR, t_tol, "s", override, effects)
+    elif mode == "session_total":
+        both = sorted(time_l + park_l, key=lambda ln: (ln.period, ln.dimension == "PARKING_TIME"))
+        _round_group("TIME+PARKING_TIME", both, mode, _HOUR, t_tol, "s", override, effects)
+    else:
+        _round_group("TIME", time_l, mode, _HOUR, t_tol, "s", override, effects)
+        _round_group("PARKING_TIME", park_l, mode, _HOUR, t_tol, "s", override, effects)
+    _round_group(
+        "RESERVATION_TIME",
+        res_l,
+        "session" if mode == "session_total" else mode,
+        _HOUR,
+        t_tol,
+        "s",
+        override,
+        effects,
+    )
+
+    # --- costs --------------------------------------------------------------------------------
+    costs: dict[str, Amount] = {}
+    taxes: dict[Decimal | None, Decimal] = {}
+    for line in lines:
+        if line.element is None:
+            continue
+        line_tariff = by_id.get(line.tariff_id.upper(), main)
+        line.cost = _amount(line.price * line.billed, line.vat, line_tariff, pol)
+        costs[line.bucket] = costs.get(line.bucket, ZERO_AMOUNT) + line.cost
+        tax = line.cost.tax
+        if tax is not None and tax != 0:
+            taxes[line.vat] = taxes.get(line.vat, _ZERO) + tax
+    relevant = frozenset(costs)
+    raw_total = ZERO_AMOUNT
+    for name in COST_BUCKETS:
+        raw_total = raw_total + costs.get(name, ZERO_AMOUNT)
+    total, adjustments = _clamp(raw_total, main, pol)
+    if pol.min_max_adjustment == "fixed" and total != raw_total:
+        delta_excl = total.excl - raw_total.excl
+        delta_incl = (
+            None if total.incl is None or raw_total.incl is None else total.incl - raw_total.incl
+        )
+        costs["total_fixed_cost"] = costs.get("total_fixed_cost", ZERO_AMOUNT) + Amount(
+            delta_excl, delta_incl
+        )
+
+    computed_energy = sum(
+        (p.dims.get("ENERGY", _ZERO) for p in s.periods if "RESERVATION_TIME" not in p.dims),
+        _ZERO,
+    )
+    computed_time = Decimal((s.end - s.start) // timedelta(microseconds=1)) / 1_000_000 / _HOUR
+    computed_parking = sum((p.dims.get("PARKING_TIME", _ZERO) for p in s.periods), _ZERO)
+    return PriceResult(
+        currency=main.currency or (s.currency or ""),
+        tariff_ids=list(dict.fromkeys([main.id, *(p.tariff_id for p in periods)])),
+        time_zone=tz_name,
+        costs=costs,
+        total_cost=total,
+        uncapped_total=raw_total,
+        total_energy=s.total_energy if s.total_energy is not None else computed_energy,
+        total_time=s.total_time if s.total_time is not None else computed_time,
+        total_parking_time=(
+            s.total_parking_time if s.total_parking_time is not None else computed_parking
+        ),
+        computed_energy=computed_energy,
+        computed_time=computed_time,
+        computed_parking_time=computed_parking,
+        periods=periods,
+        step_effects=effects,
+        adjustments=adjustments,
+        taxes=taxes,
+        policy=pol.changed(),
+        warnings=warnings,
+        decimals=pol.decimals,
+        relevant=relevant,
+    )
+
+
+def _round_group(
+    group: str,
+    lines: list[Line],
+    mode: str,
+    unit: Decimal,
+    tolerance: Decimal,
+    unit_name: str,
+    override: int,
+    effects: list[StepEffect],
+) -> None:
+    """Apply step_size to one group of lines (DIGEST §4.3 rules 1-6)."""
+    if not lines or mode == "ignore":
+        return
+    if mode == "per_period":
+        for line in lines:
+            step = Decimal(override or line.step_size)
+            consumed = line.volume * unit
+            billed = _ceil_to(consumed, step, tolerance)
+            if billed != consumed:
+                line.billed = billed / unit
+                line.step_note = (
+                    f"{_fmt(consumed)} -> {_fmt(billed)} {unit_name} (step {step}, per period)"
+                )
+        return
+    last = lines[-1]
+    step = Decimal(override or last.step_size)
+    consumed = sum((line.volume for line in lines), _ZERO) * unit
+    billed = _ceil_to(consumed, step, tolerance)
+    effects.append(
+        StepEffect(
+            group=group,
+            consumed=consumed,
+            billed=billed,
+            step_size=int(step),
+            unit=unit_name,
+            period=last.period if billed != consumed else None,
+        )
+    )
+    if billed != consumed:
+        extra = (billed - consumed) / unit
+        last.billed = last.volume + extra
+        last.step_note = (
+            f"session {group} {_fmt(consumed)} -> {_fmt(billed)} {unit_name} "
+            f"(step {step} of the last component); extra billed here"
+        )
+
+
+def _fmt(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(int(value))
+    return f"{value.quantize(Decimal('0.01')).normalize():f}"
+
+
+def _clamp(total: Amount, tariff: NTariff, pol: Policy) -> tuple[Amount, list[str]]:
+    """min_price / max_price on excl. and incl. amounts independently (DIGEST §4.4)."""
+    notes: list[str] = []
+    excl, incl = total.excl, total.incl
+    if pol.min_price == "apply":
+        if tariff.min_excl is not None and excl < tariff.min_excl:
+            notes.append(f"min_price: excl {excl} raised to {tariff.min_excl}")
+            excl = tariff.min_excl
+        if tariff.min_incl is not None and incl is not None and incl < tariff.min_incl:
+            notes.append(f"min_price: incl {incl} raised to {tariff.min_incl}")
+            incl = tariff.min_incl
+    if pol.max_price == "apply":
+        if tariff.max_excl is not None and excl > tariff.max_excl:
+            notes.append(f"max_price: excl {excl} capped at {tariff.max_excl}")
+            excl = tariff.max_excl
+        if tariff.max_incl is not None and incl is not None and incl > tariff.max_incl:
+            notes.append(f"max_price: incl {incl} capped at {tariff.max_incl}")
+            incl = tariff.max_incl
+    return Amount(excl, incl), notes

@@ -1,0 +1,483 @@
+"""The engine's internal, normalised view of tariffs and sessions, with adapters.
+
+The engine never walks wire objects directly: it reads a :class:`NTariff` (elements with
+restrictions pre-parsed into numbers) and a :class:`NSession` (periods with start, end and
+dimension volumes). Adapters build them from
+
+- head models (``ocpikit.models.v2_3_0`` Tariff / CDR / Session), the normal input, and
+- their JSON form, read tolerantly: besides the head keys they understand the few keys older
+  versions name differently (2.1.1 ``stop_date_time`` / ``start_datetime`` / ``end_datetime``,
+  2.1.1 numeric ``total_cost``, 2.2.1 ``excl_vat``/``incl_vat`` Prices). This is what lets a
+  partner's CDR that does not validate (the tandemdrive vectors are deliberately minimal) still
+  be priced, with the caller told so.
+
+Versions other than head reach the engine through ``ocpikit.convert.to_head`` in the CLI layer;
+this package imports only ``ocpikit.core`` and ``ocpikit.models``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ocpikit.core.types import parse_datetime
+
+__all__ = [
+    "DAY_INDEX",
+    "NComponent",
+    "NElement",
+    "NPeriod",
+    "NRestrictions",
+    "NSession",
+    "NTariff",
+    "PricingInputError",
+    "normalise_session",
+    "normalise_tariff",
+    "normalise_tariffs",
+    "to_decimal",
+]
+
+DAY_INDEX = {
+    "MONDAY": 0,
+    "TUESDAY": 1,
+    "WEDNESDAY": 2,
+    "THURSDAY": 3,
+    "FRIDAY": 4,
+    "SATURDAY": 5,
+    "SUNDAY": 6,
+}
+_ZERO = Decimal(0)
+_HOUR = Decimal(3600)
+
+
+class PricingInputError(ValueError):
+    """A tariff or session the engine cannot read (the message names the field)."""
+
+
+def _g(obj: Any, key: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def to_decimal(value: Any, where: str = "") -> Decimal | None:
+    """A JSON/model number as Decimal (floats via their shortest repr; numeric strings, a 2.1.1
+    example erratum, accepted)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise PricingInputError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except ArithmeticError:
+            raise PricingInputError(f"{where}: expected a number, got {value!r}") from None
+    raise PricingInputError(f"{where}: expected a number, got {type(value).__name__}")
+
+
+def _dt(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            raise PricingInputError(f"{where}: not a DateTime: {value!r}") from None
+    raise PricingInputError(f"{where}: not a DateTime: {value!r}")
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.value) if hasattr(value, "value") else str(value)
+
+
+def _minutes(value: Any, where: str) -> int | None:
+    text = _str(value)
+    if text is None:
+        return None
+    try:
+        hh, mm = text.strip().split(":")
+        return int(hh) * 60 + int(mm)
+    except ValueError:
+        raise PricingInputError(f"{where}: not a time of day hh:mm: {text!r}") from None
+
+
+def _date(value: Any, where: str) -> date | None:
+    text = _str(value)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise PricingInputError(f"{where}: not a date YYYY-MM-DD: {text!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class NComponent:
+    """A PriceComponent (mod_tariffs §PriceComponent)."""
+
+    index: int
+    type: str
+    price: Decimal
+    vat: Decimal | None
+    step_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class NRestrictions:
+    """TariffRestrictions (mod_tariffs §TariffRestrictions) as numbers: times in minutes of the
+    day, days of week as 0=Monday."""
+
+    start_time: int | None = None
+    end_time: int | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    min_kwh: Decimal | None = None
+    max_kwh: Decimal | None = None
+    min_current: Decimal | None = None
+    max_current: Decimal | None = None
+    min_power: Decimal | None = None
+    max_power: Decimal | None = None
+    min_duration: int | None = None
+    max_duration: int | None = None
+    day_of_week: frozenset[int] | None = None
+    reservation: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == _NO_RESTRICTIONS
+
+
+_NO_RESTRICTIONS = NRestrictions()
+
+
+@dataclass(frozen=True, slots=True)
+class NElement:
+    """A TariffElement; ``by_type`` holds its first component of each dimension."""
+
+    index: int
+    components: tuple[NComponent, ...]
+    restrictions: NRestrictions
+    by_type: dict[str, NComponent]
+
+    @property
+    def parking_only(self) -> bool:
+        """All non-FLAT components are PARKING_TIME (DIGEST §4.5: its FLAT is parking cost)."""
+        others = [c.type for c in self.components if c.type != "FLAT"]
+        return bool(others) and all(t == "PARKING_TIME" for t in others)
+
+
+@dataclass(slots=True)
+class NTariff:
+    """A Tariff. ``tax_included`` is ``None`` for tariffs from 2.1.1/2.2.1 (prices excl. VAT);
+    ``origin`` is the OCPI version it came from, when known."""
+
+    id: str
+    currency: str
+    elements: tuple[NElement, ...]
+    tax_included: str | None = None
+    min_excl: Decimal | None = None
+    min_incl: Decimal | None = None
+    max_excl: Decimal | None = None
+    max_incl: Decimal | None = None
+    start_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+    type: str | None = None
+    origin: str | None = None
+
+    def valid_at(self, instant: datetime) -> bool:
+        if self.start_date_time is not None and instant < self.start_date_time:
+            return False
+        return not (self.end_date_time is not None and instant >= self.end_date_time)
+
+
+def _limit(value: Any) -> tuple[Decimal | None, Decimal | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, (int, float, Decimal, str)):  # 2.1.1-style plain number
+        return to_decimal(value, "price limit"), None
+    excl = _g(value, "before_taxes")
+    if excl is None:
+        excl = _g(value, "excl_vat")
+    incl = _g(value, "after_taxes")
+    if incl is None:
+        incl = _g(value, "incl_vat")
+    return to_decimal(excl, "price limit"), to_decimal(incl, "price limit")
+
+
+def _restrictions(r: Any, where: str) -> NRestrictions:
+    if r is None:
+        return _NO_RESTRICTIONS
+    days = _g(r, "day_of_week")
+    day_set: frozenset[int] | None = None
+    if days:
+        try:
+            day_set = frozenset(DAY_INDEX[str(_str(d)).upper()] for d in days)
+        except KeyError as exc:
+            raise PricingInputError(f"{where}.day_of_week: unknown day {exc.args[0]!r}") from None
+    md = _g(r, "min_duration")
+    xd = _g(r, "max_duration")
+    out = NRestrictions(
+        start_time=_minutes(_g(r, "start_time"), f"{where}.start_time"),
+        end_time=_minutes(_g(r, "end_time"), f"{where}.end_time"),
+        start_date=_date(_g(r, "start_date"), f"{where}.start_date"),
+        end_date=_date(_g(r, "end_date"), f"{where}.end_date"),
+        min_kwh=to_decimal(_g(r, "min_kwh"), f"{where}.min_kwh"),
+        max_kwh=to_decimal(_g(r, "max_kwh"), f"{where}.max_kwh"),
+        min_current=to_decimal(_g(r, "min_current"), f"{where}.min_current"),
+        max_current=to_decimal(_g(r, "max_current"), f"{where}.max_current"),
+        min_power=to_decimal(_g(r, "min_power"), f"{where}.min_power"),
+        max_power=to_decimal(_g(r, "max_power"), f"{where}.max_power"),
+        min_duration=None if md is None else int(md),
+        max_duration=None if xd is None else int(xd),
+        day_of_week=day_set,
+        reservation=_str(_g(r, "reservation")),
+    )
+    return _NO_RESTRICTIONS if out == _NO_RESTRICTIONS else out
+
+
+_CACHE: dict[int, tuple[Any, str | None, NTariff]] = {}
+
+
+def normalise_tariff(obj: Any, origin: str | None = None) -> NTariff:
+    """An :class:`NTariff` from a head Tariff model or a Tariff dict of any version.
+
+    Normalised tariffs of model objects are cached by identity (tariffs are reused across many
+    sessions; the cache keeps a reference so the identity stays valid).
+    """
+    if isinstance(obj, NTariff):
+        return obj
+    if not isinstance(obj, dict):
+        hit = _CACHE.get(id(obj))
+        if hit is not None and hit[0] is obj and hit[1] == origin:
+            return hit[2]
+    tariff = _normalise_tariff(obj, origin)
+    if not isinstance(obj, dict):
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[id(obj)] = (obj, origin, tariff)
+    return tariff
+
+
+def _normalise_tariff(obj: Any, origin: str | None) -> NTariff:
+    tid = _str(_g(obj, "id")) or "?"
+    where = f"tariff {tid}"
+    raw_elements = _g(obj, "elements")
+    if not raw_elements:
+        raise PricingInputError(f"{where}.elements: a tariff needs at least one element")
+    elements: list[NElement] = []
+    for i, e in enumerate(raw_elements):
+        ewhere = f"{where}.elements[{i}]"
+        comps: list[NComponent] = []
+        by_type: dict[str, NComponent] = {}
+        for j, c in enumerate(_g(e, "price_components") or ()):
+            cwhere = f"{ewhere}.price_components[{j}]"
+            ctype = (_str(_g(c, "type")) or "").upper()
+            price = to_decimal(_g(c, "price"), f"{cwhere}.price")
+            if price is None:
+                raise PricingInputError(f"{cwhere}.price: missing")
+            step = _g(c, "step_size")
+            comp = NComponent(
+                index=j,
+                type=ctype,
+                price=price,
+                vat=to_decimal(_g(c, "vat"), f"{cwhere}.vat"),
+                step_size=int(step) if step is not None else 1,
+            )
+            comps.append(comp)
+            by_type.setdefault(ctype, comp)
+        elements.append(
+            NElement(
+                index=i,
+                components=tuple(comps),
+                restrictions=_restrictions(_g(e, "restrictions"), f"{ewhere}.restrictions"),
+                by_type=by_type,
+            )
+        )
+    tax = _g(obj, "tax_included")
+    min_excl, min_incl = _limit(_g(obj, "min_price"))
+    max_excl, max_incl = _limit(_g(obj, "max_price"))
+    if origin is None and isinstance(obj, dict):
+        origin = "2.3.0" if "tax_included" in obj else None
+    return NTariff(
+        id=tid,
+        currency=_str(_g(obj, "currency")) or "",
+        elements=tuple(elements),
+        tax_included=_str(tax),
+        min_excl=min_excl,
+        min_incl=min_incl,
+        max_excl=max_excl,
+        max_incl=max_incl,
+        start_date_time=_dt(_g(obj, "start_date_time"), f"{where}.start_date_time"),
+        end_date_time=_dt(_g(obj, "end_date_time"), f"{where}.end_date_time"),
+        type=_str(_g(obj, "type")),
+        origin=origin,
+    )
+
+
+def normalise_tariffs(objs: Any, origin: str | None = None) -> list[NTariff]:
+    """One tariff or an iterable of tariffs, normalised."""
+    if objs is None:
+        return []
+    if isinstance(objs, dict) or not isinstance(objs, Iterable):
+        return [normalise_tariff(objs, origin)]
+    return [normalise_tariff(t, origin) for t in objs]
+
+
+@dataclass(slots=True)
+class NPeriod:
+    """A ChargingPeriod with its end (the next period's start, or the session end)."""
+
+    index: int
+    start: datetime
+    end: datetime
+    dims: dict[str, Decimal]
+    tariff_id: str | None = None
+
+    @property
+    def seconds(self) -> Decimal:
+        return Decimal((self.end - self.start) // timedelta(microseconds=1)) / 1_000_000
+
+
+@dataclass(slots=True)
+class NSession:
+    """A CDR or Session reduced to what pricing and reconciliation read.
+
+    ``declared`` holds the cost fields the object states, as ``(excl, incl)`` (incl ``None`` when
+    not stated); ``total_*`` the quantities it states (``None`` when absent).
+    """
+
+    kind: str
+    id: str | None
+    start: datetime
+    end: datetime
+    periods: list[NPeriod]
+    currency: str | None = None
+    total_energy: Decimal | None = None
+    total_time: Decimal | None = None
+    total_parking_time: Decimal | None = None
+    time_zone: str | None = None
+    tariffs: list[Any] = field(default_factory=list)
+    declared: dict[str, tuple[Decimal, Decimal | None]] = field(default_factory=dict)
+    end_declared: bool = True
+
+
+COST_FIELDS = (
+    "total_cost",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
+
+
+def _price(value: Any, where: str) -> tuple[Decimal, Decimal | None] | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float, Decimal, str)):
+        excl = to_decimal(value, where)
+        assert excl is not None
+        return excl, None
+    before = _g(value, "before_taxes")
+    if before is not None:
+        b = to_decimal(before, f"{where}.before_taxes")
+        assert b is not None
+        taxes = _g(value, "taxes")
+        if taxes is None:
+            return b, None
+        total = b
+        for i, t in enumerate(taxes):
+            amount = to_decimal(_g(t, "amount"), f"{where}.taxes[{i}].amount")
+            total += amount or _ZERO
+        return b, total
+    excl = to_decimal(_g(value, "excl_vat"), f"{where}.excl_vat")
+    if excl is None:
+        return None
+    return excl, to_decimal(_g(value, "incl_vat"), f"{where}.incl_vat")
+
+
+def normalise_session(obj: Any) -> NSession:
+    """An :class:`NSession` from a head CDR/Session model or a CDR/Session dict of any version."""
+    if isinstance(obj, NSession):
+        return obj
+    is_session = _g(obj, "kwh") is not None or _g(obj, "status") is not None
+    start = _dt(_g(obj, "start_date_time") or _g(obj, "start_datetime"), "start_date_time")
+    if start is None:
+        raise PricingInputError("start_date_time: missing")
+    end_raw = _g(obj, "end_date_time") or _g(obj, "stop_date_time") or _g(obj, "end_datetime")
+    end = _dt(end_raw, "end_date_time")
+    periods_raw = _g(obj, "charging_periods") or []
+    starts: list[datetime] = []
+    dims_list: list[dict[str, Decimal]] = []
+    tids: list[str | None] = []
+    for i, p in enumerate(periods_raw):
+        ps = _dt(_g(p, "start_date_time"), f"charging_periods[{i}].start_date_time")
+        if ps is None:
+            raise PricingInputError(f"charging_periods[{i}].start_date_time: missing")
+        dims: dict[str, Decimal] = {}
+        for j, d in enumerate(_g(p, "dimensions") or ()):
+            dtype = (_str(_g(d, "type")) or "").upper()
+            vol = to_decimal(_g(d, "volume"), f"charging_periods[{i}].dimensions[{j}].volume")
+            if vol is None:
+                continue
+            dims[dtype] = dims.get(dtype, _ZERO) + vol
+        starts.append(ps)
+        dims_list.append(dims)
+        tids.append(_str(_g(p, "tariff_id")))
+    end_declared = end is not None
+    if end is None:
+        if starts:
+            last = dims_list[-1]
+            hours = last.get("TIME", _ZERO) + last.get("PARKING_TIME", _ZERO)
+            hours += last.get("RESERVATION_TIME", _ZERO)
+            end = starts[-1] + timedelta(seconds=float(hours * _HOUR))
+        else:
+            end = start
+    periods = [
+        NPeriod(
+            index=i,
+            start=starts[i],
+            end=starts[i + 1] if i + 1 < len(starts) else max(end, starts[i]),
+            dims=dims_list[i],
+            tariff_id=tids[i],
+        )
+        for i in range(len(starts))
+    ]
+    declared: dict[str, tuple[Decimal, Decimal | None]] = {}
+    for name in COST_FIELDS:
+        value = _price(_g(obj, name), name)
+        if value is not None:
+            declared[name] = value
+    location = _g(obj, "location") or _g(obj, "cdr_location")
+    tz = _str(_g(location, "time_zone")) if location is not None else None
+    tariffs = _g(obj, "tariffs")
+    return NSession(
+        kind="session" if is_session else "cdr",
+        id=_str(_g(obj, "id")),
+        start=start,
+        end=end,
+        periods=periods,
+        currency=_str(_g(obj, "currency")),
+        total_energy=to_decimal(
+            _g(obj, "kwh") if is_session else _g(obj, "total_energy"), "total_energy"
+        ),
+        total_time=to_decimal(_g(obj, "total_time"), "total_time"),
+        total_parking_time=to_decimal(_g(obj, "total_parking_time"), "total_parking_time"),
+        time_zone=tz,
+        tariffs=list(tariffs) if tariffs else [],
+        declared=declared,
+        end_declared=end_declared,
+    )
