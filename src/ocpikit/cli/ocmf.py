@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from ocpikit.eichrecht import DEFAULT_TOLERANCE_KWH, Report, verify_input
@@ -69,7 +70,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _read(path: str) -> str:
-    data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -132,7 +132,7 @@ def source_from_signed_data(data: dict[str, Any], kind: str = "signed_data") -> 
 
 
 def _decimal(value: Any, path: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise OcmfSyntaxError("must be a number", path)
     try:
         return Decimal(str(value).strip())

@@ -70,6 +70,13 @@ def verify_record(
     except UnsupportedCurveError as exc:
         return result(Status.UNSUPPORTED_CURVE, str(exc), algorithm=record.signature.SA)
     info: dict[str, Any] = {"algorithm": algorithm.sa, "curve": algorithm.curve.name}
+    backend = algorithm.curve.backend
+    if backend is None or (backend == "builtin" and not allow_builtin):
+        return result(
+            Status.UNSUPPORTED_CURVE,
+            f"curve {algorithm.curve.name} is not implemented by the cryptography library",
+            **info,
+        )
     if public_key is None or (isinstance(public_key, (str, bytes)) and not public_key.strip()):
         return result(Status.NO_PUBLIC_KEY, "no public key given for this record", **info)
     try:
@@ -90,13 +97,6 @@ def verify_record(
         return result(
             Status.KEY_MISMATCH,
             f"SA {algorithm.sa} needs a {algorithm.curve.name} key, got a {key.curve.name} key",
-            **info,
-        )
-    backend = algorithm.curve.backend
-    if backend is None or (backend == "builtin" and not allow_builtin):
-        return result(
-            Status.UNSUPPORTED_CURVE,
-            f"curve {algorithm.curve.name} is not implemented by the cryptography library",
             **info,
         )
     sig = record.signature
