@@ -1,0 +1,110 @@
+"""Engines for SQLite and PostgreSQL, tuned for a service.
+
+No async driver is used on purpose: SQLAlchemy's asyncio layer needs ``greenlet`` (and an async
+SQLite driver such as ``aiosqlite``, itself a thread per connection); neither is a dependency.
+Instead each call runs as one short transaction on a worker thread of a bounded pool sized to
+the connection pool (see :mod:`ocpikit.storage.sql.store` and docs/storage.md).
+
+SQLite (the default): WAL so readers never block the writer, ``synchronous=NORMAL`` (durable
+across application crashes; a power loss can lose the last transactions but never corrupts),
+``busy_timeout`` so a second process waits instead of failing, foreign keys on, a larger page
+cache and memory-mapped reads. Reads and writes get separate engines: many reader connections
+that ``BEGIN`` (deferred) and one writer connection that ``BEGIN IMMEDIATE``, so a write
+transaction never has to upgrade its lock (the classic SQLITE_BUSY deadlock) and writers queue
+in-process instead of spinning on the busy handler.
+
+PostgreSQL: one pooled engine (``postgresql+psycopg://``), ``READ COMMITTED``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+__all__ = ["Engines", "create_engines", "is_sqlite"]
+
+
+@dataclass(frozen=True, slots=True)
+class Engines:
+    read: Engine
+    write: Engine
+    pool_size: int
+
+    @property
+    def single_writer(self) -> bool:
+        return self.read is not self.write
+
+    def dispose(self) -> None:
+        self.read.dispose()
+        if self.write is not self.read:
+            self.write.dispose()
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA cache_size=-65536",  # 64 MiB per connection
+    "PRAGMA mmap_size=268435456",  # 256 MiB
+    "PRAGMA temp_store=MEMORY",
+)
+
+
+def _sqlite_engine(url: URL, *, pool_size: int, immediate: bool) -> Engine:
+    database = url.database or ""
+    if database in {"", ":memory:"} or database.startswith("file::memory:"):
+        raise ValueError("SQLite storage needs a file (several connections share it)")
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url,
+        poolclass=sa.pool.QueuePool,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"check_same_thread": False, "timeout": 10},
+    )
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own transaction handling
+        # would delay it to the first write and never take the lock up front).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def create_engines(url: str | URL, *, pool_size: int = 8) -> Engines:
+    """Engines for ``url``: ``sqlite:///path`` or ``postgresql+psycopg://...``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        read = _sqlite_engine(parsed, pool_size=pool_size, immediate=False)
+        write = _sqlite_engine(parsed, pool_size=1, immediate=True)
+        return Engines(read=read, write=write, pool_size=pool_size)
+    engine = sa.create_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=True,
+        pool_timeout=60,
+    )
+    return Engines(read=engine, write=engine, pool_size=pool_size)

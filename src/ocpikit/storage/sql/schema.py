@@ -1,0 +1,293 @@
+"""The SQL schema (SQLAlchemy Core tables), the single source the migrations are checked against.
+
+See docs/storage.md for the why of each table and index. Portable between SQLite and
+PostgreSQL; where the two differ, a type says so:
+
+- :class:`JsonText`: JSON text on SQLite, ``JSONB`` on PostgreSQL; on the Python side always the
+  JSON text (bytes are never parsed by storage, so a page can be served from them directly).
+- :class:`UtcDateTime`: fixed-width ISO-8601 text ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` on SQLite
+  (sorts and compares correctly as text, parses with the C ``fromisoformat``), ``timestamptz``
+  on PostgreSQL; always an aware UTC datetime in Python.
+- ``seq``/``id`` surrogate keys: ``INTEGER PRIMARY KEY`` (the rowid) on SQLite, ``BIGINT``
+  identity on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+__all__ = [
+    "JsonText",
+    "UtcDateTime",
+    "commands",
+    "credentials_tokens",
+    "exchange_log",
+    "metadata",
+    "object_wire",
+    "objects",
+    "outbox",
+    "partner_parties",
+    "partners",
+    "sync_marks",
+]
+
+
+class JsonText(sa.types.TypeDecorator[str]):
+    """JSON held as text in Python; ``JSONB`` on PostgreSQL, ``TEXT`` elsewhere."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.JSONB())
+        return dialect.type_descriptor(sa.Text())
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        # Pass the JSON text through untouched (no JSONB serializer: it would quote it again);
+        # the psycopg dialect renders ``::JSONB`` so PostgreSQL parses it.
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "postgresql":
+            # Selected without a cast, psycopg has parsed the JSONB; give back text.
+            import orjson
+
+            def process(value: Any) -> str | None:
+                if value is None or isinstance(value, str):
+                    return value
+                return orjson.dumps(value).decode()
+
+            return process
+        return None
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware UTC datetime; ``timestamptz`` on PostgreSQL, sortable ISO text on SQLite."""
+
+    impl = sa.String(32)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(sa.String(32))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if dialect.name == "postgresql":
+            return value
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(str(value))
+
+
+def _surrogate() -> TypeEngine[int]:
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_CC = sa.String(16)  # country_code: CiString(2); lenient so a quirky partner is stored, not lost
+_PID = sa.String(16)  # party_id: CiString(3)
+_OID = sa.String(255)  # object id / uid: CiString(36..39); lenient
+_PARTNER = sa.String(64)
+
+objects = sa.Table(
+    "ocpi_objects",
+    metadata,
+    sa.Column("seq", _surrogate(), primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("country_code", _CC, nullable=False),
+    sa.Column("party_id", _PID, nullable=False),
+    sa.Column("object_id", _OID, nullable=False),
+    sa.Column("cc_key", _CC, nullable=False),
+    sa.Column("pid_key", _PID, nullable=False),
+    sa.Column("id_key", _OID, nullable=False),
+    sa.Column("owner", _PARTNER, nullable=True),
+    sa.Column("last_updated", UtcDateTime(), nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("document", JsonText(), nullable=False),
+    sa.UniqueConstraint("kind", "cc_key", "pid_key", "id_key"),
+    # pages in creation order, with the date window checked inside the index (covering)
+    sa.Index(None, "kind", "seq", "last_updated"),
+    sa.Index(None, "kind", "owner", "seq", "last_updated"),
+    # narrow incremental windows (date_from near now)
+    sa.Index(None, "kind", "last_updated"),
+)
+
+object_wire = sa.Table(
+    "ocpi_object_wire",
+    metadata,
+    sa.Column(
+        "object_seq",
+        _surrogate(),
+        sa.ForeignKey("ocpi_objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("version", sa.String(16), primary_key=True),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("body", sa.LargeBinary(), nullable=False),
+)
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    sa.Column("id", _PARTNER, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.String(16), nullable=True),
+    sa.Column("versions_url", sa.Text(), nullable=True),
+    sa.Column("roles", JsonText(), nullable=False),
+    sa.Column("endpoints", JsonText(), nullable=False),
+    sa.Column("outbound_token", sa.Text(), nullable=True),
+    sa.Column("local_country_code", _CC, nullable=True),
+    sa.Column("local_party_id", _PID, nullable=True),
+    sa.Column("settings", JsonText(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+partner_parties = sa.Table(
+    "partner_parties",
+    metadata,
+    sa.Column(
+        "partner_id",
+        _PARTNER,
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("cc_key", _CC, primary_key=True),
+    sa.Column("pid_key", _PID, primary_key=True),
+    sa.Index(None, "cc_key", "pid_key"),
+)
+
+sync_marks = sa.Table(
+    "sync_marks",
+    metadata,
+    sa.Column(
+        "partner_id",
+        _PARTNER,
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("module", sa.String(32), primary_key=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+)
+
+credentials_tokens = sa.Table(
+    "credentials_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(1), nullable=False),
+    sa.Column(
+        "partner_id",
+        _PARTNER,
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("local_country_code", _CC, nullable=True),
+    sa.Column("local_party_id", _PID, nullable=True),
+    sa.Column("hint", sa.String(8), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "partner_id"),
+)
+
+exchange_log = sa.Table(
+    "exchange_log",
+    metadata,
+    sa.Column("id", _surrogate(), primary_key=True, autoincrement=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("direction", sa.String(3), nullable=False),
+    sa.Column("partner_id", _PARTNER, nullable=True),  # no FK: the log outlives partners
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=True),
+    sa.Column("ocpi_status", sa.Integer(), nullable=True),
+    sa.Column("duration_ms", sa.Float(), nullable=True),
+    sa.Column("request_id", sa.String(255), nullable=True),
+    sa.Column("correlation_id", sa.String(255), nullable=True),
+    sa.Column("request_headers", JsonText(), nullable=False),
+    sa.Column("request_body", sa.LargeBinary(), nullable=True),
+    sa.Column("response_headers", JsonText(), nullable=False),
+    sa.Column("response_body", sa.LargeBinary(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Index(None, "partner_id", "id"),
+    sa.Index(None, "started_at"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", _surrogate(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "partner_id",
+        _PARTNER,
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("country_code", _CC, nullable=False),
+    sa.Column("party_id", _PID, nullable=False),
+    sa.Column("object_id", _OID, nullable=False),
+    sa.Column("cc_key", _CC, nullable=False),
+    sa.Column("pid_key", _PID, nullable=False),
+    sa.Column("id_key", _OID, nullable=False),
+    sa.Column("operation", sa.String(8), nullable=False),
+    sa.Column("payload", JsonText(), nullable=True),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("dead_reason", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # one entry per (partner, object): the coalescing key
+    sa.UniqueConstraint("partner_id", "kind", "cc_key", "pid_key", "id_key"),
+    # the claim query: due entries in order
+    sa.Index(None, "state", "next_attempt_at", "id"),
+)
+
+commands = sa.Table(
+    "commands",
+    metadata,
+    sa.Column("direction", sa.String(16), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("command", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("partner_id", _PARTNER, nullable=True),
+    sa.Column("request", JsonText(), nullable=True),
+    sa.Column("response_url", sa.Text(), nullable=True),
+    sa.Column("response", JsonText(), nullable=True),
+    sa.Column("result", JsonText(), nullable=True),
+    sa.Column("final", sa.Boolean(), nullable=False),
+    sa.Column("deadline", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "final", "deadline"),
+)

@@ -1,0 +1,1162 @@
+"""The SQL backend of the storage ports (SQLAlchemy Core; SQLite and PostgreSQL).
+
+Each port method is one short transaction run on a worker thread (``_Db.read``/``_Db.write``):
+a bounded pool of reader threads (as many as reader connections) and, on SQLite, one writer
+thread with one ``BEGIN IMMEDIATE`` connection, so writers queue in-process instead of
+contending on the database lock. On PostgreSQL reads and writes share one pool.
+
+Why threads and not an async driver: see :mod:`ocpikit.storage.sql.engine`. A page read is a
+handful of index probes plus copying bytes; sqlite3 and psycopg release the GIL while the
+database works, so the thread hop (tens of microseconds) is small against the query and keeps
+the event loop free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+
+from ocpikit.core.types import ci_key
+from ocpikit.protocol.ports import (
+    ANY_OWNER,
+    CommandDirection,
+    CommandRecord,
+    CredentialsToken,
+    Endpoint,
+    Exchange,
+    ExchangeDirection,
+    Merge,
+    ObjectKey,
+    OutboxEntry,
+    OutboxOperation,
+    OutboxState,
+    OwnerFilter,
+    Page,
+    Partner,
+    PartnerStatus,
+    PartyRole,
+    StoredObject,
+    TokenKind,
+    WireEntry,
+    dump_document,
+    token_digest,
+)
+from ocpikit.storage._common import Clock, last_updated_of, utcnow
+from ocpikit.storage.redaction import redact_exchange
+from ocpikit.storage.sql.engine import Engines, create_engines
+from ocpikit.storage.sql.schema import (
+    commands,
+    credentials_tokens,
+    exchange_log,
+    object_wire,
+    objects,
+    outbox,
+    partner_parties,
+    partners,
+    sync_marks,
+)
+
+__all__ = ["SqlStorage"]
+
+T = TypeVar("T")
+
+
+class _Db:
+    def __init__(self, engines: Engines, clock: Clock) -> None:
+        self.engines = engines
+        self.clock = clock
+        self.dialect = engines.read.dialect.name
+        self._read_pool = ThreadPoolExecutor(engines.pool_size, thread_name_prefix="ocpikit-db")
+        self._write_pool = (
+            ThreadPoolExecutor(1, thread_name_prefix="ocpikit-db-write")
+            if engines.single_writer
+            else self._read_pool
+        )
+
+    @staticmethod
+    def _run(engine: sa.Engine, fn: Callable[[sa.Connection], T]) -> T:
+        with engine.begin() as conn:
+            return fn(conn)
+
+    async def read(self, fn: Callable[[sa.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._read_pool, functools.partial(self._run, self.engines.read, fn)
+        )
+
+    async def write(self, fn: Callable[[sa.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._write_pool, functools.partial(self._run, self.engines.write, fn)
+        )
+
+    def insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT (both have ``on_conflict_do_update`` and ``excluded``)."""
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def close(self) -> None:
+        self._read_pool.shutdown(wait=True)
+        if self._write_pool is not self._read_pool:
+            self._write_pool.shutdown(wait=True)
+        self.engines.dispose()
+
+
+def _text(raw: bytes | None) -> str | None:
+    return raw.decode() if raw is not None else None
+
+
+def _bytes(text: str | None) -> bytes | None:
+    return text.encode() if text is not None else None
+
+
+# --- objects ---------------------------------------------------------------------------------
+
+_KEY_COLS = (objects.c.kind, objects.c.cc_key, objects.c.pid_key, objects.c.id_key)
+_OBJ_COLS = (
+    objects.c.seq,
+    objects.c.kind,
+    objects.c.country_code,
+    objects.c.party_id,
+    objects.c.object_id,
+    objects.c.owner,
+    objects.c.last_updated,
+    objects.c.revision,
+    sa.cast(objects.c.document, sa.Text).label("document"),
+)
+
+
+def _key_where(key: ObjectKey) -> list[sa.ColumnElement[bool]]:
+    return [col == part for col, part in zip(_KEY_COLS, key.norm, strict=True)]
+
+
+def _row_to_object(row: sa.Row[Any], wire: bytes | None = None) -> StoredObject:
+    return StoredObject(
+        key=ObjectKey(row.kind, row.country_code, row.party_id, row.object_id),
+        owner=row.owner,
+        raw=row.document.encode(),
+        last_updated=row.last_updated,
+        seq=row.seq,
+        revision=row.revision,
+        wire=wire,
+    )
+
+
+def _enqueue(
+    db: _Db,
+    conn: sa.Connection,
+    partner_id: str,
+    key: ObjectKey,
+    operation: OutboxOperation,
+    payload: str | None,
+    revision: int,
+) -> None:
+    now = db.clock()
+    ins = db.insert(outbox).values(
+        partner_id=partner_id,
+        kind=key.kind,
+        country_code=key.country_code,
+        party_id=key.party_id,
+        object_id=key.id,
+        cc_key=key.norm[1],
+        pid_key=key.norm[2],
+        id_key=key.norm[3],
+        operation=operation.value,
+        payload=payload,
+        revision=revision,
+        state=OutboxState.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    in_flight = outbox.c.state == OutboxState.IN_FLIGHT.value
+    stmt = ins.on_conflict_do_update(
+        index_elements=[
+            outbox.c.partner_id,
+            outbox.c.kind,
+            outbox.c.cc_key,
+            outbox.c.pid_key,
+            outbox.c.id_key,
+        ],
+        set_={
+            "country_code": ins.excluded.country_code,
+            "party_id": ins.excluded.party_id,
+            "object_id": ins.excluded.object_id,
+            "operation": ins.excluded.operation,
+            "payload": ins.excluded.payload,
+            "revision": ins.excluded.revision,
+            # an entry in flight stays leased; complete() sends the newer revision after it
+            "state": sa.case((in_flight, outbox.c.state), else_=OutboxState.PENDING.value),
+            "attempts": sa.case((in_flight, outbox.c.attempts), else_=0),
+            "next_attempt_at": sa.case(
+                (in_flight, outbox.c.next_attempt_at), else_=ins.excluded.next_attempt_at
+            ),
+            "dead_reason": sa.case((in_flight, outbox.c.dead_reason), else_=sa.null()),
+            "updated_at": ins.excluded.updated_at,
+        },
+    )
+    conn.execute(stmt)
+
+
+class SqlObjects:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    def _write(
+        self,
+        conn: sa.Connection,
+        key: ObjectKey,
+        raw: str,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str],
+    ) -> StoredObject:
+        ins = self._db.insert(objects).values(
+            kind=key.kind,
+            country_code=key.country_code,
+            party_id=key.party_id,
+            object_id=key.id,
+            cc_key=key.norm[1],
+            pid_key=key.norm[2],
+            id_key=key.norm[3],
+            owner=owner,
+            last_updated=last_updated,
+            revision=1,
+            document=raw,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=list(_KEY_COLS),
+            set_={
+                "country_code": ins.excluded.country_code,
+                "party_id": ins.excluded.party_id,
+                "object_id": ins.excluded.object_id,
+                "owner": ins.excluded.owner,
+                "last_updated": ins.excluded.last_updated,
+                "revision": objects.c.revision + 1,
+                "document": ins.excluded.document,
+            },
+        ).returning(objects.c.seq, objects.c.revision)
+        seq, revision = conn.execute(stmt).one()
+        if revision > 1:
+            conn.execute(sa.delete(object_wire).where(object_wire.c.object_seq == seq))
+        for partner_id in push_to:
+            _enqueue(self._db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
+        return StoredObject(
+            key=key,
+            owner=owner,
+            raw=raw.encode(),
+            last_updated=last_updated,
+            seq=seq,
+            revision=revision,
+        )
+
+    async def put(
+        self,
+        key: ObjectKey,
+        document: Mapping[str, Any] | bytes | str,
+        *,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str] = (),
+    ) -> StoredObject:
+        raw = document if isinstance(document, str) else dump_document(document).decode()
+        return await self._db.write(
+            lambda conn: self._write(conn, key, raw, last_updated, owner, push_to)
+        )
+
+    async def get(self, key: ObjectKey, *, version: str | None = None) -> StoredObject | None:
+        def run(conn: sa.Connection) -> StoredObject | None:
+            row = conn.execute(sa.select(*_OBJ_COLS).where(*_key_where(key))).one_or_none()
+            if row is None:
+                return None
+            wire = None
+            if version is not None:
+                wire = conn.execute(
+                    sa.select(object_wire.c.body).where(
+                        object_wire.c.object_seq == row.seq,
+                        object_wire.c.version == version,
+                        object_wire.c.revision == row.revision,
+                    )
+                ).scalar_one_or_none()
+            return _row_to_object(row, wire)
+
+        return await self._db.read(run)
+
+    async def patch(
+        self, key: ObjectKey, merge: Merge, *, push_to: Sequence[str] = ()
+    ) -> StoredObject | None:
+        def run(conn: sa.Connection) -> StoredObject | None:
+            query = sa.select(*_OBJ_COLS).where(*_key_where(key))
+            if self._db.dialect == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).one_or_none()
+            if row is None:
+                return None
+            merged = merge(orjson.loads(row.document))
+            raw = orjson.dumps(merged).decode()
+            stored_key = ObjectKey(row.kind, row.country_code, row.party_id, row.object_id)
+            return self._write(conn, stored_key, raw, last_updated_of(merged), row.owner, push_to)
+
+        return await self._db.write(run)
+
+    async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
+        def run(conn: sa.Connection) -> bool:
+            row = conn.execute(
+                sa.delete(objects)
+                .where(*_key_where(key))
+                .returning(objects.c.seq, objects.c.revision)
+            ).one_or_none()
+            if row is None:
+                return False
+            conn.execute(sa.delete(object_wire).where(object_wire.c.object_seq == row.seq))
+            for partner_id in push_to:
+                _enqueue(
+                    self._db, conn, partner_id, key, OutboxOperation.DELETE, None, row.revision + 1
+                )
+            return True
+
+        return await self._db.write(run)
+
+    async def list_page(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> Page:
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+        where: list[sa.ColumnElement[bool]] = [objects.c.kind == kind]
+        if owner is not ANY_OWNER:
+            where.append(objects.c.owner.is_(None) if owner is None else objects.c.owner == owner)
+        if date_from is not None:
+            where.append(objects.c.last_updated >= date_from)
+        if date_to is not None:
+            where.append(objects.c.last_updated < date_to)
+        if country_code is not None:
+            where.append(objects.c.cc_key == ci_key(country_code))
+        if party_id is not None:
+            where.append(objects.c.pid_key == ci_key(party_id))
+
+        # The page's keys come from the index alone (LIMIT/OFFSET walks index entries, not
+        # rows); only the page's rows are then read.
+        page_keys = (
+            sa.select(objects.c.seq)
+            .where(*where)
+            .order_by(objects.c.seq)
+            .limit(limit)
+            .offset(offset)
+            .subquery("page")
+        )
+        if version is None:
+            query = sa.select(*_OBJ_COLS, sa.null().label("wire"))
+        else:
+            query = sa.select(*_OBJ_COLS, object_wire.c.body.label("wire"))
+        joined = objects.join(page_keys, objects.c.seq == page_keys.c.seq)
+        if version is not None:
+            joined = joined.outerjoin(
+                object_wire,
+                sa.and_(
+                    object_wire.c.object_seq == objects.c.seq,
+                    object_wire.c.version == version,
+                    object_wire.c.revision == objects.c.revision,
+                ),
+            )
+        query = query.select_from(joined).order_by(objects.c.seq)
+        count = sa.select(sa.func.count()).select_from(objects).where(*where)
+
+        def run(conn: sa.Connection) -> Page:
+            rows = conn.execute(query).all()
+            if 0 < len(rows) < limit or (offset == 0 and len(rows) < limit):
+                total = offset + len(rows)  # the last page: no need to count
+            else:
+                total = conn.execute(count).scalar_one()
+            items = [_row_to_object(row, row.wire) for row in rows]
+            return Page(items=items, total=total, offset=offset, limit=limit)
+
+        return await self._db.read(run)
+
+    async def store_wire(self, entries: Iterable[WireEntry]) -> None:
+        params = [
+            {
+                "k": e.key.kind,
+                "cc": e.key.norm[1],
+                "pid": e.key.norm[2],
+                "oid": e.key.norm[3],
+                "rev": e.revision,
+                "ver": e.version,
+                "body": e.body,
+            }
+            for e in entries
+        ]
+        if not params:
+            return
+        source = sa.select(
+            objects.c.seq,
+            sa.bindparam("ver", type_=sa.String()),
+            objects.c.revision,
+            sa.bindparam("body", type_=sa.LargeBinary()),
+        ).where(
+            objects.c.kind == sa.bindparam("k"),
+            objects.c.cc_key == sa.bindparam("cc"),
+            objects.c.pid_key == sa.bindparam("pid"),
+            objects.c.id_key == sa.bindparam("oid"),
+            objects.c.revision == sa.bindparam("rev"),
+        )
+        ins = self._db.insert(object_wire).from_select(
+            ["object_seq", "version", "revision", "body"], source
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[object_wire.c.object_seq, object_wire.c.version],
+            set_={"revision": ins.excluded.revision, "body": ins.excluded.body},
+        )
+        await self._db.write(lambda conn: conn.execute(stmt, params))
+
+
+# --- partners and tokens ----------------------------------------------------------------------
+
+
+def _issue(
+    db: _Db,
+    conn: sa.Connection,
+    token: str,
+    kind: TokenKind,
+    partner_id: str | None,
+    local_party: tuple[str, str] | None,
+) -> CredentialsToken:
+    record = CredentialsToken(
+        digest=token_digest(token),
+        kind=kind,
+        partner_id=partner_id,
+        local_party=local_party,
+        hint=token[-4:],
+        created_at=db.clock(),
+    )
+    values = {
+        "digest": record.digest,
+        "kind": record.kind.value,
+        "partner_id": partner_id,
+        "local_country_code": local_party[0] if local_party else None,
+        "local_party_id": local_party[1] if local_party else None,
+        "hint": record.hint,
+        "created_at": record.created_at,
+        "revoked_at": None,
+    }
+    ins = db.insert(credentials_tokens).values(**values)
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=[credentials_tokens.c.digest],
+            set_={k: v for k, v in values.items() if k != "digest"},
+        )
+    )
+    return record
+
+
+def _revoke(db: _Db, conn: sa.Connection, token: str) -> bool:
+    result = conn.execute(
+        sa.update(credentials_tokens)
+        .where(
+            credentials_tokens.c.digest == token_digest(token),
+            credentials_tokens.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=db.clock())
+    )
+    return result.rowcount > 0
+
+
+def _row_to_partner(row: sa.Row[Any]) -> Partner:
+    roles = tuple(
+        PartyRole(
+            role=r["role"],
+            country_code=r["country_code"],
+            party_id=r["party_id"],
+            business_details=r.get("business_details"),
+        )
+        for r in orjson.loads(row.roles)
+    )
+    endpoints = tuple(
+        Endpoint(identifier=e["identifier"], url=e["url"], role=e.get("role"))
+        for e in orjson.loads(row.endpoints)
+    )
+    local = (
+        (row.local_country_code, row.local_party_id)
+        if row.local_country_code is not None and row.local_party_id is not None
+        else None
+    )
+    return Partner(
+        id=row.id,
+        status=PartnerStatus(row.status),
+        roles=roles,
+        version=row.version,
+        versions_url=row.versions_url,
+        endpoints=endpoints,
+        outbound_token=row.outbound_token,
+        local_party=local,
+        settings=orjson.loads(row.settings),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlPartners:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def save(
+        self,
+        partner: Partner,
+        *,
+        issue: Sequence[tuple[str, TokenKind]] = (),
+        revoke: Sequence[str] = (),
+    ) -> Partner:
+        db = self._db
+
+        def run(conn: sa.Connection) -> Partner:
+            now = db.clock()
+            values = {
+                "id": partner.id,
+                "status": partner.status.value,
+                "version": partner.version,
+                "versions_url": partner.versions_url,
+                "roles": orjson.dumps(
+                    [
+                        {
+                            "role": r.role,
+                            "country_code": r.country_code,
+                            "party_id": r.party_id,
+                            "business_details": r.business_details,
+                        }
+                        for r in partner.roles
+                    ]
+                ).decode(),
+                "endpoints": orjson.dumps(
+                    [
+                        {"identifier": e.identifier, "url": e.url, "role": e.role}
+                        for e in partner.endpoints
+                    ]
+                ).decode(),
+                "outbound_token": partner.outbound_token,
+                "local_country_code": partner.local_party[0] if partner.local_party else None,
+                "local_party_id": partner.local_party[1] if partner.local_party else None,
+                "settings": orjson.dumps(dict(partner.settings)).decode(),
+                "created_at": now,
+                "updated_at": now,
+            }
+            ins = db.insert(partners).values(**values)
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=[partners.c.id],
+                    set_={k: v for k, v in values.items() if k not in {"id", "created_at"}},
+                )
+            )
+            conn.execute(
+                sa.delete(partner_parties).where(partner_parties.c.partner_id == partner.id)
+            )
+            parties = {(r.role, ci_key(r.country_code), ci_key(r.party_id)) for r in partner.roles}
+            if parties:
+                conn.execute(
+                    sa.insert(partner_parties),
+                    [
+                        {"partner_id": partner.id, "role": role, "cc_key": cc, "pid_key": pid}
+                        for role, cc, pid in sorted(parties)
+                    ],
+                )
+            for token, kind in issue:
+                _issue(db, conn, token, kind, partner.id, partner.local_party)
+            for token in revoke:
+                _revoke(db, conn, token)
+            row = conn.execute(sa.select(partners).where(partners.c.id == partner.id)).one()
+            return _row_to_partner(row)
+
+        return await db.write(run)
+
+    async def get(self, partner_id: str) -> Partner | None:
+        def run(conn: sa.Connection) -> Partner | None:
+            row = conn.execute(sa.select(partners).where(partners.c.id == partner_id)).one_or_none()
+            return _row_to_partner(row) if row is not None else None
+
+        return await self._db.read(run)
+
+    async def all(self, *, status: PartnerStatus | None = None) -> list[Partner]:
+        query = sa.select(partners).order_by(partners.c.created_at, partners.c.id)
+        if status is not None:
+            query = query.where(partners.c.status == status.value)
+        return await self._db.read(
+            lambda conn: [_row_to_partner(row) for row in conn.execute(query)]
+        )
+
+    async def find_by_party(self, country_code: str, party_id: str) -> list[Partner]:
+        ids = (
+            sa.select(partner_parties.c.partner_id)
+            .where(
+                partner_parties.c.cc_key == ci_key(country_code),
+                partner_parties.c.pid_key == ci_key(party_id),
+            )
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(partners)
+            .where(partners.c.id.in_(ids))
+            .order_by(partners.c.created_at, partners.c.id)
+        )
+        return await self._db.read(
+            lambda conn: [_row_to_partner(row) for row in conn.execute(query)]
+        )
+
+    async def delete(self, partner_id: str) -> bool:
+        def run(conn: sa.Connection) -> bool:
+            # explicit, so correctness never depends on the FK cascade being enabled
+            for table in (partner_parties, sync_marks, credentials_tokens, outbox):
+                conn.execute(sa.delete(table).where(table.c.partner_id == partner_id))
+            return conn.execute(sa.delete(partners).where(partners.c.id == partner_id)).rowcount > 0
+
+        return await self._db.write(run)
+
+    async def get_sync_mark(self, partner_id: str, module: str) -> datetime | None:
+        query = sa.select(sync_marks.c.at).where(
+            sync_marks.c.partner_id == partner_id, sync_marks.c.module == module
+        )
+        return await self._db.read(lambda conn: conn.execute(query).scalar_one_or_none())
+
+    async def set_sync_mark(self, partner_id: str, module: str, at: datetime) -> None:
+        ins = self._db.insert(sync_marks).values(partner_id=partner_id, module=module, at=at)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[sync_marks.c.partner_id, sync_marks.c.module],
+            set_={"at": ins.excluded.at},
+        )
+        await self._db.write(lambda conn: conn.execute(stmt))
+
+
+def _row_to_token(row: sa.Row[Any]) -> CredentialsToken:
+    local = (
+        (row.local_country_code, row.local_party_id)
+        if row.local_country_code is not None and row.local_party_id is not None
+        else None
+    )
+    return CredentialsToken(
+        digest=row.digest,
+        kind=TokenKind(row.kind),
+        partner_id=row.partner_id,
+        local_party=local,
+        hint=row.hint,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlTokens:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def issue(
+        self,
+        token: str,
+        kind: TokenKind,
+        *,
+        partner_id: str | None = None,
+        local_party: tuple[str, str] | None = None,
+    ) -> CredentialsToken:
+        return await self._db.write(
+            lambda conn: _issue(self._db, conn, token, kind, partner_id, local_party)
+        )
+
+    async def lookup(self, token: str) -> CredentialsToken | None:
+        query = sa.select(credentials_tokens).where(
+            credentials_tokens.c.digest == token_digest(token),
+            credentials_tokens.c.revoked_at.is_(None),
+        )
+
+        def run(conn: sa.Connection) -> CredentialsToken | None:
+            row = conn.execute(query).one_or_none()
+            return _row_to_token(row) if row is not None else None
+
+        return await self._db.read(run)
+
+    async def revoke(self, token: str) -> bool:
+        return await self._db.write(lambda conn: _revoke(self._db, conn, token))
+
+    async def revoke_partner(self, partner_id: str, kind: TokenKind | None = None) -> int:
+        where = [
+            credentials_tokens.c.partner_id == partner_id,
+            credentials_tokens.c.revoked_at.is_(None),
+        ]
+        if kind is not None:
+            where.append(credentials_tokens.c.kind == kind.value)
+
+        def run(conn: sa.Connection) -> int:
+            stmt = sa.update(credentials_tokens).where(*where).values(revoked_at=self._db.clock())
+            return conn.execute(stmt).rowcount
+
+        return await self._db.write(run)
+
+
+# --- exchange log -----------------------------------------------------------------------------
+
+
+def _headers_json(headers: tuple[tuple[str, str], ...]) -> str:
+    return orjson.dumps([list(pair) for pair in headers]).decode()
+
+
+def _headers_tuple(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(name), str(value)) for name, value in orjson.loads(text))
+
+
+class SqlExchangeLog:
+    def __init__(self, db: _Db, max_body_bytes: int) -> None:
+        self._db = db
+        self._max = max_body_bytes
+
+    async def record(self, exchanges: Sequence[Exchange]) -> None:
+        rows = []
+        for exchange in exchanges:
+            e = redact_exchange(exchange, max_body_bytes=self._max)
+            rows.append(
+                {
+                    "started_at": e.started_at,
+                    "direction": e.direction.value,
+                    "partner_id": e.partner_id,
+                    "method": e.method,
+                    "url": e.url,
+                    "status": e.status,
+                    "ocpi_status": e.ocpi_status,
+                    "duration_ms": e.duration_ms,
+                    "request_id": e.request_id,
+                    "correlation_id": e.correlation_id,
+                    "request_headers": _headers_json(e.request_headers),
+                    "request_body": e.request_body,
+                    "response_headers": _headers_json(e.response_headers),
+                    "response_body": e.response_body,
+                    "error": e.error,
+                }
+            )
+        if rows:
+            await self._db.write(lambda conn: conn.execute(sa.insert(exchange_log), rows))
+
+    async def recent(
+        self,
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        partner_id: str | None = None,
+    ) -> list[Exchange]:
+        query = sa.select(exchange_log).order_by(exchange_log.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(exchange_log.c.id < before_id)
+        if partner_id is not None:
+            query = query.where(exchange_log.c.partner_id == partner_id)
+
+        def run(conn: sa.Connection) -> list[Exchange]:
+            return [
+                Exchange(
+                    id=row.id,
+                    direction=ExchangeDirection(row.direction),
+                    method=row.method,
+                    url=row.url,
+                    started_at=row.started_at,
+                    partner_id=row.partner_id,
+                    duration_ms=row.duration_ms,
+                    status=row.status,
+                    ocpi_status=row.ocpi_status,
+                    request_headers=_headers_tuple(row.request_headers),
+                    request_body=row.request_body,
+                    response_headers=_headers_tuple(row.response_headers),
+                    response_body=row.response_body,
+                    request_id=row.request_id,
+                    correlation_id=row.correlation_id,
+                    error=row.error,
+                )
+                for row in conn.execute(query)
+            ]
+
+        return await self._db.read(run)
+
+    async def prune(self, before: datetime) -> int:
+        stmt = sa.delete(exchange_log).where(exchange_log.c.started_at < before)
+        return await self._db.write(lambda conn: conn.execute(stmt).rowcount)
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+
+def _row_to_entry(row: sa.Row[Any]) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        partner_id=row.partner_id,
+        key=ObjectKey(row.kind, row.country_code, row.party_id, row.object_id),
+        operation=OutboxOperation(row.operation),
+        payload=_bytes(row.payload),
+        revision=row.revision,
+        state=OutboxState(row.state),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        lease_owner=row.lease_owner,
+        lease_until=row.lease_until,
+        last_error=row.last_error,
+        dead_reason=row.dead_reason,
+    )
+
+
+class SqlOutbox:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def enqueue(
+        self,
+        partner_id: str,
+        key: ObjectKey,
+        operation: OutboxOperation,
+        payload: Mapping[str, Any] | bytes | str | None,
+        *,
+        revision: int = 0,
+    ) -> None:
+        text = _text(dump_document(payload)) if payload is not None else None
+        await self._db.write(
+            lambda conn: _enqueue(self._db, conn, partner_id, key, operation, text, revision)
+        )
+
+    async def claim(self, worker: str, *, limit: int, lease: timedelta) -> list[OutboxEntry]:
+        db = self._db
+
+        def run(conn: sa.Connection) -> list[OutboxEntry]:
+            now = db.clock()
+            claimed: list[OutboxEntry] = []
+            # pending and due first (index order), then expired leases of crashed workers
+            for due in (
+                sa.and_(
+                    outbox.c.state == OutboxState.PENDING.value,
+                    outbox.c.next_attempt_at <= now,
+                ),
+                sa.and_(
+                    outbox.c.state == OutboxState.IN_FLIGHT.value,
+                    outbox.c.lease_until < now,
+                ),
+            ):
+                want = limit - len(claimed)
+                if want <= 0:
+                    break
+                ids = (
+                    sa.select(outbox.c.id)
+                    .where(due)
+                    .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                    .limit(want)
+                )
+                if db.dialect == "postgresql":
+                    ids = ids.with_for_update(skip_locked=True)
+                stmt = (
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_(ids.scalar_subquery()))
+                    .values(
+                        state=OutboxState.IN_FLIGHT.value,
+                        lease_owner=worker,
+                        lease_until=now + lease,
+                        attempts=outbox.c.attempts + 1,
+                        updated_at=now,
+                    )
+                    .returning(*outbox.c)
+                )
+                claimed.extend(_row_to_entry(row) for row in conn.execute(stmt))
+            claimed.sort(key=lambda e: (e.next_attempt_at, e.id))
+            return claimed
+
+        return await db.write(run)
+
+    @staticmethod
+    def _leased(entry: OutboxEntry) -> list[sa.ColumnElement[bool]]:
+        return [
+            outbox.c.id == entry.id,
+            outbox.c.state == OutboxState.IN_FLIGHT.value,
+            outbox.c.lease_owner == entry.lease_owner,
+        ]
+
+    async def complete(self, entry: OutboxEntry) -> bool:
+        db = self._db
+
+        def run(conn: sa.Connection) -> bool:
+            done = conn.execute(
+                sa.delete(outbox).where(*self._leased(entry), outbox.c.revision == entry.revision)
+            )
+            if done.rowcount > 0:
+                return True
+            now = db.clock()
+            again = conn.execute(
+                sa.update(outbox)
+                .where(*self._leased(entry))
+                .values(
+                    state=OutboxState.PENDING.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error=None,
+                    updated_at=now,
+                )
+            )
+            return again.rowcount > 0
+
+        return await db.write(run)
+
+    async def retry_later(self, entry: OutboxEntry, *, at: datetime, error: str) -> bool:
+        def run(conn: sa.Connection) -> bool:
+            stmt = (
+                sa.update(outbox)
+                .where(*self._leased(entry))
+                .values(
+                    state=OutboxState.PENDING.value,
+                    next_attempt_at=at,
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error=error,
+                    updated_at=self._db.clock(),
+                )
+            )
+            return conn.execute(stmt).rowcount > 0
+
+        return await self._db.write(run)
+
+    async def bury(self, entry: OutboxEntry, *, reason: str) -> bool:
+        def run(conn: sa.Connection) -> bool:
+            stmt = (
+                sa.update(outbox)
+                .where(*self._leased(entry))
+                .values(
+                    state=OutboxState.DEAD.value,
+                    lease_owner=None,
+                    lease_until=None,
+                    dead_reason=reason,
+                    updated_at=self._db.clock(),
+                )
+            )
+            return conn.execute(stmt).rowcount > 0
+
+        return await self._db.write(run)
+
+    async def replay(self, *, entry_id: int | None = None, partner_id: str | None = None) -> int:
+        where = [outbox.c.state == OutboxState.DEAD.value]
+        if entry_id is not None:
+            where.append(outbox.c.id == entry_id)
+        if partner_id is not None:
+            where.append(outbox.c.partner_id == partner_id)
+
+        def run(conn: sa.Connection) -> int:
+            now = self._db.clock()
+            stmt = (
+                sa.update(outbox)
+                .where(*where)
+                .values(
+                    state=OutboxState.PENDING.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    dead_reason=None,
+                    updated_at=now,
+                )
+            )
+            return conn.execute(stmt).rowcount
+
+        return await self._db.write(run)
+
+    async def entries(
+        self,
+        *,
+        state: OutboxState | None = None,
+        partner_id: str | None = None,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[OutboxEntry]:
+        query = sa.select(outbox).where(outbox.c.id > after_id).order_by(outbox.c.id).limit(limit)
+        if state is not None:
+            query = query.where(outbox.c.state == state.value)
+        if partner_id is not None:
+            query = query.where(outbox.c.partner_id == partner_id)
+        return await self._db.read(lambda conn: [_row_to_entry(r) for r in conn.execute(query)])
+
+    async def counts(self) -> dict[OutboxState, int]:
+        query = sa.select(outbox.c.state, sa.func.count()).group_by(outbox.c.state)
+
+        def run(conn: sa.Connection) -> dict[OutboxState, int]:
+            counts = dict.fromkeys(OutboxState, 0)
+            for state, n in conn.execute(query):
+                counts[OutboxState(state)] = n
+            return counts
+
+        return await self._db.read(run)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def _json_or_none(value: Mapping[str, Any] | None) -> str | None:
+    return orjson.dumps(dict(value)).decode() if value is not None else None
+
+
+def _load_or_none(text: str | None) -> dict[str, Any] | None:
+    return orjson.loads(text) if text is not None else None
+
+
+def _row_to_command(row: sa.Row[Any]) -> CommandRecord:
+    return CommandRecord(
+        id=row.id,
+        direction=CommandDirection(row.direction),
+        command=row.command,
+        state=row.state,
+        partner_id=row.partner_id,
+        request=_load_or_none(row.request),
+        response_url=row.response_url,
+        response=_load_or_none(row.response),
+        result=_load_or_none(row.result),
+        final=bool(row.final),
+        deadline=row.deadline,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlCommands:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def save(self, record: CommandRecord) -> CommandRecord:
+        db = self._db
+
+        def run(conn: sa.Connection) -> CommandRecord:
+            now = db.clock()
+            values = {
+                "direction": record.direction.value,
+                "id": record.id,
+                "command": record.command,
+                "state": record.state,
+                "partner_id": record.partner_id,
+                "request": _json_or_none(record.request),
+                "response_url": record.response_url,
+                "response": _json_or_none(record.response),
+                "result": _json_or_none(record.result),
+                "final": record.final,
+                "deadline": record.deadline,
+                "created_at": now,
+                "updated_at": now,
+            }
+            ins = db.insert(commands).values(**values)
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=[commands.c.direction, commands.c.id],
+                    set_={
+                        k: v
+                        for k, v in values.items()
+                        if k not in {"direction", "id", "created_at"}
+                    },
+                )
+            )
+            row = conn.execute(
+                sa.select(commands).where(
+                    commands.c.direction == record.direction.value, commands.c.id == record.id
+                )
+            ).one()
+            return _row_to_command(row)
+
+        return await db.write(run)
+
+    async def get(self, direction: CommandDirection, command_id: str) -> CommandRecord | None:
+        query = sa.select(commands).where(
+            commands.c.direction == direction.value, commands.c.id == command_id
+        )
+
+        def run(conn: sa.Connection) -> CommandRecord | None:
+            row = conn.execute(query).one_or_none()
+            return _row_to_command(row) if row is not None else None
+
+        return await self._db.read(run)
+
+    async def due(self, *, before: datetime, limit: int = 100) -> list[CommandRecord]:
+        query = (
+            sa.select(commands)
+            .where(
+                commands.c.final.is_(False),
+                commands.c.deadline.is_not(None),
+                commands.c.deadline < before,
+            )
+            .order_by(commands.c.deadline, commands.c.id)
+            .limit(limit)
+        )
+        return await self._db.read(lambda conn: [_row_to_command(r) for r in conn.execute(query)])
+
+
+# --- the storage ------------------------------------------------------------------------------
+
+
+class SqlStorage:
+    """All repositories over one database. Build with :meth:`from_url`; the schema must be
+    current (call :func:`ocpikit.storage.upgrade` first, as ``ocpikit db upgrade`` and the
+    server's start do)."""
+
+    def __init__(
+        self, engines: Engines, *, clock: Clock = utcnow, max_body_bytes: int = 256 * 1024
+    ) -> None:
+        self._db = _Db(engines, clock)
+        self._objects = SqlObjects(self._db)
+        self._partners = SqlPartners(self._db)
+        self._tokens = SqlTokens(self._db)
+        self._exchanges = SqlExchangeLog(self._db, max_body_bytes)
+        self._outbox = SqlOutbox(self._db)
+        self._commands = SqlCommands(self._db)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str | URL,
+        *,
+        clock: Clock = utcnow,
+        pool_size: int = 8,
+        max_body_bytes: int = 256 * 1024,
+    ) -> SqlStorage:
+        return cls(
+            create_engines(url, pool_size=pool_size), clock=clock, max_body_bytes=max_body_bytes
+        )
+
+    @property
+    def engines(self) -> Engines:
+        return self._db.engines
+
+    @property
+    def objects(self) -> SqlObjects:
+        return self._objects
+
+    @property
+    def partners(self) -> SqlPartners:
+        return self._partners
+
+    @property
+    def tokens(self) -> SqlTokens:
+        return self._tokens
+
+    @property
+    def exchanges(self) -> SqlExchangeLog:
+        return self._exchanges
+
+    @property
+    def outbox(self) -> SqlOutbox:
+        return self._outbox
+
+    @property
+    def commands(self) -> SqlCommands:
+        return self._commands
+
+    async def aclose(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._db.close)
