@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
-CASES_DIR = Path(os.environ.get("OCPIKIT_SHARED", ROOT.parent / "shared")).resolve() / "tariff-cases"
+CASES_DIR = (
+    Path(os.environ.get("OCPIKIT_SHARED", ROOT.parent / "shared")).resolve() / "tariff-cases"
+)
 
 
 def case_index() -> list[dict[str, Any]]:

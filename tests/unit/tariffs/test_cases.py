@@ -40,9 +40,9 @@ def _check(result: dict[str, Any], expected: dict[str, Any], decimals: int) -> l
             if got is None or at(got, decimals) != at(want[side], decimals):
                 problems.append(f"{key}.{side}: got {got}, want {want[side]}")
     for key in QUANTITIES:
-        if isinstance(expected.get(key), (int, float)):
-            if at(result[key], decimals) != at(expected[key], decimals):
-                problems.append(f"{key}: got {result[key]}, want {expected[key]}")
+        want_q = expected.get(key)
+        if isinstance(want_q, (int, float)) and at(result[key], decimals) != at(want_q, decimals):
+            problems.append(f"{key}: got {result[key]}, want {expected[key]}")
     return problems
 
 
