@@ -7,17 +7,19 @@ spec example, or a model that stops catching the error, fails this suite). Nothi
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ocpikit.core.types import parse_datetime
 from ocpikit.models import model_for
 from ocpikit.testing import shared_path
 from ocpikit.testing.spec_errata import ERRATA
-from ocpikit.testing.spec_examples import Example, iter_examples, validate_example
+from ocpikit.testing.spec_examples import (
+    Example,
+    iter_examples,
+    normalize_json,
+    validate_example,
+)
 
 SHARED = shared_path(Path(__file__))
 EXAMPLES: list[Example] = list(iter_examples(SHARED / "spec")) if SHARED.is_dir() else []
@@ -52,24 +54,6 @@ def test_example_validates_or_is_a_documented_erratum(example: Example) -> None:
         assert any(p.startswith(path) for p in problems), (path, problems)
 
 
-def _normal(value: Any) -> Any:
-    """JSON modulo number and timestamp formatting."""
-    if isinstance(value, dict):
-        return {k: _normal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normal(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, float)):
-        return Decimal(str(value)).normalize()
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
-        try:
-            return parse_datetime(value)
-        except ValueError:
-            return value
-    return value
-
-
 @pytest.mark.parametrize(
     "example",
     [e for e in EXAMPLES if e.id not in ERRATA and e.shape in ("object", "list")],
@@ -80,4 +64,4 @@ def test_parse_dump_round_trip(example: Example) -> None:
     items = example.data if example.shape == "list" else [example.data]
     for item in items:
         dumped = model.model_validate(item).dump()
-        assert _normal(dumped) == _normal(item)
+        assert normalize_json(dumped) == normalize_json(item)

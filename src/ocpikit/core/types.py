@@ -79,8 +79,8 @@ def format_datetime(value: datetime) -> str:
     """Wire form: UTC with ``Z``; fractional seconds only when present, at most milliseconds."""
     value = _as_utc(value)
     if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return value.isoformat()[:-6] + "Z"
 
 
 def parse_datetime(value: str) -> datetime:

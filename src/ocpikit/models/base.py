@@ -9,14 +9,24 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Self
 
 import orjson
 from pydantic import BaseModel, ConfigDict, create_model
 
+from ocpikit.core.types import to_json_number
+
 __all__ = ["OcpiModel"]
 
 _PARTIALS: dict[type[BaseModel], type[BaseModel]] = {}
+_ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+
+
+def _encode_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return to_json_number(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
 class OcpiModel(BaseModel):
@@ -81,8 +91,15 @@ class OcpiModel(BaseModel):
         return result
 
     def dump_json(self) -> bytes:
-        """Wire bytes of this object (only fields that were set)."""
-        return self.model_dump_json(exclude_unset=True).encode()
+        """Wire bytes of this object (only fields that were set).
+
+        The hot path of every push and page: pydantic builds Python values in its compiled core
+        and orjson encodes them (enums and datetimes natively, ``Z`` for UTC); only Decimals go
+        through a Python callback. About 2× faster than ``model_dump_json`` (bench/bench_models.py).
+        """
+        return orjson.dumps(
+            self.model_dump(exclude_unset=True), default=_encode_default, option=_ORJSON_OPTIONS
+        )
 
     def dump_obj(self) -> Any:
         return orjson.loads(self.dump_json())

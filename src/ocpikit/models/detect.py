@@ -66,7 +66,7 @@ def detect_object(version: Version | str, data: Any) -> str | None:
         required = {f for f, info in fields.items() if info.is_required()}
         complete = int(required <= keys)
         rank = len(TOP_LEVEL) - TOP_LEVEL.index(name) if name in TOP_LEVEL else 0
-        score = (complete, len(known) - len(keys - set(fields)), len(known), rank)
+        score = (len(known) - len(keys - set(fields)), complete, len(known), rank)
         if best is None or score > best[0]:
             best = (score, name)
     return None if best is None else best[1]

@@ -30,6 +30,8 @@ __all__ = [
     "UnmappedExample",
     "iter_examples",
     "markdown_json_blocks",
+    "normalize_json",
+    "validate_example",
 ]
 
 Shape = Literal["object", "list", "patch", "error"]
@@ -251,3 +253,26 @@ def validate_example(example: Example) -> list[str]:
         except ValidationError as exc:
             problems.extend(validation_problems(exc, prefix=() if index is None else (index,)))
     return problems
+
+
+def normalize_json(value: Any) -> Any:
+    """JSON modulo number and timestamp formatting: numbers become normalised Decimals and
+    DateTime strings aware datetimes, so ``2.0 == 2`` and ``...09Z == ...09.000Z``."""
+    from decimal import Decimal
+
+    from ocpikit.core.types import parse_datetime
+
+    if isinstance(value, dict):
+        return {k: normalize_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize_json(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return Decimal(str(value)).normalize()
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return value
+    return value
