@@ -60,6 +60,7 @@ LOCATION_211: dict[str, Any] = {
     "time_zone": "Europe/Brussels",
     "opening_times": {
         "regular_hours": [{"weekday": 1, "period_begin": "08:00", "period_end": "20:00"}],
+        "twentyfourseven": False,
         "exceptional_closings": [
             {"period_begin": "2014-06-24T00:00:00Z", "period_end": "2014-06-25T00:00:00Z"}
         ],
@@ -322,6 +323,14 @@ def test_datetime_fractions_are_cut_for_2_1_1(loc221: dict[str, Any]) -> None:
     assert out["last_updated"] == "2015-06-29T20:39:09Z"
     assert out["evses"][0]["last_updated"] == "2015-06-29T20:39:09Z"
     assert _rules(losses) == {"last_updated": "2.2.1>2.1.1 DateTime.(any timestamp)"}
+
+
+def test_2_1_1_hours_without_the_flag_report_it_going_up() -> None:
+    hours = {"regular_hours": [{"weekday": 1, "period_begin": "08:00", "period_end": "18:00"}]}
+    up, losses = convert(hours, "Hours", "2.1.1", "2.2.1")
+    assert up["twentyfourseven"] is False
+    assert _rules(losses) == {"twentyfourseven": "2.1.1>2.2.1 Hours.twentyfourseven"}
+    assert convert(up, "Hours", "2.2.1", "2.1.1")[0] == {**hours, "twentyfourseven": False}
 
 
 def test_hours_choice(loc221: dict[str, Any]) -> None:

@@ -10,7 +10,8 @@ Up (2.1.1 → 2.2.1):
 - ``publish: true`` (2.1.1 had no private locations: whatever was pushed was public);
 - a missing ``time_zone`` is derived from ``country`` where the country has one zone, else
   ``UTC``; both are reported, since tariff restrictions and opening hours depend on it;
-- Hours get ``twentyfourseven``; a 2.1.1 ``24:00`` period bound becomes ``23:59``;
+- Hours get ``twentyfourseven`` (reported when filled in); a 2.1.1 ``24:00`` period bound
+  becomes ``23:59``;
 - Connector ``voltage``/``amperage``/``tariff_id`` → ``max_voltage``/``max_amperage``/
   ``tariff_ids``; EnvironmentalImpact ``source`` → ``category``;
 - an empty ``postal_code`` (what we send down for "none") goes back to absent.
@@ -104,6 +105,14 @@ R_HOURS_24 = _up(
     "hh:mm up to 23:59",
     "approximated",
     "2.1.1 admits 24:00 as end of day; 2.2 does not, so it becomes 23:59",
+)
+R_HOURS_FLAG = _up(
+    "Hours",
+    "twentyfourseven",
+    "(absent: the regular_hours side of the choice)",
+    "twentyfourseven",
+    "defaulted",
+    "always present from 2.2; filled in from whether regular_hours are given",
 )
 R_PUBLISH = _down(
     "Location",
@@ -232,6 +241,7 @@ RULES: list[LossRule] = [
     R_TYPE_UP,
     R_TIME_ZONE,
     R_HOURS_24,
+    R_HOURS_FLAG,
     R_PUBLISH,
     R_PUBLISH_TO,
     R_STATE,
@@ -449,23 +459,25 @@ def _down_period(data: dict[str, Any], ctx: Context, path: str) -> dict[str, Any
 
 
 def up_hours(data: dict[str, Any], ctx: Context, path: str) -> dict[str, Any]:
-    """2.1.1 → 2.2.1 Hours: the choice becomes an explicit ``twentyfourseven``."""
+    """2.1.1 → 2.2.1 Hours: the choice becomes an explicit ``twentyfourseven`` (reported when it
+    had to be filled in, since the way down keeps it)."""
     out = dict(data)
     if out.get("twentyfourseven") is None:
         out["twentyfourseven"] = not out.get("regular_hours")
+        ctx.lose(R_HOURS_FLAG, join_path(path, "twentyfourseven"), str(out["twentyfourseven"]))
     _map_list(out, "regular_hours", _up_regular_hours, ctx, path)
     return out
 
 
 def down_hours(data: dict[str, Any], ctx: Context, path: str) -> dict[str, Any]:
-    """2.2.1 → 2.1.1 Hours: keep exactly one side of the 2.1.1 choice."""
+    """2.2.1 → 2.1.1 Hours: ``twentyfourseven: true`` cannot come with regular hours in 2.1.1;
+    ``twentyfourseven: false`` next to regular hours is kept (the 2.1.1 spec's own example,
+    mod_locations §4.19.1, has that shape)."""
     out = dict(data)
     if out.get("twentyfourseven") is True:
         if out.get("regular_hours"):
             ctx.lose(R_HOURS_247, join_path(path, "regular_hours"))
         out.pop("regular_hours", None)
-    elif out.get("regular_hours"):
-        out.pop("twentyfourseven", None)
     for key in ("exceptional_openings", "exceptional_closings"):
         _map_list(out, key, _down_period, ctx, path)
     return out
