@@ -49,6 +49,7 @@ __all__ = [
     "Step",
     "build_credentials",
     "check_credentials_method",
+    "envelope_data",
     "mutual_version",
     "parse_credentials",
     "parse_details",
@@ -154,7 +155,7 @@ def check_credentials_method(state: PartnerState, method: str) -> PartnerState:
 
 
 # --- parsing helpers (tolerant when receiving) ---------------------------------------------------
-def _envelope_data(resp: HttpResponse, what: str) -> Any:
+def envelope_data(resp: HttpResponse, what: str) -> Any:
     """``data`` of a successful OCPI envelope; raises the partner's error otherwise."""
     if resp.error is not None or resp.status == 0:
         raise UnableToUseClientApi(f"Unable to reach the partner ({what})")
@@ -348,7 +349,7 @@ class RegisterFlow:
 
     def _flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
         resp = yield HttpRequest("GET", self.versions_url, self.token)
-        versions = parse_versions(_envelope_data(resp, "GET versions"))
+        versions = parse_versions(envelope_data(resp, "GET versions"))
         version = mutual_version(self.offered, (v for v, _ in versions))
         if version is None:
             theirs = ", ".join(str(v) for v, _ in versions)
@@ -358,7 +359,7 @@ class RegisterFlow:
         self.machine.fire("ok")
 
         resp = yield HttpRequest("GET", version_url, self.token, version)
-        endpoints = parse_details(_envelope_data(resp, "GET version details"))
+        endpoints = parse_details(envelope_data(resp, "GET version details"))
         missing = _missing(endpoints, self.required)
         if missing:
             raise NoMatchingEndpoints(f"The partner lacks required endpoints: {missing}")
@@ -371,7 +372,7 @@ class RegisterFlow:
             raise MethodNotAllowed(
                 "The partner answered 405: already registered (use PUT) or not registered"
             )
-        data = _envelope_data(resp, f"{self.method} credentials")
+        data = envelope_data(resp, f"{self.method} credentials")
         token, url, parties = parse_credentials(data, version, self.default_role)
         self.machine.fire("ok")
         self.machine.fire("ok")
@@ -422,7 +423,7 @@ class AcceptFlow:
 
     def _flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
         resp = yield HttpRequest("GET", self.url, self.token, None)
-        versions = _usable(lambda: parse_versions(_envelope_data(resp, "GET versions")))
+        versions = _usable(lambda: parse_versions(envelope_data(resp, "GET versions")))
         match = [url for v, url in versions if v == self.version]
         if not match:
             theirs = ", ".join(str(v) for v, _ in versions)
@@ -431,7 +432,7 @@ class AcceptFlow:
             )
         self.machine.fire("ok")
         resp = yield HttpRequest("GET", match[0], self.token, self.version)
-        endpoints = _usable(lambda: parse_details(_envelope_data(resp, "GET version details")))
+        endpoints = _usable(lambda: parse_details(envelope_data(resp, "GET version details")))
         missing = _missing(endpoints, self.required)
         if missing:
             raise NoMatchingEndpoints(f"Required endpoints missing: {missing}")

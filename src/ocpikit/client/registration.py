@@ -1,0 +1,118 @@
+"""The I/O driver of the registration flows (DESIGN §5): it sends what the state machines in
+:mod:`ocpikit.protocol.registration` yield, over httpx, and feeds the answers back.
+
+The Authorization header follows the version (raw for 2.1.1, Base64 for 2.2+; Base64 while
+no version is known yet); on a 401 the request is retried once with the other encoding, the
+"trial and error" the spec allows (DIGEST §1.1). Transport failures become an
+:class:`~ocpikit.protocol.registration.HttpResponse` with ``status`` 0; the flow turns them
+into 3001. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import httpx
+import orjson
+
+from ocpikit.core.auth import authorization_header, encode_by_default
+from ocpikit.core.headers import MessageIds
+from ocpikit.core.versions import V2_2_1, Version
+from ocpikit.protocol.registration import (
+    Handshake,
+    HttpRequest,
+    HttpResponse,
+    envelope_data,
+    parse_details,
+    parse_versions,
+)
+
+__all__ = ["drive", "get_details", "get_versions", "send"]
+
+DEFAULT_TIMEOUT = 15.0
+
+
+def _decode(resp: httpx.Response) -> Any:
+    try:
+        return orjson.loads(resp.content) if resp.content else None
+    except orjson.JSONDecodeError:
+        return resp.text
+
+
+async def send(client: httpx.AsyncClient, req: HttpRequest) -> HttpResponse:
+    """Send one flow request; never raises for transport problems."""
+    encode = True if req.version is None else encode_by_default(req.version)
+    headers = {"Accept": "application/json"}
+    if req.version is None or req.version >= V2_2_1:
+        headers.update(MessageIds.new().to_headers())
+    content = orjson.dumps(req.body) if req.body is not None else None
+    if content is not None:
+        headers["Content-Type"] = "application/json"
+    resp: httpx.Response | None = None
+    try:
+        for attempt in (encode, not encode):
+            headers["Authorization"] = authorization_header(req.token, base64_encode=attempt)
+            resp = await client.request(req.method, req.url, headers=headers, content=content)
+            if resp.status_code != 401:
+                break
+    except httpx.HTTPError as exc:
+        return HttpResponse(0, error=type(exc).__name__)
+    assert resp is not None
+    return HttpResponse(resp.status_code, _decode(resp))
+
+
+async def drive(
+    flow: Generator[HttpRequest, HttpResponse, Handshake],
+    *,
+    client: httpx.AsyncClient | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Handshake:
+    """Run a registration flow to its end; raises the flow's OCPI error on failure."""
+    own = client is None
+    http = client if client is not None else httpx.AsyncClient(timeout=timeout)
+    try:
+        req = next(flow)
+        while True:
+            resp = await send(http, req)
+            try:
+                req = flow.send(resp)
+            except StopIteration as stop:
+                result: Handshake = stop.value
+                return result
+    finally:
+        if own:
+            await http.aclose()
+
+
+async def get_versions(
+    url: str, token: str, *, client: httpx.AsyncClient | None = None
+) -> list[tuple[Version, str]]:
+    """GET a versions endpoint: ``[(version, details url)]``."""
+    async with (
+        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _noop(client) as http
+    ):
+        resp = await send(http, HttpRequest("GET", url, token))
+    return parse_versions(envelope_data(resp, "GET versions"))
+
+
+async def get_details(
+    url: str, token: str, version: Version, *, client: httpx.AsyncClient | None = None
+) -> list[Any]:
+    """GET a version details endpoint: its endpoints."""
+    async with (
+        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _noop(client) as http
+    ):
+        resp = await send(http, HttpRequest("GET", url, token, version))
+    return list(parse_details(envelope_data(resp, "GET version details")))
+
+
+class _noop:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __aenter__(self) -> httpx.AsyncClient:
+        return self.client
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,467 @@
+"""Module-specific handlers (everything that is not plain object storage): real-time token
+authorization, CDR POST, Commands, ChargingProfiles, charging preferences, HubClientInfo,
+Payments, Bookings and Invoice Reconciliation (DIGEST §3.2-§3.10)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+from ocpikit.core.errors import (
+    InvalidOrMissingParameters,
+    NotEnoughInformation,
+    NotFound,
+    UnknownLocation,
+    UnknownToken,
+)
+from ocpikit.core.types import ci_equal
+from ocpikit.core.versions import V2_2_1
+from ocpikit.protocol.decisions import DecisionRequest
+from ocpikit.protocol.handlers.base import (
+    Call,
+    Reply,
+    Services,
+    check_owner,
+    head_to_version,
+    last_updated_of,
+    load_head,
+    object_key,
+    serve_object,
+)
+from ocpikit.protocol.handlers.objects import KINDS, token_key_id
+from ocpikit.protocol.ports import CommandDirection, CommandRecord
+
+__all__ = [
+    "authorize",
+    "charging_preferences",
+    "charging_profile_request",
+    "charging_profile_result",
+    "command_request",
+    "command_result",
+    "post_cdr",
+]
+
+
+def _partner_id(call: Call) -> str | None:
+    return call.partner.id if call.partner is not None else None
+
+
+def _request(call: Call, kind: str, payload: dict[str, Any]) -> DecisionRequest:
+    return DecisionRequest(kind, call.party.key, _partner_id(call), payload)
+
+
+# --- Tokens Sender: POST {token_uid}/authorize (eMSP) -----------------------------------------
+async def authorize(call: Call, services: Services) -> Reply:
+    uid = call.params["token_uid"]
+    token_type = call.query.get("type") or "RFID"
+    key = object_key(
+        "Token", call.party.country_code, call.party.party_id, token_key_id(uid, token_type)
+    )
+    stored = await services.storage.objects.get(key)
+    if stored is None or stored.owner is not None:
+        if call.version >= V2_2_1:
+            raise UnknownToken(f"Unknown token {uid!r}")
+        raise NotFound(f"Unknown token {uid!r}")
+    refs: dict[str, Any] | None = None
+    if call.body not in (None, b"", {}):
+        if not isinstance(call.body, dict):
+            raise InvalidOrMissingParameters("LocationReferences must be a JSON object")
+        refs = load_head(call.version, "LocationReferences", call.body)
+        if not refs.get("location_id"):
+            raise InvalidOrMissingParameters(path="location_id")
+    token_doc = stored.document
+    if token_doc.get("whitelist") == "NEVER" and refs is None:
+        raise NotEnoughInformation("LocationReferences are required for this token")
+    decision = await services.decisions.authorize(
+        _request(call, "authorize", {"token": token_doc, "location": refs})
+    )
+    info: dict[str, Any] = {"allowed": decision.allowed}
+    if call.version >= V2_2_1:
+        info["token"] = head_to_version(token_doc, call.version, "Token")
+        info["authorization_reference"] = decision.authorization_reference or uuid.uuid4().hex[:20]
+    if refs is not None:
+        info["location"] = call.body
+    if decision.message:
+        info["info"] = {"language": "en", "text": decision.message[:512]}
+    return Reply(data=info)
+
+
+# --- CDRs Receiver: POST (eMSP) ----------------------------------------------------------------
+async def post_cdr(call: Call, services: Services) -> Reply:
+    partner = call.partner
+    assert partner is not None
+    first = partner.roles[0] if partner.roles else None
+    cc = first.country_code if first else call.party.country_code
+    pid = first.party_id if first else call.party.party_id
+    head = load_head(call.version, "CDR", call.body, country_code=cc, party_id=pid)
+    if call.version >= V2_2_1:
+        cc, pid = str(head.get("country_code", cc)), str(head.get("party_id", pid))
+    else:
+        head["country_code"], head["party_id"] = cc, pid
+    check_owner(call, cc, pid)
+    key = object_key("CDR", cc, pid, str(head["id"]))
+    existing = await services.storage.objects.get(key)
+    location = f"{call.module_url}/{cc}/{pid}/{head['id']}"
+    if existing is not None:
+        # CDRs are immutable: a repeated POST of the same CDR is answered as before
+        return Reply(headers={"Location": location})
+    await services.storage.objects.put(
+        key,
+        orjson.dumps(head),
+        last_updated=last_updated_of(head, services.clock.now()),
+        owner=_partner_id(call),
+    )
+    return Reply(http_status=201, headers={"Location": location})
+
+
+async def get_cdr(call: Call, services: Services) -> Reply:
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    check_owner(call, cc, pid)
+    stored = await services.storage.objects.get(
+        object_key("CDR", cc, pid, call.params["cdr_id"]), version=call.version.text
+    )
+    if stored is None or stored.owner != _partner_id(call):
+        raise NotFound(f"Unknown CDR {call.params['cdr_id']!r}")
+    return Reply(raw_data=await serve_object(services, stored, call.version, "CDR"))
+
+
+# --- Commands Receiver: POST {command} (CPO) ---------------------------------------------------
+_COMMANDS = {
+    "START_SESSION": "StartSession",
+    "STOP_SESSION": "StopSession",
+    "RESERVE_NOW": "ReserveNow",
+    "UNLOCK_CONNECTOR": "UnlockConnector",
+    "CANCEL_RESERVATION": "CancelReservation",
+}
+
+
+def _command_response(call: Call, result: str, timeout: int, message: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"result": result}
+    if call.version >= V2_2_1:
+        out["timeout"] = timeout
+        if message:
+            out["message"] = [{"language": "en", "text": message[:512]}]
+    return out
+
+
+async def command_request(call: Call, services: Services) -> Reply:
+    command = call.params["command"].upper()
+    name = _COMMANDS.get(command)
+    if name is None or (command == "CANCEL_RESERVATION" and call.version < V2_2_1):
+        return Reply(data=_command_response(call, "NOT_SUPPORTED", 0, "Unknown command"))
+    body = load_head(call.version, name, call.body)
+    payload: dict[str, Any] = {"command": command, "request": body}
+    location_id = body.get("location_id")
+    if location_id:
+        loc = await services.storage.objects.get(
+            object_key("Location", call.party.country_code, call.party.party_id, str(location_id))
+        )
+        if loc is None or loc.owner is not None:
+            reply = Reply(
+                data=_command_response(call, "REJECTED", 0, "Unknown location"),
+                status_code=UnknownLocation.default_status_code,
+                status_message=f"Unknown location {location_id!r}",
+            )
+            return reply
+        payload["location"] = loc.document
+    session_id = body.get("session_id")
+    if command == "STOP_SESSION" and session_id:
+        sess = await services.storage.objects.get(
+            object_key("Session", call.party.country_code, call.party.party_id, str(session_id))
+        )
+        if sess is None or sess.owner is not None:
+            return Reply(data=_command_response(call, "UNKNOWN_SESSION", 0, "Unknown session"))
+    decision = await services.decisions.command(_request(call, "command", payload))
+    record_id = uuid.uuid4().hex
+    await services.storage.commands.save(
+        CommandRecord(
+            id=record_id,
+            direction=CommandDirection.RECEIVED,
+            command=command,
+            state=decision.result,
+            partner_id=_partner_id(call),
+            request=body,
+            response_url=str(body.get("response_url") or "") or None,
+            response={"result": decision.result, "timeout": decision.timeout},
+            final=decision.result != "ACCEPTED",
+        )
+    )
+    return Reply(data=_command_response(call, decision.result, decision.timeout, decision.message))
+
+
+# --- Commands Sender: POST {response_url} (eMSP receives the async result) ----------------------
+async def command_result(call: Call, services: Services) -> Reply:
+    body = call.body
+    if isinstance(body, str):  # 2.1.1 peers may send a bare CommandResponseType
+        body = {"result": body}
+    name = "CommandResult" if call.version >= V2_2_1 else "CommandResponse"
+    result = load_head(call.version, name, body) if call.version == V2_2_1 else body
+    if not isinstance(result, dict) or not isinstance(result.get("result"), str):
+        raise InvalidOrMissingParameters(path="result")
+    uid = call.params["uid"]
+    existing = await services.storage.commands.get(CommandDirection.SENT, uid)
+    await services.storage.commands.save(
+        CommandRecord(
+            id=uid,
+            direction=CommandDirection.SENT,
+            command=call.params["command"].upper(),
+            state=str(result["result"]),
+            partner_id=_partner_id(call),
+            request=existing.request if existing else None,
+            response_url=existing.response_url if existing else None,
+            response=existing.response if existing else None,
+            result=result,
+            final=True,
+        )
+    )
+    return Reply()
+
+
+# --- ChargingProfiles Receiver (CPO) -----------------------------------------------------------
+async def charging_profile_request(call: Call, services: Services) -> Reply:
+    session_id = call.params["session_id"]
+    method = call.op.method
+    if method == "PUT":
+        body = load_head(call.version, "SetChargingProfile", call.body)
+        response_url = str(body.get("response_url", ""))
+    else:
+        response_url = call.query.get("response_url", "")
+        if not response_url:
+            raise InvalidOrMissingParameters(path="response_url")
+        body = {"response_url": response_url}
+        if method == "GET":
+            duration = call.query.get("duration", "")
+            if not duration.isdigit():
+                raise InvalidOrMissingParameters(path="duration")
+            body["duration"] = int(duration)
+    sess = await services.storage.objects.get(
+        object_key("Session", call.party.country_code, call.party.party_id, session_id)
+    )
+    if sess is None or sess.owner is not None:
+        return Reply(data={"result": "UNKNOWN_SESSION", "timeout": 0})
+    kind = {"GET": "GET_PROFILE", "PUT": "SET_PROFILE", "DELETE": "CLEAR_PROFILE"}[method]
+    decision = await services.decisions.charging_profile(
+        _request(
+            call, "charging_profile", {"action": kind, "request": body, "session": sess.document}
+        )
+    )
+    await services.storage.commands.save(
+        CommandRecord(
+            id=uuid.uuid4().hex,
+            direction=CommandDirection.RECEIVED,
+            command=kind,
+            state=decision.result,
+            partner_id=_partner_id(call),
+            request={"session_id": session_id, **body},
+            response_url=response_url,
+            response={"result": decision.result, "timeout": decision.timeout},
+            final=decision.result != "ACCEPTED",
+        )
+    )
+    return Reply(data={"result": decision.result, "timeout": decision.timeout})
+
+
+# --- ChargingProfiles Sender (eMSP): results and active-profile updates ------------------------
+async def charging_profile_result(call: Call, services: Services) -> Reply:
+    body = call.body
+    if not isinstance(body, dict) or not isinstance(body.get("result"), str):
+        raise InvalidOrMissingParameters(path="result")
+    name = "ActiveChargingProfileResult" if "profile" in body else "ChargingProfileResult"
+    load_head(call.version, name, body)
+    request_id = call.params["request_id"]
+    await services.storage.commands.save(
+        CommandRecord(
+            id=request_id,
+            direction=CommandDirection.SENT,
+            command="CHARGING_PROFILE",
+            state=str(body["result"]),
+            partner_id=_partner_id(call),
+            request={"session_id": call.params["session_id"]},
+            result=body,
+            final=True,
+        )
+    )
+    return Reply()
+
+
+async def active_charging_profile(call: Call, services: Services) -> Reply:
+    body = load_head(call.version, "ActiveChargingProfile", call.body)
+    await services.storage.commands.save(
+        CommandRecord(
+            id=f"active:{call.params['session_id']}",
+            direction=CommandDirection.SENT,
+            command="ACTIVE_PROFILE",
+            state="RECEIVED",
+            partner_id=_partner_id(call),
+            request={"session_id": call.params["session_id"]},
+            result=body,
+            final=True,
+        )
+    )
+    return Reply()
+
+
+# --- Sessions Sender: PUT {session_id}/charging_preferences (CPO, 2.2+) ------------------------
+async def charging_preferences(call: Call, services: Services) -> Reply:
+    load_head(call.version, "ChargingPreferences", call.body)
+    sess = await services.storage.objects.get(
+        object_key(
+            "Session", call.party.country_code, call.party.party_id, call.params["session_id"]
+        )
+    )
+    if sess is None or sess.owner is not None:
+        raise NotFound(f"Unknown session {call.params['session_id']!r}")
+    return Reply(data="ACCEPTED")
+
+
+# --- HubClientInfo Receiver (2.2+): the Hub owns these, no ownership check --------------------
+async def clientinfo_get(call: Call, services: Services) -> Reply:
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    stored = await services.storage.objects.get(
+        object_key("ClientInfo", cc, pid, f"{cc}{pid}"), version=call.version.text
+    )
+    if stored is None:
+        raise NotFound(f"Unknown client {cc}/{pid}")
+    return Reply(raw_data=await serve_object(services, stored, call.version, "ClientInfo"))
+
+
+async def clientinfo_put(call: Call, services: Services) -> Reply:
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    head = load_head(call.version, "ClientInfo", call.body)
+    for f in ("country_code", "party_id"):
+        if not ci_equal(str(head.get(f, "")), call.params[f]):
+            raise InvalidOrMissingParameters(f"{f}: differs from the URL", path=f)
+    stored = await services.storage.objects.put(
+        object_key("ClientInfo", cc, pid, f"{cc}{pid}"),
+        orjson.dumps(head),
+        last_updated=last_updated_of(head, services.clock.now()),
+        owner=_partner_id(call),
+    )
+    return Reply(http_status=201 if stored.created else 200)
+
+
+# --- Payments Receiver (CPO, 2.3.0) ------------------------------------------------------------
+def _partner_party(call: Call) -> tuple[str, str]:
+    partner = call.partner
+    if partner is not None and partner.roles:
+        return partner.roles[0].country_code, partner.roles[0].party_id
+    return call.party.country_code, call.party.party_id
+
+
+async def _post_payment_object(call: Call, services: Services, name: str, id_field: str) -> Reply:
+    head = load_head(call.version, name, call.body)
+    cc, pid = _partner_party(call)
+    await services.storage.objects.put(
+        object_key(name, cc, pid, str(head[id_field])),
+        orjson.dumps(head),
+        last_updated=last_updated_of(head, services.clock.now()),
+        owner=_partner_id(call),
+    )
+    return Reply(http_status=201, data=head)
+
+
+async def _get_payment_object(call: Call, services: Services, name: str, param: str) -> Reply:
+    cc, pid = _partner_party(call)
+    stored = await services.storage.objects.get(object_key(name, cc, pid, call.params[param]))
+    if stored is None or stored.owner != _partner_id(call):
+        raise NotFound(f"Unknown {name} {call.params[param]!r}")
+    return Reply(raw_data=stored.raw)
+
+
+async def post_terminal(call: Call, services: Services) -> Reply:
+    return await _post_payment_object(call, services, "Terminal", "terminal_id")
+
+
+async def get_terminal(call: Call, services: Services) -> Reply:
+    return await _get_payment_object(call, services, "Terminal", "terminal_id")
+
+
+async def post_fac(call: Call, services: Services) -> Reply:
+    return await _post_payment_object(call, services, "FinancialAdviceConfirmation", "id")
+
+
+async def get_fac(call: Call, services: Services) -> Reply:
+    return await _get_payment_object(call, services, "FinancialAdviceConfirmation", "fac_id")
+
+
+# --- Bookings Sender (CPO, 2.3.0): BookingRequest → Booking -----------------------------------
+async def post_booking(call: Call, services: Services) -> Reply:
+    req = load_head(call.version, "BookingRequest", call.body)
+    party = call.party
+    loc = await services.storage.objects.get(
+        object_key("Location", party.country_code, party.party_id, str(req["location_id"]))
+    )
+    if loc is None or loc.owner is not None:
+        raise UnknownLocation(f"Unknown location {req['location_id']!r}")
+    now = services.clock.now()
+    terms: dict[str, Any] = {
+        "supported_access_methods": ["OPEN"],
+        "change_until_minutes": 0,
+        "cancel_until_minutes": 0,
+    }
+    booking: dict[str, Any] = {
+        "id": uuid.uuid4().hex[:24],
+        "country_code": party.country_code,
+        "party_id": party.party_id,
+        "request_id": req["request_id"],
+        "location_id": req["location_id"],
+        "period": req["period"],
+        "reservation_status": "PENDING",
+        "authorization_reference": req["authorization_reference"],
+        "booking_terms": terms,
+        "booking_requests": [
+            {
+                "request_status": "PENDING",
+                "booking_request": req,
+                "request_received": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ],
+        "last_updated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    for f in ("evse_uid", "connector_id"):
+        if req.get(f):
+            booking[f] = req[f]
+    if req.get("tokens"):
+        booking["booking_tokens"] = req["tokens"]
+    head = load_head(call.version, "Booking", booking)
+    await services.storage.objects.put(
+        object_key("Booking", party.country_code, party.party_id, booking["id"]),
+        orjson.dumps(head),
+        last_updated=now,
+        owner=None,
+    )
+    return Reply(data=head)
+
+
+async def get_booking_location(call: Call, services: Services) -> Reply:
+    party = call.party
+    stored = await services.storage.objects.get(
+        object_key(
+            "BookingLocation",
+            party.country_code,
+            party.party_id,
+            call.params["booking_location_id"],
+        ),
+        version=call.version.text,
+    )
+    if stored is None or stored.owner is not None:
+        raise NotFound(f"Unknown booking location {call.params['booking_location_id']!r}")
+    return Reply(raw_data=await serve_object(services, stored, call.version, "BookingLocation"))
+
+
+# --- Invoice Reconciliation Receiver (2.3.0): POST of a new record -----------------------------
+async def post_record(call: Call, services: Services) -> Reply:
+    kind = KINDS["invoicereconciliation"]
+    head = load_head(call.version, kind.name, call.body)
+    cc, pid = _partner_party(call)
+    cc, pid = str(head.get("country_code") or cc), str(head.get("party_id") or pid)
+    check_owner(call, cc, pid)
+    await services.storage.objects.put(
+        object_key(kind.name, cc, pid, str(head["id"])),
+        orjson.dumps(head),
+        last_updated=last_updated_of(head, services.clock.now()),
+        owner=_partner_id(call),
+    )
+    return Reply(http_status=201)

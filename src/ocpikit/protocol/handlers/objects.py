@@ -1,0 +1,331 @@
+"""Generic handlers for the object modules: a Sender's paginated GET list and a Receiver's
+GET/PUT/PATCH/DELETE of client-owned objects, with the nested objects of Locations (EVSE,
+Connector) and of BookingLocations (Calendar) (DIGEST §1.6, §1.8, §1.9, §3.1-§3.5, §3.10).
+
+Module specifics are data (:class:`Kind`): the head object name, the URL id parameter, the id
+field, and how a PATCH of a list field merges (Sessions append ``charging_periods``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
+from ocpikit.core.pagination import PageParams, make_page
+from ocpikit.core.types import ci_equal, format_datetime
+from ocpikit.core.versions import V2_2_1, Version
+from ocpikit.protocol.handlers.base import (
+    Call,
+    Reply,
+    Services,
+    check_body_ids,
+    check_owner,
+    find,
+    head_to_version,
+    last_updated_of,
+    load_head,
+    load_patch,
+    object_key,
+    serve_object,
+    wire_of,
+)
+from ocpikit.protocol.ports import WireEntry
+
+__all__ = [
+    "KINDS",
+    "NESTED",
+    "Kind",
+    "Nested",
+    "get_object",
+    "list_objects",
+    "merge_patch",
+    "patch_object",
+    "put_object",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one module's main object is addressed."""
+
+    name: str  # head object name
+    param: str  # URL parameter holding the id
+    id_field: str = "id"
+    append_lists: tuple[str, ...] = ()  # PATCH appends these lists (Sessions, 2.2+)
+    owner_fields: bool = True  # body carries country_code/party_id (2.2+)
+
+
+KINDS: Mapping[str, Kind] = {
+    "locations": Kind("Location", "location_id"),
+    "sessions": Kind("Session", "session_id", append_lists=("charging_periods",)),
+    "cdrs": Kind("CDR", "cdr_id"),
+    "tariffs": Kind("Tariff", "tariff_id"),
+    "tokens": Kind("Token", "token_uid", id_field="uid"),
+    "booking": Kind("Booking", "booking_id"),
+    "booking_location": Kind("BookingLocation", "booking_location_id"),
+    "invoicereconciliation": Kind("InvoiceReconciliationRecord", "record_id"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """An object inside another one: EVSE in Location, Connector in EVSE, Calendar in
+    BookingLocation. ``chain`` is ``(list field, id field, URL param)`` from the top object."""
+
+    name: str
+    top: Kind
+    chain: tuple[tuple[str, str, str], ...]
+
+
+NESTED: Mapping[str, Nested] = {
+    "evse": Nested("EVSE", KINDS["locations"], (("evses", "uid", "evse_uid"),)),
+    "connector": Nested(
+        "Connector",
+        KINDS["locations"],
+        (("evses", "uid", "evse_uid"), ("connectors", "id", "connector_id")),
+    ),
+    "calendar": Nested(
+        "Calendar", KINDS["booking_location"], (("calendars", "id", "calendar_id"),)
+    ),
+}
+
+
+def token_key_id(uid: str, token_type: str | None) -> str:
+    """Tokens are unique by ``(uid, type)`` (DIGEST §1.8); RFID is the default type."""
+    if not token_type or token_type.upper() == "RFID":
+        return uid
+    return f"{uid}#{token_type.upper()}"
+
+
+def _key_id(kind: Kind, call: Call, doc: Mapping[str, Any] | None = None) -> str:
+    ident = call.params[kind.param]
+    if kind.name == "Token":
+        token_type = call.query.get("type") or (doc or {}).get("type")
+        return token_key_id(ident, str(token_type) if token_type else None)
+    return ident
+
+
+# --- Sender: GET list ------------------------------------------------------------------------
+async def list_objects(
+    call: Call, services: Services, name: str, *, require_date_from: bool = False
+) -> Reply:
+    """A page of our own objects of the addressed party, in the caller's version."""
+    params = PageParams.from_query(call.query, require_date_from=require_date_from)
+    page = await services.storage.objects.list_page(
+        name,
+        offset=params.offset,
+        limit=params.limit,
+        date_from=params.date_from,
+        date_to=params.date_to,
+        owner=None,
+        country_code=call.party.country_code,
+        party_id=call.party.party_id,
+        version=call.version.text,
+    )
+    chunks: list[bytes] = []
+    fresh: list[WireEntry] = []
+    for item in page.items:
+        body = wire_of(item, call.version, name)
+        if item.wire is None and body is not item.raw:
+            fresh.append(WireEntry(item.key, item.revision, call.version.text, body))
+        chunks.append(body)
+    if fresh:
+        await services.storage.objects.store_wire(fresh)
+    meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
+    return Reply(raw_data=b"[" + b",".join(chunks) + b"]", headers=meta.headers())
+
+
+# --- Receiver: client-owned objects ------------------------------------------------------------
+async def get_object(call: Call, services: Services, kind: Kind) -> Reply:
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    check_owner(call, cc, pid)
+    stored = await services.storage.objects.get(
+        object_key(kind.name, cc, pid, _key_id(kind, call)), version=call.version.text
+    )
+    if stored is None or stored.owner != _partner_id(call):
+        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
+    return Reply(raw_data=await serve_object(services, stored, call.version, kind.name))
+
+
+def _partner_id(call: Call) -> str | None:
+    return call.partner.id if call.partner is not None else None
+
+
+async def put_object(call: Call, services: Services, kind: Kind) -> Reply:
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    check_owner(call, cc, pid)
+    head = load_head(call.version, kind.name, call.body, country_code=cc, party_id=pid)
+    check_body_ids(
+        call, head, kind.id_field, call.params[kind.param], owner_fields=kind.owner_fields
+    )
+    if call.version < V2_2_1 and kind.owner_fields:
+        # 2.1.1 objects carry no owner: the URL says it (DIGEST §1.8)
+        head["country_code"], head["party_id"] = cc, pid
+    now = services.clock.now()
+    stored = await services.storage.objects.put(
+        object_key(kind.name, cc, pid, _key_id(kind, call, head)),
+        orjson.dumps(head),
+        last_updated=last_updated_of(head, now),
+        owner=_partner_id(call),
+    )
+    return Reply(http_status=201 if stored.created else 200)
+
+
+def merge_patch(
+    current: Mapping[str, Any], patch: Mapping[str, Any], append: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Apply a PATCH (DIGEST §1.9): top-level fields replace, nested objects merge, ``append``
+    lists are extended (Sessions ``charging_periods``), ``null`` clears."""
+    out = dict(current)
+    for key, value in patch.items():
+        if key in append and isinstance(value, list):
+            if value:
+                out[key] = list(out.get(key) or []) + value
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_patch(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    check_owner(call, cc, pid)
+    patch = load_patch(call.version, kind.name, call.body)
+    key = object_key(kind.name, cc, pid, _key_id(kind, call))
+    existing = await services.storage.objects.get(key)
+    if existing is None or existing.owner != _partner_id(call):
+        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
+    append = kind.append_lists if call.version >= V2_2_1 else ()
+
+    def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
+        in_version = head_to_version(current, call.version, kind.name)
+        merged = merge_patch(in_version, patch, append)
+        head = load_head(call.version, kind.name, merged, country_code=cc, party_id=pid)
+        check_body_ids(
+            call, head, kind.id_field, call.params[kind.param], owner_fields=kind.owner_fields
+        )
+        if call.version < V2_2_1 and kind.owner_fields:
+            head["country_code"], head["party_id"] = cc, pid
+        if "last_updated" not in patch:
+            head["last_updated"] = format_datetime(services.clock.now())
+        return head
+
+    result = await services.storage.objects.patch(key, merge)
+    if result is None:
+        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
+    return Reply()
+
+
+async def delete_object(call: Call, services: Services, kind: Kind) -> Reply:
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    check_owner(call, cc, pid)
+    key = object_key(kind.name, cc, pid, _key_id(kind, call))
+    existing = await services.storage.objects.get(key)
+    if existing is None or existing.owner != _partner_id(call):
+        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
+    await services.storage.objects.delete(key)
+    return Reply()
+
+
+# --- nested objects (EVSE, Connector, Calendar) ------------------------------------------------
+def _descend(doc: dict[str, Any], nested: Nested, call: Call) -> tuple[list[Any], int]:
+    """The list holding the addressed nested object and its index (-1: not there). Every
+    parent on the way must exist (404 otherwise)."""
+    node: dict[str, Any] = doc
+    for depth, (list_field, id_field, param) in enumerate(nested.chain):
+        items = node.get(list_field)
+        if not isinstance(items, list):
+            items = []
+            node[list_field] = items
+        idx = find(items, id_field, call.params[param])
+        if depth == len(nested.chain) - 1:
+            return items, idx
+        if idx < 0:
+            raise NotFound(f"Unknown {param} {call.params[param]!r}")
+        node = items[idx]
+    raise AssertionError("unreachable")
+
+
+def _nested_in(doc: Mapping[str, Any], nested: Nested, call: Call) -> Any:
+    node: Any = doc
+    for list_field, id_field, param in nested.chain:
+        items = node.get(list_field) if isinstance(node, dict) else None
+        idx = find(items or [], id_field, call.params[param])
+        if idx < 0:
+            raise NotFound(f"Unknown {param} {call.params[param]!r}")
+        node = items[idx] if items else None
+    return node
+
+
+async def get_nested(call: Call, services: Services, nested: Nested, *, own: bool) -> Reply:
+    """GET of an EVSE/Connector/Calendar: from our own objects (Sender, ``own``) or from what
+    the calling partner pushed (Receiver)."""
+    top = nested.top
+    if own:
+        key = object_key(
+            top.name, call.party.country_code, call.party.party_id, call.params[top.param]
+        )
+    else:
+        cc, pid = call.params["country_code"], call.params["party_id"]
+        check_owner(call, cc, pid)
+        key = object_key(top.name, cc, pid, call.params[top.param])
+    stored = await services.storage.objects.get(key)
+    expected_owner = None if own else _partner_id(call)
+    if stored is None or stored.owner != expected_owner:
+        raise NotFound(f"Unknown {top.name} {call.params[top.param]!r}")
+    in_version = head_to_version(stored.document, call.version, top.name)
+    return Reply(data=_nested_in(in_version, nested, call))
+
+
+async def write_nested(call: Call, services: Services, nested: Nested, *, patch: bool) -> Reply:
+    """PUT/PATCH of an EVSE/Connector/Calendar inside a partner's object; the parent's
+    ``last_updated`` follows the child's (DIGEST §1.9)."""
+    top = nested.top
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    check_owner(call, cc, pid)
+    key = object_key(top.name, cc, pid, call.params[top.param])
+    existing = await services.storage.objects.get(key)
+    if existing is None or existing.owner != _partner_id(call):
+        raise NotFound(f"Unknown {top.name} {call.params[top.param]!r}")
+    version: Version = call.version
+    body = load_patch(version, nested.name, call.body) if patch else call.body
+    if not patch:
+        # validate the child alone first: precise 2001 paths relative to the child
+        load_head(version, nested.name, body, country_code=cc, party_id=pid)
+    id_field, param = nested.chain[-1][1], nested.chain[-1][2]
+
+    def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
+        doc = head_to_version(current, version, top.name)
+        items, idx = _descend(doc, nested, call)
+        if patch:
+            if idx < 0:
+                raise NotFound(f"Unknown {param} {call.params[param]!r}")
+            items[idx] = merge_patch(items[idx], body)
+        elif idx < 0:
+            items.append(body)
+            idx = len(items) - 1
+        else:
+            items[idx] = body
+        child = items[idx]
+        if not ci_equal(str(child.get(id_field, "")), call.params[param]):
+            raise InvalidOrMissingParameters(
+                f"{id_field}: differs from the URL ({call.params[param]!r})", path=id_field
+            )
+        stamp = child.get("last_updated")
+        if isinstance(stamp, str):
+            doc["last_updated"] = stamp
+            if len(nested.chain) == 2:  # a Connector also bumps its EVSE
+                evse_idx = find(doc.get("evses") or [], "uid", call.params["evse_uid"])
+                if evse_idx >= 0:
+                    doc["evses"][evse_idx]["last_updated"] = stamp
+        else:
+            doc["last_updated"] = format_datetime(services.clock.now())
+        return load_head(version, top.name, doc, country_code=cc, party_id=pid)
+
+    await services.storage.objects.patch(key, merge)
+    return Reply()

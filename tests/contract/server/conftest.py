@@ -1,0 +1,109 @@
+"""Two in-process platforms (a CPO and an eMSP) wired through httpx ASGI transports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from ocpikit.client.registration import drive
+from ocpikit.core.versions import SUPPORTED_VERSIONS, Role, Version
+from ocpikit.protocol.ports import Partner
+from ocpikit.server.app import create_app, platform_of
+from ocpikit.server.demo import load_demo
+from ocpikit.server.registry import invite, register_with
+from ocpikit.server.settings import PartyConfig, Settings
+from ocpikit.storage.memory import MemoryStorage
+
+
+class Router(httpx.AsyncBaseTransport):
+    """Routes by host name to in-process ASGI apps."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, httpx.ASGITransport] = {}
+
+    def add(self, host: str, app: Any) -> None:
+        self.apps[host] = httpx.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self.apps.get(request.url.host)
+        if transport is None:
+            raise httpx.ConnectError(f"no host {request.url.host}", request=request)
+        return await transport.handle_async_request(request)
+
+
+@dataclass
+class Node:
+    host: str
+    settings: Settings
+    storage: MemoryStorage
+    app: Any
+    router: Router
+
+    @property
+    def versions_url(self) -> str:
+        return f"http://{self.host}/ocpi/versions"
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        return httpx.AsyncClient(
+            transport=self.router, base_url=f"http://{self.host}", headers=headers
+        )
+
+    async def driver(self, flow: Any) -> Any:
+        async with httpx.AsyncClient(transport=self.router) as http:
+            return await drive(flow, client=http)
+
+    async def invite(self) -> dict[str, str]:
+        return await invite(self.settings, self.storage, None)
+
+    async def register(self, other: Node) -> Partner:
+        token = (await other.invite())["token"]
+        return await register_with(
+            self.settings, self.storage, self.driver, other.versions_url, token
+        )
+
+
+def make_node(
+    router: Router,
+    host: str,
+    cc: str,
+    pid: str,
+    roles: tuple[Role, ...],
+    versions: tuple[Version, ...] = SUPPORTED_VERSIONS,
+) -> Node:
+    settings = Settings(
+        parties=(PartyConfig(cc, pid, roles, f"{host} platform", versions=versions),),
+        base_url=f"http://{host}",
+        database_url="memory://",
+        admin_token="admin-secret",
+    )
+    storage = MemoryStorage()
+    node = Node(host, settings, storage, None, router)
+    node.app = create_app(settings, storage, driver=node.driver)
+    router.add(host, node.app)
+    return node
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router()
+
+
+@pytest.fixture
+async def cpo(router: Router) -> AsyncIterator[Node]:
+    node = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,))
+    await load_demo(node.storage, [("NL", "CPO", ("CPO",))], locations=25)
+    yield node
+    await platform_of(node.app).flush()
+
+
+@pytest.fixture
+async def emsp(router: Router) -> AsyncIterator[Node]:
+    node = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,))
+    await load_demo(node.storage, [("DE", "MSP", ("EMSP",))])
+    yield node
+    await platform_of(node.app).flush()

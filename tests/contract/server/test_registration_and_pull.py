@@ -1,0 +1,182 @@
+"""Credentials handshake between two in-process platforms, and pulls in every version."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from ocpikit.core.versions import V2_1_1, V2_2_1, V2_3_0, Role, Version
+from ocpikit.models import model_for
+from ocpikit.protocol.ports import PartnerStatus
+
+from .conftest import Node, Router, make_node
+
+pytestmark = pytest.mark.anyio
+
+VERSIONS = (V2_1_1, V2_2_1, V2_3_0)
+
+
+async def _pull(node: Node, token: str, url: str, version: Version) -> list[dict]:
+    items: list[dict] = []
+    async with node.client(token) as http:
+        next_url: str | None = url + "?limit=7"
+        while next_url:
+            resp = await http.get(next_url)
+            assert resp.status_code == 200, resp.text
+            body = resp.json()
+            assert body["status_code"] == 1000
+            assert int(resp.headers["X-Limit"]) == 7
+            total = int(resp.headers["X-Total-Count"])
+            items.extend(body["data"])
+            link = resp.headers.get("Link")
+            next_url = link[1 : link.index(">")] if link else None
+    assert len(items) == total
+    return items
+
+
+@pytest.mark.parametrize("emsp_version", VERSIONS, ids=str)
+@pytest.mark.parametrize("cpo_version", VERSIONS, ids=str)
+async def test_register_and_pull_every_version_pair(
+    router: Router, cpo_version: Version, emsp_version: Version
+) -> None:
+    from ocpikit.server.demo import load_demo
+
+    cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (cpo_version,))
+    await load_demo(cpo.storage, [("NL", "CPO", ("CPO",))], locations=20)
+    emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (emsp_version,))
+    if cpo_version != emsp_version:
+        with pytest.raises(Exception) as info:
+            await emsp.register(cpo)
+        assert getattr(info.value, "status_code", None) == 3002
+        assert await emsp.storage.partners.all() == []
+        return
+    partner = await emsp.register(cpo)
+    assert partner.status is PartnerStatus.REGISTERED
+    assert partner.version == cpo_version.text
+    assert partner.id == "NL-CPO"
+    # the CPO side knows the eMSP too, and can call it with token B
+    theirs = await cpo.storage.partners.get("DE-MSP")
+    assert theirs is not None and theirs.version == cpo_version.text
+    loc_url = next(e.url for e in partner.endpoints if e.identifier == "locations")
+    assert partner.outbound_token is not None
+    items = await _pull(emsp, partner.outbound_token, loc_url, cpo_version)
+    ids = [i["id"] for i in items]
+    assert len(ids) == 20 and len(set(ids)) == 20
+    model = model_for(cpo_version, "Location")
+    for item in items:
+        model.model_validate(item)
+    if cpo_version == V2_1_1:
+        assert "type" in items[0] and "country_code" not in items[0]
+    else:
+        assert items[0]["country_code"] == "NL"
+
+
+async def test_register_picks_the_highest_mutual_version(cpo: Node, emsp: Node) -> None:
+    partner = await emsp.register(cpo)
+    assert partner.version == "2.3.0"
+    assert {e.identifier for e in partner.endpoints} >= {"credentials", "locations", "tariffs"}
+
+
+async def test_token_a_is_single_use_and_post_twice_is_405(cpo: Node, emsp: Node) -> None:
+    invite = await cpo.invite()
+    await emsp.register(cpo)
+    partner = await emsp.storage.partners.get("NL-CPO")
+    assert partner is not None and partner.outbound_token
+    async with cpo.client(partner.outbound_token) as http:
+        resp = await http.post("/ocpi/2.3.0/credentials", json={"token": "x", "url": "y"})
+    assert resp.status_code == 405
+    assert resp.json()["status_code"] >= 2000
+    # unused invite token A may not open module endpoints (401)
+    async with cpo.client(invite["token"]) as http:
+        resp = await http.get("/ocpi/2.3.0/cpo/locations")
+    assert resp.status_code == 401
+    assert "status_code" in resp.json()
+
+
+async def test_put_and_delete_without_registration_are_405(cpo: Node) -> None:
+    token = (await cpo.invite())["token"]
+    async with cpo.client(token) as http:
+        assert (await http.put("/ocpi/2.2.1/credentials", json={})).status_code == 405
+        assert (await http.delete("/ocpi/2.2.1/credentials")).status_code == 405
+
+
+async def test_post_credentials_with_unreachable_callback_is_3001(cpo: Node) -> None:
+    token = (await cpo.invite())["token"]
+    body = {
+        "token": "tok-b",
+        "url": "http://nowhere.test/ocpi/versions",
+        "roles": [
+            {
+                "role": "EMSP",
+                "country_code": "BE",
+                "party_id": "XYZ",
+                "business_details": {"name": "x"},
+            }
+        ],
+    }
+    async with cpo.client(token) as http:
+        resp = await http.post("/ocpi/2.2.1/credentials", json=body)
+    assert resp.json()["status_code"] == 3001
+    assert await cpo.storage.partners.all() == []
+
+
+async def test_bad_tokens_are_401_with_an_envelope(cpo: Node) -> None:
+    async with cpo.client("nope") as http:
+        resp = await http.get("/ocpi/versions")
+    assert resp.status_code == 401
+    assert resp.json()["status_code"] == 2000
+    async with cpo.client() as http:
+        resp = await http.get("/ocpi/versions")
+    assert resp.status_code == 401
+
+
+async def test_base64_and_raw_tokens_both_work(cpo: Node) -> None:
+    token = (await cpo.invite())["token"]
+    encoded = base64.b64encode(token.encode()).decode()
+    for value in (token, encoded):
+        async with cpo.client(value) as http:
+            resp = await http.get("/ocpi/versions")
+        assert resp.status_code == 200
+        assert [v["version"] for v in resp.json()["data"]] == ["2.1.1", "2.2.1", "2.3.0"]
+
+
+async def test_unknown_path_and_method_get_envelopes(cpo: Node) -> None:
+    async with cpo.client() as http:
+        resp = await http.get("/nothing/here", headers={"X-Request-ID": "r1"})
+        assert resp.status_code == 404
+        assert resp.json()["status_code"] == 2000
+        assert resp.headers["X-Request-ID"] == "r1"
+        resp = await http.delete("/ocpi/versions")
+        assert resp.status_code == 405
+        assert "timestamp" in resp.json()
+
+
+async def test_ids_are_echoed(cpo: Node) -> None:
+    token = (await cpo.invite())["token"]
+    async with cpo.client(token) as http:
+        resp = await http.get(
+            "/ocpi/versions", headers={"X-Request-ID": "abc", "X-Correlation-ID": "def"}
+        )
+    assert resp.headers["X-Request-ID"] == "abc"
+    assert resp.headers["X-Correlation-ID"] == "def"
+
+
+async def test_exchange_log_never_contains_a_token(cpo: Node, emsp: Node) -> None:
+    from ocpikit.server.app import platform_of
+
+    await emsp.register(cpo)
+    await platform_of(cpo.app).flush()
+    await platform_of(emsp.app).flush()
+    partner = await emsp.storage.partners.get("NL-CPO")
+    assert partner is not None and partner.outbound_token
+    async with emsp.client() as http:
+        pass
+    async with cpo.client(partner.outbound_token) as http:
+        await http.get("/ocpi/2.3.0/cpo/locations?limit=1")
+    await platform_of(cpo.app).flush()
+    logged = await cpo.storage.exchanges.recent(limit=100)
+    assert logged
+    text = repr(logged)
+    assert partner.outbound_token not in text
+    assert base64.b64encode(partner.outbound_token.encode()).decode() not in text
