@@ -168,7 +168,7 @@ class MemoryObjects:
             return None
         merged = merge(orjson.loads(obj.raw))
         last_updated = last_updated_of(merged)
-        return self._write(key, dump_document(merged), last_updated, obj.owner, push_to)
+        return self._write(obj.key, dump_document(merged), last_updated, obj.owner, push_to)
 
     async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
         obj = self._s.objects.pop(key, None)
