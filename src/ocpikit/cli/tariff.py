@@ -56,11 +56,12 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=lambda args: _usage(p))
 
 
-def add_common_options(p: argparse.ArgumentParser) -> None:
+def add_common_options(p: argparse.ArgumentParser, version_flag: str = "--version") -> None:
     p.add_argument("--time-zone", help="IANA zone for restrictions (default: the location's)")
     p.add_argument("--location", help="Location JSON whose time_zone to use")
     p.add_argument(
-        "--version",
+        version_flag,
+        dest="version",
         choices=VERSIONS,
         help="force the OCPI version of the inputs (default: detected from the JSON shape)",
     )
