@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tariff_corpus import at, case_index, load_case
+from .tariff_corpus import at, case_index, load_case
 
 from ocpikit.tariffs import Policy, price
 
