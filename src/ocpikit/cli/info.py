@@ -14,10 +14,18 @@ from ocpikit.models import OBJECTS
 def register(sub: Any) -> None:
     p = sub.add_parser("info", help="print supported OCPI versions, modules and objects")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--loss-table", action="store_true", help="print every lossy cross-version mapping"
+    )
     p.set_defaults(handler=run_info)
 
 
 def run_info(args: argparse.Namespace) -> int:
+    if getattr(args, "loss_table", False):
+        from ocpikit.convert import render_loss_table
+
+        print(render_loss_table(), end="")
+        return 0
     data = {
         "ocpikit": __version__,
         "versions": [

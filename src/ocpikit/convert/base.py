@@ -40,7 +40,9 @@ class LossRule:
     """One row of the loss table: a mapping between two neighbouring versions that can lose or
     invent information.
 
-    ``id`` is stable and unique, e.g. ``"2.2.1>2.1.1 Location.publish_allowed_to"``.
+    ``id`` is stable and unique and starts with the direction, e.g.
+    ``"2.2.1>2.1.1 Location.publish_allowed_to"``; ``source`` says what the source version has
+    and ``target`` what the target version gets instead (``"(absent)"`` when nothing).
     """
 
     id: str
@@ -50,6 +52,13 @@ class LossRule:
     target: str
     kind: LossKind
     note: str
+
+    @property
+    def direction(self) -> tuple[str, str]:
+        """``(from_version, to_version)`` read from the id."""
+        head, _, _ = self.id.partition(" ")
+        source, _, target = head.partition(">")
+        return source, target
 
 
 @dataclass(frozen=True, slots=True)

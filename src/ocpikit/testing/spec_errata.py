@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ERRATA", "Erratum"]
+__all__ = ["ERRATA", "Erratum", "render_errata"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,24 @@ ERRATA: dict[str, Erratum] = {
         ),
     ),
 }
+
+
+def render_errata() -> str:
+    """The errata table as Markdown (docs/spec-errata.md; a test keeps it current)."""
+    lines = [
+        "# Spec examples that are wrong",
+        "",
+        "Every JSON example of the OCPI specification (2.2.1 and 2.3.0 `examples/`, the JSON",
+        "blocks of the 2.1.1 Markdown) is mapped to its object type and validated by",
+        "`tests/spec_examples`. These examples contradict the spec's own tables; each is tested",
+        "to fail at exactly the listed paths (`ocpikit.testing.spec_errata.ERRATA`). Generated",
+        "from that table; do not edit by hand.",
+        "",
+        "| example | reason | reported at |",
+        "| --- | --- | --- |",
+    ]
+    for key in sorted(ERRATA):
+        erratum = ERRATA[key]
+        paths = ", ".join(f"`{p}`" for p in erratum.paths)
+        lines.append(f"| `{key}` | {erratum.reason} | {paths} |")
+    return "\n".join(lines) + "\n"
