@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from .tariff_corpus import at, case_index, load_case
 
 from ocpikit.tariffs import Policy, price
+
+from .tariff_corpus import at, case_index, load_case
 
 COST_KEYS = (
     "total_cost",
