@@ -17,7 +17,6 @@ this package imports only ``ocpikit.core`` and ``ocpikit.models``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -331,7 +330,7 @@ def normalise_tariffs(objs: Any, origin: str | None = None) -> list[NTariff]:
     """One tariff or an iterable of tariffs, normalised."""
     if objs is None:
         return []
-    if isinstance(objs, dict) or not isinstance(objs, Iterable):
+    if not isinstance(objs, (list, tuple)):  # one tariff (a dict, a model, an NTariff)
         return [normalise_tariff(objs, origin)]
     return [normalise_tariff(t, origin) for t in objs]
 

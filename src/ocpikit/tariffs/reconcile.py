@@ -341,7 +341,7 @@ def _quantities(ns: NSession, add: Any) -> None:
                     expected=parking,
                 )
             )
-        if ns.total_time is not None and ns.total_parking_time > ns.total_time:
+        if ns.total_time is not None and ns.total_parking_time > ns.total_time + Decimal("0.001"):
             add(
                 Discrepancy(
                     "parking_time",
