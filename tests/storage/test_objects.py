@@ -258,3 +258,19 @@ async def test_put_with_push_to_writes_the_outbox_entry(storage: Storage) -> Non
     # the same JSON (PostgreSQL's JSONB may reorder keys, so compare parsed)
     assert entry.payload is not None and orjson.loads(entry.payload) == stored.document
     assert entry.revision == 1
+
+
+async def test_totals_follow_creates_deletes_and_owner_changes(storage: Storage) -> None:
+    async def total(**kwargs: Any) -> int:
+        return (await storage.objects.list_page("Location", limit=0, **kwargs)).total
+
+    for i in range(4):
+        await put(storage, loc(i), T0, owner=None)
+    await put(storage, loc(0), T0, owner=None)  # an update does not count twice
+    assert (await total(), await total(owner=None), await total(owner="p1")) == (4, 4, 0)
+    await put(storage, loc(1), T0, owner="p1")  # the object changes hands
+    assert (await total(), await total(owner=None), await total(owner="p1")) == (4, 3, 1)
+    await storage.objects.delete(loc(1))
+    await storage.objects.delete(loc(2))
+    assert (await total(), await total(owner=None), await total(owner="p1")) == (2, 2, 0)
+    assert await total(date_from=T0) == 2  # the counting path agrees

@@ -29,6 +29,7 @@ __all__ = [
     "credentials_tokens",
     "exchange_log",
     "metadata",
+    "object_counts",
     "object_wire",
     "objects",
     "outbox",
@@ -135,6 +136,17 @@ objects = sa.Table(
     sa.Index(None, "kind", "owner", "seq", "last_updated"),
     # narrow incremental windows (date_from near now)
     sa.Index(None, "kind", "last_updated"),
+)
+
+object_counts = sa.Table(
+    "ocpi_object_counts",
+    metadata,
+    # X-Total-Count of unfiltered listings without a COUNT(*) over the index (O(n) per page).
+    # Changed only when an object is created, deleted or changes owner, so the frequent
+    # updates of existing objects never contend on these rows.
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("owner_key", _PARTNER, primary_key=True),  # "" for our own objects
+    sa.Column("n", sa.BigInteger(), nullable=False),
 )
 
 object_wire = sa.Table(

@@ -57,6 +57,7 @@ from ocpikit.storage.sql.schema import (
     commands,
     credentials_tokens,
     exchange_log,
+    object_counts,
     object_wire,
     objects,
     outbox,
@@ -209,6 +210,16 @@ def _enqueue(
     conn.execute(stmt)
 
 
+def _bump_count(db: _Db, conn: sa.Connection, kind: str, owner: str | None, delta: int) -> None:
+    ins = db.insert(object_counts).values(kind=kind, owner_key=owner or "", n=delta)
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=[object_counts.c.kind, object_counts.c.owner_key],
+            set_={"n": object_counts.c.n + delta},
+        )
+    )
+
+
 class SqlObjects:
     def __init__(self, db: _Db) -> None:
         self._db = db
@@ -222,6 +233,10 @@ class SqlObjects:
         owner: str | None,
         push_to: Sequence[str],
     ) -> StoredObject:
+        before = sa.select(objects.c.owner).where(*_key_where(key))
+        if self._db.dialect == "postgresql":
+            before = before.with_for_update()
+        old = conn.execute(before).one_or_none()
         ins = self._db.insert(objects).values(
             kind=key.kind,
             country_code=key.country_code,
@@ -248,8 +263,13 @@ class SqlObjects:
             },
         ).returning(objects.c.seq, objects.c.revision)
         seq, revision = conn.execute(stmt).one()
-        if revision > 1:
+        if revision == 1:
+            _bump_count(self._db, conn, key.kind, owner, 1)
+        else:
             conn.execute(sa.delete(object_wire).where(object_wire.c.object_seq == seq))
+            if old is not None and old.owner != owner:
+                _bump_count(self._db, conn, key.kind, old.owner, -1)
+                _bump_count(self._db, conn, key.kind, owner, 1)
         for partner_id in push_to:
             _enqueue(self._db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
         return StoredObject(
@@ -315,10 +335,11 @@ class SqlObjects:
             row = conn.execute(
                 sa.delete(objects)
                 .where(*_key_where(key))
-                .returning(objects.c.seq, objects.c.revision)
+                .returning(objects.c.seq, objects.c.revision, objects.c.owner)
             ).one_or_none()
             if row is None:
                 return False
+            _bump_count(self._db, conn, key.kind, row.owner, -1)
             conn.execute(sa.delete(object_wire).where(object_wire.c.object_seq == row.seq))
             for partner_id in push_to:
                 _enqueue(
@@ -380,7 +401,16 @@ class SqlObjects:
                 ),
             )
         query = query.select_from(joined).order_by(objects.c.seq)
-        count = sa.select(sa.func.count()).select_from(objects).where(*where)
+        if date_from is None and date_to is None and country_code is None and party_id is None:
+            # maintained by writes: one row instead of counting index entries
+            counted = sa.select(sa.func.coalesce(sa.func.sum(object_counts.c.n), 0)).where(
+                object_counts.c.kind == kind
+            )
+            if owner is not ANY_OWNER:
+                counted = counted.where(object_counts.c.owner_key == (owner or ""))
+            count: sa.Select[Any] = counted
+        else:
+            count = sa.select(sa.func.count()).select_from(objects).where(*where)
 
         def run(conn: sa.Connection) -> Page:
             rows = conn.execute(query).all()

@@ -78,6 +78,13 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "ocpi_object_counts",
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("owner_key", sa.String(length=64), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "owner_key", name=op.f("pk_ocpi_object_counts")),
+    )
+    op.create_table(
         "ocpi_objects",
         sa.Column("seq", SURROGATE, autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
@@ -251,6 +258,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("ocpi_object_counts")
     op.drop_table("sync_marks")
     with op.batch_alter_table("partner_parties", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_partner_parties_cc_key_pid_key"))
