@@ -54,14 +54,15 @@ class Instance:
         )
 
     def start(self, *extra: str) -> None:
-        self.proc = subprocess.Popen(
-            [*OCPIKIT, "serve", *extra],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with (self.workdir / "serve.log").open("a") as log:
+            self.proc = subprocess.Popen(
+                [*OCPIKIT, "serve", *extra],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -76,6 +77,7 @@ class Instance:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+            self.proc = None
 
 
 @pytest.fixture

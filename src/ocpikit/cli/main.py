@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "tariff",
     "cdr",
     "ocmf",
+    "serve",
+    "platform",
 )
 
 

@@ -69,6 +69,7 @@ class Settings:
     decision_hook: str | None = None  # "package.module:function"
     demo: bool = False
     config_path: Path | None = None
+    base_url_auto: bool = False  # derived from host/port (follows --host/--port)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -86,7 +87,12 @@ class Settings:
         raise ConfigError(f"no own party {key!r}; configured: {[p.key for p in self.parties]}")
 
     def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with the non-None ``changes``; an automatic base URL follows host/port."""
+        new = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        if new.base_url_auto and "base_url" not in changes:
+            host = "127.0.0.1" if new.host in ("0.0.0.0", "::") else new.host
+            new = replace(new, base_url=f"http://{host}:{new.port}")
+        return new
 
 
 def _versions(value: Any, where: str) -> tuple[Version, ...]:
@@ -193,9 +199,8 @@ def load_settings(
         port = int(port_raw)
     except (TypeError, ValueError):
         raise ConfigError(f"port: {port_raw!r} is not a number") from None
-    base_url = str(
-        env.get("OCPIKIT_BASE_URL") or platform.get("base_url") or f"http://{host}:{port}"
-    ).rstrip("/")
+    explicit_url = env.get("OCPIKIT_BASE_URL") or platform.get("base_url")
+    base_url = str(explicit_url or f"http://{host}:{port}").rstrip("/")
     db_default = "sqlite:///" + str((here / "ocpikit.db").resolve())
     database_url = str(
         env.get("OCPIKIT_DATABASE_URL") or data.get("database", {}).get("url") or db_default
@@ -234,6 +239,7 @@ def load_settings(
         decision_webhook=env.get("OCPIKIT_DECISION_WEBHOOK") or decisions.get("webhook_url"),
         decision_hook=decisions.get("python_hook"),
         config_path=path,
+        base_url_auto=not explicit_url,
         extra=data,
     )
 

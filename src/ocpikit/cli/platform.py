@@ -1,0 +1,133 @@
+"""Platform administration commands: ``init``, ``db upgrade``, ``invite``, ``register``,
+``partners`` and ``unregister`` (they act on the same config and database as ``serve``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ocpikit.cli._platform import add_config, open_storage, run_async, settings_from
+from ocpikit.server.settings import STARTER_CONFIG
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("init", help="write a commented starter config (ocpikit.toml)")
+    p.add_argument("path", nargs="?", default="ocpikit.toml")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(handler=run_init)
+
+    p = sub.add_parser("db", help="database administration")
+    dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = dbsub.add_parser("upgrade", help="apply the migrations")
+    add_config(up)
+    up.set_defaults(handler=run_db_upgrade)
+
+    p = sub.add_parser("invite", help="create a registration token A for a new partner")
+    add_config(p)
+    p.add_argument("--party", metavar="CC-PID", help="our party the partner connects to")
+    p.set_defaults(handler=run_invite)
+
+    p = sub.add_parser("register", help="register with a partner that gave us a token A")
+    add_config(p)
+    p.add_argument("--versions-url", required=True, metavar="URL")
+    p.add_argument("--token", required=True, metavar="A")
+    p.add_argument("--party", metavar="CC-PID", help="our party that registers")
+    p.set_defaults(handler=run_register)
+
+    p = sub.add_parser("partners", help="list partners: version, roles, endpoints, status")
+    add_config(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=run_partners)
+
+    p = sub.add_parser("unregister", help="remove a partner (its tokens stop working)")
+    add_config(p)
+    p.add_argument("partner", metavar="PARTNER", help="partner id as listed by `partners`")
+    p.set_defaults(handler=run_unregister)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"ocpikit: {path} exists (use --force to overwrite)", file=sys.stderr)
+        return 1
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def run_db_upgrade(args: argparse.Namespace) -> int:
+    from ocpikit.storage.sql import upgrade
+
+    settings = settings_from(args)
+    upgrade(settings.database_url)
+    print(f"database is current: {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def run_invite(args: argparse.Namespace) -> int:
+    from ocpikit.server.registry import invite
+
+    settings = settings_from(args)
+    result = run_async(lambda s: invite(settings, s, args.party), settings)
+    print(json.dumps(result))
+    return 0
+
+
+def run_register(args: argparse.Namespace) -> int:
+    from ocpikit.client.registration import drive
+    from ocpikit.core.errors import OcpiError
+    from ocpikit.server.registry import partner_summary, register_with
+
+    settings = settings_from(args)
+    storage = open_storage(settings)
+
+    async def main() -> dict[str, Any]:
+        try:
+            partner = await register_with(
+                settings, storage, drive, args.versions_url, args.token, args.party
+            )
+            return partner_summary(partner)
+        finally:
+            await storage.aclose()
+
+    try:
+        summary = asyncio.run(main())
+    except OcpiError as exc:
+        print(json.dumps({"error": exc.message, "status_code": exc.status_code}), file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def run_partners(args: argparse.Namespace) -> int:
+    from ocpikit.server.registry import partner_summary
+
+    settings = settings_from(args)
+    partners = run_async(lambda s: s.partners.all(), settings)
+    rows = [partner_summary(p) for p in partners]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no partners")
+    for row in rows:
+        roles = ", ".join(f"{r['country_code']}-{r['party_id']} {r['role']}" for r in row["roles"])
+        print(f"{row['id']}: {row['status']} OCPI {row['version'] or '-'} [{roles}]")
+        for e in row["endpoints"]:
+            print(f"    {e['identifier']:<22} {e['role'] or '':<9} {e['url']}")
+    return 0
+
+
+def run_unregister(args: argparse.Namespace) -> int:
+    from ocpikit.server.registry import unregister
+
+    settings = settings_from(args)
+    if not run_async(lambda s: unregister(s, args.partner), settings):
+        print(f"ocpikit: no partner {args.partner!r}", file=sys.stderr)
+        return 1
+    print(f"unregistered {args.partner}")
+    return 0

@@ -1,0 +1,58 @@
+"""``ocpikit serve``: run the platform (uvicorn), applying migrations first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from ocpikit.cli._platform import add_config, decisions_for, open_storage, settings_from
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the OCPI platform (CPO and/or eMSP)")
+    add_config(p)
+    p.add_argument("--host", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="listen port (default 8000)")
+    p.add_argument("--demo", action="store_true", help="load the sample dataset")
+    p.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ocpikit.client.registration import drive
+    from ocpikit.server.app import create_app
+    from ocpikit.server.demo import load_demo
+    from ocpikit.server.registry import invite
+
+    settings = settings_from(args)
+    settings = settings.with_overrides(host=args.host, port=args.port)
+    storage = open_storage(settings)
+
+    async def prepare() -> dict[str, str]:
+        if args.demo:
+            counts = await load_demo(
+                storage,
+                [
+                    (p.country_code, p.party_id, tuple(r.value for r in p.roles))
+                    for p in settings.parties
+                ],
+            )
+            print(
+                f"demo data: {counts['Location']} locations, {counts['Tariff']} tariffs, "
+                f"{counts['Token']} tokens"
+            )
+        return await invite(settings, storage, None)
+
+    created = asyncio.run(prepare())
+    app = create_app(settings, storage, decisions=decisions_for(settings), driver=drive)
+    parties = ", ".join(f"{p.key} ({'+'.join(r.value for r in p.roles)})" for p in settings.parties)
+    print(f"ocpikit platform for {parties}")
+    print(f"versions URL: {created['versions_url']}")
+    print(f"token A:      {created['token']}")
+    print(f"backend API:  {settings.base_url}/admin/api/openapi.json (admin token in config)")
+    sys.stdout.flush()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
