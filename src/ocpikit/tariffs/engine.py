@@ -373,22 +373,21 @@ def price(
             kwh=kwh_so_far,
             duration=Decimal((p.start - ref) // timedelta(seconds=1)),
             parking=parking_so_far,
-            current=_measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement),
-            power=_measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement),
+            current=(
+                _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement)
+                if tariff.measures
+                else None
+            ),
+            power=(
+                _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement)
+                if tariff.measures
+                else None
+            ),
         )
         if is_res:
-            res_els = [e for e in tariff.elements if e.restrictions.reservation == "RESERVATION"]
-            if expired:
-                exp = [
-                    e
-                    for e in tariff.elements
-                    if e.restrictions.reservation == "RESERVATION_EXPIRES"
-                ]
-                candidates: tuple[NElement, ...] | list[NElement] = exp + res_els
-            else:
-                candidates = res_els
+            candidates = tariff.expired if expired else tariff.reservation
         else:
-            candidates = [e for e in tariff.elements if e.restrictions.reservation is None]
+            candidates = tariff.charging
         cache: dict[tuple[int, bool], str | None] = {}
         pr = PeriodResult(
             index=p.index,
@@ -535,7 +534,7 @@ def price(
         step_effects=effects,
         adjustments=adjustments,
         taxes=taxes,
-        policy=pol.changed(),
+        policy=_changed(pol),
         warnings=warnings,
         decimals=pol.decimals,
         relevant=relevant,
@@ -587,6 +586,11 @@ def _round_group(
             f"session {group} {_fmt(consumed)} -> {_fmt(billed)} {unit_name} "
             f"(step {step} of the last component); extra billed here"
         )
+
+
+@lru_cache(maxsize=32)
+def _changed(pol: Policy) -> dict[str, Any]:
+    return pol.changed()
 
 
 def _fmt(value: Decimal) -> str:

@@ -97,9 +97,9 @@ def _dt(value: Any, where: str) -> datetime | None:
 
 
 def _str(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value.value) if hasattr(value, "value") else str(value)
+    if value is None or type(value) is str:
+        return value
+    return str(getattr(value, "value", value))
 
 
 def _minutes(value: Any, where: str) -> int | None:
@@ -156,7 +156,8 @@ class NRestrictions:
 
     @property
     def empty(self) -> bool:
-        return self == _NO_RESTRICTIONS
+        # normalisation returns the shared instance for "no restrictions": identity suffices
+        return self is _NO_RESTRICTIONS
 
 
 _NO_RESTRICTIONS = NRestrictions()
@@ -195,6 +196,28 @@ class NTariff:
     end_date_time: datetime | None = None
     type: str | None = None
     origin: str | None = None
+    #: elements for charging periods, reservation periods and expired reservations (§4.2)
+    charging: tuple[NElement, ...] = ()
+    reservation: tuple[NElement, ...] = ()
+    expired: tuple[NElement, ...] = ()
+    #: whether any element restricts current or power (the engine then reads those dimensions)
+    measures: bool = False
+
+    def __post_init__(self) -> None:
+        els = self.elements
+        self.charging = tuple(e for e in els if e.restrictions.reservation is None)
+        self.reservation = tuple(e for e in els if e.restrictions.reservation == "RESERVATION")
+        self.expired = (
+            tuple(e for e in els if e.restrictions.reservation == "RESERVATION_EXPIRES")
+            + self.reservation
+        )
+        self.measures = any(
+            r.min_current is not None
+            or r.max_current is not None
+            or r.min_power is not None
+            or r.max_power is not None
+            for r in (e.restrictions for e in els)
+        )
 
     def valid_at(self, instant: datetime) -> bool:
         if self.start_date_time is not None and instant < self.start_date_time:
@@ -248,25 +271,36 @@ def _restrictions(r: Any, where: str) -> NRestrictions:
 
 
 _CACHE: dict[int, tuple[Any, str | None, NTariff]] = {}
+_JSON_CACHE: dict[tuple[str, str | None], NTariff] = {}
 
 
 def normalise_tariff(obj: Any, origin: str | None = None) -> NTariff:
     """An :class:`NTariff` from a head Tariff model or a Tariff dict of any version.
 
-    Normalised tariffs of model objects are cached by identity (tariffs are reused across many
-    sessions; the cache keeps a reference so the identity stays valid).
+    Normalised tariffs are cached (tariffs are reused across many sessions): models by identity
+    (models are not mutated in place here; the cache keeps a reference so the identity stays
+    valid), JSON dicts by content.
     """
     if isinstance(obj, NTariff):
         return obj
-    if not isinstance(obj, dict):
-        hit = _CACHE.get(id(obj))
-        if hit is not None and hit[0] is obj and hit[1] == origin:
-            return hit[2]
+    if isinstance(obj, dict):
+        # JSON tariffs are keyed by content (repr is deterministic for equal dicts built in the
+        # same key order), so a mutated dict is never served a stale result
+        key = (repr(obj), origin)
+        cached = _JSON_CACHE.get(key)
+        if cached is None:
+            cached = _normalise_tariff(obj, origin)
+            if len(_JSON_CACHE) > 256:
+                _JSON_CACHE.clear()
+            _JSON_CACHE[key] = cached
+        return cached
+    hit = _CACHE.get(id(obj))
+    if hit is not None and hit[0] is obj and hit[1] == origin:
+        return hit[2]
     tariff = _normalise_tariff(obj, origin)
-    if not isinstance(obj, dict):
-        if len(_CACHE) > 256:
-            _CACHE.clear()
-        _CACHE[id(obj)] = (obj, origin, tariff)
+    if len(_CACHE) > 256:
+        _CACHE.clear()
+    _CACHE[id(obj)] = (obj, origin, tariff)
     return tariff
 
 
@@ -428,8 +462,14 @@ def normalise_session(obj: Any) -> NSession:
             raise PricingInputError(f"charging_periods[{i}].start_date_time: missing")
         dims: dict[str, Decimal] = {}
         for j, d in enumerate(_g(p, "dimensions") or ()):
-            dtype = (_str(_g(d, "type")) or "").upper()
-            vol = to_decimal(_g(d, "volume"), f"charging_periods[{i}].dimensions[{j}].volume")
+            raw_type = _g(d, "type")
+            dtype = raw_type.upper() if type(raw_type) is str else (_str(raw_type) or "")
+            raw_vol = _g(d, "volume")
+            vol = (
+                raw_vol
+                if type(raw_vol) is Decimal
+                else to_decimal(raw_vol, f"charging_periods[{i}].dimensions[{j}].volume")
+            )
             if vol is None:
                 continue
             dims[dtype] = dims.get(dtype, _ZERO) + vol
