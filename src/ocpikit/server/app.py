@@ -601,7 +601,9 @@ def create_app(
         yield
         await platform.flush()
 
-    routes = _routes() + list(extra_routes or [])
+    from ocpikit.server.admin import admin_routes
+
+    routes = admin_routes() + _routes() + list(extra_routes or [])
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_exception, Exception: _server_error},
