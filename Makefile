@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## run: start the platform on embedded defaults
+## run: start the platform on embedded defaults with the demo dataset
 run: $(STAMP)
-	$(BIN)/ocpikit
+	$(BIN)/ocpikit serve --demo
 
 ## test: every check and every test (what CI runs)
 test: $(STAMP) lint typecheck

@@ -274,7 +274,8 @@ port = 8000
 
 [platform]
 # Public base URL partners use to reach this platform (versions URL = base_url + /ocpi/versions).
-base_url = "http://127.0.0.1:8000"
+# Unset: http://{host}:{port}, following --host/--port.
+# base_url = "https://ocpi.example.com"
 # Bearer token of the backend API (/admin/api/...). Leave empty to generate one in
 # .ocpikit-admin-token on first start.
 admin_token = ""
