@@ -23,6 +23,7 @@ from ocpikit.cli.tariff import (
     Loaded,
     add_common_options,
     load_objects,
+    location_zone,
     policy_from_args,
 )
 from ocpikit.convert import Context, from_head
@@ -146,6 +147,8 @@ def run_build(args: argparse.Namespace) -> int:
         session = load_objects(args.session, "Session", args.version)[0]
         tariffs = load_objects(args.tariff, "Tariff", args.version)
         location = load_document(args.location).items[0] if args.location else None
+        if location is None and isinstance(session.raw.get("location"), dict):
+            location = session.raw["location"]  # a 2.1.1 session embeds its Location
         if not session.validated:
             raise InputError(f"{args.session}: {'; '.join(session.warnings)}")
         built = build_cdr(
@@ -153,7 +156,7 @@ def run_build(args: argparse.Namespace) -> int:
             [t.obj for t in tariffs],
             cdr_id=args.cdr_id,
             location=location,
-            time_zone=args.time_zone,
+            time_zone=location_zone(session, args),
             policy=policy,
             origin=tariffs[0].version,
             decimals=2 if args.decimals is None else args.decimals,

@@ -28,6 +28,7 @@ __all__ = [
     "add_common_options",
     "detect_version",
     "load_objects",
+    "location_zone",
     "policy_from_args",
     "register",
 ]
@@ -199,7 +200,7 @@ def load_objects(path: str, name: str | None, forced: str | None) -> list[Loaded
     return out
 
 
-def _location_zone(loaded: Loaded, args: argparse.Namespace) -> str | None:
+def location_zone(loaded: Loaded, args: argparse.Namespace) -> str | None:
     if args.time_zone:
         return str(args.time_zone)
     if getattr(args, "location", None):
@@ -219,7 +220,7 @@ def price_inputs(
     policy = policy_from_args(args)
     session = load_objects(session_path, None, args.version)[0]
     tariffs = load_objects(tariff_path, "Tariff", args.version) if tariff_path else []
-    zone = _location_zone(session, args)
+    zone = location_zone(session, args)
     origin = tariffs[0].version if tariffs else session.version
     try:
         result = price(
