@@ -345,7 +345,8 @@ def price(
             if pk:
                 vols["PARKING_TIME"] = pk
         plans.append((p, is_res, vols))
-    if charging_start is None:
+    if charging_start is None or not any(r for _, r, _ in plans):
+        # durations count from the session start; after a reservation, from charging start
         charging_start = s.start
     has_charging = any(not r and v for _, r, v in plans)
     has_reservation = any(r for _, r, _ in plans)

@@ -234,7 +234,7 @@ class PriceResult:
             {"vat": json_number(rate), "amount": json_number(amount)}
             for rate, amount in self.taxes.items()
         ]
-        out["policy"] = self.policy
+        out["policy"] = dict(self.policy)
         out["warnings"] = self.warnings
         return out
 
