@@ -19,5 +19,5 @@ def test_loss_table_doc_is_current() -> None:
 def test_errata_doc_is_current() -> None:
     assert (DOCS / "spec-errata.md").read_text() == render_errata(), (
         "regenerate: python -c 'from ocpikit.testing.spec_errata import render_errata;"
-        " print(render_errata(), end=\"\")' > docs/spec-errata.md"
+        ' print(render_errata(), end="")\' > docs/spec-errata.md'
     )
