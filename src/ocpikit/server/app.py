@@ -86,8 +86,8 @@ def new_token() -> str:
     return "ok-" + secrets.token_urlsafe(32)
 
 
-def own_party(p: PartyConfig) -> OwnParty:
-    return OwnParty(p.country_code, p.party_id, p.roles, p.business_details())
+def own_party(p: PartyConfig, *, sole: bool = False) -> OwnParty:
+    return OwnParty(p.country_code, p.party_id, p.roles, p.business_details(), sole)
 
 
 @dataclass(slots=True)
@@ -497,7 +497,7 @@ def _module_endpoint(op: Operation, role: Role) -> Callable[[Request], Awaitable
                 query=dict(request.query_params),
                 body=body,
                 partner=auth.partner,
-                party=own_party(party),
+                party=own_party(party, sole=len(platform.settings.parties) == 1),
                 url=str(request.url),
                 module_url=platform.module_url(version, role, module),
             )

@@ -71,6 +71,9 @@ class OwnParty:
     party_id: str
     roles: tuple[Role, ...]
     business_details: Mapping[str, Any] = field(default_factory=dict)
+    sole: bool = False
+    """True when this is the platform's only party: our own objects need no party filter,
+    which lets storage count a listing from its maintained counters (the hot path)."""
 
     @property
     def key(self) -> str:

@@ -122,8 +122,8 @@ async def list_objects(
         date_from=params.date_from,
         date_to=params.date_to,
         owner=None,
-        country_code=call.party.country_code,
-        party_id=call.party.party_id,
+        country_code=None if call.party.sole else call.party.country_code,
+        party_id=None if call.party.sole else call.party.party_id,
         version=call.version.text,
     )
     chunks: list[bytes] = []

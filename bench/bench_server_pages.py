@@ -1,0 +1,240 @@
+"""Serving pages of 100 locations: the platform vs a bare ASGI app, side by side.
+
+Both run as separate ``uvicorn`` processes (the same server stack, one worker each, no access
+log). The platform serves ``GET /ocpi/{version}/cpo/locations?offset=R&limit=100`` from a SQLite
+file holding N locations (R random); the bare app answers every request with the bytes of one
+such page, precomputed. Load: C concurrent keep-alive clients (httpx) for a fixed time, in this
+process. Printed: requests/s of each, the ratio (target: >= 40 %), and the server's peak RSS
+(VmHWM). Only the ratios mean something: the machines are noisy.
+
+Run: ``.venv/bin/python bench/bench_server_pages.py [--sizes 10000,100000] [--seconds 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+TOKEN = "bench-token-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def _fill(db_url: str, count: int) -> None:
+    from datetime import datetime
+
+    from ocpikit.protocol.ports import ObjectKey, Partner, PartnerStatus, PartyRole, TokenKind
+    from ocpikit.server.demo import demo_locations
+    from ocpikit.storage.sql import SqlStorage, upgrade
+
+    upgrade(db_url)
+    storage = SqlStorage.from_url(db_url)
+    try:
+        sem = asyncio.Semaphore(8)
+
+        async def put(doc: dict[str, object]) -> None:
+            async with sem:
+                stamp = str(doc["last_updated"]).replace("Z", "+00:00")
+                await storage.objects.put(
+                    ObjectKey("Location", "NL", "CPO", str(doc["id"])),
+                    orjson.dumps(doc),
+                    last_updated=datetime.fromisoformat(stamp),
+                    owner=None,
+                )
+
+        batch: list[asyncio.Task[None]] = []
+        for doc in demo_locations("NL", "CPO", count):
+            batch.append(asyncio.ensure_future(put(doc)))
+            if len(batch) >= 512:
+                await asyncio.gather(*batch)
+                batch = []
+        await asyncio.gather(*batch)
+        await storage.partners.save(
+            Partner(
+                id="DE-MSP",
+                status=PartnerStatus.REGISTERED,
+                roles=(PartyRole("EMSP", "DE", "MSP"),),
+                version="2.3.0",
+                local_party=("NL", "CPO"),
+            ),
+            issue=[(TOKEN, TokenKind.C)],
+        )
+    finally:
+        await storage.aclose()
+
+
+def _wait(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def _start_platform(workdir: Path, db_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OCPIKIT_DATABASE_URL": db_url,
+        "OCPIKIT_PARTY": "NL-CPO:CPO",
+        "OCPIKIT_PORT": str(port),
+        "OCPIKIT_ADMIN_TOKEN": "bench",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocpikit.cli.main", "serve"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait(port)
+    return proc
+
+
+BARE = """
+import sys
+import uvicorn
+body = open(sys.argv[2], "rb").read()
+headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def _start_bare(workdir: Path, body: bytes, port: int) -> subprocess.Popen[bytes]:
+    (workdir / "page.json").write_bytes(body)
+    (workdir / "bare.py").write_text(BARE)
+    proc = subprocess.Popen(
+        [sys.executable, str(workdir / "bare.py"), str(port), str(workdir / "page.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait(port)
+    return proc
+
+
+async def _load(url: str, total: int, clients: int, seconds: float, version: str) -> float:
+    """Requests per second with ``clients`` concurrent keep-alive HTTP/1.1 connections.
+
+    A minimal client on asyncio streams (status line, Content-Length, body): httpx itself
+    would be the bottleneck and flatten every ratio towards 1."""
+    parts = httpx.URL(url)
+    host, port, path = parts.host, parts.port or 80, parts.raw_path.decode()
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker(seed: int) -> None:
+        nonlocal done
+        rng = random.Random(seed)
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while time.perf_counter() < stop:
+                offset = rng.randrange(0, max(total - 100, 1))
+                writer.write(
+                    f"GET {path}?offset={offset}&limit=100 HTTP/1.1\r\nHost: {host}\r\n"
+                    f"Authorization: Token {TOKEN}\r\n\r\n".encode()
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(head[:200].decode(errors="replace"))
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                done += 1
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    return done / (time.perf_counter() - start)
+
+
+def run(size: int, seconds: float, version: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        t0 = time.perf_counter()
+        asyncio.run(_fill(db_url, size))
+        fill = time.perf_counter() - t0
+        port_p, port_b = _free_port(), _free_port()
+        platform = _start_platform(workdir, db_url, port_p)
+        url_p = f"http://127.0.0.1:{port_p}/ocpi/{version}/cpo/locations"
+        try:
+            page = httpx.get(
+                url_p,
+                params={"offset": 0, "limit": 100},
+                headers={"Authorization": f"Token {TOKEN}"},
+            )
+            assert page.status_code == 200, page.text
+            bare = _start_bare(workdir, page.content, port_b)
+            url_b = f"http://127.0.0.1:{port_b}/page"
+            try:
+                print(
+                    f"\n{size} locations (filled in {fill:.1f}s), OCPI {version}, "
+                    f"page of 100 = {len(page.content) / 1024:.0f} KiB"
+                )
+                for clients in (16, 64):
+                    asyncio.run(_load(url_p, size, clients, 1.0, version))  # warm-up
+                    rate_p = asyncio.run(_load(url_p, size, clients, seconds, version))
+                    rate_b = asyncio.run(_load(url_b, size, clients, seconds, version))
+                    print(
+                        f"  {clients:>2} clients: platform {rate_p:7.0f} req/s   "
+                        f"bare ASGI {rate_b:7.0f} req/s   ratio {rate_p / rate_b:6.1%}"
+                    )
+                print(
+                    f"  peak RSS: platform {_peak_rss_mb(platform.pid):.0f} MB, "
+                    f"bare {_peak_rss_mb(bare.pid):.0f} MB"
+                )
+            finally:
+                bare.terminate()
+                bare.wait()
+        finally:
+            platform.terminate()
+            platform.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--version", default="2.3.0")
+    args = parser.parse_args()
+    for size in (int(s) for s in args.sizes.split(",")):
+        run(size, args.seconds, args.version)
+
+
+if __name__ == "__main__":
+    main()
