@@ -180,3 +180,44 @@ async def test_exchange_log_never_contains_a_token(cpo: Node, emsp: Node) -> Non
     text = repr(logged)
     assert partner.outbound_token not in text
     assert base64.b64encode(partner.outbound_token.encode()).decode() not in text
+
+
+async def test_get_put_and_delete_credentials(cpo: Node, emsp: Node) -> None:
+    from ocpikit.protocol.ports import PartyRole, TokenKind
+    from ocpikit.protocol.registration import build_credentials
+    from ocpikit.server.app import platform_of
+
+    await emsp.register(cpo)
+    partner = await emsp.storage.partners.get("NL-CPO")
+    assert partner is not None and partner.outbound_token
+    token_c = partner.outbound_token
+    async with cpo.client(token_c) as http:
+        r = await http.get("/ocpi/2.2.1/credentials")
+        assert r.status_code == 200
+        assert r.json()["data"]["token"] == token_c
+        assert r.json()["data"]["roles"][0]["party_id"] == "CPO"
+        # PUT: switch to 2.2.1 with a rotated token B'; the eMSP's versions are called again
+        new_b = "rotated-token-b"
+        await emsp.storage.tokens.issue(new_b, TokenKind.C, partner_id="NL-CPO")
+        body = build_credentials(
+            V2_2_1,
+            new_b,
+            emsp.versions_url,
+            [PartyRole("EMSP", "DE", "MSP", {"name": "eMSP"})],
+        )
+        r = await http.put("/ocpi/2.2.1/credentials", json=body)
+        assert r.status_code == 200, r.text
+        new_c = r.json()["data"]["token"]
+        assert new_c != token_c
+    platform_of(cpo.app).forget_auth()
+    theirs = await cpo.storage.partners.get("DE-MSP")
+    assert theirs is not None and theirs.version == "2.2.1"
+    assert theirs.outbound_token == new_b
+    async with cpo.client(token_c) as http:
+        assert (await http.get("/ocpi/2.2.1/credentials")).status_code == 401
+    async with cpo.client(new_c) as http:
+        r = await http.delete("/ocpi/2.2.1/credentials")
+        assert r.status_code == 200
+        platform_of(cpo.app).forget_auth()
+        assert (await http.get("/ocpi/2.2.1/cpo/tariffs")).status_code == 401
+    assert await cpo.storage.partners.get("DE-MSP") is None
