@@ -498,7 +498,7 @@ def _module_endpoint(op: Operation, role: Role) -> Callable[[Request], Awaitable
                 body=body,
                 partner=auth.partner,
                 party=own_party(party, sole=len(platform.settings.parties) == 1),
-                url=str(request.url),
+                url=_public_url(platform, request),
                 module_url=platform.module_url(version, role, module),
             )
             reply = await handler(call, platform.services)
@@ -507,6 +507,13 @@ def _module_endpoint(op: Operation, role: Role) -> Callable[[Request], Awaitable
         return await _run(platform, request, module, work)
 
     return endpoint
+
+
+def _public_url(platform: Platform, request: Request) -> str:
+    """The request URL as partners know it (base URL + path + query): pagination links must
+    point at the public address, not at whatever host a proxy forwarded to."""
+    query = request.url.query
+    return platform.settings.base_url + request.url.path + (f"?{query}" if query else "")
 
 
 def _routes() -> list[BaseRoute]:
