@@ -76,6 +76,10 @@ __all__ = ["FlowDriver", "Platform", "create_app", "new_token", "own_party"]
 FlowDriver = Callable[[Generator[HttpRequest, HttpResponse, Handshake]], Awaitable[Handshake]]
 """Runs a registration flow's HTTP requests (``ocpikit.client.registration.drive``)."""
 
+#: bytes of a response body kept in the exchange log (pages of objects are large; the head of
+#: the body is enough to debug, and the log must not double the write load of the hot path)
+_LOG_BODY = 8192
+
 _DATA = "__ocpikit_page_data__"
 _DATA_JSON = orjson.dumps(_DATA)
 
@@ -304,7 +308,7 @@ async def _run(
                 request_headers=tuple(request.headers.items()),
                 request_body=await request.body() if request.method != "GET" else None,
                 response_headers=tuple(headers.items()),
-                response_body=body if len(body) < 65536 else body[:65536],
+                response_body=body if len(body) <= _LOG_BODY else body[:_LOG_BODY],
                 request_id=ctx.ids.request_id if ctx.ids else None,
                 correlation_id=ctx.ids.correlation_id if ctx.ids else None,
                 secrets=(ctx.auth.token,) if ctx.auth is not None else (),
