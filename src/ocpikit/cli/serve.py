@@ -42,7 +42,7 @@ def run_serve(args: argparse.Namespace) -> int:
             )
             print(
                 f"demo data: {counts['Location']} locations, {counts['Tariff']} tariffs, "
-                f"{counts['Token']} tokens"
+                f"{counts['Session']} sessions, {counts['CDR']} CDRs, {counts['Token']} tokens"
             )
         return await invite(settings, storage, None)
 

@@ -19,7 +19,14 @@ from ocpikit.core.types import format_datetime
 from ocpikit.models import model_for
 from ocpikit.protocol.ports import ObjectKey, Storage
 
-__all__ = ["CITIES", "demo_locations", "demo_tariffs", "demo_tokens", "load_demo"]
+__all__ = [
+    "CITIES",
+    "demo_locations",
+    "demo_sessions_and_cdrs",
+    "demo_tariffs",
+    "demo_tokens",
+    "load_demo",
+]
 
 #: (city, country ISO alpha-3, country code, postal prefix, lat, lon, time zone, street names)
 CITIES: tuple[tuple[str, str, str, str, float, float, str, tuple[str, ...]], ...] = (
@@ -253,6 +260,96 @@ def demo_tokens(country_code: str, party_id: str, count: int = 50) -> list[dict[
     ]
 
 
+def demo_sessions_and_cdrs(
+    country_code: str, party_id: str, count: int = 40, *, seed: int = 7
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``count`` completed Sessions on demo locations with the matching CDRs (AC-STD tariff:
+    0.39 EUR/kWh excl. VAT, 21 % VAT), one every 90 minutes from the demo epoch."""
+    rng = random.Random(seed)
+    sessions: list[dict[str, Any]] = []
+    cdrs: list[dict[str, Any]] = []
+    tariff = demo_tariffs(country_code, party_id)[0]
+    for n in range(count):
+        loc_n = rng.randrange(0, 50)
+        city, country, _cc, postal, lat, lon, _tz, streets = CITIES[loc_n % len(CITIES)]
+        start = _EPOCH + timedelta(minutes=90 * n)
+        minutes = rng.randint(20, 240)
+        end = start + timedelta(minutes=minutes)
+        kwh = round(rng.uniform(3, 45), 2)
+        cost = round(kwh * 0.39, 2)
+        token = {
+            "country_code": "DE",
+            "party_id": "MSP",
+            "uid": f"{0x1000_0000 + n * 7919:08X}",
+            "type": "RFID",
+            "contract_id": f"DE-MSP-C{n:08d}",
+        }
+        loc_id, evse_uid = f"LOC{loc_n + 1:05d}", f"LOC{loc_n + 1:05d}-E1"
+        period = {
+            "start_date_time": format_datetime(start),
+            "dimensions": [{"type": "ENERGY", "volume": kwh}],
+            "tariff_id": tariff["id"],
+        }
+        total = {
+            "before_taxes": cost,
+            "taxes": [{"name": "VAT", "percentage": 21, "amount": round(cost * 0.21, 2)}],
+        }
+        sessions.append(
+            {
+                "country_code": country_code,
+                "party_id": party_id,
+                "id": f"SES{n + 1:05d}",
+                "start_date_time": format_datetime(start),
+                "end_date_time": format_datetime(end),
+                "kwh": kwh,
+                "cdr_token": token,
+                "auth_method": "WHITELIST",
+                "location_id": loc_id,
+                "evse_uid": evse_uid,
+                "connector_id": "1",
+                "currency": "EUR",
+                "charging_periods": [period],
+                "total_cost": total,
+                "status": "COMPLETED",
+                "last_updated": format_datetime(end),
+            }
+        )
+        cdrs.append(
+            {
+                "country_code": country_code,
+                "party_id": party_id,
+                "id": f"CDR{n + 1:05d}",
+                "start_date_time": format_datetime(start),
+                "end_date_time": format_datetime(end),
+                "session_id": f"SES{n + 1:05d}",
+                "cdr_token": token,
+                "auth_method": "WHITELIST",
+                "cdr_location": {
+                    "id": loc_id,
+                    "address": f"{streets[0]} 1",
+                    "city": city,
+                    "postal_code": f"{postal}00 AA",
+                    "country": country,
+                    "coordinates": {"latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}"},
+                    "evse_uid": evse_uid,
+                    "evse_id": f"{country_code}*{party_id}*E{loc_n + 1:05d}1",
+                    "connector_id": "1",
+                    "connector_standard": "IEC_62196_T2",
+                    "connector_format": "SOCKET",
+                    "connector_power_type": "AC_3_PHASE",
+                },
+                "currency": "EUR",
+                "tariffs": [tariff],
+                "charging_periods": [period],
+                "total_cost": total,
+                "total_energy": kwh,
+                "total_time": round(minutes / 60, 4),
+                "last_updated": format_datetime(end + timedelta(minutes=5)),
+            }
+        )
+    return sessions, cdrs
+
+
 async def _store(storage: Storage, kind: str, docs: list[dict[str, Any]], id_field: str) -> int:
     model = model_for("2.3.0", kind)
     for doc in docs:
@@ -274,13 +371,16 @@ async def load_demo(
 ) -> dict[str, int]:
     """Store the dataset for our parties ``(country_code, party_id, roles)``: locations and
     tariffs for each CPO, tokens for each eMSP. Idempotent (same ids every time)."""
-    counts = {"Location": 0, "Tariff": 0, "Token": 0}
+    counts = {"Location": 0, "Tariff": 0, "Token": 0, "Session": 0, "CDR": 0}
     for cc, pid, roles in parties:
         if "CPO" in roles:
             counts["Tariff"] += await _store(storage, "Tariff", demo_tariffs(cc, pid), "id")
             counts["Location"] += await _store(
                 storage, "Location", list(demo_locations(cc, pid, locations)), "id"
             )
+            sessions, cdrs = demo_sessions_and_cdrs(cc, pid)
+            counts["Session"] += await _store(storage, "Session", sessions, "id")
+            counts["CDR"] += await _store(storage, "CDR", cdrs, "id")
         if "EMSP" in roles:
             counts["Token"] += await _store(storage, "Token", demo_tokens(cc, pid), "uid")
     return counts

@@ -133,7 +133,7 @@ async def test_every_module_and_role(router: Router, version: Version) -> None:
             items = await _pull(http, f"/ocpi/{v}/cpo/{module}", **extra)
             for item in items:
                 model_for(version, name).model_validate(item)
-            expected = {"locations": 5, "tariffs": 3, "sessions": 3, "cdrs": 0}[module]
+            expected = {"locations": 5, "tariffs": 3, "sessions": 3, "cdrs": 40}[module]
             assert len(items) == expected, module
 
         # --- CPO Receiver of Tokens, pushed by the eMSP
