@@ -1,0 +1,462 @@
+"""Durable push: the outbox delivery worker and the helper that fills the outbox (issue 4
+point 2; docs/client.md "Outbox").
+
+Writing: every change to one of our objects goes through the storage port's object write with
+``push_to`` = :func:`push_targets`, so the outbox entries are written in the same database
+transaction as the object (transactional outbox; :func:`put_and_push`, :func:`patch_and_push`,
+:func:`delete_and_push`). Storage keeps at most one entry per partner and object and coalesces a
+newer change into it (the latest state wins; an entry in flight is re-queued after its delivery
+completes), which also keeps the per-object order.
+
+Delivering: :class:`DeliveryWorker` claims due entries (leases; on PostgreSQL ``SKIP LOCKED``,
+so several worker processes never send the same entry) and sends each in the partner's version:
+PUT of the full state, POST for a CDR, DELETE for a removed Tariff. Sending the full state after
+coalescing is what makes a retry safe: PUT is idempotent, and a receiver keys a CDR by its id.
+
+Failures (never lost, never spinning):
+
+- 429/503: wait ``Retry-After`` (or the backoff) and pause the whole partner that long;
+- transport failures, timeouts, 5xx, 3xxx/4xxx envelopes, bodies that are not envelopes, 401:
+  retry with exponential backoff and jitter (``backoff_base`` × 2^(attempt-1), capped at
+  ``backoff_cap``, then scaled by a random factor in [0.5, 1)); a transport failure also pauses
+  the partner for that delay;
+- a 2xxx rejection of the object (other than 401), a missing endpoint, an object that cannot be
+  converted: a dead letter at once (retrying cannot help);
+- after ``max_attempts`` (per partner and kind): a dead letter with the last error as reason.
+
+Per-partner policy (:class:`~ocpikit.client.policy.PushPolicy`): ``store-and-forward`` keeps
+retrying (default for CDRs and Tariffs); ``drop-and-resync`` gives up after a few attempts
+(default 3) with a dead letter whose reason says so: the partner is expected to pull (the spec's
+"SHOULD NOT be queued"). Dead letters stay visible (``ocpikit outbox dead``) and replayable
+(``ocpikit outbox replay``); a newer change of the object re-queues it with the latest state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from ocpikit.core.clock import SYSTEM_CLOCK, Clock
+from ocpikit.core.errors import (
+    ClientError,
+    OcpiError,
+    PartnerError,
+    TransportError,
+    Unauthorized,
+)
+from ocpikit.core.headers import PartyRef
+from ocpikit.core.types import ci_equal, parse_datetime
+from ocpikit.core.versions import HEAD, InterfaceRole
+from ocpikit.protocol.endpoints import INTERFACES
+from ocpikit.protocol.ports import (
+    Merge,
+    ObjectKey,
+    OutboxEntry,
+    OutboxOperation,
+    Partner,
+    PartnerStatus,
+    Storage,
+    StoredObject,
+)
+
+from .partner import MODULE_OBJECTS, NoEndpoint, PartnerBusy, PartnerClient
+from .policy import PartnerSwitches, PushPolicy
+from .sync import remember_auth
+
+__all__ = [
+    "DeliveryWorker",
+    "Outcome",
+    "backoff_delay",
+    "delete_and_push",
+    "patch_and_push",
+    "push_targets",
+    "put_and_push",
+]
+
+log = logging.getLogger("ocpikit.delivery")
+
+_MODULE_OF_KIND = {v: k for k, v in MODULE_OBJECTS.items()}
+MIN_DELAY = 0.5
+_RNG = random.Random()
+"""No retry is ever scheduled sooner than this (seconds): no spinning on a zero Retry-After."""
+
+
+# --- enqueueing ---------------------------------------------------------------------------------
+def _receives(partner: Partner, module: str) -> bool:
+    """Whether the partner has the Receiver interface of ``module`` (2.1.1 endpoints have no
+    role: the partner's roles must include one that implements the Receiver)."""
+    receivers = {
+        i.implemented_by.value
+        for i in INTERFACES
+        if i.module == module and i.role is InterfaceRole.RECEIVER
+    }
+    for e in partner.endpoints:
+        if e.identifier.lower() != module:
+            continue
+        if e.role is not None:
+            if e.role.upper() == InterfaceRole.RECEIVER.value:
+                return True
+        elif any(r.role.upper() in receivers for r in partner.roles):
+            return True
+    return False
+
+
+def _token_party(document: Mapping[str, Any]) -> tuple[str, str] | None:
+    token = document.get("cdr_token")
+    if isinstance(token, Mapping):
+        cc, pid = token.get("country_code"), token.get("party_id")
+        if isinstance(cc, str) and isinstance(pid, str):
+            return cc, pid
+    return None
+
+
+def push_targets(
+    partners: Sequence[Partner], kind: str, key: ObjectKey, document: Mapping[str, Any]
+) -> list[str]:
+    """Ids of the registered partners that should receive a change of our object ``key``:
+
+    - the partner has the module's Receiver interface in its version;
+    - it registered with the party owning the object (``local_party``), when that is known;
+    - Sessions and CDRs go only to the eMSP of the token (``cdr_token`` party, DIGEST §3.3: "only
+      to the relevant eMSP"); when the token names no party, to every receiver.
+    """
+    module = _MODULE_OF_KIND.get(kind)
+    if module is None:
+        return []
+    token_party = _token_party(document) if kind in ("Session", "CDR") else None
+    out: list[str] = []
+    for p in partners:
+        if p.status is not PartnerStatus.REGISTERED or not _receives(p, module):
+            continue
+        if p.local_party is not None and not (
+            ci_equal(p.local_party[0], key.country_code)
+            and ci_equal(p.local_party[1], key.party_id)
+        ):
+            continue
+        if token_party is not None and not any(
+            ci_equal(r.country_code, token_party[0]) and ci_equal(r.party_id, token_party[1])
+            for r in p.roles
+        ):
+            continue
+        out.append(p.id)
+    return out
+
+
+async def _targets(storage: Storage, key: ObjectKey, document: Mapping[str, Any]) -> list[str]:
+    partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
+    return push_targets(partners, key.kind, key, document)
+
+
+async def put_and_push(
+    storage: Storage,
+    key: ObjectKey,
+    document: Mapping[str, Any],
+    *,
+    last_updated: datetime | None = None,
+) -> StoredObject:
+    """Store one of our objects (head form) and, in the same transaction, queue it for every
+    partner that should receive it."""
+    stamp = last_updated
+    if stamp is None:
+        raw = document.get("last_updated")
+        if not isinstance(raw, str):
+            raise ValueError("a head document needs last_updated")
+        stamp = parse_datetime(raw)
+    return await storage.objects.put(
+        key,
+        orjson.dumps(dict(document)),
+        last_updated=stamp,
+        owner=None,
+        push_to=await _targets(storage, key, document),
+    )
+
+
+async def patch_and_push(storage: Storage, key: ObjectKey, merge: Merge) -> StoredObject | None:
+    """Read-merge-write one of our objects and queue its new full state in the same
+    transaction (targets are chosen from the current document)."""
+    current = await storage.objects.get(key)
+    if current is None:
+        return None
+    return await storage.objects.patch(
+        key, merge, push_to=await _targets(storage, key, current.document)
+    )
+
+
+async def delete_and_push(storage: Storage, key: ObjectKey) -> bool:
+    """Delete one of our objects and queue a DELETE (only Tariffs are deleted at partners)."""
+    current = await storage.objects.get(key)
+    if current is None:
+        return False
+    return await storage.objects.delete(key, push_to=await _targets(storage, key, current.document))
+
+
+# --- delivering ---------------------------------------------------------------------------------
+def backoff_delay(
+    attempts: int, *, base: float, cap: float, rng: random.Random | None = None
+) -> float:
+    """Seconds before retry number ``attempts`` (1 = after the first failure): exponential,
+    capped, with "equal jitter" (a random factor in [0.5, 1)) so that workers spread out but
+    never retry at once."""
+    raw = min(cap, base * float(2 ** min(60, max(0, attempts - 1))))
+    factor = 0.5 + 0.5 * (rng or _RNG).random()
+    return max(MIN_DELAY, raw * factor)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one claimed entry: ``sent``, ``retry`` (at ``retry_at``), ``dead``,
+    ``deferred`` (partner paused, not sent) or ``lost`` (the lease expired meanwhile)."""
+
+    entry_id: int
+    partner_id: str
+    key: ObjectKey
+    revision: int
+    result: str
+    detail: str = ""
+    retry_at: datetime | None = None
+
+
+class _Permanent(Exception):
+    """A failure that retrying cannot fix: dead letter at once."""
+
+
+class DeliveryWorker:
+    """Claims and delivers outbox entries (see the module docstring).
+
+    ``run_once`` handles one claimed batch and returns what happened to each entry (tests drive
+    it with a fake clock); ``run`` loops until ``stop`` is set, sleeping ``idle`` seconds when
+    nothing is due. ``concurrency`` bounds the requests in flight across partners.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        http: httpx.AsyncClient,
+        *,
+        worker_id: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        batch: int = 100,
+        lease: timedelta = timedelta(minutes=2),
+        concurrency: int = 32,
+        rng: random.Random | None = None,
+        on_partner_return: Callable[[Partner], Awaitable[None]] | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        self.storage = storage
+        self.http = http
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        self.rng = rng or random.Random()
+        self.on_partner_return = on_partner_return
+        self.on_outcome = on_outcome
+        self._sem = asyncio.Semaphore(concurrency)
+        self._paused: dict[str, datetime] = {}
+        self._failing: set[str] = set()
+        self._learn = remember_auth(storage)
+
+    # --- loop -----------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, *, idle: float = 0.5) -> None:
+        """Deliver until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                outcomes = await self.run_once()
+            except Exception:  # storage hiccup: log, wait, go on (entries stay leased/pending)
+                log.exception("outbox worker %s: batch failed", self.worker_id)
+                outcomes = []
+            if not outcomes:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+
+    async def run_once(self) -> list[Outcome]:
+        """Claim one batch of due entries and deliver it; the outcomes, in claim order."""
+        entries = await self.storage.outbox.claim(
+            self.worker_id, limit=self.batch, lease=self.lease
+        )
+        if not entries:
+            return []
+        partners: dict[str, Partner | None] = {}
+        for pid in {e.partner_id for e in entries}:
+            partners[pid] = await self.storage.partners.get(pid)
+        by_partner: dict[str, list[OutboxEntry]] = {}
+        for e in entries:
+            by_partner.setdefault(e.partner_id, []).append(e)
+        results: dict[int, Outcome] = {}
+
+        async def one_partner(pid: str, items: list[OutboxEntry]) -> None:
+            client = self._client(partners[pid])
+            await asyncio.gather(*(self._deliver(client, partners[pid], e, results) for e in items))
+
+        await asyncio.gather(*(one_partner(pid, items) for pid, items in by_partner.items()))
+        return [results[e.id] for e in entries if e.id in results]
+
+    def _client(self, partner: Partner | None) -> PartnerClient | None:
+        if partner is None or partner.status is not PartnerStatus.REGISTERED:
+            return None
+        try:
+            return PartnerClient(partner, self.http, clock=self.clock, on_auth_learned=self._learn)
+        except NoEndpoint:
+            return None
+
+    # --- one entry ------------------------------------------------------------------------------
+    async def _deliver(
+        self,
+        client: PartnerClient | None,
+        partner: Partner | None,
+        entry: OutboxEntry,
+        results: dict[int, Outcome],
+    ) -> None:
+        async with self._sem:
+            outcome = await self._attempt(client, partner, entry)
+        results[entry.id] = outcome
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    async def _attempt(
+        self, client: PartnerClient | None, partner: Partner | None, entry: OutboxEntry
+    ) -> Outcome:
+        if partner is None or client is None:
+            state = "unknown" if partner is None else partner.status.value.lower()
+            return await self._bury(entry, f"partner {entry.partner_id} is {state}")
+        switches = client.switches
+        now = self.clock.now()
+        paused = self._paused.get(partner.id)
+        if paused is not None and paused > now:
+            ok = await self.storage.outbox.retry_later(
+                entry, at=paused, error=entry.last_error or "partner paused"
+            )
+            return self._outcome(entry, "deferred" if ok else "lost", "partner paused", paused)
+        try:
+            await self._send(client, entry)
+        except PartnerBusy as exc:
+            wait = exc.retry_after
+            delay = (
+                backoff_delay(
+                    entry.attempts,
+                    base=switches.backoff_base,
+                    cap=switches.backoff_cap,
+                    rng=self.rng,
+                )
+                if wait is None
+                else max(MIN_DELAY, wait) * (1 + 0.1 * self.rng.random())
+            )
+            self._pause(partner.id, delay)
+            return await self._failed(entry, switches, f"{exc.message}", delay)
+        except _Permanent as exc:
+            return await self._bury(entry, str(exc))
+        except NoEndpoint as exc:
+            return await self._bury(entry, exc.message)
+        except OcpiError as exc:
+            if isinstance(exc, ClientError) and not isinstance(exc, Unauthorized):
+                return await self._bury(entry, f"rejected by the partner: {_describe(exc)}")
+            delay = backoff_delay(
+                entry.attempts, base=switches.backoff_base, cap=switches.backoff_cap, rng=self.rng
+            )
+            if isinstance(exc, TransportError):
+                self._pause(partner.id, delay)
+            return await self._failed(entry, switches, _describe(exc), delay)
+        ok = await self.storage.outbox.complete(entry)
+        if partner.id in self._failing:
+            self._failing.discard(partner.id)
+            self._paused.pop(partner.id, None)
+            log.info("partner %s is back", partner.id)
+            if self.on_partner_return is not None:
+                await self.on_partner_return(partner)
+        return self._outcome(entry, "sent" if ok else "lost")
+
+    async def _send(self, client: PartnerClient, entry: OutboxEntry) -> None:
+        kind = entry.key.kind
+        if kind not in _MODULE_OF_KIND:
+            raise _Permanent(f"{kind} objects are not pushed")
+        if entry.operation is OutboxOperation.DELETE:
+            if kind != "Tariff":
+                raise _Permanent(f"OCPI has no DELETE of a {kind}; nothing sent")
+            await client.delete_object(kind, entry.key)
+            return
+        if entry.payload is None:
+            raise _Permanent("entry without payload")
+        try:
+            document = orjson.loads(entry.payload)
+            wire = entry.payload if client.version == HEAD else client.wire(kind, document)
+        except Exception as exc:  # a document we cannot send in the partner's version
+            raise _Permanent(f"cannot convert to OCPI {client.version}: {exc}") from exc
+        to_party = _token_to_party(client, document) if kind in ("Session", "CDR") else None
+        if kind == "CDR":
+            await client.post_cdr(wire=wire, to_party=to_party)
+        else:
+            await client.put_object(kind, entry.key, wire=wire, to_party=to_party)
+
+    def _pause(self, partner_id: str, delay: float) -> None:
+        until = self.clock.now() + timedelta(seconds=delay)
+        current = self._paused.get(partner_id)
+        if current is None or current < until:
+            self._paused[partner_id] = until
+        self._failing.add(partner_id)
+
+    async def _failed(
+        self, entry: OutboxEntry, switches: PartnerSwitches, error: str, delay: float
+    ) -> Outcome:
+        self._failing.add(entry.partner_id)
+        limit = switches.attempts_for(entry.key.kind)
+        if entry.attempts >= limit:
+            if switches.policy_for(entry.key.kind) is PushPolicy.DROP_AND_RESYNC:
+                reason = (
+                    f"dropped after {entry.attempts} attempts (drop-and-resync: the partner "
+                    f"pulls to resync): {error}"
+                )
+            else:
+                reason = f"gave up after {entry.attempts} attempts: {error}"
+            return await self._bury(entry, reason)
+        at = self.clock.now() + timedelta(seconds=delay)
+        ok = await self.storage.outbox.retry_later(entry, at=at, error=error)
+        log.info(
+            "outbox %d to %s: attempt %d failed (%s); retry in %.1fs",
+            entry.id,
+            entry.partner_id,
+            entry.attempts,
+            error,
+            delay,
+        )
+        return self._outcome(entry, "retry" if ok else "lost", error, at)
+
+    async def _bury(self, entry: OutboxEntry, reason: str) -> Outcome:
+        ok = await self.storage.outbox.bury(entry, reason=reason)
+        log.warning("outbox %d to %s: dead letter: %s", entry.id, entry.partner_id, reason)
+        return self._outcome(entry, "dead" if ok else "lost", reason)
+
+    @staticmethod
+    def _outcome(
+        entry: OutboxEntry, result: str, detail: str = "", at: datetime | None = None
+    ) -> Outcome:
+        return Outcome(entry.id, entry.partner_id, entry.key, entry.revision, result, detail, at)
+
+
+def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:
+    party = _token_party(document)
+    if party is None:
+        return None
+    for r in client.partner.roles:
+        if ci_equal(r.country_code, party[0]) and ci_equal(r.party_id, party[1]):
+            return PartyRef(r.country_code, r.party_id)
+    return None
+
+
+def _describe(exc: OcpiError) -> str:
+    if isinstance(exc, TransportError):
+        return f"{exc.message} ({exc.detail})" if exc.detail else exc.message
+    status = getattr(exc, "partner_http_status", None)
+    code = f"OCPI {exc.status_code}" if isinstance(exc, PartnerError) else type(exc).__name__
+    http = f", HTTP {status}" if status else ""
+    return f"{code}{http}: {exc.message}"

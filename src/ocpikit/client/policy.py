@@ -1,0 +1,114 @@
+"""Per-partner switches of the client and the delivery worker, read from ``Partner.settings``
+(DESIGN §3: every tolerance is a named, per-partner switch in one place).
+
+Keys (all optional; JSON in the partner row, see docs/client.md):
+
+- ``encode_auth``: ``true`` sends ``Token base64(token)``, ``false`` the raw token. Absent: the
+  version default (raw for 2.1.1, Base64 for 2.2+, DIGEST §1.1). The client writes it when a
+  401 retry with the other encoding worked, so the next call starts right.
+- ``auth_retry``: retry a 401 once with the other encoding (default ``true``).
+- ``timeout``: seconds per request (default 30).
+- ``page_limit``: ``limit`` asked for on pulls (default: let the partner choose).
+- ``push_policy``: ``"store-and-forward"`` or ``"drop-and-resync"`` for every kind, or a mapping
+  ``{kind: policy}`` (kinds are head object names, ``"*"`` for the rest). Default:
+  store-and-forward for CDRs and Tariffs (hubs require it), drop-and-resync (the spec's "SHOULD
+  NOT be queued", ``transport_and_format`` §Offline behaviour) for the rest.
+- ``max_attempts``: attempts before a dead letter; default 20 for store-and-forward, 3 for
+  drop-and-resync.
+- ``backoff_base`` / ``backoff_cap``: seconds of the exponential backoff (default 2 and 900).
+- ``pull_any_party``: keep pulled objects of parties the partner did not register (a hub's GET
+  ALL); default ``false`` (DIGEST §1.8: such objects "may be ignored").
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DEFAULT_STORE_AND_FORWARD", "PartnerSwitches", "PushPolicy"]
+
+
+class PushPolicy(enum.StrEnum):
+    STORE_AND_FORWARD = "store-and-forward"
+    DROP_AND_RESYNC = "drop-and-resync"
+
+
+DEFAULT_STORE_AND_FORWARD = frozenset({"CDR", "Tariff"})
+
+
+def _bool(value: Any, default: bool | None) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    return default
+
+
+def _number(value: Any, default: float) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return default
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerSwitches:
+    """The parsed switches of one partner; unknown or invalid values fall back to defaults."""
+
+    encode_auth: bool | None = None
+    auth_retry: bool = True
+    timeout: float = 30.0
+    page_limit: int | None = None
+    push_policy: Mapping[str, PushPolicy] | PushPolicy | None = None
+    max_attempts: int | None = None
+    backoff_base: float = 2.0
+    backoff_cap: float = 900.0
+    pull_any_party: bool = False
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any] | None) -> PartnerSwitches:
+        s = settings or {}
+        policy: Mapping[str, PushPolicy] | PushPolicy | None = None
+        raw_policy = s.get("push_policy")
+        if isinstance(raw_policy, str) and raw_policy in PushPolicy._value2member_map_:
+            policy = PushPolicy(raw_policy)
+        elif isinstance(raw_policy, Mapping):
+            policy = {
+                str(k): PushPolicy(v)
+                for k, v in raw_policy.items()
+                if isinstance(v, str) and v in PushPolicy._value2member_map_
+            }
+        limit = s.get("page_limit")
+        attempts = s.get("max_attempts")
+        return cls(
+            encode_auth=_bool(s.get("encode_auth"), None),
+            auth_retry=bool(_bool(s.get("auth_retry"), True)),
+            timeout=_number(s.get("timeout"), 30.0),
+            page_limit=limit if isinstance(limit, int) and limit > 0 else None,
+            push_policy=policy,
+            max_attempts=attempts if isinstance(attempts, int) and attempts > 0 else None,
+            backoff_base=_number(s.get("backoff_base"), 2.0),
+            backoff_cap=_number(s.get("backoff_cap"), 900.0),
+            pull_any_party=bool(_bool(s.get("pull_any_party"), False)),
+        )
+
+    def policy_for(self, kind: str) -> PushPolicy:
+        """The push policy of one object kind (head object name)."""
+        p = self.push_policy
+        if isinstance(p, PushPolicy):
+            return p
+        if p is not None:
+            if kind in p:
+                return p[kind]
+            if "*" in p:
+                return p["*"]
+        if kind in DEFAULT_STORE_AND_FORWARD:
+            return PushPolicy.STORE_AND_FORWARD
+        return PushPolicy.DROP_AND_RESYNC
+
+    def attempts_for(self, kind: str) -> int:
+        """Attempts before an entry of ``kind`` becomes a dead letter."""
+        if self.max_attempts is not None:
+            return self.max_attempts
+        return 20 if self.policy_for(kind) is PushPolicy.STORE_AND_FORWARD else 3

@@ -1,0 +1,339 @@
+"""Pull sync: a partner's objects into our storage, incremental resync, and reconciliation
+(issue 4 points 1 and 3; ``transport_and_format`` §Pull and Push, §Offline behaviour).
+
+- :func:`pull_into_storage` walks the partner's Sender list page by page and upserts each valid
+  object in head form with ``owner`` = the partner. Unchanged objects are not rewritten. The sync
+  mark (per partner and module) is set to the time the pull *started*, and only when the walk
+  finished, so the next incremental pull (``date_from`` = mark, inclusive) never misses a change
+  made during a pull; re-reading a few objects twice is harmless.
+- :func:`resync` pulls every module the partner sends us, since the last success: call it when a
+  partner comes back (after an outage, or on a schedule: :func:`resync_forever`, with a random
+  splay as the spec advises, "think in hours, not minutes").
+- :func:`reconcile` pulls a whole module without a date filter and reports what differs from our
+  copy (missing here, missing there, different, with the differing fields); with ``apply`` the
+  partner's version is stored (the pull "is the new truth").
+
+Ownership (DIGEST §1.8): an object of a party the partner did not register is skipped unless the
+partner is a hub or has the ``pull_any_party`` switch; an object we own, or another partner
+owns, is never overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ocpikit.core.clock import Clock
+from ocpikit.core.types import ci_equal
+from ocpikit.core.versions import InterfaceRole
+from ocpikit.protocol.endpoints import INTERFACES
+from ocpikit.protocol.ports import ObjectKey, Partner, Storage
+from ocpikit.protocol.reconcile import ReconcileReport, diff_fields, digest
+
+from .partner import MODULE_OBJECTS, PartnerClient, PulledObject
+
+__all__ = [
+    "PULL_MODULES",
+    "PullReport",
+    "ReconcileResult",
+    "pull_into_storage",
+    "pullable_modules",
+    "reconcile",
+    "remember_auth",
+    "resync",
+    "resync_forever",
+]
+
+log = logging.getLogger("ocpikit.sync")
+
+PULL_MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens")
+"""Modules with a Sender list we pull, in dependency order (locations before sessions)."""
+
+Progress = Callable[[int, int | None], None]
+"""``progress(objects seen, X-Total-Count or None)`` after every page."""
+
+
+@dataclass(slots=True)
+class PullReport:
+    partner_id: str
+    module: str
+    since: datetime | None
+    started_at: datetime
+    seen: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # invalid objects (logged with their problems)
+    refused: int = 0  # ownership: not the partner's to send
+    pages: int = 0
+    total: int | None = None
+    complete: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["since"] = self.since.isoformat() if self.since else None
+        out["started_at"] = self.started_at.isoformat()
+        return out
+
+
+def remember_auth(storage: Storage) -> Callable[[str, bool], Awaitable[None]]:
+    """A client callback that persists the Authorization encoding that worked
+    (``encode_auth`` in the partner's settings; the row is re-read right before the write)."""
+
+    async def save(partner_id: str, encode: bool) -> None:
+        current = await storage.partners.get(partner_id)
+        if current is None or current.settings.get("encode_auth") is encode:
+            return
+        settings = {**current.settings, "encode_auth": encode}
+        await storage.partners.save(dataclasses.replace(current, settings=settings))
+
+    return save
+
+
+def _may_send(partner: Partner, key: ObjectKey, any_party: bool) -> bool:
+    if any_party or any(r.role.upper() == "HUB" for r in partner.roles):
+        return True
+    return any(
+        ci_equal(r.country_code, key.country_code) and ci_equal(r.party_id, key.party_id)
+        for r in partner.roles
+    )
+
+
+async def _store(
+    client: PartnerClient, storage: Storage, item: PulledObject, report: PullReport
+) -> None:
+    partner = client.partner
+    if not _may_send(partner, item.key, client.switches.pull_any_party):
+        report.refused += 1
+        log.warning(
+            "partner %s: skipped %s %s/%s/%s: not a party it registered",
+            partner.id,
+            item.key.kind,
+            item.key.country_code,
+            item.key.party_id,
+            item.key.id,
+        )
+        return
+    raw = orjson.dumps(item.head)
+    existing = await storage.objects.get(item.key)
+    if existing is not None:
+        if existing.owner != partner.id:
+            report.refused += 1
+            log.warning(
+                "partner %s: skipped %s %s: owned by %s",
+                partner.id,
+                item.key.kind,
+                item.key.id,
+                existing.owner or "us",
+            )
+            return
+        if existing.raw == raw:
+            report.unchanged += 1
+            return
+    await storage.objects.put(item.key, raw, last_updated=item.last_updated, owner=partner.id)
+    if existing is None:
+        report.created += 1
+    else:
+        report.updated += 1
+
+
+async def pull_into_storage(
+    client: PartnerClient,
+    storage: Storage,
+    module: str,
+    *,
+    since: datetime | None = None,
+    full: bool = False,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+) -> PullReport:
+    """Pull ``module`` from the partner into storage (see the module docstring).
+
+    ``since`` overrides the stored mark; ``full`` ignores both (no ``date_from``). Raises what the
+    client raises (the mark is then left alone, so the next pull starts from the same point).
+    """
+    now = (clock or client.clock).now()
+    partner_id = client.partner.id
+    if since is None and not full:
+        since = await storage.partners.get_sync_mark(partner_id, module)
+    report = PullReport(partner_id, module, since, now)
+    async for page in client.pages(module, date_from=None if full else since, limit=limit):
+        report.pages += 1
+        report.total = page.total_count
+        report.skipped += len(page.skipped)
+        report.seen += len(page.items) + len(page.skipped)
+        for item in page.items:
+            await _store(client, storage, item, report)
+        if progress is not None:
+            progress(report.seen, report.total)
+    await storage.partners.set_sync_mark(partner_id, module, now)
+    report.complete = True
+    log.info(
+        "partner %s: pulled %s: %d seen, %d new, %d updated, %d skipped",
+        partner_id,
+        module,
+        report.seen,
+        report.created,
+        report.updated,
+        report.skipped,
+    )
+    return report
+
+
+def pullable_modules(client: PartnerClient) -> list[str]:
+    """Modules the partner offers as Sender and whose data owner role it has (2.1.1 endpoints
+    carry no interface role, so the partner's roles decide)."""
+    roles = {r.role.upper() for r in client.partner.roles}
+    out: list[str] = []
+    for module in PULL_MODULES:
+        owners = {
+            i.implemented_by.value
+            for i in INTERFACES
+            if i.module == module and i.role is InterfaceRole.SENDER
+        }
+        if (roles & owners or "HUB" in roles) and client.has_endpoint(module, InterfaceRole.SENDER):
+            out.append(module)
+    return out
+
+
+async def resync(
+    client: PartnerClient,
+    storage: Storage,
+    modules: Iterable[str] | None = None,
+    *,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> list[PullReport]:
+    """Pull what changed since the last success, module by module. A module that fails is
+    logged and the others still run; its mark stays, so the next resync retries it."""
+    reports: list[PullReport] = []
+    for module in modules if modules is not None else pullable_modules(client):
+        cb: Progress | None = None
+        if progress is not None:
+
+            def cb(seen: int, total: int | None, _m: str = module) -> None:
+                progress(_m, seen, total)
+
+        try:
+            reports.append(await pull_into_storage(client, storage, module, progress=cb))
+        except Exception as exc:  # one module's failure must not stop the others
+            log.warning("partner %s: resync of %s failed: %s", client.partner.id, module, exc)
+            failed = PullReport(client.partner.id, module, None, client.clock.now())
+            reports.append(failed)
+    return reports
+
+
+async def resync_forever(
+    storage: Storage,
+    make_client: Callable[[Partner], PartnerClient],
+    *,
+    interval: float = 3600.0,
+    splay: float = 0.1,
+    stop: asyncio.Event | None = None,
+    rng: random.Random | None = None,
+) -> None:
+    """Resync every registered partner every ``interval`` seconds (± ``splay`` × interval)."""
+    from ocpikit.protocol.ports import PartnerStatus
+
+    rand = rng or random.Random()
+    halt = stop or asyncio.Event()
+    while not halt.is_set():
+        for partner in await storage.partners.all(status=PartnerStatus.REGISTERED):
+            try:
+                await resync(make_client(partner), storage)
+            except Exception as exc:
+                log.warning("partner %s: resync failed: %s", partner.id, exc)
+        wait = interval * (1 + splay * (2 * rand.random() - 1))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(halt.wait(), timeout=wait)
+
+
+@dataclass(slots=True)
+class ReconcileResult:
+    """A reconciliation of one module: the key lists of :class:`ReconcileReport` plus, for each
+    differing object, the JSON paths that differ."""
+
+    module: str
+    report: ReconcileReport
+    fields: dict[ObjectKey, list[str]] = field(default_factory=dict)
+    applied: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        def k(key: ObjectKey) -> str:
+            return f"{key.country_code}/{key.party_id}/{key.id}"
+
+        return {
+            "module": self.module,
+            "in_sync": self.report.in_sync,
+            "same": self.report.same,
+            "missing_here": [k(x) for x in self.report.missing_here],
+            "missing_there": [k(x) for x in self.report.missing_there],
+            "different": {k(x): self.fields.get(x, []) for x in self.report.different},
+            "applied": self.applied,
+            "skipped_invalid": self.skipped,
+        }
+
+
+async def reconcile(
+    client: PartnerClient,
+    storage: Storage,
+    module: str,
+    *,
+    apply: bool = False,
+    limit: int | None = None,
+    page_size: int = 500,
+) -> ReconcileResult:
+    """Full pull of ``module`` compared with what we store from this partner (streaming: only
+    the set of the partner's keys is kept in memory)."""
+    kind = MODULE_OBJECTS[module]
+    partner_id = client.partner.id
+    report = ReconcileReport()
+    result = ReconcileResult(module, report)
+    seen: set[ObjectKey] = set()
+    started = client.clock.now()
+    async for page in client.pages(module, limit=limit):
+        result.skipped += len(page.skipped)
+        for item in page.items:
+            seen.add(item.key)
+            stored = await storage.objects.get(item.key)
+            mine = stored is not None and stored.owner == partner_id
+            if not mine:
+                report.missing_here.append(item.key)
+            elif stored is not None and digest(stored.document) != digest(item.head):
+                report.different.append(item.key)
+                result.fields[item.key] = diff_fields(item.head, stored.document)
+            else:
+                report.same += 1
+                continue
+            if apply and (stored is None or mine):
+                await storage.objects.put(
+                    item.key,
+                    orjson.dumps(item.head),
+                    last_updated=item.last_updated,
+                    owner=partner_id,
+                )
+                result.applied += 1
+    offset = 0
+    while True:
+        local = await storage.objects.list_page(
+            kind, offset=offset, limit=page_size, owner=partner_id
+        )
+        for obj in local.items:
+            if obj.key not in seen:
+                report.missing_there.append(obj.key)
+        offset += len(local.items)
+        if not local.items or offset >= local.total:
+            break
+    if apply:
+        await storage.partners.set_sync_mark(partner_id, module, started)
+    return result
