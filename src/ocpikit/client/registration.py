@@ -10,7 +10,9 @@ into 3001. Tokens are never logged.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +21,7 @@ import orjson
 from ocpikit.core.auth import authorization_header, encode_by_default
 from ocpikit.core.headers import MessageIds
 from ocpikit.core.versions import V2_2_1, Version
+from ocpikit.protocol.ports import Exchange, ExchangeDirection
 from ocpikit.protocol.registration import (
     Handshake,
     HttpRequest,
@@ -40,8 +43,14 @@ def _decode(resp: httpx.Response) -> Any:
         return resp.text
 
 
-async def send(client: httpx.AsyncClient, req: HttpRequest) -> HttpResponse:
-    """Send one flow request; never raises for transport problems."""
+async def send(
+    client: httpx.AsyncClient,
+    req: HttpRequest,
+    record: Callable[[Exchange], None] | None = None,
+) -> HttpResponse:
+    """Send one flow request; never raises for transport problems. ``record`` receives the
+    exchange for the log (storage redacts the Authorization value; the token is listed in
+    ``secrets`` so it is scrubbed everywhere)."""
     encode = True if req.version is None else encode_by_default(req.version)
     headers = {"Accept": "application/json"}
     if req.version is None or req.version >= V2_2_1:
@@ -50,6 +59,9 @@ async def send(client: httpx.AsyncClient, req: HttpRequest) -> HttpResponse:
     if content is not None:
         headers["Content-Type"] = "application/json"
     resp: httpx.Response | None = None
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    error: str | None = None
     try:
         for attempt in (encode, not encode):
             headers["Authorization"] = authorization_header(req.token, base64_encode=attempt)
@@ -57,8 +69,26 @@ async def send(client: httpx.AsyncClient, req: HttpRequest) -> HttpResponse:
             if resp.status_code != 401:
                 break
     except httpx.HTTPError as exc:
-        return HttpResponse(0, error=type(exc).__name__)
-    assert resp is not None
+        error = type(exc).__name__
+    if record is not None:
+        record(
+            Exchange(
+                direction=ExchangeDirection.OUTBOUND,
+                method=req.method,
+                url=req.url,
+                started_at=started,
+                duration_ms=(time.perf_counter() - t0) * 1000,
+                status=resp.status_code if resp is not None else None,
+                request_headers=tuple(headers.items()),
+                request_body=content,
+                response_headers=tuple(resp.headers.items()) if resp is not None else (),
+                response_body=resp.content[:8192] if resp is not None else None,
+                error=error,
+                secrets=(req.token,),
+            )
+        )
+    if error is not None or resp is None:
+        return HttpResponse(0, error=error or "no response")
     return HttpResponse(resp.status_code, _decode(resp))
 
 
@@ -67,6 +97,7 @@ async def drive(
     *,
     client: httpx.AsyncClient | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    record: Callable[[Exchange], None] | None = None,
 ) -> Handshake:
     """Run a registration flow to its end; raises the flow's OCPI error on failure."""
     own = client is None
@@ -74,7 +105,7 @@ async def drive(
     try:
         req = next(flow)
         while True:
-            resp = await send(http, req)
+            resp = await send(http, req, record)
             try:
                 req = flow.send(resp)
             except StopIteration as stop:

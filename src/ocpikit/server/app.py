@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,8 +63,6 @@ from ocpikit.protocol.ports import (
 from ocpikit.protocol.registration import (
     AcceptFlow,
     Handshake,
-    HttpRequest,
-    HttpResponse,
     PartnerState,
     build_credentials,
     check_credentials_method,
@@ -73,8 +71,9 @@ from ocpikit.server.settings import PartyConfig, Settings
 
 __all__ = ["FlowDriver", "Platform", "create_app", "new_token", "own_party"]
 
-FlowDriver = Callable[[Generator[HttpRequest, HttpResponse, Handshake]], Awaitable[Handshake]]
-"""Runs a registration flow's HTTP requests (``ocpikit.client.registration.drive``)."""
+FlowDriver = Callable[..., Awaitable[Handshake]]
+"""Runs a registration flow's HTTP requests: ``driver(flow, record=callback)``
+(``ocpikit.client.registration.drive``); ``record`` receives each outbound exchange."""
 
 #: bytes of a response body kept in the exchange log (pages of objects are large; the head of
 #: the body is enough to debug, and the log must not double the write load of the hot path)
@@ -430,7 +429,7 @@ async def credentials_endpoint(request: Request) -> Response:
         flow = AcceptFlow(body, version, default_role=default_role)
         if platform.driver is None:
             raise ServerError("Registration callbacks are not configured")
-        handshake = await platform.driver(flow.flow())
+        handshake = await platform.driver(flow.flow(), record=platform.record)
         token_c = new_token()
         partner = _partner_from(handshake, party, auth.partner)
         if method == "POST":

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from ocpikit.core.versions import Role
-from ocpikit.protocol.ports import Partner, PartnerStatus, Storage, TokenKind
+from ocpikit.protocol.ports import Exchange, Partner, PartnerStatus, Storage, TokenKind
 from ocpikit.protocol.registration import RegisterFlow
 from ocpikit.server.app import FlowDriver, new_token, our_credentials
 from ocpikit.server.app import Platform as _Platform
@@ -55,11 +55,15 @@ async def register_with(
         lambda v: our_credentials(platform, v, token_b, [party]),
         default_role=Role.EMSP if Role.CPO in party.roles else Role.CPO,
     )
+    log: list[Exchange] = []
     try:
-        handshake = await driver(flow.flow())
+        handshake = await driver(flow.flow(), record=log.append)
     except BaseException:
         await storage.partners.delete(pending_id)
         raise
+    finally:
+        if log:
+            await storage.exchanges.record(log)
     first = handshake.parties[0]
     partner_id = f"{first.country_code}-{first.party_id}".upper()
     await storage.partners.delete(pending_id)

@@ -53,9 +53,9 @@ class Node:
             transport=self.router, base_url=f"http://{self.host}", headers=headers
         )
 
-    async def driver(self, flow: Any) -> Any:
+    async def driver(self, flow: Any, record: Any = None) -> Any:
         async with httpx.AsyncClient(transport=self.router) as http:
-            return await drive(flow, client=http)
+            return await drive(flow, client=http, record=record)
 
     async def invite(self) -> dict[str, str]:
         return await invite(self.settings, self.storage, None)

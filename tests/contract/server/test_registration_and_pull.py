@@ -180,6 +180,17 @@ async def test_exchange_log_never_contains_a_token(cpo: Node, emsp: Node) -> Non
     text = repr(logged)
     assert partner.outbound_token not in text
     assert base64.b64encode(partner.outbound_token.encode()).decode() not in text
+    # the eMSP logged its outbound registration calls (and the CPO its callbacks), redacted
+    from ocpikit.protocol.ports import ExchangeDirection
+
+    theirs = await cpo.storage.partners.get("DE-MSP")
+    assert theirs is not None and theirs.outbound_token
+    for node, secret in ((emsp, partner.outbound_token), (cpo, theirs.outbound_token)):
+        await platform_of(node.app).flush()
+        log = await node.storage.exchanges.recent(limit=100)
+        assert any(x.direction is ExchangeDirection.OUTBOUND for x in log)
+        assert secret not in repr(log)
+        assert base64.b64encode(secret.encode()).decode() not in repr(log)
 
 
 async def test_get_put_and_delete_credentials(cpo: Node, emsp: Node) -> None:
