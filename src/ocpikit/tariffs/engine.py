@@ -35,6 +35,7 @@ from ocpikit.tariffs.normal import (
     NSession,
     NTariff,
     PricingInputError,
+    SplitInfo,
     normalise_session,
     normalise_tariffs,
 )
@@ -47,6 +48,7 @@ from ocpikit.tariffs.result import (
     PeriodResult,
     PriceResult,
     StepEffect,
+    SubPeriod,
 )
 
 __all__ = ["PricingError", "price", "resolve_time_zone"]
@@ -217,6 +219,184 @@ def _select(
     return None, skipped
 
 
+@dataclass(slots=True)
+class _Piece:
+    """A piece of a period: its volumes, and the kWh / parking seconds used before it."""
+
+    start: datetime
+    end: datetime
+    vols: dict[str, Decimal]
+    kwh: Decimal
+    parking: Decimal
+    cause: str
+
+
+_MICRO = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
+_HALF_DAY = timedelta(hours=12)
+
+
+def _offset(t: datetime, tz: ZoneInfo) -> timedelta:
+    off = t.astimezone(tz).utcoffset()
+    return off if off is not None else timedelta(0)
+
+
+def _offset_segments(
+    start: datetime, end: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime, timedelta]]:
+    """``[start, end)`` cut at the zone's UTC-offset changes (DST): constant-offset segments."""
+    off = _offset(start, tz)
+    if end - start <= _DAY and _offset(end, tz) == off:
+        return [(start, end, off)]
+    segs: list[tuple[datetime, datetime, timedelta]] = []
+    seg_start = t = start
+    while t < end:
+        nt = min(t + _HALF_DAY, end)
+        if _offset(nt, tz) == off:
+            t = nt
+            continue
+        lo, hi = t, nt  # the offset changes in (lo, hi]: find the first instant of the new one
+        while hi - lo > _MICRO:
+            mid = lo + (hi - lo) / 2
+            if _offset(mid, tz) == off:
+                lo = mid
+            else:
+                hi = mid
+        segs.append((seg_start, hi, off))
+        seg_start = t = hi
+        off = _offset(hi, tz)
+    segs.append((seg_start, end, off))
+    return segs
+
+
+def _clock_boundaries(
+    start: datetime, end: datetime, tz: ZoneInfo, minutes: tuple[int, ...]
+) -> list[tuple[datetime, str]]:
+    """Instants strictly inside ``(start, end)`` where the local wall clock reaches one of
+    ``minutes`` (of the day), and the DST changes (where the wall clock jumps: a boundary in a
+    skipped hour takes effect at the jump, a repeated hour is passed twice)."""
+    out: list[tuple[datetime, str]] = []
+    for a, b, off in _offset_segments(start, end, tz):
+        if a != start:
+            out.append((a, f"UTC offset changes to {_fmt_offset(_offset(a, tz))} (DST)"))
+        wall = a + off  # the local wall clock (as a UTC-labelled datetime) during the segment
+        # microseconds since local midnight at a, and at b (constant offset in the segment)
+        t0 = (wall.hour * 3600 + wall.minute * 60 + wall.second) * 1_000_000 + wall.microsecond
+        t1 = t0 + (b - a) // _MICRO
+        for day in range(t1 // _DAY_US + 1):
+            for m in minutes:
+                t = day * _DAY_US + m * _MINUTE_US
+                if t0 < t < t1:
+                    if m == 0:
+                        why = f"local midnight ({(wall + timedelta(days=day)).date()})"
+                    else:
+                        why = f"local time {_hhmm(m)}"
+                    out.append((a + _MICRO * (t - t0), why))
+    return out
+
+
+_DAY_US = 86_400_000_000
+_MINUTE_US = 60_000_000
+
+
+def _fmt_offset(off: timedelta) -> str:
+    minutes = int(off.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _pieces(
+    p: NPeriod,
+    vols: dict[str, Decimal],
+    info: SplitInfo,
+    tz: ZoneInfo,
+    ref: datetime,
+    kwh0: Decimal,
+    parking0: Decimal,
+    pol: Policy,
+    inclusive_end: bool,
+) -> list[_Piece]:
+    """Cut period ``p`` where a restriction of ``info`` can switch (policy ``period_split``).
+
+    Time-of-day, day and date boundaries are local wall-clock instants (DST-aware); duration
+    thresholds are ``ref`` + seconds; kWh thresholds are interpolated assuming constant power
+    (policy ``kwh_split``); with ``duration_basis=parking`` the parking-time thresholds too.
+    Volumes are spread over the period in proportion to time; energy and parking are exact at
+    their own thresholds. Pieces whose elements turn out the same are merged by the caller.
+    """
+    start, end = p.start, p.end
+    total_us = (end - start) // _MICRO
+    if total_us <= 0:
+        return [_Piece(start, end, vols, kwh0, parking0, "period start")]
+    total = Decimal(total_us)
+    # boundary: (fraction of the period, instant, cause, exact kWh used, exact parking seconds)
+    cuts: list[tuple[Decimal, datetime, str, Decimal | None, Decimal | None]] = []
+    minutes = info.clock(inclusive_end)
+    if minutes:
+        for instant, why in _clock_boundaries(start, end, tz, minutes):
+            cuts.append((Decimal((instant - start) // _MICRO) / total, instant, why, None, None))
+    for threshold in info.durations:
+        instant = ref + timedelta(seconds=threshold)
+        if start < instant < end:
+            why = f"session duration reaches {threshold} s"
+            cuts.append((Decimal((instant - start) // _MICRO) / total, instant, why, None, None))
+    energy = vols.get("ENERGY", _ZERO)
+    if info.kwh and energy > 0 and pol.kwh_split == "interpolate":
+        for k in info.kwh:
+            if kwh0 < k < kwh0 + energy:
+                f = (k - kwh0) / energy
+                instant = start + _MICRO * int(f * total)
+                why = f"{k} kWh reached (interpolated, constant power)"
+                cuts.append((f, instant, why, k, None))
+    parked = vols.get("PARKING_TIME", _ZERO) * _HOUR
+    if info.durations and parked > 0 and pol.duration_basis == "parking":
+        for threshold in info.durations:
+            t = Decimal(threshold)
+            if parking0 < t < parking0 + parked:
+                f = (t - parking0) / parked
+                instant = start + _MICRO * int(f * total)
+                why = f"parking time reaches {threshold} s"
+                cuts.append((f, instant, why, None, t))
+    if not cuts:
+        return [_Piece(start, end, vols, kwh0, parking0, "period start")]
+    cuts.sort(key=lambda c: c[0])
+    # cumulative volumes at each boundary (exact at kWh / parking thresholds)
+    points: list[tuple[Decimal, datetime, str, Decimal, Decimal]] = [
+        (_ZERO, start, "period start", kwh0, parking0)
+    ]
+    for frac, instant, why, k_at, park in cuts:
+        if frac <= points[-1][0] or instant <= points[-1][1] or instant >= end:
+            continue
+        points.append(
+            (
+                frac,
+                instant,
+                why,
+                k_at if k_at is not None else kwh0 + energy * frac,
+                park if park is not None else parking0 + parked * frac,
+            )
+        )
+    pieces: list[_Piece] = []
+    done: dict[str, Decimal] = dict.fromkeys(vols, _ZERO)
+    for i, (_f, instant, why, kwh_at, park_at) in enumerate(points):
+        last = i + 1 == len(points)
+        piece_vols: dict[str, Decimal] = {}
+        for dim, vol in vols.items():
+            if last:
+                upto = vol
+            elif dim == "ENERGY":
+                upto = points[i + 1][3] - kwh0
+            elif dim == "PARKING_TIME":
+                upto = (points[i + 1][4] - parking0) / _HOUR
+            else:
+                upto = vol * points[i + 1][0]
+            piece_vols[dim] = upto - done[dim]
+            done[dim] = upto
+        piece_end = end if last else points[i + 1][1]
+        pieces.append(_Piece(instant, piece_end, piece_vols, kwh_at, park_at, why))
+    return pieces
+
+
 def _ceil_to(quantity: Decimal, step: Decimal, tolerance: Decimal) -> Decimal:
     if step <= 0 or quantity <= 0:
         return quantity
@@ -356,40 +536,33 @@ def price(
         "always": has_reservation,
     }[pol.reservation_expired]
 
-    # --- select elements per period and dimension ----------------------------------------
+    # --- select elements per period (and piece of a period) and dimension ----------------
     periods: list[PeriodResult] = []
     kwh_so_far = _ZERO
     parking_so_far = _ZERO
     flat_seen: set[tuple[str, int]] = set()
     flat_done = {False: False, True: False}
+    split = pol.period_split == "restrictions"
+    inclusive_end = pol.end_time == "inclusive"
     for p, is_res, vols in plans:
         tariff = by_id.get(p.tariff_id.upper(), main) if p.tariff_id else main
-        local = p.start.astimezone(tz)
         ref = s.start if is_res else charging_start
         dims = p.dims
-        ctx = _Ctx(
-            minute=local.hour * 60 + local.minute,
-            day=local.date(),
-            weekday=local.weekday(),
-            kwh=kwh_so_far,
-            duration=Decimal((p.start - ref) // timedelta(seconds=1)),
-            parking=parking_so_far,
-            current=(
-                _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement)
-                if tariff.measures
-                else None
-            ),
-            power=(
-                _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement)
-                if tariff.measures
-                else None
-            ),
-        )
         if is_res:
             candidates = tariff.expired if expired else tariff.reservation
+            info = tariff.split_expired if expired else tariff.split_reservation
         else:
             candidates = tariff.charging
-        cache: dict[tuple[int, bool], str | None] = {}
+            info = tariff.split_charging
+        current = power = None
+        if tariff.measures:
+            current = _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement)
+            power = _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement)
+        if split and info is not None and p.end > p.start:
+            pieces = _pieces(p, vols, info, tz, ref, kwh_so_far, parking_so_far, pol, inclusive_end)
+        else:
+            pieces = [_Piece(p.start, p.end, vols, kwh_so_far, parking_so_far, "period start")]
+        local = p.start.astimezone(tz)
         pr = PeriodResult(
             index=p.index,
             kind="reservation" if is_res else "charging",
@@ -398,51 +571,93 @@ def price(
             local_start=local,
             tariff_id=tariff.id,
         )
-        # FLAT
-        want_flat = pol.flat != "once" or not flat_done[is_res]
-        if want_flat:
-            el, skipped = _select(candidates, "FLAT", ctx, pol, cache)
-            if el is not None and "FLAT" in el.by_type:
-                key = (tariff.id, el.index + (1000 if is_res else 0))
-                if pol.flat != "once_per_element" or key not in flat_seen:
-                    flat_seen.add(key)
-                    flat_done[is_res] = True
-                    c = el.by_type["FLAT"]
-                    pr.lines.append(
+        period_flat = False
+        sub_lines: list[list[Line]] = []
+        last_sig: tuple[tuple[str, int | None], ...] | None = None
+        for piece in pieces:
+            plocal = local if piece.start == p.start else piece.start.astimezone(tz)
+            ctx = _Ctx(
+                minute=plocal.hour * 60 + plocal.minute,
+                day=plocal.date(),
+                weekday=plocal.weekday(),
+                kwh=piece.kwh,
+                duration=Decimal((piece.start - ref) // timedelta(seconds=1)),
+                parking=piece.parking,
+                current=current,
+                power=power,
+            )
+            cache: dict[tuple[int, bool], str | None] = {}
+            chosen: list[tuple[str, Decimal, NElement | None, list[tuple[int, str]]]] = []
+            for dim, vol in piece.vols.items():
+                el, skipped = _select(candidates, dim, ctx, pol, cache)
+                chosen.append((dim, vol, el, skipped))
+            sig = tuple((dim, None if el is None else el.index) for dim, _, el, _ in chosen)
+            if sig == last_sig and pr.subs:
+                # same elements as the previous piece: one sub-period (no needless split)
+                pr.subs[-1].end = piece.end
+                for line, (_, vol, _, _) in zip(
+                    (ln for ln in sub_lines[-1] if ln.dimension != "FLAT"), chosen, strict=True
+                ):
+                    line.volume += vol
+                    line.billed = line.volume
+            else:
+                last_sig = sig
+                sub = len(pr.subs)
+                pr.subs.append(SubPeriod(sub, piece.start, piece.end, plocal, piece.cause))
+                lines_here: list[Line] = []
+                for dim, vol, el, skipped in chosen:
+                    comp = el.by_type.get(dim) if el is not None else None
+                    lines_here.append(
                         Line(
                             period=p.index,
-                            dimension="FLAT",
-                            bucket=_bucket("FLAT", is_res, el, pol),
-                            volume=_ONE,
-                            billed=_ONE,
+                            dimension="RESERVATION_TIME" if is_res else dim,
+                            bucket=_bucket(dim, is_res, el, pol),
+                            volume=vol,
+                            billed=vol,
                             tariff_id=tariff.id,
-                            element=el.index,
-                            component=c.index,
-                            price=c.price,
-                            vat=c.vat,
-                            step_size=c.step_size,
+                            element=None if comp is None or el is None else el.index,
+                            component=None if comp is None else comp.index,
+                            price=_ZERO if comp is None else comp.price,
+                            vat=None if comp is None else comp.vat,
+                            step_size=0 if comp is None else comp.step_size,
                             skipped=skipped,
+                            sub=sub,
                         )
                     )
-        for dim, vol in vols.items():
-            el, skipped = _select(candidates, dim, ctx, pol, cache)
-            comp = el.by_type.get(dim) if el is not None else None
-            pr.lines.append(
-                Line(
-                    period=p.index,
-                    dimension="RESERVATION_TIME" if is_res else dim,
-                    bucket=_bucket(dim, is_res, el, pol),
-                    volume=vol,
-                    billed=vol,
-                    tariff_id=tariff.id,
-                    element=None if comp is None or el is None else el.index,
-                    component=None if comp is None else comp.index,
-                    price=_ZERO if comp is None else comp.price,
-                    vat=None if comp is None else comp.vat,
-                    step_size=0 if comp is None else comp.step_size,
-                    skipped=skipped,
-                )
-            )
+                sub_lines.append(lines_here)
+            # FLAT (after the dimensions so that a FLAT line joins the piece it falls in)
+            if pol.flat == "per_period":
+                want_flat = not period_flat
+            else:
+                want_flat = pol.flat == "once_per_element" or not flat_done[is_res]
+            if want_flat:
+                el, skipped = _select(candidates, "FLAT", ctx, pol, cache)
+                if el is not None and "FLAT" in el.by_type:
+                    key = (tariff.id, el.index + (1000 if is_res else 0))
+                    if pol.flat != "once_per_element" or key not in flat_seen:
+                        flat_seen.add(key)
+                        flat_done[is_res] = True
+                        period_flat = True
+                        c = el.by_type["FLAT"]
+                        sub_lines[-1].insert(
+                            0,
+                            Line(
+                                period=p.index,
+                                dimension="FLAT",
+                                bucket=_bucket("FLAT", is_res, el, pol),
+                                volume=_ONE,
+                                billed=_ONE,
+                                tariff_id=tariff.id,
+                                element=el.index,
+                                component=c.index,
+                                price=c.price,
+                                vat=c.vat,
+                                step_size=c.step_size,
+                                skipped=skipped,
+                                sub=len(pr.subs) - 1,
+                            ),
+                        )
+        pr.lines = [line for group in sub_lines for line in group]
         if not is_res:
             kwh_so_far += vols.get("ENERGY", _ZERO)
             parking_so_far += vols.get("PARKING_TIME", _ZERO) * _HOUR
@@ -468,7 +683,9 @@ def price(
         else:
             _round_group("TIME", time_l, mode, _HOUR, t_tol, "s", override, effects)
     elif mode == "session_total":
-        both = sorted(time_l + park_l, key=lambda ln: (ln.period, ln.dimension == "PARKING_TIME"))
+        both = sorted(
+            time_l + park_l, key=lambda ln: (ln.period, ln.sub, ln.dimension == "PARKING_TIME")
+        )
         _round_group("TIME+PARKING_TIME", both, mode, _HOUR, t_tol, "s", override, effects)
     else:
         _round_group("TIME", time_l, mode, _HOUR, t_tol, "s", override, effects)

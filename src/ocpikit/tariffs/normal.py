@@ -33,6 +33,7 @@ __all__ = [
     "NSession",
     "NTariff",
     "PricingInputError",
+    "SplitInfo",
     "normalise_session",
     "normalise_tariff",
     "normalise_tariffs",
@@ -179,6 +180,74 @@ class NElement:
         return bool(others) and all(t == "PARKING_TIME" for t in others)
 
 
+@dataclass(frozen=True, slots=True)
+class SplitInfo:
+    """Where restrictions of a group of elements can switch inside a period (engine splitting).
+
+    ``starts``/``ends``: minutes of the day of start_time/end_time values (end 00:00 = 0, i.e.
+    midnight); ``midnight``: a day_of_week or date restriction changes at local midnight;
+    ``durations``: min/max_duration seconds; ``kwh``: min/max_kwh values.
+    """
+
+    starts: frozenset[int]
+    ends: frozenset[int]
+    midnight: bool
+    durations: tuple[int, ...]
+    kwh: tuple[Decimal, ...]
+    #: minutes of the day at which a time/day restriction may change, for an exclusive and an
+    #: inclusive reading of end_time
+    clock_exclusive: tuple[int, ...] = ()
+    clock_inclusive: tuple[int, ...] = ()
+
+    def clock(self, inclusive_end: bool) -> tuple[int, ...]:
+        return self.clock_inclusive if inclusive_end else self.clock_exclusive
+
+
+def _clock(starts: set[int], ends: set[int], midnight: bool) -> tuple[int, ...]:
+    out = starts | ends
+    if midnight:
+        out.add(0)
+    return tuple(sorted(out))
+
+
+def split_info(elements: tuple[NElement, ...]) -> SplitInfo | None:
+    """The :class:`SplitInfo` of ``elements``; ``None`` when nothing in them can switch inside a
+    period (no time, day, date, duration or kWh restriction)."""
+    starts: set[int] = set()
+    ends: set[int] = set()
+    midnight = False
+    durations: set[int] = set()
+    kwh: set[Decimal] = set()
+    for el in elements:
+        r = el.restrictions
+        if r.empty:
+            continue
+        if r.start_time is not None or r.end_time is not None:
+            s = r.start_time if r.start_time is not None else 0
+            e = r.end_time if r.end_time is not None else 0
+            starts.add(s % 1440)
+            ends.add(e % 1440)
+        if r.day_of_week is not None or r.start_date is not None or r.end_date is not None:
+            midnight = True
+        for d in (r.min_duration, r.max_duration):
+            if d is not None:
+                durations.add(d)
+        for k in (r.min_kwh, r.max_kwh):
+            if k is not None:
+                kwh.add(k)
+    if not (starts or ends or midnight or durations or kwh):
+        return None
+    return SplitInfo(
+        frozenset(starts),
+        frozenset(ends),
+        midnight,
+        tuple(sorted(durations)),
+        tuple(sorted(kwh)),
+        _clock(starts, ends, midnight),
+        _clock(starts, {(e + 1) % 1440 for e in ends}, midnight),
+    )
+
+
 @dataclass(slots=True)
 class NTariff:
     """A Tariff. ``tax_included`` is ``None`` for tariffs from 2.1.1/2.2.1 (prices excl. VAT);
@@ -202,6 +271,10 @@ class NTariff:
     expired: tuple[NElement, ...] = ()
     #: whether any element restricts current or power (the engine then reads those dimensions)
     measures: bool = False
+    #: where the restrictions of each group can switch inside a period (None: nowhere)
+    split_charging: SplitInfo | None = None
+    split_reservation: SplitInfo | None = None
+    split_expired: SplitInfo | None = None
 
     def __post_init__(self) -> None:
         els = self.elements
@@ -218,6 +291,9 @@ class NTariff:
             or r.max_power is not None
             for r in (e.restrictions for e in els)
         )
+        self.split_charging = split_info(self.charging)
+        self.split_reservation = split_info(self.reservation)
+        self.split_expired = split_info(self.expired)
 
     def valid_at(self, instant: datetime) -> bool:
         if self.start_date_time is not None and instant < self.start_date_time:

@@ -87,6 +87,17 @@ POLICY_CHOICES: dict[str, tuple[str, ...]] = {
     # reservation periods with no charging afterwards: expired (RESERVATION_EXPIRES elements
     # first) decided automatically, never, or always.
     "reservation_expired": ("auto", "never", "always"),
+    # A period crossing a restriction boundary (start/end_time, local midnight for day_of_week
+    # and dates, a DST change, min/max_duration, min/max_kwh): split it there and price each
+    # piece by the elements active in it (restrictions "switch on and off during the session",
+    # TariffRestrictions; TariffElement "at each instant"), or price the whole period by the
+    # elements matching at its start (the CPO must split, mod_cdrs §ChargingPeriod; the engine's
+    # reading before 0.2).
+    "period_split": ("restrictions", "none"),
+    # min/max_kwh inside a period: the instant the threshold is crossed is interpolated assuming
+    # constant power over the period (its energy and time volumes are spread evenly), or kWh are
+    # read at the period start only (no split at kWh thresholds).
+    "kwh_split": ("interpolate", "period_start"),
 }
 
 
@@ -115,6 +126,8 @@ class Policy:
     time_zone_fallback: str = "utc"
     tariff_validity: str = "strict"
     reservation_expired: str = "auto"
+    period_split: str = "restrictions"
+    kwh_split: str = "interpolate"
     #: step_size for TIME/PARKING_TIME (seconds) and RESERVATION time replacing the tariff's
     #: (A26: the 2.3.0 North American examples say "per 60 seconds" but carry step_size 1);
     #: 0 = use the tariff's value
@@ -196,4 +209,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tandemdrive-0.6": {"min_price": "ignore"},
     # strict literal 2.1.1 element selection
     "ocpi-2.1.1-literal": {"element_selection": "whole_element"},
+    # every period priced by the elements matching at its start (no splitting)
+    "period-start": {"period_split": "none", "kwh_split": "period_start"},
 }

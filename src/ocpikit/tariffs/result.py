@@ -22,6 +22,7 @@ __all__ = [
     "PeriodResult",
     "PriceResult",
     "StepEffect",
+    "SubPeriod",
     "json_number",
 ]
 
@@ -94,9 +95,12 @@ class Line:
     skipped: list[tuple[int, str]]
     cost: Amount = ZERO_AMOUNT
     step_note: str = ""
+    #: which piece of the period (:class:`SubPeriod`) the line prices
+    sub: int = 0
 
     def to_json(self, decimals: int = -1) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "sub_period": self.sub,
             "dimension": self.dimension,
             "cost_field": self.bucket,
             "volume": json_number(self.volume),
@@ -133,9 +137,31 @@ _UNIT = {
 
 
 @dataclass(slots=True)
+class SubPeriod:
+    """A piece of a period between two restriction boundaries, priced by the elements active
+    at its start (``cause``: why it starts there; the first piece starts with the period)."""
+
+    index: int
+    start: datetime
+    end: datetime
+    local_start: datetime
+    cause: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sub_period": self.index,
+            "start_date_time": format_datetime(self.start),
+            "end_date_time": format_datetime(self.end),
+            "local_start": self.local_start.isoformat(),
+            "starts_because": self.cause,
+        }
+
+
+@dataclass(slots=True)
 class PeriodResult:
     """A charging (or reservation) period, the local time its restrictions were read in, and
-    its lines."""
+    its lines. A period crossing a restriction boundary is priced in pieces (``subs``; one
+    piece when it crosses none); each line names its piece."""
 
     index: int
     kind: str
@@ -144,6 +170,10 @@ class PeriodResult:
     local_start: datetime
     tariff_id: str
     lines: list[Line] = field(default_factory=list)
+    subs: list[SubPeriod] = field(default_factory=list)
+
+    def local_start_of(self, sub: int) -> datetime:
+        return self.subs[sub].local_start if sub < len(self.subs) else self.local_start
 
     def to_json(self, decimals: int = -1) -> dict[str, Any]:
         return {
@@ -153,6 +183,7 @@ class PeriodResult:
             "end_date_time": format_datetime(self.end),
             "local_start": self.local_start.isoformat(),
             "tariff_id": self.tariff_id,
+            "sub_periods": [s.to_json() for s in self.subs],
             "dimensions": [line.to_json(decimals) for line in self.lines],
         }
 
@@ -256,8 +287,9 @@ class PriceResult:
         ]
         for p in self.periods:
             for line in p.lines:
+                label = f"{p.index}" if len(p.subs) < 2 else f"{p.index}.{line.sub}"
                 rows.append(
-                    f"{p.index:>6} {p.local_start.strftime('%a %Y-%m-%d %H:%M'):<20} "
+                    f"{label:>6} {p.local_start_of(line.sub).strftime('%a %Y-%m-%d %H:%M'):<20} "
                     f"{line.dimension:<13} {_short(line.volume):>10} {_short(line.billed):>10} "
                     f"{'-' if line.element is None else line.element:>3} "
                     f"{_short(line.price):>8} {_short(line.vat):>5} "

@@ -71,9 +71,15 @@ def test_time_of_day_is_read_in_local_time_across_dst() -> None:
         ("2024-03-31T03:30:00Z", {"ENERGY": 5, "TIME": 1}),  # 05:30 CEST: night
         ("2024-03-31T04:30:00Z", {"ENERGY": 5, "TIME": 1}),  # 06:30 CEST: day
     )
+    # the first period crosses 06:00 CEST: 2.5 kWh night (0.50) + 2.5 kWh day (1.00), then 2.00
     berlin = price(session, NIGHT_DAY, time_zone="Europe/Berlin")
-    assert berlin.total_cost.excl == Decimal("3.00")
+    assert berlin.total_cost.excl == Decimal("3.50")
     assert [p.local_start.hour for p in berlin.periods] == [5, 6]
+    assert [s.local_start.strftime("%H:%M") for s in berlin.periods[0].subs] == ["05:30", "06:00"]
+    by_start = price(
+        session, NIGHT_DAY, time_zone="Europe/Berlin", policy=Policy(period_split="none")
+    )
+    assert by_start.total_cost.excl == Decimal("3.00")  # the whole first period at night rate
     utc = price(session, NIGHT_DAY, time_zone="UTC")  # 03:30 and 04:30: both night
     assert utc.total_cost.excl == Decimal("2.00")
 
@@ -88,7 +94,12 @@ def test_autumn_dst_fold_uses_the_real_offset() -> None:
     )
     result = price(session, NIGHT_DAY, time_zone="Europe/Amsterdam")
     assert [p.local_start.strftime("%H:%M") for p in result.periods] == ["05:30", "06:30"]
-    assert result.total_cost.excl == Decimal("0.60")
+    # 05:30-06:30 CET crosses 06:00: 0.5 kWh x 0.20 + 0.5 kWh x 0.40, then 1 kWh x 0.40
+    assert result.total_cost.excl == Decimal("0.70")
+    by_start = price(
+        session, NIGHT_DAY, time_zone="Europe/Amsterdam", policy=Policy(period_split="none")
+    )
+    assert by_start.total_cost.excl == Decimal("0.60")
 
 
 def test_wrapping_window_matches_after_midnight_and_day_of_week_policy() -> None:
@@ -143,9 +154,13 @@ def test_dates_kwh_duration_power_current_restrictions() -> None:
         ("2024-01-15T11:00:00Z", {"ENERGY": 8}),  # 3 (duration >= 3600)
         ("2024-01-15T12:00:00Z", {"ENERGY": 1}),  # 4 (11 kWh used >= 10)
     )
+    # the 11:00 period goes from 3 to 11 kWh: min_kwh 10 is crossed inside it (7 kWh at el. 3,
+    # 1 kWh at el. 2); read at the period start only (kwh_split=period_start) all 8 at el. 3
     r = price(s, t, time_zone="UTC")
-    assert [line.element for line in r.lines if line.dimension == "ENERGY"] == [5, 4, 6, 3, 2]
-    assert r.total_cost.excl == Decimal("1") + 2 + Decimal("0.5") + 24 + 4
+    assert [line.element for line in r.lines if line.dimension == "ENERGY"] == [5, 4, 6, 3, 2, 2]
+    assert r.total_cost.excl == Decimal("1") + 2 + Decimal("0.5") + 21 + 4 + 4
+    at_start = price(s, t, time_zone="UTC", policy=Policy(kwh_split="period_start"))
+    assert at_start.total_cost.excl == Decimal("1") + 2 + Decimal("0.5") + 24 + 4
     missing_ok = price(s, t, time_zone="UTC", policy=Policy(missing_measurement="match"))
     assert missing_ok.lines[2].element == 4
 
