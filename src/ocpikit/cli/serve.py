@@ -52,7 +52,9 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"ocpikit platform for {parties}")
     print(f"versions URL: {created['versions_url']}")
     print(f"token A:      {created['token']}")
-    print(f"backend API:  {settings.base_url}/admin/api/openapi.json (admin token in config)")
+    print(
+        f"backend API:  {settings.base_url}/admin/api/openapi.json (Bearer admin token from the config, OCPIKIT_ADMIN_TOKEN or ./.ocpikit-admin-token)"
+    )
     sys.stdout.flush()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
