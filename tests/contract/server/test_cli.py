@@ -1,0 +1,56 @@
+"""The platform CLI contract: init, db upgrade, invite JSON, partners, unregister."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ocpikit.cli.main import main
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("OCPIKIT_PARTY", "OCPIKIT_PORT", "OCPIKIT_BASE_URL", "OCPIKIT_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OCPIKIT_ADMIN_TOKEN", "cli-admin")
+    return tmp_path
+
+
+def test_init_writes_a_config_once(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    assert (workdir / "ocpikit.toml").read_text().startswith("# ocpikit platform configuration")
+    assert main(["init"]) == 1
+
+
+def test_db_upgrade_invite_partners_unregister(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OCPIKIT_PORT", "18999")
+    assert main(["db", "upgrade"]) == 0
+    assert (workdir / "ocpikit.db").exists()
+    capsys.readouterr()
+    assert main(["invite"]) == 0
+    invite = json.loads(capsys.readouterr().out)
+    assert invite["versions_url"] == "http://127.0.0.1:18999/ocpi/versions"
+    assert len(invite["token"]) > 20
+    assert main(["invite", "--party", "NL-OKT"]) == 0
+    capsys.readouterr()
+    assert main(["partners", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["partners"]) == 0
+    assert "no partners" in capsys.readouterr().out
+    assert main(["unregister", "XX-YYY"]) == 1
+
+
+def test_register_with_an_unreachable_partner_fails_cleanly(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["register", "--versions-url", "http://127.0.0.1:9/ocpi/versions", "--token", "A"])
+    assert code == 1
+    err = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert err["status_code"] == 3001
+    assert main(["partners", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
