@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "ocmf",
     "serve",
     "platform",
+    "pull",
+    "outbox",
 )
 
 

@@ -1,0 +1,151 @@
+"""``ocpikit outbox``: see and act on the durable push queue (issue 4 point 2).
+
+- ``outbox list``: counts per state and the entries (filter by partner and state);
+- ``outbox dead``: the dead letters with their reasons;
+- ``outbox replay (--id N | --partner P | --all)``: dead letters back to pending;
+- ``outbox work``: run a delivery worker (several may run against one PostgreSQL database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from typing import Any
+
+from ocpikit.cli._platform import add_config, open_storage, run_async, settings_from
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("outbox", help="the push queue: list, dead letters, replay, run a worker")
+    osub = p.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+
+    ls = osub.add_parser("list", help="entries and counts per state")
+    add_config(ls)
+    ls.add_argument("--partner", metavar="ID")
+    ls.add_argument("--state", choices=["pending", "in_flight", "dead"])
+    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=run_list, dead_only=False)
+
+    dead = osub.add_parser("dead", help="dead letters with their reasons")
+    add_config(dead)
+    dead.add_argument("--partner", metavar="ID")
+    dead.add_argument("--limit", type=int, default=50)
+    dead.add_argument("--json", action="store_true")
+    dead.set_defaults(handler=run_list, dead_only=True, state="dead")
+
+    rp = osub.add_parser("replay", help="dead letters back to pending")
+    add_config(rp)
+    which = rp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, metavar="N", help="one entry")
+    which.add_argument("--partner", metavar="ID", help="every dead letter of a partner")
+    which.add_argument("--all", action="store_true", help="every dead letter")
+    rp.set_defaults(handler=run_replay)
+
+    wk = osub.add_parser("work", help="run a delivery worker until interrupted")
+    add_config(wk)
+    wk.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    wk.add_argument("--batch", type=int, default=100)
+    wk.add_argument("--concurrency", type=int, default=32)
+    wk.set_defaults(handler=run_work)
+
+
+def _row(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "partner": e.partner_id,
+        "kind": e.key.kind,
+        "object": f"{e.key.country_code}/{e.key.party_id}/{e.key.id}",
+        "operation": e.operation.value,
+        "revision": e.revision,
+        "state": e.state.value,
+        "attempts": e.attempts,
+        "next_attempt_at": e.next_attempt_at.isoformat(),
+        "last_error": e.last_error,
+        "dead_reason": e.dead_reason,
+    }
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ocpikit.protocol.ports import OutboxState, Storage
+
+    settings = settings_from(args)
+    state = OutboxState(args.state) if getattr(args, "state", None) else None
+
+    async def load(s: Storage) -> tuple[dict[OutboxState, int], list[Any]]:
+        counts = await s.outbox.counts()
+        entries = await s.outbox.entries(state=state, partner_id=args.partner, limit=args.limit)
+        return counts, entries
+
+    counts, entries = run_async(load, settings)
+    rows = [_row(e) for e in entries]
+    if args.json:
+        print(
+            json.dumps(
+                {"counts": {k.value: v for k, v in counts.items()}, "entries": rows}, indent=2
+            )
+        )
+        return 0
+    print(", ".join(f"{k.value}: {v}" for k, v in counts.items()))
+    for r in rows:
+        line = (
+            f"#{r['id']:<6} {r['state']:<9} {r['partner']:<12} {r['operation']:<6} "
+            f"{r['kind']} {r['object']} rev {r['revision']} attempts {r['attempts']}"
+        )
+        print(line)
+        if r["dead_reason"]:
+            print(f"        dead: {r['dead_reason']}")
+        elif r["last_error"] and not args.dead_only:
+            print(f"        last error: {r['last_error']} (next {r['next_attempt_at']})")
+    return 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    n = run_async(lambda s: s.outbox.replay(entry_id=args.id, partner_id=args.partner), settings)
+    print(f"replayed {n} dead letter(s)")
+    return 0 if n or args.all else 1
+
+
+def run_work(args: argparse.Namespace) -> int:
+    from ocpikit.client.delivery import DeliveryWorker
+    from ocpikit.client.http import http_client
+
+    settings = settings_from(args)
+    storage = open_storage(settings)
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            async with http_client(concurrency=args.concurrency) as http:
+                worker = DeliveryWorker(
+                    storage, http, batch=args.batch, concurrency=args.concurrency
+                )
+                if args.once:
+                    total = 0
+                    while True:
+                        outcomes = await worker.run_once()
+                        if not outcomes:
+                            break
+                        total += len(outcomes)
+                        if all(o.result != "sent" for o in outcomes):
+                            break
+                    print(f"handled {total} entries", file=sys.stderr)
+                    return 0
+                print(f"outbox worker {worker.worker_id} running", file=sys.stderr)
+                await worker.run(stop)
+                return 0
+        finally:
+            await storage.aclose()
+
+    return asyncio.run(main())

@@ -1,0 +1,169 @@
+"""``ocpikit pull PARTNER MODULE [--since ...]``: pull a partner's objects into storage, with a
+progress bar on stderr (issue 4 point 1), or reconcile a module (point 3)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from ocpikit.cli._platform import add_config, open_storage, settings_from
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "pull",
+        help="pull a partner's objects into storage (incremental since the last success)",
+        description=(
+            "Pull MODULE (locations, tariffs, sessions, cdrs, tokens, or 'all') from PARTNER "
+            "into the database. Without --since the pull starts at the last successful pull of "
+            "that module (all objects the first time)."
+        ),
+    )
+    add_config(p)
+    p.add_argument("partner", metavar="PARTNER", help="partner id as listed by `partners`")
+    p.add_argument("module", metavar="MODULE", help="module to pull, or 'all'")
+    p.add_argument(
+        "--since", metavar="DATETIME", help="date_from (RFC 3339, e.g. 2024-03-01T00:00:00Z)"
+    )
+    p.add_argument("--full", action="store_true", help="ignore the last sync: pull everything")
+    p.add_argument("--limit", type=int, metavar="N", help="page size to ask for")
+    p.add_argument(
+        "--reconcile",
+        action="store_true",
+        help="full pull compared with storage: report missing here/there and differences",
+    )
+    p.add_argument(
+        "--apply", action="store_true", help="with --reconcile: store the partner's data"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run_pull)
+
+
+class _Bar:
+    """A plain progress bar on stderr (no dependency): redrawn in place on a terminal, one line
+    per module otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, module: str, seen: int, total: int | None) -> None:
+        if self.quiet or not self.tty:
+            return
+        if total:
+            width = 30
+            done = min(width, width * seen // max(total, 1))
+            bar = "#" * done + "." * (width - done)
+            text = f"\r{module:<10} [{bar}] {seen}/{total}"
+        else:
+            text = f"\r{module:<10} {seen} objects"
+        print(text, end="", file=sys.stderr, flush=True)
+
+    def done(self, module: str, line: str) -> None:
+        if self.quiet:
+            return
+        prefix = "\r" if self.tty else ""
+        print(f"{prefix}{module:<10} {line}" + " " * 20, file=sys.stderr, flush=True)
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    from ocpikit.client.http import http_client
+    from ocpikit.client.partner import MODULE_OBJECTS, PartnerClient
+    from ocpikit.client.sync import (
+        PULL_MODULES,
+        pull_into_storage,
+        pullable_modules,
+        reconcile,
+        remember_auth,
+    )
+    from ocpikit.core.errors import OcpiError
+    from ocpikit.core.types import parse_datetime
+
+    settings = settings_from(args)
+    since = None
+    if args.since:
+        try:
+            since = parse_datetime(args.since)
+        except ValueError:
+            print(f"ocpikit: --since {args.since!r} is not an RFC 3339 DateTime", file=sys.stderr)
+            return 2
+    bar = _Bar(args.quiet or args.json)
+    storage = open_storage(settings)
+
+    async def main() -> tuple[int, list[dict[str, Any]]]:
+        try:
+            partner = await storage.partners.get(args.partner)
+            if partner is None:
+                print(f"ocpikit: no partner {args.partner!r}", file=sys.stderr)
+                return 1, []
+            async with http_client() as http:
+                client = PartnerClient(partner, http, on_auth_learned=remember_auth(storage))
+                if args.module == "all":
+                    modules = pullable_modules(client)
+                elif args.module in MODULE_OBJECTS and args.module in PULL_MODULES:
+                    modules = [args.module]
+                else:
+                    print(
+                        f"ocpikit: cannot pull {args.module!r} (one of {', '.join(PULL_MODULES)}, all)",
+                        file=sys.stderr,
+                    )
+                    return 2, []
+                out: list[dict[str, Any]] = []
+                status = 0
+                for module in modules:
+
+                    def progress(n: int, t: int | None, m: str = module) -> None:
+                        bar(m, n, t)
+
+                    try:
+                        if args.reconcile:
+                            result = await reconcile(
+                                client, storage, module, apply=args.apply, limit=args.limit
+                            )
+                            row = result.as_dict()
+                            bar.done(
+                                module,
+                                f"{row['same']} same, {len(row['missing_here'])} missing here, "
+                                f"{len(row['missing_there'])} missing there, "
+                                f"{len(row['different'])} different",
+                            )
+                        else:
+                            report = await pull_into_storage(
+                                client,
+                                storage,
+                                module,
+                                since=since,
+                                full=args.full,
+                                limit=args.limit,
+                                progress=progress,
+                            )
+                            row = report.as_dict()
+                            bar.done(
+                                module,
+                                f"{report.seen} seen: {report.created} new, {report.updated} "
+                                f"updated, {report.unchanged} unchanged, {report.skipped} invalid, "
+                                f"{report.refused} refused",
+                            )
+                    except OcpiError as exc:
+                        status = 1
+                        row = {
+                            "module": module,
+                            "error": exc.message,
+                            "status_code": exc.status_code,
+                        }
+                        bar.done(module, f"failed: {exc.message}")
+                    out.append(row)
+                return status, out
+        finally:
+            await storage.aclose()
+
+    status, rows = asyncio.run(main())
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    return status
