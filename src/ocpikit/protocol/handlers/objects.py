@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from ocpikit.core import patch as core_patch
 from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
 from ocpikit.core.pagination import PageParams, make_page
 from ocpikit.core.types import ci_equal, format_datetime
@@ -178,18 +179,9 @@ async def put_object(call: Call, services: Services, kind: Kind) -> Reply:
 def merge_patch(
     current: Mapping[str, Any], patch: Mapping[str, Any], append: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """Apply a PATCH (DIGEST §1.9): top-level fields replace, nested objects merge, ``append``
-    lists are extended (Sessions ``charging_periods``), ``null`` clears."""
-    out = dict(current)
-    for key, value in patch.items():
-        if key in append and isinstance(value, list):
-            if value:
-                out[key] = list(out.get(key) or []) + value
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge_patch(out[key], value)
-        else:
-            out[key] = value
-    return out
+    """Apply a PATCH with the rules of :mod:`ocpikit.core.patch` (DIGEST §1.9): objects merge,
+    lists are replaced except ``append`` lists (Sessions ``charging_periods``), ``null`` sets."""
+    return core_patch.merge_patch(current, patch, append=frozenset(append))
 
 
 async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
