@@ -21,6 +21,7 @@ Every ambiguous step is a :class:`~ocpikit.tariffs.policy.Policy` setting.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -232,6 +233,7 @@ class _Piece:
 
 
 _MICRO = timedelta(microseconds=1)
+_DIMS: dict[tuple[str, ...], frozenset[str]] = {}
 _DAY = timedelta(days=1)
 _HALF_DAY = timedelta(hours=12)
 
@@ -242,11 +244,16 @@ def _offset(t: datetime, tz: ZoneInfo) -> timedelta:
 
 
 def _offset_segments(
-    start: datetime, end: datetime, tz: ZoneInfo
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    off_start: timedelta | None = None,
+    off_end: timedelta | None = None,
 ) -> list[tuple[datetime, datetime, timedelta]]:
-    """``[start, end)`` cut at the zone's UTC-offset changes (DST): constant-offset segments."""
-    off = _offset(start, tz)
-    if end - start <= _DAY and _offset(end, tz) == off:
+    """``[start, end)`` cut at the zone's UTC-offset changes (DST): constant-offset segments.
+    ``off_start``/``off_end``: the offsets at both ends when the caller knows them."""
+    off = _offset(start, tz) if off_start is None else off_start
+    if end - start <= _DAY and (_offset(end, tz) if off_end is None else off_end) == off:
         return [(start, end, off)]
     segs: list[tuple[datetime, datetime, timedelta]] = []
     seg_start = t = start
@@ -270,13 +277,22 @@ def _offset_segments(
 
 
 def _clock_boundaries(
-    start: datetime, end: datetime, tz: ZoneInfo, minutes: tuple[int, ...]
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    info: SplitInfo,
+    inclusive_end: bool,
+    off_start: timedelta | None = None,
+    off_end: timedelta | None = None,
+    segments: list[tuple[datetime, datetime, timedelta]] | None = None,
 ) -> list[tuple[datetime, str]]:
-    """Instants strictly inside ``(start, end)`` where the local wall clock reaches one of
-    ``minutes`` (of the day), and the DST changes (where the wall clock jumps: a boundary in a
+    """Instants strictly inside ``(start, end)`` where the local wall clock reaches one of the
+    minutes of the day at which ``info``'s restrictions can switch, and the DST changes (where the wall clock jumps: a boundary in a
     skipped hour takes effect at the jump, a repeated hour is passed twice)."""
     out: list[tuple[datetime, str]] = []
-    for a, b, off in _offset_segments(start, end, tz):
+    if segments is None:
+        segments = _offset_segments(start, end, tz, off_start, off_end)
+    for a, b, off in segments:
         if a != start:
             out.append((a, f"UTC offset changes to {_fmt_offset(_offset(a, tz))} (DST)"))
         wall = a + off  # the local wall clock (as a UTC-labelled datetime) during the segment
@@ -284,7 +300,7 @@ def _clock_boundaries(
         t0 = (wall.hour * 3600 + wall.minute * 60 + wall.second) * 1_000_000 + wall.microsecond
         t1 = t0 + (b - a) // _MICRO
         for day in range(t1 // _DAY_US + 1):
-            for m in minutes:
+            for m in info.clock((wall.weekday() + day) % 7, inclusive_end):
                 t = day * _DAY_US + m * _MINUTE_US
                 if t0 < t < t1:
                     if m == 0:
@@ -305,58 +321,75 @@ def _fmt_offset(off: timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+def _session_cuts(
+    start: datetime,
+    end: datetime,
+    info: SplitInfo,
+    tz: ZoneInfo,
+    ref: datetime,
+    inclusive_end: bool,
+    segments: list[tuple[datetime, datetime, timedelta]] | None = None,
+) -> tuple[list[datetime], list[str]]:
+    """Every instant in ``(start, end)`` where a time-of-day, day, date or duration restriction
+    of ``info`` can switch (sorted), with the reason; computed once per session."""
+    found = (
+        _clock_boundaries(start, end, tz, info, inclusive_end, segments=segments)
+        if info.has_clock
+        else []
+    )
+    for threshold in info.durations:
+        instant = ref + timedelta(seconds=threshold)
+        if start < instant < end:
+            found.append((instant, f"session duration reaches {threshold} s"))
+    found.sort(key=lambda c: c[0])
+    return [c[0] for c in found], [c[1] for c in found]
+
+
 def _pieces(
     p: NPeriod,
     vols: dict[str, Decimal],
     info: SplitInfo,
-    tz: ZoneInfo,
-    ref: datetime,
+    clock: list[tuple[datetime, str]],
     kwh0: Decimal,
     parking0: Decimal,
     pol: Policy,
-    inclusive_end: bool,
 ) -> list[_Piece]:
     """Cut period ``p`` where a restriction of ``info`` can switch (policy ``period_split``).
 
-    Time-of-day, day and date boundaries are local wall-clock instants (DST-aware); duration
-    thresholds are ``ref`` + seconds; kWh thresholds are interpolated assuming constant power
-    (policy ``kwh_split``); with ``duration_basis=parking`` the parking-time thresholds too.
-    Volumes are spread over the period in proportion to time; energy and parking are exact at
-    their own thresholds. Pieces whose elements turn out the same are merged by the caller.
+    ``clock``: the instants inside the period where a time-of-day, day, date (local wall clock,
+    DST-aware) or duration restriction can switch. kWh thresholds are interpolated assuming
+    constant power (policy ``kwh_split``); with ``duration_basis=parking`` the parking-time
+    thresholds too. Volumes are spread over the period in proportion to time; energy and
+    parking are exact at their own thresholds. Pieces whose elements turn out the same are
+    merged by the caller.
     """
     start, end = p.start, p.end
     total_us = (end - start) // _MICRO
     if total_us <= 0:
         return [_Piece(start, end, vols, kwh0, parking0, "period start")]
-    total = Decimal(total_us)
     # boundary: (fraction of the period, instant, cause, exact kWh used, exact parking seconds)
     cuts: list[tuple[Decimal, datetime, str, Decimal | None, Decimal | None]] = []
-    minutes = info.clock(inclusive_end)
-    if minutes:
-        for instant, why in _clock_boundaries(start, end, tz, minutes):
-            cuts.append((Decimal((instant - start) // _MICRO) / total, instant, why, None, None))
-    for threshold in info.durations:
-        instant = ref + timedelta(seconds=threshold)
-        if start < instant < end:
-            why = f"session duration reaches {threshold} s"
+    if clock:
+        total = Decimal(total_us)
+        for instant, why in clock:
             cuts.append((Decimal((instant - start) // _MICRO) / total, instant, why, None, None))
     energy = vols.get("ENERGY", _ZERO)
     if info.kwh and energy > 0 and pol.kwh_split == "interpolate":
         for k in info.kwh:
             if kwh0 < k < kwh0 + energy:
                 f = (k - kwh0) / energy
-                instant = start + _MICRO * int(f * total)
+                instant = start + _MICRO * int(f * total_us)
                 why = f"{k} kWh reached (interpolated, constant power)"
                 cuts.append((f, instant, why, k, None))
     parked = vols.get("PARKING_TIME", _ZERO) * _HOUR
     if info.durations and parked > 0 and pol.duration_basis == "parking":
         for threshold in info.durations:
-            t = Decimal(threshold)
-            if parking0 < t < parking0 + parked:
-                f = (t - parking0) / parked
-                instant = start + _MICRO * int(f * total)
+            limit = Decimal(threshold)
+            if parking0 < limit < parking0 + parked:
+                f = (limit - parking0) / parked
+                instant = start + _MICRO * int(f * total_us)
                 why = f"parking time reaches {threshold} s"
-                cuts.append((f, instant, why, None, t))
+                cuts.append((f, instant, why, None, limit))
     if not cuts:
         return [_Piece(start, end, vols, kwh0, parking0, "period start")]
     cuts.sort(key=lambda c: c[0])
@@ -543,26 +576,59 @@ def price(
     flat_seen: set[tuple[str, int]] = set()
     flat_done = {False: False, True: False}
     split = pol.period_split == "restrictions"
+    whole = pol.element_selection == "whole_element"
     inclusive_end = pol.end_time == "inclusive"
-    for p, is_res, vols in plans:
+    starts_local = [p.start.astimezone(tz) for p, _, _ in plans]
+    session_cuts: dict[tuple[int, datetime], tuple[list[datetime], list[str]]] = {}
+    span_start = min((p.start for p, _, _ in plans), default=s.start)
+    span_end = max((p.end for p, _, _ in plans), default=s.end)
+    segments: list[tuple[datetime, datetime, timedelta]] | None = None
+    for i, (p, is_res, vols) in enumerate(plans):
         tariff = by_id.get(p.tariff_id.upper(), main) if p.tariff_id else main
         ref = s.start if is_res else charging_start
         dims = p.dims
         if is_res:
             candidates = tariff.expired if expired else tariff.reservation
-            info = tariff.split_expired if expired else tariff.split_reservation
+            group = "expired" if expired else "reservation"
         else:
             candidates = tariff.charging
-            info = tariff.split_charging
+            group = "charging"
+        info = None
+        if split:
+            # only elements that can price this period's dimensions (and a FLAT still due)
+            if whole:
+                wanted = None
+            else:
+                flat_due = pol.flat != "once" or not flat_done[is_res]
+                wanted_key = (*vols, "FLAT") if flat_due else tuple(vols)
+                wanted = _DIMS.get(wanted_key)
+                if wanted is None:
+                    wanted = _DIMS[wanted_key] = frozenset(wanted_key)
+            info = tariff.split_for(group, wanted)
         current = power = None
         if tariff.measures:
             current = _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement)
             power = _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement)
+        local = starts_local[i]
+        pieces: list[_Piece] | None = None
         if split and info is not None and p.end > p.start:
-            pieces = _pieces(p, vols, info, tz, ref, kwh_so_far, parking_so_far, pol, inclusive_end)
-        else:
+            cut_key = (id(info), ref)
+            bounds = session_cuts.get(cut_key)
+            if bounds is None:
+                if segments is None:
+                    segments = _offset_segments(span_start, span_end, tz)
+                bounds = session_cuts[cut_key] = _session_cuts(
+                    span_start, span_end, info, tz, ref, inclusive_end, segments
+                )
+            instants = bounds[0]
+            lo = bisect_right(instants, p.start)
+            hi = bisect_left(instants, p.end, lo)
+            parking_cut = pol.duration_basis == "parking" and bool(info.durations)
+            if lo < hi or info.kwh or parking_cut:
+                clock = list(zip(instants[lo:hi], bounds[1][lo:hi], strict=True))
+                pieces = _pieces(p, vols, info, clock, kwh_so_far, parking_so_far, pol)
+        if pieces is None:
             pieces = [_Piece(p.start, p.end, vols, kwh_so_far, parking_so_far, "period start")]
-        local = p.start.astimezone(tz)
         pr = PeriodResult(
             index=p.index,
             kind="reservation" if is_res else "charging",

@@ -184,67 +184,75 @@ class NElement:
 class SplitInfo:
     """Where restrictions of a group of elements can switch inside a period (engine splitting).
 
-    ``starts``/``ends``: minutes of the day of start_time/end_time values (end 00:00 = 0, i.e.
-    midnight); ``midnight``: a day_of_week or date restriction changes at local midnight;
-    ``durations``: min/max_duration seconds; ``kwh``: min/max_kwh values.
+    ``clock_exclusive[wd]`` / ``clock_inclusive[wd]``: the minutes of a local day with weekday
+    ``wd`` (0 = Monday) at which a start_time/end_time can switch (end_time read exclusive or
+    inclusive), plus 0 (midnight) when a day_of_week or date restriction exists. A window of an
+    element restricted to other days is left out (it can switch neither on that day nor, for a
+    window wrapping past midnight, on the day after). ``durations``: min/max_duration seconds;
+    ``kwh``: min/max_kwh values.
     """
 
-    starts: frozenset[int]
-    ends: frozenset[int]
-    midnight: bool
     durations: tuple[int, ...]
     kwh: tuple[Decimal, ...]
-    #: minutes of the day at which a time/day restriction may change, for an exclusive and an
-    #: inclusive reading of end_time
-    clock_exclusive: tuple[int, ...] = ()
-    clock_inclusive: tuple[int, ...] = ()
+    clock_exclusive: tuple[tuple[int, ...], ...]
+    clock_inclusive: tuple[tuple[int, ...], ...]
+    #: any time-of-day / day / date boundary at all
+    has_clock: bool = True
 
-    def clock(self, inclusive_end: bool) -> tuple[int, ...]:
-        return self.clock_inclusive if inclusive_end else self.clock_exclusive
-
-
-def _clock(starts: set[int], ends: set[int], midnight: bool) -> tuple[int, ...]:
-    out = starts | ends
-    if midnight:
-        out.add(0)
-    return tuple(sorted(out))
+    def clock(self, weekday: int, inclusive_end: bool) -> tuple[int, ...]:
+        return (self.clock_inclusive if inclusive_end else self.clock_exclusive)[weekday]
 
 
-def split_info(elements: tuple[NElement, ...]) -> SplitInfo | None:
-    """The :class:`SplitInfo` of ``elements``; ``None`` when nothing in them can switch inside a
-    period (no time, day, date, duration or kWh restriction)."""
-    starts: set[int] = set()
-    ends: set[int] = set()
-    midnight = False
+def split_info(
+    elements: tuple[NElement, ...], dims: frozenset[str] | None = None
+) -> SplitInfo | None:
+    """The :class:`SplitInfo` of ``elements`` (only those pricing one of ``dims`` when given);
+    ``None`` when nothing in them can switch inside a period (no time, day, date, duration or
+    kWh restriction). Local midnight counts only where it changes something: a date
+    restriction, or a day_of_week set holding one of the two days but not the other."""
+    excl: list[set[int]] = [set() for _ in range(7)]
+    incl: list[set[int]] = [set() for _ in range(7)]
+    midnight = [False] * 7  # midnight[wd]: the midnight that ends weekday wd matters
     durations: set[int] = set()
     kwh: set[Decimal] = set()
     for el in elements:
         r = el.restrictions
         if r.empty:
             continue
+        if dims is not None and not any(d in el.by_type for d in dims):
+            continue
         if r.start_time is not None or r.end_time is not None:
-            s = r.start_time if r.start_time is not None else 0
-            e = r.end_time if r.end_time is not None else 0
-            starts.add(s % 1440)
-            ends.add(e % 1440)
-        if r.day_of_week is not None or r.start_date is not None or r.end_date is not None:
-            midnight = True
+            s = (r.start_time if r.start_time is not None else 0) % 1440
+            e = (r.end_time if r.end_time is not None else 0) % 1440
+            days = r.day_of_week
+            for wd in range(7):
+                if days is None or wd in days or (wd - 1) % 7 in days:
+                    excl[wd].update((s, e))
+                    incl[wd].update((s, (e + 1) % 1440))
+        if r.start_date is not None or r.end_date is not None:
+            midnight = [True] * 7
+        elif r.day_of_week is not None:
+            for wd in range(7):
+                if (wd in r.day_of_week) != ((wd + 1) % 7 in r.day_of_week):
+                    midnight[wd] = True
         for d in (r.min_duration, r.max_duration):
             if d is not None:
                 durations.add(d)
         for k in (r.min_kwh, r.max_kwh):
             if k is not None:
                 kwh.add(k)
-    if not (starts or ends or midnight or durations or kwh):
+    for wd in range(7):
+        if midnight[(wd - 1) % 7]:  # minute 0 of weekday wd is the midnight ending wd - 1
+            excl[wd].add(0)
+            incl[wd].add(0)
+    if not (any(excl) or durations or kwh):
         return None
     return SplitInfo(
-        frozenset(starts),
-        frozenset(ends),
-        midnight,
         tuple(sorted(durations)),
         tuple(sorted(kwh)),
-        _clock(starts, ends, midnight),
-        _clock(starts, {(e + 1) % 1440 for e in ends}, midnight),
+        tuple(tuple(sorted(d)) for d in excl),
+        tuple(tuple(sorted(d)) for d in incl),
+        any(excl) or any(incl),
     )
 
 
@@ -275,6 +283,22 @@ class NTariff:
     split_charging: SplitInfo | None = None
     split_reservation: SplitInfo | None = None
     split_expired: SplitInfo | None = None
+    _split_cache: dict[tuple[str, frozenset[str] | None], SplitInfo | None] = field(
+        default_factory=dict
+    )
+
+    def split_for(self, group: str, dims: frozenset[str] | None) -> SplitInfo | None:
+        """:class:`SplitInfo` of the ``charging``/``reservation``/``expired`` elements that
+        price one of ``dims`` (all of them when ``None``), cached."""
+        key = (group, dims)
+        try:
+            return self._split_cache[key]
+        except KeyError:
+            els = {"charging": self.charging, "reservation": self.reservation}.get(
+                group, self.expired
+            )
+            info = self._split_cache[key] = split_info(els, dims)
+            return info
 
     def __post_init__(self) -> None:
         els = self.elements
@@ -518,6 +542,10 @@ def _price(value: Any, where: str) -> tuple[Decimal, Decimal | None] | None:
     return excl, to_decimal(_g(value, "incl_vat"), f"{where}.incl_vat")
 
 
+#: enum member -> its value (dimension types of head models)
+_ENUM_NAMES: dict[Any, str] = {}
+
+
 def normalise_session(obj: Any) -> NSession:
     """An :class:`NSession` from a head CDR/Session model or a CDR/Session dict of any version."""
     if isinstance(obj, NSession):
@@ -533,14 +561,31 @@ def normalise_session(obj: Any) -> NSession:
     dims_list: list[dict[str, Decimal]] = []
     tids: list[str | None] = []
     for i, p in enumerate(periods_raw):
-        ps = _dt(_g(p, "start_date_time"), f"charging_periods[{i}].start_date_time")
+        # hot path (pricing throughput): plain dict/attribute access, messages built on error only
+        is_dict = type(p) is dict
+        raw_ps = p.get("start_date_time") if is_dict else getattr(p, "start_date_time", None)
+        ps = (
+            raw_ps
+            if type(raw_ps) is datetime
+            else _dt(raw_ps, f"charging_periods[{i}].start_date_time")
+        )
         if ps is None:
             raise PricingInputError(f"charging_periods[{i}].start_date_time: missing")
         dims: dict[str, Decimal] = {}
-        for j, d in enumerate(_g(p, "dimensions") or ()):
-            raw_type = _g(d, "type")
-            dtype = raw_type.upper() if type(raw_type) is str else (_str(raw_type) or "")
-            raw_vol = _g(d, "volume")
+        raw_dims = p.get("dimensions") if is_dict else getattr(p, "dimensions", None)
+        for j, d in enumerate(raw_dims or ()):
+            if type(d) is dict:
+                raw_type, raw_vol = d.get("type"), d.get("volume")
+            else:
+                raw_type, raw_vol = getattr(d, "type", None), getattr(d, "volume", None)
+            if type(raw_type) is str:
+                dtype = raw_type.upper()
+            else:
+                dtype = _ENUM_NAMES.get(raw_type) or ""
+                if not dtype:
+                    dtype = _str(raw_type) or ""
+                    if raw_type is not None:
+                        _ENUM_NAMES[raw_type] = dtype
             vol = (
                 raw_vol
                 if type(raw_vol) is Decimal
@@ -551,7 +596,8 @@ def normalise_session(obj: Any) -> NSession:
             dims[dtype] = dims.get(dtype, _ZERO) + vol
         starts.append(ps)
         dims_list.append(dims)
-        tids.append(_str(_g(p, "tariff_id")))
+        raw_tid = p.get("tariff_id") if is_dict else getattr(p, "tariff_id", None)
+        tids.append(raw_tid if raw_tid is None or type(raw_tid) is str else _str(raw_tid))
     end_declared = end is not None
     if end is None:
         if starts:
