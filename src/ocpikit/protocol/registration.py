@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ValidationError
+
 from ocpikit.core.envelope import parse_envelope
 from ocpikit.core.errors import (
     InvalidOrMissingParameters,
@@ -34,8 +36,11 @@ from ocpikit.core.errors import (
     RemoteProtocolError,
     UnableToUseClientApi,
     UnsupportedVersion,
+    from_validation_error,
 )
-from ocpikit.core.versions import V2_2_1, ModuleID, Role, Version
+from ocpikit.core.versions import V2_2_1, V2_3_0, ModuleID, Role, Version
+from ocpikit.models import model_for
+from ocpikit.models.base import OcpiModel
 from ocpikit.protocol.ports import Endpoint, PartyRole
 
 __all__ = [
@@ -212,6 +217,12 @@ def mutual_version(ours: Iterable[Version], theirs: Iterable[Version]) -> Versio
     return max(common) if common else None
 
 
+def _credentials_model(version: Version) -> type[OcpiModel]:
+    """The Credentials model of ``version``; a newer unknown version is read as head."""
+    known = "2.1.1" if version < V2_2_1 else "2.2.1" if version < V2_3_0 else "2.3.0"
+    return model_for(known, "Credentials")
+
+
 def _details(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
@@ -226,30 +237,22 @@ def parse_credentials(
     """
     if not isinstance(body, dict):
         raise InvalidOrMissingParameters("Credentials must be a JSON object")
-    token, url = body.get("token"), body.get("url")
-    if not isinstance(token, str) or not token:
-        raise InvalidOrMissingParameters(path="token")
-    if not isinstance(url, str) or not url:
-        raise InvalidOrMissingParameters(path="url")
+    # The version's Credentials model checks every field (types, lengths, roles); its problems
+    # become one 2001 answer naming each JSON path (credentials §Credentials object).
+    model = _credentials_model(version)
+    try:
+        data = model.model_validate(body).dump()
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+    token, url = data["token"], data["url"]
     parties: list[PartyRole] = []
     if version < V2_2_1:
-        cc, pid = body.get("country_code"), body.get("party_id")
-        if not isinstance(cc, str) or not cc:
-            raise InvalidOrMissingParameters(path="country_code")
-        if not isinstance(pid, str) or not pid:
-            raise InvalidOrMissingParameters(path="party_id")
         role = default_role.value if default_role is not None else "OTHER"
-        parties.append(PartyRole(role, cc, pid, _details(body.get("business_details"))))
+        parties.append(
+            PartyRole(role, data["country_code"], data["party_id"], data.get("business_details"))
+        )
     else:
-        roles = body.get("roles")
-        if not isinstance(roles, list) or not roles:
-            raise InvalidOrMissingParameters(path="roles")
-        for i, item in enumerate(roles):
-            if not isinstance(item, dict):
-                raise InvalidOrMissingParameters(path=f"roles[{i}]")
-            for key in ("country_code", "party_id", "role"):
-                if not isinstance(item.get(key), str) or not item.get(key):
-                    raise InvalidOrMissingParameters(path=f"roles[{i}].{key}")
+        for item in data["roles"]:
             parties.append(
                 PartyRole(
                     item["role"],

@@ -232,3 +232,40 @@ async def test_get_put_and_delete_credentials(cpo: Node, emsp: Node) -> None:
         platform_of(cpo.app).forget_auth()
         assert (await http.get("/ocpi/2.2.1/cpo/tariffs")).status_code == 401
     assert await cpo.storage.partners.get("DE-MSP") is None
+
+
+@pytest.mark.parametrize(
+    ("version", "body", "paths"),
+    [
+        (
+            "2.2.1",
+            {
+                "token": "t" * 65,
+                "url": "http://partner/versions",
+                "roles": [
+                    {
+                        "role": "CPO",
+                        "party_id": "TOOLONG",
+                        "country_code": "NL",
+                        "business_details": {"name": "x"},
+                    }
+                ],
+            },
+            ("token", "roles[0].party_id"),
+        ),
+        ("2.3.0", {"token": "abc", "url": "http://partner/versions", "roles": []}, ("roles",)),
+        ("2.1.1", {"token": "abc", "url": "http://partner/versions"}, ("business_details",)),
+    ],
+)
+async def test_bad_credentials_are_2001_naming_each_field_and_register_nothing(
+    cpo: Node, version: str, body: dict, paths: tuple[str, ...]
+) -> None:
+    token = (await cpo.invite())["token"]
+    async with cpo.client(token) as http:
+        resp = await http.post(f"/ocpi/{version}/credentials", json=body)
+    assert resp.status_code == 400
+    answer = resp.json()
+    assert answer["status_code"] == 2001
+    for path in paths:
+        assert f"{path}:" in answer["status_message"]
+    assert await cpo.storage.partners.all() == []
