@@ -36,9 +36,14 @@ from ocpikit.core.types import (
     String5000,
 )
 from ocpikit.models.base import OcpiModel
-from ocpikit.models.v2_2_1.locations import ConnectorFormat, ConnectorType, GeoLocation, PowerType
+from ocpikit.models.v2_2_1.locations import (
+    ConnectorFormat,
+    ConnectorType,
+    GeoLocation,
+    PowerType,
+    TokenType,
+)
 from ocpikit.models.v2_2_1.tariffs import Tariff
-from ocpikit.models.v2_2_1.tokens import TokenType
 from ocpikit.models.v2_2_1.types import Price
 
 CiString32 = Annotated[str, Field(max_length=32)]

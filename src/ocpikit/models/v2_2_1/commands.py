@@ -21,10 +21,9 @@ from pydantic import StrictInt, model_validator
 from ocpikit.core.types import URL, CiString36, DateTime
 from ocpikit.models.base import OcpiModel
 from ocpikit.models.v2_1_1.types import DisplayText
-from ocpikit.models.v2_2_1.tokens import Token, bind_profile_type
+from ocpikit.models.v2_2_1.tokens import Token
 
 # Token.default_profile_type needs Sessions, which is safe to import from here (no cycle).
-bind_profile_type()
 
 __all__ = [
     "OBJECTS",

@@ -9,16 +9,15 @@ Changed since 2.1.1 (DIGEST §6.7), so written out whole here:
   ``Allowed`` is renamed ``AllowedType``.
 - ``LocationReferences`` loses ``connector_ids``; ids are CiString(36).
 
-``WhitelistType`` is unchanged and imported from 2.1.1; ``ProfileType`` is defined by the 2.2.1
-Sessions module. Sessions imports CDRs, which imports ``TokenType`` from here, so this module
-cannot import Sessions while it loads: :func:`bind_profile_type` resolves ``ProfileType`` once
-Sessions is loaded (the Commands module, loaded after both, calls it).
+``WhitelistType`` is unchanged and imported from 2.1.1; ``ProfileType`` comes from the 2.2.1
+Sessions module, and ``TokenType`` is defined once in the Locations module (its
+``PublishTokenType`` embeds it), so CDRs, Locations and Tokens share one enum without an import
+cycle.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from pydantic import StrictBool
 
@@ -33,11 +32,8 @@ from ocpikit.core.types import (
 from ocpikit.models.base import OcpiModel
 from ocpikit.models.v2_1_1.tokens import WhitelistType
 from ocpikit.models.v2_1_1.types import DisplayText
-
-if TYPE_CHECKING:
-    # Resolved at run time by bind_profile_type(): Sessions imports CDRs, which imports this
-    # module's TokenType, so importing Sessions here would close an import cycle.
-    from ocpikit.models.v2_2_1.sessions import ProfileType
+from ocpikit.models.v2_2_1.locations import TokenType
+from ocpikit.models.v2_2_1.sessions import ProfileType
 
 __all__ = [
     "OBJECTS",
@@ -48,7 +44,6 @@ __all__ = [
     "Token",
     "TokenType",
     "WhitelistType",
-    "bind_profile_type",
 ]
 
 
@@ -60,15 +55,6 @@ class AllowedType(StrEnum):
     EXPIRED = "EXPIRED"
     NO_CREDIT = "NO_CREDIT"
     NOT_ALLOWED = "NOT_ALLOWED"
-
-
-class TokenType(StrEnum):
-    """2.2.1 mod_tokens §TokenType (closed here; an OpenEnum with ``EMAID`` in 2.3.0)."""
-
-    AD_HOC_USER = "AD_HOC_USER"
-    APP_USER = "APP_USER"
-    OTHER = "OTHER"
-    RFID = "RFID"
 
 
 class EnergyContract(OcpiModel):
@@ -113,18 +99,6 @@ class AuthorizationInfo(OcpiModel):
     location: LocationReferences | None = None
     authorization_reference: CiString36 | None = None
     info: DisplayText | None = None
-
-
-def bind_profile_type() -> None:
-    """Resolve ``Token.default_profile_type`` now that the Sessions module can be imported
-    (see the module docstring); idempotent."""
-    if "ProfileType" in globals():
-        return
-    from ocpikit.models.v2_2_1.sessions import ProfileType
-
-    globals()["ProfileType"] = ProfileType
-    Token.model_rebuild()
-    AuthorizationInfo.model_rebuild()
 
 
 #: object name -> model, for the registry

@@ -42,9 +42,14 @@ from ocpikit.models.v2_2_1.cdrs import (
     SignedData,
     SignedValue,
 )
-from ocpikit.models.v2_3_0.locations import ConnectorFormat, ConnectorType, GeoLocation, PowerType
+from ocpikit.models.v2_3_0.locations import (
+    ConnectorFormat,
+    ConnectorType,
+    GeoLocation,
+    PowerType,
+    TokenType,
+)
 from ocpikit.models.v2_3_0.tariffs import Tariff
-from ocpikit.models.v2_3_0.tokens import TokenType
 from ocpikit.models.v2_3_0.types import OPEN, Price
 
 __all__ = [

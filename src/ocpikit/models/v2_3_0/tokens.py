@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import StrictBool
@@ -32,6 +31,7 @@ from ocpikit.models.v2_2_1.tokens import (
     LocationReferences,
     WhitelistType,
 )
+from ocpikit.models.v2_3_0.locations import TokenType
 from ocpikit.models.v2_3_0.types import OPEN
 
 __all__ = [
@@ -44,16 +44,6 @@ __all__ = [
     "TokenType",
     "WhitelistType",
 ]
-
-
-class TokenType(StrEnum):
-    """Known values of the 2.3.0 OpenEnum (2.3.0 mod_tokens §TokenType)."""
-
-    AD_HOC_USER = "AD_HOC_USER"
-    APP_USER = "APP_USER"
-    EMAID = "EMAID"
-    OTHER = "OTHER"
-    RFID = "RFID"
 
 
 #: ``TokenType`` as an OpenEnum field: members for known values, strings for others
