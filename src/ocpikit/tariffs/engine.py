@@ -657,8 +657,23 @@ def price(
             for dim, vol in piece.vols.items():
                 el, skipped = _select(candidates, dim, ctx, pol, cache)
                 chosen.append((dim, vol, el, skipped))
+            # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
+            flat_pick: tuple[NElement, list[tuple[int, str]]] | None = None
+            if pol.flat == "per_period":
+                want_flat = not period_flat
+            else:
+                want_flat = pol.flat == "once_per_element" or not flat_done[is_res]
+            if want_flat:
+                el, skipped = _select(candidates, "FLAT", ctx, pol, cache)
+                if el is not None and "FLAT" in el.by_type:
+                    key = (tariff.id, el.index + (1000 if is_res else 0))
+                    if pol.flat != "once_per_element" or key not in flat_seen:
+                        flat_seen.add(key)
+                        flat_done[is_res] = True
+                        period_flat = True
+                        flat_pick = (el, skipped)
             sig = tuple((dim, None if el is None else el.index) for dim, _, el, _ in chosen)
-            if sig == last_sig and pr.subs:
+            if sig == last_sig and pr.subs and flat_pick is None:
                 # same elements as the previous piece: one sub-period (no needless split)
                 pr.subs[-1].end = piece.end
                 for line, (_, vol, _, _) in zip(
@@ -691,38 +706,27 @@ def price(
                         )
                     )
                 sub_lines.append(lines_here)
-            # FLAT (after the dimensions so that a FLAT line joins the piece it falls in)
-            if pol.flat == "per_period":
-                want_flat = not period_flat
-            else:
-                want_flat = pol.flat == "once_per_element" or not flat_done[is_res]
-            if want_flat:
-                el, skipped = _select(candidates, "FLAT", ctx, pol, cache)
-                if el is not None and "FLAT" in el.by_type:
-                    key = (tariff.id, el.index + (1000 if is_res else 0))
-                    if pol.flat != "once_per_element" or key not in flat_seen:
-                        flat_seen.add(key)
-                        flat_done[is_res] = True
-                        period_flat = True
-                        c = el.by_type["FLAT"]
-                        sub_lines[-1].insert(
-                            0,
-                            Line(
-                                period=p.index,
-                                dimension="FLAT",
-                                bucket=_bucket("FLAT", is_res, el, pol),
-                                volume=_ONE,
-                                billed=_ONE,
-                                tariff_id=tariff.id,
-                                element=el.index,
-                                component=c.index,
-                                price=c.price,
-                                vat=c.vat,
-                                step_size=c.step_size,
-                                skipped=skipped,
-                                sub=len(pr.subs) - 1,
-                            ),
-                        )
+            if flat_pick is not None:
+                el, skipped = flat_pick
+                c = el.by_type["FLAT"]
+                sub_lines[-1].insert(
+                    0,
+                    Line(
+                        period=p.index,
+                        dimension="FLAT",
+                        bucket=_bucket("FLAT", is_res, el, pol),
+                        volume=_ONE,
+                        billed=_ONE,
+                        tariff_id=tariff.id,
+                        element=el.index,
+                        component=c.index,
+                        price=c.price,
+                        vat=c.vat,
+                        step_size=c.step_size,
+                        skipped=skipped,
+                        sub=len(pr.subs) - 1,
+                    ),
+                )
         pr.lines = [line for group in sub_lines for line in group]
         if not is_res:
             kwh_so_far += vols.get("ENERGY", _ZERO)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ocpikit.cli.main import main
+from tests.unit.tariffs.split_scenarios import SCENARIOS, Scenario, as_2_1_1, as_2_3_0
 from tests.unit.tariffs.tariff_corpus import at, case_index, load_case
 
 COST_FIELDS = (
@@ -144,3 +145,35 @@ def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     tariff = _write(tmp_path, "t.json", case["tariff"])
     assert main(["tariff", "price", "--cdr", cdr, "--tariff", tariff, "--policy", "x=y"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+# --- periods crossing a tariff boundary, as 2.1.1 and 2.3.0 input ---------------------------
+
+
+@pytest.mark.parametrize("s", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_split_scenario_as_2_1_1_cdr_with_location_zone(
+    s: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The 2.1.1 CDR embeds the tariff and a Location whose time_zone is used (no --time-zone);
+    hand-computed totals in ``split_scenarios`` (each scenario's ``why``)."""
+    out = _price(capsys, "--cdr", _write(tmp_path, "c.json", as_2_1_1(s)))
+    assert out["input"]["version"] == "2.1.1" and out["input"]["validated"]
+    assert out["time_zone"] == s.zone
+    assert at(out["total_cost"]["excl_vat"], 2) == Decimal(s.total), s.why
+    assert len(out["breakdown"][0]["sub_periods"]) == s.subs
+
+
+@pytest.mark.parametrize("s", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_split_scenario_as_2_3_0_inputs(
+    s: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same sessions as 2.3.0 tariff (tax_included NO) and CDR, zone on the command line;
+    the period-start reading stays available as a policy."""
+    t, c = as_2_3_0(s)
+    args = ["--cdr", _write(tmp_path, "c.json", c), "--tariff", _write(tmp_path, "t.json", t)]
+    args += ["--time-zone", s.zone]
+    out = _price(capsys, *args)
+    assert out["input"]["version"] == "2.3.0" and out["input"]["validated"]
+    assert at(out["total_cost"]["excl_vat"], 2) == Decimal(s.total), s.why
+    old = _price(capsys, *args, "--policy", "period-start")
+    assert at(old["total_cost"]["excl_vat"], 2) == Decimal(s.by_start), s.why
