@@ -35,12 +35,17 @@ COST_BUCKETS = (
     "total_reservation_cost",
 )
 _ZERO = Decimal(0)
+_NOISE_FLOOR = Decimal("1e-12")
 
 
 def json_number(value: Decimal | None, decimals: int = -1) -> int | float | None:
     if value is None:
         return None
     if decimals >= 0:
+        # drop the 28th-digit noise of inexact quotients first (a 0.135 computed as
+        # 0.1349999999999999999999999999 must round to 0.14), then half-up
+        if value.adjusted() < 15:
+            value = value.quantize(_NOISE_FLOOR)
         value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return to_json_number(value.normalize() if value == value.to_integral_value() else value)
 
@@ -251,6 +256,14 @@ class PriceResult:
         out: dict[str, Any] = {"total_cost": self.total_cost.to_json(d)}
         for name in COST_BUCKETS:
             out[name] = self.cost(name).to_json(d)
+        # the money at 2 decimals, ROUND_HALF_UP (5.625 -> 5.63, as the spec's examples round),
+        # beside the exact amounts: a consumer rounding the exact JSON float with a float
+        # round() would get 5.62 (binary tie, half-even)
+        rounded: dict[str, Any] = {"decimals": 2, "rounding": "ROUND_HALF_UP"}
+        rounded["total_cost"] = self.total_cost.to_json(2)
+        for name in COST_BUCKETS:
+            rounded[name] = self.cost(name).to_json(2)
+        out["rounded"] = rounded
         out["total_energy"] = json_number(self.total_energy)
         out["total_time"] = json_number(self.total_time)
         out["total_parking_time"] = json_number(self.total_parking_time)

@@ -177,3 +177,31 @@ def test_split_scenario_as_2_3_0_inputs(
     assert at(out["total_cost"]["excl_vat"], 2) == Decimal(s.total), s.why
     old = _price(capsys, *args, "--policy", "period-start")
     assert at(old["total_cost"]["excl_vat"], 2) == Decimal(s.by_start), s.why
+
+
+def test_json_money_is_exact_with_a_half_up_2_decimal_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tariff_3: 20.45 kWh -> 20.5 kWh x 0.25 = 5.125 + FLAT 0.50 = 5.625 exact; the spec's
+    5.63 is its half-up rounding. The contract keys keep the exact amount (cases compare at 3
+    or 4 decimals too); ``rounded`` has it at 2 decimals half-up, and ``--decimals 2`` rounds
+    the contract keys themselves."""
+    case = load_case("spec__tariff3_alt_url__20_45kwh.json")
+    args = ["--cdr", _write(tmp_path, "c.json", case["cdr_or_session"])]
+    args += ["--tariff", _write(tmp_path, "t.json", case["tariff"]), "--time-zone", "UTC"]
+    out = _price(capsys, *args)
+    assert out["total_cost"]["excl_vat"] == 5.625
+    assert out["rounded"]["total_cost"] == {"excl_vat": 5.63, "incl_vat": 6.24}
+    assert out["rounded"]["total_energy_cost"]["excl_vat"] == 5.13  # 5.125
+    assert at(out["total_cost"]["excl_vat"], 2) == Decimal("5.63")
+    assert round(out["total_cost"]["excl_vat"], 2) == 5.62  # why the rounded copy exists
+    rounded = _price(capsys, *args, "--decimals", "2")
+    assert rounded["total_cost"] == {"excl_vat": 5.63, "incl_vat": 6.24}
+
+
+def test_half_up_ignores_the_noise_of_inexact_quotients() -> None:
+    from ocpikit.tariffs.result import json_number
+
+    assert json_number(Decimal("0.1349999999999999999999999999"), 2) == 0.14
+    assert json_number(Decimal("5.625"), 2) == 5.63
+    assert json_number(Decimal("0.03125"), 3) == 0.031
