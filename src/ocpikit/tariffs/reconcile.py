@@ -10,6 +10,8 @@ currency, excl. VAT; incl. VAT beside it when known). Reason codes (``docs/tarif
 ``step_size``        another step_size reading (DIGEST §4.3, A6) gives the declared amount
 ``time_zone``        reading restrictions in another zone (UTC, or the given one) does
 ``tariff_element``   another element-selection reading (A4, A5, tariff_7 durations) does
+``period_split``     pricing each period by the elements matching at its start (no split
+                     at restriction boundaries, kWh read at the period start) does
 ``min_max_price``    ignoring min_price/max_price does
 ``vat``              only the incl. VAT amount differs (VAT/taxes reading)
 ``cost``             no reading explains the amount
@@ -169,6 +171,9 @@ ALTERNATIVES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("tariff_element", {"flat": "once_per_element"}),
     ("tariff_element", {"flat": "per_period"}),
     ("tariff_element", {"parking_definition": "no_energy"}),
+    # the partner priced each period by the elements matching at its start (no splitting)
+    ("period_split", {"period_split": "none", "kwh_split": "period_start"}),
+    ("period_split", {"kwh_split": "period_start"}),
 )
 
 

@@ -140,3 +140,14 @@ def test_flat_per_period_policy_counts_original_periods() -> None:
     r = price(c, t, time_zone=AMS, policy=Policy(flat="per_period"))
     assert sum(1 for line in r.lines if line.dimension == "FLAT") == 1
     assert r.total_cost.excl == Decimal("6.75")  # 1.00 + 2.00 + 3.75
+
+
+def test_reconciliation_names_a_partner_that_did_not_split() -> None:
+    """The day/night CDR declared at 8.00 (all at the 22:30 day rate) vs our 5.75."""
+    from ocpikit.tariffs.reconcile import check_cdr
+
+    s = SCENARIOS[0]
+    declared = {**s.cdr, "total_cost": {"excl_vat": 8.00, "incl_vat": 8.00}}
+    report = check_cdr(declared, s.tariff, time_zone=s.zone)
+    codes = {d.field: d.code for d in report.discrepancies}
+    assert codes["total_cost"] == "period_split"
