@@ -48,6 +48,7 @@ from ocpikit.tariffs.result import (
     Line,
     PeriodResult,
     PriceResult,
+    Reason,
     StepEffect,
     SubPeriod,
 )
@@ -118,7 +119,11 @@ def _measure(dims: dict[str, Decimal], avg: str, lo: str, hi: str, how: str) -> 
     return mn if mn is not None else mx
 
 
-def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal, pol: Policy) -> str | None:
+def _time_reason(m: int, s: int, e: int) -> str:
+    return f"time {_hhmm(m)} outside {_hhmm(s)}-{_hhmm(e % 1440)}"
+
+
+def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal, pol: Policy) -> str | Reason | None:
     """``None`` when all restrictions match, else the first one that does not (a short reason)."""
     st, et = r.start_time, r.end_time
     after_midnight = False
@@ -137,25 +142,25 @@ def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal, pol: Policy) -> str | 
         else:
             ok = True
         if not ok:
-            return f"time {_hhmm(m)} outside {_hhmm(s)}-{_hhmm(e % 1440)}"
+            return Reason(_time_reason, m, s, e)
     if r.start_date is not None and ctx.day < r.start_date:
-        return f"date {ctx.day} before start_date {r.start_date}"
+        return Reason("date {} before start_date {}".format, ctx.day, r.start_date)
     if r.end_date is not None and ctx.day >= r.end_date:
-        return f"date {ctx.day} not before end_date {r.end_date}"
+        return Reason("date {} not before end_date {}".format, ctx.day, r.end_date)
     if r.day_of_week is not None:
         wd = ctx.weekday
         if after_midnight and pol.day_of_week_wrap == "window_start":
             wd = (wd - 1) % 7
         if wd not in r.day_of_week:
-            return f"day_of_week does not include {_DAYS[wd]}"
+            return Reason("day_of_week does not include {}".format, _DAYS[wd])
     if r.min_kwh is not None and ctx.kwh < r.min_kwh:
-        return f"{ctx.kwh} kWh used < min_kwh {r.min_kwh}"
+        return Reason("{} kWh used < min_kwh {}".format, ctx.kwh, r.min_kwh)
     if r.max_kwh is not None and ctx.kwh >= r.max_kwh:
-        return f"{ctx.kwh} kWh used >= max_kwh {r.max_kwh}"
+        return Reason("{} kWh used >= max_kwh {}".format, ctx.kwh, r.max_kwh)
     if r.min_duration is not None and duration < r.min_duration:
-        return f"duration {duration:.0f} s < min_duration {r.min_duration}"
+        return Reason("duration {:.0f} s < min_duration {}".format, duration, r.min_duration)
     if r.max_duration is not None and duration >= r.max_duration:
-        return f"duration {duration:.0f} s >= max_duration {r.max_duration}"
+        return Reason("duration {:.0f} s >= max_duration {}".format, duration, r.max_duration)
     if r.min_current is not None or r.max_current is not None:
         cur = ctx.current
         if cur is None:
@@ -163,9 +168,9 @@ def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal, pol: Policy) -> str | 
                 return "period has no current to compare (policy missing_measurement)"
         else:
             if r.min_current is not None and cur < r.min_current:
-                return f"current {cur} A < min_current {r.min_current}"
+                return Reason("current {} A < min_current {}".format, cur, r.min_current)
             if r.max_current is not None and cur >= r.max_current:
-                return f"current {cur} A >= max_current {r.max_current}"
+                return Reason("current {} A >= max_current {}".format, cur, r.max_current)
     if r.min_power is not None or r.max_power is not None:
         pw = ctx.power
         if pw is None:
@@ -173,9 +178,9 @@ def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal, pol: Policy) -> str | 
                 return "period has no power to compare (policy missing_measurement)"
         else:
             if r.min_power is not None and pw < r.min_power:
-                return f"power {pw} kW < min_power {r.min_power}"
+                return Reason("power {} kW < min_power {}".format, pw, r.min_power)
             if r.max_power is not None and pw >= r.max_power:
-                return f"power {pw} kW >= max_power {r.max_power}"
+                return Reason("power {} kW >= max_power {}".format, pw, r.max_power)
     return None
 
 
@@ -191,10 +196,10 @@ def _select(
     dim: str,
     ctx: _Ctx,
     pol: Policy,
-    cache: dict[tuple[int, bool], str | None],
-) -> tuple[NElement | None, list[tuple[int, str]]]:
+    cache: dict[tuple[int, bool], str | Reason | None],
+) -> tuple[NElement | None, list[tuple[int, str | Reason]]]:
     """The element supplying dimension ``dim`` (per-dimension or whole-element selection)."""
-    skipped: list[tuple[int, str]] = []
+    skipped: list[tuple[int, str | Reason]] = []
     use_parking = dim == "PARKING_TIME" and pol.duration_basis == "parking"
     whole = pol.element_selection == "whole_element"
     for el in elements:
@@ -233,7 +238,6 @@ class _Piece:
 
 
 _MICRO = timedelta(microseconds=1)
-_DIMS: dict[tuple[str, ...], frozenset[str]] = {}
 _DAY = timedelta(days=1)
 _HALF_DAY = timedelta(hours=12)
 
@@ -579,7 +583,12 @@ def price(
     whole = pol.element_selection == "whole_element"
     inclusive_end = pol.end_time == "inclusive"
     starts_local = [p.start.astimezone(tz) for p, _, _ in plans]
-    session_cuts: dict[tuple[int, datetime], tuple[list[datetime], list[str]]] = {}
+    plan_cuts: dict[
+        tuple[int, str, tuple[str, ...] | None],
+        tuple[SplitInfo | None, tuple[list[datetime], list[str]]],
+    ] = {}
+    parking_basis = pol.duration_basis == "parking"
+    info_cuts: dict[tuple[int, datetime], tuple[list[datetime], list[str]]] = {}
     span_start = min((p.start for p, _, _ in plans), default=s.start)
     span_end = max((p.end for p, _, _ in plans), default=s.end)
     segments: list[tuple[datetime, datetime, timedelta]] | None = None
@@ -593,40 +602,46 @@ def price(
         else:
             candidates = tariff.charging
             group = "charging"
-        info = None
-        if split:
-            # only elements that can price this period's dimensions (and a FLAT still due)
-            if whole:
-                wanted = None
-            else:
-                flat_due = pol.flat != "once" or not flat_done[is_res]
-                wanted_key = (*vols, "FLAT") if flat_due else tuple(vols)
-                wanted = _DIMS.get(wanted_key)
-                if wanted is None:
-                    wanted = _DIMS[wanted_key] = frozenset(wanted_key)
-            info = tariff.split_for(group, wanted)
         current = power = None
         if tariff.measures:
             current = _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement)
             power = _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement)
         local = starts_local[i]
         pieces: list[_Piece] | None = None
-        if split and info is not None and p.end > p.start:
-            cut_key = (id(info), ref)
-            bounds = session_cuts.get(cut_key)
-            if bounds is None:
-                if segments is None:
-                    segments = _offset_segments(span_start, span_end, tz)
-                bounds = session_cuts[cut_key] = _session_cuts(
-                    span_start, span_end, info, tz, ref, inclusive_end, segments
+        if split and p.end > p.start:
+            # only elements that can price this period's dimensions (and a FLAT still due);
+            # their boundaries over the whole session are computed once per such set
+            if whole:
+                wanted_key: tuple[str, ...] | None = None
+            elif pol.flat != "once" or not flat_done[is_res]:
+                wanted_key = (*vols, "FLAT")
+            else:
+                wanted_key = tuple(vols)
+            plan_key = (id(tariff), group, wanted_key)
+            entry = plan_cuts.get(plan_key)
+            if entry is None:
+                info = tariff.split_for(
+                    group, None if wanted_key is None else frozenset(wanted_key)
                 )
-            instants = bounds[0]
-            lo = bisect_right(instants, p.start)
-            hi = bisect_left(instants, p.end, lo)
-            parking_cut = pol.duration_basis == "parking" and bool(info.durations)
-            if lo < hi or info.kwh or parking_cut:
-                clock = list(zip(instants[lo:hi], bounds[1][lo:hi], strict=True))
-                pieces = _pieces(p, vols, info, clock, kwh_so_far, parking_so_far, pol)
+                bounds: tuple[list[datetime], list[str]] = ([], [])
+                if info is not None:
+                    cached = info_cuts.get((id(info), ref))
+                    if cached is not None:
+                        bounds = cached
+                    else:
+                        if segments is None:
+                            segments = _offset_segments(span_start, span_end, tz)
+                        bounds = info_cuts[(id(info), ref)] = _session_cuts(
+                            span_start, span_end, info, tz, ref, inclusive_end, segments
+                        )
+                entry = plan_cuts[plan_key] = (info, bounds)
+            info, (instants, causes) = entry
+            if info is not None:
+                lo = bisect_right(instants, p.start)
+                hi = bisect_left(instants, p.end, lo)
+                if lo < hi or info.kwh or (parking_basis and info.durations):
+                    clock = list(zip(instants[lo:hi], causes[lo:hi], strict=True))
+                    pieces = _pieces(p, vols, info, clock, kwh_so_far, parking_so_far, pol)
         if pieces is None:
             pieces = [_Piece(p.start, p.end, vols, kwh_so_far, parking_so_far, "period start")]
         pr = PeriodResult(
@@ -652,13 +667,13 @@ def price(
                 current=current,
                 power=power,
             )
-            cache: dict[tuple[int, bool], str | None] = {}
-            chosen: list[tuple[str, Decimal, NElement | None, list[tuple[int, str]]]] = []
+            cache: dict[tuple[int, bool], str | Reason | None] = {}
+            chosen: list[tuple[str, Decimal, NElement | None, list[tuple[int, str | Reason]]]] = []
             for dim, vol in piece.vols.items():
                 el, skipped = _select(candidates, dim, ctx, pol, cache)
                 chosen.append((dim, vol, el, skipped))
             # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
-            flat_pick: tuple[NElement, list[tuple[int, str]]] | None = None
+            flat_pick: tuple[NElement, list[tuple[int, str | Reason]]] | None = None
             if pol.flat == "per_period":
                 want_flat = not period_flat
             else:

@@ -297,7 +297,10 @@ class NTariff:
             els = {"charging": self.charging, "reservation": self.reservation}.get(
                 group, self.expired
             )
-            info = self._split_cache[key] = split_info(els, dims)
+            info = split_info(els, dims)
+            if info is not None:  # equal infos share one instance (and its session cuts)
+                info = next((i for i in self._split_cache.values() if i == info), info)
+            self._split_cache[key] = info
             return info
 
     def __post_init__(self) -> None:

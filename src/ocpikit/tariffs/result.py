@@ -8,6 +8,7 @@ read the same report; ``incl_vat`` is ``null`` when it cannot be known (no VAT i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,6 +22,7 @@ __all__ = [
     "Line",
     "PeriodResult",
     "PriceResult",
+    "Reason",
     "StepEffect",
     "SubPeriod",
     "json_number",
@@ -78,6 +80,28 @@ class Amount:
 ZERO_AMOUNT = Amount(_ZERO, _ZERO)
 
 
+class Reason:
+    """Why an element did not match, formatted only when shown (pricing throughput)."""
+
+    __slots__ = ("_args", "_fn")
+
+    def __init__(self, fn: Callable[..., str], *args: Any) -> None:
+        self._fn = fn
+        self._args = args
+
+    def __str__(self) -> str:
+        return self._fn(*self._args)
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
 @dataclass(slots=True)
 class Line:
     """One priced dimension of one period: which element/component applied, and why.
@@ -97,7 +121,7 @@ class Line:
     price: Decimal
     vat: Decimal | None
     step_size: int
-    skipped: list[tuple[int, str]]
+    skipped: list[tuple[int, str | Reason]]
     cost: Amount = ZERO_AMOUNT
     step_note: str = ""
     #: which piece of the period (:class:`SubPeriod`) the line prices
