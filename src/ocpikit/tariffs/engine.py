@@ -608,7 +608,33 @@ def price(
             power = _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement)
         local = starts_local[i]
         pieces: list[_Piece] | None = None
-        if split and p.end > p.start:
+        base = (
+            None
+            if not split or p.end <= p.start
+            else tariff.split_charging
+            if group == "charging"
+            else tariff.split_reservation
+            if group == "reservation"
+            else tariff.split_expired
+        )
+        if base is not None:
+            # quick test with every element of the group: no boundary inside the period, no
+            # kWh or parking threshold: nothing to split
+            base_cuts = info_cuts.get((id(base), ref))
+            if base_cuts is None:
+                if segments is None:
+                    segments = _offset_segments(span_start, span_end, tz)
+                base_cuts = info_cuts[(id(base), ref)] = _session_cuts(
+                    span_start, span_end, base, tz, ref, inclusive_end, segments
+                )
+            at = bisect_right(base_cuts[0], p.start)
+            if not (
+                (at < len(base_cuts[0]) and base_cuts[0][at] < p.end)
+                or base.kwh
+                or (parking_basis and base.durations)
+            ):
+                base = None
+        if base is not None:
             # only elements that can price this period's dimensions (and a FLAT still due);
             # their boundaries over the whole session are computed once per such set
             if whole:
