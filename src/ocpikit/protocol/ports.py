@@ -72,6 +72,7 @@ __all__ = [
     "TokenKind",
     "TokenRepository",
     "WireEntry",
+    "WirePage",
     "dump_document",
     "token_digest",
 ]
@@ -175,6 +176,20 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class WirePage:
+    """One page of a listing as wire bytes (:meth:`ObjectRepository.list_wire`): ``items`` in
+    creation order, each either the bytes to send (the fresh cached form in the requested
+    version, or the head document itself when no version was asked) or, when no fresh cache
+    entry exists, the :class:`StoredObject` to convert (then cache it with
+    :meth:`ObjectRepository.store_wire`). ``total`` as in :class:`Page`."""
+
+    items: list[bytes | StoredObject]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class WireEntry:
     """Serialized form of one object revision in one OCPI version, to be cached."""
 
@@ -260,6 +275,25 @@ class ObjectRepository(Protocol):
         """A page in creation order: ``date_from <= last_updated < date_to``, optionally only
         one owner and/or one party (CiString match). With ``version``, each item's ``wire`` is
         filled from the cache when present. Index-backed; never loads the collection."""
+        ...
+
+    async def list_wire(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> WirePage:
+        """The page :meth:`list_page` would return, as bytes to serve: the cached wire form in
+        ``version`` where a fresh one exists (``None``: the head document's bytes, the head
+        version's wire form), else the object to convert. The serving hot path: a backend
+        reads no head document it does not need and builds no object it can avoid."""
         ...
 
     async def store_wire(self, entries: Iterable[WireEntry]) -> None:

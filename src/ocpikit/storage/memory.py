@@ -35,10 +35,11 @@ from ocpikit.protocol.ports import (
     StoredObject,
     TokenKind,
     WireEntry,
+    WirePage,
     dump_document,
     token_digest,
 )
-from ocpikit.storage._common import Clock, last_updated_of, utcnow
+from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
 from ocpikit.storage.redaction import redact_exchange
 
 __all__ = ["MemoryStorage"]
@@ -207,6 +208,32 @@ class MemoryObjects:
         ]
         items = [obj.view(version) for obj in matching[offset : offset + limit]]
         return Page(items=items, total=len(matching), offset=offset, limit=limit)
+
+    async def list_wire(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> WirePage:
+        page = await self.list_page(
+            kind,
+            offset=offset,
+            limit=limit,
+            date_from=date_from,
+            date_to=date_to,
+            owner=owner,
+            country_code=country_code,
+            party_id=party_id,
+            version=version,
+        )
+        return wire_page_of(page, version)
 
     async def store_wire(self, entries: Iterable[WireEntry]) -> None:
         for entry in entries:

@@ -18,7 +18,7 @@ from ocpikit.core import patch as core_patch
 from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
 from ocpikit.core.pagination import PageParams, make_page
 from ocpikit.core.types import ci_equal, format_datetime
-from ocpikit.core.versions import V2_2_1, Version
+from ocpikit.core.versions import HEAD, V2_2_1, Version
 from ocpikit.protocol.handlers.base import (
     Call,
     Reply,
@@ -116,7 +116,8 @@ async def list_objects(
 ) -> Reply:
     """A page of our own objects of the addressed party, in the caller's version."""
     params = PageParams.from_query(call.query, require_date_from=require_date_from)
-    page = await services.storage.objects.list_page(
+    head = call.version == HEAD
+    page = await services.storage.objects.list_wire(
         name,
         offset=params.offset,
         limit=params.limit,
@@ -125,13 +126,16 @@ async def list_objects(
         owner=None,
         country_code=None if call.party.sole else call.party.country_code,
         party_id=None if call.party.sole else call.party.party_id,
-        version=call.version.text,
+        version=None if head else call.version.text,
     )
     chunks: list[bytes] = []
     fresh: list[WireEntry] = []
     for item in page.items:
+        if isinstance(item, bytes):
+            chunks.append(item)
+            continue
         body = wire_of(item, call.version, name)
-        if item.wire is None and body is not item.raw:
+        if not head:
             fresh.append(WireEntry(item.key, item.revision, call.version.text, body))
         chunks.append(body)
     if fresh:

@@ -30,6 +30,7 @@ __all__ = [
     "exchange_log",
     "metadata",
     "object_counts",
+    "object_order",
     "object_wire",
     "objects",
     "outbox",
@@ -131,9 +132,15 @@ objects = sa.Table(
     sa.Column("revision", sa.Integer(), nullable=False),
     sa.Column("document", JsonText(), nullable=False),
     sa.UniqueConstraint("kind", "cc_key", "pid_key", "id_key"),
-    # pages in creation order, with the date window checked inside the index (covering)
-    sa.Index(None, "kind", "seq", "last_updated"),
-    sa.Index(None, "kind", "owner", "seq", "last_updated"),
+    # Pages in creation order, covering: the date window is checked and the revision (which
+    # picks the fresh wire-cache entry) read inside the index, so a page of cached wire bytes
+    # never touches the table rows. One per listing filter: all, one owner, one owner and party.
+    sa.Index("ix_ocpi_objects_page", "kind", "seq", "last_updated", "revision"),
+    sa.Index("ix_ocpi_objects_page_owner", "kind", "owner", "seq", "last_updated", "revision"),
+    sa.Index(
+        "ix_ocpi_objects_page_party",
+        *("kind", "owner", "cc_key", "pid_key", "seq", "last_updated", "revision"),
+    ),
     # narrow incremental windows (date_from near now)
     sa.Index(None, "kind", "last_updated"),
 )
@@ -147,6 +154,17 @@ object_counts = sa.Table(
     sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("owner_key", _PARTNER, primary_key=True),  # "" for our own objects
     sa.Column("n", sa.BigInteger(), nullable=False),
+)
+
+object_order = sa.Table(
+    "ocpi_object_order",
+    metadata,
+    # Bumped whenever an object of ``kind`` leaves a position in creation order (deleted, or
+    # moved to another owner). Objects are only ever created at the end of that order, so
+    # while ``epoch`` stands, a position -> seq map of a listing stays true (SQLite pages use
+    # one to skip OFFSET walks; see docs/storage.md).
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("epoch", sa.BigInteger(), nullable=False),
 )
 
 object_wire = sa.Table(

@@ -14,9 +14,12 @@ the event loop free.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -47,10 +50,11 @@ from ocpikit.protocol.ports import (
     StoredObject,
     TokenKind,
     WireEntry,
+    WirePage,
     dump_document,
     token_digest,
 )
-from ocpikit.storage._common import Clock, last_updated_of, utcnow
+from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
 from ocpikit.storage.redaction import redact_exchange
 from ocpikit.storage.sql.engine import Engines, create_engines
 from ocpikit.storage.sql.schema import (
@@ -58,6 +62,7 @@ from ocpikit.storage.sql.schema import (
     credentials_tokens,
     exchange_log,
     object_counts,
+    object_order,
     object_wire,
     objects,
     outbox,
@@ -220,9 +225,35 @@ def _bump_count(db: _Db, conn: sa.Connection, kind: str, owner: str | None, delt
     )
 
 
+def _bump_order(db: _Db, conn: sa.Connection, kind: str) -> None:
+    """An object of ``kind`` left its place in creation order: position maps are void."""
+    ins = db.insert(object_order).values(kind=kind, epoch=1)
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=[object_order.c.kind], set_={"epoch": object_order.c.epoch + 1}
+        )
+    )
+
+
+#: one anchor every this many positions of a listing (the most an OFFSET then walks, plus
+#: the objects created since the anchors were last extended, at most twice this)
+_ANCHOR_EVERY = 256
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchors:
+    """Every ``_ANCHOR_EVERY``-th seq of one listing (position ``i * _ANCHOR_EVERY``), true
+    while the kind's creation-order ``epoch`` stands (see :data:`schema.object_order`)."""
+
+    epoch: int
+    seqs: tuple[int, ...]
+
+
 class SqlObjects:
     def __init__(self, db: _Db) -> None:
         self._db = db
+        self._anchors: dict[tuple[str, ...], _Anchors] = {}
+        self._anchors_lock = threading.Lock()
 
     def _write(
         self,
@@ -270,6 +301,7 @@ class SqlObjects:
             if old is not None and old.owner != owner:
                 _bump_count(self._db, conn, key.kind, old.owner, -1)
                 _bump_count(self._db, conn, key.kind, owner, 1)
+                _bump_order(self._db, conn, key.kind)
         for partner_id in push_to:
             _enqueue(self._db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
         return StoredObject(
@@ -340,6 +372,7 @@ class SqlObjects:
             if row is None:
                 return False
             _bump_count(self._db, conn, key.kind, row.owner, -1)
+            _bump_order(self._db, conn, key.kind)
             conn.execute(sa.delete(object_wire).where(object_wire.c.object_seq == row.seq))
             for partner_id in push_to:
                 _enqueue(
@@ -422,6 +455,138 @@ class SqlObjects:
             return Page(items=items, total=total, offset=offset, limit=limit)
 
         return await self._db.read(run)
+
+    async def list_wire(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> WirePage:
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+        if self._db.dialect != "sqlite" or date_from is not None or date_to is not None:
+            page = await self.list_page(
+                kind,
+                offset=offset,
+                limit=limit,
+                date_from=date_from,
+                date_to=date_to,
+                owner=owner,
+                country_code=country_code,
+                party_id=party_id,
+                version=version,
+            )
+            return wire_page_of(page, version)
+        cc = ci_key(country_code) if country_code is not None else None
+        pid = ci_key(party_id) if party_id is not None else None
+        return await self._db.read(
+            lambda conn: self._sqlite_wire_page(conn, kind, offset, limit, owner, cc, pid, version)
+        )
+
+    def _sqlite_wire_page(
+        self,
+        conn: sa.Connection,
+        kind: str,
+        offset: int,
+        limit: int,
+        owner: OwnerFilter,
+        cc: str | None,
+        pid: str | None,
+        version: str | None,
+    ) -> WirePage:
+        """A page read from the covering index and the wire cache alone (SQLite, no date
+        window). Instead of an OFFSET walk over the whole prefix (O(offset): 4 ms at offset
+        50,000), the walk starts at the nearest anchor seq (O(_ANCHOR_EVERY))."""
+        where = ["kind = ?"]
+        args: list[Any] = [kind]
+        if owner is not ANY_OWNER:
+            if owner is None:
+                where.append("owner IS NULL")
+            else:
+                where.append("owner = ?")
+                args.append(owner)
+        if cc is not None:
+            where.append("cc_key = ?")
+            args.append(cc)
+        if pid is not None:
+            where.append("pid_key = ?")
+            args.append(pid)
+        cond = " AND ".join(where)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            row = cur.execute(
+                "SELECT epoch FROM ocpi_object_order WHERE kind = ?", (kind,)
+            ).fetchone()
+            epoch = int(row[0]) if row is not None else 0
+            top = cur.execute(f"SELECT max(seq) FROM ocpi_objects WHERE {cond}", args).fetchone()
+            if top is None or top[0] is None:
+                return WirePage(items=[], total=0, offset=offset, limit=limit)
+            shape = (kind, repr(owner), cc or "", pid or "")
+            anchors = self._anchors.get(shape)
+            usable = 0 if anchors is None else bisect.bisect_right(anchors.seqs, int(top[0]))
+            if anchors is None or anchors.epoch != epoch or usable == 0:
+                seqs = cur.execute(f"SELECT seq FROM ocpi_objects WHERE {cond} ORDER BY seq", args)
+                anchors = _Anchors(epoch, tuple(r[0] for r in seqs)[::_ANCHOR_EVERY])
+                with self._anchors_lock:
+                    self._anchors[shape] = anchors
+                usable = len(anchors.seqs)
+            # anchors past what this transaction sees (extended by a newer one) are unusable
+            last = usable - 1
+            tail = cur.execute(
+                f"SELECT count(*) FROM ocpi_objects WHERE {cond} AND seq >= ?",
+                [*args, anchors.seqs[last]],
+            ).fetchone()[0]
+            total = last * _ANCHOR_EVERY + int(tail)
+            if tail > 2 * _ANCHOR_EVERY and usable == len(anchors.seqs):
+                more = cur.execute(
+                    f"SELECT seq FROM ocpi_objects WHERE {cond} AND seq >= ? ORDER BY seq",
+                    [*args, anchors.seqs[last]],
+                ).fetchall()
+                extended = _Anchors(
+                    epoch, anchors.seqs + tuple(r[0] for r in more[_ANCHOR_EVERY::_ANCHOR_EVERY])
+                )
+                with self._anchors_lock:
+                    if self._anchors.get(shape) is anchors:
+                        self._anchors[shape] = extended
+            if offset >= total or limit == 0:
+                return WirePage(items=[], total=total, offset=offset, limit=limit)
+            i = min(offset // _ANCHOR_EVERY, last)
+            keys = (
+                f"SELECT seq, revision FROM ocpi_objects WHERE {cond} AND seq >= ? "
+                "ORDER BY seq LIMIT ? OFFSET ?"
+            )
+            key_args = [*args, anchors.seqs[i], limit, offset - i * _ANCHOR_EVERY]
+            if version is None:
+                rows = cur.execute(
+                    f"SELECT p.seq, CAST(o.document AS BLOB) FROM ({keys}) AS p "
+                    "JOIN ocpi_objects AS o ON o.seq = p.seq ORDER BY p.seq",
+                    key_args,
+                ).fetchall()
+            else:
+                rows = cur.execute(
+                    f"SELECT p.seq, w.body FROM ({keys}) AS p LEFT JOIN ocpi_object_wire AS w "
+                    "ON w.object_seq = p.seq AND w.version = ? AND w.revision = p.revision "
+                    "ORDER BY p.seq",
+                    [*key_args, version],
+                ).fetchall()
+        finally:
+            cur.close()
+        items: list[bytes | StoredObject] = [body for _seq, body in rows]
+        missing = [seq for seq, body in rows if body is None]
+        if missing:
+            found = {
+                r.seq: _row_to_object(r)
+                for r in conn.execute(sa.select(*_OBJ_COLS).where(objects.c.seq.in_(missing)))
+            }
+            items = [found[seq] if body is None else body for (seq, body) in rows]
+        return WirePage(items=items, total=total, offset=offset, limit=limit)
 
     async def store_wire(self, entries: Iterable[WireEntry]) -> None:
         params = [
