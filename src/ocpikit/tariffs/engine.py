@@ -238,6 +238,7 @@ class _Piece:
 
 
 _MICRO = timedelta(microseconds=1)
+_SECOND = timedelta(seconds=1)
 _DAY = timedelta(days=1)
 _HALF_DAY = timedelta(hours=12)
 
@@ -688,16 +689,18 @@ def price(
                 day=plocal.date(),
                 weekday=plocal.weekday(),
                 kwh=piece.kwh,
-                duration=Decimal((piece.start - ref) // timedelta(seconds=1)),
+                duration=Decimal((piece.start - ref) // _SECOND),
                 parking=piece.parking,
                 current=current,
                 power=power,
             )
             cache: dict[tuple[int, bool], str | Reason | None] = {}
             chosen: list[tuple[str, Decimal, NElement | None, list[tuple[int, str | Reason]]]] = []
+            sig_parts: list[tuple[str, int | None]] = []
             for dim, vol in piece.vols.items():
                 el, skipped = _select(candidates, dim, ctx, pol, cache)
                 chosen.append((dim, vol, el, skipped))
+                sig_parts.append((dim, None if el is None else el.index))
             # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
             flat_pick: tuple[NElement, list[tuple[int, str | Reason]]] | None = None
             if pol.flat == "per_period":
@@ -713,7 +716,7 @@ def price(
                         flat_done[is_res] = True
                         period_flat = True
                         flat_pick = (el, skipped)
-            sig = tuple((dim, None if el is None else el.index) for dim, _, el, _ in chosen)
+            sig = tuple(sig_parts)
             if sig == last_sig and pr.subs and flat_pick is None:
                 # same elements as the previous piece: one sub-period (no needless split)
                 pr.subs[-1].end = piece.end
@@ -818,7 +821,7 @@ def price(
     for line in lines:
         if line.element is None:
             continue
-        line_tariff = by_id.get(line.tariff_id.upper(), main)
+        line_tariff = main if line.tariff_id == main.id else by_id.get(line.tariff_id.upper(), main)
         line.cost = _amount(line.price * line.billed, line.vat, line_tariff, pol)
         costs[line.bucket] = costs.get(line.bucket, ZERO_AMOUNT) + line.cost
         tax = line.cost.tax

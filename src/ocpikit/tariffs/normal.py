@@ -57,9 +57,22 @@ class PricingInputError(ValueError):
     """A tariff or session the engine cannot read (the message names the field)."""
 
 
+#: the declared fields of each model class (pydantic raises, slowly, on a missing attribute)
+_FIELDS: dict[type, frozenset[str] | None] = {}
+
+
 def _g(obj: Any, key: str) -> Any:
     if isinstance(obj, dict):
         return obj.get(key)
+    cls = type(obj)
+    try:
+        names = _FIELDS[cls]
+    except KeyError:
+        declared = getattr(cls, "model_fields", None)
+        names = _FIELDS[cls] = frozenset(declared) if isinstance(declared, dict) else None
+    if names is not None and key not in names:
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return extra.get(key) if extra else None
     return getattr(obj, key, None)
 
 
