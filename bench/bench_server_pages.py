@@ -7,7 +7,8 @@ such page, precomputed. Load: C concurrent keep-alive clients (httpx) for a fixe
 process. Printed: requests/s of each, the ratio (target: >= 40 %), and the server's peak RSS
 (VmHWM). Only the ratios mean something: the machines are noisy.
 
-Run: ``.venv/bin/python bench/bench_server_pages.py [--sizes 10000,100000] [--seconds 5]``
+Run: ``.venv/bin/python bench/bench_server_pages.py [--sizes 10000,100000] [--seconds 5]
+[--db-dir DIR]``
 """
 
 from __future__ import annotations
@@ -182,12 +183,15 @@ async def _load(url: str, total: int, clients: int, seconds: float, version: str
     return done / (time.perf_counter() - start)
 
 
-def run(size: int, seconds: float, version: str) -> None:
+def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        db = Path(db_dir) / f"locations-{size}.db" if db_dir else workdir / "bench.db"
+        db_url = f"sqlite:///{db}"
         t0 = time.perf_counter()
-        asyncio.run(_fill(db_url, size))
+        if not db.exists():
+            db.parent.mkdir(parents=True, exist_ok=True)
+            asyncio.run(_fill(db_url, size))
         fill = time.perf_counter() - t0
         port_p, port_b = _free_port(), _free_port()
         platform = _start_platform(workdir, db_url, port_p)
@@ -231,9 +235,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--version", default="2.3.0")
+    parser.add_argument(
+        "--db-dir", help="keep the filled databases here and reuse them (filling takes minutes)"
+    )
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",")):
-        run(size, args.seconds, args.version)
+        run(size, args.seconds, args.version, args.db_dir)
 
 
 if __name__ == "__main__":

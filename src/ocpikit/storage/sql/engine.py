@@ -53,8 +53,11 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA cache_size=-65536",  # 64 MiB per connection
-    "PRAGMA mmap_size=268435456",  # 256 MiB
+    # 8 MiB page cache per connection and no memory map: a page reads a few hundred KiB, the
+    # OS file cache holds the rest, and the process stays small (a 256 MiB map and 64 MiB
+    # caches made a 100,000-location platform a 750 MB process without making it faster)
+    "PRAGMA cache_size=-8192",
+    "PRAGMA mmap_size=0",
     "PRAGMA temp_store=MEMORY",
 )
 
