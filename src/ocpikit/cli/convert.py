@@ -18,7 +18,7 @@ from ocpikit.cli._files import InputError, load_document, write_json
 from ocpikit.cli.validate import VERSION_CHOICES, resolve_object, validate_items
 from ocpikit.convert import Context, convert
 from ocpikit.core.errors import validation_problems
-from ocpikit.models import model_for
+from ocpikit.models import OBJECTS, model_for
 
 __all__ = ["register"]
 
@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.object is None:
         print(f"object: {name} (detected)", file=sys.stderr)
+    if name not in OBJECTS[args.target]:
+        print(f"{name} does not exist in OCPI {args.target}; nothing to convert to")
+        return 1
     items, problems = validate_items(doc, model_for(args.source, name))
     if problems:
         for line in problems:

@@ -133,3 +133,14 @@ def test_convert_of_invalid_input_prints_problems(
     path = _write(tmp_path, "loc.json", location_221)
     assert main(["convert", path, "--from", "2.2.1", "--to", "2.3.0"]) == 1
     assert capsys.readouterr().out.startswith("evses[0].connectors: ")
+
+
+def test_convert_of_an_object_the_target_version_lacks(
+    tmp_path: Path, shared_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = json.loads(
+        (shared_dir / "spec/2.3.0/examples/payment_terminal_create.json").read_text()
+    )
+    path = _write(tmp_path, "terminal.json", terminal)
+    assert main(["convert", path, "--from", "2.3.0", "--to", "2.2.1", "--object", "Terminal"]) == 1
+    assert "does not exist in OCPI 2.2.1" in capsys.readouterr().out
