@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "platform",
     "pull",
     "outbox",
+    "flows",
 )
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from ocpikit.cli._platform import add_config, decisions_for, open_storage, settings_from
+from ocpikit.cli._platform import add_config, open_storage, settings_from
 
 #: modules that register periodic background tasks (``ocpikit.client.background.periodic``) when
 #: imported; a module that does not exist (yet) is skipped
@@ -38,9 +38,9 @@ def register(sub: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ocpikit.cli.flows import flow_app
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.client.registration import drive
-    from ocpikit.server.app import create_app
     from ocpikit.server.demo import load_demo
     from ocpikit.server.registry import invite
 
@@ -73,7 +73,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return await invite(settings, storage, None)
 
     created = asyncio.run(prepare())
-    app = create_app(settings, storage, decisions=decisions_for(settings), driver=drive)
+    app = flow_app(settings, storage, driver=drive)
     background = platform_background(storage, settings.extra, bg_config)
     app = with_background(app, background)
     parties = ", ".join(f"{p.key} ({'+'.join(r.value for r in p.roles)})" for p in settings.parties)

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ocpikit.protocol.webhooks import EventSink
+
 __all__ = [
     "AuthorizationDecision",
     "CommandDecision",
@@ -52,6 +54,9 @@ class CommandDecision:
     result: str
     timeout: int = 30
     message: str | None = None
+    command_result: str | None = None
+    """When the operator already knows the outcome (a CommandResultType value), it is POSTed to
+    the response_url at once instead of waiting for ``POST /admin/api/commands/{id}/result``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,14 @@ class Decisions(Protocol):
 class DemoDecisions:
     """The demo policy: commands are accepted when the objects they refer to are known
     (the handler answers 2003/UNKNOWN_SESSION itself otherwise); a token is allowed when it is
-    known and valid, ``BLOCKED`` when known and invalid."""
+    known and valid, ``BLOCKED`` when known and invalid.
+
+    ``events``: where webhook events go (``ocpikit.protocol.webhooks.StoredEvents``), when the
+    operator configured a webhook; handlers emit through :func:`ocpikit.protocol.webhooks.emit`.
+    """
+
+    def __init__(self, events: EventSink | None = None) -> None:
+        self.events = events
 
     async def command(self, request: DecisionRequest) -> CommandDecision:
         return CommandDecision("ACCEPTED")
@@ -95,14 +107,15 @@ Hook = Callable[[dict[str, Any]], Mapping[str, Any] | Awaitable[Mapping[str, Any
 class HookDecisions:
     """Adapts one function ``fn(request_json) -> answer_json`` (sync or async) to the port.
 
-    The answer has ``result`` (and optional ``timeout``, ``message``) for commands and charging
-    profiles, ``allowed`` (and optional ``authorization_reference``, ``message``) for
+    The answer has ``result`` (and optional ``timeout``, ``message``, and ``command_result`` when
+    the outcome is already known) for commands and charging profiles, ``allowed`` (and optional ``authorization_reference``, ``message``) for
     authorization. A missing or malformed answer falls back to the demo policy.
     """
 
-    def __init__(self, fn: Hook) -> None:
+    def __init__(self, fn: Hook, events: EventSink | None = None) -> None:
         self.fn = fn
         self.fallback = DemoDecisions()
+        self.events = events
 
     async def _ask(self, request: DecisionRequest) -> Mapping[str, Any] | None:
         answer = self.fn(request.to_json())
@@ -113,8 +126,12 @@ class HookDecisions:
     async def command(self, request: DecisionRequest) -> CommandDecision:
         answer = await self._ask(request)
         if answer and isinstance(answer.get("result"), str):
+            final = answer.get("command_result")
             return CommandDecision(
-                answer["result"], int(answer.get("timeout") or 30), answer.get("message")
+                answer["result"],
+                int(answer.get("timeout") or 30),
+                answer.get("message"),
+                final if isinstance(final, str) else None,
             )
         return await self.fallback.command(request)
 

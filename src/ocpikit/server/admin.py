@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -30,12 +31,27 @@ from ocpikit.core.errors import InvalidJson, InvalidOrMissingParameters, NotFoun
 from ocpikit.core.types import ci_equal, format_datetime
 from ocpikit.core.versions import HEAD, SUPPORTED_VERSIONS, Version
 from ocpikit.models import model_for
+from ocpikit.protocol.commands import (
+    COMMAND_OBJECTS,
+    PROFILE_ACTIONS,
+    InvalidTransition,
+    PartnerFlows,
+)
 from ocpikit.protocol.handlers.base import head_to_version, last_updated_of, load_head, load_patch
 from ocpikit.protocol.handlers.objects import merge_patch, token_key_id
-from ocpikit.protocol.ports import ANY_OWNER, ObjectKey, OwnerFilter
+from ocpikit.protocol.ports import (
+    ANY_OWNER,
+    CommandDirection,
+    CommandRecord,
+    ObjectKey,
+    OwnerFilter,
+    PartnerStatus,
+)
+from ocpikit.protocol.push import push_targets
+from ocpikit.protocol.webhooks import KIND as WEBHOOK_KIND
 from ocpikit.server.app import Platform
 
-__all__ = ["MODULES", "admin_routes", "openapi"]
+__all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
 
 #: backend module path -> (head object name, id field)
 MODULES: dict[str, tuple[str, str]] = {
@@ -144,8 +160,16 @@ async def put_object(request: Request, platform: Platform) -> Response:
         orjson.dumps(head),
         last_updated=last_updated_of(head, platform.clock.now()),
         owner=None,
+        push_to=await _push_to(platform, key, head),
     )
     return _json(head_to_version(head, version, kind), 201 if stored.created else 200)
+
+
+async def _push_to(platform: Platform, key: ObjectKey, document: Any) -> list[str]:
+    """Partners that receive this change of our object (transactional outbox, issue 4
+    point 2): written in the same transaction as the object."""
+    partners = await platform.storage.partners.all(status=PartnerStatus.REGISTERED)
+    return push_targets(partners, key, document)
 
 
 async def patch_object(request: Request, platform: Platform) -> Response:
@@ -164,7 +188,11 @@ async def patch_object(request: Request, platform: Platform) -> Response:
             version, kind, merged, country_code=key.country_code, party_id=key.party_id
         )
 
-    stored = await platform.storage.objects.patch(key, merge)
+    current = await platform.storage.objects.get(key)
+    if current is None:
+        raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
+    push_to = await _push_to(platform, key, current.document)
+    stored = await platform.storage.objects.patch(key, merge, push_to=push_to)
     if stored is None:
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     return _json(head_to_version(stored.document, version, kind))
@@ -180,7 +208,10 @@ async def get_object(request: Request, platform: Platform) -> Response:
 
 async def delete_object(request: Request, platform: Platform) -> Response:
     kind, _ = _module(request)
-    if not await platform.storage.objects.delete(_key(request, platform, kind)):
+    key = _key(request, platform, kind)
+    # only Tariffs have a DELETE at the partners' Receivers (DIGEST §3.4)
+    push_to = await _push_to(platform, key, {}) if kind == "Tariff" else []
+    if not await platform.storage.objects.delete(key, push_to=push_to):
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     return Response(status_code=204)
 
@@ -225,6 +256,164 @@ async def create_invite(request: Request, platform: Platform) -> Response:
 
     party = request.query_params.get("party")
     return _json(await invite(platform.settings, platform.storage, party), 201)
+
+
+# --- flows: commands, charging profiles, authorization, hub client info (docs/flows.md) --------
+def _record_json(record: CommandRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "direction": record.direction.value,
+        "command": record.command,
+        "state": record.state,
+        "final": record.final,
+        "partner": record.partner_id,
+        "request": record.request,
+        "response_url": record.response_url,
+        "response": record.response,
+        "result": record.result,
+        "deadline": format_datetime(record.deadline) if record.deadline else None,
+        "created_at": format_datetime(record.created_at) if record.created_at else None,
+        "updated_at": format_datetime(record.updated_at) if record.updated_at else None,
+    }
+
+
+async def list_commands(request: Request, platform: Platform) -> Response:
+    """Open commands and charging-profile requests (not final), oldest deadline first;
+    ``?direction=sent|received``."""
+    direction = request.query_params.get("direction")
+    far = datetime.max.replace(tzinfo=UTC)
+    records = await platform.storage.commands.due(before=far, limit=1000)
+    return _json(
+        [
+            _record_json(r)
+            for r in records
+            if r.command != WEBHOOK_KIND and (direction is None or r.direction.value == direction)
+        ]
+    )
+
+
+async def get_command(request: Request, platform: Platform) -> Response:
+    try:
+        direction = CommandDirection(request.path_params["direction"])
+    except ValueError:
+        raise NotFound("direction is sent or received") from None
+    record = await platform.storage.commands.get(direction, request.path_params["command_id"])
+    if record is None:
+        raise NotFound(f"Unknown command {request.path_params['command_id']!r}")
+    return _json(_record_json(record))
+
+
+async def list_clientinfo(request: Request, platform: Platform) -> Response:
+    """What hubs pushed through HubClientInfo: the connection status of each party."""
+    page = await platform.storage.objects.list_page("ClientInfo", limit=1000, owner=ANY_OWNER)
+    return _json([{"hub": item.owner, **item.document} for item in page.items])
+
+
+def _command_body(version: Version, command: str, body: Any) -> dict[str, Any]:
+    name = COMMAND_OBJECTS.get(command)
+    if name is None:
+        raise NotFound(f"Unknown command {command!r}; known: {sorted(COMMAND_OBJECTS)}")
+    if not isinstance(body, dict):
+        raise InvalidOrMissingParameters("The body must be a JSON object")
+    placeholder = "https://placeholder.invalid/response"
+    head = load_head(version, name, {**body, "response_url": placeholder})
+    head.pop("response_url", None)
+    return head
+
+
+def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
+    """Backend API routes that talk to partners through ``flows`` (wired by the composition
+    root, ``ocpikit.cli.flows``; pass them as ``create_app(extra_routes=...)``)."""
+
+    async def send_command(request: Request, platform: Platform) -> Response:
+        command = request.path_params["command"].upper()
+        body = _command_body(_version(request), command, await _body(request))
+        partner = request.path_params["partner_id"]
+        if await platform.storage.partners.get(partner) is None:
+            raise NotFound(f"Unknown partner {partner!r}")
+        record = await flows.send_command(partner, command, body)
+        return _json(_record_json(record), 201)
+
+    async def send_profile(request: Request, platform: Platform) -> Response:
+        body = await _body(request)
+        if not isinstance(body, dict):
+            raise InvalidOrMissingParameters("The body must be a JSON object")
+        action = str(body.pop("action", "SET_PROFILE")).upper()
+        if action not in PROFILE_ACTIONS:
+            raise InvalidOrMissingParameters(f"action: one of {PROFILE_ACTIONS}", path="action")
+        if action == "SET_PROFILE":
+            load_head(
+                HEAD,
+                "SetChargingProfile",
+                {**body, "response_url": "https://placeholder.invalid/response"},
+            )
+        partner = request.path_params["partner_id"]
+        if await platform.storage.partners.get(partner) is None:
+            raise NotFound(f"Unknown partner {partner!r}")
+        record = await flows.send_profile(partner, action, request.path_params["session_id"], body)
+        return _json(_record_json(record), 201)
+
+    async def report_result(request: Request, platform: Platform) -> Response:
+        body = await _body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("result"), str):
+            raise InvalidOrMissingParameters(path="result")
+        command_id = request.path_params["command_id"]
+        record = await platform.storage.commands.get(CommandDirection.RECEIVED, command_id)
+        if record is None:
+            raise NotFound(f"Unknown command {command_id!r}")
+        name = "ChargingProfileResult" if record.command in PROFILE_ACTIONS else "CommandResult"
+        if record.command == "GET_PROFILE":
+            name = "ActiveChargingProfileResult"
+        result = load_head(HEAD, name, body)
+        try:
+            done = await flows.report_result(command_id, result)
+        except InvalidTransition as exc:
+            raise _Conflict(str(exc)) from None
+        return _json(_record_json(done))
+
+    async def authorize(request: Request, platform: Platform) -> Response:
+        body = await _body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("uid"), str):
+            raise InvalidOrMissingParameters(path="uid")
+        party = platform.settings.party(body.get("party"))
+        emsp_text = body.get("emsp")
+        emsp: tuple[str, str] | None = None
+        if isinstance(emsp_text, str) and "-" in emsp_text:
+            cc, _, pid = emsp_text.partition("-")
+            emsp = (cc, pid)
+        location = body.get("location")
+        if location is not None:
+            location = load_head(HEAD, "LocationReferences", location)
+        info = await flows.authorize(
+            (party.country_code, party.party_id),
+            body["uid"],
+            token_type=body.get("type"),
+            emsp=emsp,
+            location=location,
+        )
+        return _json(info)
+
+    return [
+        Route(
+            "/admin/api/partners/{partner_id}/commands/{command}",
+            _endpoint(send_command),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/api/partners/{partner_id}/chargingprofiles/{session_id}",
+            _endpoint(send_profile),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/api/commands/{command_id}/result", _endpoint(report_result), methods=["POST"]
+        ),
+        Route("/admin/api/authorize", _endpoint(authorize), methods=["POST"]),
+    ]
+
+
+class _Conflict(OcpiError):
+    default_status_code = 2000
+    default_http_status = 409
 
 
 async def openapi_json(request: Request, platform: Platform) -> Response:
@@ -345,5 +534,12 @@ def admin_routes() -> list[BaseRoute]:
         Route(obj, _endpoint(patch_object), methods=["PATCH"]),
         Route(obj, _endpoint(get_object), methods=["GET"]),
         Route(obj, _endpoint(delete_object), methods=["DELETE"]),
+        Route("/admin/api/commands", _endpoint(list_commands), methods=["GET"]),
+        Route(
+            "/admin/api/commands/{direction}/{command_id}",
+            _endpoint(get_command),
+            methods=["GET"],
+        ),
+        Route("/admin/api/hubclientinfo", _endpoint(list_clientinfo), methods=["GET"]),
         Route("/admin/api/{module}", _endpoint(list_objects), methods=["GET"]),
     ]

@@ -4,11 +4,13 @@ Payments, Bookings and Invoice Reconciliation (DIGEST §3.2-§3.10)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
 import orjson
 
+from ocpikit.convert import convert
 from ocpikit.core.errors import (
     InvalidOrMissingParameters,
     NotEnoughInformation,
@@ -17,7 +19,8 @@ from ocpikit.core.errors import (
     UnknownToken,
 )
 from ocpikit.core.types import ci_equal
-from ocpikit.core.versions import V2_2_1
+from ocpikit.core.versions import HEAD, V2_2_1
+from ocpikit.protocol import commands, webhooks
 from ocpikit.protocol.decisions import DecisionRequest
 from ocpikit.protocol.handlers.base import (
     Call,
@@ -32,6 +35,7 @@ from ocpikit.protocol.handlers.base import (
 )
 from ocpikit.protocol.handlers.objects import KINDS, token_key_id
 from ocpikit.protocol.ports import CommandDirection, CommandRecord
+from ocpikit.protocol.webhooks import emit
 
 __all__ = [
     "authorize",
@@ -128,15 +132,6 @@ async def get_cdr(call: Call, services: Services) -> Reply:
 
 
 # --- Commands Receiver: POST {command} (CPO) ---------------------------------------------------
-_COMMANDS = {
-    "START_SESSION": "StartSession",
-    "STOP_SESSION": "StopSession",
-    "RESERVE_NOW": "ReserveNow",
-    "UNLOCK_CONNECTOR": "UnlockConnector",
-    "CANCEL_RESERVATION": "CancelReservation",
-}
-
-
 def _command_response(call: Call, result: str, timeout: int, message: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"result": result}
     if call.version >= V2_2_1:
@@ -146,25 +141,66 @@ def _command_response(call: Call, result: str, timeout: int, message: str | None
     return out
 
 
+async def _refuse(
+    call: Call,
+    services: Services,
+    record: CommandRecord,
+    result: str,
+    message: str,
+    **reply: Any,
+) -> Reply:
+    """Answer without handing the command on (state ANSWERED, kept for the audit trail)."""
+    response = {"result": result, "timeout": 0}
+    done = commands.accept_received(record, response, services.clock.now())
+    await services.storage.commands.save(done)
+    await emit(
+        services.decisions,
+        "command.received",
+        {
+            "command_id": record.id,
+            "command": record.command,
+            "request": record.request,
+            "response": response,
+        },
+        partner_id=record.partner_id,
+    )
+    return Reply(data=_command_response(call, result, 0, message), **reply)
+
+
 async def command_request(call: Call, services: Services) -> Reply:
+    """The CPO's synchronous answer (DIGEST §3.6): the command is checked against what we know,
+    the operator decides (decisions port), and an ACCEPTED command waits in the CommandStore
+    for the operator's result (``POST /admin/api/commands/{id}/result``) or its TIMEOUT, which
+    the sweep of ``ocpikit.client.flows`` POSTs to the ``response_url``."""
     command = call.params["command"].upper()
-    name = _COMMANDS.get(command)
+    name = commands.COMMAND_OBJECTS.get(command)
     if name is None or (command == "CANCEL_RESERVATION" and call.version < V2_2_1):
         return Reply(data=_command_response(call, "NOT_SUPPORTED", 0, "Unknown command"))
     body = load_head(call.version, name, call.body)
-    payload: dict[str, Any] = {"command": command, "request": body}
+    record_id = uuid.uuid4().hex
+    record = commands.new_received(
+        record_id,
+        command,
+        _partner_id(call),
+        body,
+        str(body.get("response_url") or "") or None,
+    )
+    payload: dict[str, Any] = {"command_id": record_id, "command": command, "request": body}
     location_id = body.get("location_id")
     if location_id:
         loc = await services.storage.objects.get(
             object_key("Location", call.party.country_code, call.party.party_id, str(location_id))
         )
         if loc is None or loc.owner is not None:
-            reply = Reply(
-                data=_command_response(call, "REJECTED", 0, "Unknown location"),
+            return await _refuse(
+                call,
+                services,
+                record,
+                "REJECTED",
+                "Unknown location",
                 status_code=UnknownLocation.default_status_code,
                 status_message=f"Unknown location {location_id!r}",
             )
-            return reply
         payload["location"] = loc.document
     session_id = body.get("session_id")
     if command == "STOP_SESSION" and session_id:
@@ -172,49 +208,59 @@ async def command_request(call: Call, services: Services) -> Reply:
             object_key("Session", call.party.country_code, call.party.party_id, str(session_id))
         )
         if sess is None or sess.owner is not None:
-            return Reply(data=_command_response(call, "UNKNOWN_SESSION", 0, "Unknown session"))
+            return await _refuse(call, services, record, "UNKNOWN_SESSION", "Unknown session")
+        payload["session"] = sess.document
     decision = await services.decisions.command(_request(call, "command", payload))
-    record_id = uuid.uuid4().hex
-    await services.storage.commands.save(
-        CommandRecord(
-            id=record_id,
-            direction=CommandDirection.RECEIVED,
-            command=command,
-            state=decision.result,
-            partner_id=_partner_id(call),
-            request=body,
-            response_url=str(body.get("response_url") or "") or None,
-            response={"result": decision.result, "timeout": decision.timeout},
-            final=decision.result != "ACCEPTED",
-        )
+    response = {"result": decision.result, "timeout": decision.timeout}
+    immediate = {"result": decision.command_result} if decision.command_result is not None else None
+    saved = commands.accept_received(
+        record, response, services.clock.now(), immediate_result=immediate
+    )
+    await services.storage.commands.save(saved)
+    await emit(
+        services.decisions,
+        "command.received",
+        {"command_id": record_id, "command": command, "request": body, "response": response},
+        partner_id=record.partner_id,
     )
     return Reply(data=_command_response(call, decision.result, decision.timeout, decision.message))
 
 
 # --- Commands Sender: POST {response_url} (eMSP receives the async result) ----------------------
-async def command_result(call: Call, services: Services) -> Reply:
+def _head_command_result(call: Call) -> dict[str, Any]:
+    """The body POSTed to our response_url as a head CommandResult (DIGEST §6.8: 2.1.1 sends a
+    CommandResponse, possibly a bare string; UNKNOWN_SESSION becomes REJECTED)."""
     body = call.body
     if isinstance(body, str):  # 2.1.1 peers may send a bare CommandResponseType
         body = {"result": body}
-    name = "CommandResult" if call.version >= V2_2_1 else "CommandResponse"
-    result = load_head(call.version, name, body) if call.version == V2_2_1 else body
-    if not isinstance(result, dict) or not isinstance(result.get("result"), str):
+    if not isinstance(body, dict) or not isinstance(body.get("result"), str):
         raise InvalidOrMissingParameters(path="result")
+    if call.version < V2_2_1:
+        load_head(call.version, "CommandResponse", body)  # validates the 2.1.1 shape
+        head, _losses = convert(body, "CommandResult", call.version, HEAD)
+        return head
+    return load_head(call.version, "CommandResult", body)
+
+
+async def command_result(call: Call, services: Services) -> Reply:
+    result = _head_command_result(call)
     uid = call.params["uid"]
     existing = await services.storage.commands.get(CommandDirection.SENT, uid)
-    await services.storage.commands.save(
-        CommandRecord(
-            id=uid,
-            direction=CommandDirection.SENT,
-            command=call.params["command"].upper(),
-            state=str(result["result"]),
-            partner_id=_partner_id(call),
-            request=existing.request if existing else None,
-            response_url=existing.response_url if existing else None,
-            response=existing.response if existing else None,
-            result=result,
-            final=True,
+    if existing is None or existing.command == webhooks.KIND:
+        # a result for a command this platform did not send (or sent before the store
+        # existed): kept, so that the operator can still see it
+        existing = commands.new_sent(
+            uid, call.params["command"].upper(), _partner_id(call) or "", {}, call.url
         )
+        existing = dataclasses.replace(existing, state=commands.State.PENDING)
+    if existing.partner_id and existing.partner_id != _partner_id(call):
+        raise NotFound(f"Unknown command {uid!r}")
+    await services.storage.commands.save(commands.on_result(existing, result))
+    await emit(
+        services.decisions,
+        "command.result",
+        {"command_id": uid, "command": existing.command, "result": result},
+        partner_id=_partner_id(call),
     )
     return Reply()
 
@@ -236,31 +282,36 @@ async def charging_profile_request(call: Call, services: Services) -> Reply:
             if not duration.isdigit():
                 raise InvalidOrMissingParameters(path="duration")
             body["duration"] = int(duration)
+    kind = {"GET": "GET_PROFILE", "PUT": "SET_PROFILE", "DELETE": "CLEAR_PROFILE"}[method]
+    record = commands.new_received(
+        uuid.uuid4().hex, kind, _partner_id(call), {"session_id": session_id, **body}, response_url
+    )
     sess = await services.storage.objects.get(
         object_key("Session", call.party.country_code, call.party.party_id, session_id)
     )
+    now = services.clock.now()
     if sess is None or sess.owner is not None:
-        return Reply(data={"result": "UNKNOWN_SESSION", "timeout": 0})
-    kind = {"GET": "GET_PROFILE", "PUT": "SET_PROFILE", "DELETE": "CLEAR_PROFILE"}[method]
+        response = {"result": "UNKNOWN_SESSION", "timeout": 0}
+        await services.storage.commands.save(commands.accept_received(record, response, now))
+        return Reply(data=response)
     decision = await services.decisions.charging_profile(
         _request(
-            call, "charging_profile", {"action": kind, "request": body, "session": sess.document}
+            call,
+            "charging_profile",
+            {
+                "profile_request_id": record.id,
+                "action": kind,
+                "request": body,
+                "session": sess.document,
+            },
         )
     )
+    response = {"result": decision.result, "timeout": decision.timeout}
+    immediate = {"result": decision.command_result} if decision.command_result is not None else None
     await services.storage.commands.save(
-        CommandRecord(
-            id=uuid.uuid4().hex,
-            direction=CommandDirection.RECEIVED,
-            command=kind,
-            state=decision.result,
-            partner_id=_partner_id(call),
-            request={"session_id": session_id, **body},
-            response_url=response_url,
-            response={"result": decision.result, "timeout": decision.timeout},
-            final=decision.result != "ACCEPTED",
-        )
+        commands.accept_received(record, response, now, immediate_result=immediate)
     )
-    return Reply(data={"result": decision.result, "timeout": decision.timeout})
+    return Reply(data=response)
 
 
 # --- ChargingProfiles Sender (eMSP): results and active-profile updates ------------------------
@@ -271,18 +322,17 @@ async def charging_profile_result(call: Call, services: Services) -> Reply:
     name = "ActiveChargingProfileResult" if "profile" in body else "ChargingProfileResult"
     load_head(call.version, name, body)
     request_id = call.params["request_id"]
-    await services.storage.commands.save(
-        CommandRecord(
+    existing = await services.storage.commands.get(CommandDirection.SENT, request_id)
+    if existing is None or existing.command not in commands.PROFILE_ACTIONS:
+        existing = CommandRecord(
             id=request_id,
             direction=CommandDirection.SENT,
             command="CHARGING_PROFILE",
-            state=str(body["result"]),
+            state=commands.State.PENDING,
             partner_id=_partner_id(call),
             request={"session_id": call.params["session_id"]},
-            result=body,
-            final=True,
         )
-    )
+    await services.storage.commands.save(commands.on_result(existing, body))
     return Reply()
 
 

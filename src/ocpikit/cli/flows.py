@@ -1,0 +1,175 @@
+"""Composition of the asynchronous flows (commands, charging profiles, real-time
+authorization, webhooks) into the platform, and ``ocpikit flows ...`` (docs/flows.md).
+
+``flow_app`` is what ``ocpikit serve`` runs: the platform app with the flow routes of the
+backend API, and the sweep of :class:`ocpikit.client.flows.Flows` (timeouts, result
+deliveries, webhook deliveries) registered as a periodic background task of the server.
+
+Webhook configuration (read here, the composition root): ``[webhooks] url = ...`` and
+``secret = ...`` in the TOML config, or ``OCPIKIT_WEBHOOK_URL`` / ``OCPIKIT_WEBHOOK_SECRET``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+from typing import Any
+
+from ocpikit.cli._platform import add_config, decisions_for, run_async, settings_from
+from ocpikit.protocol.decisions import DemoDecisions, HookDecisions
+from ocpikit.protocol.ports import Storage
+from ocpikit.server.settings import Settings
+
+__all__ = ["flow_app", "register", "webhook_config"]
+
+
+def webhook_config(settings: Settings) -> tuple[str | None, str | None]:
+    section = settings.extra.get("webhooks", {})
+    if not isinstance(section, dict):
+        section = {}
+    url = os.environ.get("OCPIKIT_WEBHOOK_URL") or section.get("url")
+    secret = os.environ.get("OCPIKIT_WEBHOOK_SECRET") or section.get("secret")
+    return (str(url) if url else None, str(secret) if secret else None)
+
+
+def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: float = 0.5) -> Any:
+    """The platform app with the flow routes; the sweep of :class:`ocpikit.client.flows.Flows`
+    (timeouts, result and webhook deliveries) is registered as a periodic background task
+    (``ocpikit.client.background``), which ``ocpikit serve`` runs in-process."""
+    from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
+    from ocpikit.client.flows import Flows
+    from ocpikit.client.http import http_client
+    from ocpikit.server.admin import flow_routes
+    from ocpikit.server.app import create_app
+
+    url, secret = webhook_config(settings)
+    http = http_client()
+    flows = Flows(storage, http, base_url=settings.base_url, webhook_url=url, webhook_secret=secret)
+    decisions = decisions_for(settings)
+    if isinstance(decisions, (DemoDecisions, HookDecisions)):
+        decisions.events = flows.events
+
+    async def sweep(ctx: TaskContext) -> None:
+        worker = Flows(
+            ctx.storage,
+            ctx.http,
+            base_url=settings.base_url,
+            clock=ctx.clock,
+            webhook_url=url,
+            webhook_secret=secret,
+        )
+        while await worker.sweep() > 0:
+            pass
+
+    register_periodic(PeriodicTask("flows-sweep", interval, sweep, first=interval))
+    return create_app(
+        settings, storage, decisions=decisions, driver=driver, extra_routes=flow_routes(flows)
+    )
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "flows", help="commands, charging profiles, hub client info and webhooks (flows)"
+    )
+    fsub = p.add_subparsers(dest="flows_command", metavar="ACTION", required=True)
+    c = fsub.add_parser("commands", help="open commands and charging-profile requests")
+    add_config(c)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler=run_commands)
+    h = fsub.add_parser("clients", help="connection status of parties pushed by a hub")
+    add_config(h)
+    h.add_argument("--json", action="store_true")
+    h.set_defaults(handler=run_clients)
+    w = fsub.add_parser(
+        "work", help="run the sweep (timeouts, result and webhook deliveries) without serving"
+    )
+    add_config(w)
+    w.add_argument("--once", action="store_true", help="one sweep, then exit")
+    w.set_defaults(handler=run_work)
+
+
+def run_commands(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ocpikit.core.types import format_datetime
+    from ocpikit.protocol.webhooks import KIND
+
+    settings = settings_from(args)
+
+    async def work(storage: Storage) -> list[dict[str, Any]]:
+        far = datetime.max.replace(tzinfo=UTC)
+        return [
+            {
+                "id": r.id,
+                "direction": r.direction.value,
+                "command": r.command,
+                "state": r.state,
+                "partner": r.partner_id,
+                "deadline": format_datetime(r.deadline) if r.deadline else None,
+            }
+            for r in await storage.commands.due(before=far, limit=1000)
+            if r.command != KIND
+        ]
+
+    rows = run_async(work, settings)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(
+                f"{r['direction']:8} {r['command']:17} {r['state']:16} {r['partner'] or '-':10} "
+                f"{r['deadline'] or '-':21} {r['id']}"
+            )
+    return 0
+
+
+def run_clients(args: argparse.Namespace) -> int:
+    from ocpikit.protocol.ports import ANY_OWNER
+
+    settings = settings_from(args)
+
+    async def work(storage: Storage) -> list[dict[str, Any]]:
+        page = await storage.objects.list_page("ClientInfo", limit=1000, owner=ANY_OWNER)
+        return [{"hub": item.owner, **item.document} for item in page.items]
+
+    rows = run_async(work, settings)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(
+                f"{r.get('country_code')}-{r.get('party_id')} {r.get('role', ''):6} "
+                f"{r.get('status', ''):10} via {r['hub']} (updated {r.get('last_updated')})"
+            )
+    return 0
+
+
+def run_work(args: argparse.Namespace) -> int:
+    from ocpikit.client.flows import Flows
+    from ocpikit.client.http import http_client
+
+    settings = settings_from(args)
+    url, secret = webhook_config(settings)
+
+    async def work(storage: Storage) -> int:
+        async with http_client() as http:
+            flows = Flows(
+                storage, http, base_url=settings.base_url, webhook_url=url, webhook_secret=secret
+            )
+            if args.once:
+                return await flows.sweep()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await flows.run(stop)
+            return 0
+
+    handled = run_async(work, settings)
+    if args.once:
+        print(f"{handled} due records handled")
+    return 0
