@@ -89,6 +89,12 @@ async def authorize(call: Call, services: Services) -> Reply:
         info["location"] = call.body
     if decision.message:
         info["info"] = {"language": "en", "text": decision.message[:512]}
+    await emit(
+        services.decisions,
+        "authorization.requested",
+        {"uid": uid, "type": token_type, "location": refs, "answer": {**info, "token": token_doc}},
+        partner_id=_partner_id(call),
+    )
     return Reply(data=info)
 
 
@@ -117,6 +123,7 @@ async def post_cdr(call: Call, services: Services) -> Reply:
         last_updated=last_updated_of(head, services.clock.now()),
         owner=_partner_id(call),
     )
+    await emit(services.decisions, "cdr.received", head, partner_id=_partner_id(call))
     return Reply(http_status=201, headers={"Location": location})
 
 
