@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import secrets
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,9 +80,18 @@ FlowDriver = Callable[..., Awaitable[Handshake]]
 #: bytes of a response body kept in the exchange log (pages of objects are large; the head of
 #: the body is enough to debug, and the log must not double the write load of the hot path)
 _LOG_BODY = 8192
+#: exchanges queued for the log before requests wait for the flusher
+_LOG_QUEUE_MAX = 10_000
 
 _DATA = "__ocpikit_page_data__"
 _DATA_JSON = orjson.dumps(_DATA)
+
+
+def _message_id() -> str:
+    """A made-up X-Request-ID / X-Correlation-ID: a version-4 UUID from the (non-crypto)
+    PRNG; ids are correlation handles, not secrets, and ``os.urandom`` per request costs a
+    system call that also hands the GIL to the database threads."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 def new_token() -> str:
@@ -122,6 +133,12 @@ class Platform:
         self._log: list[Exchange] = []
         self._auth_cache: dict[str, tuple[float, _Auth]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        # Settings are immutable for the app's life: what requests derive from them is
+        # computed once here, not per request.
+        self._versions: dict[str, Version] = {v.text: v for v in settings.versions}
+        self._parties: dict[str, PartyConfig] = {p.key: p for p in settings.parties}
+        sole = len(settings.parties) == 1
+        self._own: dict[str, OwnParty] = {p.key: own_party(p, sole=sole) for p in settings.parties}
 
     # --- parties, versions, urls ---------------------------------------------------------------
     def versions_url(self) -> str:
@@ -134,7 +151,18 @@ class Platform:
         return f"{self.settings.base_url}/ocpi/{version}/{side_of(role)}/{module}"
 
     def party_config(self, cc: str, pid: str) -> PartyConfig:
-        return self.settings.party(f"{cc}-{pid}")
+        party = self._parties.get(f"{cc}-{pid}".upper())
+        if party is None:
+            return self.settings.party(f"{cc}-{pid}")  # raises the ConfigError
+        return party
+
+    def version(self, text: str) -> Version | None:
+        """One of the versions we offer, by its exact text."""
+        return self._versions.get(text)
+
+    def own(self, party: PartyConfig) -> OwnParty:
+        """The handlers' view of one of our parties (built once)."""
+        return self._own.get(party.key) or own_party(party, sole=len(self._parties) == 1)
 
     # --- auth ----------------------------------------------------------------------------------
     async def authenticate(self, header: str | None) -> _Auth:
@@ -178,6 +206,10 @@ class Platform:
         return self.settings.parties[0]
 
     # --- exchange log --------------------------------------------------------------------------
+    # Requests only append to a queue; one background task writes it in batches (one
+    # transaction per batch, at most every 0.2 s) off the request path. The queue is bounded:
+    # past _LOG_QUEUE_MAX entries requests wait for the flusher (backpressure, nothing is
+    # dropped), and a clean shutdown drains it (``close_log``).
     def record(self, exchange: Exchange) -> None:
         if not self.log_exchanges:
             return
@@ -185,15 +217,37 @@ class Platform:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
+    @property
+    def log_backlog(self) -> bool:
+        """The queue is full: the caller should ``await drain_log()``."""
+        return len(self._log) >= _LOG_QUEUE_MAX
+
+    async def drain_log(self) -> None:
+        flusher = self._flusher
+        if flusher is not None and not flusher.done():
+            await asyncio.shield(flusher)
+        if self.log_backlog:
+            await self.flush()
+
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(0.2)
-        await self.flush()
+        if not self.log_backlog:
+            await asyncio.sleep(0.2)
+        while self._log:
+            await self.flush()
 
     async def flush(self) -> None:
         batch, self._log = self._log, []
         if batch:
             with contextlib.suppress(Exception):
                 await self.storage.exchanges.record(batch)
+
+    async def close_log(self) -> None:
+        """Write everything queued (clean shutdown)."""
+        flusher = self._flusher
+        if flusher is not None and not flusher.done():
+            with contextlib.suppress(Exception):
+                await flusher
+        await self.flush()
 
 
 # --- responses -----------------------------------------------------------------------------------
@@ -242,8 +296,8 @@ class _Ctx:
 
 
 def _version_param(platform: Platform, text: str) -> Version:
-    v = Version(text)
-    if v not in platform.settings.versions or text != v.text:
+    v = platform.version(text)
+    if v is None:
         raise NotFound(f"Unknown OCPI version {text!r}")
     return v
 
@@ -282,7 +336,7 @@ async def _run(
 ) -> Response:
     """Common wrapper: ids, error mapping, exchange log."""
     ctx = _Ctx()
-    ctx.ids = MessageIds.from_headers(request.headers.items())
+    ctx.ids = MessageIds.from_headers(request.headers.items(), factory=_message_id)
     try:
         status, body, extra = await work(ctx)
     except OcpiError as exc:
@@ -313,6 +367,8 @@ async def _run(
                 secrets=(ctx.auth.token,) if ctx.auth is not None else (),
             )
         )
+        if platform.log_backlog:
+            await platform.drain_log()
     return _json_response(body, status, headers)
 
 
@@ -500,7 +556,7 @@ def _module_endpoint(op: Operation, role: Role) -> Callable[[Request], Awaitable
                 query=dict(request.query_params),
                 body=body,
                 partner=auth.partner,
-                party=own_party(party, sole=len(platform.settings.parties) == 1),
+                party=platform.own(party),
                 url=_public_url(platform, request),
                 module_url=platform.module_url(version, role, module),
             )
@@ -515,8 +571,9 @@ def _module_endpoint(op: Operation, role: Role) -> Callable[[Request], Awaitable
 def _public_url(platform: Platform, request: Request) -> str:
     """The request URL as partners know it (base URL + path + query): pagination links must
     point at the public address, not at whatever host a proxy forwarded to."""
-    query = request.url.query
-    return platform.settings.base_url + request.url.path + (f"?{query}" if query else "")
+    query: bytes = request.scope.get("query_string", b"")
+    path = request.url.path if request.scope.get("root_path") else request.scope["path"]
+    return platform.settings.base_url + path + (f"?{query.decode('latin-1')}" if query else "")
 
 
 def _routes() -> list[BaseRoute]:
@@ -559,7 +616,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         err = NotFound(f"No OCPI endpoint at {request.url.path}")
     else:
         err = ServerError(f"HTTP {exc.status_code}", http_status=exc.status_code)
-    ids = MessageIds.from_headers(request.headers.items())
+    ids = MessageIds.from_headers(request.headers.items(), factory=_message_id)
     return _json_response(_error_body(platform, err), err.http_status, ids.to_headers())
 
 
@@ -609,7 +666,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        await platform.flush()
+        await platform.close_log()
 
     from ocpikit.server.admin import admin_routes
 
