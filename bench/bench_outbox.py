@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import logging
 import os
 import pstats
 import subprocess
@@ -180,6 +181,7 @@ async def bench(
         after_enqueue = _rss_mb()
         print(f"enqueued {pending} entries in {time.perf_counter() - t0:.0f} s")
         samples: list[float] = []
+        logging.getLogger("ocpikit.delivery").setLevel(logging.ERROR)  # 10,000 dead letters
         async with http_client() as http:
             worker = DeliveryWorker(storage, http, batch=batch)
             for i in range(50):  # claims and dead-letters batches of an unknown partner
