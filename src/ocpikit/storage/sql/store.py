@@ -58,6 +58,7 @@ from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
 from ocpikit.storage.redaction import redact_exchange
 from ocpikit.storage.sql.engine import Engines, create_engines
 from ocpikit.storage.sql.schema import (
+    UtcDateTime,
     commands,
     credentials_tokens,
     exchange_log,
@@ -225,6 +226,77 @@ def _bump_count(db: _Db, conn: sa.Connection, kind: str, owner: str | None, delt
     )
 
 
+def _cursor(conn: sa.Connection) -> Any:
+    """The driver's cursor on the transaction's connection (SQLite fast paths)."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    return dbapi.cursor()
+
+
+_SQLITE_TIME = UtcDateTime()
+_SQLITE_DIALECT = sqlite.dialect()
+
+
+def _sqlite_time(value: datetime) -> str:
+    text: str = _SQLITE_TIME.process_bind_param(value, _SQLITE_DIALECT)
+    return text
+
+
+_SQLITE_OWNER = (
+    "SELECT owner FROM ocpi_objects WHERE kind = ? AND cc_key = ? AND pid_key = ? AND id_key = ?"
+)
+_SQLITE_UPSERT = (
+    "INSERT INTO ocpi_objects (kind, country_code, party_id, object_id, cc_key, pid_key, "
+    "id_key, owner, last_updated, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
+    "ON CONFLICT (kind, cc_key, pid_key, id_key) DO UPDATE SET "
+    "country_code = excluded.country_code, party_id = excluded.party_id, "
+    "object_id = excluded.object_id, owner = excluded.owner, "
+    "last_updated = excluded.last_updated, revision = ocpi_objects.revision + 1, "
+    "document = excluded.document RETURNING seq, revision"
+)
+_SQLITE_COUNT = (
+    "INSERT INTO ocpi_object_counts (kind, owner_key, n) VALUES (?, ?, ?) "
+    "ON CONFLICT (kind, owner_key) DO UPDATE SET n = ocpi_object_counts.n + excluded.n"
+)
+_SQLITE_ORDER = (
+    "INSERT INTO ocpi_object_order (kind, epoch) VALUES (?, 1) "
+    "ON CONFLICT (kind) DO UPDATE SET epoch = ocpi_object_order.epoch + 1"
+)
+_SQLITE_GET = (
+    "SELECT seq, kind, country_code, party_id, object_id, owner, last_updated, revision, "
+    "CAST(document AS BLOB) FROM ocpi_objects "
+    "WHERE kind = ? AND cc_key = ? AND pid_key = ? AND id_key = ?"
+)
+
+
+def _sqlite_get(conn: sa.Connection, key: ObjectKey, version: str | None) -> StoredObject | None:
+    cur = _cursor(conn)
+    try:
+        row = cur.execute(_SQLITE_GET, key.norm).fetchone()
+        if row is None:
+            return None
+        seq, kind, cc, pid, oid, owner, stamp, revision, raw = row
+        wire = None
+        if version is not None:
+            hit = cur.execute(
+                "SELECT body FROM ocpi_object_wire "
+                "WHERE object_seq = ? AND version = ? AND revision = ?",
+                (seq, version, revision),
+            ).fetchone()
+            wire = hit[0] if hit is not None else None
+    finally:
+        cur.close()
+    return StoredObject(
+        key=ObjectKey(kind, cc, pid, oid),
+        owner=owner,
+        raw=raw,
+        last_updated=datetime.fromisoformat(stamp),
+        seq=seq,
+        revision=revision,
+        wire=wire,
+    )
+
+
 def _bump_order(db: _Db, conn: sa.Connection, kind: str) -> None:
     """An object of ``kind`` left its place in creation order: position maps are void."""
     ins = db.insert(object_order).values(kind=kind, epoch=1)
@@ -264,6 +336,8 @@ class SqlObjects:
         owner: str | None,
         push_to: Sequence[str],
     ) -> StoredObject:
+        if self._db.dialect == "sqlite":
+            return self._sqlite_write(conn, key, raw, last_updated, owner, push_to)
         before = sa.select(objects.c.owner).where(*_key_where(key))
         if self._db.dialect == "postgresql":
             before = before.with_for_update()
@@ -313,6 +387,58 @@ class SqlObjects:
             revision=revision,
         )
 
+    def _sqlite_write(
+        self,
+        conn: sa.Connection,
+        key: ObjectKey,
+        raw: str,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str],
+    ) -> StoredObject:
+        """:meth:`_write` on SQLite, as SQL text on the driver's cursor: the same statements,
+        without building and cache-keying SQLAlchemy constructs per write (that was 1.5 ms of
+        a 1.8 ms write; the statements themselves take 0.1 ms)."""
+        kind, cc, pid, oid = key.norm
+        cur = _cursor(conn)
+        try:
+            old = cur.execute(_SQLITE_OWNER, (kind, cc, pid, oid)).fetchone()
+            seq, revision = cur.execute(
+                _SQLITE_UPSERT,
+                (
+                    key.kind,
+                    key.country_code,
+                    key.party_id,
+                    key.id,
+                    cc,
+                    pid,
+                    oid,
+                    owner,
+                    _sqlite_time(last_updated),
+                    raw,
+                ),
+            ).fetchone()
+            if revision == 1:
+                cur.execute(_SQLITE_COUNT, (key.kind, owner or "", 1))
+            else:
+                cur.execute("DELETE FROM ocpi_object_wire WHERE object_seq = ?", (seq,))
+                if old is not None and old[0] != owner:
+                    cur.execute(_SQLITE_COUNT, (key.kind, old[0] or "", -1))
+                    cur.execute(_SQLITE_COUNT, (key.kind, owner or "", 1))
+                    cur.execute(_SQLITE_ORDER, (key.kind,))
+        finally:
+            cur.close()
+        for partner_id in push_to:
+            _enqueue(self._db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
+        return StoredObject(
+            key=key,
+            owner=owner,
+            raw=raw.encode(),
+            last_updated=last_updated,
+            seq=seq,
+            revision=revision,
+        )
+
     async def put(
         self,
         key: ObjectKey,
@@ -328,6 +454,9 @@ class SqlObjects:
         )
 
     async def get(self, key: ObjectKey, *, version: str | None = None) -> StoredObject | None:
+        if self._db.dialect == "sqlite":
+            return await self._db.read(lambda conn: _sqlite_get(conn, key, version))
+
         def run(conn: sa.Connection) -> StoredObject | None:
             row = conn.execute(sa.select(*_OBJ_COLS).where(*_key_where(key))).one_or_none()
             if row is None:
@@ -349,16 +478,20 @@ class SqlObjects:
         self, key: ObjectKey, merge: Merge, *, push_to: Sequence[str] = ()
     ) -> StoredObject | None:
         def run(conn: sa.Connection) -> StoredObject | None:
-            query = sa.select(*_OBJ_COLS).where(*_key_where(key))
-            if self._db.dialect == "postgresql":
-                query = query.with_for_update()
-            row = conn.execute(query).one_or_none()
-            if row is None:
+            current: StoredObject | None
+            if self._db.dialect == "sqlite":
+                current = _sqlite_get(conn, key, None)
+            else:
+                query = sa.select(*_OBJ_COLS).where(*_key_where(key)).with_for_update()
+                row = conn.execute(query).one_or_none()
+                current = _row_to_object(row) if row is not None else None
+            if current is None:
                 return None
-            merged = merge(orjson.loads(row.document))
+            merged = merge(current.document)
             raw = orjson.dumps(merged).decode()
-            stored_key = ObjectKey(row.kind, row.country_code, row.party_id, row.object_id)
-            return self._write(conn, stored_key, raw, last_updated_of(merged), row.owner, push_to)
+            return self._write(
+                conn, current.key, raw, last_updated_of(merged), current.owner, push_to
+            )
 
         return await self._db.write(run)
 
@@ -519,7 +652,7 @@ class SqlObjects:
             where.append("pid_key = ?")
             args.append(pid)
         cond = " AND ".join(where)
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur = _cursor(conn)
         try:
             row = cur.execute(
                 "SELECT epoch FROM ocpi_object_order WHERE kind = ?", (kind,)

@@ -1,0 +1,249 @@
+"""Sessions pushed into the eMSP receiver (PUT and PATCH): the platform vs a bare ASGI app.
+
+Both run as separate ``uvicorn`` processes (the same server stack as bench_server_pages: one
+worker each, no access log). The platform is an eMSP (``NL-MSP``) with a registered CPO
+partner (``DE-CPO``, OCPI 2.3.0) and a SQLite database; every request is validated against the
+version's Session model, converted, stored and committed durably before the answer (the
+writer connection runs ``synchronous=FULL``: the WAL is fsynced at each commit). The bare app
+reads the request body and answers with the platform's own response bytes, precomputed.
+
+Load: C concurrent keep-alive clients (16, 64) for a fixed time, each sending
+
+- ``PUT /ocpi/2.3.0/emsp/sessions/DE/CPO/{id}`` with a full Session (a fresh ``last_updated``),
+- ``PATCH`` of the same URL with ``kwh``, ``status`` and ``last_updated``,
+
+over a pool of sessions created beforehand. Printed: requests/s of each, the ratio (target:
+>= 25 %), and the server's peak RSS. Only the ratios mean something: the machines are noisy.
+
+Run: ``.venv/bin/python bench/bench_server_push.py [--sessions 1000] [--seconds 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_server_pages import _free_port, _peak_rss_mb, _wait
+
+TOKEN = "bench-push-token-0123456789"
+PATH = "/ocpi/2.3.0/emsp/sessions/DE/CPO"
+
+
+def _sessions(count: int) -> list[dict[str, Any]]:
+    from ocpikit.server.demo import demo_sessions_and_cdrs
+
+    sessions, _cdrs = demo_sessions_and_cdrs("DE", "CPO", count)
+    for n, s in enumerate(sessions):
+        s["id"] = f"S{n:06d}"
+    return sessions
+
+
+async def _setup(db_url: str) -> None:
+    from ocpikit.protocol.ports import Partner, PartnerStatus, PartyRole, TokenKind
+    from ocpikit.storage.sql import SqlStorage, upgrade
+
+    upgrade(db_url)
+    storage = SqlStorage.from_url(db_url)
+    try:
+        await storage.partners.save(
+            Partner(
+                id="DE-CPO",
+                status=PartnerStatus.REGISTERED,
+                roles=(PartyRole("CPO", "DE", "CPO"),),
+                version="2.3.0",
+                local_party=("NL", "MSP"),
+            ),
+            issue=[(TOKEN, TokenKind.C)],
+        )
+    finally:
+        await storage.aclose()
+
+
+def _start_platform(workdir: Path, db_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "OCPIKIT_DATABASE_URL": db_url,
+        "OCPIKIT_PARTY": "NL-MSP:EMSP",
+        "OCPIKIT_PORT": str(port),
+        "OCPIKIT_ADMIN_TOKEN": "bench",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocpikit.cli.main", "serve"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait(port)
+    return proc
+
+
+BARE = """
+import sys
+import uvicorn
+body = open(sys.argv[2], "rb").read()
+headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def _start_bare(workdir: Path, body: bytes, port: int) -> subprocess.Popen[bytes]:
+    (workdir / "reply.json").write_bytes(body)
+    (workdir / "bare.py").write_text(BARE)
+    proc = subprocess.Popen(
+        [sys.executable, str(workdir / "bare.py"), str(port), str(workdir / "reply.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait(port)
+    return proc
+
+
+def _stamp(rng: random.Random) -> str:
+    t = time.time() + rng.random()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+
+
+def put_request(
+    sessions: list[dict[str, Any]],
+) -> Callable[[random.Random], tuple[str, str, bytes]]:
+    def build(rng: random.Random) -> tuple[str, str, bytes]:
+        s = dict(rng.choice(sessions))
+        s["last_updated"] = _stamp(rng)
+        return "PUT", f"{PATH}/{s['id']}", orjson.dumps(s)
+
+    return build
+
+
+def patch_request(
+    sessions: list[dict[str, Any]],
+) -> Callable[[random.Random], tuple[str, str, bytes]]:
+    def build(rng: random.Random) -> tuple[str, str, bytes]:
+        s = rng.choice(sessions)
+        body = {
+            "kwh": round(rng.uniform(1, 60), 2),
+            "status": "ACTIVE",
+            "last_updated": _stamp(rng),
+        }
+        return "PATCH", f"{PATH}/{s['id']}", orjson.dumps(body)
+
+    return build
+
+
+async def _load(
+    port: int,
+    build: Callable[[random.Random], tuple[str, str, bytes]],
+    clients: int,
+    seconds: float,
+) -> float:
+    """Requests per second with ``clients`` concurrent keep-alive HTTP/1.1 connections (a
+    minimal client on asyncio streams, as in bench_server_pages)."""
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker(seed: int) -> None:
+        nonlocal done
+        rng = random.Random(seed)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop:
+                method, path, body = build(rng)
+                writer.write(
+                    f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: Token {TOKEN}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 20"):
+                    raise RuntimeError(head[:300].decode(errors="replace"))
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                done += 1
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    return done / (time.perf_counter() - start)
+
+
+def run(count: int, seconds: float) -> None:
+    sessions = _sessions(count)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        asyncio.run(_setup(db_url))
+        port_p, port_b = _free_port(), _free_port()
+        platform = _start_platform(workdir, db_url, port_p)
+        try:
+            headers = {"Authorization": f"Token {TOKEN}"}
+            with httpx.Client(base_url=f"http://127.0.0.1:{port_p}", headers=headers) as http:
+                for s in sessions:  # the pool: every session exists before the load
+                    r = http.put(f"{PATH}/{s['id']}", json=s)
+                    assert r.status_code in (200, 201), r.text
+                _method, path, body = put_request(sessions)(random.Random(0))
+                reply = http.put(path, content=body, headers={"Content-Type": "application/json"})
+                assert reply.status_code == 200, reply.text
+            bare = _start_bare(workdir, reply.content, port_b)
+            try:
+                print(f"\n{count} sessions of DE-CPO in an eMSP platform, OCPI 2.3.0, SQLite")
+                for name, build in (
+                    ("PUT", put_request(sessions)),
+                    ("PATCH", patch_request(sessions)),
+                ):
+                    for clients in (16, 64):
+                        asyncio.run(_load(port_p, build, clients, 1.0))  # warm-up
+                        rate_p = asyncio.run(_load(port_p, build, clients, seconds))
+                        rate_b = asyncio.run(_load(port_b, build, clients, seconds))
+                        print(
+                            f"  {name:<5} {clients:>2} clients: platform {rate_p:6.0f} req/s   "
+                            f"bare ASGI {rate_b:6.0f} req/s   ratio {rate_p / rate_b:6.1%}"
+                        )
+                print(
+                    f"  peak RSS: platform {_peak_rss_mb(platform.pid):.0f} MB, "
+                    f"bare {_peak_rss_mb(bare.pid):.0f} MB"
+                )
+            finally:
+                bare.terminate()
+                bare.wait()
+        finally:
+            platform.terminate()
+            platform.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    run(args.sessions, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
