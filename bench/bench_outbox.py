@@ -36,7 +36,6 @@ from pathlib import Path
 
 import httpx
 
-from ocpikit.client.background import cache_missing_sniffio
 from ocpikit.client.delivery import DeliveryWorker, put_and_push
 from ocpikit.client.http import http_client
 from ocpikit.client.partner import PartnerClient
@@ -205,7 +204,6 @@ def main() -> None:
     ap.add_argument("--pending", type=int, default=0)
     ap.add_argument("--profile", type=Path, metavar="DIR")
     args = ap.parse_args()
-    cache_missing_sniffio()  # what `ocpikit serve` does for its worker
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as d:

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import random
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -43,7 +41,6 @@ __all__ = [
     "PeriodicTask",
     "TaskContext",
     "background_config",
-    "cache_missing_sniffio",
     "periodic",
     "platform_background",
     "register_periodic",
@@ -53,18 +50,6 @@ __all__ = [
 
 log = logging.getLogger("ocpikit.background")
 
-
-def cache_missing_sniffio() -> None:
-    """httpcore imports ``sniffio`` on every request to learn the async library; when it is not
-    installed (newer anyio no longer needs it) each of those imports scans ``sys.path`` again:
-    about 12 failed imports per push, 13 % of the delivery worker's time (bench_outbox profile).
-    A ``None`` in ``sys.modules`` makes the failed import instant; behaviour is unchanged
-    (httpcore then assumes asyncio, which is what runs it)."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-cache_missing_sniffio()
 
 MIN_INTERVAL = 0.1
 """Seconds: no periodic task runs more often, whatever it is configured with."""
