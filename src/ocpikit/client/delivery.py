@@ -39,7 +39,7 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,8 +57,7 @@ from ocpikit.core.errors import (
 )
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.types import ci_equal, parse_datetime
-from ocpikit.core.versions import HEAD, InterfaceRole
-from ocpikit.protocol.endpoints import INTERFACES
+from ocpikit.core.versions import HEAD
 from ocpikit.protocol.ports import (
     Merge,
     ObjectKey,
@@ -69,6 +68,7 @@ from ocpikit.protocol.ports import (
     Storage,
     StoredObject,
 )
+from ocpikit.protocol.push import push_targets, token_party
 
 from .partner import MODULE_OBJECTS, NoEndpoint, PartnerBusy, PartnerClient
 from .policy import PartnerSwitches, PushPolicy
@@ -93,69 +93,9 @@ _RNG = random.Random()
 
 
 # --- enqueueing ---------------------------------------------------------------------------------
-def _receives(partner: Partner, module: str) -> bool:
-    """Whether the partner has the Receiver interface of ``module`` (2.1.1 endpoints have no
-    role: the partner's roles must include one that implements the Receiver)."""
-    receivers = {
-        i.implemented_by.value
-        for i in INTERFACES
-        if i.module == module and i.role is InterfaceRole.RECEIVER
-    }
-    for e in partner.endpoints:
-        if e.identifier.lower() != module:
-            continue
-        if e.role is not None:
-            if e.role.upper() == InterfaceRole.RECEIVER.value:
-                return True
-        elif any(r.role.upper() in receivers for r in partner.roles):
-            return True
-    return False
-
-
-def _token_party(document: Mapping[str, Any]) -> tuple[str, str] | None:
-    token = document.get("cdr_token")
-    if isinstance(token, Mapping):
-        cc, pid = token.get("country_code"), token.get("party_id")
-        if isinstance(cc, str) and isinstance(pid, str):
-            return cc, pid
-    return None
-
-
-def push_targets(
-    partners: Sequence[Partner], kind: str, key: ObjectKey, document: Mapping[str, Any]
-) -> list[str]:
-    """Ids of the registered partners that should receive a change of our object ``key``:
-
-    - the partner has the module's Receiver interface in its version;
-    - it registered with the party owning the object (``local_party``), when that is known;
-    - Sessions and CDRs go only to the eMSP of the token (``cdr_token`` party, DIGEST §3.3: "only
-      to the relevant eMSP"); when the token names no party, to every receiver.
-    """
-    module = _MODULE_OF_KIND.get(kind)
-    if module is None:
-        return []
-    token_party = _token_party(document) if kind in ("Session", "CDR") else None
-    out: list[str] = []
-    for p in partners:
-        if p.status is not PartnerStatus.REGISTERED or not _receives(p, module):
-            continue
-        if p.local_party is not None and not (
-            ci_equal(p.local_party[0], key.country_code)
-            and ci_equal(p.local_party[1], key.party_id)
-        ):
-            continue
-        if token_party is not None and not any(
-            ci_equal(r.country_code, token_party[0]) and ci_equal(r.party_id, token_party[1])
-            for r in p.roles
-        ):
-            continue
-        out.append(p.id)
-    return out
-
-
 async def _targets(storage: Storage, key: ObjectKey, document: Mapping[str, Any]) -> list[str]:
     partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
-    return push_targets(partners, key.kind, key, document)
+    return push_targets(partners, key, document)
 
 
 async def put_and_push(
@@ -444,7 +384,7 @@ class DeliveryWorker:
 
 
 def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:
-    party = _token_party(document)
+    party = token_party(document)
     if party is None:
         return None
     for r in client.partner.roles:

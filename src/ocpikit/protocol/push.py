@@ -1,6 +1,6 @@
 """Who receives a change of one of our own objects (issue 4 point 2, "push on change"): the pure
 rule behind the transactional outbox, usable by the backend API (``server``), which may not
-import ``client``. ``ocpikit.client.delivery.push_targets`` applies the same rule.
+import ``client``. ``ocpikit.client.delivery`` uses it for the outbox too.
 
 A partner receives a change of our object when:
 
@@ -22,7 +22,7 @@ from ocpikit.core.versions import InterfaceRole
 from ocpikit.protocol.endpoints import INTERFACES
 from ocpikit.protocol.ports import ObjectKey, Partner, PartnerStatus
 
-__all__ = ["MODULE_OF_KIND", "push_targets", "receives"]
+__all__ = ["MODULE_OF_KIND", "push_targets", "receives", "token_party"]
 
 #: head object name -> module whose Receiver takes it
 MODULE_OF_KIND: Final = {
@@ -52,7 +52,7 @@ def receives(partner: Partner, module: str) -> bool:
     return False
 
 
-def _token_party(document: Mapping[str, Any]) -> tuple[str, str] | None:
+def token_party(document: Mapping[str, Any]) -> tuple[str, str] | None:
     token = document.get("cdr_token")
     if isinstance(token, Mapping):
         cc, pid = token.get("country_code"), token.get("party_id")
@@ -68,7 +68,7 @@ def push_targets(
     module = MODULE_OF_KIND.get(key.kind)
     if module is None:
         return []
-    token_party = _token_party(document) if key.kind in ("Session", "CDR") else None
+    owner = token_party(document) if key.kind in ("Session", "CDR") else None
     out: list[str] = []
     for p in partners:
         if p.status is not PartnerStatus.REGISTERED or not receives(p, module):
@@ -78,9 +78,8 @@ def push_targets(
             and ci_equal(p.local_party[1], key.party_id)
         ):
             continue
-        if token_party is not None and not any(
-            ci_equal(r.country_code, token_party[0]) and ci_equal(r.party_id, token_party[1])
-            for r in p.roles
+        if owner is not None and not any(
+            ci_equal(r.country_code, owner[0]) and ci_equal(r.party_id, owner[1]) for r in p.roles
         ):
             continue
         out.append(p.id)

@@ -243,10 +243,10 @@ def test_push_targets_choose_receivers_of_the_party_and_the_tokens_emsp() -> Non
     cpo = partner("2.2.1", role="CPO", pid="NL-OTH")
     s = sessions(1)[0]
     key = ObjectKey("Session", "NL", "CPO", s["id"])
-    assert push_targets([emsp, other, cpo], "Session", key, s) == ["DE-MSP"]
+    assert push_targets([emsp, other, cpo], key, s) == ["DE-MSP"]
     loc = locations(1)[0]
     lkey = ObjectKey("Location", "NL", "CPO", loc["id"])
-    assert push_targets([emsp, other, cpo], "Location", lkey, loc) == ["DE-MSP", "FR-XYZ"]
+    assert push_targets([emsp, other, cpo], lkey, loc) == ["DE-MSP", "FR-XYZ"]
     # a partner registered with another of our parties gets nothing of this one
     elsewhere = replace(emsp, local_party=("NL", "ZZZ"))
-    assert push_targets([elsewhere], "Location", lkey, loc) == []
+    assert push_targets([elsewhere], lkey, loc) == []
