@@ -5,10 +5,11 @@ SQLite driver such as ``aiosqlite``, itself a thread per connection); neither is
 Instead each call runs as one short transaction on a worker thread of a bounded pool sized to
 the connection pool (see :mod:`ocpikit.storage.sql.store` and docs/storage.md).
 
-SQLite (the default): WAL so readers never block the writer, ``synchronous=NORMAL`` (durable
-across application crashes; a power loss can lose the last transactions but never corrupts),
-``busy_timeout`` so a second process waits instead of failing, foreign keys on, a larger page
-cache and memory-mapped reads. Reads and writes get separate engines: many reader connections
+SQLite (the default): WAL so readers never block the writer, the writer's commits fsynced
+(``synchronous=FULL``: a write acknowledged to a partner survives a power loss; ``durable=False``
+gives ``NORMAL``: durable across application crashes only),
+``busy_timeout`` so a second process waits instead of failing, foreign keys on, a modest page
+cache and no memory map (see ``SQLITE_PRAGMAS``). Reads and writes get separate engines: many reader connections
 that ``BEGIN`` (deferred) and one writer connection that ``BEGIN IMMEDIATE``, so a write
 transaction never has to upgrade its lock (the classic SQLITE_BUSY deadlock) and writers queue
 in-process instead of spinning on the busy handler.
@@ -18,6 +19,7 @@ PostgreSQL: one pooled engine (``postgresql+psycopg://``), ``READ COMMITTED``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
-__all__ = ["Engines", "create_engines", "is_sqlite"]
+__all__ = ["Engines", "create_engines", "default_pool_size", "is_sqlite"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,14 @@ SQLITE_PRAGMAS = (
 )
 
 
-def _sqlite_engine(url: URL, *, pool_size: int, immediate: bool) -> Engine:
+def default_pool_size() -> int:
+    """Reader connections (and threads): one per core, at least 2, at most 8. Reads are short
+    and sqlite3/psycopg release the GIL only while the database works, so more threads than
+    cores just queue on the GIL."""
+    return max(2, min(8, os.cpu_count() or 2))
+
+
+def _sqlite_engine(url: URL, *, pool_size: int, immediate: bool, durable: bool = False) -> Engine:
     database = url.database or ""
     if database in {"", ":memory:"} or database.startswith("file::memory:"):
         raise ValueError("SQLite storage needs a file (several connections share it)")
@@ -86,6 +95,9 @@ def _sqlite_engine(url: URL, *, pool_size: int, immediate: bool) -> Engine:
         try:
             for pragma in SQLITE_PRAGMAS:
                 cursor.execute(pragma)
+            if durable:
+                # the writer: every commit is on disk (WAL fsynced) before it returns
+                cursor.execute("PRAGMA synchronous=FULL")
         finally:
             cursor.close()
 
@@ -96,12 +108,21 @@ def _sqlite_engine(url: URL, *, pool_size: int, immediate: bool) -> Engine:
     return engine
 
 
-def create_engines(url: str | URL, *, pool_size: int = 8) -> Engines:
-    """Engines for ``url``: ``sqlite:///path`` or ``postgresql+psycopg://...``."""
+def create_engines(
+    url: str | URL, *, pool_size: int | None = None, durable: bool = True
+) -> Engines:
+    """Engines for ``url``: ``sqlite:///path`` or ``postgresql+psycopg://...``.
+
+    ``durable`` (SQLite): the writer commits with ``synchronous=FULL``, so a committed write
+    survives a power loss, not only a crash of the process (``NORMAL``, the readers' setting,
+    where the last commits can be lost but the database never corrupts). PostgreSQL commits
+    durably by its own configuration."""
     parsed = make_url(url)
+    if pool_size is None:
+        pool_size = default_pool_size()
     if parsed.get_backend_name() == "sqlite":
         read = _sqlite_engine(parsed, pool_size=pool_size, immediate=False)
-        write = _sqlite_engine(parsed, pool_size=1, immediate=True)
+        write = _sqlite_engine(parsed, pool_size=1, immediate=True, durable=durable)
         return Engines(read=read, write=write, pool_size=pool_size)
     engine = sa.create_engine(
         parsed,

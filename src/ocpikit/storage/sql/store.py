@@ -1451,11 +1451,17 @@ class SqlStorage:
         url: str | URL,
         *,
         clock: Clock = utcnow,
-        pool_size: int = 8,
+        pool_size: int | None = None,
         max_body_bytes: int = 256 * 1024,
+        durable: bool = True,
     ) -> SqlStorage:
+        """``pool_size``: reader connections (default: per core, see
+        :func:`~ocpikit.storage.sql.engine.default_pool_size`); ``durable``: see
+        :func:`~ocpikit.storage.sql.engine.create_engines`."""
         return cls(
-            create_engines(url, pool_size=pool_size), clock=clock, max_body_bytes=max_body_bytes
+            create_engines(url, pool_size=pool_size, durable=durable),
+            clock=clock,
+            max_body_bytes=max_body_bytes,
         )
 
     @property
