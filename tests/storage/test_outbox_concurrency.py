@@ -53,4 +53,7 @@ async def test_concurrent_claimers_never_share_an_entry(database_url: str) -> No
     seen = Counter(claims["w0"] + claims["w1"])
     assert [i for i, n in seen.items() if n > 1] == []
     assert len(seen) == ENTRIES
-    assert claims["w0"] and claims["w1"], "both workers should have got work"
+    if database_url.startswith("postgresql"):
+        # SKIP LOCKED lets both claim side by side; on SQLite one writer may legitimately win
+        # every round (exclusivity is the property, not fairness), so this is PostgreSQL-only.
+        assert claims["w0"] and claims["w1"], "both workers should have got work"
