@@ -2,60 +2,57 @@
 (issue 4 acceptance, first bullet): register; the eMSP pushes a token (outbox, in-process
 worker); the CPO authorizes it in real time; the eMSP sends START_SESSION and receives the
 CommandResult the CPO's operator reported; the CPO pushes the session (PUT, then PATCHes with
-charging periods) and finally the CDR; the eMSP's stored session and CDR equal the CPO's."""
+charging periods) and finally the CDR; the eMSP's stored session and CDR equal the CPO's.
+Both instances on SQLite, and both on PostgreSQL (a fresh database each)."""
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.contract.server.test_versions_matrix import head_cdr, head_session
-from tests.e2e.test_platform_pair import Instance
+
+from ._nodes import Databases, Instance, until
 
 pytestmark = pytest.mark.e2e
 
 ADMIN = {"Authorization": "Bearer e2e-admin"}
-T = TypeVar("T")
 
-
-def _until(fn: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value is not None:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+# every version on both databases (the whole e2e folder stays within about 6 minutes on a
+# 2-core machine: 4.5-6 s per case)
+CASES = [
+    pytest.param(v, db, id=f"{v}-{db}", marks=[pytest.mark.postgres] if db == "postgres" else [])
+    for db in ("sqlite", "postgres")
+    for v in ("2.1.1", "2.2.1", "2.3.0")
+]
 
 
 @pytest.fixture
-def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Instance, Instance]]:
-    version = request.param
-    (tmp_path / "cpo").mkdir()
-    (tmp_path / "emsp").mkdir()
-    cpo = Instance(tmp_path / "cpo", "NL-CPO:CPO", version)
-    emsp = Instance(tmp_path / "emsp", "DE-MSP:EMSP", version)
+def nodes(
+    tmp_path: Path, version: str, databases: Databases
+) -> Iterator[tuple[Instance, Instance]]:
+    cpo_dir, emsp_dir = tmp_path / "cpo", tmp_path / "emsp"
+    cpo = Instance(cpo_dir, "NL-CPO:CPO", databases.new(cpo_dir), versions=version)
+    emsp = Instance(emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir), versions=version)
     try:
         yield cpo, emsp
     finally:
-        cpo.stop()
-        emsp.stop()
+        cpo.close()
+        emsp.close()
 
 
 def _admin(node: Instance) -> httpx.Client:
-    return httpx.Client(base_url=f"http://127.0.0.1:{node.port}", headers=ADMIN, timeout=10)
+    return httpx.Client(base_url=node.url, headers=ADMIN, timeout=10)
 
 
-@pytest.mark.parametrize("nodes", ["2.1.1", "2.2.1", "2.3.0"], indirect=True)
-def test_roaming_flow(nodes: tuple[Instance, Instance]) -> None:
+@pytest.mark.parametrize(("version", "backend"), CASES, indirect=["backend"])
+def test_roaming_flow(nodes: tuple[Instance, Instance], version: str) -> None:
     cpo, emsp = nodes
-    version = cpo.env["OCPIKIT_VERSIONS"]
     cpo.start("--demo")
     emsp.start()
     invite = json.loads(cpo.cli("invite").stdout)
@@ -80,7 +77,7 @@ def test_roaming_flow(nodes: tuple[Instance, Instance]) -> None:
             items = c.get("/admin/api/tokens?owner=DE-MSP").json()["items"]
             return items or None
 
-        assert _until(pushed_token, "token push")[0]["object"]["uid"] == "E2E-1"
+        assert until(pushed_token, "token push")[0]["object"]["uid"] == "E2E-1"
         # 2. the CPO authorizes it in real time at the eMSP
         loc = {"location_id": "LOC00001", "evse_uids": ["LOC00001-E1"]}
         auth = c.post("/admin/api/authorize", json={"uid": "E2E-1", "location": loc}).json()
@@ -100,7 +97,7 @@ def test_roaming_flow(nodes: tuple[Instance, Instance]) -> None:
             got = e.get(f"/admin/api/commands/sent/{sent['id']}").json()
             return got if got["final"] else None
 
-        assert _until(result, "command result")["state"] == "ACCEPTED"
+        assert until(result, "command result")["state"] == "ACCEPTED"
         # 4. the session: PUT, then PATCHes with charging periods, then the CDR
         sess = head_session("E2E-S1", "2026-01-01T10:00:00Z")
         assert c.put("/admin/api/sessions/NL/CPO/E2E-S1", json=sess).status_code == 201
@@ -136,5 +133,5 @@ def test_roaming_flow(nodes: tuple[Instance, Instance]) -> None:
                 found = [i["object"] for i in items["items"]]
                 return found if found and found[0] == mine else None
 
-            [stored] = _until(theirs, f"{module} at the eMSP equal to the CPO's")
+            [stored] = until(theirs, f"{module} at the eMSP equal to the CPO's")
             assert stored == mine

@@ -10,7 +10,8 @@ command-timeout sweeps, ...). See docs/client.md "Running the worker".
 - :func:`periodic` / :func:`register_periodic` add a task to the process-wide registry; the
   composition root (``ocpikit serve``) starts every registered task. A task receives a
   :class:`TaskContext` (storage, the shared HTTP client, clock, the raw config).
-- :func:`platform_background` builds what ``ocpikit serve`` runs from its config; the tasks live
+- :func:`platform_background` builds what ``ocpikit serve`` runs from its config (including a
+  resync of every partner at start when ``outbox.resync_on_return`` is on); the tasks live
   in this package (not in ``server``) because each of them talks to partners (httpx).
 
 This module lives in ``client`` (and not ``server``) because every task it runs talks to
@@ -268,7 +269,9 @@ def platform_background(
     extra_tasks: list[PeriodicTask] | None = None,
 ) -> Background:
     """What ``ocpikit serve`` runs: the delivery worker (unless ``cfg.worker`` is off), resync of
-    a partner that comes back, the scheduled resync, and every registered periodic task."""
+    a partner that comes back and, under the same switch (``cfg.resync_on_return``), of every
+    registered partner when the process starts (our own return after a stop or crash), the
+    scheduled resync, and every registered periodic task."""
     from .delivery import DeliveryWorker
     from .partner import PartnerClient
     from .sync import remember_auth, resync, resync_forever
@@ -281,16 +284,17 @@ def platform_background(
     def make_client(partner: Partner) -> PartnerClient:
         return PartnerClient(partner, http, clock=clock, on_auth_learned=learn)
 
-    async def resync_partner(partner: Partner) -> None:
+    async def resync_partner(partner: Partner, why: str = "partner is back") -> None:
         try:
             reports = await resync(make_client(partner), storage)
             log.info(
-                "partner %s is back: resynced %s",
+                "partner %s: %s: resynced %s",
                 partner.id,
+                why,
                 ", ".join(f"{r.module} +{r.created}/~{r.updated}" for r in reports) or "nothing",
             )
         except Exception as exc:
-            log.warning("partner %s: resync after return failed: %s", partner.id, exc)
+            log.warning("partner %s: resync (%s) failed: %s", partner.id, why, exc)
 
     async def on_return(partner: Partner) -> None:
         # not awaited by the worker: a pull must not hold up deliveries
@@ -317,6 +321,18 @@ def platform_background(
             await worker.run(stop, idle=cfg.idle)
 
         loops["outbox-worker"] = deliver
+    if cfg.resync_on_return:
+
+        async def resync_at_start(stop: asyncio.Event) -> None:
+            # we were away ourselves (stopped, crashed, deployed): for us every partner comes back
+            # now, so pull what changed since the last successful sync, one partner at a time
+            for partner in await storage.partners.all(status=PartnerStatus.REGISTERED):
+                if stop.is_set():
+                    return
+                await resync_partner(partner, "we started again")
+            await stop.wait()
+
+        loops["resync-at-start"] = resync_at_start
     if cfg.resync_interval > 0:
 
         async def scheduled_resync(stop: asyncio.Event) -> None:

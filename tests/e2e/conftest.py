@@ -1,0 +1,43 @@
+"""Fixtures of the end-to-end tests: every test that uses ``databases`` runs once per database
+(``sqlite``, ``postgres``) unless it parametrises ``backend`` itself; the PostgreSQL params are
+skipped, with the reason, when the server at ``OCPIKIT_TEST_PG_URL`` is not reachable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ._nodes import DATABASES, Databases, pg_unreachable_reason
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        names = names.split(",") if isinstance(names, str) else list(names)
+        if "backend" in (n.strip() for n in names):
+            return
+    metafunc.parametrize("backend", DATABASES, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgres`` (skipped with the reason when PostgreSQL is not reachable)."""
+    name: str = request.param
+    if name == "postgres":
+        reason = pg_unreachable_reason()
+        if reason is not None:
+            pytest.skip(reason)
+    return name
+
+
+@pytest.fixture
+def databases(backend: str) -> Iterator[Databases]:
+    """One fresh database per instance (``databases.new(workdir)``), dropped afterwards."""
+    dbs = Databases(backend)
+    try:
+        yield dbs
+    finally:
+        dbs.drop_all()
