@@ -74,6 +74,7 @@ class PullReport:
     unchanged: int = 0
     skipped: int = 0  # invalid objects (logged with their problems)
     refused: int = 0  # ownership: not the partner's to send
+    stale: int = 0  # older than what we hold (a push overtook this pull)
     pages: int = 0
     total: int | None = None
     complete: bool = False
@@ -138,6 +139,11 @@ async def _store(
             return
         if existing.raw == raw:
             report.unchanged += 1
+            return
+        if existing.last_updated > item.last_updated:
+            # A push that arrived while this page was in flight is newer; keep it (the next pull
+            # from the sync mark brings anything later).
+            report.stale += 1
             return
     await storage.objects.put(item.key, raw, last_updated=item.last_updated, owner=partner.id)
     if existing is None:

@@ -75,6 +75,25 @@ async def test_pull_into_storage_then_incremental_resync(version: Version) -> No
         assert stored is not None and stored.document["name"] == "Renamed"
 
 
+async def test_a_pull_never_overwrites_a_newer_push() -> None:
+    _cpo, emsp, router = await _pair(V2_2_1, locations=4)
+    async with httpx.AsyncClient(transport=router) as http:
+        client = await _client(emsp, "NL-CPO", http)
+        await pull_into_storage(client, emsp.storage, "locations")
+        page = await emsp.storage.objects.list_page("Location", limit=10, owner="NL-CPO")
+        pushed = dict(page.items[0].document)
+        pushed["name"] = "pushed while the pull was in flight"
+        stamp = page.items[0].last_updated + timedelta(minutes=5)
+        pushed["last_updated"] = format_datetime(stamp)
+        await emsp.storage.objects.put(
+            page.items[0].key, orjson.dumps(pushed), last_updated=stamp, owner="NL-CPO"
+        )
+        report = await pull_into_storage(client, emsp.storage, "locations", full=True)
+    assert report.stale == 1 and report.updated == 0
+    stored = await emsp.storage.objects.get(page.items[0].key)
+    assert stored is not None and stored.document["name"] == pushed["name"]
+
+
 async def test_every_sender_module_is_pulled_by_resync() -> None:
     _cpo, emsp, router = await _pair(V2_2_1, locations=5)
     async with httpx.AsyncClient(transport=router) as http:
