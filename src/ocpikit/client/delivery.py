@@ -10,7 +10,9 @@ completes), which also keeps the per-object order.
 
 Delivering: :class:`DeliveryWorker` claims due entries (leases; on PostgreSQL ``SKIP LOCKED``,
 so several worker processes never send the same entry) and sends each in the partner's version:
-PUT of the full state, POST for a CDR, DELETE for a removed Tariff. Sending the full state after
+PUT of the full state, POST for a CDR, DELETE for a removed Tariff. A Session or CDR for a 2.1.1
+partner embeds its Location: the worker reads that Location from storage when it sends (so the
+partner gets the current one, not a placeholder). Sending the full state after
 coalescing is what makes a retry safe: PUT is idempotent, and a receiver keys a CDR by its id.
 
 Failures (never lost, never spinning):
@@ -58,6 +60,7 @@ from ocpikit.core.errors import (
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.types import ci_equal, parse_datetime
 from ocpikit.core.versions import HEAD
+from ocpikit.protocol.handlers.base import embeds_location, location_lookup
 from ocpikit.protocol.ports import (
     Merge,
     ObjectKey,
@@ -329,7 +332,19 @@ class DeliveryWorker:
             raise _Permanent("entry without payload")
         try:
             document = orjson.loads(entry.payload)
-            wire = entry.payload if client.version == HEAD else client.wire(kind, document)
+        except orjson.JSONDecodeError as exc:
+            raise _Permanent(f"entry payload is not JSON: {exc}") from exc
+        if not isinstance(document, dict):
+            raise _Permanent("entry payload is not a JSON object")
+        lookup = None
+        if embeds_location(client.version, kind):
+            # a 2.1.1 Session/CDR embeds its Location: read it now (our own objects)
+            lookup = await location_lookup(self.storage.objects, [document], owner=None)
+        try:
+            if client.version == HEAD:
+                wire = entry.payload
+            else:
+                wire = client.wire(kind, document, lookup=lookup)
         except Exception as exc:  # a document we cannot send in the partner's version
             raise _Permanent(f"cannot convert to OCPI {client.version}: {exc}") from exc
         to_party = _token_to_party(client, document) if kind in ("Session", "CDR") else None

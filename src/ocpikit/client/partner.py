@@ -60,6 +60,7 @@ from ocpikit.core.types import format_datetime, parse_datetime
 from ocpikit.core.versions import HEAD, V2_2_1, InterfaceRole, Version
 from ocpikit.models import model_for
 from ocpikit.protocol.endpoints import INTERFACES
+from ocpikit.protocol.handlers.base import Lookups
 from ocpikit.protocol.handlers.objects import token_key_id
 from ocpikit.protocol.ports import ObjectKey, Partner
 
@@ -514,11 +515,15 @@ class PartnerClient:
             raise RemoteProtocolError(f"invalid {kind}: " + "; ".join(bad.problems)) from None
 
     # --- Receiver interfaces of the partner: pushes of our objects ---------------------------
-    def wire(self, kind: str, head: Mapping[str, Any]) -> bytes:
-        """Wire bytes of a head document in the partner's version."""
+    def wire(self, kind: str, head: Mapping[str, Any], *, lookup: Lookups | None = None) -> bytes:
+        """Wire bytes of a head document in the partner's version. ``lookup``: the converter
+        lookups (``{"location": ...}``, :func:`~ocpikit.protocol.handlers.base.location_lookup`),
+        which a 2.1.1 Session or CDR needs to embed its real Location (without it the converter
+        embeds a placeholder Location and reports the loss)."""
         if self.version == HEAD:
             return orjson.dumps(dict(head))
-        model, _losses = from_head(dict(head), self.version, kind)
+        ctx = Context(now=self.clock.now(), lookup=dict(lookup)) if lookup else None
+        model, _losses = from_head(dict(head), self.version, kind, ctx)
         out: bytes = model.dump_json()
         return out
 
@@ -541,11 +546,13 @@ class PartnerClient:
         *,
         wire: bytes | None = None,
         to_party: PartyRef | None = None,
+        lookup: Lookups | None = None,
     ) -> int:
         """PUT one of our objects to the partner's Receiver; returns the HTTP status.
-        ``wire``: bytes already in the partner's version (else ``head`` is converted)."""
+        ``wire``: bytes already in the partner's version (else ``head`` is converted, with
+        ``lookup`` as in :meth:`wire`)."""
         module = _MODULE_OF_KIND[kind]
-        content = wire if wire is not None else self.wire(kind, head or {})
+        content = wire if wire is not None else self.wire(kind, head or {}, lookup=lookup)
         reply = await self.request(
             "PUT",
             self.object_url(kind, key),
@@ -603,10 +610,12 @@ class PartnerClient:
         *,
         wire: bytes | None = None,
         to_party: PartyRef | None = None,
+        lookup: Lookups | None = None,
     ) -> str | None:
         """POST a CDR to the partner's Receiver; returns the ``Location`` header (required by the
-        spec; a missing one is logged, not fatal: the CDR arrived)."""
-        content = wire if wire is not None else self.wire("CDR", head or {})
+        spec; a missing one is logged, not fatal: the CDR arrived). ``lookup`` as in
+        :meth:`wire`."""
+        content = wire if wire is not None else self.wire("CDR", head or {}, lookup=lookup)
         reply = await self.request(
             "POST",
             self.endpoint("cdrs", self.RECEIVER),

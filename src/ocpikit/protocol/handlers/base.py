@@ -6,11 +6,18 @@ server), use the storage ports and the operator decision port, and return a :cla
 (which the server wraps in the envelope). Objects are stored once, as head documents; they are
 converted at the edge into the caller's negotiated version, and the converted bytes are cached
 per version through :meth:`~ocpikit.protocol.ports.ObjectRepository.store_wire`.
+
+One exception to the cache: a 2.1.1 Session or CDR *embeds* its Location (DIGEST §6.4-§6.5), so
+its bytes depend on another object. Those are never cached (nor served from the cache): they
+are converted on every request, with the referenced Locations fetched from storage first, one
+``get`` per distinct Location of the page (:func:`location_lookup`), so that the embedded
+Location is the real one and always current.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +39,7 @@ from ocpikit.protocol.decisions import Decisions
 from ocpikit.protocol.endpoints import Operation
 from ocpikit.protocol.ports import (
     ObjectKey,
+    ObjectRepository,
     Partner,
     Storage,
     StoredObject,
@@ -47,10 +55,13 @@ __all__ = [
     "Services",
     "check_owner",
     "dump_version",
+    "embeds_location",
     "head_to_version",
     "last_updated_of",
     "load_head",
     "load_patch",
+    "location_lookup",
+    "location_refs",
     "serve_object",
     "wire_of",
 ]
@@ -172,25 +183,93 @@ def load_patch(version: Version, name: str, body: Any) -> dict[str, Any]:
     return result
 
 
-def head_to_version(document: Mapping[str, Any], version: Version, name: str) -> dict[str, Any]:
-    """The JSON form of a head document in ``version``."""
+#: objects whose 2.1.1 form embeds a full Location (DIGEST §6.4-§6.5)
+EMBEDS_LOCATION = frozenset({"Session", "CDR"})
+
+Lookups = Mapping[str, Callable[..., dict[str, Any] | None]]
+"""``Context.lookup`` entries (``{"location": fn}``)."""
+
+
+def embeds_location(version: Version, name: str) -> bool:
+    """Whether ``name`` in ``version`` embeds a Location that must come from storage (2.1.1
+    Sessions and CDRs): such bytes are converted with :func:`location_lookup` and not cached."""
+    return version < V2_2_1 and name in EMBEDS_LOCATION
+
+
+def location_refs(documents: Iterable[Mapping[str, Any]]) -> set[ObjectKey]:
+    """The distinct Locations referenced by head Sessions (``location_id``) and CDRs
+    (``cdr_location.id``), keyed by the referencing object's owner party."""
+    keys: set[ObjectKey] = set()
+    for doc in documents:
+        cc, pid = doc.get("country_code"), doc.get("party_id")
+        loc_id = doc.get("location_id")
+        if loc_id is None:
+            cl = doc.get("cdr_location")
+            loc_id = cl.get("id") if isinstance(cl, Mapping) else None
+        if isinstance(cc, str) and isinstance(pid, str) and isinstance(loc_id, str) and loc_id:
+            keys.add(ObjectKey("Location", cc, pid, loc_id))
+    return keys
+
+
+async def location_lookup(
+    objects: ObjectRepository, documents: Iterable[Mapping[str, Any]], *, owner: str | None
+) -> dict[str, Callable[..., dict[str, Any] | None]]:
+    """Fetch the Locations the head ``documents`` reference (one ``get`` per distinct key, run
+    concurrently) and return the synchronous ``Context.lookup`` the converters call:
+    ``{"location": fn(country_code, party_id, location_id) -> head Location | None}``.
+
+    Only a Location with the same ``owner`` as the referencing objects is used (ours for our
+    Sessions/CDRs, the partner's for what a partner pushed)."""
+    keys = list(location_refs(documents))
+    found: dict[ObjectKey, dict[str, Any]] = {}
+    if keys:
+        stored = await asyncio.gather(*(objects.get(k) for k in keys))
+        for key, obj in zip(keys, stored, strict=True):
+            if obj is not None and obj.owner == owner:
+                found[key] = obj.document
+
+    def location(country_code: Any, party_id: Any, location_id: Any) -> dict[str, Any] | None:
+        if not (
+            isinstance(country_code, str)
+            and isinstance(party_id, str)
+            and isinstance(location_id, str)
+        ):
+            return None
+        return found.get(ObjectKey("Location", country_code, party_id, location_id))
+
+    return {"location": location}
+
+
+def _context(lookup: Lookups | None) -> Context | None:
+    return Context(lookup=dict(lookup)) if lookup else None
+
+
+def head_to_version(
+    document: Mapping[str, Any], version: Version, name: str, *, lookup: Lookups | None = None
+) -> dict[str, Any]:
+    """The JSON form of a head document in ``version`` (``lookup``: see :func:`location_lookup`)."""
     if version == HEAD:
         return dict(document)
-    model, _losses = from_head(dict(document), version, name)
+    model, _losses = from_head(dict(document), version, name, _context(lookup))
     out: dict[str, Any] = model.dump()
     return out
 
 
-def dump_version(document: Mapping[str, Any], version: Version, name: str) -> bytes:
+def dump_version(
+    document: Mapping[str, Any], version: Version, name: str, *, lookup: Lookups | None = None
+) -> bytes:
+    """Wire bytes of a head document in ``version``; a 2.1.1 Session/CDR needs ``lookup`` for
+    its embedded Location (else the converter builds a placeholder and reports the loss)."""
     if version == HEAD:
         return orjson.dumps(document)
-    model, _losses = from_head(dict(document), version, name)
+    model, _losses = from_head(dict(document), version, name, _context(lookup))
     out: bytes = model.dump_json()
     return out
 
 
 def wire_of(stored: StoredObject, version: Version, name: str) -> bytes:
-    """Wire bytes of a stored object in ``version`` (the cache when filled)."""
+    """Wire bytes of a stored object in ``version`` (the cache when filled). Not for
+    :func:`embeds_location` objects (their bytes need the Locations: :func:`serve_object`)."""
     if stored.wire is not None:
         return stored.wire
     if version == HEAD:
@@ -201,7 +280,13 @@ def wire_of(stored: StoredObject, version: Version, name: str) -> bytes:
 async def serve_object(
     services: Services, stored: StoredObject, version: Version, name: str
 ) -> bytes:
-    """Wire bytes of one object, filling the per-version cache on a miss."""
+    """Wire bytes of one object, filling the per-version cache on a miss. A 2.1.1 Session/CDR
+    is converted every time with its Location read from storage, and never cached."""
+    if embeds_location(version, name):
+        lookup = await location_lookup(
+            services.storage.objects, [stored.document], owner=stored.owner
+        )
+        return dump_version(stored.document, version, name, lookup=lookup)
     if stored.wire is not None or version == HEAD:
         return wire_of(stored, version, name)
     body = dump_version(stored.document, version, name)

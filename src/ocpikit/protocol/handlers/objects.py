@@ -25,16 +25,20 @@ from ocpikit.protocol.handlers.base import (
     Services,
     check_body_ids,
     check_owner,
+    dump_version,
+    embeds_location,
     find,
     head_to_version,
     last_updated_of,
     load_head,
     load_patch,
+    location_lookup,
     object_key,
     serve_object,
     wire_of,
 )
 from ocpikit.protocol.ports import WireEntry
+from ocpikit.protocol.webhooks import emit
 
 __all__ = [
     "KINDS",
@@ -116,6 +120,8 @@ async def list_objects(
 ) -> Reply:
     """A page of our own objects of the addressed party, in the caller's version."""
     params = PageParams.from_query(call.query, require_date_from=require_date_from)
+    if embeds_location(call.version, name):
+        return await _list_with_locations(call, services, name, params)
     head = call.version == HEAD
     page = await services.storage.objects.list_wire(
         name,
@@ -142,6 +148,44 @@ async def list_objects(
         await services.storage.objects.store_wire(fresh)
     meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
     return Reply(raw_data=b"[" + b",".join(chunks) + b"]", headers=meta.headers())
+
+
+async def _list_with_locations(
+    call: Call, services: Services, name: str, params: PageParams
+) -> Reply:
+    """A page of 2.1.1 Sessions/CDRs: each embeds its Location, so the page's distinct
+    Locations are read first (one ``get`` each) and the objects are converted with them. These
+    bytes are neither read from nor written to the wire cache (they change with the Location;
+    see :mod:`ocpikit.protocol.handlers.base`)."""
+    page = await services.storage.objects.list_page(
+        name,
+        offset=params.offset,
+        limit=params.limit,
+        date_from=params.date_from,
+        date_to=params.date_to,
+        owner=None,
+        country_code=None if call.party.sole else call.party.country_code,
+        party_id=None if call.party.sole else call.party.party_id,
+    )
+    lookup = await location_lookup(
+        services.storage.objects, (item.document for item in page.items), owner=None
+    )
+    chunks = [dump_version(item.document, call.version, name, lookup=lookup) for item in page.items]
+    meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
+    return Reply(raw_data=b"[" + b",".join(chunks) + b"]", headers=meta.headers())
+
+
+#: webhook event emitted after a partner's successful PUT/PATCH of one of these objects
+_RECEIVED_EVENTS: Mapping[str, str] = {
+    "Session": "session.received",
+    "Token": "token.received",
+}
+
+
+async def _received(services: Services, call: Call, name: str, head: Mapping[str, Any]) -> None:
+    event = _RECEIVED_EVENTS.get(name)
+    if event is not None:
+        await emit(services.decisions, event, head, partner_id=_partner_id(call))
 
 
 # --- Receiver: client-owned objects ------------------------------------------------------------
@@ -177,6 +221,7 @@ async def put_object(call: Call, services: Services, kind: Kind) -> Reply:
         last_updated=last_updated_of(head, now),
         owner=_partner_id(call),
     )
+    await _received(services, call, kind.name, head)
     return Reply(http_status=201 if stored.created else 200)
 
 
@@ -214,6 +259,7 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
     result = await services.storage.objects.patch(key, merge)
     if result is None:
         raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
+    await _received(services, call, kind.name, result.document)
     return Reply()
 
 
