@@ -200,6 +200,16 @@ async def test_211_outbox_push_embeds_the_stored_location() -> None:
     _check_embedded(session, "Session")
     [(method, cdr)] = [v for v in sent.values() if v[0] == "POST"]
     _check_embedded(cdr, "CDR")
+    # the CPO reads its Session back from the eMSP's Receiver: the eMSP embeds the Location
+    # the CPO pushed to it (owned by the CPO partner there)
+    emsp_side = await pair.cpo.storage.partners.get("DE-MSP")
+    assert emsp_side is not None
+    async with httpx.AsyncClient(transport=pair.router) as http:
+        client = PartnerClient(emsp_side, http)
+        key = ObjectKey("Session", "NL", "CPO", "SX")
+        reply = await client.request("GET", client.object_url("Session", key), module="sessions")
+    assert isinstance(reply.envelope.data, dict)
+    _check_embedded(reply.envelope.data, "Session")
 
 
 # --- webhooks: session.received and token.received ------------------------------------------
