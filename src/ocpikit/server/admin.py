@@ -37,7 +37,13 @@ from ocpikit.protocol.commands import (
     InvalidTransition,
     PartnerFlows,
 )
-from ocpikit.protocol.handlers.base import head_to_version, last_updated_of, load_head, load_patch
+from ocpikit.protocol.handlers.base import (
+    head_to_version,
+    last_updated_of,
+    load_head,
+    load_patch,
+    location_lookup,
+)
 from ocpikit.protocol.handlers.objects import merge_patch, token_key_id
 from ocpikit.protocol.ports import (
     ANY_OWNER,
@@ -140,6 +146,25 @@ async def _body(request: Request) -> Any:
         raise InvalidJson() from None
 
 
+_EMBEDS_LOCATION = frozenset({"Session", "CDR"})
+
+
+async def _in_version(
+    platform: Platform, version: Version, kind: str, items: list[tuple[str | None, Any]]
+) -> list[dict[str, Any]]:
+    """Head documents (with their owners) in ``version``. 2.1.1 Sessions and CDRs embed their
+    Location, read from storage (the same owner's), so the answer shows the real one."""
+    if kind not in _EMBEDS_LOCATION or version >= Version("2.2"):
+        return [head_to_version(doc, version, kind) for _owner, doc in items]
+    lookups = {
+        owner: await location_lookup(
+            platform.storage.objects, [d for o, d in items if o == owner], owner=owner
+        )
+        for owner in {o for o, _d in items}
+    }
+    return [head_to_version(doc, version, kind, lookup=lookups[owner]) for owner, doc in items]
+
+
 async def put_object(request: Request, platform: Platform) -> Response:
     kind, id_field = _module(request)
     key = _key(request, platform, kind)
@@ -162,7 +187,8 @@ async def put_object(request: Request, platform: Platform) -> Response:
         owner=None,
         push_to=await _push_to(platform, key, head),
     )
-    return _json(head_to_version(head, version, kind), 201 if stored.created else 200)
+    [out] = await _in_version(platform, version, kind, [(None, head)])
+    return _json(out, 201 if stored.created else 200)
 
 
 async def _push_to(platform: Platform, key: ObjectKey, document: Any) -> list[str]:
@@ -182,20 +208,27 @@ async def patch_object(request: Request, platform: Platform) -> Response:
     patch.setdefault("last_updated", format_datetime(platform.clock.now()))
     patch = load_patch(version, kind, patch)
 
+    current = await platform.storage.objects.get(key)
+    if current is None:
+        raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
+    lookup = (
+        await location_lookup(platform.storage.objects, [current.document], owner=None)
+        if kind in _EMBEDS_LOCATION and version < Version("2.2")
+        else None
+    )
+
     def merge(current: Any) -> Any:
-        merged = merge_patch(head_to_version(current, version, kind), patch)
+        merged = merge_patch(head_to_version(current, version, kind, lookup=lookup), patch)
         return load_head(
             version, kind, merged, country_code=key.country_code, party_id=key.party_id
         )
 
-    current = await platform.storage.objects.get(key)
-    if current is None:
-        raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     push_to = await _push_to(platform, key, current.document)
     stored = await platform.storage.objects.patch(key, merge, push_to=push_to)
     if stored is None:
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
-    return _json(head_to_version(stored.document, version, kind))
+    [out] = await _in_version(platform, version, kind, [(stored.owner, stored.document)])
+    return _json(out)
 
 
 async def get_object(request: Request, platform: Platform) -> Response:
@@ -203,7 +236,8 @@ async def get_object(request: Request, platform: Platform) -> Response:
     stored = await platform.storage.objects.get(_key(request, platform, kind))
     if stored is None:
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
-    return _json(head_to_version(stored.document, _version(request), kind))
+    [out] = await _in_version(platform, _version(request), kind, [(stored.owner, stored.document)])
+    return _json(out)
 
 
 async def delete_object(request: Request, platform: Platform) -> Response:
@@ -229,17 +263,17 @@ async def list_objects(request: Request, platform: Platform) -> Response:
     except ValueError:
         raise InvalidOrMissingParameters("offset/limit must be integers") from None
     page = await platform.storage.objects.list_page(kind, offset=offset, limit=limit, owner=owner)
+    objects = await _in_version(
+        platform, version, kind, [(item.owner, item.document) for item in page.items]
+    )
     return _json(
         {
             "total": page.total,
             "offset": offset,
             "limit": limit,
             "items": [
-                {
-                    "owner": item.owner,
-                    "object": head_to_version(item.document, version, kind),
-                }
-                for item in page.items
+                {"owner": item.owner, "object": obj}
+                for item, obj in zip(page.items, objects, strict=True)
             ],
         }
     )
