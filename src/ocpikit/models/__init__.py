@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ocpikit.core.versions import HEAD, Version
+from ocpikit.core.versions import Version
 from ocpikit.models import v2_1_1, v2_2_1, v2_3_0
 from ocpikit.models import v2_3_0 as head
 from ocpikit.models.base import OcpiModel
@@ -26,9 +26,9 @@ OBJECTS: dict[str, dict[str, type[OcpiModel]]] = {
 
 def model_for(version: Version | str, name: str) -> type[OcpiModel]:
     """The model class of object ``name`` in ``version``; KeyError names what is missing."""
-    text = (
-        str(version) if str(version) in OBJECTS else HEAD.text if version == HEAD else str(version)
-    )
+    wanted = version if isinstance(version, Version) else Version(version)
+    # "2.3" and "2.3.0" name the same version: match numerically, not by text
+    text = next((known for known in OBJECTS if Version(known) == wanted), wanted.text)
     try:
         objects = OBJECTS[text]
     except KeyError:
