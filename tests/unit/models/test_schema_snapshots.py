@@ -40,7 +40,7 @@ def test_model_for_matches_versions_numerically() -> None:
     from ocpikit.models import model_for
 
     assert model_for("2.3", "Location") is model_for("2.3.0", "Location")
-    with pytest.raises(KeyError, match="unsupported OCPI version '9.9'"):
+    with pytest.raises(KeyError, match=r"unsupported OCPI version '9\.9'"):
         model_for("9.9", "Location")
-    with pytest.raises(KeyError, match="no object 'Nope' in OCPI 2.2.1"):
+    with pytest.raises(KeyError, match=r"no object 'Nope' in OCPI 2\.2\.1"):
         model_for("2.2.1", "Nope")
