@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,23 +24,10 @@ from pathlib import Path
 import httpx
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _servers import free_port, peak_rss_mb, start_bare, start_platform
+
 TOKEN = "bench-token-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 async def _fill(db_url: str, count: int) -> None:
@@ -89,36 +73,6 @@ async def _fill(db_url: str, count: int) -> None:
         await storage.aclose()
 
 
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def _start_platform(workdir: Path, db_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "OCPIKIT_DATABASE_URL": db_url,
-        "OCPIKIT_PARTY": "NL-CPO:CPO",
-        "OCPIKIT_PORT": str(port),
-        "OCPIKIT_ADMIN_TOKEN": "bench",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ocpikit.cli.main", "serve"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait(port)
-    return proc
-
-
 BARE = """
 import sys
 import uvicorn
@@ -131,18 +85,6 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": body})
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
-
-
-def _start_bare(workdir: Path, body: bytes, port: int) -> subprocess.Popen[bytes]:
-    (workdir / "page.json").write_bytes(body)
-    (workdir / "bare.py").write_text(BARE)
-    proc = subprocess.Popen(
-        [sys.executable, str(workdir / "bare.py"), str(port), str(workdir / "page.json")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait(port)
-    return proc
 
 
 async def _load(url: str, total: int, clients: int, seconds: float, version: str) -> float:
@@ -193,8 +135,8 @@ def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
             db.parent.mkdir(parents=True, exist_ok=True)
             asyncio.run(_fill(db_url, size))
         fill = time.perf_counter() - t0
-        port_p, port_b = _free_port(), _free_port()
-        platform = _start_platform(workdir, db_url, port_p)
+        port_p, port_b = free_port(), free_port()
+        platform = start_platform(workdir, db_url, port_p, "NL-CPO:CPO")
         url_p = f"http://127.0.0.1:{port_p}/ocpi/{version}/cpo/locations"
         try:
             page = httpx.get(
@@ -203,7 +145,7 @@ def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
                 headers={"Authorization": f"Token {TOKEN}"},
             )
             assert page.status_code == 200, page.text
-            bare = _start_bare(workdir, page.content, port_b)
+            bare = start_bare(workdir, BARE, page.content, port_b)
             url_b = f"http://127.0.0.1:{port_b}/page"
             try:
                 print(
@@ -219,8 +161,8 @@ def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
                         f"bare ASGI {rate_b:7.0f} req/s   ratio {rate_p / rate_b:6.1%}"
                     )
                 print(
-                    f"  peak RSS: platform {_peak_rss_mb(platform.pid):.0f} MB, "
-                    f"bare {_peak_rss_mb(bare.pid):.0f} MB"
+                    f"  peak RSS: platform {peak_rss_mb(platform.pid):.0f} MB, "
+                    f"bare {peak_rss_mb(bare.pid):.0f} MB"
                 )
             finally:
                 bare.terminate()

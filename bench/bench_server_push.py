@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +34,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_server_pages import _free_port, _peak_rss_mb, _wait
+from _servers import free_port, peak_rss_mb, start_bare, start_platform
 
 TOKEN = "bench-push-token-0123456789"
 PATH = "/ocpi/2.3.0/emsp/sessions/DE/CPO"
@@ -72,25 +70,6 @@ async def _setup(db_url: str) -> None:
         await storage.aclose()
 
 
-def _start_platform(workdir: Path, db_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "OCPIKIT_DATABASE_URL": db_url,
-        "OCPIKIT_PARTY": "NL-MSP:EMSP",
-        "OCPIKIT_PORT": str(port),
-        "OCPIKIT_ADMIN_TOKEN": "bench",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ocpikit.cli.main", "serve"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait(port)
-    return proc
-
-
 BARE = """
 import sys
 import uvicorn
@@ -107,18 +86,6 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": body})
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
-
-
-def _start_bare(workdir: Path, body: bytes, port: int) -> subprocess.Popen[bytes]:
-    (workdir / "reply.json").write_bytes(body)
-    (workdir / "bare.py").write_text(BARE)
-    proc = subprocess.Popen(
-        [sys.executable, str(workdir / "bare.py"), str(port), str(workdir / "reply.json")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait(port)
-    return proc
 
 
 def _stamp(rng: random.Random) -> str:
@@ -199,8 +166,8 @@ def run(count: int, seconds: float) -> None:
         workdir = Path(tmp)
         db_url = f"sqlite:///{workdir / 'bench.db'}"
         asyncio.run(_setup(db_url))
-        port_p, port_b = _free_port(), _free_port()
-        platform = _start_platform(workdir, db_url, port_p)
+        port_p, port_b = free_port(), free_port()
+        platform = start_platform(workdir, db_url, port_p, "NL-MSP:EMSP")
         try:
             headers = {"Authorization": f"Token {TOKEN}"}
             with httpx.Client(base_url=f"http://127.0.0.1:{port_p}", headers=headers) as http:
@@ -210,7 +177,7 @@ def run(count: int, seconds: float) -> None:
                 _method, path, body = put_request(sessions)(random.Random(0))
                 reply = http.put(path, content=body, headers={"Content-Type": "application/json"})
                 assert reply.status_code == 200, reply.text
-            bare = _start_bare(workdir, reply.content, port_b)
+            bare = start_bare(workdir, BARE, reply.content, port_b)
             try:
                 print(f"\n{count} sessions of DE-CPO in an eMSP platform, OCPI 2.3.0, SQLite")
                 for name, build in (
@@ -226,8 +193,8 @@ def run(count: int, seconds: float) -> None:
                             f"bare ASGI {rate_b:6.0f} req/s   ratio {rate_p / rate_b:6.1%}"
                         )
                 print(
-                    f"  peak RSS: platform {_peak_rss_mb(platform.pid):.0f} MB, "
-                    f"bare {_peak_rss_mb(bare.pid):.0f} MB"
+                    f"  peak RSS: platform {peak_rss_mb(platform.pid):.0f} MB, "
+                    f"bare {peak_rss_mb(bare.pid):.0f} MB"
                 )
             finally:
                 bare.terminate()

@@ -1,0 +1,77 @@
+"""Process helpers shared by the server benches: free ports, starting ``ocpikit serve`` and a
+bare ASGI app on the same uvicorn stack, waiting for them, and reading their peak memory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+__all__ = ["free_port", "peak_rss_mb", "start_bare", "start_platform", "wait"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident set size (VmHWM) of a process, in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def wait(port: int, path: str = "/") -> None:
+    """Until something answers HTTP on ``port`` (any status), at most 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def start_platform(workdir: Path, db_url: str, port: int, party: str) -> subprocess.Popen[bytes]:
+    """``ocpikit serve`` for ``party`` (e.g. ``NL-CPO:CPO``) on a given database."""
+    env = {
+        **os.environ,
+        "OCPIKIT_DATABASE_URL": db_url,
+        "OCPIKIT_PARTY": party,
+        "OCPIKIT_PORT": str(port),
+        "OCPIKIT_ADMIN_TOKEN": "bench",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocpikit.cli.main", "serve"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait(port)
+    return proc
+
+
+def start_bare(workdir: Path, script: str, body: bytes, port: int) -> subprocess.Popen[bytes]:
+    """The bare ASGI app ``script`` (argv: port, body file) answering with ``body``."""
+    (workdir / "reply.json").write_bytes(body)
+    (workdir / "bare.py").write_text(script)
+    proc = subprocess.Popen(
+        [sys.executable, str(workdir / "bare.py"), str(port), str(workdir / "reply.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait(port)
+    return proc
