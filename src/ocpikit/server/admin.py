@@ -38,6 +38,7 @@ from ocpikit.protocol.commands import (
     PartnerFlows,
 )
 from ocpikit.protocol.handlers.base import (
+    embeds_location,
     head_to_version,
     last_updated_of,
     load_head,
@@ -146,15 +147,12 @@ async def _body(request: Request) -> Any:
         raise InvalidJson() from None
 
 
-_EMBEDS_LOCATION = frozenset({"Session", "CDR"})
-
-
 async def _in_version(
     platform: Platform, version: Version, kind: str, items: list[tuple[str | None, Any]]
 ) -> list[dict[str, Any]]:
     """Head documents (with their owners) in ``version``. 2.1.1 Sessions and CDRs embed their
     Location, read from storage (the same owner's), so the answer shows the real one."""
-    if kind not in _EMBEDS_LOCATION or version >= Version("2.2"):
+    if not embeds_location(version, kind):
         return [head_to_version(doc, version, kind) for _owner, doc in items]
     lookups = {
         owner: await location_lookup(
@@ -213,7 +211,7 @@ async def patch_object(request: Request, platform: Platform) -> Response:
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     lookup = (
         await location_lookup(platform.storage.objects, [current.document], owner=None)
-        if kind in _EMBEDS_LOCATION and version < Version("2.2")
+        if embeds_location(version, kind)
         else None
     )
 
