@@ -100,7 +100,7 @@ class _Ctx:
     day: Any
     weekday: int
     kwh: Decimal
-    duration: Decimal
+    duration: int
     parking: Decimal
     current: Decimal | None
     power: Decimal | None
@@ -123,7 +123,7 @@ def _time_reason(m: int, s: int, e: int) -> str:
     return f"time {_hhmm(m)} outside {_hhmm(s)}-{_hhmm(e % 1440)}"
 
 
-def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal, pol: Policy) -> str | Reason | None:
+def _fail(r: NRestrictions, ctx: _Ctx, duration: Decimal | int, pol: Policy) -> str | Reason | None:
     """``None`` when all restrictions match, else the first one that does not (a short reason)."""
     st, et = r.start_time, r.end_time
     after_midnight = False
@@ -191,37 +191,64 @@ def _hhmm(m: int) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+#: one candidate of a selection: the element, its restrictions (``None``: none), its index
+_Cand = tuple[NElement, NRestrictions | None, int]
+_DIMS = ("ENERGY", "TIME", "PARKING_TIME", "FLAT")
+_UNSET: Any = object()
+
+
+def _candidates(tariff: NTariff, group: str, whole: bool) -> dict[str, tuple[_Cand, ...]]:
+    """Per dimension, the elements of ``group`` that :func:`_select` looks at, in list order:
+    those with a component of the dimension (all of them for whole-element selection).
+    Built once per tariff (``NTariff.engine_cache``) and reused by every session priced."""
+    key = ("candidates", group, whole)
+    found: dict[str, tuple[_Cand, ...]] | None = tariff.engine_cache.get(key)
+    if found is None:
+        els = {"charging": tariff.charging, "reservation": tariff.reservation}.get(
+            group, tariff.expired
+        )
+        found = {
+            dim: tuple(
+                (el, None if el.restrictions.empty else el.restrictions, el.index)
+                for el in els
+                if whole or dim in el.by_type
+            )
+            for dim in _DIMS
+        }
+        tariff.engine_cache[key] = found
+    return found
+
+
 def _select(
-    elements: tuple[NElement, ...] | list[NElement],
+    cands: tuple[_Cand, ...],
     dim: str,
     ctx: _Ctx,
     pol: Policy,
-    cache: dict[tuple[int, bool], str | Reason | None],
+    cache: dict[int, str | Reason | None],
+    use_parking: bool,
+    whole: bool,
 ) -> tuple[NElement | None, list[tuple[int, str | Reason]]]:
-    """The element supplying dimension ``dim`` (per-dimension or whole-element selection)."""
+    """The element supplying dimension ``dim`` (per-dimension or whole-element selection):
+    the first candidate whose restrictions all match (mod_tariffs §TariffElement). ``cache``
+    holds each element's outcome for the piece being priced (keyed by index; ``~index`` when
+    durations are read as parking time)."""
     skipped: list[tuple[int, str | Reason]] = []
-    use_parking = dim == "PARKING_TIME" and pol.duration_basis == "parking"
-    whole = pol.element_selection == "whole_element"
-    for el in elements:
-        if not whole and dim not in el.by_type:
-            continue
-        if el.restrictions.empty:
-            reason = None
+    for el, r, index in cands:
+        if r is None:
+            reason: str | Reason | None = None
         else:
-            key = (el.index, use_parking)
-            if key in cache:
-                reason = cache[key]
-            else:
-                reason = _fail(
-                    el.restrictions, ctx, ctx.parking if use_parking else ctx.duration, pol
+            key = ~index if use_parking else index
+            reason = cache.get(key, _UNSET)
+            if reason is _UNSET:
+                reason = cache[key] = _fail(
+                    r, ctx, ctx.parking if use_parking else ctx.duration, pol
                 )
-                cache[key] = reason
         if reason is None:
             if whole and dim not in el.by_type:
-                skipped.append((el.index, f"first matching element has no {dim} component"))
+                skipped.append((index, f"first matching element has no {dim} component"))
                 return None, skipped
             return el, skipped
-        skipped.append((el.index, reason))
+        skipped.append((index, reason))
     return None, skipped
 
 
@@ -290,11 +317,11 @@ def _clock_boundaries(
     off_start: timedelta | None = None,
     off_end: timedelta | None = None,
     segments: list[tuple[datetime, datetime, timedelta]] | None = None,
-) -> list[tuple[datetime, str]]:
+) -> list[tuple[datetime, _Cause]]:
     """Instants strictly inside ``(start, end)`` where the local wall clock reaches one of the
     minutes of the day at which ``info``'s restrictions can switch, and the DST changes (where the wall clock jumps: a boundary in a
     skipped hour takes effect at the jump, a repeated hour is passed twice)."""
-    out: list[tuple[datetime, str]] = []
+    out: list[tuple[datetime, _Cause]] = []
     if segments is None:
         segments = _offset_segments(start, end, tz, off_start, off_end)
     for a, b, off in segments:
@@ -308,12 +335,23 @@ def _clock_boundaries(
             for m in info.clock((wall.weekday() + day) % 7, inclusive_end):
                 t = day * _DAY_US + m * _MINUTE_US
                 if t0 < t < t1:
-                    if m == 0:
-                        why = f"local midnight ({(wall + timedelta(days=day)).date()})"
-                    else:
-                        why = f"local time {_hhmm(m)}"
-                    out.append((a + _MICRO * (t - t0), why))
+                    out.append((a + _MICRO * (t - t0), (m, wall, day)))
     return out
+
+
+#: why a period is cut at a boundary: the text, or ``(minute of the day, local wall clock at
+#: the start of the constant-offset segment, days after it)`` formatted only when a period is
+#: actually cut there (:func:`_cause_text`)
+_Cause = str | tuple[int, datetime, int]
+
+
+def _cause_text(cause: _Cause) -> str:
+    if isinstance(cause, str):
+        return cause
+    m, wall, day = cause
+    if m == 0:
+        return f"local midnight ({(wall + timedelta(days=day)).date()})"
+    return f"local time {_hhmm(m)}"
 
 
 _DAY_US = 86_400_000_000
@@ -334,7 +372,7 @@ def _session_cuts(
     ref: datetime,
     inclusive_end: bool,
     segments: list[tuple[datetime, datetime, timedelta]] | None = None,
-) -> tuple[list[datetime], list[str]]:
+) -> tuple[list[datetime], list[_Cause]]:
     """Every instant in ``(start, end)`` where a time-of-day, day, date or duration restriction
     of ``info`` can switch (sorted), with the reason; computed once per session."""
     found = (
@@ -346,8 +384,13 @@ def _session_cuts(
         instant = ref + timedelta(seconds=threshold)
         if start < instant < end:
             found.append((instant, f"session duration reaches {threshold} s"))
-    found.sort(key=lambda c: c[0])
+    if len(found) > 1:
+        found.sort(key=_first)
     return [c[0] for c in found], [c[1] for c in found]
+
+
+def _first(c: tuple[datetime, _Cause]) -> datetime:
+    return c[0]
 
 
 def _pieces(
@@ -579,68 +622,75 @@ def price(
     kwh_so_far = _ZERO
     parking_so_far = _ZERO
     flat_seen: set[tuple[str, int]] = set()
-    flat_done = {False: False, True: False}
+    flat_done = [False, False]  # charging, reservation
+    flat_mode = pol.flat
     split = pol.period_split == "restrictions"
     whole = pol.element_selection == "whole_element"
     inclusive_end = pol.end_time == "inclusive"
-    starts_local = [p.start.astimezone(tz) for p, _, _ in plans]
+    parking_basis = pol.duration_basis == "parking"
+    how = pol.measurement
     plan_cuts: dict[
         tuple[int, str, tuple[str, ...] | None],
-        tuple[SplitInfo | None, tuple[list[datetime], list[str]]],
+        tuple[SplitInfo | None, tuple[list[datetime], list[_Cause]]],
     ] = {}
-    parking_basis = pol.duration_basis == "parking"
-    info_cuts: dict[tuple[int, datetime], tuple[list[datetime], list[str]]] = {}
+    # boundaries over the whole session per SplitInfo and reference instant (2 id + is_res)
+    info_cuts: dict[int, tuple[list[datetime], list[_Cause]]] = {}
     span_start = min((p.start for p, _, _ in plans), default=s.start)
     span_end = max((p.end for p, _, _ in plans), default=s.end)
     segments: list[tuple[datetime, datetime, timedelta]] | None = None
-    for i, (p, is_res, vols) in enumerate(plans):
-        tariff = by_id.get(p.tariff_id.upper(), main) if p.tariff_id else main
-        ref = s.start if is_res else charging_start
-        dims = p.dims
+    for p, is_res, vols in plans:
+        p_start, p_end, p_index = p.start, p.end, p.index
+        tid = p.tariff_id
+        tariff = by_id.get(tid.upper(), main) if tid else main
         if is_res:
-            candidates = tariff.expired if expired else tariff.reservation
+            ref = s.start
             group = "expired" if expired else "reservation"
+            base = tariff.split_expired if expired else tariff.split_reservation
         else:
-            candidates = tariff.charging
+            ref = charging_start
             group = "charging"
-        current = power = None
-        if tariff.measures:
-            current = _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", pol.measurement)
-            power = _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", pol.measurement)
-        local = starts_local[i]
-        pieces: list[_Piece] | None = None
-        base = (
-            None
-            if not split or p.end <= p.start
-            else tariff.split_charging
-            if group == "charging"
-            else tariff.split_reservation
-            if group == "reservation"
-            else tariff.split_expired
+            base = tariff.split_charging
+        cands = _candidates(tariff, group, whole)
+        dims = p.dims
+        current = (
+            _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", how)
+            if tariff.measures_current
+            else None
         )
-        if base is not None:
+        power = (
+            _measure(dims, "POWER", "MIN_POWER", "MAX_POWER", how)
+            if tariff.measures_power
+            else None
+        )
+        local = p_start.astimezone(tz)
+        pieces: list[_Piece] | None = None
+        if base is not None and split and p_start < p_end:
             # quick test with every element of the group: no boundary inside the period, no
             # kWh or parking threshold: nothing to split
-            base_cuts = info_cuts.get((id(base), ref))
+            key = id(base) * 2 + is_res
+            base_cuts = info_cuts.get(key)
             if base_cuts is None:
                 if segments is None:
                     segments = _offset_segments(span_start, span_end, tz)
-                base_cuts = info_cuts[(id(base), ref)] = _session_cuts(
+                base_cuts = info_cuts[key] = _session_cuts(
                     span_start, span_end, base, tz, ref, inclusive_end, segments
                 )
-            at = bisect_right(base_cuts[0], p.start)
+            instants = base_cuts[0]
+            at = bisect_right(instants, p_start)
             if not (
-                (at < len(base_cuts[0]) and base_cuts[0][at] < p.end)
+                (at < len(instants) and instants[at] < p_end)
                 or base.kwh
                 or (parking_basis and base.durations)
             ):
                 base = None
+        else:
+            base = None
         if base is not None:
             # only elements that can price this period's dimensions (and a FLAT still due);
             # their boundaries over the whole session are computed once per such set
             if whole:
                 wanted_key: tuple[str, ...] | None = None
-            elif pol.flat != "once" or not flat_done[is_res]:
+            elif flat_mode != "once" or not flat_done[is_res]:
                 wanted_key = (*vols, "FLAT")
             else:
                 wanted_key = tuple(vols)
@@ -650,76 +700,75 @@ def price(
                 info = tariff.split_for(
                     group, None if wanted_key is None else frozenset(wanted_key)
                 )
-                bounds: tuple[list[datetime], list[str]] = ([], [])
+                bounds: tuple[list[datetime], list[_Cause]] = ([], [])
                 if info is not None:
-                    cached = info_cuts.get((id(info), ref))
+                    key = id(info) * 2 + is_res
+                    cached = info_cuts.get(key)
                     if cached is not None:
                         bounds = cached
                     else:
                         if segments is None:
                             segments = _offset_segments(span_start, span_end, tz)
-                        bounds = info_cuts[(id(info), ref)] = _session_cuts(
+                        bounds = info_cuts[key] = _session_cuts(
                             span_start, span_end, info, tz, ref, inclusive_end, segments
                         )
                 entry = plan_cuts[plan_key] = (info, bounds)
             info, (instants, causes) = entry
             if info is not None:
-                lo = bisect_right(instants, p.start)
-                hi = bisect_left(instants, p.end, lo)
+                lo = bisect_right(instants, p_start)
+                hi = bisect_left(instants, p_end, lo)
                 if lo < hi or info.kwh or (parking_basis and info.durations):
-                    clock = list(zip(instants[lo:hi], causes[lo:hi], strict=True))
+                    clock = [(instants[k], _cause_text(causes[k])) for k in range(lo, hi)]
                     pieces = _pieces(p, vols, info, clock, kwh_so_far, parking_so_far, pol)
-        if pieces is None:
-            pieces = [_Piece(p.start, p.end, vols, kwh_so_far, parking_so_far, "period start")]
         pr = PeriodResult(
-            index=p.index,
-            kind="reservation" if is_res else "charging",
-            start=p.start,
-            end=p.end,
-            local_start=local,
-            tariff_id=tariff.id,
+            p_index, "reservation" if is_res else "charging", p_start, p_end, local, tariff.id
         )
+        subs = pr.subs
+        if pieces is None:
+            pieces = [_Piece(p_start, p_end, vols, kwh_so_far, parking_so_far, "period start")]
         period_flat = False
         sub_lines: list[list[Line]] = []
-        last_sig: tuple[tuple[str, int | None], ...] | None = None
+        last_sig: tuple[int | None, ...] | None = None
         for piece in pieces:
-            plocal = local if piece.start == p.start else piece.start.astimezone(tz)
+            piece_start = piece.start
+            plocal = local if piece_start == p_start else piece_start.astimezone(tz)
             ctx = _Ctx(
-                minute=plocal.hour * 60 + plocal.minute,
-                day=plocal.date(),
-                weekday=plocal.weekday(),
-                kwh=piece.kwh,
-                duration=Decimal((piece.start - ref) // _SECOND),
-                parking=piece.parking,
-                current=current,
-                power=power,
+                plocal.hour * 60 + plocal.minute,
+                plocal.date(),
+                plocal.weekday(),
+                piece.kwh,
+                (piece_start - ref) // _SECOND,
+                piece.parking,
+                current,
+                power,
             )
-            cache: dict[tuple[int, bool], str | Reason | None] = {}
+            cache: dict[int, str | Reason | None] = {}
             chosen: list[tuple[str, Decimal, NElement | None, list[tuple[int, str | Reason]]]] = []
-            sig_parts: list[tuple[str, int | None]] = []
+            sig: tuple[int | None, ...] = ()
             for dim, vol in piece.vols.items():
-                el, skipped = _select(candidates, dim, ctx, pol, cache)
+                el, skipped = _select(
+                    cands[dim], dim, ctx, pol, cache, parking_basis and dim == "PARKING_TIME", whole
+                )
                 chosen.append((dim, vol, el, skipped))
-                sig_parts.append((dim, None if el is None else el.index))
+                sig += (None if el is None else el.index,)
             # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
             flat_pick: tuple[NElement, list[tuple[int, str | Reason]]] | None = None
-            if pol.flat == "per_period":
+            if flat_mode == "per_period":
                 want_flat = not period_flat
             else:
-                want_flat = pol.flat == "once_per_element" or not flat_done[is_res]
+                want_flat = flat_mode == "once_per_element" or not flat_done[is_res]
             if want_flat:
-                el, skipped = _select(candidates, "FLAT", ctx, pol, cache)
+                el, skipped = _select(cands["FLAT"], "FLAT", ctx, pol, cache, False, whole)
                 if el is not None and "FLAT" in el.by_type:
-                    key = (tariff.id, el.index + (1000 if is_res else 0))
-                    if pol.flat != "once_per_element" or key not in flat_seen:
-                        flat_seen.add(key)
+                    key = el.index + (1000 if is_res else 0)
+                    if flat_mode != "once_per_element" or (tariff.id, key) not in flat_seen:
+                        flat_seen.add((tariff.id, key))
                         flat_done[is_res] = True
                         period_flat = True
                         flat_pick = (el, skipped)
-            sig = tuple(sig_parts)
-            if sig == last_sig and pr.subs and flat_pick is None:
+            if sig == last_sig and subs and flat_pick is None:
                 # same elements as the previous piece: one sub-period (no needless split)
-                pr.subs[-1].end = piece.end
+                subs[-1].end = piece.end
                 for line, (_, vol, _, _) in zip(
                     (ln for ln in sub_lines[-1] if ln.dimension != "FLAT"), chosen, strict=True
                 ):
@@ -727,26 +776,49 @@ def price(
                     line.billed = line.volume
             else:
                 last_sig = sig
-                sub = len(pr.subs)
-                pr.subs.append(SubPeriod(sub, piece.start, piece.end, plocal, piece.cause))
+                sub = len(subs)
+                subs.append(SubPeriod(sub, piece_start, piece.end, plocal, piece.cause))
                 lines_here: list[Line] = []
                 for dim, vol, el, skipped in chosen:
-                    comp = el.by_type.get(dim) if el is not None else None
+                    if el is None:
+                        lines_here.append(
+                            Line(
+                                p_index,
+                                "RESERVATION_TIME" if is_res else dim,
+                                _bucket(dim, is_res, el, pol),
+                                vol,
+                                vol,
+                                tariff.id,
+                                None,
+                                None,
+                                _ZERO,
+                                None,
+                                0,
+                                skipped,
+                                ZERO_AMOUNT,
+                                "",
+                                sub,
+                            )
+                        )
+                        continue
+                    comp = el.by_type.get(dim)
                     lines_here.append(
                         Line(
-                            period=p.index,
-                            dimension="RESERVATION_TIME" if is_res else dim,
-                            bucket=_bucket(dim, is_res, el, pol),
-                            volume=vol,
-                            billed=vol,
-                            tariff_id=tariff.id,
-                            element=None if comp is None or el is None else el.index,
-                            component=None if comp is None else comp.index,
-                            price=_ZERO if comp is None else comp.price,
-                            vat=None if comp is None else comp.vat,
-                            step_size=0 if comp is None else comp.step_size,
-                            skipped=skipped,
-                            sub=sub,
+                            p_index,
+                            "RESERVATION_TIME" if is_res else dim,
+                            _bucket(dim, is_res, el, pol),
+                            vol,
+                            vol,
+                            tariff.id,
+                            None if comp is None else el.index,
+                            None if comp is None else comp.index,
+                            _ZERO if comp is None else comp.price,
+                            None if comp is None else comp.vat,
+                            0 if comp is None else comp.step_size,
+                            skipped,
+                            ZERO_AMOUNT,
+                            "",
+                            sub,
                         )
                     )
                 sub_lines.append(lines_here)
@@ -756,25 +828,31 @@ def price(
                 sub_lines[-1].insert(
                     0,
                     Line(
-                        period=p.index,
-                        dimension="FLAT",
-                        bucket=_bucket("FLAT", is_res, el, pol),
-                        volume=_ONE,
-                        billed=_ONE,
-                        tariff_id=tariff.id,
-                        element=el.index,
-                        component=c.index,
-                        price=c.price,
-                        vat=c.vat,
-                        step_size=c.step_size,
-                        skipped=skipped,
-                        sub=len(pr.subs) - 1,
+                        p_index,
+                        "FLAT",
+                        _bucket("FLAT", is_res, el, pol),
+                        _ONE,
+                        _ONE,
+                        tariff.id,
+                        el.index,
+                        c.index,
+                        c.price,
+                        c.vat,
+                        c.step_size,
+                        skipped,
+                        ZERO_AMOUNT,
+                        "",
+                        len(subs) - 1,
                     ),
                 )
-        pr.lines = [line for group in sub_lines for line in group]
+        pr.lines = sub_lines[0] if len(sub_lines) == 1 else [ln for g in sub_lines for ln in g]
         if not is_res:
-            kwh_so_far += vols.get("ENERGY", _ZERO)
-            parking_so_far += vols.get("PARKING_TIME", _ZERO) * _HOUR
+            energy = vols.get("ENERGY")
+            if energy is not None:
+                kwh_so_far += energy
+            parked = vols.get("PARKING_TIME")
+            if parked is not None:
+                parking_so_far += parked * _HOUR
         periods.append(pr)
 
     # --- step_size --------------------------------------------------------------------------

@@ -299,6 +299,12 @@ class NTariff:
     _split_cache: dict[tuple[str, frozenset[str] | None], SplitInfo | None] = field(
         default_factory=dict
     )
+    #: whether any element restricts current / power (the engine reads only what is compared)
+    measures_current: bool = False
+    measures_power: bool = False
+    #: what the engine derives from the tariff alone (per-dimension candidate elements, ...),
+    #: built on first use and reused for every session priced against this tariff
+    engine_cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def split_for(self, group: str, dims: frozenset[str] | None) -> SplitInfo | None:
         """:class:`SplitInfo` of the ``charging``/``reservation``/``expired`` elements that
@@ -324,13 +330,15 @@ class NTariff:
             tuple(e for e in els if e.restrictions.reservation == "RESERVATION_EXPIRES")
             + self.reservation
         )
-        self.measures = any(
-            r.min_current is not None
-            or r.max_current is not None
-            or r.min_power is not None
-            or r.max_power is not None
-            for r in (e.restrictions for e in els)
+        self.measures_current = any(
+            e.restrictions.min_current is not None or e.restrictions.max_current is not None
+            for e in els
         )
+        self.measures_power = any(
+            e.restrictions.min_power is not None or e.restrictions.max_power is not None
+            for e in els
+        )
+        self.measures = self.measures_current or self.measures_power
         self.split_charging = split_info(self.charging)
         self.split_reservation = split_info(self.reservation)
         self.split_expired = split_info(self.expired)
