@@ -856,13 +856,25 @@ def price(
         periods.append(pr)
 
     # --- step_size --------------------------------------------------------------------------
-    lines = [line for pr in periods for line in pr.lines]
     effects: list[StepEffect] = []
-    priced = [line for line in lines if line.element is not None]
-    energy_l = [line for line in priced if line.dimension == "ENERGY"]
-    time_l = [line for line in priced if line.dimension == "TIME"]
-    park_l = [line for line in priced if line.dimension == "PARKING_TIME"]
-    res_l = [line for line in priced if line.dimension == "RESERVATION_TIME"]
+    priced: list[Line] = []
+    energy_l: list[Line] = []
+    time_l: list[Line] = []
+    park_l: list[Line] = []
+    res_l: list[Line] = []
+    by_dimension = {
+        "ENERGY": energy_l,
+        "TIME": time_l,
+        "PARKING_TIME": park_l,
+        "RESERVATION_TIME": res_l,
+    }
+    for pr in periods:
+        for line in pr.lines:
+            if line.element is not None:
+                priced.append(line)
+                same = by_dimension.get(line.dimension)
+                if same is not None:
+                    same.append(line)
     override = pol.time_step_override
     _round_group(
         "ENERGY", energy_l, pol.energy_step_size, _KWH, pol.energy_step_tolerance, "Wh", 0, effects
@@ -894,21 +906,44 @@ def price(
     )
 
     # --- costs --------------------------------------------------------------------------------
-    costs: dict[str, Amount] = {}
+    # per cost field: excl. and incl. sums (incl. None once one line's is unknown), summed in
+    # line order from zero exactly as Amount addition would
+    sums_excl: dict[str, Decimal] = {}
+    sums_incl: dict[str, Decimal | None] = {}
     taxes: dict[Decimal | None, Decimal] = {}
-    for line in lines:
-        if line.element is None:
-            continue
-        line_tariff = main if line.tariff_id == main.id else by_id.get(line.tariff_id.upper(), main)
-        line.cost = _amount(line.price * line.billed, line.vat, line_tariff, pol)
-        costs[line.bucket] = costs.get(line.bucket, ZERO_AMOUNT) + line.cost
-        tax = line.cost.tax
-        if tax is not None and tax != 0:
-            taxes[line.vat] = taxes.get(line.vat, _ZERO) + tax
+    factors: dict[Decimal, Decimal] = {}
+    main_id = main.id
+    for line in priced:
+        line_tariff = main if line.tariff_id == main_id else by_id.get(line.tariff_id.upper(), main)
+        quantity_cost = line.price * line.billed
+        vat = line.vat
+        if vat is not None and line_tariff.tax_included not in ("YES", "N/A"):
+            # the common case of _amount: excl. VAT price plus VAT (2.2.1 PriceComponent.vat)
+            factor = factors.get(vat)
+            if factor is None:
+                factor = factors[vat] = _ONE + vat / _HUNDRED
+            cost = line.cost = Amount(quantity_cost, quantity_cost * factor)
+        else:
+            cost = line.cost = _amount(quantity_cost, vat, line_tariff, pol)
+        excl, incl = cost.excl, cost.incl
+        bucket = line.bucket
+        acc_excl = sums_excl.get(bucket, _ZERO)
+        acc_incl = sums_incl.get(bucket, _ZERO)
+        sums_excl[bucket] = acc_excl + excl
+        sums_incl[bucket] = None if acc_incl is None or incl is None else acc_incl + incl
+        if incl is not None:
+            tax = incl - excl
+            if tax != 0:
+                taxes[vat] = taxes.get(vat, _ZERO) + tax
+    costs = {name: Amount(excl_sum, sums_incl[name]) for name, excl_sum in sums_excl.items()}
     relevant = frozenset(costs)
-    raw_total = ZERO_AMOUNT
+    total_excl: Decimal = _ZERO
+    total_incl: Decimal | None = _ZERO
     for name in COST_BUCKETS:
-        raw_total = raw_total + costs.get(name, ZERO_AMOUNT)
+        part = costs.get(name, ZERO_AMOUNT)
+        total_excl = total_excl + part.excl
+        total_incl = None if total_incl is None or part.incl is None else total_incl + part.incl
+    raw_total = Amount(total_excl, total_incl)
     total, adjustments = _clamp(raw_total, main, pol)
     if pol.min_max_adjustment == "fixed" and total != raw_total:
         delta_excl = total.excl - raw_total.excl
@@ -919,12 +954,17 @@ def price(
             delta_excl, delta_incl
         )
 
-    computed_energy = sum(
-        (p.dims.get("ENERGY", _ZERO) for p in s.periods if "RESERVATION_TIME" not in p.dims),
-        _ZERO,
-    )
-    computed_time = Decimal((s.end - s.start) // timedelta(microseconds=1)) / 1_000_000 / _HOUR
-    computed_parking = sum((p.dims.get("PARKING_TIME", _ZERO) for p in s.periods), _ZERO)
+    # (adding a missing volume's zero to a sum that starts at zero changes nothing: skipped)
+    computed_energy = computed_parking = _ZERO
+    for p in s.periods:
+        pdims = p.dims
+        energy = pdims.get("ENERGY")
+        if energy is not None and "RESERVATION_TIME" not in pdims:
+            computed_energy += energy
+        parked = pdims.get("PARKING_TIME")
+        if parked is not None:
+            computed_parking += parked
+    computed_time = Decimal((s.end - s.start) // _MICRO) / 1_000_000 / _HOUR
     return PriceResult(
         currency=main.currency or (s.currency or ""),
         tariff_ids=list(dict.fromkeys([main.id, *(p.tariff_id for p in periods)])),

@@ -570,6 +570,25 @@ def _price(value: Any, where: str) -> tuple[Decimal, Decimal | None] | None:
 _ENUM_NAMES: dict[Any, str] = {}
 
 
+def _enum_name(raw_type: Any) -> str:
+    """A dimension type that is not a plain string (an enum member), remembered."""
+    dtype = _str(raw_type) or ""
+    if raw_type is not None:
+        _ENUM_NAMES[raw_type] = dtype
+    return dtype
+
+
+def _volume(raw: Any, i: int, raw_dims: Any, d: Any) -> Decimal | None:
+    """A CdrDimension volume that is not a Decimal yet (JSON input); an error names it."""
+    if type(raw) is float:
+        return Decimal(repr(raw))
+    try:
+        return to_decimal(raw)
+    except PricingInputError:
+        j = next(k for k, item in enumerate(raw_dims) if item is d)
+        return to_decimal(raw, f"charging_periods[{i}].dimensions[{j}].volume")
+
+
 def normalise_session(obj: Any) -> NSession:
     """An :class:`NSession` from a head CDR/Session model or a CDR/Session dict of any version."""
     if isinstance(obj, NSession):
@@ -586,8 +605,12 @@ def normalise_session(obj: Any) -> NSession:
     tids: list[str | None] = []
     for i, p in enumerate(periods_raw):
         # hot path (pricing throughput): plain dict/attribute access, messages built on error only
-        is_dict = type(p) is dict
-        raw_ps = p.get("start_date_time") if is_dict else getattr(p, "start_date_time", None)
+        if type(p) is dict:
+            raw_ps, raw_dims = p.get("start_date_time"), p.get("dimensions")
+            raw_tid = p.get("tariff_id")
+        else:
+            raw_ps, raw_dims = getattr(p, "start_date_time", None), getattr(p, "dimensions", None)
+            raw_tid = getattr(p, "tariff_id", None)
         ps = (
             raw_ps
             if type(raw_ps) is datetime
@@ -596,31 +619,23 @@ def normalise_session(obj: Any) -> NSession:
         if ps is None:
             raise PricingInputError(f"charging_periods[{i}].start_date_time: missing")
         dims: dict[str, Decimal] = {}
-        raw_dims = p.get("dimensions") if is_dict else getattr(p, "dimensions", None)
-        for j, d in enumerate(raw_dims or ()):
-            if type(d) is dict:
-                raw_type, raw_vol = d.get("type"), d.get("volume")
-            else:
-                raw_type, raw_vol = getattr(d, "type", None), getattr(d, "volume", None)
-            if type(raw_type) is str:
-                dtype = raw_type.upper()
-            else:
-                dtype = _ENUM_NAMES.get(raw_type) or ""
-                if not dtype:
-                    dtype = _str(raw_type) or ""
-                    if raw_type is not None:
-                        _ENUM_NAMES[raw_type] = dtype
-            vol = (
-                raw_vol
-                if type(raw_vol) is Decimal
-                else to_decimal(raw_vol, f"charging_periods[{i}].dimensions[{j}].volume")
-            )
-            if vol is None:
-                continue
-            dims[dtype] = dims.get(dtype, _ZERO) + vol
+        if raw_dims:
+            for d in raw_dims:
+                if type(d) is dict:
+                    raw_type, vol = d.get("type"), d.get("volume")
+                else:
+                    raw_type, vol = getattr(d, "type", None), getattr(d, "volume", None)
+                if type(raw_type) is str:
+                    dtype = raw_type.upper()
+                else:
+                    dtype = _ENUM_NAMES.get(raw_type) or _enum_name(raw_type)
+                if type(vol) is not Decimal:
+                    vol = _volume(vol, i, raw_dims, d)
+                    if vol is None:
+                        continue
+                dims[dtype] = dims.get(dtype, _ZERO) + vol
         starts.append(ps)
         dims_list.append(dims)
-        raw_tid = p.get("tariff_id") if is_dict else getattr(p, "tariff_id", None)
         tids.append(raw_tid if raw_tid is None or type(raw_tid) is str else _str(raw_tid))
     end_declared = end is not None
     if end is None:
@@ -632,15 +647,13 @@ def normalise_session(obj: Any) -> NSession:
         else:
             end = start
     periods = [
-        NPeriod(
-            index=i,
-            start=starts[i],
-            end=starts[i + 1] if i + 1 < len(starts) else max(end, starts[i]),
-            dims=dims_list[i],
-            tariff_id=tids[i],
-        )
-        for i in range(len(starts))
+        NPeriod(i, starts[i], starts[i + 1], dims_list[i], tids[i]) for i in range(len(starts) - 1)
     ]
+    if starts:
+        last_start = starts[-1]
+        periods.append(
+            NPeriod(len(starts) - 1, last_start, max(end, last_start), dims_list[-1], tids[-1])
+        )
     declared: dict[str, tuple[Decimal, Decimal | None]] = {}
     for name in COST_FIELDS:
         value = _price(_g(obj, name), name)
