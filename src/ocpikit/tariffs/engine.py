@@ -191,31 +191,72 @@ def _hhmm(m: int) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
-#: one candidate of a selection: the element, its restrictions (``None``: none), its index
-_Cand = tuple[NElement, NRestrictions | None, int]
+#: what a line priced by an element's component says: (dimension, cost field, element index,
+#: component index, price, vat, step_size)
+_LineFields = tuple[str, str, int | None, int | None, Decimal, Decimal | None, int]
+#: one candidate of a selection: the element, its restrictions (``None``: none), its index and
+#: the fields of the line it prices (``None`` when it has no component of the dimension)
+_Cand = tuple[NElement, NRestrictions | None, int, _LineFields | None]
 _DIMS = ("ENERGY", "TIME", "PARKING_TIME", "FLAT")
 _UNSET: Any = object()
 
 
-def _candidates(tariff: NTariff, group: str, whole: bool) -> dict[str, tuple[_Cand, ...]]:
-    """Per dimension, the elements of ``group`` that :func:`_select` looks at, in list order:
-    those with a component of the dimension (all of them for whole-element selection).
-    Built once per tariff (``NTariff.engine_cache``) and reused by every session priced."""
-    key = ("candidates", group, whole)
-    found: dict[str, tuple[_Cand, ...]] | None = tariff.engine_cache.get(key)
-    if found is None:
-        els = {"charging": tariff.charging, "reservation": tariff.reservation}.get(
-            group, tariff.expired
+@dataclass(slots=True)
+class _Group:
+    """A tariff's elements for one kind of period (``charging``, ``reservation`` or ``expired``
+    reservation, mod_tariffs §TariffElement / §ReservationRestrictionType) prepared for selection:
+    per dimension the elements :func:`_select` looks at, in list order (those with a component of
+    the dimension; all of them for whole-element selection), and the fields of the lines they
+    price. Built once per tariff and policy (``NTariff.engine_cache``), reused by every session."""
+
+    reservation: bool
+    cands: dict[str, tuple[_Cand, ...]]
+    #: per dimension, the line fields when no element prices it
+    missing: dict[str, _LineFields]
+    split: SplitInfo | None
+
+
+def _group(tariff: NTariff, group: str, pol: Policy) -> _Group:
+    whole = pol.element_selection == "whole_element"
+    key = ("group", group, whole, pol.flat_parking)
+    found: _Group | None = tariff.engine_cache.get(key)
+    if found is not None:
+        return found
+    els, split = {
+        "charging": (tariff.charging, tariff.split_charging),
+        "reservation": (tariff.reservation, tariff.split_reservation),
+    }.get(group, (tariff.expired, tariff.split_expired))
+    res = group != "charging"
+
+    def fields(el: NElement, dim: str) -> _LineFields | None:
+        comp = el.by_type.get(dim)
+        if comp is None:
+            return None
+        name = "RESERVATION_TIME" if res and dim != "FLAT" else dim
+        bucket = _bucket(dim, res, el, pol)
+        return (name, bucket, el.index, comp.index, comp.price, comp.vat, comp.step_size)
+
+    cands = {
+        dim: tuple(
+            (el, None if el.restrictions.empty else el.restrictions, el.index, fields(el, dim))
+            for el in els
+            if whole or dim in el.by_type
         )
-        found = {
-            dim: tuple(
-                (el, None if el.restrictions.empty else el.restrictions, el.index)
-                for el in els
-                if whole or dim in el.by_type
-            )
-            for dim in _DIMS
-        }
-        tariff.engine_cache[key] = found
+        for dim in _DIMS
+    }
+    missing: dict[str, _LineFields] = {
+        dim: (
+            "RESERVATION_TIME" if res else dim,
+            _bucket(dim, res, None, pol),
+            None,
+            None,
+            _ZERO,
+            None,
+            0,
+        )
+        for dim in _DIMS
+    }
+    found = tariff.engine_cache[key] = _Group(res, cands, missing, split)
     return found
 
 
@@ -227,41 +268,35 @@ def _select(
     cache: dict[int, str | Reason | None],
     use_parking: bool,
     whole: bool,
-) -> tuple[NElement | None, list[tuple[int, str | Reason]]]:
+) -> tuple[_Cand | None, list[tuple[int, str | Reason]]]:
     """The element supplying dimension ``dim`` (per-dimension or whole-element selection):
     the first candidate whose restrictions all match (mod_tariffs §TariffElement). ``cache``
     holds each element's outcome for the piece being priced (keyed by index; ``~index`` when
     durations are read as parking time)."""
     skipped: list[tuple[int, str | Reason]] = []
-    for el, r, index in cands:
+    for cand in cands:
+        r = cand[1]
         if r is None:
             reason: str | Reason | None = None
         else:
-            key = ~index if use_parking else index
+            key = ~cand[2] if use_parking else cand[2]
             reason = cache.get(key, _UNSET)
             if reason is _UNSET:
                 reason = cache[key] = _fail(
                     r, ctx, ctx.parking if use_parking else ctx.duration, pol
                 )
         if reason is None:
-            if whole and dim not in el.by_type:
-                skipped.append((index, f"first matching element has no {dim} component"))
+            if whole and cand[3] is None:
+                skipped.append((cand[2], f"first matching element has no {dim} component"))
                 return None, skipped
-            return el, skipped
-        skipped.append((index, reason))
+            return cand, skipped
+        skipped.append((cand[2], reason))
     return None, skipped
 
 
-@dataclass(slots=True)
-class _Piece:
-    """A piece of a period: its volumes, and the kWh / parking seconds used before it."""
-
-    start: datetime
-    end: datetime
-    vols: dict[str, Decimal]
-    kwh: Decimal
-    parking: Decimal
-    cause: str
+#: a piece of a period: start, end, its volumes, the kWh and parking seconds used before it and
+#: why it starts there (a plain tuple: one is built for every period priced)
+_Piece = tuple[datetime, datetime, dict[str, Decimal], Decimal, Decimal, str]
 
 
 _MICRO = timedelta(microseconds=1)
@@ -414,7 +449,7 @@ def _pieces(
     start, end = p.start, p.end
     total_us = (end - start) // _MICRO
     if total_us <= 0:
-        return [_Piece(start, end, vols, kwh0, parking0, "period start")]
+        return [(start, end, vols, kwh0, parking0, "period start")]
     # boundary: (fraction of the period, instant, cause, exact kWh used, exact parking seconds)
     cuts: list[tuple[Decimal, datetime, str, Decimal | None, Decimal | None]] = []
     if clock:
@@ -439,7 +474,7 @@ def _pieces(
                 why = f"parking time reaches {threshold} s"
                 cuts.append((f, instant, why, None, limit))
     if not cuts:
-        return [_Piece(start, end, vols, kwh0, parking0, "period start")]
+        return [(start, end, vols, kwh0, parking0, "period start")]
     cuts.sort(key=lambda c: c[0])
     # cumulative volumes at each boundary (exact at kWh / parking thresholds)
     points: list[tuple[Decimal, datetime, str, Decimal, Decimal]] = [
@@ -474,7 +509,7 @@ def _pieces(
             piece_vols[dim] = upto - done[dim]
             done[dim] = upto
         piece_end = end if last else points[i + 1][1]
-        pieces.append(_Piece(instant, piece_end, piece_vols, kwh_at, park_at, why))
+        pieces.append((instant, piece_end, piece_vols, kwh_at, park_at, why))
     return pieces
 
 
@@ -630,7 +665,7 @@ def price(
     parking_basis = pol.duration_basis == "parking"
     how = pol.measurement
     plan_cuts: dict[
-        tuple[int, str, tuple[str, ...] | None],
+        tuple[int, tuple[str, ...] | None],
         tuple[SplitInfo | None, tuple[list[datetime], list[_Cause]]],
     ] = {}
     # boundaries over the whole session per SplitInfo and reference instant (2 id + is_res)
@@ -638,19 +673,20 @@ def price(
     span_start = min((p.start for p, _, _ in plans), default=s.start)
     span_end = max((p.end for p, _, _ in plans), default=s.end)
     segments: list[tuple[datetime, datetime, timedelta]] | None = None
+    last_tariff: NTariff | None = None
+    last_res = False
+    g = _Group(False, {}, {}, None)
     for p, is_res, vols in plans:
         p_start, p_end, p_index = p.start, p.end, p.index
         tid = p.tariff_id
         tariff = by_id.get(tid.upper(), main) if tid else main
-        if is_res:
-            ref = s.start
-            group = "expired" if expired else "reservation"
-            base = tariff.split_expired if expired else tariff.split_reservation
-        else:
-            ref = charging_start
-            group = "charging"
-            base = tariff.split_charging
-        cands = _candidates(tariff, group, whole)
+        if tariff is not last_tariff or is_res is not last_res:
+            last_tariff, last_res = tariff, is_res
+            group = ("expired" if expired else "reservation") if is_res else "charging"
+            g = _group(tariff, group, pol)
+        ref = s.start if is_res else charging_start
+        base = g.split
+        cands = g.cands
         dims = p.dims
         current = (
             _measure(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", how)
@@ -694,7 +730,7 @@ def price(
                 wanted_key = (*vols, "FLAT")
             else:
                 wanted_key = tuple(vols)
-            plan_key = (id(tariff), group, wanted_key)
+            plan_key = (id(g), wanted_key)
             entry = plan_cuts.get(plan_key)
             if entry is None:
                 info = tariff.split_for(
@@ -725,50 +761,49 @@ def price(
         )
         subs = pr.subs
         if pieces is None:
-            pieces = [_Piece(p_start, p_end, vols, kwh_so_far, parking_so_far, "period start")]
+            pieces = [(p_start, p_end, vols, kwh_so_far, parking_so_far, "period start")]
         period_flat = False
         sub_lines: list[list[Line]] = []
         last_sig: tuple[int | None, ...] | None = None
-        for piece in pieces:
-            piece_start = piece.start
+        for piece_start, piece_end, piece_vols, piece_kwh, piece_parking, cause in pieces:
             plocal = local if piece_start == p_start else piece_start.astimezone(tz)
             ctx = _Ctx(
                 plocal.hour * 60 + plocal.minute,
                 plocal.date(),
                 plocal.weekday(),
-                piece.kwh,
+                piece_kwh,
                 (piece_start - ref) // _SECOND,
-                piece.parking,
+                piece_parking,
                 current,
                 power,
             )
             cache: dict[int, str | Reason | None] = {}
-            chosen: list[tuple[str, Decimal, NElement | None, list[tuple[int, str | Reason]]]] = []
+            chosen: list[tuple[str, Decimal, _Cand | None, list[tuple[int, str | Reason]]]] = []
             sig: tuple[int | None, ...] = ()
-            for dim, vol in piece.vols.items():
-                el, skipped = _select(
+            for dim, vol in piece_vols.items():
+                cand, skipped = _select(
                     cands[dim], dim, ctx, pol, cache, parking_basis and dim == "PARKING_TIME", whole
                 )
-                chosen.append((dim, vol, el, skipped))
-                sig += (None if el is None else el.index,)
+                chosen.append((dim, vol, cand, skipped))
+                sig += (None if cand is None else cand[2],)
             # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
-            flat_pick: tuple[NElement, list[tuple[int, str | Reason]]] | None = None
+            flat_pick: tuple[_LineFields, list[tuple[int, str | Reason]]] | None = None
             if flat_mode == "per_period":
                 want_flat = not period_flat
             else:
                 want_flat = flat_mode == "once_per_element" or not flat_done[is_res]
             if want_flat:
-                el, skipped = _select(cands["FLAT"], "FLAT", ctx, pol, cache, False, whole)
-                if el is not None and "FLAT" in el.by_type:
-                    key = el.index + (1000 if is_res else 0)
+                cand, skipped = _select(cands["FLAT"], "FLAT", ctx, pol, cache, False, whole)
+                if cand is not None and cand[3] is not None:
+                    key = cand[2] + (1000 if is_res else 0)
                     if flat_mode != "once_per_element" or (tariff.id, key) not in flat_seen:
                         flat_seen.add((tariff.id, key))
                         flat_done[is_res] = True
                         period_flat = True
-                        flat_pick = (el, skipped)
+                        flat_pick = (cand[3], skipped)
             if sig == last_sig and subs and flat_pick is None:
                 # same elements as the previous piece: one sub-period (no needless split)
-                subs[-1].end = piece.end
+                subs[-1].end = piece_end
                 for line, (_, vol, _, _) in zip(
                     (ln for ln in sub_lines[-1] if ln.dimension != "FLAT"), chosen, strict=True
                 ):
@@ -777,44 +812,25 @@ def price(
             else:
                 last_sig = sig
                 sub = len(subs)
-                subs.append(SubPeriod(sub, piece_start, piece.end, plocal, piece.cause))
+                subs.append(SubPeriod(sub, piece_start, piece_end, plocal, cause))
                 lines_here: list[Line] = []
-                for dim, vol, el, skipped in chosen:
-                    if el is None:
-                        lines_here.append(
-                            Line(
-                                p_index,
-                                "RESERVATION_TIME" if is_res else dim,
-                                _bucket(dim, is_res, el, pol),
-                                vol,
-                                vol,
-                                tariff.id,
-                                None,
-                                None,
-                                _ZERO,
-                                None,
-                                0,
-                                skipped,
-                                ZERO_AMOUNT,
-                                "",
-                                sub,
-                            )
-                        )
-                        continue
-                    comp = el.by_type.get(dim)
+                for dim, vol, cand, skipped in chosen:
+                    name, bucket, el_index, comp_index, price_, vat, step = (
+                        g.missing[dim] if cand is None or cand[3] is None else cand[3]
+                    )
                     lines_here.append(
                         Line(
                             p_index,
-                            "RESERVATION_TIME" if is_res else dim,
-                            _bucket(dim, is_res, el, pol),
+                            name,
+                            bucket,
                             vol,
                             vol,
                             tariff.id,
-                            None if comp is None else el.index,
-                            None if comp is None else comp.index,
-                            _ZERO if comp is None else comp.price,
-                            None if comp is None else comp.vat,
-                            0 if comp is None else comp.step_size,
+                            el_index,
+                            comp_index,
+                            price_,
+                            vat,
+                            step,
                             skipped,
                             ZERO_AMOUNT,
                             "",
@@ -823,22 +839,21 @@ def price(
                     )
                 sub_lines.append(lines_here)
             if flat_pick is not None:
-                el, skipped = flat_pick
-                c = el.by_type["FLAT"]
+                (name, bucket, el_index, comp_index, price_, vat, step), skipped = flat_pick
                 sub_lines[-1].insert(
                     0,
                     Line(
                         p_index,
-                        "FLAT",
-                        _bucket("FLAT", is_res, el, pol),
+                        name,
+                        bucket,
                         _ONE,
                         _ONE,
                         tariff.id,
-                        el.index,
-                        c.index,
-                        c.price,
-                        c.vat,
-                        c.step_size,
+                        el_index,
+                        comp_index,
+                        price_,
+                        vat,
+                        step,
                         skipped,
                         ZERO_AMOUNT,
                         "",
@@ -1038,8 +1053,24 @@ def _round_group(
         )
 
 
-@lru_cache(maxsize=32)
+#: id(policy) -> (policy, its changed settings): hashing a Policy (every setting) per call costs
+#: more than the lookup it serves
+_CHANGED: dict[int, tuple[Policy, dict[str, Any]]] = {}
+
+
 def _changed(pol: Policy) -> dict[str, Any]:
+    hit = _CHANGED.get(id(pol))
+    if hit is not None and hit[0] is pol:
+        return hit[1]
+    value = _changed_by_value(pol)
+    if len(_CHANGED) > 64:
+        _CHANGED.clear()
+    _CHANGED[id(pol)] = (pol, value)
+    return value
+
+
+@lru_cache(maxsize=32)
+def _changed_by_value(pol: Policy) -> dict[str, Any]:
     return pol.changed()
 
 
