@@ -513,6 +513,27 @@ def _pieces(
     return pieces
 
 
+def _split(
+    p: NPeriod,
+    vols: dict[str, Decimal],
+    plan: tuple[SplitInfo | None, tuple[list[datetime], list[_Cause]]],
+    kwh0: Decimal,
+    parking0: Decimal,
+    pol: Policy,
+) -> list[_Piece] | None:
+    """The pieces of ``p`` (:func:`_pieces`) at the session boundaries ``plan`` of the elements
+    that can price it; ``None`` when none falls inside it and no kWh / parking threshold can."""
+    info, (instants, causes) = plan
+    if info is None:
+        return None
+    lo = bisect_right(instants, p.start)
+    hi = bisect_left(instants, p.end, lo)
+    if lo < hi or info.kwh or (pol.duration_basis == "parking" and info.durations):
+        clock = [(instants[k], _cause_text(causes[k])) for k in range(lo, hi)]
+        return _pieces(p, vols, info, clock, kwh0, parking0, pol)
+    return None
+
+
 def _ceil_to(quantity: Decimal, step: Decimal, tolerance: Decimal) -> Decimal:
     if step <= 0 or quantity <= 0:
         return quantity
@@ -672,20 +693,47 @@ def price(
     info_cuts: dict[int, tuple[list[datetime], list[_Cause]]] = {}
     span_start = min((p.start for p, _, _ in plans), default=s.start)
     span_end = max((p.end for p, _, _ in plans), default=s.end)
-    segments: list[tuple[datetime, datetime, timedelta]] | None = None
+    segments: list[tuple[datetime, datetime, timedelta]] = []
+
+    def cuts_of(info: SplitInfo, is_res: bool) -> tuple[list[datetime], list[_Cause]]:
+        """The session-wide boundaries of ``info`` (durations from the reservation or charging
+        start), computed once per price call."""
+        key = id(info) * 2 + is_res
+        found = info_cuts.get(key)
+        if found is None:
+            if not segments:
+                segments.extend(_offset_segments(span_start, span_end, tz))
+            ref = s.start if is_res else charging_start
+            assert ref is not None
+            found = info_cuts[key] = _session_cuts(
+                span_start, span_end, info, tz, ref, inclusive_end, segments
+            )
+        return found
+
     last_tariff: NTariff | None = None
     last_res = False
     g = _Group(False, {}, {}, None)
+    group = "charging"
+    tariff_of: dict[str, NTariff] = {}
+    base_instants: list[datetime] | None = None  # the boundaries of every element of the group
+    base_always = False  # kWh or parking thresholds: every period is examined
     for p, is_res, vols in plans:
         p_start, p_end, p_index = p.start, p.end, p.index
         tid = p.tariff_id
-        tariff = by_id.get(tid.upper(), main) if tid else main
+        if tid:
+            tariff = tariff_of.get(tid) or tariff_of.setdefault(tid, by_id.get(tid.upper(), main))
+        else:
+            tariff = main
         if tariff is not last_tariff or is_res is not last_res:
             last_tariff, last_res = tariff, is_res
             group = ("expired" if expired else "reservation") if is_res else "charging"
             g = _group(tariff, group, pol)
+            base = g.split
+            base_instants = None
+            if split and base is not None:
+                base_instants = cuts_of(base, is_res)[0]
+                base_always = bool(base.kwh or (parking_basis and base.durations))
         ref = s.start if is_res else charging_start
-        base = g.split
         cands = g.cands
         dims = p.dims
         current = (
@@ -700,62 +748,32 @@ def price(
         )
         local = p_start.astimezone(tz)
         pieces: list[_Piece] | None = None
-        if base is not None and split and p_start < p_end:
-            # quick test with every element of the group: no boundary inside the period, no
-            # kWh or parking threshold: nothing to split
-            key = id(base) * 2 + is_res
-            base_cuts = info_cuts.get(key)
-            if base_cuts is None:
-                if segments is None:
-                    segments = _offset_segments(span_start, span_end, tz)
-                base_cuts = info_cuts[key] = _session_cuts(
-                    span_start, span_end, base, tz, ref, inclusive_end, segments
-                )
-            instants = base_cuts[0]
-            at = bisect_right(instants, p_start)
-            if not (
-                (at < len(instants) and instants[at] < p_end)
-                or base.kwh
-                or (parking_basis and base.durations)
-            ):
-                base = None
-        else:
-            base = None
-        if base is not None:
-            # only elements that can price this period's dimensions (and a FLAT still due);
-            # their boundaries over the whole session are computed once per such set
-            if whole:
-                wanted_key: tuple[str, ...] | None = None
-            elif flat_mode != "once" or not flat_done[is_res]:
-                wanted_key = (*vols, "FLAT")
+        # quick test with every element of the group: no boundary inside the period, no kWh or
+        # parking threshold: nothing to split
+        if base_instants is not None and p_start < p_end:
+            if not base_always:
+                at = bisect_right(base_instants, p_start)
+                examine = at < len(base_instants) and base_instants[at] < p_end
             else:
-                wanted_key = tuple(vols)
-            plan_key = (id(g), wanted_key)
-            entry = plan_cuts.get(plan_key)
-            if entry is None:
-                info = tariff.split_for(
-                    group, None if wanted_key is None else frozenset(wanted_key)
-                )
-                bounds: tuple[list[datetime], list[_Cause]] = ([], [])
-                if info is not None:
-                    key = id(info) * 2 + is_res
-                    cached = info_cuts.get(key)
-                    if cached is not None:
-                        bounds = cached
-                    else:
-                        if segments is None:
-                            segments = _offset_segments(span_start, span_end, tz)
-                        bounds = info_cuts[key] = _session_cuts(
-                            span_start, span_end, info, tz, ref, inclusive_end, segments
-                        )
-                entry = plan_cuts[plan_key] = (info, bounds)
-            info, (instants, causes) = entry
-            if info is not None:
-                lo = bisect_right(instants, p_start)
-                hi = bisect_left(instants, p_end, lo)
-                if lo < hi or info.kwh or (parking_basis and info.durations):
-                    clock = [(instants[k], _cause_text(causes[k])) for k in range(lo, hi)]
-                    pieces = _pieces(p, vols, info, clock, kwh_so_far, parking_so_far, pol)
+                examine = True
+            if examine:
+                if whole:
+                    wanted: tuple[str, ...] | None = None
+                elif flat_mode != "once" or not flat_done[is_res]:
+                    wanted = (*vols, "FLAT")
+                else:
+                    wanted = tuple(vols)
+                plan_key = (id(g), wanted)
+                plan = plan_cuts.get(plan_key)
+                if plan is None:
+                    # only elements that can price this period's dimensions (and a FLAT still
+                    # due); their boundaries over the whole session are computed once per set
+                    info = tariff.split_for(group, None if wanted is None else frozenset(wanted))
+                    plan = plan_cuts[plan_key] = (
+                        info,
+                        ([], []) if info is None else cuts_of(info, is_res),
+                    )
+                pieces = _split(p, vols, plan, kwh_so_far, parking_so_far, pol)
         pr = PeriodResult(
             p_index, "reservation" if is_res else "charging", p_start, p_end, local, tariff.id
         )
@@ -781,9 +799,12 @@ def price(
             chosen: list[tuple[str, Decimal, _Cand | None, list[tuple[int, str | Reason]]]] = []
             sig: tuple[int | None, ...] = ()
             for dim, vol in piece_vols.items():
-                cand, skipped = _select(
-                    cands[dim], dim, ctx, pol, cache, parking_basis and dim == "PARKING_TIME", whole
-                )
+                dim_cands = cands[dim]
+                if dim_cands:
+                    use_parking = parking_basis and dim == "PARKING_TIME"
+                    cand, skipped = _select(dim_cands, dim, ctx, pol, cache, use_parking, whole)
+                else:
+                    cand, skipped = None, []
                 chosen.append((dim, vol, cand, skipped))
                 sig += (None if cand is None else cand[2],)
             # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
@@ -923,8 +944,7 @@ def price(
     # --- costs --------------------------------------------------------------------------------
     # per cost field: excl. and incl. sums (incl. None once one line's is unknown), summed in
     # line order from zero exactly as Amount addition would
-    sums_excl: dict[str, Decimal] = {}
-    sums_incl: dict[str, Decimal | None] = {}
+    sums: dict[str, list[Any]] = {}  # cost field -> [excl, incl or None]
     taxes: dict[Decimal | None, Decimal] = {}
     factors: dict[Decimal, Decimal] = {}
     main_id = main.id
@@ -932,25 +952,28 @@ def price(
         line_tariff = main if line.tariff_id == main_id else by_id.get(line.tariff_id.upper(), main)
         quantity_cost = line.price * line.billed
         vat = line.vat
+        incl: Decimal | None
         if vat is not None and line_tariff.tax_included not in ("YES", "N/A"):
             # the common case of _amount: excl. VAT price plus VAT (2.2.1 PriceComponent.vat)
             factor = factors.get(vat)
             if factor is None:
                 factor = factors[vat] = _ONE + vat / _HUNDRED
-            cost = line.cost = Amount(quantity_cost, quantity_cost * factor)
+            excl, incl = quantity_cost, quantity_cost * factor
+            line.cost = Amount(excl, incl)
         else:
             cost = line.cost = _amount(quantity_cost, vat, line_tariff, pol)
-        excl, incl = cost.excl, cost.incl
-        bucket = line.bucket
-        acc_excl = sums_excl.get(bucket, _ZERO)
-        acc_incl = sums_incl.get(bucket, _ZERO)
-        sums_excl[bucket] = acc_excl + excl
-        sums_incl[bucket] = None if acc_incl is None or incl is None else acc_incl + incl
+            excl, incl = cost.excl, cost.incl
+        acc = sums.get(line.bucket)
+        if acc is None:
+            sums[line.bucket] = [_ZERO + excl, None if incl is None else _ZERO + incl]
+        else:
+            acc[0] += excl
+            acc[1] = None if acc[1] is None or incl is None else acc[1] + incl
         if incl is not None:
             tax = incl - excl
             if tax != 0:
                 taxes[vat] = taxes.get(vat, _ZERO) + tax
-    costs = {name: Amount(excl_sum, sums_incl[name]) for name, excl_sum in sums_excl.items()}
+    costs = {name: Amount(excl_sum, incl_sum) for name, (excl_sum, incl_sum) in sums.items()}
     relevant = frozenset(costs)
     total_excl: Decimal = _ZERO
     total_incl: Decimal | None = _ZERO
@@ -1036,12 +1059,12 @@ def _round_group(
     billed = _ceil_to(consumed, step, tolerance)
     effects.append(
         StepEffect(
-            group=group,
-            consumed=consumed,
-            billed=billed,
-            step_size=int(step),
-            unit=unit_name,
-            period=last.period if billed != consumed else None,
+            group,
+            consumed,
+            billed,
+            int(step),
+            unit_name,
+            last.period if billed != consumed else None,
         )
     )
     if billed != consumed:

@@ -318,7 +318,13 @@ class NTariff:
             )
             info = split_info(els, dims)
             if info is not None:  # equal infos share one instance (and its session cuts)
-                info = next((i for i in self._split_cache.values() if i == info), info)
+                known = (
+                    self.split_charging,
+                    self.split_reservation,
+                    self.split_expired,
+                    *self._split_cache.values(),
+                )
+                info = next((i for i in known if i == info), info)
             self._split_cache[key] = info
             return info
 
