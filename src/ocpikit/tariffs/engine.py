@@ -275,22 +275,22 @@ def _select(
     durations are read as parking time)."""
     skipped: list[tuple[int, str | Reason]] = []
     for cand in cands:
-        r = cand[1]
+        _, r, index, fields = cand
         if r is None:
             reason: str | Reason | None = None
         else:
-            key = ~cand[2] if use_parking else cand[2]
+            key = ~index if use_parking else index
             reason = cache.get(key, _UNSET)
             if reason is _UNSET:
                 reason = cache[key] = _fail(
                     r, ctx, ctx.parking if use_parking else ctx.duration, pol
                 )
         if reason is None:
-            if whole and cand[3] is None:
-                skipped.append((cand[2], f"first matching element has no {dim} component"))
+            if whole and fields is None:
+                skipped.append((index, f"first matching element has no {dim} component"))
                 return None, skipped
             return cand, skipped
-        skipped.append((cand[2], reason))
+        skipped.append((index, reason))
     return None, skipped
 
 
@@ -775,7 +775,14 @@ def price(
                     )
                 pieces = _split(p, vols, plan, kwh_so_far, parking_so_far, pol)
         pr = PeriodResult(
-            p_index, "reservation" if is_res else "charging", p_start, p_end, local, tariff.id
+            p_index,
+            "reservation" if is_res else "charging",
+            p_start,
+            p_end,
+            local,
+            tariff.id,
+            [],
+            [],
         )
         subs = pr.subs
         if pieces is None:

@@ -17,9 +17,11 @@ this package imports only ``ocpikit.core`` and ``ocpikit.models``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ocpikit.core.types import parse_datetime
@@ -59,6 +61,28 @@ class PricingInputError(ValueError):
 
 #: the declared fields of each model class (pydantic raises, slowly, on a missing attribute)
 _FIELDS: dict[type, frozenset[str] | None] = {}
+
+
+def _getter(obj: Any) -> Callable[[str], Any]:
+    """``_g`` bound to ``obj``; for a pydantic model, reading its field values directly (the
+    top-level fields of a session are read a score of times per pricing)."""
+    if isinstance(obj, dict):
+        return obj.get
+    cls = type(obj)
+    try:
+        names = _FIELDS[cls]
+    except KeyError:
+        declared = getattr(cls, "model_fields", None)
+        names = _FIELDS[cls] = frozenset(declared) if isinstance(declared, dict) else None
+    values = getattr(obj, "__dict__", None)
+    if names is None or values is None:
+        return partial(_g, obj)
+    extra = getattr(obj, "__pydantic_extra__", None) or {}
+
+    def get(key: str) -> Any:
+        return values.get(key) if key in names else extra.get(key)
+
+    return get
 
 
 def _g(obj: Any, key: str) -> Any:
@@ -599,13 +623,14 @@ def normalise_session(obj: Any) -> NSession:
     """An :class:`NSession` from a head CDR/Session model or a CDR/Session dict of any version."""
     if isinstance(obj, NSession):
         return obj
-    is_session = _g(obj, "kwh") is not None or _g(obj, "status") is not None
-    start = _dt(_g(obj, "start_date_time") or _g(obj, "start_datetime"), "start_date_time")
+    g = _getter(obj)
+    is_session = g("kwh") is not None or g("status") is not None
+    start = _dt(g("start_date_time") or g("start_datetime"), "start_date_time")
     if start is None:
         raise PricingInputError("start_date_time: missing")
-    end_raw = _g(obj, "end_date_time") or _g(obj, "stop_date_time") or _g(obj, "end_datetime")
+    end_raw = g("end_date_time") or g("stop_date_time") or g("end_datetime")
     end = _dt(end_raw, "end_date_time")
-    periods_raw = _g(obj, "charging_periods") or []
+    periods_raw = g("charging_periods") or []
     starts: list[datetime] = []
     dims_list: list[dict[str, Decimal]] = []
     tids: list[str | None] = []
@@ -662,24 +687,22 @@ def normalise_session(obj: Any) -> NSession:
         )
     declared: dict[str, tuple[Decimal, Decimal | None]] = {}
     for name in COST_FIELDS:
-        value = _price(_g(obj, name), name)
+        value = _price(g(name), name)
         if value is not None:
             declared[name] = value
-    location = _g(obj, "location") or _g(obj, "cdr_location")
+    location = g("location") or g("cdr_location")
     tz = _str(_g(location, "time_zone")) if location is not None else None
-    tariffs = _g(obj, "tariffs")
+    tariffs = g("tariffs")
     return NSession(
         kind="session" if is_session else "cdr",
-        id=_str(_g(obj, "id")),
+        id=_str(g("id")),
         start=start,
         end=end,
         periods=periods,
-        currency=_str(_g(obj, "currency")),
-        total_energy=to_decimal(
-            _g(obj, "kwh") if is_session else _g(obj, "total_energy"), "total_energy"
-        ),
-        total_time=to_decimal(_g(obj, "total_time"), "total_time"),
-        total_parking_time=to_decimal(_g(obj, "total_parking_time"), "total_parking_time"),
+        currency=_str(g("currency")),
+        total_energy=to_decimal(g("kwh") if is_session else g("total_energy"), "total_energy"),
+        total_time=to_decimal(g("total_time"), "total_time"),
+        total_parking_time=to_decimal(g("total_parking_time"), "total_parking_time"),
         time_zone=tz,
         tariffs=list(tariffs) if tariffs else [],
         declared=declared,
