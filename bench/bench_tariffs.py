@@ -11,6 +11,12 @@ Measured, each as CDRs per second:
 - pricing from JSON: ``ocpikit.tariffs.price`` on the same dict (normalise + price + explain);
 - pricing head models: the same on the validated head CDR and Tariff (the engine's normal input).
 
+Every call is a full ``price()``: the session is normalised, split, selected, rounded and costed
+afresh (nothing is cached per session). What the engine derives from a tariff alone (its
+normalised form, per-dimension candidate elements, restriction boundaries per element group) is
+built on first use and reused for every session priced against that tariff, as for the CLI, the
+CDR builder and reconciliation.
+
 Aim (issue 5): pricing costs at most 2x validation. Machines are noisy: only the ratios mean
 something. Run: ``.venv/bin/python bench/bench_tariffs.py``
 """
