@@ -115,11 +115,15 @@ class Call:
 
 @dataclass(slots=True)
 class Reply:
-    """What the handler answers: ``data`` (JSON-ready) or ``raw_data`` (serialized JSON of the
-    data, e.g. a page of cached wire bytes), the HTTP status and extra headers."""
+    """What the handler answers: ``data`` (JSON-ready), ``raw_data`` (serialized JSON of the
+    data, e.g. one object's cached wire bytes) or ``raw_items`` (the serialized items of an
+    array ``data``, e.g. a page of cached wire bytes: the server joins them straight into the
+    response body, so a 200 KiB page is copied once, not once per layer), the HTTP status and
+    extra headers."""
 
     data: Any = UNSET
     raw_data: bytes | None = None
+    raw_items: Sequence[bytes] | None = None
     http_status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     status_code: int = 1000

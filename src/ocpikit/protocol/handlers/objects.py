@@ -147,7 +147,7 @@ async def list_objects(
     if fresh:
         await services.storage.objects.store_wire(fresh)
     meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
-    return Reply(raw_data=b"[" + b",".join(chunks) + b"]", headers=meta.headers())
+    return Reply(raw_items=chunks, headers=meta.headers())
 
 
 async def _list_with_locations(
@@ -172,7 +172,7 @@ async def _list_with_locations(
     )
     chunks = [dump_version(item.document, call.version, name, lookup=lookup) for item in page.items]
     meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
-    return Reply(raw_data=b"[" + b",".join(chunks) + b"]", headers=meta.headers())
+    return Reply(raw_items=chunks, headers=meta.headers())
 
 
 #: webhook event emitted after a partner's successful PUT/PATCH of one of these objects

@@ -35,6 +35,9 @@ class Engines:
     read: Engine
     write: Engine
     pool_size: int
+    #: SQLite: one reader connection per thread (``SingletonThreadPool``) for reads run on the
+    #: calling (event loop) thread; None on PostgreSQL
+    inline: Engine | None = None
 
     @property
     def single_writer(self) -> bool:
@@ -44,6 +47,8 @@ class Engines:
         self.read.dispose()
         if self.write is not self.read:
             self.write.dispose()
+        if self.inline is not None:
+            self.inline.dispose()
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -71,19 +76,34 @@ def default_pool_size() -> int:
     return max(2, min(8, os.cpu_count() or 2))
 
 
-def _sqlite_engine(url: URL, *, pool_size: int, immediate: bool, durable: bool = False) -> Engine:
+def _sqlite_engine(
+    url: URL,
+    *,
+    pool_size: int,
+    immediate: bool,
+    durable: bool = False,
+    per_thread: bool = False,
+) -> Engine:
     database = url.database or ""
     if database in {"", ":memory:"} or database.startswith("file::memory:"):
         raise ValueError("SQLite storage needs a file (several connections share it)")
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(
-        url,
-        poolclass=sa.pool.QueuePool,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=60,
-        connect_args={"check_same_thread": False, "timeout": 10},
-    )
+    if per_thread:
+        engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.SingletonThreadPool,
+            pool_size=pool_size,
+            connect_args={"check_same_thread": False, "timeout": 10},
+        )
+    else:
+        engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.QueuePool,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=60,
+            connect_args={"check_same_thread": False, "timeout": 10},
+        )
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @sa.event.listens_for(engine, "connect")
@@ -123,7 +143,8 @@ def create_engines(
     if parsed.get_backend_name() == "sqlite":
         read = _sqlite_engine(parsed, pool_size=pool_size, immediate=False)
         write = _sqlite_engine(parsed, pool_size=1, immediate=True, durable=durable)
-        return Engines(read=read, write=write, pool_size=pool_size)
+        inline = _sqlite_engine(parsed, pool_size=4, immediate=False, per_thread=True)
+        return Engines(read=read, write=write, pool_size=pool_size, inline=inline)
     engine = sa.create_engine(
         parsed,
         pool_size=pool_size,
