@@ -234,6 +234,26 @@ async def test_patch_merges_in_one_step_and_indexes_the_new_last_updated(
     assert still is not None and still.revision == 2  # nothing written
 
 
+async def test_patch_with_an_owner_only_touches_that_owners_object(storage: Storage) -> None:
+    await put(storage, loc(0), T0, owner="partner-1", status="AVAILABLE")
+    await put(storage, loc(1), T0, owner=None, status="AVAILABLE")
+    calls: list[str] = []
+
+    def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
+        calls.append(str(current["id"]))
+        return {**current, "status": "CHARGING"}
+
+    assert await storage.objects.patch(loc(0), merge, owner="partner-2") is None
+    assert await storage.objects.patch(loc(0), merge, owner=None) is None
+    assert await storage.objects.patch(loc(1), merge, owner="partner-1") is None
+    assert calls == []  # refused before merging
+    done = await storage.objects.patch(loc(0), merge, owner="partner-1")
+    assert done is not None and done.document["status"] == "CHARGING"
+    ours = await storage.objects.patch(loc(1), merge, owner=None)
+    assert ours is not None and ours.owner is None
+    assert calls == [loc(0).id, loc(1).id]
+
+
 async def test_delete(storage: Storage) -> None:
     for i in range(3):
         await put(storage, loc(i), T0)

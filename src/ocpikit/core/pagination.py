@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 from ocpikit.core.errors import InvalidOrMissingParameters
 from ocpikit.core.headers import LINK, X_LIMIT, X_TOTAL_COUNT, Headers, get_header
@@ -132,12 +132,20 @@ def in_window(last_updated: datetime, date_from: datetime | None, date_to: datet
 
 
 def next_page_url(url: str, *, offset: int, limit: int) -> str:
-    """``url`` with ``offset``/``limit`` replaced and every other query parameter kept, in order."""
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if k not in ("offset", "limit")]
-    kept += [("offset", str(offset)), ("limit", str(limit))]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
+    """``url`` with ``offset``/``limit`` replaced and every other query parameter kept, in
+    order and exactly as the request spelled it (no decoding and re-encoding of filters)."""
+    rest, hash_, fragment = url.partition("#")
+    base, _, query = rest.partition("?")
+    kept = [
+        pair for pair in query.split("&") if pair and _param_name(pair) not in ("offset", "limit")
+    ]
+    kept += [f"offset={offset}", f"limit={limit}"]
+    return f"{base}?{'&'.join(kept)}{hash_}{fragment}"
+
+
+def _param_name(pair: str) -> str:
+    name = pair.partition("=")[0]
+    return unquote_plus(name) if "%" in name or "+" in name else name
 
 
 def link_header(url: str, rel: str = "next") -> str:

@@ -153,9 +153,13 @@ def _same_id(a: Any, b: Any) -> bool:
 def merge_patch(
     current: Mapping[str, Any], patch: Mapping[str, Any], *, append: frozenset[str] = frozenset()
 ) -> JsonObject:
-    """Merge ``patch`` into a copy of ``current``: objects recursively, lists replaced, except
-    top-level keys in ``append``, whose non-empty lists are appended."""
-    result: JsonObject = copy.deepcopy(dict(current))
+    """Merge ``patch`` into ``current``: objects recursively, lists replaced, except top-level
+    keys in ``append``, whose non-empty lists are appended.
+
+    Neither input is modified: the result is new along the patched paths and shares the
+    untouched parts of ``current`` (a deep copy of a whole Session per PATCH was most of the
+    merge's cost); values taken from ``patch`` are copied."""
+    result: JsonObject = dict(current)
     for key, value in patch.items():
         old = result.get(key)
         if key in append:

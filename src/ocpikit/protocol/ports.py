@@ -246,12 +246,19 @@ class ObjectRepository(Protocol):
         ...
 
     async def patch(
-        self, key: ObjectKey, merge: Merge, *, push_to: Sequence[str] = ()
+        self,
+        key: ObjectKey,
+        merge: Merge,
+        *,
+        push_to: Sequence[str] = (),
+        owner: OwnerFilter = ANY_OWNER,
     ) -> StoredObject | None:
         """Read-merge-write in one transaction: ``merge`` gets the current document and returns
         the new one, whose ``last_updated`` field becomes the indexed timestamp. ``None`` when
-        the object does not exist. ``push_to`` as in :meth:`put` (the full merged state is
-        queued, so a delivery can coalesce)."""
+        the object does not exist, or when ``owner`` is given and the object's owner is not
+        that one (``None``: our own objects), so a receiver checks ownership without a read of
+        its own. ``push_to`` as in :meth:`put` (the full merged state is queued, so a delivery
+        can coalesce)."""
         ...
 
     async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:

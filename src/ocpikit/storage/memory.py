@@ -162,10 +162,15 @@ class MemoryObjects:
         return obj.view(version) if obj is not None else None
 
     async def patch(
-        self, key: ObjectKey, merge: Merge, *, push_to: Sequence[str] = ()
+        self,
+        key: ObjectKey,
+        merge: Merge,
+        *,
+        push_to: Sequence[str] = (),
+        owner: OwnerFilter = ANY_OWNER,
     ) -> StoredObject | None:
         obj = self._s.objects.get(key)
-        if obj is None:
+        if obj is None or (owner is not ANY_OWNER and obj.owner != owner):
             return None
         merged = merge(orjson.loads(obj.raw))
         last_updated = last_updated_of(merged)

@@ -87,6 +87,15 @@ def test_next_link_keeps_the_original_filters() -> None:
     }
 
 
+def test_next_link_keeps_filters_as_spelled_and_replaces_encoded_paging_names() -> None:
+    url = "https://x/ocpi/2.2.1/cpo/cdrs?date_from=2019-01-01T00%3A00%3A00Z&off%73et=7&a=&limit=5"
+    assert (
+        next_page_url(url, offset=12, limit=5)
+        == "https://x/ocpi/2.2.1/cpo/cdrs?date_from=2019-01-01T00%3A00%3A00Z&a=&offset=12&limit=5"
+    )
+    assert next_page_url("https://x/t", offset=1, limit=2) == "https://x/t?offset=1&limit=2"
+
+
 def test_link_header_form() -> None:
     assert (
         link_header("https://x/cdrs?offset=150&limit=50")

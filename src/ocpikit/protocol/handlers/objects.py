@@ -134,18 +134,20 @@ async def list_objects(
         party_id=None if call.party.sole else call.party.party_id,
         version=None if head else call.version.text,
     )
-    chunks: list[bytes] = []
-    fresh: list[WireEntry] = []
-    for item in page.items:
-        if isinstance(item, bytes):
-            chunks.append(item)
-            continue
-        body = wire_of(item, call.version, name)
-        if not head:
-            fresh.append(WireEntry(item.key, item.revision, call.version.text, body))
-        chunks.append(body)
-    if fresh:
-        await services.storage.objects.store_wire(fresh)
+    chunks = [item for item in page.items if item.__class__ is bytes]
+    if len(chunks) < len(page.items):  # some are not in the wire cache yet
+        chunks = []
+        fresh: list[WireEntry] = []
+        for item in page.items:
+            if isinstance(item, bytes):
+                chunks.append(item)
+                continue
+            body = wire_of(item, call.version, name)
+            if not head:
+                fresh.append(WireEntry(item.key, item.revision, call.version.text, body))
+            chunks.append(body)
+        if fresh:
+            await services.storage.objects.store_wire(fresh)
     meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
     return Reply(raw_items=chunks, headers=meta.headers())
 
@@ -238,9 +240,6 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
     check_owner(call, cc, pid)
     patch = load_patch(call.version, kind.name, call.body)
     key = object_key(kind.name, cc, pid, _key_id(kind, call))
-    existing = await services.storage.objects.get(key)
-    if existing is None or existing.owner != _partner_id(call):
-        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
     append = kind.append_lists if call.version >= V2_2_1 else ()
 
     def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -256,7 +255,8 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
             head["last_updated"] = format_datetime(services.clock.now())
         return head
 
-    result = await services.storage.objects.patch(key, merge)
+    # ownership is checked in the same transaction as the merge (no read of our own first)
+    result = await services.storage.objects.patch(key, merge, owner=_partner_id(call))
     if result is None:
         raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
     await _received(services, call, kind.name, result.document)

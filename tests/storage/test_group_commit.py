@@ -1,0 +1,143 @@
+"""SQLite group commit: concurrent writes share one transaction and one fsync, yet each is
+atomic on its own — a write that fails is rolled back alone and only its caller sees the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocpikit.protocol.ports import ObjectKey
+from ocpikit.storage import SqlStorage, upgrade
+
+pytestmark = pytest.mark.anyio
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class Boom(Exception):
+    pass
+
+
+async def _grouped(storage: SqlStorage, writes: list[Any]) -> list[Any]:
+    """Run ``writes`` as one group: the writer is held busy until they are all queued."""
+    import threading
+
+    gate = threading.Event()
+    holder = asyncio.ensure_future(storage.objects._db.write(lambda conn: gate.wait(10)))
+    await asyncio.sleep(0.05)  # the writer thread is now inside the holder
+    tasks = [asyncio.ensure_future(w) for w in writes]
+    await asyncio.sleep(0.05)  # every write is queued behind it
+    gate.set()
+    await holder
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _doc(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"S{i}",
+        "country_code": "DE",
+        "party_id": "CPO",
+        "last_updated": "2024-03-01T12:00:00Z",
+        **extra,
+    }
+
+
+async def test_a_failing_write_in_a_group_fails_alone(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    try:
+        key = ObjectKey("Session", "DE", "CPO", "S0")
+        await storage.objects.put(key, _doc(0, kwh=1), last_updated=T0, owner="DE-CPO")
+
+        def explode(current: Any) -> Any:
+            # a write that has already changed the row when it fails
+            raise Boom("merge failed")
+
+        def bump(current: Any) -> Any:
+            return {**current, "kwh": current["kwh"] + 1}
+
+        writes = [
+            storage.objects.put(
+                ObjectKey("Session", "DE", "CPO", f"S{i}"), _doc(i), last_updated=T0, owner="DE-CPO"
+            )
+            for i in range(1, 40)
+        ]
+        writes.insert(10, storage.objects.patch(key, explode))
+        writes.insert(20, storage.objects.patch(key, bump))
+        results = await _grouped(storage, writes)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        assert len(errors) == 1 and isinstance(errors[0], Boom)
+        for i in range(1, 40):
+            assert await storage.objects.get(ObjectKey("Session", "DE", "CPO", f"S{i}")) is not None
+        stored = await storage.objects.get(key)
+        assert stored is not None and stored.document["kwh"] == 2
+        page = await storage.objects.list_page("Session", offset=0, limit=100, owner="DE-CPO")
+        assert page.total == 40  # the counts table agrees with the rows
+    finally:
+        await storage.aclose()
+
+
+async def test_a_duplicate_key_error_inside_a_group_keeps_the_others(tmp_path: Path) -> None:
+    """An SQL error (not just a Python one) inside one write leaves the group's transaction
+    usable for the writes after it."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    db = storage.objects._db  # the internal write path, to force an SQL error in a group
+    try:
+
+        def bad(conn: sa.Connection) -> None:
+            # writes a whole object (row, counts), then fails: all of it must be undone
+            key = ObjectKey("Tariff", "DE", "CPO", "HALF")
+            storage.objects._write(conn, key, '{"id": "HALF"}', T0, None, ())
+            conn.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
+
+        writes: list[Any] = [
+            storage.objects.put(
+                ObjectKey("Tariff", "DE", "CPO", f"T{i}"),
+                {"id": f"T{i}"},
+                last_updated=T0,
+                owner=None,
+            )
+            for i in range(20)
+        ]
+        writes.insert(5, db.write(bad))
+        results = await _grouped(storage, writes)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        assert len(failures) == 1 and isinstance(failures[0], sa.exc.OperationalError)
+        page = await storage.objects.list_page("Tariff", offset=0, limit=100, owner=None)
+        assert page.total == 20 and len(page.items) == 20
+        assert await storage.objects.get(ObjectKey("Tariff", "DE", "CPO", "HALF")) is None
+    finally:
+        await storage.aclose()
+
+
+@pytest.mark.parametrize("n", [1, 300])
+async def test_every_caller_gets_its_own_result(tmp_path: Path, n: int) -> None:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    try:
+        stored = await asyncio.gather(
+            *(
+                storage.objects.put(
+                    ObjectKey("Location", "NL", "CPO", f"L{i}"),
+                    {"id": f"L{i}"},
+                    last_updated=T0,
+                    owner=None,
+                )
+                for i in range(n)
+            )
+        )
+        assert [s.key.id for s in stored] == [f"L{i}" for i in range(n)]
+        assert all(s.created for s in stored)
+    finally:
+        await storage.aclose()
