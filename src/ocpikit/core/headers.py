@@ -37,6 +37,7 @@ __all__ = [
     "X_TOTAL_COUNT",
     "Headers",
     "IdFactory",
+    "LowerHeaders",
     "MessageIds",
     "PartyRef",
     "RoutingHeaders",
@@ -89,9 +90,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+class LowerHeaders(dict[str, str]):
+    """Headers whose names are all lower case (as an ASGI server gives them), first value of
+    each name: :func:`get_header` looks them up directly instead of scanning."""
+
+
 def get_header(headers: Headers, name: str, default: str | None = None) -> str | None:
     """The first value of header ``name``, compared case-insensitively."""
     wanted = name.lower()
+    if type(headers) is LowerHeaders:
+        return headers.get(wanted, default)
     items = headers.items() if isinstance(headers, Mapping) else headers
     for key, value in items:
         if key.lower() == wanted:

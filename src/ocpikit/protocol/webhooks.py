@@ -170,5 +170,8 @@ async def emit(
 ) -> None:
     """Emit through ``holder.events`` (the decisions object carries the sink) when wired."""
     sink = getattr(holder, "events", None)
-    if isinstance(sink, EventSink):
-        await sink.emit(event_type, data, partner_id=partner_id)
+    # duck-typed rather than isinstance(sink, EventSink): a runtime Protocol check costs
+    # ~25 µs, on every Session a partner pushes
+    send = getattr(sink, "emit", None) if sink is not None else None
+    if callable(send):
+        await send(event_type, data, partner_id=partner_id)

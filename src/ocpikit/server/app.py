@@ -47,7 +47,13 @@ from ocpikit.core.errors import (
     Unauthorized,
     error_for_status,
 )
-from ocpikit.core.headers import MessageIds, PartyRef, RoutingHeaders, carries_routing_headers
+from ocpikit.core.headers import (
+    LowerHeaders,
+    MessageIds,
+    PartyRef,
+    RoutingHeaders,
+    carries_routing_headers,
+)
 from ocpikit.core.versions import V2_2_1, Role, Version
 from ocpikit.protocol.decisions import Decisions, DemoDecisions
 from ocpikit.protocol.endpoints import INTERFACES, OPERATIONS, Operation, interfaces_for, side_of
@@ -302,19 +308,20 @@ def _join_array(head: bytes, items: Sequence[bytes], tail: bytes) -> bytes:
 class _Headers:
     """Request headers as the ASGI server gave them (names lower case), decoded once."""
 
-    __slots__ = ("_pairs",)
+    __slots__ = ("_pairs", "lower")
 
     def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
-        self._pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+        self._pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+        lower = LowerHeaders()
+        for key, value in reversed(self._pairs):  # the first of a repeated name wins
+            lower[key] = value
+        self.lower = lower
 
     def items(self) -> list[tuple[str, str]]:
         return self._pairs
 
     def get(self, name: str) -> str | None:
-        for key, value in self._pairs:
-            if key == name:
-                return value
-        return None
+        return self.lower.get(name)
 
 
 class _Req:
@@ -428,7 +435,7 @@ async def _run(
 ) -> _Answer:
     """Common wrapper: ids, error mapping, exchange log."""
     ctx = _Ctx()
-    ctx.ids = MessageIds.from_headers(req.headers.items(), factory=_message_id)
+    ctx.ids = MessageIds.from_headers(req.headers.lower, factory=_message_id)
     try:
         status, body, extra = await work(ctx)
     except OcpiError as exc:
@@ -467,7 +474,7 @@ async def _run(
 def _resolve_party(platform: Platform, ctx: _Ctx, req: _Req, auth: _Auth) -> PartyConfig:
     party = platform.home_party(auth)
     if ctx.version is not None and ctx.version >= V2_2_1:
-        routing = RoutingHeaders.parse(req.headers.items())
+        routing = RoutingHeaders.parse(req.headers.lower)
         ctx.routing = routing
         if routing.to_party is not None:
             try:
