@@ -14,6 +14,7 @@ Ids come from an injectable factory (default ``uuid4``) so tests are reproducibl
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -107,12 +108,16 @@ def get_header(headers: Headers, name: str, default: str | None = None) -> str |
     return default
 
 
+_MESSAGE_IDS_SINCE = Version("2.2")
+
+
 def uses_message_ids(version: Version | str) -> bool:
     """X-Request-ID / X-Correlation-ID exist from 2.2 on."""
     v = version if isinstance(version, Version) else Version(version)
-    return v >= Version("2.2")
+    return v >= _MESSAGE_IDS_SINCE
 
 
+@functools.lru_cache(maxsize=256)
 def carries_routing_headers(module: ModuleID | str, version: Version | str = V2_2_1) -> bool:
     """Whether requests/responses of ``module`` carry OCPI-from/to-* (Functional modules, 2.2+).
 
