@@ -141,3 +141,28 @@ async def test_every_caller_gets_its_own_result(tmp_path: Path, n: int) -> None:
         assert all(s.created for s in stored)
     finally:
         await storage.aclose()
+
+
+async def test_only_groups_of_non_durable_writes_skip_the_fsync(tmp_path: Path) -> None:
+    """The exchange log commits with ``synchronous=NORMAL`` (no WAL fsync); any group holding
+    a durable write, and every write after, commits with ``FULL``."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    db = storage.objects._db
+
+    def level(conn: sa.Connection) -> int:
+        return int(conn.exec_driver_sql("PRAGMA synchronous").scalar_one())
+
+    try:
+        assert await db.write(level, durable=False) == 1  # NORMAL
+        assert await db.write(level) == 2  # FULL again
+        mixed = await _grouped(storage, [db.write(level, durable=False), db.write(level)])
+        assert mixed == [2, 2]  # one durable write makes the whole group durable
+        relaxed = await _grouped(storage, [db.write(level, durable=False) for _ in range(3)])
+        assert relaxed == [1, 1, 1]
+        assert await db.write(level) == 2
+    finally:
+        await storage.aclose()

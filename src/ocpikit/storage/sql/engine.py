@@ -38,6 +38,8 @@ class Engines:
     #: SQLite: one reader connection per thread (``SingletonThreadPool``) for reads run on the
     #: calling (event loop) thread; None on PostgreSQL
     inline: Engine | None = None
+    #: SQLite: the writer commits with ``synchronous=FULL``
+    durable: bool = False
 
     @property
     def single_writer(self) -> bool:
@@ -156,7 +158,7 @@ def create_engines(
         read = _sqlite_engine(parsed, pool_size=pool_size, immediate=False)
         write = _sqlite_engine(parsed, pool_size=1, immediate=True, durable=durable)
         inline = _sqlite_engine(parsed, pool_size=4, immediate=False, per_thread=True)
-        return Engines(read=read, write=write, pool_size=pool_size, inline=inline)
+        return Engines(read=read, write=write, pool_size=pool_size, inline=inline, durable=durable)
     engine = sa.create_engine(
         parsed,
         pool_size=pool_size,

@@ -19,7 +19,7 @@ import collections
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,18 +91,22 @@ class _GroupCommit:
 
     MAX_GROUP = 256
 
-    def __init__(self, engine: sa.Engine, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, engine: sa.Engine, executor: ThreadPoolExecutor, *, full: bool) -> None:
         self._engine = engine
         self._executor = executor
+        self._full = full  # the writer commits with synchronous=FULL
         self._queue: collections.deque[_Pending] = collections.deque()
         self._lock = threading.Lock()
         self._draining = False
 
-    async def submit(self, fn: Callable[[sa.Connection], T]) -> T:
+    async def submit(self, fn: Callable[[sa.Connection], T], *, durable: bool = True) -> T:
+        """Run ``fn`` in the next group. ``durable=False`` (the exchange log): a group made only
+        of such writes commits without the WAL fsync (``synchronous=NORMAL``: lost on a power
+        cut, never corrupt); one durable write in the group makes the whole commit durable."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         with self._lock:
-            self._queue.append((fn, future, loop))
+            self._queue.append((fn, future, loop, durable))
             start = not self._draining
             self._draining = True
         if start:
@@ -118,8 +122,9 @@ class _GroupCommit:
                 n = min(len(self._queue), self.MAX_GROUP)
                 group = [self._queue.popleft() for _ in range(n)]
             outcomes: list[tuple[bool, Any]] = []
+            relaxed = self._full and not any(pending[3] for pending in group)
             try:
-                with self._engine.begin() as conn:
+                with self._engine.connect() as conn, _synchronous(conn, relaxed), conn.begin():
                     if len(group) == 1:
                         outcomes.append((True, group[0][0](conn)))
                     else:
@@ -127,7 +132,7 @@ class _GroupCommit:
                         # SAVEPOINT construct per call (~0.1 ms each, two per write)
                         dbapi = conn.connection.dbapi_connection
                         assert dbapi is not None
-                        for fn, _future, _loop in group:
+                        for fn, _future, _loop, _durable in group:
                             dbapi.execute("SAVEPOINT ocpikit_write")
                             try:
                                 result = fn(conn)
@@ -144,14 +149,31 @@ class _GroupCommit:
             # writes to the loop's self-pipe)
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]]
             by_loop = {}
-            for (_fn, future, loop), (ok, value) in zip(group, outcomes, strict=True):
+            for (_fn, future, loop, _durable), (ok, value) in zip(group, outcomes, strict=True):
                 by_loop.setdefault(loop, []).append((future, ok, value))
             for loop, settled in by_loop.items():
                 with contextlib.suppress(RuntimeError):  # that loop is closed
                     loop.call_soon_threadsafe(_settle_all, settled)
 
 
-_Pending = tuple[Callable[[sa.Connection], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+_Pending = tuple[
+    Callable[[sa.Connection], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop, bool
+]
+
+
+@contextlib.contextmanager
+def _synchronous(conn: sa.Connection, relaxed: bool) -> Iterator[None]:
+    """``synchronous=NORMAL`` for one transaction of non-durable writes, then FULL again."""
+    if not relaxed:
+        yield
+        return
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        dbapi.execute("PRAGMA synchronous=FULL")
 
 
 def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -177,7 +199,9 @@ class _Db:
         )
         self._local = threading.local()  # each thread's inline reader connection
         self._group = (
-            _GroupCommit(engines.write, self._write_pool) if engines.single_writer else None
+            _GroupCommit(engines.write, self._write_pool, full=engines.durable)
+            if engines.single_writer
+            else None
         )
 
     @staticmethod
@@ -206,9 +230,9 @@ class _Db:
             self._read_pool, functools.partial(self._run, self.engines.read, fn)
         )
 
-    async def write(self, fn: Callable[[sa.Connection], T]) -> T:
+    async def write(self, fn: Callable[[sa.Connection], T], *, durable: bool = True) -> T:
         if self._group is not None:
-            return await self._group.submit(fn)
+            return await self._group.submit(fn, durable=durable)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._write_pool, functools.partial(self._run, self.engines.write, fn)
@@ -1276,7 +1300,11 @@ class SqlExchangeLog:
                 )
                 for row in rows
             ]
-            await self._db.write(lambda conn: _cursor(conn).executemany(_SQLITE_LOG, values))
+            # a debugging record, not a promise to a partner: no fsync of its own (it rides
+            # along with the next durable commit, or the WAL checkpoint)
+            await self._db.write(
+                lambda conn: _cursor(conn).executemany(_SQLITE_LOG, values), durable=False
+            )
             return
         await self._db.write(lambda conn: conn.execute(sa.insert(exchange_log), rows))
 
