@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "peak_rss_mb", "start_bare", "start_platform", "wait"]
+__all__ = ["cpu_seconds", "free_port", "peak_rss_mb", "start_bare", "start_platform", "wait"]
 
 
 def free_port() -> int:
@@ -30,6 +30,14 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a process has used so far, in seconds. CPU per
+    request is steadier than requests per second on a shared machine: it is what a request
+    costs, whatever else the cores were doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait(port: int, path: str = "/") -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import free_port, peak_rss_mb, start_bare, start_platform
+from _servers import cpu_seconds, free_port, peak_rss_mb, start_bare, start_platform
 
 TOKEN = "bench-token-0123456789"
 
@@ -128,13 +129,20 @@ async def _load(url: str, total: int, clients: int, seconds: float, version: str
 def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        db = Path(db_dir) / f"locations-{size}.db" if db_dir else workdir / "bench.db"
-        db_url = f"sqlite:///{db}"
+        db = Path(db_dir) / f"locations-{size}.db" if db_dir else workdir / "filled.db"
         t0 = time.perf_counter()
         if not db.exists():
             db.parent.mkdir(parents=True, exist_ok=True)
-            asyncio.run(_fill(db_url, size))
+            asyncio.run(_fill(f"sqlite:///{db}", size))
         fill = time.perf_counter() - t0
+        # the platform serves a copy: a kept database stays as filled (the exchange log of a
+        # run, 8 KiB per page served, would otherwise grow it from run to run)
+        served = workdir / "bench.db"
+        shutil.copyfile(db, served)
+        wal = db.with_name(db.name + "-wal")
+        if wal.exists():
+            shutil.copyfile(wal, served.with_name(served.name + "-wal"))
+        db_url = f"sqlite:///{served}"
         port_p, port_b = free_port(), free_port()
         platform = start_platform(workdir, db_url, port_p, "NL-CPO:CPO")
         url_p = f"http://127.0.0.1:{port_p}/ocpi/{version}/cpo/locations"
@@ -154,11 +162,17 @@ def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
                 )
                 for clients in (16, 64):
                     asyncio.run(_load(url_p, size, clients, 1.0, version))  # warm-up
+                    c0 = cpu_seconds(platform.pid)
                     rate_p = asyncio.run(_load(url_p, size, clients, seconds, version))
+                    cpu_p = (cpu_seconds(platform.pid) - c0) / (rate_p * seconds) * 1e6
+                    c0 = cpu_seconds(bare.pid)
                     rate_b = asyncio.run(_load(url_b, size, clients, seconds, version))
+                    cpu_b = (cpu_seconds(bare.pid) - c0) / (rate_b * seconds) * 1e6
                     print(
-                        f"  {clients:>2} clients: platform {rate_p:7.0f} req/s   "
-                        f"bare ASGI {rate_b:7.0f} req/s   ratio {rate_p / rate_b:6.1%}"
+                        f"  {clients:>2} clients: platform {rate_p:6.0f} req/s "
+                        f"({cpu_p:4.0f} µs CPU/req)   bare ASGI {rate_b:6.0f} req/s "
+                        f"({cpu_b:4.0f} µs)   ratio {rate_p / rate_b:6.1%}   "
+                        f"by CPU {cpu_b / cpu_p:6.1%}"
                     )
                 print(
                     f"  peak RSS: platform {peak_rss_mb(platform.pid):.0f} MB, "

@@ -34,7 +34,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import free_port, peak_rss_mb, start_bare, start_platform
+from _servers import cpu_seconds, free_port, peak_rss_mb, start_bare, start_platform
 
 TOKEN = "bench-push-token-0123456789"
 PATH = "/ocpi/2.3.0/emsp/sessions/DE/CPO"
@@ -186,11 +186,17 @@ def run(count: int, seconds: float) -> None:
                 ):
                     for clients in (16, 64):
                         asyncio.run(_load(port_p, build, clients, 1.0))  # warm-up
+                        c0 = cpu_seconds(platform.pid)
                         rate_p = asyncio.run(_load(port_p, build, clients, seconds))
+                        cpu_p = (cpu_seconds(platform.pid) - c0) / (rate_p * seconds) * 1e6
+                        c0 = cpu_seconds(bare.pid)
                         rate_b = asyncio.run(_load(port_b, build, clients, seconds))
+                        cpu_b = (cpu_seconds(bare.pid) - c0) / (rate_b * seconds) * 1e6
                         print(
-                            f"  {name:<5} {clients:>2} clients: platform {rate_p:6.0f} req/s   "
-                            f"bare ASGI {rate_b:6.0f} req/s   ratio {rate_p / rate_b:6.1%}"
+                            f"  {name:<5} {clients:>2} clients: platform {rate_p:6.0f} req/s "
+                            f"({cpu_p:4.0f} µs CPU/req)   bare ASGI {rate_b:6.0f} req/s "
+                            f"({cpu_b:4.0f} µs)   ratio {rate_p / rate_b:6.1%}   "
+                            f"by CPU {cpu_b / cpu_p:6.1%}"
                         )
                 print(
                     f"  peak RSS: platform {peak_rss_mb(platform.pid):.0f} MB, "
