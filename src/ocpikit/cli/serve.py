@@ -18,7 +18,11 @@ from ocpikit.cli._platform import add_config, open_storage, settings_from
 
 #: modules that register periodic background tasks (``ocpikit.client.background.periodic``) when
 #: imported; a module that does not exist (yet) is skipped
-TASK_MODULES: tuple[str, ...] = ("ocpikit.client.flows", "ocpikit.client.webhooks")
+TASK_MODULES: tuple[str, ...] = (
+    "ocpikit.client.flows",
+    "ocpikit.client.webhooks",
+    "ocpikit.client.retention",
+)
 
 
 def register(sub: Any) -> None:

@@ -286,6 +286,11 @@ versions = ["2.1.1", "2.2.1", "2.3.0"]
 # SQLite file by default; PostgreSQL with e.g. "postgresql+psycopg://user:pw@host/db".
 url = "sqlite:///ocpikit.db"
 
+[exchange_log]
+# Every OCPI request and response is logged (Authorization redacted). Entries older than this
+# many days are deleted hourly; 0 keeps everything.
+keep_days = 30
+
 [decisions]
 # Where the platform asks the operator's systems to accept commands and authorize tokens.
 # A webhook receives POST {"kind": "command"|"authorize", ...} and answers JSON; a Python hook
