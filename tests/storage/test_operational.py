@@ -320,6 +320,46 @@ async def test_outbox_claim_limit_and_order(storage: Storage, clock: FakeClock) 
     assert counts == {OutboxState.PENDING: 0, OutboxState.IN_FLIGHT: 5, OutboxState.DEAD: 0}
 
 
+async def test_outbox_complete_many_in_one_call(storage: Storage, clock: FakeClock) -> None:
+    await storage.partners.save(partner())
+    ts = datetime(2024, 1, 1, tzinfo=UTC)
+    keys = [ObjectKey("Session", "NL", "ABC", f"s{i}") for i in range(4)]
+    for k in keys:
+        await storage.objects.put(k, {"v": 1}, last_updated=ts, owner=None, push_to=["p1"])
+    claimed = await storage.outbox.claim("w1", limit=10, lease=LEASE)
+    assert len(claimed) == 4
+    # s1 changes while in flight (sent again after), s2's lease is lost to another worker
+    await storage.objects.put(keys[1], {"v": 2}, last_updated=ts, owner=None, push_to=["p1"])
+    clock.advance(seconds=31)
+    [taken] = await storage.outbox.claim("w2", limit=1, lease=LEASE)
+    assert taken.key.id == "s0"  # the oldest expired lease
+    done = await storage.outbox.complete_many(claimed)
+    assert done == [e.key.id != "s0" for e in claimed]
+    assert await storage.outbox.complete_many([]) == []
+    left = {e.key.id: e for e in await storage.outbox.entries()}
+    assert set(left) == {"s0", "s1"}
+    assert left["s0"].lease_owner == "w2" and left["s0"].state is OutboxState.IN_FLIGHT
+    assert left["s1"].state is OutboxState.PENDING and left["s1"].revision == 2
+    assert left["s1"].attempts == 0
+
+
+async def test_outbox_claim_skips_paused_partners_and_gives_back_attempts(
+    storage: Storage, clock: FakeClock
+) -> None:
+    await storage.partners.save(partner())
+    await storage.partners.save(partner("p2"))
+    await storage.outbox.enqueue("p1", KEY, OutboxOperation.PUT, {"v": 1})
+    await storage.outbox.enqueue("p2", KEY, OutboxOperation.PUT, {"v": 1})
+    [e] = await storage.outbox.claim("w1", limit=10, lease=LEASE, skip_partners=["p1"])
+    assert e.partner_id == "p2" and e.attempts == 1
+    # a paused partner's entry that was claimed anyway is deferred without an attempt
+    assert await storage.outbox.retry_later(e, at=clock.now, error="paused", attempted=False)
+    [again] = await storage.outbox.claim("w1", limit=10, lease=LEASE, skip_partners=["p1"])
+    assert again.id == e.id and again.attempts == 1
+    [p1] = await storage.outbox.claim("w1", limit=10, lease=LEASE)
+    assert p1.partner_id == "p1"
+
+
 # --- commands ---------------------------------------------------------------------------------
 
 

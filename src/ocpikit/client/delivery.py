@@ -64,6 +64,7 @@ from ocpikit.protocol.handlers.base import embeds_location, location_lookup
 from ocpikit.protocol.ports import (
     Merge,
     ObjectKey,
+    Outbox,
     OutboxEntry,
     OutboxOperation,
     Partner,
@@ -178,8 +179,15 @@ class DeliveryWorker:
     """Claims and delivers outbox entries (see the module docstring).
 
     ``run_once`` handles one claimed batch and returns what happened to each entry (tests drive
-    it with a fake clock); ``run`` loops until ``stop`` is set, sleeping ``idle`` seconds when
-    nothing is due. ``concurrency`` bounds the requests in flight across partners.
+    it with a fake clock); ``run`` delivers continuously until ``stop`` is set: it claims the
+    next batch while the previous one is still being sent (when fewer than half a batch is left
+    to send), so the partner never waits for the slowest request of a batch, and sleeps ``idle``
+    seconds when nothing is due. ``concurrency`` bounds the requests in flight across partners
+    (different objects only: storage never hands out two entries of one object at a time).
+
+    Successful deliveries are acknowledged in batches (:meth:`Outbox.complete_many`: one
+    transaction for every entry acknowledged while the previous batch was being written); an
+    entry counts as ``sent`` only once its acknowledgement is committed.
     """
 
     def __init__(
@@ -209,41 +217,75 @@ class DeliveryWorker:
         self._paused: dict[str, datetime] = {}
         self._failing: set[str] = set()
         self._learn = remember_auth(storage)
+        self._acks = _Acks(storage.outbox)
+        self._open = 0  # claimed entries not handled yet (``run``)
+        self._wake = asyncio.Event()
 
     # --- loop -----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, *, idle: float = 0.5) -> None:
-        """Deliver until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                outcomes = await self.run_once()
-            except Exception:  # storage hiccup: log, wait, go on (entries stay leased/pending)
-                log.exception("outbox worker %s: batch failed", self.worker_id)
-                outcomes = []
-            if not outcomes:
+        """Deliver until ``stop`` is set (then finish what is claimed and return)."""
+        batches: set[asyncio.Task[list[Outcome]]] = set()
+        low = self.batch // 2
+        try:
+            while not stop.is_set():
+                if self._open > low:  # enough to send: wait until some of it is done
+                    self._wake.clear()
+                    await _first(self._wake.wait(), stop.wait())
+                    continue
+                try:
+                    entries = await self._claim(self.batch - self._open)
+                except Exception:  # storage hiccup: log, wait, go on (entries stay leased)
+                    log.exception("outbox worker %s: claim failed", self.worker_id)
+                    entries = []
+                if entries:
+                    self._open += len(entries)
+                    task = asyncio.create_task(self._deliver_batch(entries, counted=True))
+                    batches.add(task)
+                    task.add_done_callback(_batch_done(batches, self.worker_id))
+                    continue
+                # nothing due: wait for the idle time, or less when deliveries finish
+                self._wake.clear()
+                waits = [stop.wait()] if self._open == 0 else [stop.wait(), self._wake.wait()]
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                    await asyncio.wait_for(_first(*waits), timeout=idle)
+        finally:
+            if batches:
+                await asyncio.gather(*batches, return_exceptions=True)
 
     async def run_once(self) -> list[Outcome]:
         """Claim one batch of due entries and deliver it; the outcomes, in claim order."""
-        entries = await self.storage.outbox.claim(
-            self.worker_id, limit=self.batch, lease=self.lease
-        )
+        entries = await self._claim(self.batch)
         if not entries:
             return []
-        partners: dict[str, Partner | None] = {}
-        for pid in {e.partner_id for e in entries}:
-            partners[pid] = await self.storage.partners.get(pid)
-        by_partner: dict[str, list[OutboxEntry]] = {}
-        for e in entries:
-            by_partner.setdefault(e.partner_id, []).append(e)
+        return await self._deliver_batch(entries, counted=False)
+
+    async def _claim(self, limit: int) -> list[OutboxEntry]:
+        now = self.clock.now()
+        paused = [pid for pid, until in self._paused.items() if until > now]
+        return await self.storage.outbox.claim(
+            self.worker_id, limit=limit, lease=self.lease, skip_partners=paused
+        )
+
+    async def _deliver_batch(self, entries: list[OutboxEntry], *, counted: bool) -> list[Outcome]:
         results: dict[int, Outcome] = {}
-
-        async def one_partner(pid: str, items: list[OutboxEntry]) -> None:
-            client = self._client(partners[pid])
-            await asyncio.gather(*(self._deliver(client, partners[pid], e, results) for e in items))
-
-        await asyncio.gather(*(one_partner(pid, items) for pid, items in by_partner.items()))
+        handled: set[int] | None = set() if counted else None
+        try:
+            clients: dict[str, tuple[PartnerClient | None, Partner | None]] = {}
+            for pid in dict.fromkeys(e.partner_id for e in entries):
+                partner = await self.storage.partners.get(pid)
+                clients[pid] = (self._client(partner), partner)
+            await asyncio.gather(
+                *(self._deliver(*clients[e.partner_id], e, results, handled) for e in entries)
+            )
+        finally:
+            if handled is not None and len(handled) < len(entries):  # never got to _deliver
+                self._handled(len(entries) - len(handled))
         return [results[e.id] for e in entries if e.id in results]
+
+    def _handled(self, n: int = 1) -> None:
+        self._open -= n
+        if self._open <= self.batch // 2:
+            self._wake.set()
 
     def _client(self, partner: Partner | None) -> PartnerClient | None:
         if partner is None or partner.status is not PartnerStatus.REGISTERED:
@@ -260,12 +302,29 @@ class DeliveryWorker:
         partner: Partner | None,
         entry: OutboxEntry,
         results: dict[int, Outcome],
+        handled: set[int] | None = None,
     ) -> None:
-        async with self._sem:
+        try:
             outcome = await self._attempt(client, partner, entry)
+        except Exception as exc:  # a storage failure while recording: the lease expires
+            log.warning("outbox %d to %s: not recorded: %s", entry.id, entry.partner_id, exc)
+            outcome = self._outcome(entry, "lost", f"not recorded: {exc}")
+        finally:
+            if handled is not None:
+                handled.add(entry.id)
+                self._handled()
         results[entry.id] = outcome
         if self.on_outcome is not None:
             self.on_outcome(outcome)
+        if outcome.result == "sent" and partner is not None and partner.id in self._failing:
+            self._failing.discard(partner.id)
+            self._paused.pop(partner.id, None)
+            log.info("partner %s is back", partner.id)
+            if self.on_partner_return is not None:
+                try:
+                    await self.on_partner_return(partner)
+                except Exception:
+                    log.exception("partner %s: on_partner_return failed", partner.id)
 
     async def _attempt(
         self, client: PartnerClient | None, partner: Partner | None, entry: OutboxEntry
@@ -274,49 +333,55 @@ class DeliveryWorker:
             state = "unknown" if partner is None else partner.status.value.lower()
             return await self._bury(entry, f"partner {entry.partner_id} is {state}")
         switches = client.switches
-        now = self.clock.now()
-        paused = self._paused.get(partner.id)
-        if paused is not None and paused > now:
-            ok = await self.storage.outbox.retry_later(
-                entry, at=paused, error=entry.last_error or "partner paused"
-            )
-            return self._outcome(entry, "deferred" if ok else "lost", "partner paused", paused)
-        try:
-            await self._send(client, entry)
-        except PartnerBusy as exc:
-            wait = exc.retry_after
-            delay = (
-                backoff_delay(
+        async with self._sem:
+            now = self.clock.now()
+            paused = self._paused.get(partner.id)
+            if paused is not None and paused > now:
+                # not attempted: the claim's attempt is given back
+                ok = await self.storage.outbox.retry_later(
+                    entry, at=paused, error=entry.last_error or "partner paused", attempted=False
+                )
+                return self._outcome(entry, "deferred" if ok else "lost", "partner paused", paused)
+            if entry.lease_until is not None and now >= entry.lease_until - _margin(
+                self.lease, switches.timeout
+            ):
+                # waited too long for a turn: another worker may claim it once the lease ends,
+                # and two sends of one object must never overlap
+                return self._outcome(entry, "lost", "lease ran out before sending")
+            try:
+                await self._send(client, entry)
+            except PartnerBusy as exc:
+                wait = exc.retry_after
+                delay = (
+                    backoff_delay(
+                        entry.attempts,
+                        base=switches.backoff_base,
+                        cap=switches.backoff_cap,
+                        rng=self.rng,
+                    )
+                    if wait is None
+                    else max(MIN_DELAY, wait) * (1 + 0.1 * self.rng.random())
+                )
+                self._pause(partner.id, delay)
+                return await self._failed(entry, switches, f"{exc.message}", delay)
+            except _Permanent as exc:
+                return await self._bury(entry, str(exc))
+            except NoEndpoint as exc:
+                return await self._bury(entry, exc.message)
+            except OcpiError as exc:
+                if isinstance(exc, ClientError) and not isinstance(exc, Unauthorized):
+                    return await self._bury(entry, f"rejected by the partner: {_describe(exc)}")
+                delay = backoff_delay(
                     entry.attempts,
                     base=switches.backoff_base,
                     cap=switches.backoff_cap,
                     rng=self.rng,
                 )
-                if wait is None
-                else max(MIN_DELAY, wait) * (1 + 0.1 * self.rng.random())
-            )
-            self._pause(partner.id, delay)
-            return await self._failed(entry, switches, f"{exc.message}", delay)
-        except _Permanent as exc:
-            return await self._bury(entry, str(exc))
-        except NoEndpoint as exc:
-            return await self._bury(entry, exc.message)
-        except OcpiError as exc:
-            if isinstance(exc, ClientError) and not isinstance(exc, Unauthorized):
-                return await self._bury(entry, f"rejected by the partner: {_describe(exc)}")
-            delay = backoff_delay(
-                entry.attempts, base=switches.backoff_base, cap=switches.backoff_cap, rng=self.rng
-            )
-            if isinstance(exc, TransportError):
-                self._pause(partner.id, delay)
-            return await self._failed(entry, switches, _describe(exc), delay)
-        ok = await self.storage.outbox.complete(entry)
-        if partner.id in self._failing:
-            self._failing.discard(partner.id)
-            self._paused.pop(partner.id, None)
-            log.info("partner %s is back", partner.id)
-            if self.on_partner_return is not None:
-                await self.on_partner_return(partner)
+                if isinstance(exc, TransportError):
+                    self._pause(partner.id, delay)
+                return await self._failed(entry, switches, _describe(exc), delay)
+        # acknowledged outside the request slot: the next send need not wait for the commit
+        ok = await self._acks.complete(entry)
         return self._outcome(entry, "sent" if ok else "lost")
 
     async def _send(self, client: PartnerClient, entry: OutboxEntry) -> None:
@@ -396,6 +461,70 @@ class DeliveryWorker:
         entry: OutboxEntry, result: str, detail: str = "", at: datetime | None = None
     ) -> Outcome:
         return Outcome(entry.id, entry.partner_id, entry.key, entry.revision, result, detail, at)
+
+
+def _margin(lease: timedelta, timeout: float) -> timedelta:
+    """How much of its lease an entry must have left to be sent: the request timeout, at most
+    half the lease."""
+    return min(timedelta(seconds=timeout), lease / 2)
+
+
+async def _first(*waits: Awaitable[Any]) -> None:
+    """Until the first of ``waits`` is done (the others are cancelled)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+def _batch_done(
+    batches: set[asyncio.Task[list[Outcome]]], worker_id: str
+) -> Callable[[asyncio.Task[list[Outcome]]], None]:
+    def done(task: asyncio.Task[list[Outcome]]) -> None:
+        batches.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox worker %s: batch failed", worker_id, exc_info=task.exception())
+
+    return done
+
+
+class _Acks:
+    """Acknowledgements of delivered entries, written in batches: the first waits for its own
+    write, and everything acknowledged meanwhile goes into the next one (one transaction and,
+    on SQLite, one fsync for all of them). Each caller gets its own entry's result once the
+    batch holding it is committed."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self._waiting: list[tuple[OutboxEntry, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def complete(self, entry: OutboxEntry) -> bool:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._waiting.append((entry, future))
+        if self._writer is None:
+            self._writer = loop.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                try:
+                    done = await self._outbox.complete_many([e for e, _ in group])
+                except Exception as exc:
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), ok in zip(group, done, strict=True):
+                    if not future.done():
+                        future.set_result(ok)
+        finally:
+            self._writer = None
 
 
 def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:

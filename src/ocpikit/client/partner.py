@@ -64,6 +64,7 @@ from ocpikit.protocol.handlers.base import Lookups
 from ocpikit.protocol.handlers.objects import token_key_id
 from ocpikit.protocol.ports import ObjectKey, Partner
 
+from .http import exchange
 from .policy import PartnerSwitches
 
 __all__ = [
@@ -316,8 +317,13 @@ class PartnerClient:
         for i, encode in enumerate(encodings):
             headers["Authorization"] = authorization_header(token, base64_encode=encode)
             try:
-                resp = await self.http.request(
-                    method, url, headers=headers, content=content, timeout=self.switches.timeout
+                resp = await exchange(
+                    self.http,
+                    method,
+                    url,
+                    headers=headers,
+                    content=content,
+                    timeout=self.switches.timeout,
                 )
             except httpx.HTTPError as exc:
                 raise TransportError.wrap(exc, url=_safe_url(url)) from exc

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -557,10 +557,19 @@ class Outbox(Protocol):
         """Queue (or coalesce into the existing entry) a delivery, outside an object write."""
         ...
 
-    async def claim(self, worker: str, *, limit: int, lease: timedelta) -> list[OutboxEntry]:
+    async def claim(
+        self,
+        worker: str,
+        *,
+        limit: int,
+        lease: timedelta,
+        skip_partners: Collection[str] = (),
+    ) -> list[OutboxEntry]:
         """Lease up to ``limit`` due entries (pending and due, or in flight with an expired
-        lease) to ``worker``; ``attempts`` is incremented. On PostgreSQL concurrent claimers
-        never receive the same entry (``FOR UPDATE SKIP LOCKED``)."""
+        lease) to ``worker``, in one statement; ``attempts`` is incremented. Entries of
+        ``skip_partners`` (partners the worker has paused) are left alone, so their attempts
+        are not counted. On PostgreSQL concurrent claimers never receive the same entry
+        (``FOR UPDATE SKIP LOCKED``)."""
         ...
 
     async def complete(self, entry: OutboxEntry) -> bool:
@@ -568,8 +577,17 @@ class Outbox(Protocol):
         arrived meanwhile. ``False`` when the lease was lost (another worker took it)."""
         ...
 
-    async def retry_later(self, entry: OutboxEntry, *, at: datetime, error: str) -> bool:
-        """Delivery failed: pending again at ``at``; ``False`` when the lease was lost."""
+    async def complete_many(self, entries: Sequence[OutboxEntry]) -> list[bool]:
+        """:meth:`complete` for many entries in one transaction; one result per entry, in
+        order."""
+        ...
+
+    async def retry_later(
+        self, entry: OutboxEntry, *, at: datetime, error: str, attempted: bool = True
+    ) -> bool:
+        """Delivery failed: pending again at ``at``; ``False`` when the lease was lost.
+        ``attempted=False``: nothing was sent (the partner is paused), so the claim's attempt
+        is given back."""
         ...
 
     async def bury(self, entry: OutboxEntry, *, reason: str) -> bool:

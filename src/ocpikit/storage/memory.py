@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -415,17 +415,28 @@ class MemoryOutbox:
         raw = dump_document(payload) if payload is not None else None
         self._s.enqueue(partner_id, key, operation, raw, revision)
 
-    async def claim(self, worker: str, *, limit: int, lease: timedelta) -> list[OutboxEntry]:
+    async def claim(
+        self,
+        worker: str,
+        *,
+        limit: int,
+        lease: timedelta,
+        skip_partners: Collection[str] = (),
+    ) -> list[OutboxEntry]:
         now = self._s.clock()
+        skip = set(skip_partners)
         due = sorted(
             (
                 e
                 for e in self._s.outbox.values()
-                if (e.state is OutboxState.PENDING and e.next_attempt_at <= now)
-                or (
-                    e.state is OutboxState.IN_FLIGHT
-                    and e.lease_until is not None
-                    and e.lease_until < now
+                if e.partner_id not in skip
+                and (
+                    (e.state is OutboxState.PENDING and e.next_attempt_at <= now)
+                    or (
+                        e.state is OutboxState.IN_FLIGHT
+                        and e.lease_until is not None
+                        and e.lease_until < now
+                    )
                 )
             ),
             key=lambda e: (e.next_attempt_at, e.id),
@@ -474,12 +485,18 @@ class MemoryOutbox:
             )
         return True
 
-    async def retry_later(self, entry: OutboxEntry, *, at: datetime, error: str) -> bool:
+    async def complete_many(self, entries: Sequence[OutboxEntry]) -> list[bool]:
+        return [await self.complete(e) for e in entries]
+
+    async def retry_later(
+        self, entry: OutboxEntry, *, at: datetime, error: str, attempted: bool = True
+    ) -> bool:
         current = self._leased(entry)
         if current is None:
             return False
         self._s.outbox[(entry.partner_id, entry.key)] = dataclasses.replace(
             current,
+            attempts=current.attempts if attempted else max(0, current.attempts - 1),
             state=OutboxState.PENDING,
             next_attempt_at=at,
             lease_owner=None,

@@ -154,16 +154,31 @@ async def test_retry_after_is_honoured_and_pauses_the_partner() -> None:
     [first] = await worker.run_once()
     wait = (first.retry_at - w.clock.t).total_seconds()
     assert first.result == "retry" and 30 <= wait <= 33
-    [second] = await worker.run_once()  # same partner: deferred without a request
-    assert second.result == "deferred" and len(w.requests) == 1
+    # same partner, paused: not even claimed, so no request and no attempt counted
+    assert await worker.run_once() == [] and len(w.requests) == 1
     w.clock.advance(10)
-    [third] = await worker.run_once()
-    assert third.result == "deferred" and len(w.requests) == 1
+    assert await worker.run_once() == [] and len(w.requests) == 1
+    assert sorted(e.attempts for e in await w.pending()) == [0, 0, 1]
     w.handler = lambda r: ok(None, 201)
     w.clock.advance(25)
     outs = [o for _ in range(3) for o in await worker.run_once()]
     assert sorted(o.result for o in outs) == ["sent", "sent", "sent"]
     assert await w.pending() == []
+
+
+async def test_entries_of_a_batch_behind_a_429_are_deferred_without_an_attempt() -> None:
+    w = World(lambda r: httpx.Response(429, headers={"Retry-After": "30"}))
+    await w.setup()
+    for s in sessions(3):
+        await w.put("CDR", {**cdrs(1)[0], "id": s["id"]})
+    worker = DeliveryWorker(
+        w.storage, w.http, worker_id="w1", clock=w.clock, rng=random.Random(1), concurrency=1
+    )
+    outs = await worker.run_once()
+    assert [o.result for o in outs] == ["retry", "deferred", "deferred"]
+    assert len(w.requests) == 1
+    assert {o.retry_at for o in outs[1:]} == {outs[0].retry_at}
+    assert sorted(e.attempts for e in await w.pending()) == [0, 0, 1]
 
 
 @pytest.mark.parametrize(

@@ -1374,6 +1374,35 @@ def _row_to_entry(row: sa.Row[Any]) -> OutboxEntry:
     )
 
 
+_ACK_CHUNK = 500  # entries per statement (two bound parameters each)
+_ACK_LEASED = sa.and_(
+    outbox.c.state == OutboxState.IN_FLIGHT.value,
+    outbox.c.lease_owner == sa.bindparam("owner"),
+)
+_ACK_DELETE = (
+    sa.delete(outbox)
+    .where(
+        _ACK_LEASED,
+        sa.tuple_(outbox.c.id, outbox.c.revision).in_(sa.bindparam("pairs", expanding=True)),
+    )
+    .returning(outbox.c.id)
+)
+_ACK_REQUEUE = (
+    sa.update(outbox)
+    .where(_ACK_LEASED, outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        state=OutboxState.PENDING.value,
+        attempts=0,
+        next_attempt_at=sa.bindparam("now"),
+        lease_owner=None,
+        lease_until=None,
+        last_error=None,
+        updated_at=sa.bindparam("now"),
+    )
+    .returning(outbox.c.id)
+)
+
+
 class SqlOutbox:
     def __init__(self, db: _Db) -> None:
         self._db = db
@@ -1392,8 +1421,16 @@ class SqlOutbox:
             lambda conn: _enqueue(self._db, conn, partner_id, key, operation, text, revision)
         )
 
-    async def claim(self, worker: str, *, limit: int, lease: timedelta) -> list[OutboxEntry]:
+    async def claim(
+        self,
+        worker: str,
+        *,
+        limit: int,
+        lease: timedelta,
+        skip_partners: Iterable[str] = (),
+    ) -> list[OutboxEntry]:
         db = self._db
+        skip = sorted(set(skip_partners))
 
         def run(conn: sa.Connection) -> list[OutboxEntry]:
             now = db.clock()
@@ -1418,6 +1455,8 @@ class SqlOutbox:
                     .order_by(outbox.c.next_attempt_at, outbox.c.id)
                     .limit(want)
                 )
+                if skip:  # paused partners: not claimed, so no attempt is counted
+                    ids = ids.where(outbox.c.partner_id.not_in(skip))
                 if db.dialect == "postgresql":
                     ids = ids.with_for_update(skip_locked=True)
                 stmt = (
@@ -1473,12 +1512,48 @@ class SqlOutbox:
 
         return await db.write(run)
 
-    async def retry_later(self, entry: OutboxEntry, *, at: datetime, error: str) -> bool:
+    async def complete_many(self, entries: Sequence[OutboxEntry]) -> list[bool]:
+        """One transaction for all: per lease owner and chunk, one DELETE of the entries whose
+        revision is unchanged, and one UPDATE back to pending of those a newer revision
+        coalesced into meanwhile (rare)."""
+        db = self._db
+        if not entries:
+            return []
+
+        def run(conn: sa.Connection) -> list[bool]:
+            now = db.clock()
+            ok: set[int] = set()
+            owners: dict[str | None, list[OutboxEntry]] = {}
+            for e in entries:
+                owners.setdefault(e.lease_owner, []).append(e)
+            for owner, mine in owners.items():
+                for i in range(0, len(mine), _ACK_CHUNK):
+                    chunk = mine[i : i + _ACK_CHUNK]
+                    deleted = conn.execute(
+                        _ACK_DELETE,
+                        {"owner": owner, "pairs": [(e.id, e.revision) for e in chunk]},
+                    )
+                    gone = set(deleted.scalars())
+                    ok |= gone
+                    rest = [e.id for e in chunk if e.id not in gone]
+                    if rest:
+                        again = conn.execute(
+                            _ACK_REQUEUE, {"owner": owner, "ids": rest, "now": now}
+                        )
+                        ok.update(again.scalars())
+            return [e.id in ok for e in entries]
+
+        return await db.write(run)
+
+    async def retry_later(
+        self, entry: OutboxEntry, *, at: datetime, error: str, attempted: bool = True
+    ) -> bool:
         def run(conn: sa.Connection) -> bool:
             stmt = (
                 sa.update(outbox)
                 .where(*self._leased(entry))
                 .values(
+                    attempts=outbox.c.attempts if attempted else outbox.c.attempts - 1,
                     state=OutboxState.PENDING.value,
                     next_attempt_at=at,
                     lease_owner=None,

@@ -1,0 +1,122 @@
+"""The partner HTTP client: lanes of keep-alive connections and the direct exchange path."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import orjson
+import pytest
+
+from ocpikit.client.http import LaneTransport, http_client
+from ocpikit.client.partner import PartnerClient
+from ocpikit.protocol.ports import ObjectKey
+
+from .helpers import ok, partner, sessions
+
+pytestmark = pytest.mark.anyio
+
+REPLY = orjson.dumps({"status_code": 1000, "timestamp": "2024-01-01T00:00:00Z"})
+
+
+async def test_exchange_sends_the_request_as_httpx_would() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        return ok(None)
+
+    async with http_client(transport=httpx.MockTransport(handler)) as http:
+        client = PartnerClient(partner("2.2.1", role="EMSP", pid="DE-MSP"), http)
+        s = sessions(1)[0]
+        status = await client.put_object(
+            "Session", ObjectKey("Session", s["country_code"], s["party_id"], s["id"]), s
+        )
+    assert status == 200
+    [req] = seen
+    assert req.method == "PUT" and req.url.path.endswith(f"/{s['id']}")
+    assert req.headers["host"] == "partner.test"
+    assert req.headers["content-length"] == str(len(req.content))
+    assert req.headers["authorization"].startswith("Token ")
+    assert req.headers["user-agent"] == "ocpikit"
+    assert orjson.loads(req.content)["id"] == s["id"]
+
+
+async def _server(stats: dict[str, int], *, close_after: int = 0) -> tuple[asyncio.Server, int]:
+    """A keep-alive HTTP/1.1 server counting connections and concurrent requests."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stats["connections"] += 1
+        served = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                stats["active"] += 1
+                stats["peak"] = max(stats["peak"], stats["active"])
+                await asyncio.sleep(0.005)
+                stats["active"] -= 1
+                served += 1
+                last = close_after and served >= close_after
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + (b"Connection: close\r\n" if last else b"")
+                    + f"Content-Length: {len(REPLY)}\r\n\r\n".encode()
+                    + REPLY
+                )
+                await writer.drain()
+                if last:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, port
+
+
+@pytest.mark.parametrize("close_after", [0, 3])
+async def test_lanes_bound_requests_and_reuse_connections(close_after: int) -> None:
+    stats = {"connections": 0, "active": 0, "peak": 0}
+    server, port = await _server(stats, close_after=close_after)
+    try:
+        async with http_client(concurrency=4) as http:
+            for _ in range(2):
+                replies = await asyncio.gather(
+                    *(
+                        http.exchange(
+                            "PUT",
+                            f"http://127.0.0.1:{port}/x/{i}",
+                            headers={},
+                            content=b"{}",
+                            timeout=5,
+                        )
+                        for i in range(40)
+                    )
+                )
+                assert [r.status_code for r in replies] == [200] * 40
+                assert all(r.content == REPLY for r in replies)
+            # the plain httpx API goes through the lanes too
+            assert (await http.get(f"http://127.0.0.1:{port}/y")).status_code == 200
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert stats["peak"] <= 4
+    if close_after:  # the server closed connections: new ones were opened, nothing failed
+        assert stats["connections"] > 4
+    else:  # 81 requests over 4 kept-alive connections
+        assert stats["connections"] == 4
+
+
+async def test_a_lane_is_given_back_when_a_request_fails() -> None:
+    transport = LaneTransport(concurrency=1)
+    async with httpx.AsyncClient(transport=transport) as http:
+        for _ in range(3):  # nothing listens: each attempt fails, the single lane is free again
+            with pytest.raises(httpx.ConnectError):
+                await http.get("http://127.0.0.1:9/", timeout=2)
