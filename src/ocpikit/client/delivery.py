@@ -491,20 +491,28 @@ def _batch_done(
 
 
 class _Acks:
-    """Acknowledgements of delivered entries, written in batches: the first waits for its own
-    write, and everything acknowledged meanwhile goes into the next one (one transaction and,
-    on SQLite, one fsync for all of them). Each caller gets its own entry's result once the
-    batch holding it is committed."""
+    """Acknowledgements of delivered entries, written in batches: a batch is written when
+    ``GROUP`` acknowledgements wait or ``LINGER`` seconds after the first, and everything
+    acknowledged while it is written goes into the next one (one transaction and, on SQLite,
+    one fsync for all of them). Each caller gets its own entry's result once the batch holding
+    it is committed."""
+
+    GROUP = 128
+    LINGER = 0.005
 
     def __init__(self, outbox: Outbox) -> None:
         self._outbox = outbox
         self._waiting: list[tuple[OutboxEntry, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._full: asyncio.Future[None] | None = None  # set when GROUP acks wait
 
     async def complete(self, entry: OutboxEntry) -> bool:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         self._waiting.append((entry, future))
+        full = self._full
+        if full is not None and len(self._waiting) >= self.GROUP and not full.done():
+            full.set_result(None)
         if self._writer is None:
             self._writer = loop.create_task(self._write())
         return await future
@@ -512,6 +520,11 @@ class _Acks:
     async def _write(self) -> None:
         try:
             while self._waiting:
+                if len(self._waiting) < self.GROUP:
+                    self._full = asyncio.get_running_loop().create_future()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full, timeout=self.LINGER)
+                    self._full = None
                 group, self._waiting = self._waiting, []
                 try:
                     done = await self._outbox.complete_many([e for e, _ in group])

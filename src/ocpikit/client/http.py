@@ -12,9 +12,12 @@ A lane's pool has one connection, so that scan is constant.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
+import httpcore
 import httpx
 
 __all__ = ["LaneTransport", "PartnerHttp", "exchange", "http_client"]
@@ -118,6 +121,15 @@ class LaneTransport(httpx.AsyncBaseTransport):
             max_connections=1, max_keepalive_connections=1, keepalive_expiry=self._expiry
         )
         lane = httpx.AsyncHTTPTransport(verify=self._ssl, limits=one)
+        # the same pool httpx builds, on plain asyncio streams instead of anyio's (whose
+        # per-read and per-write cancel scopes cost more than the socket calls)
+        lane._pool = httpcore.AsyncConnectionPool(
+            ssl_context=self._ssl,
+            max_connections=1,
+            max_keepalive_connections=1,
+            keepalive_expiry=self._expiry,
+            network_backend=_BACKEND,
+        )
         self._lanes.append(lane)
         return lane
 
@@ -189,3 +201,186 @@ class _LaneStream(httpx.AsyncByteStream):
             release, self._release = self._release, None
             if release is not None:
                 release()
+
+
+# --- httpcore on asyncio streams ----------------------------------------------------------------
+class _Protocol(asyncio.Protocol):
+    """Buffers what the peer sends; one reader at a time (an HTTP/1.1 connection)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.eof = False
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.paused = False
+        self.drained: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self.error = exc
+        self._wake()
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    def __init__(self, protocol: _Protocol) -> None:
+        self._p = protocol
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        p = self._p
+        if not p.buffer and not p.eof:
+            p.waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await p.waiter
+            except TimeoutError as exc:
+                raise httpcore.ReadTimeout(str(exc)) from exc
+            finally:
+                p.waiter = None
+        if p.buffer:
+            data = bytes(p.buffer[:max_bytes])
+            del p.buffer[:max_bytes]
+            return data
+        if p.error is not None:
+            raise httpcore.ReadError(str(p.error)) from p.error
+        return b""
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        p = self._p
+        if not buffer:
+            return
+        if p.transport is None or p.transport.is_closing():
+            raise httpcore.WriteError("the connection is closed")
+        p.transport.write(buffer)
+        if p.paused:
+            p.drained = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await p.drained
+            except TimeoutError as exc:
+                raise httpcore.WriteTimeout(str(exc)) from exc
+            finally:
+                p.drained = None
+            if p.error is not None:
+                raise httpcore.WriteError(str(p.error)) from p.error
+
+    async def aclose(self) -> None:
+        if self._p.transport is not None:
+            self._p.transport.close()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        p = self._p
+        assert p.transport is not None
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                tls = await loop.start_tls(
+                    p.transport, p, ssl_context, server_hostname=server_hostname
+                )
+        except TimeoutError as exc:
+            p.transport.close()
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except (OSError, ssl.SSLError) as exc:
+            p.transport.close()
+            raise httpcore.ConnectError(str(exc)) from exc
+        if tls is None:
+            raise httpcore.ConnectError("TLS could not be started")
+        p.transport = tls
+        return self
+
+    def get_extra_info(self, info: str) -> Any:
+        p = self._p
+        if info == "is_readable":  # an idle connection the server closed (or sent junk on)
+            return p.eof or bool(p.buffer)
+        if p.transport is None:
+            return None
+        if info == "ssl_object":
+            return p.transport.get_extra_info("ssl_object")
+        if info == "client_addr":
+            return p.transport.get_extra_info("sockname")
+        if info == "server_addr":
+            return p.transport.get_extra_info("peername")
+        if info == "socket":
+            return p.transport.get_extra_info("socket")
+        return None
+
+
+class _AsyncioBackend(httpcore.AsyncNetworkBackend):
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[tuple[int, int, int | bytes | None] | Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        local = (local_address, 0) if local_address else None
+        try:
+            async with asyncio.timeout(timeout):
+                _transport, protocol = await loop.create_connection(
+                    _Protocol, host, port, local_addr=local
+                )
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        sock = _transport.get_extra_info("socket")
+        if sock is not None:  # asyncio sets TCP_NODELAY; any others asked for
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Stream(protocol)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[tuple[int, int, int | bytes | None] | Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                _transport, protocol = await loop.create_unix_connection(_Protocol, path)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        return _Stream(protocol)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+_BACKEND = _AsyncioBackend()

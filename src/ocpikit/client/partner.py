@@ -219,6 +219,7 @@ class PartnerClient:
     switches: PartnerSwitches = field(init=False)
     version: Version = field(init=False)
     _encode: bool = field(init=False)
+    _auth: dict[bool, str] = field(init=False, default_factory=dict)  # by encoding
 
     SENDER: ClassVar[InterfaceRole] = InterfaceRole.SENDER
     RECEIVER: ClassVar[InterfaceRole] = InterfaceRole.RECEIVER
@@ -315,7 +316,10 @@ class PartnerClient:
             encodings.append(not self._encode)
         resp: httpx.Response | None = None
         for i, encode in enumerate(encodings):
-            headers["Authorization"] = authorization_header(token, base64_encode=encode)
+            auth = self._auth.get(encode)
+            if auth is None:
+                auth = self._auth[encode] = authorization_header(token, base64_encode=encode)
+            headers["Authorization"] = auth
             try:
                 resp = await exchange(
                     self.http,
