@@ -244,8 +244,8 @@ def background_config(
     worker = _flag(outbox.get("worker", True), "outbox.worker")
     if worker_override is not None and worker_override != "":
         worker = _flag(worker_override, "OCPIKIT_OUTBOX_WORKER")
-    batch = int(_number(outbox, "batch", 100, "outbox"))
-    concurrency = int(_number(outbox, "concurrency", 8, "outbox"))
+    batch = int(_number(outbox, "batch", 200, "outbox"))
+    concurrency = int(_number(outbox, "concurrency", 32, "outbox"))
     if batch < 1 or concurrency < 1:
         raise ValueError("outbox.batch and outbox.concurrency must be at least 1")
     return BackgroundConfig(

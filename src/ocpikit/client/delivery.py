@@ -243,11 +243,9 @@ class DeliveryWorker:
                     batches.add(task)
                     task.add_done_callback(_batch_done(batches, self.worker_id))
                     continue
-                # nothing due: wait for the idle time, or less when deliveries finish
-                self._wake.clear()
-                waits = [stop.wait()] if self._open == 0 else [stop.wait(), self._wake.wait()]
+                # nothing due: poll again after the idle time
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_first(*waits), timeout=idle)
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
         finally:
             if batches:
                 await asyncio.gather(*batches, return_exceptions=True)
