@@ -26,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
+import orjson
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -34,7 +35,7 @@ from ocpikit.core.errors import OcpiError, RemoteProtocolError, error_for_status
 from ocpikit.core.status import StatusCode, category_of, lookup
 from ocpikit.core.types import format_datetime, parse_datetime, to_json_number
 
-__all__ = ["Envelope", "error", "parse_envelope", "success"]
+__all__ = ["Envelope", "error", "parse_envelope", "success", "success_around"]
 
 
 class _Unset:
@@ -202,3 +203,25 @@ def _timestamp(value: Any) -> datetime | None:
         return parse_datetime(value)
     except ValueError:
         return None
+
+
+def success_around(
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    status_code: int = 1000,
+    status_message: str | None = None,
+    with_data: bool = True,
+) -> tuple[bytes, bytes]:
+    """The wire bytes of a success envelope as ``(head, tail)`` around serialized ``data``:
+    ``head + data_json + tail`` is byte for byte ``success(data, ...).to_json()`` (without
+    data: ``head + tail`` is ``success(...).to_json()``). For a server that already holds the
+    data as JSON bytes (cached wire forms): no model is built per response."""
+    if category_of(status_code) is None or not lookup(status_code).is_success:
+        raise ValueError(f"{status_code} is not a success status code")
+    fields = b'"status_code":' + str(status_code).encode()
+    if status_message is not None:
+        fields += b',"status_message":' + orjson.dumps(status_message)
+    fields += b',"timestamp":"' + format_datetime(clock.now()).encode() + b'"}'
+    if with_data:
+        return b'{"data":', b"," + fields
+    return b"{" + fields, b""

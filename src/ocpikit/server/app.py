@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ocpikit.core.auth import token_candidates
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.core.envelope import error as error_envelope
-from ocpikit.core.envelope import success
+from ocpikit.core.envelope import success, success_around
 from ocpikit.core.errors import (
     InvalidJson,
     InvalidOrMissingParameters,
@@ -89,9 +89,6 @@ FlowDriver = Callable[..., Awaitable[Handshake]]
 _LOG_BODY = 8192
 #: exchanges queued for the log before requests wait for the flusher
 _LOG_QUEUE_MAX = 10_000
-
-_DATA = "__ocpikit_page_data__"
-_DATA_JSON = orjson.dumps(_DATA)
 
 
 def _message_id() -> str:
@@ -267,16 +264,12 @@ def _error_body(platform: Platform, exc: OcpiError) -> bytes:
 
 
 def _reply_body(platform: Platform, reply: Reply) -> bytes:
-    """The envelope of a reply; only core.envelope builds envelopes, so pre-serialized data is
-    spliced into the envelope built around a placeholder."""
+    """The envelope of a reply. Pre-serialized data (cached wire bytes) is placed between the
+    envelope's ends from :func:`ocpikit.core.envelope.success_around`, with no model built."""
     if reply.raw_data is not None or reply.raw_items is not None:
-        env = success(
-            _DATA,
-            clock=platform.clock,
-            status_code=1000,
-            status_message=reply.status_message or "Success",
+        head, tail = success_around(
+            clock=platform.clock, status_message=reply.status_message or "Success"
         )
-        head, _, tail = env.to_json().partition(_DATA_JSON)
         if reply.raw_data is not None:
             return b"".join((head, reply.raw_data, tail))
         return _join_array(head, reply.raw_items or (), tail)
@@ -288,7 +281,10 @@ def _reply_body(platform: Platform, reply: Reply) -> bytes:
             body = {"data": reply.data, **body}
         return orjson.dumps(body)
     if reply.data is UNSET:
-        return success(clock=platform.clock, status_message=reply.status_message).to_json()
+        head, tail = success_around(
+            clock=platform.clock, status_message=reply.status_message, with_data=False
+        )
+        return head + tail
     return success(reply.data, clock=platform.clock, status_message=reply.status_message).to_json()
 
 

@@ -154,3 +154,32 @@ def test_round_trip() -> None:
     again = parse_envelope(env.to_json())
     assert again.to_dict() == env.to_dict()
     assert isinstance(again, Envelope)
+
+
+@pytest.mark.parametrize("message", [None, "Success", 'quote " and ü and \n', ""])
+@pytest.mark.parametrize("code", [1000, 1001])
+def test_success_around_is_byte_for_byte_the_envelope(message: str | None, code: int) -> None:
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from ocpikit.core.clock import FixedClock
+    from ocpikit.core.envelope import success_around
+
+    for stamp in (
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+    ):
+        clock = FixedClock(stamp)
+        data = [{"id": "L1", "n": 1.5}, {"id": "L2"}]
+        head, tail = success_around(clock=clock, status_code=code, status_message=message)
+        want = success(data, clock=clock, status_code=code, status_message=message).to_json()
+        assert head + orjson.dumps(data) + tail == want
+        head, tail = success_around(
+            clock=clock, status_code=code, status_message=message, with_data=False
+        )
+        assert (
+            head + tail == success(clock=clock, status_code=code, status_message=message).to_json()
+        )
+    with pytest.raises(ValueError):
+        success_around(status_code=2001)
