@@ -718,21 +718,14 @@ def _route_key(segments: Sequence[str | None]) -> tuple[Any, ...]:
 class _Router:
     def __init__(self, routes: Sequence[_Route]) -> None:
         self._buckets: dict[tuple[Any, ...], list[_Route]] = {}
-        for route in routes:
+        for route in routes:  # in match order within each bucket
             self._buckets.setdefault(_route_key(route.segments), []).append(route)
-        short: dict[tuple[Any, ...], list[_Route]] = {}
-        for route in routes:  # base routes ({version} at index 1) live in the short buckets
-            if len(route.segments) < 4:
-                short.setdefault((len(route.segments),), []).append(route)
-        self._short = short
 
     def match(self, path: str, method: str) -> tuple[_Route, dict[str, str]] | bool:
         """The route and its parameters; else True when the path exists (405), False (404)."""
         parts = path[1:].split("/")
-        candidates = self._buckets.get(_route_key(parts)) if len(parts) >= 4 else None
-        if candidates is None:
-            candidates = self._short.get((len(parts),), [])
         path_found = False
+        candidates = self._buckets.get(_route_key(parts), ())
         for route in candidates:
             for want, got in zip(route.segments, parts, strict=True):
                 if (want is not None and want != got) or not got:
