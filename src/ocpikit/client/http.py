@@ -12,9 +12,10 @@ A lane's pool has one connection, so that scan is constant.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -45,7 +46,7 @@ def http_client(
 
 _USER_AGENT = "ocpikit"
 _DEFAULT_HEADERS = (("Accept-Encoding", "gzip, deflate"), ("User-Agent", _USER_AGENT))
-_TIMEOUTS: dict[float | None, dict[str, float | None]] = {}
+_TIMEOUTS: dict[float | None, dict[str, Any]] = {}
 
 
 class PartnerHttp(httpx.AsyncClient):
@@ -67,11 +68,19 @@ class PartnerHttp(httpx.AsyncClient):
         ``request`` does; redirects are not followed (as ``request`` by default)."""
         extensions = _TIMEOUTS.get(timeout)
         if extensions is None:
-            extensions = _TIMEOUTS[timeout] = httpx.Timeout(timeout).as_dict()
+            extensions = _TIMEOUTS[timeout] = {"timeout": httpx.Timeout(timeout).as_dict()}
         for name, value in _DEFAULT_HEADERS:
             headers.setdefault(name, value)
+        transport = self._transport
+        if isinstance(transport, LaneTransport) and not self._mounts:
+            parsed = transport.prefix(url)
+            if parsed is not None:
+                prefix, target = parsed
+                return await transport.exchange(
+                    prefix, method, target, headers, content, extensions
+                )
         request = httpx.Request(
-            method, url, headers=headers, content=content, extensions={"timeout": extensions}
+            method, url, headers=headers, content=content, extensions=extensions
         )
         response = await self._transport_for_url(request.url).handle_async_request(request)
         response.request = request
@@ -102,7 +111,11 @@ class LaneTransport(httpx.AsyncBaseTransport):
     """At most ``concurrency`` requests at a time, each on a lane (one keep-alive connection)
     of its own: see the module docstring. Lanes are reused per origin; when all ``concurrency``
     lanes exist and none is idle for the request's origin, an idle lane of another origin is
-    taken over (its connection is closed and a new one opened)."""
+    taken over (its connection is closed and a new one opened).
+
+    A lane holds httpcore's HTTP/1.1 connection itself (no pool around it): a connection that
+    is closed (by either side, after an error, a timeout or a cancellation) or idle past
+    ``keepalive_expiry`` is replaced when the lane is next taken, never reused."""
 
     def __init__(self, *, concurrency: int = 32, keepalive_expiry: float = 5.0) -> None:
         if concurrency < 1:
@@ -111,34 +124,38 @@ class LaneTransport(httpx.AsyncBaseTransport):
         self._expiry = keepalive_expiry
         self._ssl: ssl.SSLContext | None = None
         self._sem: asyncio.Semaphore | None = None
-        self._idle: dict[_Origin, list[httpx.AsyncHTTPTransport]] = {}
-        self._lanes: list[httpx.AsyncHTTPTransport] = []
+        self._idle: dict[_Origin, list[_Lane]] = {}
+        self._lanes: list[_Lane] = []
+        self._prefixes: dict[str, _Prefix | None] = {}
 
-    def _new_lane(self) -> httpx.AsyncHTTPTransport:
-        if self._ssl is None:  # one context for every lane (building one reads the CA file)
-            self._ssl = httpx.create_ssl_context()
-        one = httpx.Limits(
-            max_connections=1, max_keepalive_connections=1, keepalive_expiry=self._expiry
-        )
-        lane = httpx.AsyncHTTPTransport(verify=self._ssl, limits=one)
-        # the same pool httpx builds, on plain asyncio streams instead of anyio's (whose
-        # per-read and per-write cancel scopes cost more than the socket calls)
-        lane._pool = httpcore.AsyncConnectionPool(
-            ssl_context=self._ssl,
-            max_connections=1,
-            max_keepalive_connections=1,
-            keepalive_expiry=self._expiry,
-            network_backend=_BACKEND,
-        )
-        self._lanes.append(lane)
+    # --- lanes ------------------------------------------------------------------------------
+    async def _take(self, origin: _Origin) -> _Lane:
+        sem = self._sem
+        if sem is None:
+            sem = self._sem = asyncio.Semaphore(self._size)
+        await sem.acquire()
+        try:
+            lane = self._idle_lane(origin)
+            conn = lane.conn
+            if conn is not None and (
+                lane.origin != origin or conn.is_closed() or conn.has_expired()
+            ):
+                lane.conn = None
+                await conn.aclose()
+            lane.origin = origin
+        except BaseException:
+            sem.release()
+            raise
         return lane
 
-    def _take(self, origin: _Origin) -> httpx.AsyncHTTPTransport:
+    def _idle_lane(self, origin: _Origin) -> _Lane:
         lanes = self._idle.get(origin)
         if lanes:
             return lanes.pop()
         if len(self._lanes) < self._size:
-            return self._new_lane()
+            lane = _Lane(origin)
+            self._lanes.append(lane)
+            return lane
         # every lane exists and is busy or idle elsewhere: the semaphore guarantees an idle one
         for other, lanes in self._idle.items():
             if lanes:
@@ -148,55 +165,226 @@ class LaneTransport(httpx.AsyncBaseTransport):
                 return lane
         raise RuntimeError("no idle lane")  # pragma: no cover - the semaphore prevents it
 
-    def _give_back(self, origin: _Origin, lane: httpx.AsyncHTTPTransport) -> None:
-        self._idle.setdefault(origin, []).append(lane)
+    def _give_back(self, lane: _Lane) -> None:
+        self._idle.setdefault(lane.origin, []).append(lane)
         assert self._sem is not None
         self._sem.release()
 
+    async def _send(self, lane: _Lane, request: httpcore.Request) -> httpcore.Response:
+        conn = lane.conn
+        if conn is None:
+            conn = lane.conn = await self._connect(request)
+        return await conn.handle_async_request(request)
+
+    async def _connect(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
+        origin = request.url.origin
+        if origin.scheme not in (b"http", b"https"):
+            raise httpcore.UnsupportedProtocol(f"unsupported scheme {origin.scheme!r}")
+        timeouts = request.extensions.get("timeout", {})
+        timeout = timeouts.get("connect")
+        host = origin.host.decode("ascii")
+        stream = await _BACKEND.connect_tcp(host, origin.port, timeout=timeout)
+        if origin.scheme == b"https":
+            if self._ssl is None:  # one context for every lane (building one reads the CA file)
+                self._ssl = httpx.create_ssl_context()
+                self._ssl.set_alpn_protocols(["http/1.1"])
+            sni = request.extensions.get("sni_hostname") or host
+            stream = await stream.start_tls(self._ssl, server_hostname=sni, timeout=timeout)
+        return httpcore.AsyncHTTP11Connection(
+            origin=origin, stream=stream, keepalive_expiry=self._expiry
+        )
+
+    # --- the httpx transport API --------------------------------------------------------------
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        sem = self._sem
-        if sem is None:
-            sem = self._sem = asyncio.Semaphore(self._size)
-        await sem.acquire()
+        assert isinstance(request.stream, httpx.AsyncByteStream)
         url = request.url
-        origin = (url.raw_scheme, url.raw_host, url.port)
+        req = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        lane = await self._take((url.raw_scheme, url.raw_host, url.port))
         try:
-            lane = self._take(origin)
+            try:
+                resp = await self._send(lane, req)
+            except _HTTPCORE_ERRORS as exc:
+                raise _mapped(exc) from exc
         except BaseException:
-            sem.release()
+            self._give_back(lane)
             raise
+        assert isinstance(resp.stream, AsyncIterable)
+        return httpx.Response(
+            status_code=resp.status,
+            headers=resp.headers,
+            stream=_LaneStream(resp.stream, lambda: self._give_back(lane)),
+            extensions=resp.extensions,
+        )
+
+    # --- the direct path of PartnerHttp.exchange ---------------------------------------------
+    def prefix(self, url: str) -> tuple[_Prefix, str] | None:
+        """The parsed origin of ``url`` (cached per scheme and authority) and its target; None
+        when the URL needs httpx's own parsing (user info, characters to encode, fragments)."""
+        start = url.find("://")
+        if start < 0:
+            return None
+        slash = url.find("/", start + 3)
+        if slash < 0:
+            base, target = url, "/"
+        else:
+            base, target = url[:slash], url[slash:]
+        if not _PLAIN_TARGET(target):
+            return None
         try:
-            response = await lane.handle_async_request(request)
-        except BaseException:
-            self._give_back(origin, lane)
-            raise
-        stream = response.stream
-        assert isinstance(stream, httpx.AsyncByteStream)
-        response.stream = _LaneStream(stream, lambda: self._give_back(origin, lane))
-        return response
+            prefix = self._prefixes[base]
+        except KeyError:
+            prefix = self._prefixes[base] = _parse_prefix(base)
+        if prefix is None:
+            return None
+        return prefix, target
+
+    async def exchange(
+        self,
+        prefix: _Prefix,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        extensions: dict[str, Any],
+    ) -> httpx.Response:
+        """One request with its whole answer read, straight on a lane: as
+        ``handle_async_request`` with the response read and closed, without building an
+        ``httpx.Request`` (whose URL parsing and header normalisation cost more than h11)."""
+        raw = [(b"Host", prefix.host)]
+        if content is not None:
+            raw.append((b"Content-Length", str(len(content)).encode()))
+        elif method in ("POST", "PUT", "PATCH"):
+            raw.append((b"Content-Length", b"0"))
+        raw += [(k.encode("ascii"), v.encode("ascii")) for k, v in headers.items()]
+        req = httpcore.Request(
+            method.encode("ascii"),
+            httpcore.URL(
+                scheme=prefix.scheme, host=prefix.raw_host, port=prefix.port, target=target
+            ),
+            headers=raw,
+            content=content or b"",
+            extensions=extensions,
+        )
+        lane = await self._take(prefix.origin)
+        try:
+            resp = await self._send(lane, req)
+            try:
+                body = await resp.aread()
+            finally:
+                await resp.aclose()
+        except _HTTPCORE_ERRORS as exc:
+            raise _mapped(exc) from exc
+        finally:
+            self._give_back(lane)
+        return httpx.Response(
+            resp.status, headers=resp.headers, content=body, extensions=resp.extensions
+        )
 
     async def aclose(self) -> None:
         lanes, self._lanes = self._lanes, []
         self._idle.clear()
         for lane in lanes:
-            await lane.aclose()
+            conn, lane.conn = lane.conn, None
+            if conn is not None:
+                await conn.aclose()
+
+
+class _Lane:
+    __slots__ = ("conn", "origin")
+
+    def __init__(self, origin: _Origin) -> None:
+        self.origin = origin
+        self.conn: httpcore.AsyncHTTP11Connection | None = None
+
+
+class _Prefix:
+    """Scheme and authority of URLs, parsed once by httpx."""
+
+    __slots__ = ("host", "origin", "port", "raw_host", "scheme")
+
+    def __init__(self, url: httpx.URL) -> None:
+        self.scheme = url.raw_scheme
+        self.raw_host = url.raw_host
+        self.port = url.port
+        self.host = url.netloc  # the Host header httpx would send
+        self.origin: _Origin = (self.scheme, self.raw_host, self.port)
+
+
+def _parse_prefix(base: str) -> _Prefix | None:
+    try:
+        url = httpx.URL(base)
+    except httpx.InvalidURL:
+        return None
+    if url.userinfo or url.raw_path not in (b"/", b"") or url.raw_scheme not in (b"http", b"https"):
+        return None
+    return _Prefix(url)
+
+
+# a request target that needs no percent-encoding nor fragment stripping
+_PLAIN_TARGET = re.compile(r"/[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]*").fullmatch
+
+_EXCEPTIONS: dict[type[Exception], type[httpx.HTTPError]] = {
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.TimeoutException: httpx.TimeoutException,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.NetworkError: httpx.NetworkError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+    httpcore.ProtocolError: httpx.ProtocolError,
+}
+
+
+_HTTPCORE_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.TimeoutException,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
+
+
+def _mapped(exc: Exception) -> httpx.HTTPError:
+    """The httpx exception of an httpcore one (as httpx's own transport maps them)."""
+    for cls in type(exc).__mro__:
+        target = _EXCEPTIONS.get(cls)
+        if target is not None:
+            return target(str(exc))
+    return httpx.TransportError(str(exc))  # pragma: no cover - every httpcore error is mapped
 
 
 class _LaneStream(httpx.AsyncByteStream):
     """A response body that gives its lane back when it is closed (httpx closes it once the
     body is read, or when the caller closes a streamed response)."""
 
-    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+    def __init__(self, stream: AsyncIterable[bytes], release: Callable[[], None]) -> None:
         self._stream = stream
         self._release: Callable[[], None] | None = release
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except _HTTPCORE_ERRORS as exc:
+            raise _mapped(exc) from exc
 
     async def aclose(self) -> None:
         try:
-            await self._stream.aclose()
+            close = getattr(self._stream, "aclose", None)
+            if close is not None:
+                await close()
         finally:
             release, self._release = self._release, None
             if release is not None:

@@ -120,3 +120,54 @@ async def test_a_lane_is_given_back_when_a_request_fails() -> None:
         for _ in range(3):  # nothing listens: each attempt fails, the single lane is free again
             with pytest.raises(httpx.ConnectError):
                 await http.get("http://127.0.0.1:9/", timeout=2)
+
+
+async def test_a_broken_connection_is_replaced_not_reused() -> None:
+    """A timeout, a malformed answer and a reset each close the lane's connection; the next
+    request on the lane opens a new one and succeeds."""
+    connections = 0
+    behaviours = iter(["hang", "junk", "reset", "ok", "ok"])
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                await reader.readexactly(2)
+                what = next(behaviours)
+                if what == "hang":
+                    await asyncio.sleep(1)
+                    return
+                if what == "junk":
+                    writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+                    return
+                if what == "reset":
+                    return
+                writer.write(
+                    f"HTTP/1.1 200 OK\r\nContent-Length: {len(REPLY)}\r\n\r\n".encode() + REPLY
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}/x"
+    try:
+        async with http_client(concurrency=1) as http:
+            with pytest.raises(httpx.ReadTimeout):
+                await http.exchange("PUT", url, headers={}, content=b"{}", timeout=0.2)
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.exchange("PUT", url, headers={}, content=b"{}", timeout=2)
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.exchange("PUT", url, headers={}, content=b"{}", timeout=2)
+            for _ in range(2):
+                reply = await http.exchange("PUT", url, headers={}, content=b"{}", timeout=2)
+                assert reply.status_code == 200 and reply.content == REPLY
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert connections == 4  # one per failure, then one kept alive for both successes
