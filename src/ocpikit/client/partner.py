@@ -220,6 +220,11 @@ class PartnerClient:
     version: Version = field(init=False)
     _encode: bool = field(init=False)
     _auth: dict[bool, str] = field(init=False, default_factory=dict)  # by encoding
+    # per (module, role): the partner is frozen, so both are computed once per client
+    _endpoints: dict[tuple[str, InterfaceRole], str] = field(init=False, default_factory=dict)
+    _parties: dict[tuple[str, InterfaceRole], PartyRef | None] = field(
+        init=False, default_factory=dict
+    )
 
     SENDER: ClassVar[InterfaceRole] = InterfaceRole.SENDER
     RECEIVER: ClassVar[InterfaceRole] = InterfaceRole.RECEIVER
@@ -249,10 +254,14 @@ class PartnerClient:
 
     def endpoint(self, module: str, role: InterfaceRole) -> str:
         """The partner's URL of ``module`` for interface ``role`` (2.1.1: no roles)."""
+        known = self._endpoints.get((module, role))
+        if known is not None:
+            return known
         for e in self.partner.endpoints:
             if e.identifier.lower() == module.lower() and (
                 e.role is None or e.role.upper() == role.value
             ):
+                self._endpoints[module, role] = e.url
                 return e.url
         raise NoEndpoint(f"partner {self.partner.id} offers no {module} {role.value.lower()}")
 
@@ -263,6 +272,13 @@ class PartnerClient:
     def their_party(self, module: str, role: InterfaceRole) -> PartyRef | None:
         """The partner's party an interface belongs to: the first of its roles that implements
         it (DIGEST §3.0), else its first role."""
+        try:
+            return self._parties[module, role]
+        except KeyError:
+            party = self._parties[module, role] = self._their_party(module, role)
+            return party
+
+    def _their_party(self, module: str, role: InterfaceRole) -> PartyRef | None:
         if not self.partner.roles:
             return None
         wanted = {
