@@ -437,6 +437,17 @@ class _Protocol(asyncio.Protocol):
             self.waiter.set_result(None)
 
 
+async def _within(
+    future: asyncio.Future[None], timeout: float | None, error: type[Exception]
+) -> None:
+    """Await ``future`` for at most ``timeout`` seconds; past it, raise ``error``."""
+    try:
+        async with asyncio.timeout(timeout):
+            await future
+    except TimeoutError as exc:
+        raise error(str(exc)) from exc
+
+
 class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, protocol: _Protocol) -> None:
         self._p = protocol
@@ -446,10 +457,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         if not p.buffer and not p.eof:
             p.waiter = asyncio.get_running_loop().create_future()
             try:
-                async with asyncio.timeout(timeout):
-                    await p.waiter
-            except TimeoutError as exc:
-                raise httpcore.ReadTimeout(str(exc)) from exc
+                await _within(p.waiter, timeout, httpcore.ReadTimeout)
             finally:
                 p.waiter = None
         if p.buffer:
@@ -470,10 +478,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         if p.paused:
             p.drained = asyncio.get_running_loop().create_future()
             try:
-                async with asyncio.timeout(timeout):
-                    await p.drained
-            except TimeoutError as exc:
-                raise httpcore.WriteTimeout(str(exc)) from exc
+                await _within(p.drained, timeout, httpcore.WriteTimeout)
             finally:
                 p.drained = None
             if p.error is not None:
