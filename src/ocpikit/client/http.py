@@ -16,7 +16,7 @@ import asyncio
 import re
 import socket
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -530,6 +530,19 @@ class _Stream(httpcore.AsyncNetworkStream):
         return None
 
 
+async def _connected(
+    connecting: Awaitable[tuple[asyncio.BaseTransport, _Protocol]], timeout: float | None
+) -> tuple[asyncio.BaseTransport, _Protocol]:
+    """A connection within ``timeout``, its failures as httpcore's connect errors."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await connecting
+    except TimeoutError as exc:
+        raise httpcore.ConnectTimeout(str(exc)) from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
+
+
 class _AsyncioBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(
         self,
@@ -541,15 +554,9 @@ class _AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
-        try:
-            async with asyncio.timeout(timeout):
-                _transport, protocol = await loop.create_connection(
-                    _Protocol, host, port, local_addr=local
-                )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+        _transport, protocol = await _connected(
+            loop.create_connection(_Protocol, host, port, local_addr=local), timeout
+        )
         sock = _transport.get_extra_info("socket")
         if sock is not None:  # asyncio sets TCP_NODELAY; any others asked for
             for option in socket_options or ():
@@ -564,13 +571,9 @@ class _AsyncioBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[tuple[int, int, int | bytes | None] | Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                _transport, protocol = await loop.create_unix_connection(_Protocol, path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+        _transport, protocol = await _connected(
+            loop.create_unix_connection(_Protocol, path), timeout
+        )
         return _Stream(protocol)
 
     async def sleep(self, seconds: float) -> None:

@@ -32,7 +32,7 @@ import hmac
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol
 
 import orjson
 
@@ -145,7 +145,6 @@ def after_attempt(record: CommandRecord, error: str | None, now: datetime) -> Co
     return dataclasses.replace(record, deadline=now + timedelta(seconds=delay), response=response)
 
 
-@runtime_checkable
 class EventSink(Protocol):
     async def emit(
         self, event_type: str, data: Mapping[str, Any], *, partner_id: str | None = None
