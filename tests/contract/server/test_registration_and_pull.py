@@ -193,6 +193,32 @@ async def test_exchange_log_never_contains_a_token(cpo: Node, emsp: Node) -> Non
         assert base64.b64encode(secret.encode()).decode() not in repr(log)
 
 
+async def test_exchange_log_keeps_an_excerpt_of_a_large_page(router: Router) -> None:
+    """A page larger than 8 KiB is logged as its first 1 KiB and its last 512 bytes (the
+    envelope's status), with the number of bytes left out between them; a small body whole."""
+    from ocpikit.server.app import platform_of
+    from ocpikit.server.demo import load_demo
+
+    cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (V2_3_0,))
+    await load_demo(cpo.storage, [("NL", "CPO", ("CPO",))], locations=20)
+    emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (V2_3_0,))
+    partner = await emsp.register(cpo)
+    async with cpo.client(partner.outbound_token) as http:
+        big = await http.get("/ocpi/2.3.0/cpo/locations?limit=20")
+        small = await http.get("/ocpi/2.3.0/cpo/locations?limit=1&offset=100")
+    assert len(big.content) > 8192
+    await platform_of(cpo.app).flush()
+    logged = {x.url: x for x in await cpo.storage.exchanges.recent(limit=100)}
+    big_log = next(x for url, x in logged.items() if url.endswith("limit=20"))
+    small_log = next(x for url, x in logged.items() if url.endswith("offset=100"))
+    left_out = len(big.content) - 1024 - 512
+    assert big_log.response_body == (
+        big.content[:1024] + b"...[%d bytes left out]..." % left_out + big.content[-512:]
+    )
+    assert b'"status_code":1000' in big_log.response_body
+    assert small_log.response_body == small.content
+
+
 async def test_get_put_and_delete_credentials(cpo: Node, emsp: Node) -> None:
     from ocpikit.protocol.ports import PartyRole, TokenKind
     from ocpikit.protocol.registration import build_credentials
