@@ -482,6 +482,128 @@ def _sqlite_page_rows(
     return rows
 
 
+#: default budget of the in-process wire bytes cache of SQLite pages (``SqlStorage``)
+WIRE_CACHE_BYTES = 256 * 1024 * 1024
+
+#: (seq, revision, version; None = the head document)
+_WireKey = tuple[int, int, str | None]
+
+#: seqs per ``IN (...)`` of a cache fill (below SQLite's oldest bound-parameter limit, 999)
+_FILL_CHUNK = 500
+
+
+class _WireCache:
+    """An LRU of page items' bytes by ``(seq, revision, version)``, bounded by the sum of
+    their lengths (the ~200 bytes of overhead per entry are not counted). A page served from
+    it costs the index-only walk of its keys plus dictionary lookups instead of reading 100
+    documents of ~2 KiB from SQLite (measured in docs/storage.md).
+
+    Nothing needs invalidating: every write bumps ``revision``; a deleted object's ``seq``
+    can come back (SQLite assigns ``max(rowid)+1``), but only after the delete bumped the
+    kind's order epoch, so each entry carries ``(kind, epoch)`` and serves only pages that
+    read the same pair, also when another process wrote. Stale entries age out.
+    ``hits``/``misses`` count page items."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._lock = threading.Lock()
+        self._entries: collections.OrderedDict[_WireKey, tuple[tuple[str, int], bytes]] = (
+            collections.OrderedDict()
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def page(
+        self,
+        cur: Any,
+        kind: str,
+        epoch: int,
+        keys: list[tuple[int, int]],
+        version: str | None,
+    ) -> list[tuple[int, bytes | None]]:
+        """(seq, bytes) for the page's ``keys`` (seq, revision): hits from the cache, the
+        misses read in one ``seq IN (...)`` query (within ``cur``'s transaction) and added. A
+        version's rows without wire bytes for that revision stay None, uncached."""
+        tag = (kind, epoch)
+        entries = self._entries
+        get, touch = entries.get, entries.move_to_end
+        rows: list[tuple[int, bytes | None]] = []
+        missed: dict[int, int] = {}
+        with self._lock:
+            for seq, revision in keys:
+                key = (seq, revision, version)
+                entry = get(key)
+                if entry is not None and entry[0] == tag:
+                    touch(key)
+                    rows.append((seq, entry[1]))
+                else:
+                    missed[seq] = revision
+                    rows.append((seq, None))
+            self.hits += len(keys) - len(missed)
+            self.misses += len(missed)
+        if not missed:
+            return rows
+        fetched = _sqlite_fetch_bodies(cur, missed, version)
+        with self._lock:
+            for seq, body in fetched.items():
+                if len(body) > self.budget:
+                    continue
+                key = (seq, missed[seq], version)
+                old = entries.pop(key, None)
+                if old is not None:
+                    self.size -= len(old[1])
+                entries[key] = (tag, body)
+                self.size += len(body)
+            while self.size > self.budget:
+                _key, (_tag, body) = entries.popitem(last=False)
+                self.size -= len(body)
+        return [(seq, fetched.get(seq) if body is None else body) for seq, body in rows]
+
+
+def _sqlite_fetch_bodies(
+    cur: Any, revisions: dict[int, int], version: str | None
+) -> dict[int, bytes]:
+    """The head documents (``version`` None) or the ``version`` wire bytes of the objects
+    ``revisions`` maps (seq -> revision), where those are of that revision."""
+    found: dict[int, bytes] = {}
+    wanted = list(revisions)
+    for at in range(0, len(wanted), _FILL_CHUNK):
+        part = wanted[at : at + _FILL_CHUNK]
+        marks = ",".join("?" * len(part))
+        if version is None:
+            rows = cur.execute(
+                "SELECT seq, revision, CAST(document AS BLOB) FROM ocpi_objects "
+                f"WHERE seq IN ({marks})",
+                part,
+            )
+        else:
+            rows = cur.execute(
+                "SELECT object_seq, revision, body FROM ocpi_object_wire "
+                f"WHERE version = ? AND object_seq IN ({marks})",
+                [version, *part],
+            )
+        for seq, revision, body in rows:
+            if revisions[seq] == revision:
+                found[seq] = body
+    return found
+
+
+def _sqlite_page_keys(
+    cur: Any, cond: str, args: list[Any], start: int, skip: int, limit: int
+) -> list[tuple[int, int]]:
+    """(seq, revision) of :func:`_sqlite_page_rows`'s page, from the covering index alone."""
+    keys: list[tuple[int, int]] = cur.execute(
+        f"SELECT seq, revision FROM ocpi_objects WHERE {cond} AND seq >= ? "
+        "ORDER BY seq LIMIT ? OFFSET ?",
+        [*args, start, limit, skip],
+    ).fetchall()
+    return keys
+
+
 def _wire_page(
     conn: sa.Connection,
     rows: list[tuple[int, bytes | None]],
@@ -511,10 +633,40 @@ class _Anchors:
 
 
 class SqlObjects:
-    def __init__(self, db: _Db) -> None:
+    def __init__(self, db: _Db, *, wire_cache_bytes: int = WIRE_CACHE_BYTES) -> None:
+        """``wire_cache_bytes``: budget of the in-process cache of SQLite page items (see
+        :class:`_WireCache`); 0 turns it off."""
+        if wire_cache_bytes < 0:
+            raise ValueError("wire_cache_bytes must not be negative")
         self._db = db
         self._anchors: dict[tuple[str, ...], _Anchors] = {}
         self._anchors_lock = threading.Lock()
+        self._wire_cache = (
+            _WireCache(wire_cache_bytes) if wire_cache_bytes and db.dialect == "sqlite" else None
+        )
+
+    @property
+    def wire_cache(self) -> _WireCache | None:
+        """The page items' cache (SQLite with a budget), else None."""
+        return self._wire_cache
+
+    def _page_rows(
+        self,
+        cur: Any,
+        kind: str,
+        epoch: int,
+        cond: str,
+        args: list[Any],
+        start: int,
+        skip: int,
+        limit: int,
+        version: str | None,
+    ) -> list[tuple[int, bytes | None]]:
+        cache = self._wire_cache
+        if cache is None:
+            return _sqlite_page_rows(cur, cond, args, start, skip, limit, version)
+        keys = _sqlite_page_keys(cur, cond, args, start, skip, limit)
+        return cache.page(cur, kind, epoch, keys, version)
 
     def _write(
         self,
@@ -865,8 +1017,16 @@ class SqlObjects:
                 known = self._anchors.get(shape)
                 i = offset // _ANCHOR_EVERY
                 if known is not None and known.epoch == epoch and i < len(known.seqs):
-                    rows = _sqlite_page_rows(
-                        cur, cond, args, known.seqs[i], offset - i * _ANCHOR_EVERY, limit, version
+                    rows = self._page_rows(
+                        cur,
+                        kind,
+                        epoch,
+                        cond,
+                        args,
+                        known.seqs[i],
+                        offset - i * _ANCHOR_EVERY,
+                        limit,
+                        version,
                     )
                     return _wire_page(conn, rows, total, offset, limit)
             row = cur.execute(
@@ -905,8 +1065,16 @@ class SqlObjects:
             if offset >= total or limit == 0:
                 return WirePage(items=[], total=total, offset=offset, limit=limit)
             i = min(offset // _ANCHOR_EVERY, last)
-            rows = _sqlite_page_rows(
-                cur, cond, args, anchors.seqs[i], offset - i * _ANCHOR_EVERY, limit, version
+            rows = self._page_rows(
+                cur,
+                kind,
+                epoch,
+                cond,
+                args,
+                anchors.seqs[i],
+                offset - i * _ANCHOR_EVERY,
+                limit,
+                version,
             )
         finally:
             cur.close()
@@ -1808,10 +1976,15 @@ class SqlStorage:
     server's start do)."""
 
     def __init__(
-        self, engines: Engines, *, clock: Clock = utcnow, max_body_bytes: int = 256 * 1024
+        self,
+        engines: Engines,
+        *,
+        clock: Clock = utcnow,
+        max_body_bytes: int = 256 * 1024,
+        wire_cache_bytes: int = WIRE_CACHE_BYTES,
     ) -> None:
         self._db = _Db(engines, clock)
-        self._objects = SqlObjects(self._db)
+        self._objects = SqlObjects(self._db, wire_cache_bytes=wire_cache_bytes)
         self._partners = SqlPartners(self._db)
         self._tokens = SqlTokens(self._db)
         self._exchanges = SqlExchangeLog(self._db, max_body_bytes)
@@ -1827,14 +2000,17 @@ class SqlStorage:
         pool_size: int | None = None,
         max_body_bytes: int = 256 * 1024,
         durable: bool = True,
+        wire_cache_bytes: int = WIRE_CACHE_BYTES,
     ) -> SqlStorage:
         """``pool_size``: reader connections (default: per core, see
         :func:`~ocpikit.storage.sql.engine.default_pool_size`); ``durable``: see
-        :func:`~ocpikit.storage.sql.engine.create_engines`."""
+        :func:`~ocpikit.storage.sql.engine.create_engines`; ``wire_cache_bytes``: budget of
+        the in-process cache of SQLite page items (0: off; see :class:`_WireCache`)."""
         return cls(
             create_engines(url, pool_size=pool_size, durable=durable),
             clock=clock,
             max_body_bytes=max_body_bytes,
+            wire_cache_bytes=wire_cache_bytes,
         )
 
     @property
