@@ -494,7 +494,7 @@ _FILL_CHUNK = 500
 
 class _WireCache:
     """An LRU of page items' bytes by ``(seq, revision, version)``, bounded by the sum of
-    their lengths (the ~200 bytes of overhead per entry are not counted). A page served from
+    their lengths (the ~300 bytes of overhead per entry are not counted). A page served from
     it costs the index-only walk of its keys plus dictionary lookups instead of reading 100
     documents of ~2 KiB from SQLite (measured in docs/storage.md).
 
@@ -524,14 +524,15 @@ class _WireCache:
         epoch: int,
         keys: list[tuple[int, int]],
         version: str | None,
-    ) -> list[tuple[int, bytes | None]]:
-        """(seq, bytes) for the page's ``keys`` (seq, revision): hits from the cache, the
-        misses read in one ``seq IN (...)`` query (within ``cur``'s transaction) and added. A
-        version's rows without wire bytes for that revision stay None, uncached."""
+    ) -> tuple[list[bytes | None], bool]:
+        """The bytes for the page's ``keys`` (seq, revision) and whether all were found:
+        hits from the cache, the misses read in one ``seq IN (...)`` query (within ``cur``'s
+        transaction) and added. A version's rows without wire bytes for that revision stay
+        None, uncached."""
         tag = (kind, epoch)
         entries = self._entries
         get, touch = entries.get, entries.move_to_end
-        rows: list[tuple[int, bytes | None]] = []
+        bodies: list[bytes | None] = []
         missed: dict[int, int] = {}
         with self._lock:
             for seq, revision in keys:
@@ -539,14 +540,14 @@ class _WireCache:
                 entry = get(key)
                 if entry is not None and entry[0] == tag:
                     touch(key)
-                    rows.append((seq, entry[1]))
+                    bodies.append(entry[1])
                 else:
                     missed[seq] = revision
-                    rows.append((seq, None))
+                    bodies.append(None)
             self.hits += len(keys) - len(missed)
             self.misses += len(missed)
         if not missed:
-            return rows
+            return bodies, True
         fetched = _sqlite_fetch_bodies(cur, missed, version)
         with self._lock:
             for seq, body in fetched.items():
@@ -561,7 +562,10 @@ class _WireCache:
             while self.size > self.budget:
                 _key, (_tag, body) = entries.popitem(last=False)
                 self.size -= len(body)
-        return [(seq, fetched.get(seq) if body is None else body) for seq, body in rows]
+        for i, (seq, _revision) in enumerate(keys):
+            if bodies[i] is None:
+                bodies[i] = fetched.get(seq)
+        return bodies, len(fetched) == len(missed)
 
 
 def _sqlite_fetch_bodies(
@@ -650,8 +654,9 @@ class SqlObjects:
         """The page items' cache (SQLite with a budget), else None."""
         return self._wire_cache
 
-    def _page_rows(
+    def _page(
         self,
+        conn: sa.Connection,
         cur: Any,
         kind: str,
         epoch: int,
@@ -659,14 +664,24 @@ class SqlObjects:
         args: list[Any],
         start: int,
         skip: int,
+        total: int,
+        offset: int,
         limit: int,
         version: str | None,
-    ) -> list[tuple[int, bytes | None]]:
+    ) -> WirePage:
+        """The page at ``offset``: ``limit`` rows from position ``skip`` after seq ``start``
+        (see :func:`_sqlite_page_rows`), through the wire cache when there is one."""
         cache = self._wire_cache
         if cache is None:
-            return _sqlite_page_rows(cur, cond, args, start, skip, limit, version)
+            rows = _sqlite_page_rows(cur, cond, args, start, skip, limit, version)
+            return _wire_page(conn, rows, total, offset, limit)
         keys = _sqlite_page_keys(cur, cond, args, start, skip, limit)
-        return cache.page(cur, kind, epoch, keys, version)
+        bodies, complete = cache.page(cur, kind, epoch, keys, version)
+        if complete:
+            items = cast("list[bytes | StoredObject]", bodies)
+            return WirePage(items=items, total=total, offset=offset, limit=limit)
+        rows = [(seq, body) for (seq, _revision), body in zip(keys, bodies, strict=True)]
+        return _wire_page(conn, rows, total, offset, limit)
 
     def _write(
         self,
@@ -1017,7 +1032,8 @@ class SqlObjects:
                 known = self._anchors.get(shape)
                 i = offset // _ANCHOR_EVERY
                 if known is not None and known.epoch == epoch and i < len(known.seqs):
-                    rows = self._page_rows(
+                    return self._page(
+                        conn,
                         cur,
                         kind,
                         epoch,
@@ -1025,10 +1041,11 @@ class SqlObjects:
                         args,
                         known.seqs[i],
                         offset - i * _ANCHOR_EVERY,
+                        total,
+                        offset,
                         limit,
                         version,
                     )
-                    return _wire_page(conn, rows, total, offset, limit)
             row = cur.execute(
                 "SELECT epoch FROM ocpi_object_order WHERE kind = ?", (kind,)
             ).fetchone()
@@ -1065,7 +1082,8 @@ class SqlObjects:
             if offset >= total or limit == 0:
                 return WirePage(items=[], total=total, offset=offset, limit=limit)
             i = min(offset // _ANCHOR_EVERY, last)
-            rows = self._page_rows(
+            return self._page(
+                conn,
                 cur,
                 kind,
                 epoch,
@@ -1073,12 +1091,13 @@ class SqlObjects:
                 args,
                 anchors.seqs[i],
                 offset - i * _ANCHOR_EVERY,
+                total,
+                offset,
                 limit,
                 version,
             )
         finally:
             cur.close()
-        return _wire_page(conn, rows, total, offset, limit)
 
     async def store_wire(self, entries: Iterable[WireEntry]) -> None:
         params = [
