@@ -176,7 +176,7 @@ async def test_budget_bounds_the_cache(open_storage: Open) -> None:
         offset = rng.randrange(N)
         await check(store, offset=offset, limit=rng.choice([1, 7, 100]), owner=None)
         assert cache.size <= cache.budget
-        assert cache.size == sum(len(e[1]) for e in cache._entries.values())
+        assert cache.size == sum(len(body) for body in cache._entries.values())
     assert 0 < len(cache) < N
     # least recently used goes first: a page served again outlives later ones
     await check(store, offset=100, limit=10, owner=None)
@@ -188,7 +188,7 @@ async def test_budget_bounds_the_cache(open_storage: Open) -> None:
         return {o.seq for o in page.items}
 
     def cached() -> set[int]:
-        return {seq for seq, _revision, _version in cache._entries}
+        return {int(key.rsplit("|", 1)[1].split(":")[0]) for key in cache._entries}
 
     recent, older = await seqs(100), await seqs(200)
     assert recent | older <= cached()

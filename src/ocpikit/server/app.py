@@ -19,7 +19,6 @@ import contextlib
 import random
 import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +106,15 @@ def _message_id() -> str:
     """A made-up X-Request-ID / X-Correlation-ID: a version-4 UUID from the (non-crypto)
     PRNG; ids are correlation handles, not secrets, and ``os.urandom`` per request costs a
     system call that also hands the GIL to the database threads."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    bits = random.getrandbits(128) & _UUID_CLEAR | _UUID_V4
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# the version (4) and RFC 4122 variant bits of a UUID, set as uuid.UUID(version=4) sets them
+# (formatted here directly: half the cost of building a UUID object, twice per request)
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_V4 = (0x8000 << 48) | (0x4000 << 64)
 
 
 def new_token() -> str:

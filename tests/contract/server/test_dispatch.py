@@ -81,3 +81,18 @@ async def test_the_backend_api_is_still_served_by_starlette(cpo: Node) -> None:
         assert r.status_code == 200
         r = await http.get("/admin/api/openapi.json")
         assert r.status_code == 200 and "paths" in r.json()
+
+
+def test_made_up_message_ids_are_version_4_uuids() -> None:
+    import uuid
+
+    from ocpikit.server.app import _message_id
+
+    seen = set()
+    for _ in range(2000):
+        text = _message_id()
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        seen.add(text)
+    assert len(seen) == 2000
