@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-__all__ = ["cpu_seconds", "free_port", "peak_rss_mb", "start_bare", "start_platform", "wait"]
+__all__ = [
+    "compare",
+    "cpu_seconds",
+    "free_port",
+    "peak_rss_mb",
+    "start_bare",
+    "start_platform",
+    "wait",
+]
 
 
 def free_port() -> int:
@@ -83,3 +93,45 @@ def start_bare(workdir: Path, script: str, body: bytes, port: int) -> subprocess
     )
     wait(port)
     return proc
+
+
+def compare(
+    label: str,
+    platform_pid: int,
+    bare_pid: int,
+    load_platform: Callable[[float], float],
+    load_bare: Callable[[float], float],
+    *,
+    seconds: float,
+    rounds: int,
+) -> None:
+    """Measure the platform and the bare app side by side and print one line.
+
+    ``rounds`` alternating runs of ``seconds`` each (platform, bare, platform, ...): the
+    machine's speed drifts over a run (shared cores), so each side is measured in every stretch
+    and the medians are compared. ``load_*`` run the load for the given seconds and return the
+    requests per second. Printed: median rates, median server CPU per request, the ratio of the
+    rates (the target's measure) and the ratio by CPU (steadier: what a request costs)."""
+    rates_p: list[float] = []
+    rates_b: list[float] = []
+    cpus_p: list[float] = []
+    cpus_b: list[float] = []
+    for _ in range(rounds):
+        for pid, load, rates, cpus in (
+            (platform_pid, load_platform, rates_p, cpus_p),
+            (bare_pid, load_bare, rates_b, cpus_b),
+        ):
+            c0 = cpu_seconds(pid)
+            rate = load(seconds)
+            rates.append(rate)
+            cpus.append((cpu_seconds(pid) - c0) / (rate * seconds) * 1e6)
+    rate_p, rate_b = statistics.median(rates_p), statistics.median(rates_b)
+    cpu_p, cpu_b = statistics.median(cpus_p), statistics.median(cpus_b)
+    spread = f"{min(r / b for r, b in zip(rates_p, rates_b, strict=True)):.0%}-" + (
+        f"{max(r / b for r, b in zip(rates_p, rates_b, strict=True)):.0%}"
+    )
+    print(
+        f"  {label}: platform {rate_p:6.0f} req/s ({cpu_p:4.0f} µs CPU/req)   "
+        f"bare ASGI {rate_b:6.0f} req/s ({cpu_b:4.0f} µs)   ratio {rate_p / rate_b:6.1%} "
+        f"(rounds {spread})   by CPU {cpu_b / cpu_p:6.1%}"
+    )

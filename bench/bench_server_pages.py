@@ -3,11 +3,13 @@
 Both run as separate ``uvicorn`` processes (the same server stack, one worker each, no access
 log). The platform serves ``GET /ocpi/{version}/cpo/locations?offset=R&limit=100`` from a SQLite
 file holding N locations (R random); the bare app answers every request with the bytes of one
-such page, precomputed. Load: C concurrent keep-alive clients (httpx) for a fixed time, in this
-process. Printed: requests/s of each, the ratio (target: >= 40 %), and the server's peak RSS
-(VmHWM). Only the ratios mean something: the machines are noisy.
+such page, precomputed. Load: C concurrent keep-alive clients for a fixed time, in this process,
+in alternating rounds (platform, bare, platform, ...; see ``_servers.compare``). Printed: median
+requests/s of each, the ratio (target: >= 40 %) with its range over the rounds, the ratio of
+server CPU per request, and the server's peak RSS (VmHWM). Only the ratios mean something: the
+machines are noisy.
 
-Run: ``.venv/bin/python bench/bench_server_pages.py [--sizes 10000,100000] [--seconds 5]
+Run: ``.venv/bin/python bench/bench_server_pages.py [--sizes 10000,100000] [--seconds 2] [--rounds 5]
 [--db-dir DIR]``
 """
 
@@ -26,7 +28,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import cpu_seconds, free_port, peak_rss_mb, start_bare, start_platform
+from _servers import compare, free_port, peak_rss_mb, start_bare, start_platform
 
 TOKEN = "bench-token-0123456789"
 
@@ -126,7 +128,7 @@ async def _load(url: str, total: int, clients: int, seconds: float, version: str
     return done / (time.perf_counter() - start)
 
 
-def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
+def run(size: int, seconds: float, rounds: int, version: str, db_dir: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         db = Path(db_dir) / f"locations-{size}.db" if db_dir else workdir / "filled.db"
@@ -162,17 +164,14 @@ def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
                 )
                 for clients in (16, 64):
                     asyncio.run(_load(url_p, size, clients, 1.0, version))  # warm-up
-                    c0 = cpu_seconds(platform.pid)
-                    rate_p = asyncio.run(_load(url_p, size, clients, seconds, version))
-                    cpu_p = (cpu_seconds(platform.pid) - c0) / (rate_p * seconds) * 1e6
-                    c0 = cpu_seconds(bare.pid)
-                    rate_b = asyncio.run(_load(url_b, size, clients, seconds, version))
-                    cpu_b = (cpu_seconds(bare.pid) - c0) / (rate_b * seconds) * 1e6
-                    print(
-                        f"  {clients:>2} clients: platform {rate_p:6.0f} req/s "
-                        f"({cpu_p:4.0f} µs CPU/req)   bare ASGI {rate_b:6.0f} req/s "
-                        f"({cpu_b:4.0f} µs)   ratio {rate_p / rate_b:6.1%}   "
-                        f"by CPU {cpu_b / cpu_p:6.1%}"
+                    compare(
+                        f"{clients:>2} clients",
+                        platform.pid,
+                        bare.pid,
+                        lambda t, u=url_p, c=clients: asyncio.run(_load(u, size, c, t, version)),
+                        lambda t, u=url_b, c=clients: asyncio.run(_load(u, size, c, t, version)),
+                        seconds=seconds,
+                        rounds=rounds,
                     )
                 print(
                     f"  peak RSS: platform {peak_rss_mb(platform.pid):.0f} MB, "
@@ -189,14 +188,15 @@ def run(size: int, seconds: float, version: str, db_dir: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per round and side")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--version", default="2.3.0")
     parser.add_argument(
         "--db-dir", help="keep the filled databases here and reuse them (filling takes minutes)"
     )
     args = parser.parse_args()
     for size in (int(s) for s in args.sizes.split(",")):
-        run(size, args.seconds, args.version, args.db_dir)
+        run(size, args.seconds, args.rounds, args.version, args.db_dir)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ version's Session model, converted, stored and committed durably before the answ
 writer connection runs ``synchronous=FULL``: the WAL is fsynced at each commit). The bare app
 reads the request body and answers with the platform's own response bytes, precomputed.
 
-Load: C concurrent keep-alive clients (16, 64) for a fixed time, each sending
+Load: C concurrent keep-alive clients (16, 64) for a fixed time, in alternating rounds
+(platform, bare, ...; medians compared, see ``_servers.compare``), each sending
 
 - ``PUT /ocpi/2.3.0/emsp/sessions/DE/CPO/{id}`` with a full Session (a fresh ``last_updated``),
 - ``PATCH`` of the same URL with ``kwh``, ``status`` and ``last_updated``,
@@ -15,7 +16,7 @@ Load: C concurrent keep-alive clients (16, 64) for a fixed time, each sending
 over a pool of sessions created beforehand. Printed: requests/s of each, the ratio (target:
 >= 25 %), and the server's peak RSS. Only the ratios mean something: the machines are noisy.
 
-Run: ``.venv/bin/python bench/bench_server_push.py [--sessions 1000] [--seconds 5]``
+Run: ``.venv/bin/python bench/bench_server_push.py [--sessions 1000] [--seconds 2] [--rounds 5]``
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import cpu_seconds, free_port, peak_rss_mb, start_bare, start_platform
+from _servers import compare, free_port, peak_rss_mb, start_bare, start_platform
 
 TOKEN = "bench-push-token-0123456789"
 PATH = "/ocpi/2.3.0/emsp/sessions/DE/CPO"
@@ -160,7 +161,7 @@ async def _load(
     return done / (time.perf_counter() - start)
 
 
-def run(count: int, seconds: float) -> None:
+def run(count: int, seconds: float, rounds: int) -> None:
     sessions = _sessions(count)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -186,17 +187,14 @@ def run(count: int, seconds: float) -> None:
                 ):
                     for clients in (16, 64):
                         asyncio.run(_load(port_p, build, clients, 1.0))  # warm-up
-                        c0 = cpu_seconds(platform.pid)
-                        rate_p = asyncio.run(_load(port_p, build, clients, seconds))
-                        cpu_p = (cpu_seconds(platform.pid) - c0) / (rate_p * seconds) * 1e6
-                        c0 = cpu_seconds(bare.pid)
-                        rate_b = asyncio.run(_load(port_b, build, clients, seconds))
-                        cpu_b = (cpu_seconds(bare.pid) - c0) / (rate_b * seconds) * 1e6
-                        print(
-                            f"  {name:<5} {clients:>2} clients: platform {rate_p:6.0f} req/s "
-                            f"({cpu_p:4.0f} µs CPU/req)   bare ASGI {rate_b:6.0f} req/s "
-                            f"({cpu_b:4.0f} µs)   ratio {rate_p / rate_b:6.1%}   "
-                            f"by CPU {cpu_b / cpu_p:6.1%}"
+                        compare(
+                            f"{name:<5} {clients:>2} clients",
+                            platform.pid,
+                            bare.pid,
+                            lambda t, b=build, c=clients: asyncio.run(_load(port_p, b, c, t)),
+                            lambda t, b=build, c=clients: asyncio.run(_load(port_b, b, c, t)),
+                            seconds=seconds,
+                            rounds=rounds,
                         )
                 print(
                     f"  peak RSS: platform {peak_rss_mb(platform.pid):.0f} MB, "
@@ -213,9 +211,10 @@ def run(count: int, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per round and side")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    run(args.sessions, args.seconds)
+    run(args.sessions, args.seconds, args.rounds)
 
 
 if __name__ == "__main__":

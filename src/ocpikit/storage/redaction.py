@@ -51,17 +51,25 @@ def _scrub(text: str, forms: tuple[str, ...]) -> str:
     return text
 
 
+_AUTH_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
 def _redact_headers(
     headers: tuple[tuple[str, str], ...], forms: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     for name, value in headers:
-        if name.lower() in {"authorization", "proxy-authorization"}:
+        if name.lower() in _AUTH_HEADERS:
             text = value.strip()
             scheme = text.split(" ", 1)[0] if " " in text else ""
             out.append((name, f"{scheme} {REDACTED}" if scheme else REDACTED))
         else:
-            out.append((name, _scrub(value, forms) if forms else value))
+            out.append((name, value))
+    # one search per secret over all values; header by header only when one is there
+    if forms:
+        joined = "\n".join(value for _name, value in out)
+        if any(form in joined for form in forms):
+            out = [(name, _scrub(value, forms)) for name, value in out]
     return tuple(out)
 
 

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import orjson
@@ -373,8 +373,11 @@ _SQLITE_DIALECT = sqlite.dialect()
 
 
 def _sqlite_time(value: datetime) -> str:
-    text: str = _SQLITE_TIME.process_bind_param(value, _SQLITE_DIALECT)
-    return text
+    """How :class:`~ocpikit.storage.sql.schema.UtcDateTime` stores ``value`` in SQLite."""
+    if value.tzinfo is not UTC:
+        text: str = _SQLITE_TIME.process_bind_param(value, _SQLITE_DIALECT)
+        return text
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 _SQLITE_OWNER = (
@@ -1447,8 +1450,29 @@ _SQLITE_LOG = (
 )
 
 
+def _log_values(e: Exchange, started_at: Any) -> tuple[Any, ...]:
+    """An exchange's column values in :data:`_LOG_COLUMNS` order."""
+    return (
+        started_at,
+        e.direction.value,
+        e.partner_id,
+        e.method,
+        e.url,
+        e.status,
+        e.ocpi_status,
+        e.duration_ms,
+        e.request_id,
+        e.correlation_id,
+        _headers_json(e.request_headers),
+        e.request_body,
+        _headers_json(e.response_headers),
+        e.response_body,
+        e.error,
+    )
+
+
 def _headers_json(headers: tuple[tuple[str, str], ...]) -> str:
-    return orjson.dumps([list(pair) for pair in headers]).decode()
+    return orjson.dumps(headers).decode()
 
 
 def _headers_tuple(text: str) -> tuple[tuple[str, str], ...]:
@@ -1461,46 +1485,23 @@ class SqlExchangeLog:
         self._max = max_body_bytes
 
     async def record(self, exchanges: Sequence[Exchange]) -> None:
-        rows = []
-        for exchange in exchanges:
-            e = redact_exchange(exchange, max_body_bytes=self._max)
-            rows.append(
-                {
-                    "started_at": e.started_at,
-                    "direction": e.direction.value,
-                    "partner_id": e.partner_id,
-                    "method": e.method,
-                    "url": e.url,
-                    "status": e.status,
-                    "ocpi_status": e.ocpi_status,
-                    "duration_ms": e.duration_ms,
-                    "request_id": e.request_id,
-                    "correlation_id": e.correlation_id,
-                    "request_headers": _headers_json(e.request_headers),
-                    "request_body": e.request_body,
-                    "response_headers": _headers_json(e.response_headers),
-                    "response_body": e.response_body,
-                    "error": e.error,
-                }
-            )
-        if not rows:
+        if not exchanges:
             return
+        redacted = [redact_exchange(x, max_body_bytes=self._max) for x in exchanges]
         if self._db.dialect == "sqlite":
-            # SQL text on the driver, like the other SQLite fast paths: the log takes one row
-            # per OCPI request, and SQLAlchemy's per-row parameter processing was most of it
-            values = [
-                (
-                    _sqlite_time(cast(datetime, row["started_at"])),
-                    *(row[c] for c in _LOG_COLUMNS[1:]),
-                )
-                for row in rows
-            ]
+            # SQL text on the driver, like the other SQLite fast paths, and the values built
+            # straight from each exchange: the log takes one row per OCPI request, and
+            # SQLAlchemy's per-row parameter processing was most of it
+            values = [_log_values(e, _sqlite_time(e.started_at)) for e in redacted]
             # a debugging record, not a promise to a partner: no fsync of its own (it rides
             # along with the next durable commit, or the WAL checkpoint)
             await self._db.write(
                 lambda conn: _cursor(conn).executemany(_SQLITE_LOG, values), durable=False
             )
             return
+        rows = [
+            dict(zip(_LOG_COLUMNS, _log_values(e, e.started_at), strict=True)) for e in redacted
+        ]
         await self._db.write(lambda conn: conn.execute(sa.insert(exchange_log), rows))
 
     async def recent(
