@@ -5,7 +5,7 @@ Runs on memory, SQLite and PostgreSQL (``storage`` fixture).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -232,6 +232,37 @@ async def test_patch_merges_in_one_step_and_indexes_the_new_last_updated(
         await storage.objects.patch(loc(0), no_timestamp)
     still = await storage.objects.get(loc(0))
     assert still is not None and still.revision == 2  # nothing written
+
+
+async def test_concurrent_patches_lose_no_update(storage: Storage) -> None:
+    """Each PATCH appends to a list; 40 at once, interleaved with PUTs of another object,
+    must all land (SQLite merges optimistically outside the write and merges again inside it
+    when the revision moved)."""
+    import asyncio
+
+    await put(storage, loc(0), T0, owner=None, seen=[])
+    calls = 0
+
+    def append(n: int) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+        def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
+            nonlocal calls
+            calls += 1
+            return {**current, "seen": [*current["seen"], n]}
+
+        return merge
+
+    async def other(i: int) -> None:
+        await put(storage, loc(1), T0, owner=None, i=i)
+
+    await asyncio.gather(
+        *(storage.objects.patch(loc(0), append(n)) for n in range(40)),
+        *(other(i) for i in range(10)),
+    )
+    got = await storage.objects.get(loc(0))
+    assert got is not None
+    assert sorted(got.document["seen"]) == list(range(40))
+    assert got.revision == 41
+    assert calls >= 40
 
 
 async def test_patch_with_an_owner_only_touches_that_owners_object(storage: Storage) -> None:
