@@ -36,7 +36,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def open_storage(settings: Settings, *, migrate: bool = True) -> SqlStorage:
     if migrate:
         upgrade(settings.database_url)
-    return SqlStorage.from_url(settings.database_url)
+    return SqlStorage.from_url(
+        settings.database_url, wire_cache_bytes=settings.wire_cache_mib * 1024 * 1024
+    )
 
 
 def run_async(fn: Callable[[SqlStorage], Awaitable[T]], settings: Settings) -> T:

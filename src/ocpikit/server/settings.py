@@ -70,6 +70,8 @@ class Settings:
     demo: bool = False
     config_path: Path | None = None
     base_url_auto: bool = False  # derived from host/port (follows --host/--port)
+    #: SQLite: budget of the in-process cache of served objects' wire bytes (docs/storage.md)
+    wire_cache_mib: int = 256
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -205,6 +207,15 @@ def load_settings(
     database_url = str(
         env.get("OCPIKIT_DATABASE_URL") or data.get("database", {}).get("url") or db_default
     )
+    cache_raw = env.get("OCPIKIT_WIRE_CACHE_MIB") or data.get("database", {}).get(
+        "wire_cache_mib", 256
+    )
+    try:
+        wire_cache_mib = int(cache_raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"database.wire_cache_mib: {cache_raw!r} is not a number") from None
+    if wire_cache_mib < 0:
+        raise ConfigError("database.wire_cache_mib must not be negative")
     admin_token = str(
         env.get("OCPIKIT_ADMIN_TOKEN") or platform.get("admin_token") or ""
     ) or _stable_admin_token(here)
@@ -240,6 +251,7 @@ def load_settings(
         decision_hook=decisions.get("python_hook"),
         config_path=path,
         base_url_auto=not explicit_url,
+        wire_cache_mib=wire_cache_mib,
         extra=data,
     )
 
@@ -285,6 +297,9 @@ versions = ["2.1.1", "2.2.1", "2.3.0"]
 [database]
 # SQLite file by default; PostgreSQL with e.g. "postgresql+psycopg://user:pw@host/db".
 url = "sqlite:///ocpikit.db"
+# SQLite: MiB of served objects' JSON kept in memory to answer pages without re-reading
+# them (0 turns it off). About 2 KiB per location and version served.
+wire_cache_mib = 256
 
 [exchange_log]
 # Every OCPI request and response is logged (Authorization redacted). Entries older than this

@@ -45,3 +45,31 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
         load_settings(tmp_path / "c.toml", environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="OCPIKIT_VERSIONS"):
         load_settings(environ={"OCPIKIT_VERSIONS": "9.9"}, cwd=tmp_path)
+
+
+def test_wire_cache_budget_from_toml_and_env(tmp_path: Path) -> None:
+    from ocpikit.cli._platform import open_storage
+
+    assert load_settings(environ={}, cwd=tmp_path).wire_cache_mib == 256
+    (tmp_path / "c.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/x.db"\nwire_cache_mib = 3\n'
+    )
+    s = load_settings(tmp_path / "c.toml", environ={}, cwd=tmp_path)
+    assert s.wire_cache_mib == 3
+    storage = open_storage(s)
+    try:
+        cache = storage.objects.wire_cache
+        assert cache is not None and cache.budget == 3 * 1024 * 1024
+    finally:
+        storage._db.close()
+    off = load_settings(tmp_path / "c.toml", environ={"OCPIKIT_WIRE_CACHE_MIB": "0"}, cwd=tmp_path)
+    assert off.wire_cache_mib == 0
+    storage = open_storage(off)
+    try:
+        assert storage.objects.wire_cache is None
+    finally:
+        storage._db.close()
+    with pytest.raises(ConfigError, match="wire_cache_mib"):
+        load_settings(environ={"OCPIKIT_WIRE_CACHE_MIB": "lots"}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="wire_cache_mib"):
+        load_settings(environ={"OCPIKIT_WIRE_CACHE_MIB": "-1"}, cwd=tmp_path)
