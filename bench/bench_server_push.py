@@ -7,7 +7,8 @@ version's Session model, converted, stored and committed durably before the answ
 writer connection runs ``synchronous=FULL``: the WAL is fsynced at each commit). The bare app
 reads the request body and answers with the platform's own response bytes, precomputed.
 
-Load: C concurrent keep-alive clients (16, 64) for a fixed time, in alternating rounds
+Load: C concurrent keep-alive clients (16, 64; ``_servers.http_load``) for a fixed time, in
+alternating rounds
 (platform, bare, ...; medians compared, see ``_servers.compare``), each sending
 
 - ``PUT /ocpi/2.3.0/emsp/sessions/DE/CPO/{id}`` with a full Session (a fresh ``last_updated``),
@@ -35,7 +36,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import compare, free_port, peak_rss_mb, start_bare, start_platform
+from _servers import compare, free_port, http_load, peak_rss_mb, start_bare, start_platform
 
 TOKEN = "bench-push-token-0123456789"
 PATH = "/ocpi/2.3.0/emsp/sessions/DE/CPO"
@@ -120,45 +121,20 @@ def patch_request(
     return build
 
 
-async def _load(
-    port: int,
+def _requests(
     build: Callable[[random.Random], tuple[str, str, bytes]],
-    clients: int,
-    seconds: float,
-) -> float:
-    """Requests per second with ``clients`` concurrent keep-alive HTTP/1.1 connections (a
-    minimal client on asyncio streams, as in bench_server_pages)."""
-    done = 0
-    stop = time.perf_counter() + seconds
+) -> Callable[[random.Random], bytes]:
+    """``build``'s requests as request bytes."""
 
-    async def worker(seed: int) -> None:
-        nonlocal done
-        rng = random.Random(seed)
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < stop:
-                method, path, body = build(rng)
-                writer.write(
-                    f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    f"Authorization: Token {TOKEN}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                head = await reader.readuntil(b"\r\n\r\n")
-                if not head.startswith(b"HTTP/1.1 20"):
-                    raise RuntimeError(head[:300].decode(errors="replace"))
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
-                done += 1
-        finally:
-            writer.close()
+    def make(rng: random.Random) -> bytes:
+        method, path, body = build(rng)
+        return (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Token {TOKEN}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
 
-    start = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(clients)))
-    return done / (time.perf_counter() - start)
+    return make
 
 
 def run(count: int, seconds: float, rounds: int) -> None:
@@ -185,14 +161,15 @@ def run(count: int, seconds: float, rounds: int) -> None:
                     ("PUT", put_request(sessions)),
                     ("PATCH", patch_request(sessions)),
                 ):
+                    make = _requests(build)
                     for clients in (16, 64):
-                        asyncio.run(_load(port_p, build, clients, 1.0))  # warm-up
+                        http_load(port_p, make, clients, 1.0)  # warm-up
                         compare(
                             f"{name:<5} {clients:>2} clients",
                             platform.pid,
                             bare.pid,
-                            lambda t, b=build, c=clients: asyncio.run(_load(port_p, b, c, t)),
-                            lambda t, b=build, c=clients: asyncio.run(_load(port_b, b, c, t)),
+                            lambda t, m=make, c=clients: http_load(port_p, m, c, t),
+                            lambda t, m=make, c=clients: http_load(port_b, m, c, t),
                             seconds=seconds,
                             rounds=rounds,
                         )
