@@ -95,12 +95,18 @@ _LOG_TAIL = 256
 _LOG_QUEUE_MAX = 10_000
 
 
-def log_excerpt(body: bytes) -> bytes:
+def _log_excerpt(body: bytes) -> bytes:
     """What the exchange log keeps of a response body (see :data:`_LOG_BODY`)."""
     if len(body) <= _LOG_BODY:
         return body
     left_out = len(body) - _LOG_HEAD - _LOG_TAIL
     return b"".join((body[:_LOG_HEAD], b"...[%d bytes left out]..." % left_out, body[-_LOG_TAIL:]))
+
+
+# the version (4) and RFC 4122 variant bits of a UUID, set as uuid.UUID(version=4) sets them
+# (formatted here directly: half the cost of building a UUID object, twice per request)
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_V4 = (0x8000 << 48) | (0x4000 << 64)
 
 
 def _message_id() -> str:
@@ -110,12 +116,6 @@ def _message_id() -> str:
     bits = random.getrandbits(128) & _UUID_CLEAR | _UUID_V4
     h = f"{bits:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-# the version (4) and RFC 4122 variant bits of a UUID, set as uuid.UUID(version=4) sets them
-# (formatted here directly: half the cost of building a UUID object, twice per request)
-_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
-_UUID_V4 = (0x8000 << 48) | (0x4000 << 64)
 
 
 def new_token() -> str:
@@ -476,7 +476,7 @@ async def _run(
                 request_headers=tuple(req.headers.items()),
                 request_body=await req.body() if req.method != "GET" else None,
                 response_headers=tuple(headers.items()),
-                response_body=log_excerpt(body),
+                response_body=_log_excerpt(body),
                 request_id=ctx.ids.request_id if ctx.ids else None,
                 correlation_id=ctx.ids.correlation_id if ctx.ids else None,
                 secrets=(ctx.auth.token,) if ctx.auth is not None else (),

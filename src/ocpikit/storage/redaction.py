@@ -39,11 +39,6 @@ def _secret_forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(forms), key=len, reverse=True))
 
 
-@functools.lru_cache(maxsize=1024)
-def _encoded(forms: tuple[str, ...]) -> tuple[bytes, ...]:
-    return tuple(form.encode() for form in forms)
-
-
 def _scrub(text: str, forms: tuple[str, ...]) -> str:
     for form in forms:
         if form in text:
@@ -64,12 +59,7 @@ def _redact_headers(
             scheme = text.split(" ", 1)[0] if " " in text else ""
             out.append((name, f"{scheme} {REDACTED}" if scheme else REDACTED))
         else:
-            out.append((name, value))
-    # one search per secret over all values; header by header only when one is there
-    if forms:
-        joined = "\n".join(value for _name, value in out)
-        if any(form in joined for form in forms):
-            out = [(name, _scrub(value, forms)) for name, value in out]
+            out.append((name, _scrub(value, forms)))
     return tuple(out)
 
 
@@ -82,7 +72,8 @@ def _redact_body(body: bytes | None, forms: tuple[str, ...], max_bytes: int) -> 
         return None
     if b'"token"' in body:
         body = _TOKEN_FIELD.sub(rb'\1"' + _REDACTED_B + rb'"', body)
-    for raw in _encoded(forms):
+    for form in forms:
+        raw = form.encode()
         if raw in body:
             body = body.replace(raw, _REDACTED_B)
     if len(body) > max_bytes:

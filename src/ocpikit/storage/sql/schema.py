@@ -70,6 +70,10 @@ class JsonText(sa.types.TypeDecorator[str]):
         return None
 
 
+#: how UtcDateTime stores a datetime in SQLite (sortable text, always microseconds, UTC)
+SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """An aware UTC datetime; ``timestamptz`` on PostgreSQL, sortable ISO text on SQLite."""
 
@@ -88,7 +92,7 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
             value = value.replace(tzinfo=UTC)
         if dialect.name == "postgresql":
             return value
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.astimezone(UTC).strftime(SQLITE_TIME_FORMAT)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

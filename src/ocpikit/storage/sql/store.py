@@ -60,6 +60,7 @@ from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
 from ocpikit.storage.redaction import redact_exchange
 from ocpikit.storage.sql.engine import Engines, create_engines
 from ocpikit.storage.sql.schema import (
+    SQLITE_TIME_FORMAT,
     UtcDateTime,
     commands,
     credentials_tokens,
@@ -377,7 +378,7 @@ def _sqlite_time(value: datetime) -> str:
     if value.tzinfo is not UTC:
         text: str = _SQLITE_TIME.process_bind_param(value, _SQLITE_DIALECT)
         return text
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.strftime(SQLITE_TIME_FORMAT)
 
 
 _SQLITE_OWNER = (
@@ -488,10 +489,14 @@ def _sqlite_page_rows(
 #: default budget of the in-process wire bytes cache of SQLite pages (``SqlStorage``)
 WIRE_CACHE_BYTES = 256 * 1024 * 1024
 
-#: (seq, revision, version; None = the head document)
-
 #: seqs per ``IN (...)`` of a cache fill (below SQLite's oldest bound-parameter limit, 999)
 _FILL_CHUNK = 500
+
+
+def _key_seq_revision(key: str) -> tuple[int, int]:
+    """The seq and revision at the end of a :class:`_WireCache` key."""
+    seq, revision = key.rsplit("|", 1)[1].split(":")
+    return int(seq), int(revision)
 
 
 class _WireCache:
@@ -545,9 +550,9 @@ class _WireCache:
             for i, body in enumerate(bodies):
                 key = keys[i]
                 if body is None:
-                    seq_text, revision_text = key.rsplit("|", 1)[1].split(":")
-                    missed[int(seq_text)] = int(revision_text)
-                    at[int(seq_text)] = i
+                    seq, revision = _key_seq_revision(key)
+                    missed[seq] = revision
+                    at[seq] = i
                 else:
                     entries.move_to_end(key)
             self.hits += len(keys) - len(missed)
@@ -688,10 +693,7 @@ class SqlObjects:
         if complete:
             items = cast("list[bytes | StoredObject]", bodies)
             return WirePage(items=items, total=total, offset=offset, limit=limit)
-        rows = [
-            (int(key.rsplit("|", 1)[1].split(":")[0]), body)
-            for key, body in zip(keys, bodies, strict=True)
-        ]
+        rows = [(_key_seq_revision(key)[0], body) for key, body in zip(keys, bodies, strict=True)]
         return _wire_page(conn, rows, total, offset, limit)
 
     def _write(
@@ -1030,6 +1032,12 @@ class SqlObjects:
         cond = " AND ".join(where)
         shape = (kind, repr(owner), cc or "", pid or "")
         cur = _cursor(conn)
+
+        def page(epoch: int, total: int, start: int, skip: int) -> WirePage:
+            return self._page(
+                conn, cur, kind, epoch, cond, args, start, skip, total, offset, limit, version
+            )
+
         try:
             if cc is None and pid is None and owner is not ANY_OWNER:
                 # The common case (one party, one owner): X-Total-Count from the counts table
@@ -1043,20 +1051,7 @@ class SqlObjects:
                 known = self._anchors.get(shape)
                 i = offset // _ANCHOR_EVERY
                 if known is not None and known.epoch == epoch and i < len(known.seqs):
-                    return self._page(
-                        conn,
-                        cur,
-                        kind,
-                        epoch,
-                        cond,
-                        args,
-                        known.seqs[i],
-                        offset - i * _ANCHOR_EVERY,
-                        total,
-                        offset,
-                        limit,
-                        version,
-                    )
+                    return page(epoch, total, known.seqs[i], offset - i * _ANCHOR_EVERY)
             row = cur.execute(
                 "SELECT epoch FROM ocpi_object_order WHERE kind = ?", (kind,)
             ).fetchone()
@@ -1093,20 +1088,7 @@ class SqlObjects:
             if offset >= total or limit == 0:
                 return WirePage(items=[], total=total, offset=offset, limit=limit)
             i = min(offset // _ANCHOR_EVERY, last)
-            return self._page(
-                conn,
-                cur,
-                kind,
-                epoch,
-                cond,
-                args,
-                anchors.seqs[i],
-                offset - i * _ANCHOR_EVERY,
-                total,
-                offset,
-                limit,
-                version,
-            )
+            return page(epoch, total, anchors.seqs[i], offset - i * _ANCHOR_EVERY)
         finally:
             cur.close()
 
