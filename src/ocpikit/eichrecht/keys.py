@@ -99,17 +99,14 @@ def load_public_key(key: str | bytes, curve_hint: Curve | None = None) -> Public
         raise PublicKeyError("public key is empty")
     if data[0] == _der.SEQUENCE:
         try:
-            alg_oid, curve_oid, point = _der.read_spki(data)
+            return _load_spki(data)
         except _der.DerError as exc:
-            raise PublicKeyError(f"public key is not a valid SubjectPublicKeyInfo: {exc}") from exc
-        if alg_oid != EC_PUBLIC_KEY_OID:
-            raise UnsupportedCurveError(f"public key algorithm OID {alg_oid} is not EC")
-        if curve_oid is None:
-            raise UnsupportedCurveError("EC public keys with explicit curve parameters")
-        curve = curve_by_oid(curve_oid)
-        if curve is not None:
-            _check_point_size(point, curve)
-        return PublicKey(curve, curve_oid, point, "spki")
+            # a bare X||Y begins with the SEQUENCE tag byte too (1 key in 256): read as such
+            # when it is not an SPKI and has exactly a point's length
+            if curve_hint is None or len(data) != 2 * curve_hint.size:
+                raise PublicKeyError(
+                    f"public key is not a valid SubjectPublicKeyInfo: {exc}"
+                ) from exc
     if curve_hint is None:
         raise PublicKeyError("a bare public key point needs the curve (SA) to be known")
     n = curve_hint.size
@@ -120,6 +117,19 @@ def load_public_key(key: str | bytes, curve_hint: Curve | None = None) -> Public
     if len(data) == 2 * n:
         return PublicKey(curve_hint, curve_hint.oid, b"\x04" + data, "xy")
     raise PublicKeyError(f"a {len(data)}-byte public key does not fit curve {curve_hint.name}")
+
+
+def _load_spki(data: bytes) -> PublicKey:
+    """A DER SubjectPublicKeyInfo; raises ``_der.DerError`` when ``data`` is not one."""
+    alg_oid, curve_oid, point = _der.read_spki(data)
+    if alg_oid != EC_PUBLIC_KEY_OID:
+        raise UnsupportedCurveError(f"public key algorithm OID {alg_oid} is not EC")
+    if curve_oid is None:
+        raise UnsupportedCurveError("EC public keys with explicit curve parameters")
+    curve = curve_by_oid(curve_oid)
+    if curve is not None:
+        _check_point_size(point, curve)
+    return PublicKey(curve, curve_oid, point, "spki")
 
 
 def _check_point_size(point: bytes, curve: Curve) -> None:

@@ -322,3 +322,28 @@ def test_bare_alfen_string_is_unsupported() -> None:
     )
     assert report.status is Status.UNSUPPORTED_FORMAT
     assert report.format_name == "Alfen Eichrecht"
+
+
+def test_bare_xy_key_beginning_with_the_der_sequence_tag() -> None:
+    """A bare X||Y whose first byte is 0x30 (one key in 256) is a point, not a broken SPKI;
+    real DER that does not parse is still an error."""
+    from ocpikit.eichrecht.curves import curve_by_name
+    from ocpikit.eichrecht.errors import PublicKeyError
+    from ocpikit.eichrecht.keys import load_public_key
+
+    curve = curve_by_name("secp256r1")
+    assert curve is not None
+    for seed in range(1, 5000):
+        point = ec.derive_private_key(seed, ec.SECP256R1()).public_key()
+        raw = point.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        if raw[1] == 0x30:
+            break
+    else:
+        raise AssertionError("no key with X beginning 0x30")
+    key = load_public_key(raw[1:].hex(), curve)
+    assert key.form == "xy" and key.point == raw
+    assert key.crypto_key().public_numbers() == point.public_numbers()
+    with pytest.raises(PublicKeyError, match="SubjectPublicKeyInfo"):
+        load_public_key(raw[1:40].hex(), curve)
