@@ -71,6 +71,17 @@ def cache_of(store: SqlStorage) -> Any:
     return cache
 
 
+def held(cache: Any) -> list[tuple[int, bytes]]:
+    """(seq, bytes) of every item the cache holds, over all listings and versions."""
+    return [
+        (seq, body)
+        for listing in cache._listings.values()
+        for bodies in listing.bodies.values()
+        for seq, body in zip(listing.seqs, bodies, strict=True)
+        if body is not None
+    ]
+
+
 def wire_of(obj: StoredObject, version: str | None) -> bytes | None:
     return obj.raw if version is None else obj.wire
 
@@ -176,9 +187,11 @@ async def test_budget_bounds_the_cache(open_storage: Open) -> None:
         offset = rng.randrange(N)
         await check(store, offset=offset, limit=rng.choice([1, 7, 100]), owner=None)
         assert cache.size <= cache.budget
-        assert cache.size == sum(len(body) for body in cache._entries.values())
+        assert cache.size == sum(len(body) for _seq, body in held(cache))
+        assert len(cache) == len(held(cache))
     assert 0 < len(cache) < N
-    # least recently used goes first: a page served again outlives later ones
+    # least recently used goes first (by blocks of 128 positions): a page served again
+    # outlives later ones
     await check(store, offset=100, limit=10, owner=None)
     await check(store, offset=200, limit=10, owner=None)
     await check(store, offset=100, limit=10, owner=None)
@@ -188,7 +201,7 @@ async def test_budget_bounds_the_cache(open_storage: Open) -> None:
         return {o.seq for o in page.items}
 
     def cached() -> set[int]:
-        return {int(key.rsplit("|", 1)[1].split(":")[0]) for key in cache._entries}
+        return {seq for seq, _body in held(cache)}
 
     recent, older = await seqs(100), await seqs(200)
     assert recent | older <= cached()
@@ -270,7 +283,7 @@ async def test_version_pages_with_hits_misses_and_missing_wire(open_storage: Ope
     assert orjson.loads(blobs(again)[4])["note"] == "new"
 
 
-async def test_filters_and_anchors_in_order(open_storage: Open) -> None:
+async def test_filters_and_positions_in_order(open_storage: Open) -> None:
     store = await open_storage(1 << 24)
     await fill(store, mixed=True)
     rng = random.Random(11)
@@ -290,3 +303,59 @@ async def test_filters_and_anchors_in_order(open_storage: Open) -> None:
             if await store.objects.get(key) is not None:
                 await store.objects.delete(key)
         await store.objects.put(loc(9, "ABC"), body(9, "ABC"), last_updated=T0, owner="P2")
+
+
+async def test_listing_refreshed_row_by_row_or_reread(open_storage: Open) -> None:
+    store = await open_storage(1 << 24)
+    other = await open_storage(0)  # another process writing to the same file
+    await fill(store)
+    cache = cache_of(store)
+    for offset in (0, 250, 500):
+        await check(store, offset=offset, limit=100, owner=None)
+    assert (cache.rereads, cache.refreshes) == (1, 0)
+    # a few updates (one from the other process) and creations: only those rows are read,
+    # and only the updated items' bytes are dropped
+    await store.objects.put(loc(5), body(5, note="five"), last_updated=T0, owner=None)
+    await other.objects.put(loc(260), body(260, note="260"), last_updated=T0, owner=None)
+    for i in (N, N + 1):
+        await other.objects.put(loc(i), body(i), last_updated=T0, owner=None)
+    misses = cache.misses
+    page = await check(store, offset=0, limit=100, owner=None)
+    assert orjson.loads(blobs(page)[5])["note"] == "five"
+    assert (cache.rereads, cache.refreshes, cache.misses) == (1, 1, misses + 1)
+    tail = await check(store, offset=N - 10, limit=100, owner=None)
+    assert tail.total == N + 2 and len(tail.items) == 12
+    assert orjson.loads(blobs(await check(store, offset=250, limit=20, owner=None))[10])[
+        "note"
+    ] == "260"
+    # another kind's writes leave the listing as it is
+    await store.objects.put(
+        ObjectKey("Tariff", "NL", "ABC", "T1"), b'{"id":"T1"}', last_updated=T0, owner=None
+    )
+    await check(store, offset=0, limit=100, owner=None)
+    assert (cache.rereads, cache.refreshes) == (1, 1)
+    # many updates (more than an eighth of the listing, and a block): read whole again
+    for i in range(0, 400, 2):
+        await other.objects.put(loc(i), body(i, note=f"n{i}"), last_updated=T0, owner=None)
+    page = await check(store, offset=300, limit=100, owner=None)
+    assert orjson.loads(blobs(page)[0])["note"] == "n300"
+    assert (cache.rereads, cache.refreshes) == (2, 1)
+    assert cache.size == sum(len(body) for _seq, body in held(cache))
+
+
+async def test_a_transaction_older_than_the_listing_reads_sqlite(open_storage: Open) -> None:
+    store = await open_storage(1 << 24)
+    await fill(store, 300)
+    await check(store, offset=0, limit=100, owner=None)
+    with store.engines.read.connect() as conn, conn.begin():
+        # the transaction's snapshot is taken at its first read
+        conn.exec_driver_sql("SELECT count(*) FROM ocpi_objects").fetchone()
+        await store.objects.put(loc(7), body(7, note="later"), last_updated=T0, owner=None)
+        await store.objects.put(loc(301), body(301), last_updated=T0, owner=None)
+        newer = await check(store, offset=0, limit=100, owner=None)  # the listing moves on
+        assert orjson.loads(blobs(newer)[7])["note"] == "later" and newer.total == 301
+        page = store.objects._sqlite_wire_page(conn, "Location", 0, 100, None, None, None, None)
+        older = blobs(page)
+        assert page.total == 300 and len(older) == 100
+        assert orjson.loads(older[7])["note"] != "later"
+        assert older[:7] == blobs(newer)[:7] and older[8:] == blobs(newer)[8:]

@@ -135,6 +135,10 @@ objects = sa.Table(
     sa.Column("last_updated", UtcDateTime(), nullable=False),
     sa.Column("revision", sa.Integer(), nullable=False),
     sa.Column("document", JsonText(), nullable=False),
+    # SQLite: one more than the kind's highest at each create or update (0 on PostgreSQL, which
+    # does not use it), so a serving process sees from max(chg) whether a kind changed and from
+    # chg > g what changed (the listing cache, docs/storage.md)
+    sa.Column("chg", sa.BigInteger(), nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("kind", "cc_key", "pid_key", "id_key"),
     # Pages in creation order, covering: the date window is checked and the revision (which
     # picks the fresh wire-cache entry) read inside the index, so a page of cached wire bytes
@@ -147,6 +151,7 @@ objects = sa.Table(
     ),
     # narrow incremental windows (date_from near now)
     sa.Index(None, "kind", "last_updated"),
+    sa.Index("ix_ocpi_objects_chg", "kind", "chg"),
 )
 
 object_counts = sa.Table(

@@ -21,7 +21,6 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -231,6 +230,25 @@ class _Db:
             self._read_pool, functools.partial(self._run, self.engines.read, fn)
         )
 
+    def read_quick(self, fn: Callable[[Any], T | None]) -> T | None:
+        """SQLite: ``fn(cursor)`` on this thread's reader connection outside any transaction
+        (each statement reads its own snapshot), for a lookup that is one statement or gives
+        up (None); None without an inline reader (PostgreSQL). Saves the BEGIN and COMMIT,
+        a tenth of a page served from the listing cache."""
+        inline = self.engines.inline
+        if inline is None:
+            return None
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._local.conn = inline.connect()
+        if conn.in_transaction():
+            return None
+        cur = _cursor(conn)
+        try:
+            return fn(cur)
+        finally:
+            cur.close()
+
     async def write(self, fn: Callable[[sa.Connection], T], *, durable: bool = True) -> T:
         if self._group is not None:
             return await self._group.submit(fn, durable=durable)
@@ -384,14 +402,16 @@ def _sqlite_time(value: datetime) -> str:
 _SQLITE_OWNER = (
     "SELECT owner FROM ocpi_objects WHERE kind = ? AND cc_key = ? AND pid_key = ? AND id_key = ?"
 )
+#: ``chg``: one more than the kind's highest (an index seek; writers are serialized)
 _SQLITE_UPSERT = (
     "INSERT INTO ocpi_objects (kind, country_code, party_id, object_id, cc_key, pid_key, "
-    "id_key, owner, last_updated, revision, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
+    "id_key, owner, last_updated, revision, document, chg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, "
+    "(SELECT coalesce(max(chg), 0) + 1 FROM ocpi_objects WHERE kind = ?)) "
     "ON CONFLICT (kind, cc_key, pid_key, id_key) DO UPDATE SET "
     "country_code = excluded.country_code, party_id = excluded.party_id, "
     "object_id = excluded.object_id, owner = excluded.owner, "
     "last_updated = excluded.last_updated, revision = ocpi_objects.revision + 1, "
-    "document = excluded.document RETURNING seq, revision"
+    "document = excluded.document, chg = excluded.chg RETURNING seq, revision"
 )
 _SQLITE_COUNT = (
     "INSERT INTO ocpi_object_counts (kind, owner_key, n) VALUES (?, ?, ?) "
@@ -446,14 +466,16 @@ def _bump_order(db: _Db, conn: sa.Connection, kind: str) -> None:
     )
 
 
-#: one anchor every this many positions of a listing (the most an OFFSET then walks, plus
-#: the objects created since the anchors were last extended, at most twice this)
-_ANCHOR_EVERY = 256
+#: a listing's positions are refreshed row by row while at most this share of them changed
+#: (``chg > g`` through its index); beyond it, re-read whole (one walk of the covering index)
+_REFRESH_SHARE = 8
 
+#: positions per eviction block of the wire cache (one LRU entry per block and version)
+_BLOCK = 128
 
-_EPOCH_AND_COUNT = (
+_LISTING_STATE = (
     "SELECT (SELECT epoch FROM ocpi_object_order WHERE kind = ?), "
-    "(SELECT n FROM ocpi_object_counts WHERE kind = ? AND owner_key = ?)"
+    "(SELECT max(chg) FROM ocpi_objects INDEXED BY ix_ocpi_objects_chg WHERE kind = ?)"
 )
 
 
@@ -492,87 +514,271 @@ WIRE_CACHE_BYTES = 256 * 1024 * 1024
 #: seqs per ``IN (...)`` of a cache fill (below SQLite's oldest bound-parameter limit, 999)
 _FILL_CHUNK = 500
 
+_Shape = tuple[str, str, str, str]
+"""A listing: kind, owner filter (repr), cc_key, pid_key ("" for no filter)."""
 
-def _key_seq_revision(key: str) -> tuple[int, int]:
-    """The seq and revision at the end of a :class:`_WireCache` key."""
-    seq, revision = key.rsplit("|", 1)[1].split(":")
-    return int(seq), int(revision)
+
+class _Listing:
+    """One listing's objects in creation order as of the kind's ``epoch`` and ``gen``
+    (``max(chg)``): ``seqs`` ascending, ``revs`` their revisions, and per version (``""`` for
+    head documents) the wire bytes by position where cached (None elsewhere). Position ``i``
+    holds ``seqs[i]`` for as long as the epoch stands: objects are only created at the end of
+    creation order, and leaving it (a delete, a move to another owner) bumps the epoch."""
+
+    __slots__ = ("bodies", "epoch", "gen", "revs", "seqs")
+
+    def __init__(self, epoch: int, gen: int, seqs: list[int], revs: list[int]) -> None:
+        self.epoch = epoch
+        self.gen = gen
+        self.seqs = seqs
+        self.revs = revs
+        self.bodies: dict[str, list[bytes | None]] = {}
 
 
 class _WireCache:
-    """An LRU of page items' bytes, bounded by the sum of their lengths (the ~300 bytes of
-    overhead per entry are not counted). A page served from it costs the index-only walk of
-    its keys plus dictionary lookups instead of reading 100 documents of ~2 KiB from SQLite
-    (measured in docs/storage.md).
+    """The listings' positions and their items' wire bytes, for SQLite pages without a date
+    window (docs/storage.md, "Listing cache"). A page whose listing has not changed since it
+    was last seen costs one query (the kind's epoch and ``max(chg)``), a list slice and a
+    join, whatever its offset: no OFFSET walk, no per-item lookup, no document read.
 
-    Keys are strings SQLite builds in the keys query itself, ``"{kind}|{version}|{epoch}|"
-    + "{seq}:{revision}"``, so a page's lookups and LRU touches run as C loops
-    (``map(entries.get, keys)``), not Python ones: in the serving process a Python loop over
-    100 tuple keys cost ~50 µs per page.
+    The positions are refreshed when the kind's ``max(chg)`` moved (the rows with a higher
+    ``chg``: an update's new revision drops that position's bytes, creations are appended) and
+    re-read when its epoch moved. That holds across processes: every write sets ``chg`` in the
+    same SQLite transaction. Readers of the same transaction see the same epoch and ``gen`` as
+    the listing they use; a reader older than the listing serves the page from SQLite.
 
-    Nothing needs invalidating: every write bumps ``revision``; a deleted object's ``seq`` can
-    come back (SQLite assigns ``max(rowid)+1``), but only after the delete bumped the kind's
-    order epoch, which is part of the key, also when another process wrote. Stale entries age
-    out. ``hits``/``misses`` count page items."""
+    The bytes are bounded by ``budget`` (the sum of their lengths; 0 keeps none), evicted by
+    blocks of ``_BLOCK`` positions, least recently served first. The positions (two ints per
+    object of a listing served) are not counted. ``hits``/``misses`` count page items,
+    ``refreshes``/``rereads`` the listings brought up to date row by row or read whole."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.size = 0
         self.hits = 0
         self.misses = 0
+        self.refreshes = 0
+        self.rereads = 0
+        self._count = 0
         self._lock = threading.Lock()
-        self._entries: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+        self._listings: dict[_Shape, _Listing] = {}
+        #: (shape, version, block) -> [bytes, items], least recently served first
+        self._blocks: collections.OrderedDict[tuple[_Shape, str, int], list[int]] = (
+            collections.OrderedDict()
+        )
 
     def __len__(self) -> int:
-        return len(self._entries)
+        """Items whose bytes are held."""
+        return self._count
 
-    @staticmethod
-    def prefix(kind: str, epoch: int, version: str | None) -> str:
-        """What every key of a page of ``kind`` in ``version`` at ``epoch`` starts with."""
-        return f"{kind}|{version or ''}|{epoch}|"
+    def listing(
+        self, cur: Any, shape: _Shape, cond: str, args: list[Any], epoch: int, gen: int
+    ) -> _Listing | None:
+        """The listing as of ``epoch``/``gen`` (this transaction's), refreshed or read from
+        ``cur`` if it is older; None when the one held is newer than this transaction."""
+        with self._lock:
+            held = self._listings.get(shape)
+            if held is None:
+                seen = None
+            elif held.epoch == epoch and held.gen == gen:
+                return held
+            else:
+                seen = (held.epoch, held.gen)
+        if seen is not None and seen > (epoch, gen):
+            return None
+        changed: list[tuple[int, int]] | None = None
+        if held is not None and seen is not None and seen[0] == epoch:
+            changed = cur.execute(
+                f"SELECT seq, revision FROM ocpi_objects INDEXED BY ix_ocpi_objects_chg "
+                f"WHERE {cond} AND chg > ? ORDER BY seq",
+                [*args, seen[1]],
+            ).fetchall()
+            if len(changed) > max(_BLOCK, len(held.seqs) // _REFRESH_SHARE):
+                changed = None
+        fresh = _Listing(epoch, gen, *_read_positions(cur, cond, args)) if changed is None else None
+        with self._lock:
+            now = self._listings.get(shape)
+            if now is not held or (held is not None and (held.epoch, held.gen) != seen):
+                # another thread refreshed it meanwhile: usable only if it is at ours
+                if now is not None and now.epoch == epoch and now.gen == gen:
+                    return now
+                return None
+            if held is not None and changed is not None:
+                if self._apply(shape, held, changed):
+                    held.gen = gen
+                    self.refreshes += 1
+                    return held
+                fresh = _Listing(epoch, gen, *_read_positions(cur, cond, args))
+            assert fresh is not None
+            self.rereads += 1
+            if held is not None:
+                self._drop(shape, held)
+            self._listings[shape] = fresh
+            return fresh
+
+    def _apply(self, shape: _Shape, held: _Listing, changed: list[tuple[int, int]]) -> bool:
+        """Apply the rows changed since ``held.gen`` (in seq order); False if one is neither
+        a known position nor past the end (cannot happen within an epoch: re-read)."""
+        seqs, revs = held.seqs, held.revs
+        last = seqs[-1] if seqs else 0
+        for seq, revision in changed:
+            if seq > last:
+                seqs.append(seq)
+                revs.append(revision)
+                for bodies in held.bodies.values():
+                    bodies.append(None)
+                last = seq
+                continue
+            at = bisect.bisect_left(seqs, seq)
+            if at == len(seqs) or seqs[at] != seq:
+                return False
+            if revs[at] != revision:
+                revs[at] = revision
+                for version, bodies in held.bodies.items():
+                    old = bodies[at]
+                    if old is not None:
+                        bodies[at] = None
+                        self._forget(shape, version, at, len(old))
+        return True
+
+    def _forget(self, shape: _Shape, version: str, at: int, length: int) -> None:
+        block = (shape, version, at // _BLOCK)
+        held = self._blocks[block]
+        held[0] -= length
+        held[1] -= 1
+        if held[1] == 0:
+            del self._blocks[block]
+        self.size -= length
+        self._count -= 1
+
+    def _drop(self, shape: _Shape, listing: _Listing) -> None:
+        for version, bodies in listing.bodies.items():
+            for b in range(0, len(bodies), _BLOCK):
+                held = self._blocks.pop((shape, version, b // _BLOCK), None)
+                if held is not None:
+                    self.size -= held[0]
+                    self._count -= held[1]
+        listing.bodies.clear()
+
+    def quick(
+        self, shape: _Shape, epoch: int, gen: int, offset: int, limit: int, version: str | None
+    ) -> tuple[int, list[bytes]] | None:
+        """The total and the page's bytes when the listing held is at ``epoch``/``gen`` and
+        holds every item of the page, else None."""
+        with self._lock:
+            listing = self._listings.get(shape)
+            if listing is None or listing.epoch != epoch or listing.gen != gen:
+                return None
+            total = len(listing.seqs)
+            if offset >= total or limit == 0:
+                return total, []
+            v = version or ""
+            bodies = listing.bodies.get(v)
+            if bodies is None:
+                return None
+            end = min(offset + limit, total)
+            part = bodies[offset:end]
+            if None in part:
+                return None
+            self._touch(shape, v, offset, end)
+            self.hits += len(part)
+            return total, cast("list[bytes]", part)
+
+    def _touch(self, shape: _Shape, version: str, offset: int, end: int) -> None:
+        blocks = self._blocks
+        for b in range(offset // _BLOCK, (end - 1) // _BLOCK + 1):
+            blocks.move_to_end((shape, version, b))
 
     def page(
-        self, cur: Any, keys: list[str], version: str | None
-    ) -> tuple[list[bytes | None], bool]:
-        """The bytes for the page's ``keys`` (see :func:`_sqlite_page_keys`) and whether all
-        were found: hits from the cache, the misses read in one ``seq IN (...)`` query (within
-        ``cur``'s transaction) and added. A version's rows without wire bytes for that revision
-        stay None, uncached."""
-        entries = self._entries
+        self,
+        cur: Any,
+        shape: _Shape,
+        listing: _Listing,
+        epoch: int,
+        gen: int,
+        offset: int,
+        limit: int,
+        version: str | None,
+    ) -> list[bytes | None] | None:
+        """The bytes at positions ``offset`` to ``offset + limit`` of ``listing`` as
+        :meth:`listing` returned it: held ones, the others read from ``cur`` (in the caller's
+        transaction) and kept. A version's rows without wire bytes for that revision stay
+        None, unkept. None if another thread has refreshed the listing since."""
+        v = version or ""
+        end = min(offset + limit, len(listing.seqs))
         with self._lock:
-            bodies: list[bytes | None] = list(map(entries.get, keys))
-            if None not in bodies:
-                collections.deque(map(entries.move_to_end, keys), maxlen=0)
-                self.hits += len(keys)
-                return bodies, True
-            missed: dict[int, int] = {}
-            at: dict[int, int] = {}
-            for i, body in enumerate(bodies):
-                key = keys[i]
-                if body is None:
-                    seq, revision = _key_seq_revision(key)
-                    missed[seq] = revision
-                    at[seq] = i
-                else:
-                    entries.move_to_end(key)
-            self.hits += len(keys) - len(missed)
-            self.misses += len(missed)
-        fetched = _sqlite_fetch_bodies(cur, missed, version)
+            if (
+                self._listings.get(shape) is not listing
+                or listing.gen != gen
+                or listing.epoch != epoch
+            ):
+                return None
+            bodies = listing.bodies.get(v)
+            if bodies is None:
+                bodies = listing.bodies[v] = [None] * len(listing.seqs)
+            part = bodies[offset:end]
+            if None not in part:
+                self._touch(shape, v, offset, end)
+                self.hits += len(part)
+                return part
+            seqs = listing.seqs[offset:end]
+            wanted = {
+                seq: listing.revs[offset + i]
+                for i, (seq, body) in enumerate(zip(seqs, part, strict=True))
+                if body is None
+            }
+            self.hits += len(part) - len(wanted)
+            self.misses += len(wanted)
+        fetched = _sqlite_fetch_bodies(cur, wanted, version)
         with self._lock:
-            for seq, body in fetched.items():
-                i = at[seq]
-                bodies[i] = body
-                if len(body) > self.budget:
-                    continue
-                old = entries.pop(keys[i], None)
-                if old is not None:
-                    self.size -= len(old)
-                entries[keys[i]] = body
-                self.size += len(body)
-            while self.size > self.budget:
-                _key, evicted = entries.popitem(last=False)
-                self.size -= len(evicted)
-        return bodies, len(fetched) == len(missed)
+            current = self._listings.get(shape) is listing
+            if current and listing.gen == gen and listing.epoch == epoch and self.budget:
+                self._keep(shape, listing, v, offset, seqs, fetched)
+        return [
+            fetched.get(seq) if body is None else body for seq, body in zip(seqs, part, strict=True)
+        ]
+
+    def _keep(
+        self,
+        shape: _Shape,
+        listing: _Listing,
+        version: str,
+        offset: int,
+        seqs: list[int],
+        fetched: dict[int, bytes],
+    ) -> None:
+        bodies = listing.bodies[version]
+        blocks = self._blocks
+        for i, seq in enumerate(seqs):
+            body = fetched.get(seq)
+            at = offset + i
+            if body is None or bodies[at] is not None or len(body) > self.budget:
+                continue
+            bodies[at] = body
+            key = (shape, version, at // _BLOCK)
+            held = blocks.get(key)
+            if held is None:
+                held = blocks[key] = [0, 0]
+            else:
+                blocks.move_to_end(key)
+            held[0] += len(body)
+            held[1] += 1
+            self.size += len(body)
+            self._count += 1
+        while self.size > self.budget:
+            (shape_, version_, b), (length, items) = blocks.popitem(last=False)
+            self.size -= length
+            self._count -= items
+            evicted = self._listings[shape_].bodies[version_]
+            start = b * _BLOCK
+            evicted[start : start + _BLOCK] = [None] * len(evicted[start : start + _BLOCK])
+
+
+def _read_positions(cur: Any, cond: str, args: list[Any]) -> tuple[list[int], list[int]]:
+    rows = cur.execute(
+        f"SELECT seq, revision FROM ocpi_objects WHERE {cond} ORDER BY seq", args
+    ).fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows]
 
 
 def _sqlite_fetch_bodies(
@@ -603,23 +809,6 @@ def _sqlite_fetch_bodies(
     return found
 
 
-def _sqlite_page_keys(
-    cur: Any, cond: str, args: list[Any], start: int, skip: int, limit: int, prefix: str
-) -> list[str]:
-    """The :class:`_WireCache` keys (``prefix`` + ``"{seq}:{revision}"``) of
-    :func:`_sqlite_page_rows`'s page, from the covering index alone, in seq order: one row
-    (the aggregate reads the ordered, limited subquery as it runs; SQLite does not flatten a
-    LIMIT subquery into an aggregate), so one step instead of one per item."""
-    row = cur.execute(
-        "SELECT group_concat(k, ',') FROM ("
-        f"SELECT ? || seq || ':' || revision AS k FROM ocpi_objects WHERE {cond} AND seq >= ? "
-        "ORDER BY seq LIMIT ? OFFSET ?)",
-        [prefix, *args, start, limit, skip],
-    ).fetchone()
-    text: str | None = row[0]
-    return text.split(",") if text else []
-
-
 def _wire_page(
     conn: sa.Connection,
     rows: list[tuple[int, bytes | None]],
@@ -639,62 +828,20 @@ def _wire_page(
     return WirePage(items=items, total=total, offset=offset, limit=limit)
 
 
-@dataclass(frozen=True, slots=True)
-class _Anchors:
-    """Every ``_ANCHOR_EVERY``-th seq of one listing (position ``i * _ANCHOR_EVERY``), true
-    while the kind's creation-order ``epoch`` stands (see :data:`schema.object_order`)."""
-
-    epoch: int
-    seqs: tuple[int, ...]
-
-
 class SqlObjects:
     def __init__(self, db: _Db, *, wire_cache_bytes: int = WIRE_CACHE_BYTES) -> None:
         """``wire_cache_bytes``: budget of the in-process cache of SQLite page items (see
-        :class:`_WireCache`); 0 turns it off."""
+        :class:`_WireCache`); 0 keeps no bytes (the listings' positions are still kept)."""
         if wire_cache_bytes < 0:
             raise ValueError("wire_cache_bytes must not be negative")
         self._db = db
-        self._anchors: dict[tuple[str, ...], _Anchors] = {}
-        self._anchors_lock = threading.Lock()
-        self._wire_cache = (
-            _WireCache(wire_cache_bytes) if wire_cache_bytes and db.dialect == "sqlite" else None
-        )
+        self._listings = _WireCache(wire_cache_bytes) if db.dialect == "sqlite" else None
 
     @property
     def wire_cache(self) -> _WireCache | None:
         """The page items' cache (SQLite with a budget), else None."""
-        return self._wire_cache
-
-    def _page(
-        self,
-        conn: sa.Connection,
-        cur: Any,
-        kind: str,
-        epoch: int,
-        cond: str,
-        args: list[Any],
-        start: int,
-        skip: int,
-        total: int,
-        offset: int,
-        limit: int,
-        version: str | None,
-    ) -> WirePage:
-        """The page at ``offset``: ``limit`` rows from position ``skip`` after seq ``start``
-        (see :func:`_sqlite_page_rows`), through the wire cache when there is one."""
-        cache = self._wire_cache
-        if cache is None:
-            rows = _sqlite_page_rows(cur, cond, args, start, skip, limit, version)
-            return _wire_page(conn, rows, total, offset, limit)
-        prefix = cache.prefix(kind, epoch, version)
-        keys = _sqlite_page_keys(cur, cond, args, start, skip, limit, prefix)
-        bodies, complete = cache.page(cur, keys, version)
-        if complete:
-            items = cast("list[bytes | StoredObject]", bodies)
-            return WirePage(items=items, total=total, offset=offset, limit=limit)
-        rows = [(_key_seq_revision(key)[0], body) for key, body in zip(keys, bodies, strict=True)]
-        return _wire_page(conn, rows, total, offset, limit)
+        cache = self._listings
+        return cache if cache is not None and cache.budget else None
 
     def _write(
         self,
@@ -785,6 +932,7 @@ class SqlObjects:
                     owner,
                     _sqlite_time(last_updated),
                     raw,
+                    key.kind,
                 ),
             ).fetchone()
             if revision == 1:
@@ -997,6 +1145,24 @@ class SqlObjects:
             return wire_page_of(page, version)
         cc = ci_key(country_code) if country_code is not None else None
         pid = ci_key(party_id) if party_id is not None else None
+        cache = self._listings
+        assert cache is not None
+        shape: _Shape = (kind, repr(owner), cc or "", pid or "")
+
+        def quick(cur: Any) -> WirePage | None:
+            # one statement, its own snapshot: no transaction to begin and end when the
+            # listing held is current and holds the whole page (the common case)
+            epoch, gen = cur.execute(_LISTING_STATE, (kind, kind)).fetchone()
+            found = cache.quick(shape, int(epoch or 0), int(gen or 0), offset, limit, version)
+            if found is None:
+                return None
+            total, part = found
+            items = cast("list[bytes | StoredObject]", part)
+            return WirePage(items=items, total=total, offset=offset, limit=limit)
+
+        served = self._db.read_quick(quick)
+        if served is not None:
+            return served
         return await self._db.read(
             lambda conn: self._sqlite_wire_page(conn, kind, offset, limit, owner, cc, pid, version)
         )
@@ -1012,9 +1178,9 @@ class SqlObjects:
         pid: str | None,
         version: str | None,
     ) -> WirePage:
-        """A page read from the covering index and the wire cache alone (SQLite, no date
-        window). Instead of an OFFSET walk over the whole prefix (O(offset): 4 ms at offset
-        50,000), the walk starts at the nearest anchor seq (O(_ANCHOR_EVERY))."""
+        """A page from the listing cache (SQLite, no date window): one query for the kind's
+        epoch and ``max(chg)``, then the listing's positions and held bytes, whatever the
+        offset (see :class:`_WireCache`)."""
         where = ["kind = ?"]
         args: list[Any] = [kind]
         if owner is not ANY_OWNER:
@@ -1030,65 +1196,32 @@ class SqlObjects:
             where.append("pid_key = ?")
             args.append(pid)
         cond = " AND ".join(where)
-        shape = (kind, repr(owner), cc or "", pid or "")
+        shape: _Shape = (kind, repr(owner), cc or "", pid or "")
+        cache = self._listings
+        assert cache is not None
         cur = _cursor(conn)
-
-        def page(epoch: int, total: int, start: int, skip: int) -> WirePage:
-            return self._page(
-                conn, cur, kind, epoch, cond, args, start, skip, total, offset, limit, version
-            )
-
         try:
-            if cc is None and pid is None and owner is not ANY_OWNER:
-                # The common case (one party, one owner): X-Total-Count from the counts table
-                # and the walk's start from an anchor known for this epoch, so the page is one
-                # query. Anchor i holds position i * _ANCHOR_EVERY, which this transaction sees
-                # when that position is below its total (positions never move within an epoch).
-                epoch_row = cur.execute(_EPOCH_AND_COUNT, (kind, kind, owner or "")).fetchone()
-                epoch, total = int(epoch_row[0] or 0), int(epoch_row[1] or 0)
+            epoch, gen = cur.execute(_LISTING_STATE, (kind, kind)).fetchone()
+            epoch, gen = int(epoch or 0), int(gen or 0)
+            listing = cache.listing(cur, shape, cond, args, epoch, gen)
+            bodies = None
+            if listing is not None:
+                total = len(listing.seqs)
                 if offset >= total or limit == 0:
                     return WirePage(items=[], total=total, offset=offset, limit=limit)
-                known = self._anchors.get(shape)
-                i = offset // _ANCHOR_EVERY
-                if known is not None and known.epoch == epoch and i < len(known.seqs):
-                    return page(epoch, total, known.seqs[i], offset - i * _ANCHOR_EVERY)
-            row = cur.execute(
-                "SELECT epoch FROM ocpi_object_order WHERE kind = ?", (kind,)
-            ).fetchone()
-            epoch = int(row[0]) if row is not None else 0
-            top = cur.execute(f"SELECT max(seq) FROM ocpi_objects WHERE {cond}", args).fetchone()
-            if top is None or top[0] is None:
-                return WirePage(items=[], total=0, offset=offset, limit=limit)
-            anchors = self._anchors.get(shape)
-            usable = 0 if anchors is None else bisect.bisect_right(anchors.seqs, int(top[0]))
-            if anchors is None or anchors.epoch != epoch or usable == 0:
-                seqs = cur.execute(f"SELECT seq FROM ocpi_objects WHERE {cond} ORDER BY seq", args)
-                anchors = _Anchors(epoch, tuple(r[0] for r in seqs)[::_ANCHOR_EVERY])
-                with self._anchors_lock:
-                    self._anchors[shape] = anchors
-                usable = len(anchors.seqs)
-            # anchors past what this transaction sees (extended by a newer one) are unusable
-            last = usable - 1
-            tail = cur.execute(
-                f"SELECT count(*) FROM ocpi_objects WHERE {cond} AND seq >= ?",
-                [*args, anchors.seqs[last]],
-            ).fetchone()[0]
-            total = last * _ANCHOR_EVERY + int(tail)
-            if tail > 2 * _ANCHOR_EVERY and usable == len(anchors.seqs):
-                more = cur.execute(
-                    f"SELECT seq FROM ocpi_objects WHERE {cond} AND seq >= ? ORDER BY seq",
-                    [*args, anchors.seqs[last]],
-                ).fetchall()
-                extended = _Anchors(
-                    epoch, anchors.seqs + tuple(r[0] for r in more[_ANCHOR_EVERY::_ANCHOR_EVERY])
-                )
-                with self._anchors_lock:
-                    if self._anchors.get(shape) is anchors:
-                        self._anchors[shape] = extended
-            if offset >= total or limit == 0:
-                return WirePage(items=[], total=total, offset=offset, limit=limit)
-            i = min(offset // _ANCHOR_EVERY, last)
-            return page(epoch, total, anchors.seqs[i], offset - i * _ANCHOR_EVERY)
+                bodies = cache.page(cur, shape, listing, epoch, gen, offset, limit, version)
+            if bodies is None:
+                # this transaction is older than the listing another thread holds: from SQLite
+                counted = cur.execute(f"SELECT count(*) FROM ocpi_objects WHERE {cond}", args)
+                total = int(counted.fetchone()[0])
+                rows = _sqlite_page_rows(cur, cond, args, 0, offset, limit, version)
+                return _wire_page(conn, rows, total, offset, limit)
+            if None not in bodies:
+                items = cast("list[bytes | StoredObject]", bodies)
+                return WirePage(items=items, total=total, offset=offset, limit=limit)
+            assert listing is not None
+            seqs = listing.seqs[offset : offset + limit]
+            return _wire_page(conn, list(zip(seqs, bodies, strict=True)), total, offset, limit)
         finally:
             cur.close()
 
