@@ -4,6 +4,7 @@ bare ASGI app on the same uvicorn stack, waiting for them, and reading their pea
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -11,7 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -85,12 +86,44 @@ def start_platform(workdir: Path, db_url: str, port: int, party: str) -> subproc
     return proc
 
 
-def start_bare(workdir: Path, script: str, body: bytes, port: int) -> subprocess.Popen[bytes]:
-    """The bare ASGI app ``script`` (argv: port, body file) answering with ``body``."""
+#: what uvicorn adds or the bare app sets itself: not copied from the platform's response
+_OWN_HEADERS = frozenset({"date", "server", "content-length", "content-type"})
+
+
+def reply_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The platform's response headers that the bare app sends as they are (ids, pagination,
+    routing): the same response bytes, precomputed."""
+    return [(k, v) for k, v in headers.items() if k.lower() not in _OWN_HEADERS]
+
+
+#: the bare app's headers: its own two, then the platform's (argv[3], a JSON list of pairs)
+BARE_HEADERS = """
+import json
+headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.load(open(sys.argv[3]))]
+"""
+
+
+def start_bare(
+    workdir: Path,
+    script: str,
+    body: bytes,
+    port: int,
+    headers: Sequence[tuple[str, str]] = (),
+) -> subprocess.Popen[bytes]:
+    """The bare ASGI app ``script`` (argv: port, body file, headers file) answering with
+    ``body`` and ``headers`` (see :func:`reply_headers`)."""
     (workdir / "reply.json").write_bytes(body)
+    (workdir / "headers.json").write_text(json.dumps(list(headers)))
     (workdir / "bare.py").write_text(script)
     proc = subprocess.Popen(
-        [sys.executable, str(workdir / "bare.py"), str(port), str(workdir / "reply.json")],
+        [
+            sys.executable,
+            str(workdir / "bare.py"),
+            str(port),
+            str(workdir / "reply.json"),
+            str(workdir / "headers.json"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

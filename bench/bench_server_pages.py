@@ -2,8 +2,10 @@
 
 Both run as separate ``uvicorn`` processes (the same server stack, one worker each, no access
 log). The platform serves ``GET /ocpi/{version}/cpo/locations?offset=R&limit=100`` from a SQLite
-file holding N locations (R random); the bare app answers every request with the bytes of one
-such page, precomputed.
+file holding N locations (R random); the bare app answers every request with the platform's
+response to one such request, precomputed: its body and its headers (request ids, ``Link``,
+``X-Total-Count``, ``X-Limit``, routing headers; ``_servers.reply_headers``), so that both
+emit the same response bytes.
 
 Load: C concurrent keep-alive clients from this process (``_servers.http_load``: a lean asyncio
 client counting the response bytes into a reused buffer, ~55 µs of CPU per page against ~170 µs
@@ -33,7 +35,16 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import compare, free_port, http_load, peak_rss_mb, start_bare, start_platform
+from _servers import (
+    BARE_HEADERS,
+    compare,
+    free_port,
+    http_load,
+    peak_rss_mb,
+    reply_headers,
+    start_bare,
+    start_platform,
+)
 
 TOKEN = "bench-token-0123456789"
 
@@ -81,11 +92,14 @@ async def _fill(db_url: str, count: int) -> None:
         await storage.aclose()
 
 
-BARE = """
+BARE = (
+    """
 import sys
 import uvicorn
 body = open(sys.argv[2], "rb").read()
-headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+"""
+    + BARE_HEADERS
+    + """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -93,6 +107,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": body})
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
+)
 
 
 def _requests(url: str, total: int) -> Callable[[random.Random], bytes]:
@@ -137,7 +152,7 @@ def run(size: int, seconds: float, rounds: int, version: str, db_dir: str | None
                 headers={"Authorization": f"Token {TOKEN}"},
             )
             assert page.status_code == 200, page.text
-            bare = start_bare(workdir, BARE, page.content, port_b)
+            bare = start_bare(workdir, BARE, page.content, port_b, reply_headers(page.headers))
             url_b = f"http://127.0.0.1:{port_b}/page"
             try:
                 print(

@@ -5,7 +5,8 @@ worker each, no access log). The platform is an eMSP (``NL-MSP``) with a registe
 partner (``DE-CPO``, OCPI 2.3.0) and a SQLite database; every request is validated against the
 version's Session model, converted, stored and committed durably before the answer (the
 writer connection runs ``synchronous=FULL``: the WAL is fsynced at each commit). The bare app
-reads the request body and answers with the platform's own response bytes, precomputed.
+reads the request body and answers with the platform's own response, precomputed: body and
+headers (``_servers.reply_headers``).
 
 Load: C concurrent keep-alive clients (16, 64; ``_servers.http_load``) for a fixed time, in
 alternating rounds
@@ -36,7 +37,16 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import compare, free_port, http_load, peak_rss_mb, start_bare, start_platform
+from _servers import (
+    BARE_HEADERS,
+    compare,
+    free_port,
+    http_load,
+    peak_rss_mb,
+    reply_headers,
+    start_bare,
+    start_platform,
+)
 
 TOKEN = "bench-push-token-0123456789"
 PATH = "/ocpi/2.3.0/emsp/sessions/DE/CPO"
@@ -72,11 +82,14 @@ async def _setup(db_url: str) -> None:
         await storage.aclose()
 
 
-BARE = """
+BARE = (
+    """
 import sys
 import uvicorn
 body = open(sys.argv[2], "rb").read()
-headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+"""
+    + BARE_HEADERS
+    + """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -88,6 +101,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": body})
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
+)
 
 
 def _stamp(rng: random.Random) -> str:
@@ -154,7 +168,7 @@ def run(count: int, seconds: float, rounds: int) -> None:
                 _method, path, body = put_request(sessions)(random.Random(0))
                 reply = http.put(path, content=body, headers={"Content-Type": "application/json"})
                 assert reply.status_code == 200, reply.text
-            bare = start_bare(workdir, BARE, reply.content, port_b)
+            bare = start_bare(workdir, BARE, reply.content, port_b, reply_headers(reply.headers))
             try:
                 print(f"\n{count} sessions of DE-CPO in an eMSP platform, OCPI 2.3.0, SQLite")
                 for name, build in (
