@@ -21,11 +21,17 @@ Printable-character rules (types §string) are not enforced on input: tolerant w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 __all__ = [
     "URL",
@@ -53,11 +59,14 @@ def ci_equal(a: str | None, b: str | None) -> bool:
     return a.upper() == b.upper()
 
 
-def _reject_non_string(value: Any) -> Any:
-    # pydantic's lax datetime mode would take Unix numbers; OCPI only has strings.
+def _validate_datetime(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
+    """``DateTime``'s validator: numbers rejected, pydantic's (compiled) parsing, then UTC. One
+    Python call around the core's parser instead of a before- and an after-validator (every
+    timestamp of every pushed object goes through here)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError("DateTime must be an RFC 3339 string such as 2015-06-29T20:39:09Z")
-    return value
+    parsed: datetime = handler(value)
+    return _as_utc(parsed)
 
 
 def _reject_string_number(value: Any) -> Any:
@@ -67,20 +76,42 @@ def _reject_string_number(value: Any) -> Any:
     return value
 
 
+_ZERO = timedelta(0)
+
+
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    if value.utcoffset() != UTC.utcoffset(None):
+    if value.utcoffset() != _ZERO:
         return value.astimezone(UTC)
     return value
 
 
 def format_datetime(value: datetime) -> str:
-    """Wire form: UTC with ``Z``; fractional seconds only when present, at most milliseconds."""
+    """Wire form: UTC with ``Z``; fractional seconds only when present, at most milliseconds.
+
+    Formatted from the fields with ``%`` (the form ``isoformat`` gives, ~40 % cheaper: it runs
+    for every timestamp of every object dumped and every envelope)."""
     value = _as_utc(value)
-    if value.microsecond:
-        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
-    return value.isoformat()[:-6] + "Z"
+    us = value.microsecond
+    if us:
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 (2x the f-string speed)
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            us // 1000,
+        )
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
 
 
 def parse_datetime(value: str) -> datetime:
@@ -100,15 +131,16 @@ def to_json_number(value: Decimal) -> int | float:
 
 DateTime = Annotated[
     datetime,
-    BeforeValidator(_reject_non_string),
-    AfterValidator(_as_utc),
+    WrapValidator(_validate_datetime),
     PlainSerializer(format_datetime, return_type=str, when_used="json"),
 ]
 
+# allow_inf_nan before the BeforeValidator: so it is the compiled decimal validator's own
+# option (after it, pydantic adds a Python after-validator to every Number)
 Number = Annotated[
     Decimal,
-    BeforeValidator(_reject_string_number),
     Field(allow_inf_nan=False),
+    BeforeValidator(_reject_string_number),
     PlainSerializer(to_json_number, when_used="json"),
 ]
 
