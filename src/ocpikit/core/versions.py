@@ -9,7 +9,6 @@ not rejected. ``ModuleID`` is an open enum (2.3.0): unknown identifiers stay pla
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import total_ordering
 
 __all__ = [
     "HEAD",
@@ -25,7 +24,6 @@ __all__ = [
 ]
 
 
-@total_ordering
 class Version:
     """A version number such as ``2.2.1``; comparable, hashable, tolerant of unknown values."""
 
@@ -59,19 +57,48 @@ class Version:
     def __hash__(self) -> int:
         return hash(self._key)
 
-    def __eq__(self, other: object) -> bool:
+    # Every comparison is written out, with a ``Version`` checked first (total_ordering's
+    # derived __ge__ etc. cost two Python calls, and requests compare versions a dozen times).
+    def _other_key(self, other: object) -> tuple[int, ...] | None:
+        if type(other) is Version:
+            return other._key
         if isinstance(other, str):
-            other = Version(other)
-        if not isinstance(other, Version):
+            return Version(other)._key
+        if isinstance(other, Version):
+            return other._key
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        key = self._other_key(other)
+        if key is None:
             return NotImplemented
-        return self._key == other._key
+        return self._key == key
 
     def __lt__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = Version(other)
-        if not isinstance(other, Version):
+        key = self._other_key(other)
+        if key is None:
             return NotImplemented
-        return self._key < other._key
+        return self._key < key
+
+    def __le__(self, other: object) -> bool:
+        key = self._other_key(other)
+        if key is None:
+            return NotImplemented
+        return self._key <= key
+
+    def __gt__(self, other: object) -> bool:
+        key = self._other_key(other)
+        if key is None:
+            return NotImplemented
+        return self._key > key
+
+    def __ge__(self, other: object) -> bool:
+        key = self._other_key(other)
+        if key is None:
+            return NotImplemented
+        return self._key >= key
 
 
 V2_1_1 = Version("2.1.1")

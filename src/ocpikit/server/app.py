@@ -47,9 +47,14 @@ from ocpikit.core.errors import (
     error_for_status,
 )
 from ocpikit.core.headers import (
+    OCPI_FROM_COUNTRY_CODE,
+    OCPI_FROM_PARTY_ID,
+    OCPI_TO_COUNTRY_CODE,
+    OCPI_TO_PARTY_ID,
+    X_CORRELATION_ID,
+    X_REQUEST_ID,
     LowerHeaders,
     MessageIds,
-    PartyRef,
     RoutingHeaders,
     carries_routing_headers,
 )
@@ -428,18 +433,28 @@ async def _read_json(req: _Req) -> Any:
 
 
 def _response_headers(ctx: _Ctx, module: str | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if ctx.ids is not None:
-        headers.update(ctx.ids.to_headers())
+    """The ids, and on functional modules (2.2+) the routing headers answered swapped: we are
+    the FROM party, the requester the TO (what ``RoutingHeaders.to_headers`` writes, set here
+    directly)."""
+    ids = ctx.ids
+    headers: dict[str, str] = (
+        {X_REQUEST_ID: ids.request_id, X_CORRELATION_ID: ids.correlation_id}
+        if ids is not None
+        else {}
+    )
+    party = ctx.party
     if (
         ctx.version is not None
         and module is not None
+        and party is not None
         and carries_routing_headers(module, ctx.version)
-        and ctx.party is not None
     ):
-        me = PartyRef(ctx.party.country_code, ctx.party.party_id)
+        headers[OCPI_FROM_COUNTRY_CODE] = party.country_code
+        headers[OCPI_FROM_PARTY_ID] = party.party_id
         requester = ctx.routing.from_party if ctx.routing is not None else None
-        headers.update(RoutingHeaders(from_party=me, to_party=requester).to_headers())
+        if requester is not None:
+            headers[OCPI_TO_COUNTRY_CODE] = requester.country_code
+            headers[OCPI_TO_PARTY_ID] = requester.party_id
     return headers
 
 
@@ -735,14 +750,33 @@ def _route_key(segments: Sequence[str | None]) -> tuple[Any, ...]:
     return (len(segments),)
 
 
+#: matches remembered by :class:`_Router` (path and method); the memo is emptied when full
+_MATCH_MEMO_MAX = 4096
+
+
 class _Router:
     def __init__(self, routes: Sequence[_Route]) -> None:
         self._buckets: dict[tuple[Any, ...], list[_Route]] = {}
         for route in routes:  # in match order within each bucket
             self._buckets.setdefault(_route_key(route.segments), []).append(route)
+        # partners push the same objects again and again (a Session's PUT, then its PATCHes):
+        # a repeated URL is one dictionary probe instead of a walk over its bucket
+        self._memo: dict[tuple[str, str], tuple[_Route, dict[str, str]] | bool] = {}
 
     def match(self, path: str, method: str) -> tuple[_Route, dict[str, str]] | bool:
-        """The route and its parameters; else True when the path exists (405), False (404)."""
+        """The route and its parameters; else True when the path exists (405), False (404).
+        The parameters are a fresh dict on every call."""
+        found = self._memo.get((path, method))
+        if found is None:
+            found = self._match(path, method)
+            if len(self._memo) >= _MATCH_MEMO_MAX:
+                self._memo.clear()
+            self._memo[(path, method)] = found
+        if isinstance(found, bool):
+            return found
+        return found[0], dict(found[1])
+
+    def _match(self, path: str, method: str) -> tuple[_Route, dict[str, str]] | bool:
         parts = path[1:].split("/")
         path_found = False
         candidates = self._buckets.get(_route_key(parts), ())

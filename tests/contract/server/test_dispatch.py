@@ -96,3 +96,26 @@ def test_made_up_message_ids_are_version_4_uuids() -> None:
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
         seen.add(text)
     assert len(seen) == 2000
+
+
+def test_the_router_memo_answers_like_the_walk() -> None:
+    from ocpikit.server import app as server_app
+
+    router = server_app._Router(server_app._ocpi_routes())
+    cases = [
+        ("/ocpi/2.3.0/emsp/sessions/DE/CPO/S1", "PUT"),
+        ("/ocpi/2.3.0/emsp/sessions/DE/CPO/S1", "PATCH"),
+        ("/ocpi/2.3.0/emsp/sessions/DE/CPO/S1", "POST"),  # 405
+        ("/ocpi/2.3.0/emsp/nothing", "GET"),  # 404
+        ("/ocpi/versions", "GET"),
+    ]
+    for path, method in cases * 3:  # the first round fills the memo, the others read it
+        assert router.match(path, method) == router._match(path, method)
+    found = router.match(*cases[0])
+    assert not isinstance(found, bool)
+    found[1]["session_id"] = "changed"  # each caller gets its own parameters
+    again = router.match(*cases[0])
+    assert not isinstance(again, bool) and again[1]["session_id"] == "S1"
+    for n in range(server_app._MATCH_MEMO_MAX + 10):  # bounded
+        router.match(f"/ocpi/2.3.0/emsp/sessions/DE/CPO/X{n}", "PUT")
+    assert len(router._memo) <= server_app._MATCH_MEMO_MAX
