@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -231,6 +232,39 @@ async def test_exchange_log_paging_truncation_and_prune(storage: Storage, clock:
     assert len(body) < 300 * 1024 and body.endswith(b"bytes]")
     assert await storage.exchanges.prune(datetime(2024, 3, 1, 12, 2, tzinfo=UTC)) == 2
     assert len(await storage.exchanges.recent()) == 3
+
+
+async def test_exchange_log_batch_keeps_every_row_in_order(
+    storage: Storage, clock: FakeClock
+) -> None:
+    """A batch bigger than one INSERT of the SQLite fast path (256 rows) and not a multiple
+    of it: every row, every column, in order."""
+    batch = [
+        Exchange(
+            direction=ExchangeDirection.INBOUND if i % 2 else ExchangeDirection.OUTBOUND,
+            method="PUT" if i % 3 else "GET",
+            url=f"https://p/{i}",
+            started_at=clock.now + timedelta(microseconds=i),
+            partner_id=f"p{i % 7}" if i % 5 else None,
+            duration_ms=i / 4,
+            status=200 + i % 3,
+            ocpi_status=1000 + i,
+            request_headers=(("X-Request-ID", f"r{i}"),),
+            request_body=b"q%d" % i if i % 4 else None,
+            response_headers=(("X-Total-Count", str(i)),),
+            response_body=b"a%d" % i,
+            request_id=f"r{i}",
+            correlation_id=f"c{i}",
+            error=f"e{i}" if i % 11 == 0 else None,
+        )
+        for i in range(600)
+    ]
+    await storage.exchanges.record(batch)
+    logged = list(reversed(await storage.exchanges.recent(limit=1000)))
+    assert len(logged) == 600
+    for i, (want, got) in enumerate(zip(batch, logged, strict=True)):
+        assert got.id is not None
+        assert replace(got, id=None) == want, i
 
 
 # --- outbox -----------------------------------------------------------------------------------

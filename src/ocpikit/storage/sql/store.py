@@ -18,6 +18,7 @@ import bisect
 import collections
 import contextlib
 import functools
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -1559,10 +1560,28 @@ _LOG_COLUMNS = (
     "response_body",
     "error",
 )
-_SQLITE_LOG = (
-    f"INSERT INTO exchange_log ({', '.join(_LOG_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _LOG_COLUMNS)})"
-)
+#: log rows per INSERT statement on SQLite (15 values each: below the 32,766 variables of
+#: SQLite 3.32+, or the 999 of older builds)
+_LOG_ROWS_PER_INSERT = 256 if sqlite3.sqlite_version_info >= (3, 32) else 999 // len(_LOG_COLUMNS)
+
+
+@functools.lru_cache(maxsize=8)
+def _sqlite_log_insert(rows: int) -> str:
+    """One INSERT of ``rows`` log rows. One statement is one ``sqlite3_step``: the driver
+    releases and takes back the GIL around every step, and with ``executemany`` (a step per
+    row) that was two GIL hand-offs per logged request against the busy event loop thread."""
+    one = f"({', '.join('?' for _ in _LOG_COLUMNS)})"
+    return f"INSERT INTO exchange_log ({', '.join(_LOG_COLUMNS)}) VALUES " + ", ".join([one] * rows)
+
+
+def _sqlite_log_rows(conn: sa.Connection, values: list[tuple[Any, ...]]) -> None:
+    cur = _cursor(conn)
+    try:
+        for at in range(0, len(values), _LOG_ROWS_PER_INSERT):
+            part = values[at : at + _LOG_ROWS_PER_INSERT]
+            cur.execute(_sqlite_log_insert(len(part)), [v for row in part for v in row])
+    finally:
+        cur.close()
 
 
 def _log_values(e: Exchange, started_at: Any) -> tuple[Any, ...]:
@@ -1610,9 +1629,7 @@ class SqlExchangeLog:
             values = [_log_values(e, _sqlite_time(e.started_at)) for e in redacted]
             # a debugging record, not a promise to a partner: no fsync of its own (it rides
             # along with the next durable commit, or the WAL checkpoint)
-            await self._db.write(
-                lambda conn: _cursor(conn).executemany(_SQLITE_LOG, values), durable=False
-            )
+            await self._db.write(lambda conn: _sqlite_log_rows(conn, values), durable=False)
             return
         rows = [
             dict(zip(_LOG_COLUMNS, _log_values(e, e.started_at), strict=True)) for e in redacted
