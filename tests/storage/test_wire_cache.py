@@ -257,7 +257,7 @@ async def test_version_pages_with_hits_misses_and_missing_wire(open_storage: Ope
     await store.objects.store_wire(
         WireEntry(loc(i), 1, V, b'{"v":"%d"}' % i) for i in range(0, 200, 2)
     )
-    # wire bytes of another revision (store_wire never leaves one) are not served
+    # wire bytes of another revision (an update leaves the old ones) are not served
     database = store.engines.write.url.database
     assert database is not None
     with sqlite3.connect(database) as raw:

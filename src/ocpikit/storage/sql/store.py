@@ -414,6 +414,10 @@ _SQLITE_UPSERT = (
     "last_updated = excluded.last_updated, revision = ocpi_objects.revision + 1, "
     "document = excluded.document, chg = excluded.chg RETURNING seq, revision"
 )
+#: :data:`_SQLITE_UPSERT` that leaves an object of another owner alone (and returns no row)
+_SQLITE_UPSERT_SAME_OWNER = _SQLITE_UPSERT.replace(
+    " RETURNING", " WHERE ocpi_objects.owner IS excluded.owner RETURNING"
+)
 _SQLITE_COUNT = (
     "INSERT INTO ocpi_object_counts (kind, owner_key, n) VALUES (?, ?, ?) "
     "ON CONFLICT (kind, owner_key) DO UPDATE SET n = ocpi_object_counts.n + excluded.n"
@@ -917,33 +921,36 @@ class SqlObjects:
         without building and cache-keying SQLAlchemy constructs per write (that was 1.5 ms of
         a 1.8 ms write; the statements themselves take 0.1 ms)."""
         kind, cc, pid, oid = key.norm
+        values = (
+            key.kind,
+            key.country_code,
+            key.party_id,
+            key.id,
+            cc,
+            pid,
+            oid,
+            owner,
+            _sqlite_time(last_updated),
+            raw,
+            key.kind,
+        )
         cur = _cursor(conn)
         try:
-            old = cur.execute(_SQLITE_OWNER, (kind, cc, pid, oid)).fetchone()
-            seq, revision = cur.execute(
-                _SQLITE_UPSERT,
-                (
-                    key.kind,
-                    key.country_code,
-                    key.party_id,
-                    key.id,
-                    cc,
-                    pid,
-                    oid,
-                    owner,
-                    _sqlite_time(last_updated),
-                    raw,
-                    key.kind,
-                ),
-            ).fetchone()
-            if revision == 1:
-                cur.execute(_SQLITE_COUNT, (key.kind, owner or "", 1))
-            else:
-                cur.execute("DELETE FROM ocpi_object_wire WHERE object_seq = ?", (seq,))
-                if old is not None and old[0] != owner:
-                    cur.execute(_SQLITE_COUNT, (key.kind, old[0] or "", -1))
+            # one statement for a creation or an update under the same owner (each statement
+            # is a GIL hand-off between this writer thread and the event loop's); the stale
+            # wire bytes of an update stay until the next store_wire of that version replaces
+            # them: every read matches the revision
+            row = cur.execute(_SQLITE_UPSERT_SAME_OWNER, values).fetchone()
+            if row is not None:
+                seq, revision = row
+                if revision == 1:
                     cur.execute(_SQLITE_COUNT, (key.kind, owner or "", 1))
-                    cur.execute(_SQLITE_ORDER, (key.kind,))
+            else:  # the object exists under another owner: it moves to ``owner``
+                (old,) = cur.execute(_SQLITE_OWNER, (kind, cc, pid, oid)).fetchone()
+                seq, revision = cur.execute(_SQLITE_UPSERT, values).fetchone()
+                cur.execute(_SQLITE_COUNT, (key.kind, old or "", -1))
+                cur.execute(_SQLITE_COUNT, (key.kind, owner or "", 1))
+                cur.execute(_SQLITE_ORDER, (key.kind,))
         finally:
             cur.close()
         for partner_id in push_to:
