@@ -166,3 +166,51 @@ async def test_only_groups_of_non_durable_writes_skip_the_fsync(tmp_path: Path) 
         assert await db.write(level) == 2
     finally:
         await storage.aclose()
+
+
+async def test_savepoints_only_after_a_write_failed_half_way(tmp_path: Path) -> None:
+    """A group of good writes, and one with a write that fails before it changed anything,
+    runs without a SAVEPOINT per write; a write that fails after it changed rows makes the
+    group run again with them (and its other writes still land, once)."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    db = storage.objects._db
+    statements: list[str] = []
+
+    @sa.event.listens_for(db.engines.write, "connect")
+    def _trace(dbapi: Any, _record: Any) -> None:
+        dbapi.set_trace_callback(statements.append)
+
+    db.engines.write.dispose()  # reconnect with the trace
+    try:
+
+        def put(i: int) -> Any:
+            key = ObjectKey("Tariff", "DE", "CPO", f"T{i}")
+            return storage.objects.put(key, {"id": f"T{i}"}, last_updated=T0, owner=None)
+
+        def refuse(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("SELECT 1").fetchall()
+            raise Boom("nothing written yet")
+
+        results = await _grouped(storage, [put(i) for i in range(10)] + [db.write(refuse)])
+        assert [isinstance(r, Boom) for r in results] == [False] * 10 + [True]
+        assert not any("SAVEPOINT" in s for s in statements)
+
+        def half(conn: sa.Connection) -> None:
+            key = ObjectKey("Tariff", "DE", "CPO", "HALF")
+            storage.objects._write(conn, key, '{"id": "HALF"}', T0, None, ())
+            raise Boom("after a write")
+
+        statements.clear()
+        results = await _grouped(storage, [put(i) for i in range(10, 20)] + [db.write(half)])
+        assert [isinstance(r, Boom) for r in results] == [False] * 10 + [True]
+        assert sum(s.startswith("SAVEPOINT") for s in statements) == 11
+        assert sum(s.startswith("ROLLBACK TO") for s in statements) == 1
+        assert await storage.objects.get(ObjectKey("Tariff", "DE", "CPO", "HALF")) is None
+        page = await storage.objects.list_page("Tariff", offset=0, limit=100, owner=None)
+        assert page.total == 20 and [o.revision for o in page.items] == [1] * 20
+    finally:
+        await storage.aclose()

@@ -84,11 +84,19 @@ class _GroupCommit:
     """Group commit for SQLite's single writer connection.
 
     Writes queue here; the writer thread takes everything queued (at most ``MAX_GROUP``) and
-    runs it in one ``BEGIN IMMEDIATE`` transaction, each write inside its own SAVEPOINT, then
-    commits once. So each caller still gets an atomic write of its own (a write that raises is
-    rolled back to its savepoint and only its caller sees the error) that is durable when its
-    ``await`` returns, while concurrent requests share one fsync instead of paying one each
-    (the WAL fsync of ``synchronous=FULL`` is most of a small write's cost)."""
+    runs it in one ``BEGIN IMMEDIATE`` transaction, then commits once. So each caller still
+    gets an atomic write of its own (a write that raises is undone and only its caller sees
+    the error) that is durable when its ``await`` returns, while concurrent requests share one
+    fsync instead of paying one each (the WAL fsync of ``synchronous=FULL`` is most of a small
+    write's cost).
+
+    The writes run straight, without a SAVEPOINT each: a write that raises before it changed
+    anything (SQLite undoes a failed statement itself; ``total_changes`` has not moved) fails
+    alone. One that raises after it changed rows rolls the group back, and the group runs
+    again with a SAVEPOINT around each write. Every statement is a GIL hand-off between this
+    thread and the event loop's (the driver releases the GIL around each step), and the two
+    savepoint statements per write were two thirds of an object write's statements. Writes
+    must therefore do nothing but database work: they may run twice."""
 
     MAX_GROUP = 256
 
@@ -122,28 +130,12 @@ class _GroupCommit:
                     return
                 n = min(len(self._queue), self.MAX_GROUP)
                 group = [self._queue.popleft() for _ in range(n)]
-            outcomes: list[tuple[bool, Any]] = []
             relaxed = self._full and not any(pending[3] for pending in group)
             try:
-                with self._engine.connect() as conn, _synchronous(conn, relaxed), conn.begin():
-                    if len(group) == 1:
-                        outcomes.append((True, group[0][0](conn)))
-                    else:
-                        # savepoints straight on the driver: SQLAlchemy compiles a new
-                        # SAVEPOINT construct per call (~0.1 ms each, two per write)
-                        dbapi = conn.connection.dbapi_connection
-                        assert dbapi is not None
-                        for fn, _future, _loop, _durable in group:
-                            dbapi.execute("SAVEPOINT ocpikit_write")
-                            try:
-                                result = fn(conn)
-                            except Exception as exc:
-                                dbapi.execute("ROLLBACK TO ocpikit_write")
-                                dbapi.execute("RELEASE ocpikit_write")
-                                outcomes.append((False, exc))
-                            else:
-                                dbapi.execute("RELEASE ocpikit_write")
-                                outcomes.append((True, result))
+                try:
+                    outcomes = self._run(group, relaxed, savepoints=False)
+                except _PartialWrite:
+                    outcomes = self._run(group, relaxed, savepoints=True)
             except Exception as exc:  # BEGIN, a lone write or COMMIT failed: nothing stored
                 outcomes = [(False, exc)] * len(group)
             # one wake-up per event loop for the whole group (each call_soon_threadsafe
@@ -155,6 +147,46 @@ class _GroupCommit:
             for loop, settled in by_loop.items():
                 with contextlib.suppress(RuntimeError):  # that loop is closed
                     loop.call_soon_threadsafe(_settle_all, settled)
+
+    def _run(
+        self, group: list[_Pending], relaxed: bool, *, savepoints: bool
+    ) -> list[tuple[bool, Any]]:
+        """One transaction for ``group``: each write's (ok, result or exception)."""
+        outcomes: list[tuple[bool, Any]] = []
+        with self._engine.connect() as conn, _synchronous(conn, relaxed), conn.begin():
+            if len(group) == 1:
+                return [(True, group[0][0](conn))]
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            for fn, _future, _loop, _durable in group:
+                if savepoints:
+                    # straight on the driver: SQLAlchemy compiles a new SAVEPOINT construct
+                    # per call (~0.1 ms each, two per write)
+                    dbapi.execute("SAVEPOINT ocpikit_write")
+                    try:
+                        result = fn(conn)
+                    except Exception as exc:
+                        dbapi.execute("ROLLBACK TO ocpikit_write")
+                        dbapi.execute("RELEASE ocpikit_write")
+                        outcomes.append((False, exc))
+                    else:
+                        dbapi.execute("RELEASE ocpikit_write")
+                        outcomes.append((True, result))
+                    continue
+                before = dbapi.total_changes
+                try:
+                    result = fn(conn)
+                except Exception as exc:
+                    if dbapi.total_changes != before or not dbapi.in_transaction:
+                        raise _PartialWrite() from exc
+                    outcomes.append((False, exc))
+                else:
+                    outcomes.append((True, result))
+        return outcomes
+
+
+class _PartialWrite(Exception):
+    """A write of a group raised after it had changed rows (only a savepoint can undo it)."""
 
 
 _Pending = tuple[
