@@ -20,6 +20,7 @@ malformed ``timestamp`` (kept as ``None``: it carries no behaviour). What cannot
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -216,12 +217,21 @@ def success_around(
     ``head + data_json + tail`` is byte for byte ``success(data, ...).to_json()`` (without
     data: ``head + tail`` is ``success(...).to_json()``). For a server that already holds the
     data as JSON bytes (cached wire forms): no model is built per response."""
+    fields = (
+        _success_fields(status_code, status_message) + format_datetime(clock.now()).encode() + b'"}'
+    )
+    if with_data:
+        return b'{"data":', b"," + fields
+    return b"{" + fields, b""
+
+
+@functools.lru_cache(maxsize=256)
+def _success_fields(status_code: int, status_message: str | None) -> bytes:
+    """The members of a success envelope before the timestamp's value (checked and built once
+    per code and message: every answer of a push is one of a few)."""
     if category_of(status_code) is None or not lookup(status_code).is_success:
         raise ValueError(f"{status_code} is not a success status code")
     fields = b'"status_code":' + str(status_code).encode()
     if status_message is not None:
         fields += b',"status_message":' + orjson.dumps(status_message)
-    fields += b',"timestamp":"' + format_datetime(clock.now()).encode() + b'"}'
-    if with_data:
-        return b'{"data":', b"," + fields
-    return b"{" + fields, b""
+    return fields + b',"timestamp":"'

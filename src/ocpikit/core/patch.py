@@ -161,18 +161,26 @@ def merge_patch(
     merge's cost); values taken from ``patch`` are copied."""
     result: JsonObject = dict(current)
     for key, value in patch.items():
-        old = result.get(key)
         if key in append:
             if not value:  # omitted, null or empty: no change
                 continue
             if not isinstance(value, list):
                 raise InvalidOrMissingParameters(f"{key}: must be a list", path=key)
+            old = result.get(key)
             result[key] = [*(old if isinstance(old, list) else []), *copy.deepcopy(value)]
-        elif isinstance(value, Mapping) and isinstance(old, Mapping):
+        elif type(value) in _SCALARS:
+            # what deepcopy would give back (a scalar is its own copy), without its dispatch,
+            # nor the Mapping checks (ABC isinstance): most PATCHes set a few scalars
+            result[key] = value
+        elif isinstance(value, Mapping) and isinstance(old := result.get(key), Mapping):
             result[key] = merge_patch(old, value)
         else:
             result[key] = copy.deepcopy(value)
     return result
+
+
+#: immutable JSON scalars (exact types: a subclass takes the general path)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def apply_patch(

@@ -49,6 +49,38 @@ def test_default_merge_is_recursive_and_replaces_lists() -> None:
     assert current == {"a": {"b": 1, "c": 2}, "l": [1, 2], "k": "v"}  # input untouched
 
 
+def test_merge_copies_what_it_takes_from_the_patch() -> None:
+    """Scalars are taken as they are (their own copies); containers are copied, so neither
+    the patch nor the current document shares anything mutable with the result."""
+    current = {"a": {"b": 1}, "s": "old", "l": [1]}
+    patch: dict[str, Any] = {
+        "s": "new",
+        "n": 1.5,
+        "i": 7,
+        "t": True,
+        "z": None,
+        "l": [{"x": 1}],
+        "a": {"c": [2]},
+        "o": {"p": {"q": 1}},
+    }
+    merged = merge_patch(current, patch)
+    assert merged == {
+        "a": {"b": 1, "c": [2]},
+        "s": "new",
+        "l": [{"x": 1}],
+        "n": 1.5,
+        "i": 7,
+        "t": True,
+        "z": None,
+        "o": {"p": {"q": 1}},
+    }
+    merged["l"][0]["x"] = 2
+    merged["a"]["c"].append(3)
+    merged["o"]["p"]["q"] = 2
+    assert patch["l"] == [{"x": 1}] and patch["a"] == {"c": [2]} and patch["o"] == {"p": {"q": 1}}
+    assert current == {"a": {"b": 1}, "s": "old", "l": [1]}
+
+
 def test_session_patch_appends_charging_periods_in_2_2() -> None:
     session = {"id": "S1", "kwh": 1, "charging_periods": [{"start_date_time": "p1"}]}
     patch = {"kwh": 15, "charging_periods": [{"start_date_time": "p2"}], "last_updated": LU}
