@@ -195,6 +195,13 @@ class RoutingHeaders:
     @classmethod
     def parse(cls, headers: Headers) -> RoutingHeaders:
         """Read the headers; a party counts only when both of its headers are non-empty."""
+        if (
+            type(headers) is LowerHeaders
+            and _FROM_CC not in headers
+            and _TO_CC not in headers
+            and cls is RoutingHeaders
+        ):
+            return _NO_ROUTING  # neither party can be there (most 2.1.1-style peers)
         return cls(
             _party(headers, OCPI_FROM_COUNTRY_CODE, OCPI_FROM_PARTY_ID),
             _party(headers, OCPI_TO_COUNTRY_CODE, OCPI_TO_PARTY_ID),
@@ -213,6 +220,11 @@ class RoutingHeaders:
             out[OCPI_TO_COUNTRY_CODE] = self.to_party.country_code
             out[OCPI_TO_PARTY_ID] = self.to_party.party_id
         return out
+
+
+_FROM_CC = OCPI_FROM_COUNTRY_CODE.lower()
+_TO_CC = OCPI_TO_COUNTRY_CODE.lower()
+_NO_ROUTING = RoutingHeaders()
 
 
 def _party(headers: Headers, cc_name: str, pid_name: str) -> PartyRef | None:

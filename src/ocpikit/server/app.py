@@ -138,6 +138,8 @@ class _Auth:
     token: str
     record: CredentialsToken
     partner: Partner | None
+    #: :meth:`Platform.home_party` of this token, once computed (the settings do not change)
+    home: PartyConfig | None = None
 
 
 class Platform:
@@ -224,6 +226,12 @@ class Platform:
         self._auth_cache.clear()
 
     def home_party(self, auth: _Auth) -> PartyConfig:
+        home = auth.home
+        if home is None:
+            home = auth.home = self._home_party(auth)
+        return home
+
+    def _home_party(self, auth: _Auth) -> PartyConfig:
         local = auth.record.local_party
         if local is None and auth.partner is not None:
             local = auth.partner.local_party
@@ -424,7 +432,7 @@ def _version_param(platform: Platform, text: str) -> Version:
 
 async def _read_json(req: _Req) -> Any:
     raw = await req.body()
-    if not raw.strip():
+    if not raw or raw.isspace():
         return None
     try:
         return orjson.loads(raw)
@@ -795,14 +803,27 @@ class _Router:
         return path_found
 
 
+#: response header names as sent (lower case, bytes), by name
+_HEADER_NAMES: dict[str, bytes] = {}
+
+
+def _header_name(name: str) -> bytes:
+    raw = _HEADER_NAMES.get(name)
+    if raw is None:
+        raw = name.lower().encode("latin-1")
+        if len(_HEADER_NAMES) < 256:  # our own few names; a handler's odd ones are not kept
+            _HEADER_NAMES[name] = raw
+    return raw
+
+
 async def _send(
     send: Send, status: int, body: bytes, headers: Mapping[str, str], head: bool
 ) -> None:
     raw = [
-        (b"content-length", str(len(body)).encode()),
+        (b"content-length", b"%d" % len(body)),
         (b"content-type", b"application/json"),
     ]
-    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw += [(_header_name(k), v.encode("latin-1")) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": b"" if head else body})
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from ocpikit.core.headers import (
+    LowerHeaders,
     MessageIds,
     PartyRef,
     RoutingHeaders,
@@ -128,3 +129,26 @@ def test_party_refs_compare_case_insensitively_and_keep_case() -> None:
     assert PartyRef("nl", "exa") == PartyRef("NL", "EXA")
     assert len({PartyRef("nl", "exa"), PartyRef("NL", "EXA")}) == 1
     assert str(PartyRef("nl", "Exa")) == "nl*Exa"
+
+
+@pytest.mark.parametrize(
+    "present",
+    [
+        {},
+        {"OCPI-from-country-code": "NL"},
+        {"OCPI-from-country-code": "NL", "OCPI-from-party-id": "EXA"},
+        {"OCPI-to-country-code": " DE ", "OCPI-to-party-id": "CPO"},
+        {"OCPI-to-party-id": "CPO", "OCPI-from-party-id": "EXA"},  # ids without countries
+        {
+            "OCPI-from-country-code": "NL",
+            "OCPI-from-party-id": "EXA",
+            "OCPI-to-country-code": "DE",
+            "OCPI-to-party-id": "",
+        },
+    ],
+)
+def test_routing_from_lower_headers_reads_like_from_any_headers(present: dict[str, str]) -> None:
+    """``LowerHeaders`` without either country header take a shortcut: same answer."""
+    lower = LowerHeaders({k.lower(): v for k, v in present.items()})
+    lower["x-other"] = "1"
+    assert RoutingHeaders.parse(lower) == RoutingHeaders.parse(list(present.items()))
