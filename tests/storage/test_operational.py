@@ -184,6 +184,40 @@ async def test_exchange_log_never_contains_a_token(storage: Storage, clock: Fake
     assert logged.secrets == ()
 
 
+async def test_exchange_log_scrubs_headers_without_an_authorization_header(
+    storage: Storage, clock: FakeClock
+) -> None:
+    """Header lists with no Authorization header still lose every listed secret (in any
+    header, in both forms), and a Proxy-Authorization in any case loses its credential."""
+    b64 = base64.b64encode(TOKEN_C.encode()).decode()
+    await storage.exchanges.record(
+        [
+            Exchange(
+                direction=ExchangeDirection.OUTBOUND,
+                method="GET",
+                url="https://partner.example/ocpi/2.2.1/locations",
+                started_at=clock.now,
+                request_headers=(("X-Note", f"via {b64}"), ("Accept", "application/json")),
+                response_headers=(
+                    ("Location", f"https://partner.example/?t={TOKEN_C}"),
+                    ("proxy-AUTHORIZATION", "Basic abc"),
+                ),
+                secrets=(TOKEN_C,),
+            )
+        ]
+    )
+    [logged] = await storage.exchanges.recent()
+    assert TOKEN_C not in repr(logged) and b64 not in repr(logged)
+    assert logged.request_headers == (
+        ("X-Note", "via [REDACTED]"),
+        ("Accept", "application/json"),
+    )
+    assert logged.response_headers == (
+        ("Location", "https://partner.example/?t=[REDACTED]"),
+        ("proxy-AUTHORIZATION", "Basic [REDACTED]"),
+    )
+
+
 async def test_exchange_log_raw_rows_hold_no_token(storage: Storage, clock: FakeClock) -> None:
     """Below the port: what is physically in the table (SQL backends)."""
     engines = getattr(storage, "engines", None)
