@@ -74,8 +74,12 @@ class OcpiModel(BaseModel):
         if isinstance(data, (bytes, str)):
             instance = model.model_validate_json(data)
         else:
-            instance = model.model_validate(data)
-        result: dict[str, Any] = instance.model_dump(mode="json", exclude_unset=True)
+            # the compiled validator and serializer called directly: what model_validate and
+            # model_dump call, without their Python wrappers (~1 µs a PATCH)
+            instance = model.__pydantic_validator__.validate_python(data)
+        result: dict[str, Any] = model.__pydantic_serializer__.to_python(
+            instance, mode="json", exclude_unset=True
+        )
         return result
 
     @classmethod
@@ -86,8 +90,12 @@ class OcpiModel(BaseModel):
         return cls.model_validate(data)
 
     def dump(self) -> dict[str, Any]:
-        """The JSON-ready dict of this object (only fields that were set)."""
-        result: dict[str, Any] = self.model_dump(mode="json", exclude_unset=True)
+        """The JSON-ready dict of this object (only fields that were set): ``model_dump(mode=
+        "json", exclude_unset=True)``, by the compiled serializer directly (its Python wrapper
+        was ~10 % of a Session's dump)."""
+        result: dict[str, Any] = self.__pydantic_serializer__.to_python(
+            self, mode="json", exclude_unset=True
+        )
         return result
 
     def dump_json(self) -> bytes:
