@@ -20,6 +20,7 @@ from ocpikit.core.types import to_json_number
 __all__ = ["OcpiModel"]
 
 _PARTIALS: dict[type[BaseModel], type[BaseModel]] = {}
+_IN_PLACE: dict[type[BaseModel], tuple[frozenset[str], frozenset[str]]] = {}
 _ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 
 
@@ -65,6 +66,31 @@ class OcpiModel(BaseModel):
             )
             _PARTIALS[cls] = partial
         return partial
+
+    @classmethod
+    def patch_in_place(cls, name: str, *, appended: bool = False) -> bool:
+        """Whether a value of field ``name`` validated alone (:meth:`parse_patch`) may replace
+        the value in a valid object (``appended``: be added to its list) without validating
+        the whole object again. No, when the model has model validators (rules across fields)
+        or the field has a field validator (it may read other fields); an appended list also
+        needs a field without constraints (a length limit holds for the part sent, not for the
+        whole). Unknown fields are never validated: always yes."""
+        sets = _IN_PLACE.get(cls)
+        if sets is None:
+            decorators = cls.__pydantic_decorators__
+            validated: set[str] = set()
+            for dec in decorators.field_validators.values():
+                validated.update(dec.info.fields)
+            replace = (
+                frozenset()
+                if decorators.model_validators
+                else frozenset(cls.model_fields.keys() - validated)
+            )
+            extend = frozenset(n for n in replace if not cls.model_fields[n].metadata)
+            sets = _IN_PLACE[cls] = (replace, extend)
+        if name not in cls.model_fields:
+            return not cls.__pydantic_decorators__.model_validators
+        return name in sets[1 if appended else 0]
 
     @classmethod
     def parse_patch(cls, data: bytes | str | dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
 from ocpikit.core.pagination import PageParams, make_page
 from ocpikit.core.types import ci_equal, format_datetime
 from ocpikit.core.versions import HEAD, V2_2_1, Version
+from ocpikit.models import OBJECTS
 from ocpikit.protocol.handlers.base import (
     Call,
     Reply,
@@ -235,6 +236,22 @@ def merge_patch(
     return core_patch.merge_patch(current, patch, append=frozenset(append))
 
 
+def _patch_in_place(name: str, patch: Mapping[str, Any], append: tuple[str, ...]) -> bool:
+    """Whether a validated PATCH (:func:`load_patch`) of head object ``name`` can be merged into
+    a stored (valid) document without validating the merge: no ``null`` (it may clear a
+    required field), no object (objects merge field by field, so the part sent was not checked
+    as a whole) and every field one that :meth:`OcpiModel.patch_in_place` allows."""
+    model = OBJECTS.get(HEAD.text, {}).get(name)
+    if model is None:
+        return False
+    for field, value in patch.items():
+        if value is None or isinstance(value, dict):
+            return False
+        if not model.patch_in_place(field, appended=field in append):
+            return False
+    return True
+
+
 async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
     cc, pid = call.params["country_code"], call.params["party_id"]
     check_owner(call, cc, pid)
@@ -242,10 +259,17 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
     key = object_key(kind.name, cc, pid, _key_id(kind, call))
     append = kind.append_lists if call.version >= V2_2_1 else ()
 
+    in_place = call.version == HEAD and _patch_in_place(kind.name, patch, append)
+
     def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
-        in_version = head_to_version(current, call.version, kind.name)
-        merged = merge_patch(in_version, patch, append)
-        head = load_head(call.version, kind.name, merged, country_code=cc, party_id=pid)
+        if in_place:
+            # the stored head document is valid and each value sent was validated with its
+            # field's type: the merge is valid as it is (no whole-object validation and dump)
+            head = merge_patch(current, patch, append)
+        else:
+            in_version = head_to_version(current, call.version, kind.name)
+            merged = merge_patch(in_version, patch, append)
+            head = load_head(call.version, kind.name, merged, country_code=cc, party_id=pid)
         check_body_ids(
             call, head, kind.id_field, call.params[kind.param], owner_fields=kind.owner_fields
         )
