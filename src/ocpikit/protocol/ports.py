@@ -181,12 +181,14 @@ class WirePage:
     creation order, each either the bytes to send (the fresh cached form in the requested
     version, or the head document itself when no version was asked) or, when no fresh cache
     entry exists, the :class:`StoredObject` to convert (then cache it with
-    :meth:`ObjectRepository.store_wire`). ``total`` as in :class:`Page`."""
+    :meth:`ObjectRepository.store_wire`). ``total`` as in :class:`Page`. ``wire``: the store
+    knows every item to be bytes (the caller need not look at each)."""
 
     items: list[bytes | StoredObject]
     total: int
     offset: int
     limit: int
+    wire: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,3 +119,23 @@ def test_the_router_memo_answers_like_the_walk() -> None:
     for n in range(server_app._MATCH_MEMO_MAX + 10):  # bounded
         router.match(f"/ocpi/2.3.0/emsp/sessions/DE/CPO/X{n}", "PUT")
     assert len(router._memo) <= server_app._MATCH_MEMO_MAX
+
+
+def test_query_parameters_read_like_parse_qsl() -> None:
+    from urllib.parse import parse_qsl
+
+    from ocpikit.server import app as server_app
+
+    cases = [
+        "",
+        "offset=0&limit=100",
+        "limit=1&limit=5",  # the last wins
+        "date_from=2026-01-01T00:00:00Z&&x",  # empty part, name without a value
+        "a=&b=1=2",  # blank value kept, "=" inside a value
+        "date_from=2026-01-01T00%3A00%3A00Z&q=a+b",  # quoted: parse_qsl itself
+        "type=RFID&country_code=NL;party_id=CPO",
+    ]
+    for qs in cases:
+        scope = {"method": "GET", "headers": [], "query_string": qs.encode()}
+        req = server_app._Req(scope, None, "/ocpi/x", {})  # type: ignore[arg-type]
+        assert req.query() == dict(parse_qsl(qs, keep_blank_values=True)), qs

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -135,7 +135,11 @@ async def list_objects(
         party_id=None if call.party.sole else call.party.party_id,
         version=None if head else call.version.text,
     )
-    chunks = [item for item in page.items if item.__class__ is bytes]
+    chunks = (
+        cast("list[bytes]", page.items)
+        if page.wire
+        else [item for item in page.items if item.__class__ is bytes]
+    )
     if len(chunks) < len(page.items):  # some are not in the wire cache yet
         chunks = []
         fresh: list[WireEntry] = []

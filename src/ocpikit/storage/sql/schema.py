@@ -74,6 +74,22 @@ class JsonText(sa.types.TypeDecorator[str]):
 SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+def sqlite_time_text(value: datetime) -> str:
+    """``value`` (aware, UTC) as :data:`SQLITE_TIME_FORMAT` text, formatted from its fields
+    with ``%`` (2.5x ``strftime``'s speed: one per logged request and per object written); the
+    year always has four digits (``strftime`` leaves years before 1000 unpadded on glibc,
+    which would not sort)."""
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
+
+
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """An aware UTC datetime; ``timestamptz`` on PostgreSQL, sortable ISO text on SQLite."""
 
@@ -92,7 +108,7 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
             value = value.replace(tzinfo=UTC)
         if dialect.name == "postgresql":
             return value
-        return value.astimezone(UTC).strftime(SQLITE_TIME_FORMAT)
+        return sqlite_time_text(value.astimezone(UTC))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

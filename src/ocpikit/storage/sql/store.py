@@ -57,10 +57,9 @@ from ocpikit.protocol.ports import (
     token_digest,
 )
 from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
-from ocpikit.storage.redaction import redact_exchange
+from ocpikit.storage.redaction import Redacted, redact_fields
 from ocpikit.storage.sql.engine import Engines, create_engines
 from ocpikit.storage.sql.schema import (
-    SQLITE_TIME_FORMAT,
     UtcDateTime,
     commands,
     credentials_tokens,
@@ -72,6 +71,7 @@ from ocpikit.storage.sql.schema import (
     outbox,
     partner_parties,
     partners,
+    sqlite_time_text,
     sync_marks,
 )
 
@@ -429,7 +429,7 @@ def _sqlite_time(value: datetime) -> str:
     if value.tzinfo is not UTC:
         text: str = _SQLITE_TIME.process_bind_param(value, _SQLITE_DIALECT)
         return text
-    return value.strftime(SQLITE_TIME_FORMAT)
+    return sqlite_time_text(value)
 
 
 _SQLITE_OWNER = (
@@ -1198,7 +1198,7 @@ class SqlObjects:
                 return None
             total, part = found
             items = cast("list[bytes | StoredObject]", part)
-            return WirePage(items=items, total=total, offset=offset, limit=limit)
+            return WirePage(items=items, total=total, offset=offset, limit=limit, wire=True)
 
         served = self._db.read_quick(quick)
         if served is not None:
@@ -1623,24 +1623,26 @@ def _sqlite_log_rows(conn: sa.Connection, values: list[tuple[Any, ...]]) -> None
         cur.close()
 
 
-def _log_values(e: Exchange, started_at: Any) -> tuple[Any, ...]:
-    """An exchange's column values in :data:`_LOG_COLUMNS` order."""
+def _log_values(e: Exchange, safe: Redacted, started_at: Any) -> tuple[Any, ...]:
+    """An exchange's column values in :data:`_LOG_COLUMNS` order, with its redacted fields
+    ``safe`` (:func:`~ocpikit.storage.redaction.redact_fields`)."""
+    url, request_headers, response_headers, request_body, response_body, error = safe
     return (
         started_at,
         e.direction.value,
         e.partner_id,
         e.method,
-        e.url,
+        url,
         e.status,
         e.ocpi_status,
         e.duration_ms,
         e.request_id,
         e.correlation_id,
-        _headers_json(e.request_headers),
-        e.request_body,
-        _headers_json(e.response_headers),
-        e.response_body,
-        e.error,
+        _headers_json(request_headers),
+        request_body,
+        _headers_json(response_headers),
+        response_body,
+        error,
     )
 
 
@@ -1660,18 +1662,29 @@ class SqlExchangeLog:
     async def record(self, exchanges: Sequence[Exchange]) -> None:
         if not exchanges:
             return
-        redacted = [redact_exchange(x, max_body_bytes=self._max) for x in exchanges]
+        limit = self._max
         if self._db.dialect == "sqlite":
             # SQL text on the driver, like the other SQLite fast paths, and the values built
-            # straight from each exchange: the log takes one row per OCPI request, and
-            # SQLAlchemy's per-row parameter processing was most of it
-            values = [_log_values(e, _sqlite_time(e.started_at)) for e in redacted]
+            # straight from each exchange and its redacted fields (no redacted copy): the log
+            # takes one row per OCPI request, and SQLAlchemy's per-row parameter processing
+            # was most of it
+            values = [
+                _log_values(e, redact_fields(e, max_body_bytes=limit), _sqlite_time(e.started_at))
+                for e in exchanges
+            ]
             # a debugging record, not a promise to a partner: no fsync of its own (it rides
             # along with the next durable commit, or the WAL checkpoint)
             await self._db.write(lambda conn: _sqlite_log_rows(conn, values), durable=False)
             return
         rows = [
-            dict(zip(_LOG_COLUMNS, _log_values(e, e.started_at), strict=True)) for e in redacted
+            dict(
+                zip(
+                    _LOG_COLUMNS,
+                    _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at),
+                    strict=True,
+                )
+            )
+            for e in exchanges
         ]
         await self._db.write(lambda conn: conn.execute(sa.insert(exchange_log), rows))
 
