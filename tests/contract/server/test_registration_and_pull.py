@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -295,3 +296,57 @@ async def test_bad_credentials_are_2001_naming_each_field_and_register_nothing(
     for path in paths:
         assert f"{path}:" in answer["status_message"]
     assert await cpo.storage.partners.all() == []
+
+
+async def test_exchange_log_batches_once_per_interval_under_load(
+    router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While requests keep coming the log is written one batch per interval (not a batch
+    after each write returns); a full queue is written by the request that fills it; a clean
+    shutdown writes what is queued without waiting for the next interval. Nothing is lost."""
+    import asyncio
+    import time
+
+    from ocpikit.server import app as server_app
+
+    cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (V2_3_0,))
+    emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (V2_3_0,))
+    partner = await emsp.register(cpo)
+    platform = server_app.platform_of(cpo.app)
+    await platform.close_log()
+    batches: list[int] = []
+    record = cpo.storage.exchanges.record
+
+    async def counting(exchanges: Any) -> None:
+        batches.append(len(exchanges))
+        await asyncio.sleep(0.01)  # a write that takes a while: more requests arrive
+        await record(exchanges)
+
+    monkeypatch.setattr(cpo.storage.exchanges, "record", counting)
+    monkeypatch.setattr(server_app, "_LOG_INTERVAL", 0.1)
+    sent = 0
+    async with cpo.client(partner.outbound_token) as http:
+        until = time.monotonic() + 0.55
+        while time.monotonic() < until:
+            assert (await http.get("/ocpi/2.3.0/cpo/locations?limit=1")).status_code == 200
+            sent += 1
+            await asyncio.sleep(0.002)  # in-process requests never wait: let the loop turn
+        # five intervals of load: about five batches, each of many requests
+        assert 3 <= len(batches) <= 7, batches
+        assert min(batches[:-1]) > 1, batches
+        await platform.close_log()
+        assert sum(batches) == sent
+        # backpressure: the request that fills the queue writes it before it answers
+        monkeypatch.setattr(server_app, "_LOG_QUEUE_MAX", 3)
+        before = len(batches)
+        for _ in range(3):
+            await http.get("/ocpi/2.3.0/cpo/locations?limit=1")
+        assert batches[before:] == [3]
+        # a clean shutdown does not wait for the next interval
+        monkeypatch.setattr(server_app, "_LOG_INTERVAL", 30.0)
+        monkeypatch.setattr(server_app, "_LOG_QUEUE_MAX", 10_000)
+        await http.get("/ocpi/2.3.0/cpo/locations?limit=1")
+        started = time.monotonic()
+        await platform.close_log()
+        assert time.monotonic() - started < 5
+        assert sum(batches) == sent + 4
