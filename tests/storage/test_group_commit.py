@@ -214,3 +214,39 @@ async def test_savepoints_only_after_a_write_failed_half_way(tmp_path: Path) -> 
         assert page.total == 20 and [o.revision for o in page.items] == [1] * 20
     finally:
         await storage.aclose()
+
+
+async def test_the_writer_keeps_its_connection_and_replaces_a_broken_one(tmp_path: Path) -> None:
+    """Groups share one writer connection (no pool round trip per group); a group whose
+    COMMIT fails hands it back and the next group works on a fresh one; close gives it back."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    db = storage.objects._db
+    group = db._group
+    assert group is not None
+    try:
+        ids = set()
+        for i in range(3):
+            await storage.objects.put(
+                ObjectKey("Session", "DE", "CPO", f"S{i}"), _doc(i), last_updated=T0, owner="X"
+            )
+            ids.add(id(group._conn))
+        assert len(ids) == 1 and group._conn is not None
+        kept = group._conn
+
+        def breaks_the_connection(conn: Any) -> None:
+            conn.connection.dbapi_connection.close()  # so the group's COMMIT fails
+
+        with pytest.raises(Exception, match="closed database"):
+            await db.write(breaks_the_connection)
+        assert group._conn is None and kept.closed
+        await storage.objects.put(
+            ObjectKey("Session", "DE", "CPO", "S9"), _doc(9), last_updated=T0, owner="X"
+        )
+        assert group._conn is not None and group._conn is not kept
+        assert await storage.objects.get(ObjectKey("Session", "DE", "CPO", "S9")) is not None
+        last = group._conn
+    finally:
+        await storage.aclose()
+    assert group._conn is None and last.closed
