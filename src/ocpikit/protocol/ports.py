@@ -260,7 +260,9 @@ class ObjectRepository(Protocol):
         the object does not exist, or when ``owner`` is given and the object's owner is not
         that one (``None``: our own objects), so a receiver checks ownership without a read of
         its own. ``push_to`` as in :meth:`put` (the full merged state is queued, so a delivery
-        can coalesce)."""
+        can coalesce). ``merge`` may be called more than once (a store may run a transaction
+        again, e.g. SQLite's group commit after another write of the group failed half way):
+        it must be a pure function of the document it gets."""
         ...
 
     async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
