@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import importlib.util
 import os
+import platform
 import sys
 from typing import Any
 
@@ -39,7 +40,59 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_serve)
 
 
+#: what ``OCPIKIT_HUGE_PAGES`` turns the huge-page heap off with
+_OFF = frozenset({"0", "false", "no", "off"})
+_HUGE_PAGES = "glibc.malloc.hugetlb=1"
+
+
+def _huge_page_argv() -> list[str] | None:
+    """The command line to run this ``ocpikit serve`` again with glibc's malloc on transparent
+    huge pages (``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``, glibc 2.35+), or None when that is
+    off (``OCPIKIT_HUGE_PAGES=0``), already set, not glibc, or this process is not the
+    ``ocpikit`` command itself (a test calling the CLI in process is never replaced).
+
+    Why: the listing cache holds every served object's bytes (~200 MiB for 100,000 Locations)
+    and a page reads 100 of them from anywhere in it; on 4 KiB pages that is a TLB miss per
+    item read. Measured on the pages bench at 100,000 locations: ~385 -> ~345 µs of CPU a page
+    (no change at 10,000, none in peak RSS). The tunable is read by the dynamic loader at
+    process start, hence the exec, done before anything else runs."""
+    if os.environ.get("OCPIKIT_HUGE_PAGES", "1").strip().lower() in _OFF:
+        return None
+    if "glibc.malloc.hugetlb" in os.environ.get("GLIBC_TUNABLES", ""):
+        return None
+    libc, version = platform.libc_ver()
+    try:
+        if libc != "glibc" or tuple(int(x) for x in version.split(".")[:2]) < (2, 35):
+            return None
+    except ValueError:
+        return None
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    ours = (spec is not None and spec.name == "ocpikit.cli.main") or (
+        os.path.basename(sys.argv[0]) == "ocpikit"
+    )
+    argv = list(getattr(sys, "orig_argv", ()))
+    if not ours or len(argv) < 2 or not os.path.exists(sys.executable):
+        return None
+    return [sys.executable, *argv[1:]]
+
+
+def _exec_with_huge_pages() -> None:
+    argv = _huge_page_argv()
+    if argv is None:
+        return
+    tunables = os.environ.get("GLIBC_TUNABLES")
+    env = {**os.environ, "GLIBC_TUNABLES": f"{tunables}:{_HUGE_PAGES}" if tunables else _HUGE_PAGES}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(sys.executable, argv, env)
+    except OSError:  # run on as we are
+        return
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    _exec_with_huge_pages()
     import uvicorn
 
     from ocpikit.cli.flows import flow_app
