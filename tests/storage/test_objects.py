@@ -325,3 +325,56 @@ async def test_totals_follow_creates_deletes_and_owner_changes(storage: Storage)
     await storage.objects.delete(loc(2))
     assert (await total(), await total(owner=None), await total(owner="p1")) == (2, 2, 0)
     assert await total(date_from=T0) == 2  # the counting path agrees
+
+
+async def test_patch_with_fields_stores_what_the_merge_stores(storage: Storage) -> None:
+    """``patch(fields=...)`` (plain top-level values; SQLite merges them in its UPDATE with
+    ``json_patch``) leaves the same object as the merge it stands for: document bytes, key
+    order, revision, indexed timestamp, owner check, outbox entry, the listing's change."""
+    from ocpikit.storage.sql import SqlStorage
+
+    await storage.partners.save(Partner(id="p1", status=PartnerStatus.REGISTERED))
+    fields = {
+        "name": 'Zürich "Hbf" \\ ✓',
+        "publish": False,
+        "kwh": 3.5,
+        "big": 12345678901234567890,
+        "tags": ["a", "b"],
+        "new_field": 1,
+        "last_updated": "2024-01-02T03:04:05.678Z",
+    }
+    outcomes = []
+    for n, use_fields in enumerate((False, True)):
+        key = loc(n)
+        await put(storage, key, T0, owner="cpo", name="Old", kwh=0, tags=["x"], nested={"a": 1})
+        calls: list[Any] = []
+
+        def merge(current: Mapping[str, Any], calls: list[Any] = calls) -> Mapping[str, Any]:
+            calls.append(current)
+            return {**current, **fields}
+
+        given = fields if use_fields else None
+        assert await storage.objects.patch(key, merge, owner="other", fields=given) is None
+        stored = await storage.objects.patch(key, merge, owner="cpo", fields=given, push_to=["p1"])
+        assert stored is not None and stored.owner == "cpo" and stored.key == key
+        again = await storage.objects.get(key)
+        assert again is not None and again.document == stored.document and again.revision == 2
+        assert again.last_updated == datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+        entries = [e for e in await storage.outbox.entries() if e.key == key]
+        assert [e.revision for e in entries] == [2] and entries[0].payload is not None
+        assert orjson.loads(entries[0].payload) == again.document
+        window = await storage.objects.list_page(
+            "Location", limit=10, date_from=datetime(2024, 1, 2, tzinfo=UTC)
+        )
+        assert key in [i.key for i in window.items]
+        if use_fields and isinstance(storage, SqlStorage) and storage.engines.inline:
+            assert calls == []  # merged by SQLite, not by the merge function
+        else:
+            assert len(calls) == 1
+        outcomes.append(again)
+    plain, merged = outcomes  # of LOC0000 and LOC0001
+    assert {**merged.document, "id": "LOC0000"} == plain.document
+    assert plain.document == {**doc(loc(0), T0, name="Old", nested={"a": 1}), **fields}
+    if not isinstance(storage, SqlStorage) or storage.engines.inline:  # PostgreSQL: JSONB order
+        # the same bytes, key order included
+        assert merged.raw.replace(b"LOC0001", b"LOC0000") == plain.raw

@@ -254,9 +254,14 @@ class ObjectRepository(Protocol):
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
+        fields: Mapping[str, Any] | None = None,
     ) -> StoredObject | None:
         """Read-merge-write in one transaction: ``merge`` gets the current document and returns
-        the new one, whose ``last_updated`` field becomes the indexed timestamp. ``None`` when
+        the new one, whose ``last_updated`` field becomes the indexed timestamp. ``fields``,
+        when given, says that ``merge`` is exactly ``{**document, **fields}`` (top-level
+        values, none of them ``null`` or an object, ``last_updated`` among them): a store may
+        then apply them without reading the document into Python (SQLite: ``json_patch`` in
+        the UPDATE) instead of calling ``merge``. ``None`` when
         the object does not exist, or when ``owner`` is given and the object's owner is not
         that one (``None``: our own objects), so a receiver checks ownership without a read of
         its own. ``push_to`` as in :meth:`put` (the full merged state is queued, so a delivery

@@ -168,6 +168,7 @@ class MemoryObjects:
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
+        fields: Mapping[str, Any] | None = None,
     ) -> StoredObject | None:
         obj = self._s.objects.get(key)
         if obj is None or (owner is not ANY_OWNER and obj.owner != owner):

@@ -74,14 +74,16 @@ def make_node(
     pid: str,
     roles: tuple[Role, ...],
     versions: tuple[Version, ...] = SUPPORTED_VERSIONS,
+    storage: Any = None,
 ) -> Node:
+    """A platform node on ``storage`` (default: a fresh MemoryStorage)."""
     settings = Settings(
         parties=(PartyConfig(cc, pid, roles, f"{host} platform", versions=versions),),
         base_url=f"http://{host}",
         database_url="memory://",
         admin_token="admin-secret",
     )
-    storage = MemoryStorage()
+    storage = MemoryStorage() if storage is None else storage
     node = Node(host, settings, storage, None, router)
     node.app = create_app(settings, storage, driver=node.driver)
     router.add(host, node.app)

@@ -5,16 +5,21 @@ object validated."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import Field, field_validator, model_validator
 
+from ocpikit.core.versions import Role
 from ocpikit.models.base import OcpiModel
 from ocpikit.protocol.handlers import objects
 from ocpikit.protocol.ports import ObjectKey
+from ocpikit.server.app import platform_of
+from ocpikit.storage import SqlStorage, upgrade
 
-from .conftest import Node
+from .conftest import Node, Router, make_node
 
 pytestmark = pytest.mark.anyio
 
@@ -97,9 +102,29 @@ async def _run(emsp: Node, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return before, served
 
 
+@pytest.fixture(params=["memory", "sqlite"])
+async def receiver(
+    request: pytest.FixtureRequest, router: Router, tmp_path: Path
+) -> AsyncIterator[Node]:
+    """The eMSP, on MemoryStorage (merges in Python) or SQLite (merges plain values in SQL)."""
+    storage: Any = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'emsp.db'}"
+        upgrade(url)
+        storage = SqlStorage.from_url(url, pool_size=2)
+    node = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), storage=storage)
+    try:
+        yield node
+    finally:
+        await platform_of(node.app).close_log()
+        if storage is not None:
+            await storage.aclose()
+
+
 async def test_in_place_merge_stores_what_whole_validation_stores(
-    cpo: Node, emsp: Node, monkeypatch: pytest.MonkeyPatch
+    cpo: Node, receiver: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    emsp = receiver
     token = await _token(cpo, emsp)
     validated: list[str] = []
     load_head = objects.load_head
@@ -109,7 +134,20 @@ async def test_in_place_merge_stores_what_whole_validation_stores(
         return load_head(version, name, body, **kw)
 
     monkeypatch.setattr(objects, "load_head", counting)
+    in_sql: list[Any] = []
+    if isinstance(emsp.storage, SqlStorage):
+        sql_objects = emsp.storage.objects
+        patch_fields = sql_objects._sqlite_patch_fields
+
+        def spy(*args: Any) -> Any:
+            in_sql.append(args[1])
+            return patch_fields(*args)
+
+        monkeypatch.setattr(sql_objects, "_sqlite_patch_fields", spy)
     fast = await _run(emsp, token)
+    if isinstance(emsp.storage, SqlStorage):
+        # the plain PATCHes (not the appended lists, the object, the refused ones) in SQL
+        assert len(in_sql) == 3, in_sql
     # the whole object is validated for the PUT, the PATCH of an object and the one with a
     # null (refused); not for the plain values, the appended lists and the unknown field
     assert validated == [

@@ -283,8 +283,23 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
             head["last_updated"] = format_datetime(services.clock.now())
         return head
 
+    fields: dict[str, Any] | None = None
+    if in_place and "last_updated" in patch and not any(f in patch for f in append):
+        # plain top-level values: the store may merge them without reading the document into
+        # Python. The ids they carry are checked here (the stored ones match the URL already)
+        url_ids = {kind.id_field: call.params[kind.param], "country_code": cc, "party_id": pid}
+        check_body_ids(
+            call,
+            {**url_ids, **patch},
+            kind.id_field,
+            call.params[kind.param],
+            owner_fields=kind.owner_fields,
+        )
+        fields = patch
     # ownership is checked in the same transaction as the merge (no read of our own first)
-    result = await services.storage.objects.patch(key, merge, owner=_partner_id(call))
+    result = await services.storage.objects.patch(
+        key, merge, owner=_partner_id(call), fields=fields
+    )
     if result is None:
         raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
     await _received(services, call, kind.name, result.document)
