@@ -38,7 +38,7 @@ from ocpikit.protocol.handlers.base import (
     serve_object,
     wire_of,
 )
-from ocpikit.protocol.ports import WireEntry
+from ocpikit.protocol.ports import StoredObject, WireEntry
 from ocpikit.protocol.webhooks import emit
 
 __all__ = [
@@ -189,10 +189,16 @@ _RECEIVED_EVENTS: Mapping[str, str] = {
 }
 
 
-async def _received(services: Services, call: Call, name: str, head: Mapping[str, Any]) -> None:
+async def _received(
+    services: Services, call: Call, name: str, head: Mapping[str, Any] | StoredObject
+) -> None:
+    """The ``*.received`` event of ``head`` (a stored object's document is only parsed when
+    there is an event sink to give it to)."""
     event = _RECEIVED_EVENTS.get(name)
-    if event is not None:
-        await emit(services.decisions, event, head, partner_id=_partner_id(call))
+    if event is None or getattr(services.decisions, "events", None) is None:
+        return
+    data = head.document if isinstance(head, StoredObject) else head
+    await emit(services.decisions, event, data, partner_id=_partner_id(call))
 
 
 # --- Receiver: client-owned objects ------------------------------------------------------------
@@ -302,7 +308,7 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
     )
     if result is None:
         raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
-    await _received(services, call, kind.name, result.document)
+    await _received(services, call, kind.name, result)
     return Reply()
 
 
