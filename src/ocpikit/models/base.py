@@ -20,7 +20,8 @@ from ocpikit.core.types import to_json_number
 __all__ = ["OcpiModel"]
 
 _PARTIALS: dict[type[BaseModel], type[BaseModel]] = {}
-_IN_PLACE: dict[type[BaseModel], tuple[frozenset[str], frozenset[str]]] = {}
+#: per model: fields replaceable, fields appendable, all fields, has model validators
+_IN_PLACE: dict[type[BaseModel], tuple[frozenset[str], frozenset[str], frozenset[str], bool]] = {}
 _ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 
 
@@ -81,16 +82,15 @@ class OcpiModel(BaseModel):
             validated: set[str] = set()
             for dec in decorators.field_validators.values():
                 validated.update(dec.info.fields)
-            replace = (
-                frozenset()
-                if decorators.model_validators
-                else frozenset(cls.model_fields.keys() - validated)
-            )
-            extend = frozenset(n for n in replace if not cls.model_fields[n].metadata)
-            sets = _IN_PLACE[cls] = (replace, extend)
-        if name not in cls.model_fields:
-            return not cls.__pydantic_decorators__.model_validators
-        return name in sets[1 if appended else 0]
+            fields = cls.model_fields
+            across = bool(decorators.model_validators)
+            replace = frozenset() if across else frozenset(fields.keys() - validated)
+            extend = frozenset(n for n in replace if not fields[n].metadata)
+            sets = _IN_PLACE[cls] = (replace, extend, frozenset(fields), across)
+        replace, extend, known, across = sets
+        if name not in known:
+            return not across
+        return name in (extend if appended else replace)
 
     @classmethod
     def parse_patch(cls, data: bytes | str | dict[str, Any]) -> dict[str, Any]:

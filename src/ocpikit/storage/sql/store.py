@@ -493,9 +493,7 @@ _SQLITE_PATCH_FIELDS = (
     "WHERE kind = ? AND cc_key = ? AND pid_key = ? AND id_key = ? "
     "RETURNING seq, revision, country_code, party_id, object_id, owner, last_updated, document"
 )
-_SQLITE_PATCH_FIELDS_OWNER = _SQLITE_PATCH_FIELDS.replace(
-    " RETURNING", " AND owner IS ? RETURNING"
-)
+_SQLITE_PATCH_FIELDS_OWNER = _SQLITE_PATCH_FIELDS.replace(" RETURNING", " AND owner IS ? RETURNING")
 _SQLITE_COUNT = (
     "INSERT INTO ocpi_object_counts (kind, owner_key, n) VALUES (?, ?, ?) "
     "ON CONFLICT (kind, owner_key) DO UPDATE SET n = ocpi_object_counts.n + excluded.n"
