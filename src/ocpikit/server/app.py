@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import secrets
 import time
@@ -827,17 +828,10 @@ class _Router:
         return path_found
 
 
-#: response header names as sent (lower case, bytes), by name
-_HEADER_NAMES: dict[str, bytes] = {}
-
-
+@functools.lru_cache(maxsize=256)
 def _header_name(name: str) -> bytes:
-    raw = _HEADER_NAMES.get(name)
-    if raw is None:
-        raw = name.lower().encode("latin-1")
-        if len(_HEADER_NAMES) < 256:  # our own few names; a handler's odd ones are not kept
-            _HEADER_NAMES[name] = raw
-    return raw
+    """A response header name as sent (lower case, bytes), encoded once per name."""
+    return name.lower().encode("latin-1")
 
 
 async def _send(

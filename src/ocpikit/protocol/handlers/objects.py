@@ -39,7 +39,7 @@ from ocpikit.protocol.handlers.base import (
     wire_of,
 )
 from ocpikit.protocol.ports import StoredObject, WireEntry
-from ocpikit.protocol.webhooks import emit
+from ocpikit.protocol.webhooks import event_sink
 
 __all__ = [
     "KINDS",
@@ -195,10 +195,11 @@ async def _received(
     """The ``*.received`` event of ``head`` (a stored object's document is only parsed when
     there is an event sink to give it to)."""
     event = _RECEIVED_EVENTS.get(name)
-    if event is None or getattr(services.decisions, "events", None) is None:
+    send = event_sink(services.decisions) if event is not None else None
+    if send is None:
         return
     data = head.document if isinstance(head, StoredObject) else head
-    await emit(services.decisions, event, data, partner_id=_partner_id(call))
+    await send(event, data, partner_id=_partner_id(call))
 
 
 # --- Receiver: client-owned objects ------------------------------------------------------------

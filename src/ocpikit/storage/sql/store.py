@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 
-from ocpikit.core.types import ci_key, parse_datetime
+from ocpikit.core.types import ci_key
 from ocpikit.protocol.ports import (
     ANY_OWNER,
     CommandDirection,
@@ -1095,7 +1095,7 @@ class SqlObjects:
             # of Python there is a GIL hand-off with the busy event loop thread)
             values = (
                 orjson.dumps(fields).decode(),
-                _sqlite_time(parse_datetime(fields["last_updated"])),
+                _sqlite_time(last_updated_of(fields)),
                 key.kind,
                 *key.norm,
             )
