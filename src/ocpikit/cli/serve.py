@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import importlib.util
 import os
@@ -142,8 +143,29 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     print(f"background:   {', '.join(background.names) or 'none'}")
     sys.stdout.flush()
+    settle_gc()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
+
+
+#: the youngest generation's collection threshold while serving (CPython's default: 700)
+GC_YOUNG_THRESHOLD = 5000
+
+
+def settle_gc() -> None:
+    """Tune the cyclic garbage collector for serving, once start-up is done.
+
+    Everything allocated so far (models and their compiled schemas, routes, SQLAlchemy's
+    metadata: about 110,000 objects) is frozen out of the collector's reach, so a full
+    collection no longer walks it again; and the youngest generation is collected after 5,000
+    new container objects instead of 700 (a request's own objects are freed by reference
+    counting long before; what a young collection walks is what is alive at that moment: the
+    requests in flight and the exchange log's queue). Measured in process on Session PUTs: the
+    collector's time per request went from ~11 µs to ~2 µs (docs/server.md, Performance)."""
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
 
 
 def _import_task_modules() -> None:

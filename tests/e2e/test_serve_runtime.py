@@ -1,6 +1,7 @@
-"""``ocpikit serve`` runs with glibc's malloc on transparent huge pages (it execs itself with
-``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``) unless ``OCPIKIT_HUGE_PAGES=0``; a process that only
-calls the CLI's code (a test, an embedding application) is never replaced."""
+"""The runtime ``ocpikit serve`` sets up for itself: glibc's malloc on transparent huge pages
+(it execs itself with ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``) unless ``OCPIKIT_HUGE_PAGES=0``
+(a process that only calls the CLI's code, a test or an embedding application, is never
+replaced), and the garbage collector tuned for serving (``settle_gc``)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,16 @@ def test_a_process_that_is_not_the_cli_is_never_replaced(monkeypatch: pytest.Mon
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     monkeypatch.delenv("OCPIKIT_HUGE_PAGES", raising=False)
     assert serve._huge_page_argv() is None  # this is pytest, not ocpikit
+
+
+def test_serving_freezes_start_up_objects_and_collects_the_young_less_often() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        serve.settle_gc()
+        assert gc.get_freeze_count() > 1000
+        assert gc.get_threshold() == (serve.GC_YOUNG_THRESHOLD, before[1], before[2])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
