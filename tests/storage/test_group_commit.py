@@ -5,6 +5,7 @@ atomic on its own — a write that fails is rolled back alone and only its calle
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,17 @@ async def test_the_writer_keeps_its_connection_and_replaces_a_broken_one(tmp_pat
     assert group._conn is None and last.closed
 
 
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[SqlStorage]:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    try:
+        yield storage
+    finally:
+        await storage.aclose()
+
+
 def _trace_writes(storage: SqlStorage) -> list[str]:
     """Every statement the writer connection runs from now on."""
     import sqlalchemy as sa
@@ -293,119 +305,97 @@ def test_runs_are_split_into_power_of_two_parts() -> None:
     assert list(_power_parts([])) == []
 
 
-async def test_a_run_of_puts_is_written_by_one_statement_per_part(tmp_path: Path) -> None:
+async def test_a_run_of_puts_is_written_by_one_statement_per_part(sqlite: SqlStorage) -> None:
     """13 PUTs queued together (5 updates, 8 creations): three upserts (8, 4, 1 rows) and one
     count update, and every caller gets its own object back."""
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    upgrade(url)
-    storage = SqlStorage.from_url(url)
-    try:
-        for i in range(5):
-            await _put(storage, i, kwh=0)
-        statements = _trace_writes(storage)
-        results = await _grouped(storage, [_put(storage, i, kwh=i) for i in range(13)])
-        upserts = [s for s in statements if s.startswith("INSERT INTO ocpi_objects ")]
-        assert len(upserts) == 3
-        assert [s.count("(SELECT coalesce(max(chg)") for s in upserts] == [8, 4, 1]
-        assert sum(s.startswith("INSERT INTO ocpi_object_counts") for s in statements) == 1
-        assert [r.key.id for r in results] == [f"S{i}" for i in range(13)]
-        assert [r.revision for r in results] == [2] * 5 + [1] * 8
-        assert [r.created for r in results] == [False] * 5 + [True] * 8
-        for i in range(13):
-            stored = await storage.objects.get(_session_key(i))
-            assert stored is not None and stored.document["kwh"] == i
-        page = await storage.objects.list_page("Session", offset=0, limit=100, owner="DE-CPO")
-        assert page.total == 13 and [o.seq for o in page.items] == sorted(r.seq for r in results)
-    finally:
-        await storage.aclose()
+    storage = sqlite
+    for i in range(5):
+        await _put(storage, i, kwh=0)
+    statements = _trace_writes(storage)
+    results = await _grouped(storage, [_put(storage, i, kwh=i) for i in range(13)])
+    upserts = [s for s in statements if s.startswith("INSERT INTO ocpi_objects ")]
+    assert len(upserts) == 3
+    assert [s.count("(SELECT coalesce(max(chg)") for s in upserts] == [8, 4, 1]
+    assert sum(s.startswith("INSERT INTO ocpi_object_counts") for s in statements) == 1
+    assert [r.key.id for r in results] == [f"S{i}" for i in range(13)]
+    assert [r.revision for r in results] == [2] * 5 + [1] * 8
+    assert [r.created for r in results] == [False] * 5 + [True] * 8
+    for i in range(13):
+        stored = await storage.objects.get(_session_key(i))
+        assert stored is not None and stored.document["kwh"] == i
+    page = await storage.objects.list_page("Session", offset=0, limit=100, owner="DE-CPO")
+    assert page.total == 13 and [o.seq for o in page.items] == sorted(r.seq for r in results)
 
 
-async def test_writes_of_the_same_object_in_a_group_keep_their_order(tmp_path: Path) -> None:
+async def test_writes_of_the_same_object_in_a_group_keep_their_order(sqlite: SqlStorage) -> None:
     """A key repeated in a run ends the run: the object sees its writes in the order sent."""
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    upgrade(url)
-    storage = SqlStorage.from_url(url)
-    try:
-        await _put(storage, 0, kwh=0)
-        fields = {"kwh": 5, "last_updated": "2024-03-01T12:05:00Z"}
-        later = {**fields, "kwh": 6, "last_updated": "2024-03-01T12:06:00Z"}
-        writes = [
-            _put(storage, 0, kwh=1),
-            _put(storage, 0, kwh=2),
-            _put(storage, 1, kwh=1),
-            _put(storage, 0, kwh=2.5),
-            storage.objects.patch(_session_key(0), lambda d: d, owner="DE-CPO", fields=fields),
-            storage.objects.patch(_session_key(0), lambda d: d, owner="DE-CPO", fields=later),
-            _put(storage, 2),
-            storage.objects.patch(
-                _session_key(1), lambda d: d, owner="DE-CPO", fields={**fields, "kwh": 7}
-            ),
-            _put(storage, 0, kwh=3),
-        ]
-        results = await _grouped(storage, writes)
-        assert [r.revision for r in results] == [2, 3, 1, 4, 5, 6, 1, 2, 7]
-        assert [r.document.get("kwh") for r in results] == [1, 2, 1, 2.5, 5, 6, None, 7, 3]
-        stored = await storage.objects.get(_session_key(0))
-        assert stored is not None and stored.document["kwh"] == 3 and stored.revision == 7
-        stored = await storage.objects.get(_session_key(1))
-        assert stored is not None and stored.document["kwh"] == 7
-    finally:
-        await storage.aclose()
+    storage = sqlite
+    await _put(storage, 0, kwh=0)
+    fields = {"kwh": 5, "last_updated": "2024-03-01T12:05:00Z"}
+    later = {**fields, "kwh": 6, "last_updated": "2024-03-01T12:06:00Z"}
+    writes = [
+        _put(storage, 0, kwh=1),
+        _put(storage, 0, kwh=2),
+        _put(storage, 1, kwh=1),
+        _put(storage, 0, kwh=2.5),
+        storage.objects.patch(_session_key(0), lambda d: d, owner="DE-CPO", fields=fields),
+        storage.objects.patch(_session_key(0), lambda d: d, owner="DE-CPO", fields=later),
+        _put(storage, 2),
+        storage.objects.patch(
+            _session_key(1), lambda d: d, owner="DE-CPO", fields={**fields, "kwh": 7}
+        ),
+        _put(storage, 0, kwh=3),
+    ]
+    results = await _grouped(storage, writes)
+    assert [r.revision for r in results] == [2, 3, 1, 4, 5, 6, 1, 2, 7]
+    assert [r.document.get("kwh") for r in results] == [1, 2, 1, 2.5, 5, 6, None, 7, 3]
+    stored = await storage.objects.get(_session_key(0))
+    assert stored is not None and stored.document["kwh"] == 3 and stored.revision == 7
+    stored = await storage.objects.get(_session_key(1))
+    assert stored is not None and stored.document["kwh"] == 7
 
 
-async def test_an_object_of_another_owner_in_a_run_moves_on_its_own(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    upgrade(url)
-    storage = SqlStorage.from_url(url)
-    try:
-        await _put(storage, 2, owner="OTHER")
-        results = await _grouped(storage, [_put(storage, i) for i in range(5)])
-        assert [r.owner for r in results] == ["DE-CPO"] * 5
-        moved = await storage.objects.get(_session_key(2))
-        assert moved is not None and moved.owner == "DE-CPO" and moved.revision == 2
-        mine = await storage.objects.list_page("Session", offset=0, limit=100, owner="DE-CPO")
-        other = await storage.objects.list_page("Session", offset=0, limit=100, owner="OTHER")
-        assert (mine.total, len(mine.items), other.total, other.items) == (5, 5, 0, [])
-    finally:
-        await storage.aclose()
+async def test_an_object_of_another_owner_in_a_run_moves_on_its_own(sqlite: SqlStorage) -> None:
+    storage = sqlite
+    await _put(storage, 2, owner="OTHER")
+    results = await _grouped(storage, [_put(storage, i) for i in range(5)])
+    assert [r.owner for r in results] == ["DE-CPO"] * 5
+    moved = await storage.objects.get(_session_key(2))
+    assert moved is not None and moved.owner == "DE-CPO" and moved.revision == 2
+    mine = await storage.objects.list_page("Session", offset=0, limit=100, owner="DE-CPO")
+    other = await storage.objects.list_page("Session", offset=0, limit=100, owner="OTHER")
+    assert (mine.total, len(mine.items), other.total, other.items) == (5, 5, 0, [])
 
 
-async def test_a_run_of_field_patches_is_one_statement(tmp_path: Path) -> None:
+async def test_a_run_of_field_patches_is_one_statement(sqlite: SqlStorage) -> None:
     """PATCHes of plain fields queued together: one UPDATE per part of the run (8, 2); an
     unknown object and one of another owner are left to their own UPDATE, which finds nothing
     (None, as for the same PATCH alone)."""
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    upgrade(url)
-    storage = SqlStorage.from_url(url)
-    try:
-        for i in range(8):
-            await _put(storage, i, kwh=0, status="ACTIVE")
-        await _put(storage, 8, owner="OTHER")
+    storage = sqlite
+    for i in range(8):
+        await _put(storage, i, kwh=0, status="ACTIVE")
+    await _put(storage, 8, owner="OTHER")
 
-        def patch(i: int) -> Any:
-            fields = {"kwh": i + 0.5, "last_updated": f"2024-03-01T12:{i:02d}:00Z"}
-            return storage.objects.patch(
-                _session_key(i), lambda d: d, owner="DE-CPO", fields=fields
-            )
+    def patch(i: int) -> Any:
+        fields = {"kwh": i + 0.5, "last_updated": f"2024-03-01T12:{i:02d}:00Z"}
+        return storage.objects.patch(_session_key(i), lambda d: d, owner="DE-CPO", fields=fields)
 
-        statements = _trace_writes(storage)
-        results = await _grouped(storage, [patch(i) for i in range(10)])
-        updates = [s for s in statements if s.startswith("UPDATE ocpi_objects ")]
-        assert [s.count("'DE-CPO')") for s in updates[:2]] == [8, 2]  # the rows' owner
-        assert len(updates) == 2 + 2
-        assert results[8] is None and results[9] is None  # another owner's; unknown
-        for i in range(8):
-            assert results[i].revision == 2
-            assert results[i].document == {
-                **_doc(i, kwh=i + 0.5, status="ACTIVE"),
-                "last_updated": f"2024-03-01T12:{i:02d}:00Z",
-            }
-            stored = await storage.objects.get(_session_key(i))
-            assert stored is not None and stored.raw == results[i].raw
-        other = await storage.objects.get(_session_key(8))
-        assert other is not None and other.revision == 1 and other.owner == "OTHER"
-    finally:
-        await storage.aclose()
+    statements = _trace_writes(storage)
+    results = await _grouped(storage, [patch(i) for i in range(10)])
+    updates = [s for s in statements if s.startswith("UPDATE ocpi_objects ")]
+    assert [s.count("'DE-CPO')") for s in updates[:2]] == [8, 2]  # the rows' owner
+    assert len(updates) == 2 + 2
+    assert results[8] is None and results[9] is None  # another owner's; unknown
+    for i in range(8):
+        assert results[i].revision == 2
+        assert results[i].document == {
+            **_doc(i, kwh=i + 0.5, status="ACTIVE"),
+            "last_updated": f"2024-03-01T12:{i:02d}:00Z",
+        }
+        stored = await storage.objects.get(_session_key(i))
+        assert stored is not None and stored.raw == results[i].raw
+    other = await storage.objects.get(_session_key(8))
+    assert other is not None and other.revision == 1 and other.owner == "OTHER"
 
 
 async def test_a_batch_that_fails_leaves_each_write_to_itself(tmp_path: Path) -> None:
@@ -455,36 +445,31 @@ async def test_a_batch_that_fails_leaves_each_write_to_itself(tmp_path: Path) ->
         await storage.aclose()
 
 
-async def test_listings_see_every_object_a_batch_changed(tmp_path: Path) -> None:
+async def test_listings_see_every_object_a_batch_changed(sqlite: SqlStorage) -> None:
     """A batch moves ``chg`` for each object it writes, as single writes do: a listing that
     holds a version's bytes stops serving them for every object of the batch, and only those."""
     from ocpikit.protocol.ports import StoredObject, WireEntry
 
-    url = f"sqlite:///{tmp_path / 'g.db'}"
-    upgrade(url)
-    storage = SqlStorage.from_url(url)
-    try:
-        for i in range(12):
-            await _put(storage, i, kwh=0)
-        cold = await storage.objects.list_wire("Session", limit=20, version="2.2.1")
-        await storage.objects.store_wire(
-            WireEntry(o.key, o.revision, "2.2.1", b"old-%s" % o.key.id.encode())
-            for o in cold.items
-            if isinstance(o, StoredObject)
-        )
-        warm = await storage.objects.list_wire("Session", limit=20, version="2.2.1")
-        assert all(isinstance(item, bytes) for item in warm.items)
+    storage = sqlite
+    for i in range(12):
+        await _put(storage, i, kwh=0)
+    cold = await storage.objects.list_wire("Session", limit=20, version="2.2.1")
+    await storage.objects.store_wire(
+        WireEntry(o.key, o.revision, "2.2.1", b"old-%s" % o.key.id.encode())
+        for o in cold.items
+        if isinstance(o, StoredObject)
+    )
+    warm = await storage.objects.list_wire("Session", limit=20, version="2.2.1")
+    assert all(isinstance(item, bytes) for item in warm.items)
 
-        changed = [1, 2, 3, 5, 8, 9, 11]
-        fields = {"kwh": 9, "last_updated": "2024-03-01T12:30:00Z"}
-        writes = [_put(storage, i, kwh=1) for i in changed[:4]] + [
-            storage.objects.patch(_session_key(i), lambda d: d, owner="DE-CPO", fields=fields)
-            for i in changed[4:]
-        ]
-        await _grouped(storage, writes)
-        after = await storage.objects.list_wire("Session", limit=20, version="2.2.1")
-        fresh = {item.key.id for item in after.items if isinstance(item, StoredObject)}
-        assert fresh == {f"S{i}" for i in changed}
-        assert all(item.revision == 2 for item in after.items if isinstance(item, StoredObject))
-    finally:
-        await storage.aclose()
+    changed = [1, 2, 3, 5, 8, 9, 11]
+    fields = {"kwh": 9, "last_updated": "2024-03-01T12:30:00Z"}
+    writes = [_put(storage, i, kwh=1) for i in changed[:4]] + [
+        storage.objects.patch(_session_key(i), lambda d: d, owner="DE-CPO", fields=fields)
+        for i in changed[4:]
+    ]
+    await _grouped(storage, writes)
+    after = await storage.objects.list_wire("Session", limit=20, version="2.2.1")
+    fresh = {item.key.id for item in after.items if isinstance(item, StoredObject)}
+    assert fresh == {f"S{i}" for i in changed}
+    assert all(item.revision == 2 for item in after.items if isinstance(item, StoredObject))
