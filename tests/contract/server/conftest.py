@@ -18,6 +18,35 @@ from ocpikit.server.registry import invite, register_with
 from ocpikit.server.settings import PartyConfig, Settings
 from ocpikit.storage.memory import MemoryStorage
 
+#: a Session of NL-CPO as the CPO pushes it (2.2.1 and 2.3.0 alike)
+SESSION: dict[str, Any] = {
+    "country_code": "NL",
+    "party_id": "CPO",
+    "id": "S1",
+    "start_date_time": "2026-01-01T10:00:00Z",
+    "kwh": 0,
+    "cdr_token": {
+        "country_code": "DE",
+        "party_id": "MSP",
+        "uid": "10000000",
+        "type": "RFID",
+        "contract_id": "DE-MSP-C1",
+    },
+    "auth_method": "WHITELIST",
+    "location_id": "LOC00001",
+    "evse_uid": "LOC00001-E1",
+    "connector_id": "1",
+    "currency": "EUR",
+    "status": "ACTIVE",
+    "last_updated": "2026-01-01T10:00:00Z",
+}
+
+#: one charging period to append to :data:`SESSION`
+PERIOD: dict[str, Any] = {
+    "start_date_time": "2026-01-01T10:00:00Z",
+    "dimensions": [{"type": "ENERGY", "volume": 1.5}],
+}
+
 
 class Router(httpx.AsyncBaseTransport):
     """Routes by host name to in-process ASGI apps."""

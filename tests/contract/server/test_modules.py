@@ -9,7 +9,7 @@ import pytest
 
 from ocpikit.protocol.ports import ObjectKey
 
-from .conftest import Node
+from .conftest import PERIOD, SESSION, Node
 
 pytestmark = pytest.mark.anyio
 
@@ -145,37 +145,12 @@ async def test_pagination_edges_and_date_windows(cpo: Node, emsp: Node) -> None:
 
 async def test_sessions_patch_appends_charging_periods(cpo: Node, emsp: Node) -> None:
     _, to_emsp = await _tokens(cpo, emsp)
-    session = {
-        "country_code": "NL",
-        "party_id": "CPO",
-        "id": "S1",
-        "start_date_time": "2026-01-01T10:00:00Z",
-        "kwh": 0,
-        "cdr_token": {
-            "country_code": "DE",
-            "party_id": "MSP",
-            "uid": "10000000",
-            "type": "RFID",
-            "contract_id": "DE-MSP-C1",
-        },
-        "auth_method": "WHITELIST",
-        "location_id": "LOC00001",
-        "evse_uid": "LOC00001-E1",
-        "connector_id": "1",
-        "currency": "EUR",
-        "status": "ACTIVE",
-        "last_updated": "2026-01-01T10:00:00Z",
-    }
-    period = {
-        "start_date_time": "2026-01-01T10:00:00Z",
-        "dimensions": [{"type": "ENERGY", "volume": 1.5}],
-    }
     url = "/ocpi/2.2.1/emsp/sessions/NL/CPO/S1"
     async with emsp.client(to_emsp) as http:
-        assert (await http.put(url, json=session)).status_code == 201
+        assert (await http.put(url, json=SESSION)).status_code == 201
         for stamp in ("2026-01-01T10:05:00Z", "2026-01-01T10:10:00Z"):
             r = await http.patch(
-                url, json={"charging_periods": [period], "kwh": 3, "last_updated": stamp}
+                url, json={"charging_periods": [PERIOD], "kwh": 3, "last_updated": stamp}
             )
             assert r.status_code == 200, r.text
         data = (await http.get(url)).json()["data"]

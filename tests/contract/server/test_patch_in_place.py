@@ -19,39 +19,12 @@ from ocpikit.protocol.ports import ObjectKey
 from ocpikit.server.app import platform_of
 from ocpikit.storage import SqlStorage, upgrade
 
-from .conftest import Node, Router, make_node
+from .conftest import PERIOD, SESSION, Node, Router, make_node
 
 pytestmark = pytest.mark.anyio
 
 URL = "/ocpi/2.3.0/emsp/sessions/NL/CPO/S1"
 KEY = ObjectKey("Session", "NL", "CPO", "S1")
-
-SESSION: dict[str, Any] = {
-    "country_code": "NL",
-    "party_id": "CPO",
-    "id": "S1",
-    "start_date_time": "2026-01-01T10:00:00Z",
-    "kwh": 0,
-    "cdr_token": {
-        "country_code": "DE",
-        "party_id": "MSP",
-        "uid": "10000000",
-        "type": "RFID",
-        "contract_id": "DE-MSP-C1",
-    },
-    "auth_method": "WHITELIST",
-    "location_id": "LOC00001",
-    "evse_uid": "LOC00001-E1",
-    "connector_id": "1",
-    "currency": "EUR",
-    "status": "ACTIVE",
-    "last_updated": "2026-01-01T10:00:00Z",
-}
-
-PERIOD = {
-    "start_date_time": "2026-01-01T10:00:00Z",
-    "dimensions": [{"type": "ENERGY", "volume": 1.5}],
-}
 
 #: accepted PATCHes: plain values (in place), appended lists (in place), an object and an
 #: unknown field (the whole object validated), timestamps and numbers in other spellings

@@ -15,7 +15,7 @@ from ocpikit.models import model_for
 from ocpikit.protocol.ports import ObjectKey
 from ocpikit.server.demo import demo_locations, demo_tariffs, demo_tokens, load_demo
 
-from .conftest import Router, make_node
+from .conftest import SESSION, Router, make_node
 
 pytestmark = pytest.mark.anyio
 
@@ -29,21 +29,7 @@ TOKEN_REF = {
 
 
 def head_session(sid: str, stamp: str) -> dict[str, Any]:
-    return {
-        "country_code": "NL",
-        "party_id": "CPO",
-        "id": sid,
-        "start_date_time": "2026-01-01T10:00:00Z",
-        "kwh": 4.5,
-        "cdr_token": TOKEN_REF,
-        "auth_method": "WHITELIST",
-        "location_id": "LOC00001",
-        "evse_uid": "LOC00001-E1",
-        "connector_id": "1",
-        "currency": "EUR",
-        "status": "ACTIVE",
-        "last_updated": stamp,
-    }
+    return {**SESSION, "id": sid, "kwh": 4.5, "cdr_token": TOKEN_REF, "last_updated": stamp}
 
 
 def head_cdr(cid: str) -> dict[str, Any]:

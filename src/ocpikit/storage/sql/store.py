@@ -619,12 +619,19 @@ def _power_parts(items: list[T]) -> Iterator[list[T]]:
 #: ``patch(fields=...)``: the values merged into the document by SQLite's JSON1 (3.38+ has it
 #: built in), the revision and ``chg`` moved as an upsert moves them
 _SQLITE_JSON_PATCH = sqlite3.sqlite_version_info >= (3, 38)
+#: the SET of a ``patch(fields=...)``, over the values sent (``patch``), the new indexed
+#: timestamp (``stamp``) and the kind (``kind``): SQL for each, placeholders or columns
+_SQLITE_PATCH_SET = (
+    "UPDATE ocpi_objects SET document = json_patch(document, {patch}), "
+    "last_updated = {stamp}, revision = revision + 1, "
+    "chg = (SELECT coalesce(max(chg), 0) + 1 FROM ocpi_objects AS m WHERE m.kind = {kind}) "
+)
+#: what a ``patch(fields=...)`` statement returns of each object (:func:`_patched`)
+_SQLITE_PATCHED = "seq, revision, country_code, party_id, object_id, owner, last_updated, document"
 _SQLITE_PATCH_FIELDS = (
-    "UPDATE ocpi_objects SET document = json_patch(document, ?), last_updated = ?, "
-    "revision = revision + 1, "
-    "chg = (SELECT coalesce(max(chg), 0) + 1 FROM ocpi_objects WHERE kind = ?) "
-    "WHERE kind = ? AND cc_key = ? AND pid_key = ? AND id_key = ? "
-    "RETURNING seq, revision, country_code, party_id, object_id, owner, last_updated, document"
+    _SQLITE_PATCH_SET.format(patch="?", stamp="?", kind="?")
+    + "WHERE kind = ? AND cc_key = ? AND pid_key = ? AND id_key = ? RETURNING "
+    + _SQLITE_PATCHED
 )
 _SQLITE_PATCH_FIELDS_OWNER = _SQLITE_PATCH_FIELDS.replace(" RETURNING", " AND owner IS ? RETURNING")
 
@@ -633,18 +640,15 @@ _SQLITE_PATCH_FIELDS_OWNER = _SQLITE_PATCH_FIELDS.replace(" RETURNING", " AND ow
 def _sqlite_patch_rows(n: int) -> str:
     """:data:`_SQLITE_PATCH_FIELDS_OWNER` for ``n`` objects at once (an UPDATE joined with
     their rows of parameters, each in :data:`_SQLITE_PATCH_FIELDS_OWNER`'s order), returning
-    each row's key; ``n`` a power of two as in :func:`_sqlite_upsert_rows`."""
+    each row's key first; ``n`` a power of two as in :func:`_sqlite_upsert_rows`."""
     rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * n)
     return (
-        "UPDATE ocpi_objects SET document = json_patch(document, p.column1), "
-        "last_updated = p.column2, revision = revision + 1, "
-        "chg = (SELECT coalesce(max(chg), 0) + 1 FROM ocpi_objects AS m WHERE m.kind = p.column3) "
-        f"FROM (VALUES {rows}) AS p "
+        _SQLITE_PATCH_SET.format(patch="p.column1", stamp="p.column2", kind="p.column3")
+        + f"FROM (VALUES {rows}) AS p "
         "WHERE ocpi_objects.kind = p.column4 AND ocpi_objects.cc_key = p.column5 "
         "AND ocpi_objects.pid_key = p.column6 AND ocpi_objects.id_key = p.column7 "
         "AND ocpi_objects.owner IS p.column8 "
-        "RETURNING kind, cc_key, pid_key, id_key, seq, revision, country_code, party_id, "
-        "object_id, owner, last_updated, document"
+        "RETURNING kind, cc_key, pid_key, id_key, " + _SQLITE_PATCHED
     )
 
 
