@@ -2,8 +2,8 @@
 
 Document: a 2.2.1 CDR with 10 charging periods (Monday to Tuesday in Europe/Amsterdam: currents
 below and above 32 A, parking inside and outside the 09:00-18:00 window, a midnight crossing)
-that embeds the spec's complex tariff ``tariff_4_complex.json`` (read from the shared spec
-examples, never copied into the repository).
+that embeds the spec's complex tariff ``tariff_4_complex.json`` (read from the repository's
+copy of the spec examples, ``tests/data/spec``).
 
 Measured, each as CDRs per second:
 
@@ -24,7 +24,6 @@ something. Run: ``.venv/bin/python bench/bench_tariffs.py``
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -37,13 +36,13 @@ from ocpikit.models import model_for
 from ocpikit.tariffs import price
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("OCPIKIT_SHARED", ROOT.parent / "shared"))
+SPEC_EXAMPLES = ROOT / "tests" / "data" / "spec"
 ZONE = "Europe/Amsterdam"
 
 
 def complex_tariff() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (SHARED / "spec" / "2.2.1" / "examples" / "tariff_4_complex.json").read_text()
+        (SPEC_EXAMPLES / "2.2.1" / "examples" / "tariff_4_complex.json").read_text()
     )
     return data
 

@@ -1,8 +1,4 @@
-"""Shared test configuration.
-
-``OCPIKIT_SHARED`` points at the shared folder (spec, tariff cases, OCMF samples); the default is
-``../shared`` next to the checkout.
-"""
+"""Shared test configuration. Test data lives in ``tests/data`` (see its README)."""
 
 from __future__ import annotations
 
@@ -10,14 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ocpikit.testing import shared_path
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = shared_path(ROOT)
+from tests.testdata import DATA
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"shared folder not found at {SHARED}; set OCPIKIT_SHARED")
-    return SHARED
+def data_dir() -> Path:
+    """The repository's test data folder (``tests/data``)."""
+    return DATA

@@ -12,7 +12,6 @@ skipped with the reason (see ``conftest.py``).
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import signal
 import socket
@@ -29,11 +28,11 @@ import pytest
 import sqlalchemy as sa
 
 from ocpikit.storage.sql import SqlStorage
+from tests.pg import PG_URL, libpq
 
 T = TypeVar("T")
 
 OCPIKIT = [sys.executable, "-m", "ocpikit.cli.main"]
-PG_URL = os.environ.get("OCPIKIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 #: the database params of every e2e test (``conftest.py`` applies them)
 DATABASES = [
@@ -49,25 +48,6 @@ def free_port() -> int:
 
 
 # --- databases ------------------------------------------------------------------------------
-def _libpq(url: sa.URL) -> str:
-    """The libpq form of a SQLAlchemy URL (``postgresql+psycopg://`` -> ``postgresql://``)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-@functools.cache
-def pg_unreachable_reason() -> str | None:
-    """``None`` when PostgreSQL at ``PG_URL`` answers, else why not (the skip reason)."""
-    url = sa.make_url(PG_URL)
-    try:
-        import psycopg
-
-        with psycopg.connect(_libpq(url), connect_timeout=3, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # any failure means: not usable here
-        text = str(exc).strip()
-        first = text.splitlines()[0] if text else type(exc).__name__
-        return f"PostgreSQL not reachable at {url.render_as_string(hide_password=True)}: {first}"
-    return None
 
 
 class Databases:
@@ -87,7 +67,7 @@ class Databases:
 
         name = f"ocpikit_e2e_{uuid.uuid4().hex[:12]}"
         base = sa.make_url(PG_URL)
-        with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        with psycopg.connect(libpq(base), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
         return base.set(database=name).render_as_string(hide_password=False)
@@ -97,7 +77,7 @@ class Databases:
             return
         import psycopg
 
-        with psycopg.connect(_libpq(sa.make_url(PG_URL)), autocommit=True) as conn:
+        with psycopg.connect(libpq(sa.make_url(PG_URL)), autocommit=True) as conn:
             while self.created:
                 name = self.created.pop()
                 # FORCE: a server killed by the test may leave a backend that is still closing

@@ -1,6 +1,7 @@
 """Fixtures of the end-to-end tests: every test that uses ``databases`` runs once per database
 (``sqlite``, ``postgres``) unless it parametrises ``backend`` itself; the PostgreSQL params are
-skipped, with the reason, when the server at ``OCPIKIT_TEST_PG_URL`` is not reachable."""
+skipped, with the reason, when the server at ``OCPIKIT_TEST_PG_URL`` is not reachable (failed under
+``CI=true``: ``tests/pg.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from ._nodes import DATABASES, Databases, pg_unreachable_reason
+from tests.pg import require_postgres
+
+from ._nodes import DATABASES, Databases
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -27,9 +30,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     """``sqlite`` or ``postgres`` (skipped with the reason when PostgreSQL is not reachable)."""
     name: str = request.param
     if name == "postgres":
-        reason = pg_unreachable_reason()
-        if reason is not None:
-            pytest.skip(reason)
+        require_postgres()
     return name
 
 

@@ -3,22 +3,20 @@ reported loss names; and every conversion to head validates."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ocpikit.convert import LOSS_TABLE, Context, Loss, convert, join_path
 from ocpikit.models import model_for
-from ocpikit.testing import shared_path
 from ocpikit.testing.spec_errata import ERRATA
-from ocpikit.testing.spec_examples import Example, iter_examples, normalize_json
+from ocpikit.testing.spec_examples import Example, normalize_json
+from tests.testdata import spec_examples
 
-SHARED = shared_path(Path(__file__))
 RULES = {rule.id: rule for rule in LOSS_TABLE}
 CASES = [
     e
-    for e in (iter_examples(SHARED / "spec") if SHARED.is_dir() else [])
+    for e in spec_examples()
     if e.version in ("2.1.1", "2.2.1") and e.shape in ("object", "list") and e.id not in ERRATA
 ]
 

@@ -5,12 +5,11 @@ and ``postgres``. PostgreSQL comes from ``OCPIKIT_TEST_PG_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``); the suite works in its own schema,
 created for the session and dropped afterwards, so reruns start clean and nothing else in that
 database is touched. When the server is not reachable, the PostgreSQL cases are skipped and the
-skip reason says where it looked.
+skip reason says where it looked, except under ``CI=true``, where they fail (``tests/pg.py``).
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,8 +21,7 @@ import sqlalchemy as sa
 from ocpikit.protocol.ports import Storage
 from ocpikit.storage import MemoryStorage, SqlStorage, upgrade
 from ocpikit.storage.sql.schema import metadata
-
-PG_URL = os.environ.get("OCPIKIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.pg import PG_URL, require_postgres
 
 
 class FakeClock:
@@ -39,29 +37,10 @@ class FakeClock:
         self.now += timedelta(**kwargs)
 
 
-def _pg_unreachable_reason() -> str | None:
-    url = sa.make_url(PG_URL)
-    try:
-        engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-        try:
-            with engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        finally:
-            engine.dispose()
-    except Exception as exc:  # any failure means: not usable here
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return (
-            f"PostgreSQL not reachable at {url.render_as_string(hide_password=True)}: {first_line}"
-        )
-    return None
-
-
 @pytest.fixture(scope="session")
 def pg_schema_url() -> Iterator[str]:
     """A migrated, session-private schema in the test database; its URL pins ``search_path``."""
-    reason = _pg_unreachable_reason()
-    if reason is not None:
-        pytest.skip(reason)
+    require_postgres()
     schema = f"ocpikit_storage_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_URL)
     try:

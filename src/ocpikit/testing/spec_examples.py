@@ -1,10 +1,11 @@
 """The OCPI specification's JSON examples, each mapped to the object type it shows.
 
-Sources (read from the shared folder, never copied into the repository):
+Sources (a folder laid out like the project's ``tests/data/spec``, see its README):
 
-- 2.2.1 and 2.3.0: every file under ``spec/<version>/examples/``;
-- 2.1.1: every ```` ```json ```` block in the Markdown files of ``spec/2.1.1/`` (the 2.1.1 text has
-  no examples folder), addressed as ``mod_locations.md#5`` (0-based block index in the file).
+- 2.2.1 and 2.3.0: every file under ``<version>/examples/``, the spec's own example files;
+- 2.1.1: every ```` ```json ```` block in the Markdown files of ``2.1.1/examples/`` (the 2.1.1 text
+  has no examples folder: those files hold its JSON blocks verbatim, one file per chapter, without
+  the prose), addressed as ``mod_locations.md#5`` (0-based block index in the file).
 
 Every file and block must be matched by exactly one rule below; :func:`iter_examples` raises
 :class:`UnmappedExample` otherwise, so a new example in the spec cannot be skipped silently.
@@ -194,13 +195,13 @@ def _match_file(name: str) -> Rule:
 
 
 def iter_examples(spec_dir: Path) -> Iterator[Example]:
-    """Every example of every version under ``spec_dir`` (the shared ``spec`` folder)."""
+    """Every example of every version under ``spec_dir`` (laid out like ``tests/data/spec``)."""
     for version in ("2.2.1", "2.3.0"):
         for path in sorted((spec_dir / version / "examples").glob("*.json")):
             rule = _match_file(path.name)
             raw = json.loads(path.read_text(encoding="utf-8"))
             yield _example(version, f"examples/{path.name}", rule, raw)
-    for path in sorted((spec_dir / "2.1.1").glob("*.md")):
+    for path in sorted((spec_dir / "2.1.1" / "examples").glob("*.md")):
         blocks = markdown_json_blocks(path.read_text(encoding="utf-8"))
         rules = MARKDOWN_RULES.get(path.name, ())
         if len(blocks) != len(rules):

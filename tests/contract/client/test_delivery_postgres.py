@@ -8,7 +8,6 @@ PostgreSQL is unreachable (``OCPIKIT_TEST_PG_URL``).
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -21,23 +20,19 @@ import sqlalchemy as sa
 from ocpikit.client.delivery import DeliveryWorker, put_and_push
 from ocpikit.protocol.ports import ObjectKey
 from ocpikit.storage import SqlStorage, upgrade
+from tests.pg import PG_URL, require_postgres
 
 from .helpers import ok, partner, sessions
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
-PG_URL = os.environ.get("OCPIKIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ENTRIES = 400
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    try:
-        admin = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {str(exc).splitlines()[0]}")
+    require_postgres()
+    admin = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
     schema = f"ocpikit_delivery_{uuid.uuid4().hex[:10]}"
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

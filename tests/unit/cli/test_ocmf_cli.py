@@ -11,10 +11,8 @@ import pytest
 from ocpikit.cli.main import main
 
 
-def _sample(shared_dir: Path, sample_id: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (shared_dir / "ocmf-samples" / f"{sample_id}.json").read_text()
-    )
+def _sample(data_dir: Path, sample_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((data_dir / "ocmf-samples" / f"{sample_id}.json").read_text())
     return data
 
 
@@ -24,9 +22,9 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
 
 
 def test_valid_ocmf_string_file(
-    shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sample = _sample(shared_dir, "road-labs__basic_brainpool384r1")
+    sample = _sample(data_dir, "road-labs__basic_brainpool384r1")
     path = tmp_path / "record.ocmf"
     path.write_text(sample["assembled_ocmf"] + "\n")
     code, out = _run(
@@ -37,9 +35,9 @@ def test_valid_ocmf_string_file(
 
 
 def test_tampered_record_exits_1_with_json(
-    shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sample = _sample(shared_dir, "road-labs__tampered_payload_secp256r1")
+    sample = _sample(data_dir, "road-labs__tampered_payload_secp256r1")
     path = tmp_path / "record.ocmf"
     path.write_text(sample["assembled_ocmf"])
     code, out = _run(
@@ -54,9 +52,9 @@ def test_tampered_record_exits_1_with_json(
 
 
 def test_missing_key_exits_2(
-    shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sample = _sample(shared_dir, "road-labs__basic_secp256r1")
+    sample = _sample(data_dir, "road-labs__basic_secp256r1")
     path = tmp_path / "record.ocmf"
     path.write_text(sample["assembled_ocmf"])
     code, out = _run(["ocmf", "verify", str(path), "--json"], capsys)
@@ -64,9 +62,9 @@ def test_missing_key_exits_2(
     assert json.loads(out)["status"] == "no_public_key"
 
 
-def _cdr(shared_dir: Path, total_energy: float) -> dict[str, Any]:
+def _cdr(data_dir: Path, total_energy: float) -> dict[str, Any]:
     raw = (
-        shared_dir / "ocmf-samples" / "raw" / "safe-ev-transparenzsoftware" / "VW_OCMF_load.xml"
+        data_dir / "ocmf-samples" / "raw" / "safe-ev-transparenzsoftware" / "VW_OCMF_load.xml"
     ).read_text()
     ocmf = raw[raw.index("OCMF|") : raw.index("</signedData>")]
     key = raw[raw.index("<publicKey") : raw.index("</publicKey>")].split(">")[1]
@@ -84,15 +82,15 @@ def _cdr(shared_dir: Path, total_energy: float) -> dict[str, Any]:
 
 
 def test_cdr_energy_match_and_mismatch(
-    shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = tmp_path / "good.json"
-    good.write_text(json.dumps(_cdr(shared_dir, 1.101)))
+    good.write_text(json.dumps(_cdr(data_dir, 1.101)))
     code, out = _run(["ocmf", "verify", str(good)], capsys)
     assert code == 0
     assert "1.101 kWh" in out and "matches" in out
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(_cdr(shared_dir, 2.5)))
+    bad.write_text(json.dumps(_cdr(data_dir, 2.5)))
     code, out = _run(["ocmf", "verify", str(bad), "--json"], capsys)
     assert code == 1
     data = json.loads(out)
@@ -103,14 +101,10 @@ def test_cdr_energy_match_and_mismatch(
 
 
 def test_safe_xml_with_a_tampered_record(
-    shared_dir: Path, capsys: pytest.CaptureFixture[str]
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = (
-        shared_dir
-        / "ocmf-samples"
-        / "raw"
-        / "safe-ev-transparenzsoftware"
-        / "test_ocmf_ebee_02.xml"
+        data_dir / "ocmf-samples" / "raw" / "safe-ev-transparenzsoftware" / "test_ocmf_ebee_02.xml"
     )
     code, out = _run(["ocmf", "verify", str(path)], capsys)
     assert code == 1

@@ -19,16 +19,16 @@ def _write(tmp_path: Path, name: str, value: Any) -> str:
 
 
 @pytest.fixture
-def location_221(shared_dir: Path) -> dict[str, Any]:
+def location_221(data_dir: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (shared_dir / "spec/2.2.1/examples/location_example.json").read_text()
+        (data_dir / "spec/2.2.1/examples/location_example.json").read_text()
     )
     return data
 
 
 @pytest.fixture
-def location_211(shared_dir: Path) -> dict[str, Any]:
-    blocks = markdown_json_blocks((shared_dir / "spec/2.1.1/mod_locations.md").read_text())
+def location_211(data_dir: Path) -> dict[str, Any]:
+    blocks = markdown_json_blocks((data_dir / "spec/2.1.1/examples/mod_locations.md").read_text())
     return next(b for b in blocks if isinstance(b, dict) and "evses" in b)
 
 
@@ -136,10 +136,10 @@ def test_convert_of_invalid_input_prints_problems(
 
 
 def test_convert_of_an_object_the_target_version_lacks(
-    tmp_path: Path, shared_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     terminal = json.loads(
-        (shared_dir / "spec/2.3.0/examples/payment_terminal_create.json").read_text()
+        (data_dir / "spec/2.3.0/examples/payment_terminal_create.json").read_text()
     )
     path = _write(tmp_path, "terminal.json", terminal)
     assert main(["convert", path, "--from", "2.3.0", "--to", "2.2.1", "--object", "Terminal"]) == 1

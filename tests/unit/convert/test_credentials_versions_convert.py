@@ -20,8 +20,8 @@ def _rules(losses: list[Loss]) -> dict[str, str]:
     return {loss.path: loss.rule for loss in losses}
 
 
-def _example(shared_dir: Path, version: str, name: str) -> Any:
-    return json.loads((shared_dir / "spec" / version / "examples" / name).read_text())
+def _example(data_dir: Path, version: str, name: str) -> Any:
+    return json.loads((data_dir / "spec" / version / "examples" / name).read_text())
 
 
 CREDENTIALS_211 = {
@@ -54,8 +54,8 @@ def test_2_1_1_credentials_without_a_role_assume_cpo() -> None:
     assert head.dump()["roles"][0]["role"] == "CPO"
 
 
-def test_several_roles_down_to_2_1_1_keep_this_connections_role(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.2.1", "credentials_example2.json")
+def test_several_roles_down_to_2_1_1_keep_this_connections_role(data_dir: Path) -> None:
+    data = _example(data_dir, "2.2.1", "credentials_example2.json")
     roles = [r["role"] for r in data["roles"]]
     assert roles == ["CPO", "EMSP"]
     old, losses = convert(data, "Credentials", "2.2.1", "2.1.1", Context(role="EMSP"))
@@ -69,8 +69,8 @@ def test_several_roles_down_to_2_1_1_keep_this_connections_role(shared_dir: Path
     v2_1_1.credentials.Credentials.model_validate(old)
 
 
-def test_party_from_the_context_picks_among_white_label_cpos(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.2.1", "credentials_example4.json")
+def test_party_from_the_context_picks_among_white_label_cpos(data_dir: Path) -> None:
+    data = _example(data_dir, "2.2.1", "credentials_example4.json")
     ctx = Context(country_code="NL", party_id="pfc", role="CPO")
     old, losses = convert(data, "Credentials", "2.2.1", "2.1.1", ctx)
     assert old["party_id"] == "PFC"
@@ -78,8 +78,8 @@ def test_party_from_the_context_picks_among_white_label_cpos(shared_dir: Path) -
 
 
 @pytest.mark.parametrize("name", ["credentials_example.json", "credentials_example3.json"])
-def test_2_2_1_examples_round_trip_through_head(shared_dir: Path, name: str) -> None:
-    data = _example(shared_dir, "2.2.1", name)
+def test_2_2_1_examples_round_trip_through_head(data_dir: Path, name: str) -> None:
+    data = _example(data_dir, "2.2.1", name)
     head, up = to_head(data, "2.2.1", "Credentials")
     back, down = from_head(head, "2.2.1")
     assert up == [] and down == []
@@ -189,8 +189,8 @@ def test_2_1_1_party_role_guessed_from_the_url_is_reported() -> None:
     assert all(loss.rule == "2.1.1>2.2.1 Endpoint.role" for loss in losses)
 
 
-def test_both_interfaces_down_to_2_1_1_keep_this_connections_role(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.2.1", "version_details_example2.json")
+def test_both_interfaces_down_to_2_1_1_keep_this_connections_role(data_dir: Path) -> None:
+    data = _example(data_dir, "2.2.1", "version_details_example2.json")
     data["endpoints"].append(
         {"identifier": "hubclientinfo", "role": "RECEIVER", "url": "https://e.com/hci"}
     )

@@ -77,8 +77,8 @@ LOCATION_211: dict[str, Any] = {
 OWNER = Context(country_code="BE", party_id="BEC")
 
 
-def _example(shared_dir: Path, version: str, name: str) -> Any:
-    return json.loads((shared_dir / "spec" / version / "examples" / name).read_text())
+def _example(data_dir: Path, version: str, name: str) -> Any:
+    return json.loads((data_dir / "spec" / version / "examples" / name).read_text())
 
 
 def _rules(losses: list[Loss]) -> dict[str, str]:
@@ -154,8 +154,8 @@ LOCATION_FILES = [
 
 
 @pytest.mark.parametrize("name", LOCATION_FILES)
-def test_2_2_1_examples_round_trip_through_head_losslessly(shared_dir: Path, name: str) -> None:
-    data = _example(shared_dir, "2.2.1", name)
+def test_2_2_1_examples_round_trip_through_head_losslessly(data_dir: Path, name: str) -> None:
+    data = _example(data_dir, "2.2.1", name)
     head, up = to_head(data, "2.2.1", "Location")
     back, down = from_head(head, "2.2.1")
     assert up == [] and down == []
@@ -163,8 +163,8 @@ def test_2_2_1_examples_round_trip_through_head_losslessly(shared_dir: Path, nam
 
 
 @pytest.mark.parametrize("name", LOCATION_FILES)
-def test_2_2_1_examples_down_to_2_1_1_report_every_difference(shared_dir: Path, name: str) -> None:
-    data = _example(shared_dir, "2.2.1", name)
+def test_2_2_1_examples_down_to_2_1_1_report_every_difference(data_dir: Path, name: str) -> None:
+    data = _example(data_dir, "2.2.1", name)
     old, losses = convert(data, "Location", "2.2.1", "2.1.1")
     v2_1_1.locations.Location.model_validate(old)  # valid 2.1.1
     again, up = convert(
@@ -176,8 +176,8 @@ def test_2_2_1_examples_down_to_2_1_1_report_every_difference(shared_dir: Path, 
             assert key in lost or key == "evses", key
 
 
-def test_2_3_0_afir_data_is_reported_when_going_down(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.3.0", "location_example.json")
+def test_2_3_0_afir_data_is_reported_when_going_down(data_dir: Path) -> None:
+    data = _example(data_dir, "2.3.0", "location_example.json")
     data["help_phone"] = "+3212345678"
     data["evses"][0]["accepted_service_providers"] = ["Example eMSP"]
     data["evses"][0]["connectors"][0]["capabilities"] = ["ISO_15118_2_PLUG_AND_CHARGE"]
@@ -196,8 +196,8 @@ def test_2_3_0_afir_data_is_reported_when_going_down(shared_dir: Path) -> None:
         assert key not in up
 
 
-def test_2_3_0_open_enum_values_are_dropped_going_down(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.3.0", "location_example.json")
+def test_2_3_0_open_enum_values_are_dropped_going_down(data_dir: Path) -> None:
+    data = _example(data_dir, "2.3.0", "location_example.json")
     data["facilities"] = ["HOTEL", "EV_LOUNGE"]
     data["parking_type"] = "ROOFTOP"
     data["images"] = [{"url": "https://e.com/i.png", "category": "DRONE", "type": "png"}]
@@ -246,8 +246,8 @@ def test_2_3_0_open_enum_values_are_dropped_going_down(shared_dir: Path) -> None
 
 
 @pytest.fixture
-def loc221(shared_dir: Path) -> dict[str, Any]:
-    data: dict[str, Any] = _example(shared_dir, "2.2.1", "location_example.json")
+def loc221(data_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = _example(data_dir, "2.2.1", "location_example.json")
     return data
 
 

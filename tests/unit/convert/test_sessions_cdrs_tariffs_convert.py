@@ -40,10 +40,8 @@ def md_blocks(path: Path) -> list[dict[str, Any]]:
     return [json.loads(b[b.index("{") :]) for b in blocks]
 
 
-def example(shared_dir: Path, version: str, name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (shared_dir / "spec" / version / "examples" / name).read_text()
-    )
+def example(data_dir: Path, version: str, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((data_dir / "spec" / version / "examples" / name).read_text())
     return data
 
 
@@ -69,31 +67,32 @@ def test_loss_table_has_our_rules_once() -> None:
     assert {"Session", "CDR", "Tariff", "Price"} <= set(step2.UP) & set(step2.DOWN)
 
 
-def test_2_2_1_examples_convert_to_the_2_3_0_examples(shared_dir: Path) -> None:
+def test_2_2_1_examples_convert_to_the_2_3_0_examples(data_dir: Path) -> None:
     """The spec authors translated their own examples; our step must agree with them."""
     checked = 0
-    for path in sorted((shared_dir / "spec" / "2.2.1" / "examples").glob("*.json")):
+    for path in sorted((data_dir / "spec" / "2.2.1" / "examples").glob("*.json")):
         obj = _object(path.name)
         if obj is None or path.name == "cdr_example.json":  # 2.3.0 re-dated the CDR example
             continue
         converted, losses = convert(json.loads(path.read_text()), obj, "2.2.1", "2.3.0")
         assert losses == [], path.name
-        assert norm(converted) == norm(example(shared_dir, "2.3.0", path.name)), path.name
+        assert norm(converted) == norm(example(data_dir, "2.3.0", path.name)), path.name
         checked += 1
     assert checked == 22  # 2 sessions and 20 tariffs
 
 
-def test_2_2_1_cdr_example_up(shared_dir: Path) -> None:
-    up, losses = convert(example(shared_dir, "2.2.1", "cdr_example.json"), "CDR", "2.2.1", "2.3.0")
-    target = example(shared_dir, "2.3.0", "cdr_example.json")
+def test_2_2_1_cdr_example_up(data_dir: Path) -> None:
+    up, losses = convert(example(data_dir, "2.2.1", "cdr_example.json"), "CDR", "2.2.1", "2.3.0")
+    target = example(data_dir, "2.3.0", "cdr_example.json")
     assert losses == []
     assert norm(up["total_cost"]) == norm(target["total_cost"])
     assert norm(up["total_time_cost"]) == norm(target["total_time_cost"])
     assert up["tariffs"][0]["tax_included"] == "NO"
 
 
-def test_2_2_1_examples_round_trip_through_head_without_loss(shared_dir: Path) -> None:
-    for path in sorted((shared_dir / "spec" / "2.2.1" / "examples").glob("*.json")):
+def test_2_2_1_examples_round_trip_through_head_without_loss(data_dir: Path) -> None:
+    checked = 0
+    for path in sorted((data_dir / "spec" / "2.2.1" / "examples").glob("*.json")):
         obj = _object(path.name)
         if obj is None or path.name == "tariff_put_example.json":  # ERR: no last_updated
             continue
@@ -102,6 +101,8 @@ def test_2_2_1_examples_round_trip_through_head_without_loss(shared_dir: Path) -
         back, down = from_head(head, "2.2.1", obj)
         assert (up, down) == ([], []), path.name
         assert norm(back.dump()) == norm(data), path.name
+        checked += 1
+    assert checked == 22  # the Session and Tariff examples
 
 
 _RENAMED_211 = {"cdr_token": "auth_id", "cdr_location": "location", "elements": "elements"}
@@ -116,21 +117,21 @@ def _covered(losses: list[Any]) -> set[str]:
     return keys
 
 
-def _examples_211(shared_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+def _examples_211(data_dir: Path) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for module, obj in (
         ("mod_sessions", "Session"),
         ("mod_cdrs", "CDR"),
         ("mod_tariffs", "Tariff"),
     ):
-        for data in md_blocks(shared_dir / "spec" / "2.1.1" / f"{module}.md"):
+        for data in md_blocks(data_dir / "spec" / "2.1.1" / "examples" / f"{module}.md"):
             if "last_updated" in data and "id" in data:
                 out.append((obj, data))
     return out
 
 
-def test_2_1_1_examples_round_trip_except_reported_losses(shared_dir: Path) -> None:
-    examples = _examples_211(shared_dir)
+def test_2_1_1_examples_round_trip_except_reported_losses(data_dir: Path) -> None:
+    examples = _examples_211(data_dir)
     assert [obj for obj, _ in examples].count("Tariff") == 5
     for obj, data in examples:
         if obj == "CDR":  # ERR: "price": "2.00" is a string in the 2.1.1 CDR example
@@ -149,8 +150,8 @@ def test_2_1_1_examples_round_trip_except_reported_losses(shared_dir: Path) -> N
             assert differing == {"location"}
 
 
-def test_2_1_1_session_up(shared_dir: Path) -> None:
-    finished = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_sessions.md")[2]
+def test_2_1_1_session_up(data_dir: Path) -> None:
+    finished = md_blocks(data_dir / "spec" / "2.1.1" / "examples" / "mod_sessions.md")[2]
     session, losses = convert(finished, "Session", "2.1.1", "2.3.0")
     assert session["country_code"] == "XX" and session["party_id"] == "XXX"
     assert session["start_date_time"] == finished["start_datetime"]
@@ -177,8 +178,8 @@ def test_2_1_1_session_up(shared_dir: Path) -> None:
     model_for("2.3.0", "Session").parse(session)
 
 
-def test_2_1_1_token_and_owner_from_context(shared_dir: Path) -> None:
-    _, starting, _ = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_sessions.md")
+def test_2_1_1_token_and_owner_from_context(data_dir: Path) -> None:
+    _, starting, _ = md_blocks(data_dir / "spec" / "2.1.1" / "examples" / "mod_sessions.md")
     token = {
         "country_code": "DE",
         "party_id": "TNM",
@@ -276,8 +277,8 @@ def test_head_session_down_to_2_1_1_without_cache() -> None:
     assert ("2.2.1>2.1.1 ChargingPeriod.dimensions", "charging_periods[1]") in paths
 
 
-def test_head_session_down_uses_the_location_cache(shared_dir: Path) -> None:
-    location = example(shared_dir, "2.3.0", "location_example.json")
+def test_head_session_down_uses_the_location_cache(data_dir: Path) -> None:
+    location = example(data_dir, "2.3.0", "location_example.json")
     calls = []
 
     def lookup(cc: str, pid: str, lid: str) -> dict[str, Any] | None:
@@ -296,8 +297,8 @@ def test_head_session_down_uses_the_location_cache(shared_dir: Path) -> None:
     assert "cache" in loss.detail
 
 
-def test_head_cdr_down_to_2_1_1(shared_dir: Path) -> None:
-    cdr = example(shared_dir, "2.3.0", "cdr_example.json")
+def test_head_cdr_down_to_2_1_1(data_dir: Path) -> None:
+    cdr = example(data_dir, "2.3.0", "cdr_example.json")
     cdr["tariffs"][0]["tax_included"] = "NO"
     cdr.update(
         {
@@ -343,8 +344,8 @@ def test_head_cdr_down_to_2_1_1(shared_dir: Path) -> None:
     assert ("tariffs[0].elements[0].price_components[0].vat") in {loss.path for loss in losses}
 
 
-def test_2_1_1_cdr_up_flattens_the_location(shared_dir: Path) -> None:
-    (cdr,) = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_cdrs.md")
+def test_2_1_1_cdr_up_flattens_the_location(data_dir: Path) -> None:
+    (cdr,) = md_blocks(data_dir / "spec" / "2.1.1" / "examples" / "mod_cdrs.md")
     cdr["tariffs"][0]["elements"][0]["price_components"][0]["price"] = 2.00
     cdr["charging_periods"][0]["dimensions"].append({"type": "FLAT", "volume": 1})
     up, losses = convert(cdr, "CDR", "2.1.1", "2.2.1", Context(country_code="BE", party_id="BEC"))
@@ -428,8 +429,8 @@ def test_tariff_down_by_tax_included() -> None:
     assert "2.3.0>2.2.1 PriceComponent.vat" in rules(losses)
 
 
-def test_tariff_down_to_2_1_1_drops_what_it_cannot_express(shared_dir: Path) -> None:
-    tariff = example(shared_dir, "2.3.0", "tariff_16_reservation_2_euro_fee_5_euro_per_hour.json")
+def test_tariff_down_to_2_1_1_drops_what_it_cannot_express(data_dir: Path) -> None:
+    tariff = example(data_dir, "2.3.0", "tariff_16_reservation_2_euro_fee_5_euro_per_hour.json")
     tariff["elements"].append(
         {
             "price_components": [{"type": "ENERGY", "price": 0.3, "step_size": 1}],
@@ -450,8 +451,8 @@ def test_tariff_down_to_2_1_1_drops_what_it_cannot_express(shared_dir: Path) -> 
     assert "country_code" not in down
 
 
-def test_2_1_1_tariff_up_reports_unknown_vat_and_placeholder_owner(shared_dir: Path) -> None:
-    blocks = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_tariffs.md")
+def test_2_1_1_tariff_up_reports_unknown_vat_and_placeholder_owner(data_dir: Path) -> None:
+    blocks = md_blocks(data_dir / "spec" / "2.1.1" / "examples" / "mod_tariffs.md")
     simple = next(b for b in blocks if "last_updated" in b and "id" in b)
     up, losses = convert(simple, "Tariff", "2.1.1", "2.3.0")
     assert (up["country_code"], up["party_id"], up["tax_included"]) == ("XX", "XXX", "NO")
@@ -465,10 +466,10 @@ def test_2_1_1_tariff_up_reports_unknown_vat_and_placeholder_owner(shared_dir: P
 @pytest.mark.parametrize(
     ("obj", "version"), [("Session", "2.3.0"), ("CDR", "2.3.0"), ("Tariff", "2.3.0")]
 )
-def test_converters_do_not_modify_their_input(shared_dir: Path, obj: str, version: str) -> None:
+def test_converters_do_not_modify_their_input(data_dir: Path, obj: str, version: str) -> None:
     data = {
         "Session": _session_230(),
-        "CDR": example(shared_dir, "2.3.0", "cdr_example.json"),
+        "CDR": example(data_dir, "2.3.0", "cdr_example.json"),
         "Tariff": _tariff_230("YES"),
     }[obj]
     before = copy.deepcopy(data)

@@ -39,9 +39,9 @@ def rules(losses: list[Any]) -> dict[str, str]:
     return {loss.path: loss.rule for loss in losses}
 
 
-def md_tokens(shared_dir: Path) -> list[dict[str, Any]]:
+def md_tokens(data_dir: Path) -> list[dict[str, Any]]:
     blocks = re.findall(
-        r"```json\n(.*?)```", (shared_dir / "spec/2.1.1/mod_tokens.md").read_text(), re.S
+        r"```json\n(.*?)```", (data_dir / "spec/2.1.1/examples/mod_tokens.md").read_text(), re.S
     )
     return [json.loads(b[b.index("{") :]) for b in blocks if '"uid"' in b]
 
@@ -49,8 +49,8 @@ def md_tokens(shared_dir: Path) -> list[dict[str, Any]]:
 # --- round trips ------------------------------------------------------------------------------
 
 
-def test_211_token_examples_round_trip_through_head(shared_dir: Path) -> None:
-    for token in md_tokens(shared_dir):
+def test_211_token_examples_round_trip_through_head(data_dir: Path) -> None:
+    for token in md_tokens(data_dir):
         head, up = to_head(token, "2.1.1", "Token", ctx())
         assert up == []
         assert head.dump()["contract_id"] == token["auth_id"]
@@ -63,17 +63,17 @@ def test_211_token_examples_round_trip_through_head(shared_dir: Path) -> None:
 @pytest.mark.parametrize(
     "name", ["token_example_1_app_user", "token_example_2_full_rfid", "token_put_example"]
 )
-def test_221_token_examples_round_trip_through_head(shared_dir: Path, name: str) -> None:
-    token = json.loads((shared_dir / f"spec/2.2.1/examples/{name}.json").read_text())
+def test_221_token_examples_round_trip_through_head(data_dir: Path, name: str) -> None:
+    token = json.loads((data_dir / f"spec/2.2.1/examples/{name}.json").read_text())
     head, up = to_head(token, "2.2.1", "Token")
     back, down = from_head(head, "2.2.1")
     assert back.dump() == token
     assert up == down == []
 
 
-def test_221_token_down_to_211_reports_every_loss(shared_dir: Path) -> None:
+def test_221_token_down_to_211_reports_every_loss(data_dir: Path) -> None:
     token = json.loads(
-        (shared_dir / "spec/2.2.1/examples/token_example_2_full_rfid.json").read_text()
+        (data_dir / "spec/2.2.1/examples/token_example_2_full_rfid.json").read_text()
     )
     token["type"] = "APP_USER"
     old, losses = convert(token, "Token", "2.2.1", "2.1.1", Context())

@@ -1,4 +1,4 @@
-"""Every OCMF sample in the shared folder gives its source's expected result.
+"""Every OCMF sample in ``tests/data/ocmf-samples`` gives its source's expected result.
 
 Inputs: road-labs and pyocmf samples carry an OCMF string and a key. The safe-ev samples are
 read from their original SAFE XML container (``raw_file``): the ``ocmf`` strings in their JSON
@@ -9,22 +9,15 @@ added), so they no longer match the bytes the meter signed.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ocpikit.eichrecht import Report, Status, verify_input, verify_ocmf
+from tests.testdata import OCMF_SAMPLES, json_index
 
-ROOT = Path(__file__).resolve().parents[3]
-# parametrisation happens before fixtures, so resolve the folder as tests/conftest.py does
-_SHARED_SAMPLES = (
-    Path(os.environ.get("OCPIKIT_SHARED", ROOT.parent / "shared")) / "ocmf-samples" / "INDEX.json"
-)
-_IDS = (
-    [e["id"] for e in json.loads(_SHARED_SAMPLES.read_text())] if _SHARED_SAMPLES.exists() else []
-)
+_IDS = [e["id"] for e in json_index(OCMF_SAMPLES, "ocmf samples")]
 
 #: per-source verdicts for samples whose source asserts none (pyocmf's per-record results,
 #: or our reading where pyocmf had no key) - each explained
@@ -55,9 +48,9 @@ def verify_sample(shared: Path, sample: dict[str, Any]) -> Report:
 
 
 @pytest.mark.parametrize("sample_id", _IDS)
-def test_sample_gives_the_source_result(shared_dir: Path, sample_id: str) -> None:
-    sample = _sample(shared_dir, sample_id)
-    report = verify_sample(shared_dir, sample)
+def test_sample_gives_the_source_result(data_dir: Path, sample_id: str) -> None:
+    sample = _sample(data_dir, sample_id)
+    report = verify_sample(data_dir, sample)
     expected = sample["expected_valid_per_source"]
     if expected is True:
         assert report.status is Status.VALID, report.message
@@ -79,11 +72,11 @@ def test_sample_gives_the_source_result(shared_dir: Path, sample_id: str) -> Non
         assert report.status is Status.VALID
 
 
-def test_all_sample_curves_are_verified_not_skipped(shared_dir: Path) -> None:
+def test_all_sample_curves_are_verified_not_skipped(data_dir: Path) -> None:
     """brainpoolP384r1 is in cryptography here; secp192k1 is not and uses the builtin verifier."""
     backends: dict[str, set[str]] = {}
     for sample_id in _IDS:
-        report = verify_sample(shared_dir, _sample(shared_dir, sample_id))
+        report = verify_sample(data_dir, _sample(data_dir, sample_id))
         for r in report.records:
             if r.curve and r.backend:
                 backends.setdefault(r.curve, set()).add(r.backend)
@@ -93,19 +86,19 @@ def test_all_sample_curves_are_verified_not_skipped(shared_dir: Path) -> None:
         assert backends[curve] == {"cryptography"}
 
 
-def test_index_is_not_empty(shared_dir: Path) -> None:
+def test_index_is_not_empty(data_dir: Path) -> None:
     assert len(_IDS) >= 50
 
 
-def test_expected_energy_of_source_examples(shared_dir: Path) -> None:
+def test_expected_energy_of_source_examples(data_dir: Path) -> None:
     """The SAFE software shows 1,101 kWh (VW/LEM) and 1,0 kWh (OBIS 98.8.0 example)."""
-    vw = verify_sample(shared_dir, _sample(shared_dir, "safe-ev__VW_OCMF_load"))
+    vw = verify_sample(data_dir, _sample(data_dir, "safe-ev__VW_OCMF_load"))
     assert vw.energy is not None and str(vw.energy.signed_kwh) == "1.101"
-    obis = verify_sample(shared_dir, _sample(shared_dir, "safe-ev__Ocmf_Example_OBIS_98.8.0_2.8.0"))
+    obis = verify_sample(data_dir, _sample(data_dir, "safe-ev__Ocmf_Example_OBIS_98.8.0_2.8.0"))
     assert obis.energy is not None and obis.energy.signed_kwh == 1
 
 
-def test_ebee_02_readings_regress(shared_dir: Path) -> None:
-    report = verify_sample(shared_dir, _sample(shared_dir, "safe-ev__test_ocmf_ebee_02"))
+def test_ebee_02_readings_regress(data_dir: Path) -> None:
+    report = verify_sample(data_dir, _sample(data_dir, "safe-ev__test_ocmf_ebee_02"))
     assert report.energy is not None
     assert any("below begin" in p for p in report.energy.problems)

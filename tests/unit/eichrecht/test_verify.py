@@ -140,10 +140,8 @@ def test_unsupported_curve_is_explicit(sign: Signer) -> None:
     assert verify_ocmf(ocmf, key).status is Status.UNSUPPORTED_CURVE
 
 
-def test_secp192k1_without_builtin_is_unsupported(shared_dir: Path) -> None:
-    sample = json.loads(
-        (shared_dir / "ocmf-samples" / "road-labs__basic_secp192k1.json").read_text()
-    )
+def test_secp192k1_without_builtin_is_unsupported(data_dir: Path) -> None:
+    sample = json.loads((data_dir / "ocmf-samples" / "road-labs__basic_secp192k1.json").read_text())
     record = parse_ocmf(sample["assembled_ocmf"])
     key = sample["public_key_spki_hex"]
     assert verify_record(record, key).status is Status.VALID

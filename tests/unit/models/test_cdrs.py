@@ -45,17 +45,17 @@ def errors(exc: pytest.ExceptionInfo[ValidationError]) -> set[tuple[str | int, .
 
 
 @pytest.fixture
-def cdr_221(shared_dir: Path) -> dict[str, Any]:
+def cdr_221(data_dir: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (shared_dir / "spec" / "2.2.1" / "examples" / "cdr_example.json").read_text()
+        (data_dir / "spec" / "2.2.1" / "examples" / "cdr_example.json").read_text()
     )
     return data
 
 
 @pytest.fixture
-def cdr_230(shared_dir: Path) -> dict[str, Any]:
+def cdr_230(data_dir: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (shared_dir / "spec" / "2.3.0" / "examples" / "cdr_example.json").read_text()
+        (data_dir / "spec" / "2.3.0" / "examples" / "cdr_example.json").read_text()
     )
     return data
 
@@ -80,8 +80,8 @@ def test_2_3_0_cdr_example_erratum(cdr_230: dict[str, Any]) -> None:
     assert cdr.total_cost.taxes[0].amount == Decimal("0.40")
 
 
-def test_2_1_1_cdr_example(shared_dir: Path) -> None:
-    (data,) = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_cdrs.md")
+def test_2_1_1_cdr_example(data_dir: Path) -> None:
+    (data,) = md_blocks(data_dir / "spec" / "2.1.1" / "examples" / "mod_cdrs.md")
     # ERR: the example's tariff price is the string "2.00", not a number (DIGEST §4.6)
     price_path = ("tariffs", 0, "elements", 0, "price_components", 0, "price")
     with pytest.raises(ValidationError) as exc:
@@ -222,8 +222,8 @@ def test_2_3_0_open_and_closed_enums(cdr_230: dict[str, Any]) -> None:
     assert errors(exc) == {("cdr_location", "connector_format")}
 
 
-def test_2_1_1_cdr_rules(shared_dir: Path) -> None:
-    (data,) = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_cdrs.md")
+def test_2_1_1_cdr_rules(data_dir: Path) -> None:
+    (data,) = md_blocks(data_dir / "spec" / "2.1.1" / "examples" / "mod_cdrs.md")
     data["tariffs"][0]["elements"][0]["price_components"][0]["price"] = 2.00  # the erratum
     for changes, loc in (
         ({"id": "x" * 37}, ("id",)),

@@ -26,8 +26,8 @@ from ocpikit.models.v2_3_0 import versions as v230
 VERSIONS = ["2.2.1", "2.3.0"]
 
 
-def _example(shared_dir: Path, version: str, name: str) -> Any:
-    return json.loads((shared_dir / "spec" / version / "examples" / name).read_text())
+def _example(data_dir: Path, version: str, name: str) -> Any:
+    return json.loads((data_dir / "spec" / version / "examples" / name).read_text())
 
 
 def _locs(err: ValidationError) -> set[tuple[str | int, ...]]:
@@ -47,8 +47,8 @@ def _locs(err: ValidationError) -> set[tuple[str | int, ...]]:
         "credentials_example4.json",
     ],
 )
-def test_credentials_examples_round_trip(shared_dir: Path, version: str, name: str) -> None:
-    data = _example(shared_dir, version, name)
+def test_credentials_examples_round_trip(data_dir: Path, version: str, name: str) -> None:
+    data = _example(data_dir, version, name)
     parsed = OBJECTS[version]["Credentials"].model_validate(data)
     assert json.loads(parsed.dump_json()) == data
 
@@ -63,9 +63,9 @@ def test_credentials_examples_round_trip(shared_dir: Path, version: str, name: s
     ],
 )
 def test_version_details_examples_round_trip(
-    shared_dir: Path, version: str, name: str, wrapped: bool
+    data_dir: Path, version: str, name: str, wrapped: bool
 ) -> None:
-    data = _example(shared_dir, version, name)
+    data = _example(data_dir, version, name)
     data = data["data"] if wrapped else data
     parsed = OBJECTS[version]["VersionDetails"].model_validate(data)
     assert json.loads(parsed.dump_json()) == data
@@ -80,17 +80,17 @@ def test_version_details_examples_round_trip(
     ],
 )
 def test_versions_list_examples_round_trip(
-    shared_dir: Path, version: str, name: str, wrapped: bool
+    data_dir: Path, version: str, name: str, wrapped: bool
 ) -> None:
-    data = _example(shared_dir, version, name)
+    data = _example(data_dir, version, name)
     data = data["data"] if wrapped else data
     model = OBJECTS[version]["Version"]
     assert [model.model_validate(item).dump() for item in data] == data
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_display_text_example_round_trips(shared_dir: Path, version: str) -> None:
-    data = _example(shared_dir, version, "type_displaytext_example.json")
+def test_display_text_example_round_trips(data_dir: Path, version: str) -> None:
+    data = _example(data_dir, version, "type_displaytext_example.json")
     assert OBJECTS[version]["DisplayText"].model_validate(data).dump() == data
 
 

@@ -61,8 +61,8 @@ LOCATION_211: dict[str, Any] = {
 }
 
 
-def _example(shared_dir: Path, version: str, name: str) -> Any:
-    return json.loads((shared_dir / "spec" / version / "examples" / name).read_text())
+def _example(data_dir: Path, version: str, name: str) -> Any:
+    return json.loads((data_dir / "spec" / version / "examples" / name).read_text())
 
 
 def _roundtrip(model: type[OcpiModel], data: Any) -> None:
@@ -100,30 +100,30 @@ VERSIONS = ["2.2.1", "2.3.0"]
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name", LOCATION_FILES)
-def test_location_examples_round_trip(shared_dir: Path, version: str, name: str) -> None:
-    _roundtrip(OBJECTS[version]["Location"], _example(shared_dir, version, name))
+def test_location_examples_round_trip(data_dir: Path, version: str, name: str) -> None:
+    _roundtrip(OBJECTS[version]["Location"], _example(data_dir, version, name))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name", HOURS_FILES)
-def test_hours_examples_round_trip(shared_dir: Path, version: str, name: str) -> None:
-    _roundtrip(OBJECTS[version]["Hours"], _example(shared_dir, version, name))
+def test_hours_examples_round_trip(data_dir: Path, version: str, name: str) -> None:
+    _roundtrip(OBJECTS[version]["Hours"], _example(data_dir, version, name))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_regular_hours_example_is_wrapped_in_opening_times(shared_dir: Path, version: str) -> None:
-    data = _example(shared_dir, version, "location_regularhours_example.json")
+def test_regular_hours_example_is_wrapped_in_opening_times(data_dir: Path, version: str) -> None:
+    data = _example(data_dir, version, "location_regularhours_example.json")
     _roundtrip(OBJECTS[version]["Hours"], data["opening_times"])
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name", ENERGY_MIX_FILES)
-def test_energy_mix_examples_round_trip(shared_dir: Path, version: str, name: str) -> None:
-    _roundtrip(OBJECTS[version]["EnergyMix"], _example(shared_dir, version, name)["energy_mix"])
+def test_energy_mix_examples_round_trip(data_dir: Path, version: str, name: str) -> None:
+    _roundtrip(OBJECTS[version]["EnergyMix"], _example(data_dir, version, name)["energy_mix"])
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_patch_examples_validate_as_partial_objects(shared_dir: Path, version: str) -> None:
+def test_patch_examples_validate_as_partial_objects(data_dir: Path, version: str) -> None:
     evse, connector, location = (OBJECTS[version][n] for n in ("EVSE", "Connector", "Location"))
     for model, name in (
         (evse, "location_patch_example_status.json"),
@@ -131,15 +131,15 @@ def test_patch_examples_validate_as_partial_objects(shared_dir: Path, version: s
         (connector, "location_patch_example_tariff.json"),
         (location, "location_patch_example_location.json"),
     ):
-        data = _example(shared_dir, version, name)
+        data = _example(data_dir, version, name)
         assert model.parse_patch(data) == data
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_put_add_evse_example_is_a_known_erratum(shared_dir: Path, version: str) -> None:
+def test_put_add_evse_example_is_a_known_erratum(data_dir: Path, version: str) -> None:
     """ERR (DIGEST §8.2): the connector lacks power_type, max_voltage, max_amperage and
     last_updated, and physical_reference is a number."""
-    data = _example(shared_dir, version, "location_put_example_add_evse.json")
+    data = _example(data_dir, version, "location_put_example_add_evse.json")
     with pytest.raises(ValidationError) as err:
         OBJECTS[version]["EVSE"].model_validate(data)
     assert {
@@ -151,8 +151,8 @@ def test_put_add_evse_example_is_a_known_erratum(shared_dir: Path, version: str)
     } <= _locs(err.value)
 
 
-def test_2_3_0_example_carries_afir_parking(shared_dir: Path) -> None:
-    loc = l230.Location.model_validate(_example(shared_dir, "2.3.0", "location_example.json"))
+def test_2_3_0_example_carries_afir_parking(data_dir: Path) -> None:
+    loc = l230.Location.model_validate(_example(data_dir, "2.3.0", "location_example.json"))
     assert loc.parking_places and loc.evses
     place_ids = {p.id for p in loc.parking_places}
     for evse in loc.evses:
@@ -217,9 +217,9 @@ def test_2_1_1_hours_is_a_choice() -> None:
 
 
 @pytest.fixture(params=VERSIONS)
-def location(request: pytest.FixtureRequest, shared_dir: Path) -> tuple[str, dict[str, Any]]:
+def location(request: pytest.FixtureRequest, data_dir: Path) -> tuple[str, dict[str, Any]]:
     version = str(request.param)
-    return version, _example(shared_dir, version, "location_example.json")
+    return version, _example(data_dir, version, "location_example.json")
 
 
 @pytest.mark.parametrize(
@@ -280,8 +280,8 @@ def test_unknown_fields_are_kept(location: tuple[str, dict[str, Any]]) -> None:
     assert dumped["evses"][0]["connectors"][0]["nltnm_socket_colour"] == "blue"
 
 
-def test_2_2_1_enums_are_closed(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.2.1", "location_example.json")
+def test_2_2_1_enums_are_closed(data_dir: Path) -> None:
+    data = _example(data_dir, "2.2.1", "location_example.json")
     data["facilities"] = ["EV_LOUNGE"]
     data["evses"][0]["connectors"][0]["standard"] = "MCS"
     with pytest.raises(ValidationError) as err:
@@ -289,8 +289,8 @@ def test_2_2_1_enums_are_closed(shared_dir: Path) -> None:
     assert {("facilities", 0), ("evses", 0, "connectors", 0, "standard")} <= _locs(err.value)
 
 
-def test_2_3_0_open_enums_keep_unknown_values(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.3.0", "location_example.json")
+def test_2_3_0_open_enums_keep_unknown_values(data_dir: Path) -> None:
+    data = _example(data_dir, "2.3.0", "location_example.json")
     data["facilities"] = ["HOTEL", "EV_LOUNGE"]
     data["parking_type"] = "ROOFTOP"
     evse = data["evses"][0]
@@ -307,8 +307,8 @@ def test_2_3_0_open_enums_keep_unknown_values(shared_dir: Path) -> None:
     assert json.loads(loc.dump_json()) == data
 
 
-def test_2_3_0_closed_enums_stay_closed(shared_dir: Path) -> None:
-    data = _example(shared_dir, "2.3.0", "location_example.json")
+def test_2_3_0_closed_enums_stay_closed(data_dir: Path) -> None:
+    data = _example(data_dir, "2.3.0", "location_example.json")
     data["evses"][0]["status"] = "SLEEPING"
     data["evses"][0]["parking"][0]["evse_position"] = "ABOVE"
     with pytest.raises(ValidationError) as err:

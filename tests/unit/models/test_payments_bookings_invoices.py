@@ -40,8 +40,8 @@ def norm(value: Any) -> Any:
     return value
 
 
-def example(shared_dir: Path, name: str) -> Any:
-    return json.loads((shared_dir / "spec/2.3.0/examples" / name).read_text())
+def example(data_dir: Path, name: str) -> Any:
+    return json.loads((data_dir / "spec/2.3.0/examples" / name).read_text())
 
 
 def errors(exc: pytest.ExceptionInfo[ValidationError]) -> set[tuple[tuple[str | int, ...], str]]:
@@ -61,8 +61,8 @@ def errors(exc: pytest.ExceptionInfo[ValidationError]) -> set[tuple[tuple[str | 
         "payment_terminal_activate.json",
     ],
 )
-def test_terminal_examples_round_trip(shared_dir: Path, name: str) -> None:
-    data = example(shared_dir, name)
+def test_terminal_examples_round_trip(data_dir: Path, name: str) -> None:
+    data = example(data_dir, name)
     assert norm(pay.Terminal.parse(data).dump()) == norm(data)
 
 
@@ -76,15 +76,15 @@ def test_terminal_examples_round_trip(shared_dir: Path, name: str) -> None:
     ],
 )
 def test_terminal_examples_wrong_per_table(
-    shared_dir: Path, name: str, reason: set[tuple[tuple[str, ...], str]]
+    data_dir: Path, name: str, reason: set[tuple[tuple[str, ...], str]]
 ) -> None:
     with pytest.raises(ValidationError) as exc:
-        pay.Terminal.parse(example(shared_dir, name))
+        pay.Terminal.parse(example(data_dir, name))
     assert errors(exc) == reason
 
 
-def test_terminal_location_assignment_is_a_patch(shared_dir: Path) -> None:
-    data = example(shared_dir, "payment_terminal_location_assignment.json")
+def test_terminal_location_assignment_is_a_patch(data_dir: Path) -> None:
+    data = example(data_dir, "payment_terminal_location_assignment.json")
     assert pay.Terminal.parse_patch(data) == data  # valid fields, but no last_updated (A18)
 
 
@@ -95,22 +95,22 @@ def test_terminal_location_assignment_is_a_patch(shared_dir: Path) -> None:
         "payment_financial_advice_confirmation_example_success.json",
     ],
 )
-def test_fac_examples_with_221_price_shape_round_trip(shared_dir: Path, name: str) -> None:
-    data = example(shared_dir, name)
+def test_fac_examples_with_221_price_shape_round_trip(data_dir: Path, name: str) -> None:
+    data = example(data_dir, name)
     fac = pay.FinancialAdviceConfirmation.parse(data)
     assert norm(fac.dump()) == norm(data)  # dumped back in the shape it came in (PRACTICE A18)
     assert fac.capture_status_code is pay.CaptureStatusCode.SUCCESS
 
 
-def test_fac_failure_example_lacks_required_eft_data(shared_dir: Path) -> None:
-    data = example(shared_dir, "payment_financial_advice_confirmation_example_failure.json")
+def test_fac_failure_example_lacks_required_eft_data(data_dir: Path) -> None:
+    data = example(data_dir, "payment_financial_advice_confirmation_example_failure.json")
     with pytest.raises(ValidationError) as exc:
         pay.FinancialAdviceConfirmation.parse(data)
     assert errors(exc) == {(("eft_data",), "missing")}  # cardinality + (A18)
 
 
-def test_fac_230_price_shape_and_eft_data_rules(shared_dir: Path) -> None:
-    data = example(shared_dir, "payment_financial_advice_confirmation_create.json")
+def test_fac_230_price_shape_and_eft_data_rules(data_dir: Path) -> None:
+    data = example(data_dir, "payment_financial_advice_confirmation_create.json")
     data["total_costs"] = {"before_taxes": 4.0, "taxes": [{"name": "VAT", "amount": 0.4}]}
     fac = pay.FinancialAdviceConfirmation.parse(data)
     assert isinstance(fac.total_costs, Price)
@@ -212,9 +212,9 @@ def test_valid_booking_objects_round_trip() -> None:
     assert request.booking_option.vehicle_types == ["PERSONAL_VEHICLE", "HOVERCRAFT"]
 
 
-def test_booking_example_wrong_per_table(shared_dir: Path) -> None:
+def test_booking_example_wrong_per_table(data_dir: Path) -> None:
     with pytest.raises(ValidationError) as exc:
-        bk.Booking.parse(example(shared_dir, "booking_example.json"))
+        bk.Booking.parse(example(data_dir, "booking_example.json"))
     assert errors(exc) == {
         (("party_id",), "string_too_long"),  # "INF12": CiString(3)
         (("booking_tokens", 0, "party_id"), "string_too_long"),  # "INFOO"
@@ -226,8 +226,8 @@ def test_booking_example_wrong_per_table(shared_dir: Path) -> None:
     }
 
 
-def test_booking_location_example_wrong_per_table(shared_dir: Path) -> None:
-    data = example(shared_dir, "booking_location_example.json")
+def test_booking_location_example_wrong_per_table(data_dir: Path) -> None:
+    data = example(data_dir, "booking_location_example.json")
     with pytest.raises(ValidationError) as exc:
         bk.BookingLocation.parse(data)
     assert errors(exc) == {
@@ -243,34 +243,34 @@ def test_booking_location_example_wrong_per_table(shared_dir: Path) -> None:
     assert "formats" not in bk.BookingOption.model_fields
 
 
-def test_booking_patch_examples(shared_dir: Path) -> None:
-    status = example(shared_dir, "booking_patch_example_status_update.json")
+def test_booking_patch_examples(data_dir: Path) -> None:
+    status = example(data_dir, "booking_patch_example_status_update.json")
     assert norm(bk.Booking.parse_patch(status)) == norm(status)
     merged = bk.Booking.parse(merge_patch(BOOKING, status))
     assert merged.reservation_status is bk.ReservationStatus.RESERVED
-    evse = example(shared_dir, "booking_patch_example_evse_uid.json")
+    evse = example(data_dir, "booking_patch_example_evse_uid.json")
     # Booking has no evse_uid (it is booking_option.evse_uid): kept only as an unknown field
     assert "evse_uid" not in bk.Booking.model_fields
     assert bk.Booking.parse(merge_patch(BOOKING, evse)).booking_option is None
-    tokens = example(shared_dir, "booking_request_patch_example_tokens.json")
+    tokens = example(data_dir, "booking_request_patch_example_tokens.json")
     assert norm(bk.BookingRequest.parse(merge_patch(REQUEST, tokens)).dump()) == norm(
         merge_patch(REQUEST, tokens)
     )
 
 
-def test_booking_request_timeslot_patch_wrong_per_table(shared_dir: Path) -> None:
-    data = example(shared_dir, "booking_request_patch_example_timeslot.json")
+def test_booking_request_timeslot_patch_wrong_per_table(data_dir: Path) -> None:
+    data = example(data_dir, "booking_request_patch_example_timeslot.json")
     assert "timeslot" not in bk.BookingRequest.model_fields  # the field is `period`
     with pytest.raises(ValidationError) as exc:
         bk.Period.parse(data["timeslot"])  # keys "start_date_time " with a trailing space
     assert errors(exc) == {(("start_date_time",), "missing"), (("end_date_time",), "missing")}
 
 
-def test_booking_location_patch_examples(shared_dir: Path) -> None:
-    terms = example(shared_dir, "booking_location_patch_example_terms.json")
+def test_booking_location_patch_examples(data_dir: Path) -> None:
+    terms = example(data_dir, "booking_location_patch_example_terms.json")
     merged = merge_patch(BOOKING_LOCATION, terms)  # objects merge recursively (core.patch)
     assert norm(bk.BookingLocation.parse(merged).dump()) == norm(merged)
-    calendar = example(shared_dir, "booking_location_patch_example_calendar.json")
+    calendar = example(data_dir, "booking_location_patch_example_calendar.json")
     with pytest.raises(ValidationError) as exc:
         bk.Calendar.parse(merge_patch(CALENDAR, calendar))  # lists are replaced whole
     assert errors(exc) == {

@@ -46,10 +46,8 @@ def errors(exc: pytest.ExceptionInfo[ValidationError]) -> set[tuple[str | int, .
 
 
 @pytest.mark.parametrize(("version", "model"), [("2.2.1", s221.Session), ("2.3.0", s230.Session)])
-def test_session_examples_round_trip(
-    shared_dir: Path, version: str, model: type[OcpiModel]
-) -> None:
-    examples = shared_dir / "spec" / version / "examples"
+def test_session_examples_round_trip(data_dir: Path, version: str, model: type[OcpiModel]) -> None:
+    examples = data_dir / "spec" / version / "examples"
     files = sorted(examples.glob("session_example*.json"))
     assert [f.name for f in files] == [
         "session_example_1_simple_start.json",
@@ -64,8 +62,10 @@ def test_session_examples_round_trip(
         assert norm(model.parse_patch(data)) == norm(data), path.name
 
 
-def test_2_1_1_session_examples(shared_dir: Path) -> None:
-    patch, starting, finished = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_sessions.md")
+def test_2_1_1_session_examples(data_dir: Path) -> None:
+    patch, starting, finished = md_blocks(
+        data_dir / "spec" / "2.1.1" / "examples" / "mod_sessions.md"
+    )
     for data in (starting, finished):
         session = s211.Session.parse(data)
         assert norm(session.dump()) == norm(data)
@@ -172,8 +172,8 @@ def test_2_3_0_open_enum_token_type_is_kept() -> None:
     assert ("total_cost", "before_taxes") in errors(exc)
 
 
-def test_2_1_1_session_rejects_2_2_values(shared_dir: Path) -> None:
-    _, starting, _ = md_blocks(shared_dir / "spec" / "2.1.1" / "mod_sessions.md")
+def test_2_1_1_session_rejects_2_2_values(data_dir: Path) -> None:
+    _, starting, _ = md_blocks(data_dir / "spec" / "2.1.1" / "examples" / "mod_sessions.md")
     for changes, loc in (
         ({"status": "RESERVATION"}, ("status",)),
         ({"auth_method": "COMMAND"}, ("auth_method",)),

@@ -63,8 +63,8 @@ TOKEN_221: dict[str, Any] = {
 # --- spec examples ----------------------------------------------------------------------------
 
 
-def test_211_markdown_examples_round_trip(shared_dir: Path) -> None:
-    blocks = md_json_blocks(shared_dir / "spec/2.1.1/mod_tokens.md")
+def test_211_markdown_examples_round_trip(data_dir: Path) -> None:
+    blocks = md_json_blocks(data_dir / "spec/2.1.1/examples/mod_tokens.md")
     full = [b for b in blocks if "uid" in b]
     assert len(full) == 2  # PUT example and Token example
     for block in full:
@@ -77,15 +77,15 @@ def test_211_markdown_examples_round_trip(shared_dir: Path) -> None:
 @pytest.mark.parametrize(
     "name", ["token_example_1_app_user", "token_example_2_full_rfid", "token_put_example"]
 )
-def test_token_examples_round_trip(shared_dir: Path, version: str, name: str) -> None:
-    data = json.loads((shared_dir / f"spec/{version}/examples/{name}.json").read_text())
+def test_token_examples_round_trip(data_dir: Path, version: str, name: str) -> None:
+    data = json.loads((data_dir / f"spec/{version}/examples/{name}.json").read_text())
     model = OBJECTS[version]["Token"]
     assert norm(model.parse(data).dump()) == norm(data)
 
 
 @pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
-def test_token_patch_and_envelope_examples(shared_dir: Path, version: str) -> None:
-    examples = shared_dir / f"spec/{version}/examples"
+def test_token_patch_and_envelope_examples(data_dir: Path, version: str) -> None:
+    examples = data_dir / f"spec/{version}/examples"
     model = OBJECTS[version]["Token"]
     patch = json.loads((examples / "token_patch_example.json").read_text())
     assert norm(model.parse_patch(patch)) == norm(patch)

@@ -1,26 +1,20 @@
 """Tariff-corpus helpers: the case list is read at collection time so that a new case file in
-``../shared/tariff-cases`` (listed in its INDEX.json) becomes a new test without code changes."""
+``tests/data/tariff-cases`` (listed in its INDEX.json) becomes a new test without code changes."""
 
 from __future__ import annotations
 
 import json
-import os
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
-CASES_DIR = (
-    Path(os.environ.get("OCPIKIT_SHARED", ROOT.parent / "shared")).resolve() / "tariff-cases"
-)
+from tests.testdata import TARIFF_CASES, json_index
+
+CASES_DIR = TARIFF_CASES
 
 
 def case_index() -> list[dict[str, Any]]:
-    index = CASES_DIR / "INDEX.json"
-    if not index.is_file():
-        return []
-    entries: list[dict[str, Any]] = json.loads(index.read_text())
-    return entries
+    """Every case of the corpus's INDEX.json (the count is checked)."""
+    return json_index(CASES_DIR, "tariff cases")
 
 
 def load_case(name: str) -> dict[str, Any]:

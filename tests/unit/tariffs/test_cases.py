@@ -71,7 +71,7 @@ def test_case_prices_to_expected_totals(name: str) -> None:
 
 
 def test_the_corpus_is_found() -> None:
-    assert len(PASS_FAIL) >= 40, "shared tariff-cases not found (set OCPIKIT_SHARED)"
+    assert len(PASS_FAIL) >= 40, "the pass/fail cases of tests/data/tariff-cases are missing"
 
 
 #: each disputed case -> reading -> (policy settings, expected total excl. VAT)
