@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ocpikit.protocol.ports import (
+    BASE_URL_FACT,
     CommandDirection,
     CommandRecord,
     Endpoint,
@@ -477,3 +478,13 @@ async def test_command_state_survives_and_times_out(storage: Storage, clock: Fak
     assert got is not None and got.result == {"result": "ACCEPTED"} and got.final
     assert await storage.commands.due(before=clock.now) == []
     assert await storage.commands.get(CommandDirection.SENT, "nope") is None
+
+
+async def test_platform_facts_are_kept_and_replaced(storage: Storage) -> None:
+    assert await storage.facts.get(BASE_URL_FACT) is None
+    await storage.facts.set(BASE_URL_FACT, "http://127.0.0.1:9000")
+    await storage.facts.set("other", "x")
+    assert await storage.facts.get(BASE_URL_FACT) == "http://127.0.0.1:9000"
+    await storage.facts.set(BASE_URL_FACT, "https://ocpi.example.com")
+    assert await storage.facts.get(BASE_URL_FACT) == "https://ocpi.example.com"
+    assert await storage.facts.get("other") == "x"

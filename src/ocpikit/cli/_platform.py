@@ -8,9 +8,11 @@ import asyncio
 import importlib
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ocpikit.protocol.decisions import Decisions, DemoDecisions, HookDecisions
+from ocpikit.protocol.ports import BASE_URL_FACT
 from ocpikit.server.settings import ConfigError, Settings, load_settings
 from ocpikit.storage.sql import SqlStorage, upgrade
 
@@ -25,12 +27,20 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
+def settings_from(args: argparse.Namespace, *, recorded_base_url: bool = True) -> Settings:
+    """The settings of the config (``--config``) and environment. With ``recorded_base_url``
+    and no base URL set by the config, the base URL is the one the running ``ocpikit serve``
+    recorded in the database (so ``serve --port 9000`` then ``invite`` prints a ``:9000`` URL)."""
     try:
-        return load_settings(getattr(args, "config", None))
+        settings = load_settings(getattr(args, "config", None))
     except ConfigError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    if recorded_base_url and settings.base_url_auto:
+        recorded = run_async(lambda storage: storage.facts.get(BASE_URL_FACT), settings)
+        if recorded:
+            settings = replace(settings, base_url=recorded)
+    return settings
 
 
 def open_storage(settings: Settings, *, migrate: bool = True) -> SqlStorage:

@@ -18,6 +18,7 @@ import os
 import signal
 from typing import Any
 
+from ocpikit.cli._output import print_table
 from ocpikit.cli._platform import add_config, decisions_for, run_async, settings_from
 from ocpikit.protocol.decisions import DemoDecisions, HookDecisions
 from ocpikit.protocol.ports import Storage
@@ -119,11 +120,14 @@ def run_commands(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        for r in rows:
-            print(
-                f"{r['direction']:8} {r['command']:17} {r['state']:16} {r['partner'] or '-':10} "
-                f"{r['deadline'] or '-':21} {r['id']}"
-            )
+        print_table(
+            ("DIRECTION", "COMMAND", "STATE", "PARTNER", "DEADLINE", "ID"),
+            [
+                (r["direction"], r["command"], r["state"], r["partner"], r["deadline"], r["id"])
+                for r in rows
+            ],
+            empty="no open commands",
+        )
     return 0
 
 
@@ -140,11 +144,20 @@ def run_clients(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        for r in rows:
-            print(
-                f"{r.get('country_code')}-{r.get('party_id')} {r.get('role', ''):6} "
-                f"{r.get('status', ''):10} via {r['hub']} (updated {r.get('last_updated')})"
-            )
+        print_table(
+            ("PARTY", "ROLE", "STATUS", "VIA HUB", "UPDATED"),
+            [
+                (
+                    f"{r.get('country_code')}-{r.get('party_id')}",
+                    r.get("role"),
+                    r.get("status"),
+                    r["hub"],
+                    r.get("last_updated"),
+                )
+                for r in rows
+            ],
+            empty="no hub clients",
+        )
     return 0
 
 

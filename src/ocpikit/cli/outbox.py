@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import Any
 
+from ocpikit.cli._output import print_table
 from ocpikit.cli._platform import add_config, open_storage, run_async, settings_from
 
 __all__ = ["register"]
@@ -93,17 +94,32 @@ def run_list(args: argparse.Namespace) -> int:
         )
         return 0
     print(", ".join(f"{k.value}: {v}" for k, v in counts.items()))
-    for r in rows:
-        line = (
-            f"#{r['id']:<6} {r['state']:<9} {r['partner']:<12} {r['operation']:<6} "
-            f"{r['kind']} {r['object']} rev {r['revision']} attempts {r['attempts']}"
-        )
-        print(line)
-        if r["dead_reason"]:
-            print(f"        dead: {r['dead_reason']}")
-        elif r["last_error"] and not args.dead_only:
-            print(f"        last error: {r['last_error']} (next {r['next_attempt_at']})")
+    print_table(
+        ("ID", "STATE", "PARTNER", "OPERATION", "OBJECT", "REV", "ATTEMPTS", "PROBLEM"),
+        [
+            (
+                r["id"],
+                r["state"],
+                r["partner"],
+                r["operation"],
+                f"{r['kind']} {r['object']}",
+                r["revision"],
+                r["attempts"],
+                _problem(r, dead_only=args.dead_only),
+            )
+            for r in rows
+        ],
+        empty="no dead letters" if args.dead_only else "the outbox is empty",
+    )
     return 0
+
+
+def _problem(row: dict[str, Any], *, dead_only: bool) -> str | None:
+    if row["dead_reason"]:
+        return f"dead: {row['dead_reason']}"
+    if row["last_error"] and not dead_only:
+        return f"last error: {row['last_error']} (next {row['next_attempt_at']})"
+    return None
 
 
 def run_replay(args: argparse.Namespace) -> int:

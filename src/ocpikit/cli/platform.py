@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ocpikit.cli._output import print_table
 from ocpikit.cli._platform import add_config, open_storage, run_async, settings_from
+from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import STARTER_CONFIG
 
 
@@ -104,22 +106,69 @@ def run_register(args: argparse.Namespace) -> int:
 
 
 def run_partners(args: argparse.Namespace) -> int:
+    """Partners with their status, version, roles and endpoints, and per pulled module when it
+    last synced and how many of the partner's objects we hold (``--json``: the same, as a list
+    of ``partner_summary`` objects with ``sync``)."""
     from ocpikit.server.registry import partner_summary
 
     settings = settings_from(args)
-    partners = run_async(lambda s: s.partners.all(), settings)
-    rows = [partner_summary(p) for p in partners]
+
+    async def load(storage: Storage) -> list[dict[str, Any]]:
+        rows = []
+        for partner in await storage.partners.all():
+            row = partner_summary(partner)
+            row["sync"] = await sync_status(storage, partner.id)
+            rows.append(row)
+        return rows
+
+    rows = run_async(load, settings)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    if not rows:
-        print("no partners")
-    for row in rows:
-        roles = ", ".join(f"{r['country_code']}-{r['party_id']} {r['role']}" for r in row["roles"])
-        print(f"{row['id']}: {row['status']} OCPI {row['version'] or '-'} [{roles}]")
-        for e in row["endpoints"]:
-            print(f"    {e['identifier']:<22} {e['role'] or '':<9} {e['url']}")
+    print_table(
+        ("PARTNER", "STATUS", "OCPI", "ROLES", "OUR PARTY", "ENDPOINTS"),
+        [
+            (
+                row["id"],
+                row["status"],
+                row["version"],
+                ", ".join(f"{r['country_code']}-{r['party_id']} {r['role']}" for r in row["roles"]),
+                row["our_party"],
+                len(row["endpoints"]),
+            )
+            for row in rows
+        ],
+        empty="no partners",
+    )
+    synced = [
+        (row["id"], module, state["last_sync"] or "never", state["objects"])
+        for row in rows
+        for module, state in row["sync"].items()
+    ]
+    if synced:
+        print()
+        print_table(("PARTNER", "MODULE", "LAST SYNC", "OBJECTS"), synced, empty="")
     return 0
+
+
+async def sync_status(storage: Storage, partner_id: str) -> dict[str, dict[str, Any]]:
+    """Per pulled module: the start of the last complete pull (``last_sync``, RFC 3339 or None)
+    and how many of the partner's objects of that module we hold."""
+    from ocpikit.client.partner import MODULE_OBJECTS
+    from ocpikit.client.sync import PULL_MODULES
+    from ocpikit.core.types import format_datetime
+
+    out: dict[str, dict[str, Any]] = {}
+    for module in PULL_MODULES:
+        mark = await storage.partners.get_sync_mark(partner_id, module)
+        page = await storage.objects.list_page(MODULE_OBJECTS[module], limit=1, owner=partner_id)
+        if mark is None and page.total == 0:
+            continue
+        out[module] = {
+            "last_sync": format_datetime(mark) if mark else None,
+            "objects": page.total,
+        }
+    return out
 
 
 def run_unregister(args: argparse.Namespace) -> int:

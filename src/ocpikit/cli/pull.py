@@ -1,5 +1,5 @@
 """``ocpikit pull PARTNER MODULE [--since ...]``: pull a partner's objects into storage, with a
-progress bar on stderr (issue 4 point 1), or reconcile a module (point 3)."""
+Rich progress bar per module on stderr, or reconcile a module (compare with storage)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import sys
 from typing import Any
 
+from ocpikit.cli._output import ModuleProgress
 from ocpikit.cli._platform import add_config, open_storage, settings_from
 
 __all__ = ["register"]
@@ -45,33 +46,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_pull)
 
 
-class _Bar:
-    """A plain progress bar on stderr (no dependency): redrawn in place on a terminal, one line
-    per module otherwise."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, module: str, seen: int, total: int | None) -> None:
-        if self.quiet or not self.tty:
-            return
-        if total:
-            width = 30
-            done = min(width, width * seen // max(total, 1))
-            bar = "#" * done + "." * (width - done)
-            text = f"\r{module:<10} [{bar}] {seen}/{total}"
-        else:
-            text = f"\r{module:<10} {seen} objects"
-        print(text, end="", file=sys.stderr, flush=True)
-
-    def done(self, module: str, line: str) -> None:
-        if self.quiet:
-            return
-        prefix = "\r" if self.tty else ""
-        print(f"{prefix}{module:<10} {line}" + " " * 20, file=sys.stderr, flush=True)
-
-
 def run_pull(args: argparse.Namespace) -> int:
     from ocpikit.client.http import http_client
     from ocpikit.client.partner import MODULE_OBJECTS, PartnerClient
@@ -93,10 +67,9 @@ def run_pull(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"ocpikit: --since {args.since!r} is not an RFC 3339 DateTime", file=sys.stderr)
             return 2
-    bar = _Bar(args.quiet or args.json)
     storage = open_storage(settings)
 
-    async def main() -> tuple[int, list[dict[str, Any]]]:
+    async def main(bar: ModuleProgress) -> tuple[int, list[dict[str, Any]]]:
         try:
             partner = await storage.partners.get(args.partner)
             if partner is None:
@@ -163,7 +136,8 @@ def run_pull(args: argparse.Namespace) -> int:
         finally:
             await storage.aclose()
 
-    status, rows = asyncio.run(main())
+    with ModuleProgress.open(quiet=args.quiet or args.json) as bar:
+        status, rows = asyncio.run(main(bar))
     if args.json:
         print(json.dumps(rows, indent=2))
     return status

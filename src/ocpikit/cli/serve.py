@@ -17,6 +17,8 @@ import sys
 from typing import Any
 
 from ocpikit.cli._platform import add_config, open_storage, settings_from
+from ocpikit.protocol.ports import BASE_URL_FACT
+from ocpikit.server.settings import ConfigError
 
 #: modules that register periodic background tasks (``ocpikit.client.background.periodic``) when
 #: imported; a module that does not exist (yet) is skipped
@@ -32,6 +34,13 @@ def register(sub: Any) -> None:
     add_config(p)
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default 8000)")
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="public URL partners reach this platform at, e.g. https://ocpi.example.com "
+        "(default: [platform] base_url, else http://HOST:PORT); recorded in the database for "
+        "`ocpikit invite` and the other commands",
+    )
     p.add_argument("--demo", action="store_true", help="load the sample dataset")
     p.add_argument(
         "--no-worker",
@@ -102,8 +111,14 @@ def run_serve(args: argparse.Namespace) -> int:
     from ocpikit.server.demo import load_demo
     from ocpikit.server.registry import invite
 
-    settings = settings_from(args)
-    settings = settings.with_overrides(host=args.host, port=args.port)
+    settings = settings_from(args, recorded_base_url=False)
+    try:
+        settings = settings.with_overrides(host=args.host, port=args.port, base_url=args.base_url)
+    except ConfigError as exc:
+        print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if settings.base_url_warning:
+        print(f"ocpikit: warning: {settings.base_url_warning}", file=sys.stderr)
     try:
         bg_config = background_config(
             settings.extra,
@@ -116,6 +131,7 @@ def run_serve(args: argparse.Namespace) -> int:
     storage = open_storage(settings)
 
     async def prepare() -> dict[str, str]:
+        await storage.facts.set(BASE_URL_FACT, settings.base_url)
         if args.demo:
             counts = await load_demo(
                 storage,

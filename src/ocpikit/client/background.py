@@ -210,6 +210,8 @@ class BackgroundConfig:
     idle: float = 0.5
     resync_on_return: bool = True
     resync_interval: float = 0.0  # 0: no scheduled resync
+    first_pull: bool = True  # pull a newly registered partner once (client/first_pull.py)
+    first_pull_poll: float = 1.0
     stop_timeout: float = 10.0
 
 
@@ -235,7 +237,7 @@ def background_config(
     config: Mapping[str, Any], *, worker_override: str | bool | None = None
 ) -> BackgroundConfig:
     """Parse ``[outbox]`` (``worker``, ``batch``, ``concurrency``, ``lease``, ``idle``,
-    ``resync_on_return``, ``resync_interval``) and ``[background] stop_timeout``;
+    ``resync_on_return``, ``resync_interval``, ``first_pull``, ``first_pull_poll``) and ``[background] stop_timeout``;
     ``worker_override`` (e.g. ``OCPIKIT_OUTBOX_WORKER``) wins over ``outbox.worker``."""
     outbox = config.get("outbox", {})
     bg = config.get("background", {})
@@ -256,6 +258,8 @@ def background_config(
         idle=max(0.05, _number(outbox, "idle", 0.5, "outbox")),
         resync_on_return=_flag(outbox.get("resync_on_return", True), "outbox.resync_on_return"),
         resync_interval=_number(outbox, "resync_interval", 0, "outbox"),
+        first_pull=_flag(outbox.get("first_pull", True), "outbox.first_pull"),
+        first_pull_poll=max(0.1, _number(outbox, "first_pull_poll", 1, "outbox")),
         stop_timeout=_number(bg, "stop_timeout", 10, "background"),
     )
 
@@ -271,8 +275,10 @@ def platform_background(
     """What ``ocpikit serve`` runs: the delivery worker (unless ``cfg.worker`` is off), resync of
     a partner that comes back and, under the same switch (``cfg.resync_on_return``), of every
     registered partner when the process starts (our own return after a stop or crash), the
-    scheduled resync, and every registered periodic task."""
+    first pull of a newly registered partner (``cfg.first_pull``), the scheduled resync, and
+    every registered periodic task."""
     from .delivery import DeliveryWorker
+    from .first_pull import FirstPull
     from .partner import PartnerClient
     from .sync import remember_auth, resync, resync_forever
 
@@ -333,6 +339,11 @@ def platform_background(
             await stop.wait()
 
         loops["resync-at-start"] = resync_at_start
+    if cfg.first_pull:
+        first = FirstPull(
+            storage, make_client, poll=cfg.first_pull_poll, skip_present=cfg.resync_on_return
+        )
+        loops["first-pull"] = first.run
     if cfg.resync_interval > 0:
 
         async def scheduled_resync(stop: asyncio.Event) -> None:

@@ -46,6 +46,7 @@ from ocpikit.core.types import ci_key
 
 __all__ = [
     "ANY_OWNER",
+    "BASE_URL_FACT",
     "AnyOwner",
     "CommandDirection",
     "CommandRecord",
@@ -67,6 +68,7 @@ __all__ = [
     "PartnerRepository",
     "PartnerStatus",
     "PartyRole",
+    "PlatformFacts",
     "Storage",
     "StoredObject",
     "TokenKind",
@@ -661,6 +663,22 @@ class CommandStore(Protocol):
         ...
 
 
+# --- what the platform records about itself --------------------------------------------------
+
+#: the fact name of the public base URL the running ``ocpikit serve`` answers on
+BASE_URL_FACT = "base_url"
+
+
+class PlatformFacts(Protocol):
+    """Named text facts the running platform records about itself, for other processes of the
+    same platform (the CLI) to read: e.g. :data:`BASE_URL_FACT`. A later ``set`` of the same
+    name replaces the value."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def set(self, name: str, value: str) -> None: ...
+
+
 # --- the whole storage ------------------------------------------------------------------------
 
 
@@ -684,5 +702,8 @@ class Storage(Protocol):
 
     @property
     def commands(self) -> CommandStore: ...
+
+    @property
+    def facts(self) -> PlatformFacts: ...
 
     async def aclose(self) -> None: ...

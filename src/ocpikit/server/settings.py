@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ocpikit.core.versions import SUPPORTED_VERSIONS, Role, Version
 
@@ -89,12 +90,44 @@ class Settings:
         raise ConfigError(f"no own party {key!r}; configured: {[p.key for p in self.parties]}")
 
     def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with the non-None ``changes``; an automatic base URL follows host/port."""
-        new = replace(self, **{k: v for k, v in changes.items() if v is not None})
-        if new.base_url_auto and "base_url" not in changes:
-            host = "127.0.0.1" if new.host in ("0.0.0.0", "::") else new.host
+        """A copy with the non-None ``changes``. A ``base_url`` given here is explicit from then
+        on; otherwise an automatic base URL follows host/port."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        if "base_url" in given:
+            given["base_url"] = check_base_url(str(given["base_url"]), "--base-url")
+            given["base_url_auto"] = False
+        new = replace(self, **given)
+        if new.base_url_auto and "base_url" not in given:
+            host = "127.0.0.1" if new.host in WILDCARD_HOSTS else new.host
             new = replace(new, base_url=f"http://{host}:{new.port}")
         return new
+
+    @property
+    def base_url_warning(self) -> str | None:
+        """Why partners may not reach the base URL we give them, or None: listening on every
+        address with an automatic base URL gives partners a loopback URL."""
+        if self.base_url_auto and self.host in WILDCARD_HOSTS:
+            return (
+                f"listening on {self.host} without --base-url: partners will be given "
+                f"{self.base_url}/ocpi/versions, which only answers on this machine; "
+                "set --base-url or [platform] base_url to the URL partners can reach"
+            )
+        return None
+
+
+#: listen addresses that mean "every interface" (no URL a partner could use)
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]"})
+
+
+def check_base_url(value: str, where: str) -> str:
+    """``value`` without a trailing slash, when it is an absolute http(s) URL with a host and
+    neither query nor fragment (partners append ``/ocpi/versions`` to it)."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: {value!r} is not an absolute http(s) URL")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"{where}: {value!r} must have no credentials, query or fragment")
+    return value.strip().rstrip("/")
 
 
 def _versions(value: Any, where: str) -> tuple[Version, ...]:
@@ -202,7 +235,11 @@ def load_settings(
     except (TypeError, ValueError):
         raise ConfigError(f"port: {port_raw!r} is not a number") from None
     explicit_url = env.get("OCPIKIT_BASE_URL") or platform.get("base_url")
-    base_url = str(explicit_url or f"http://{host}:{port}").rstrip("/")
+    base_url = (
+        check_base_url(str(explicit_url), "base_url")
+        if explicit_url
+        else f"http://{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
+    )
     db_default = "sqlite:///" + str((here / "ocpikit.db").resolve())
     database_url = str(
         env.get("OCPIKIT_DATABASE_URL") or data.get("database", {}).get("url") or db_default

@@ -594,6 +594,19 @@ class MemoryCommands:
         return due[:limit]
 
 
+class MemoryFacts:
+    """:class:`~ocpikit.protocol.ports.PlatformFacts` in a dictionary."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, str] = {}
+
+    async def get(self, name: str) -> str | None:
+        return self._facts.get(name)
+
+    async def set(self, name: str, value: str) -> None:
+        self._facts[name] = value
+
+
 class MemoryStorage:
     """All repositories over plain dictionaries. ``clock`` gives "now" (aware UTC)."""
 
@@ -605,6 +618,7 @@ class MemoryStorage:
         self._exchanges = MemoryExchangeLog(state, max_body_bytes)
         self._outbox = MemoryOutbox(state)
         self._commands = MemoryCommands(state)
+        self._facts = MemoryFacts()
 
     @property
     def objects(self) -> MemoryObjects:
@@ -629,6 +643,10 @@ class MemoryStorage:
     @property
     def commands(self) -> MemoryCommands:
         return self._commands
+
+    @property
+    def facts(self) -> MemoryFacts:
+        return self._facts
 
     async def aclose(self) -> None:
         return None

@@ -38,6 +38,7 @@ __all__ = [
     "outbox",
     "partner_parties",
     "partners",
+    "platform_facts",
     "sync_marks",
 ]
 
@@ -229,6 +230,16 @@ partner_parties = sa.Table(
     sa.Column("cc_key", _CC, primary_key=True),
     sa.Column("pid_key", _PID, primary_key=True),
     sa.Index(None, "cc_key", "pid_key"),
+)
+
+platform_facts = sa.Table(
+    "platform_facts",
+    metadata,
+    # what the running platform records about itself (its effective public base URL, ...), read
+    # by the CLI in other processes; see ocpikit.protocol.ports.PlatformFacts
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 sync_marks = sa.Table(

@@ -60,6 +60,7 @@ from ocpikit.protocol.ports import (
 from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
 from ocpikit.storage.redaction import Redacted, redact_fields
 from ocpikit.storage.sql.engine import Engines, create_engines
+from ocpikit.storage.sql.facts import SqlFacts
 from ocpikit.storage.sql.schema import (
     UtcDateTime,
     commands,
@@ -2557,6 +2558,7 @@ class SqlStorage:
         self._exchanges = SqlExchangeLog(self._db, max_body_bytes)
         self._outbox = SqlOutbox(self._db)
         self._commands = SqlCommands(self._db)
+        self._facts = SqlFacts(self._db)
 
     @classmethod
     def from_url(
@@ -2583,6 +2585,10 @@ class SqlStorage:
     @property
     def engines(self) -> Engines:
         return self._db.engines
+
+    @property
+    def facts(self) -> SqlFacts:
+        return self._facts
 
     @property
     def objects(self) -> SqlObjects:

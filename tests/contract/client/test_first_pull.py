@@ -1,0 +1,86 @@
+"""The first pull after a registration (``ocpikit.client.first_pull``), against the real server
+app in process: a partner that was never pulled is pulled once, a failing one is retried later,
+one pulled before (or present at start) is left to the resyncs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ocpikit.client.first_pull import FirstPull
+from ocpikit.client.partner import PartnerClient
+from ocpikit.core.versions import V2_2_1, Role
+from ocpikit.protocol.ports import Partner
+from ocpikit.server.demo import load_demo
+
+from ..server.conftest import Node, Router, make_node
+
+pytestmark = pytest.mark.anyio
+
+
+async def _pair() -> tuple[Node, Node, Router]:
+    router = Router()
+    cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (V2_2_1,))
+    await load_demo(cpo.storage, [("NL", "CPO", ("CPO",))], locations=7)
+    emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (V2_2_1,))
+    await emsp.register(cpo)
+    return cpo, emsp, router
+
+
+async def _locations(node: Node) -> int:
+    page = await node.storage.objects.list_page("Location", limit=1, owner="NL-CPO")
+    return page.total
+
+
+async def test_a_new_partner_is_pulled_once() -> None:
+    _cpo, emsp, router = await _pair()
+    async with httpx.AsyncClient(transport=router) as http:
+        first = FirstPull(emsp.storage, lambda p: PartnerClient(p, http))
+        pulled = await first.sweep()
+        assert set(pulled) == {"NL-CPO"}
+        modules = {r.module: r for r in pulled["NL-CPO"]}
+        assert set(modules) == {"locations", "tariffs", "sessions", "cdrs"}
+        assert all(r.complete for r in modules.values())
+        assert modules["locations"].created == 7 and await _locations(emsp) == 7
+        assert await emsp.storage.partners.get_sync_mark("NL-CPO", "locations") is not None
+        assert await first.sweep() == {}  # once
+
+
+async def test_a_partner_pulled_before_is_left_to_the_resyncs() -> None:
+    _cpo, emsp, router = await _pair()
+    async with httpx.AsyncClient(transport=router) as http:
+        await FirstPull(emsp.storage, lambda p: PartnerClient(p, http)).sweep()
+        # another process (a restart) finds the marks and pulls nothing
+        assert await FirstPull(emsp.storage, lambda p: PartnerClient(p, http)).sweep() == {}
+
+
+async def test_partners_present_at_start_are_skipped_when_asked() -> None:
+    _cpo, emsp, router = await _pair()
+    async with httpx.AsyncClient(transport=router) as http:
+        first = FirstPull(emsp.storage, lambda p: PartnerClient(p, http), skip_present=True)
+        assert await first.sweep() == {}
+        assert await _locations(emsp) == 0
+
+
+async def test_a_failing_partner_is_retried_after_the_retry_delay() -> None:
+    _cpo, emsp, router = await _pair()
+    now = [100.0]
+    down = httpx.MockTransport(lambda request: httpx.Response(503))
+    async with (
+        httpx.AsyncClient(transport=down) as broken,
+        httpx.AsyncClient(transport=router) as http,
+    ):
+        clients = {"http": broken}
+
+        def make(p: Partner) -> PartnerClient:
+            return PartnerClient(p, clients["http"])
+
+        first = FirstPull(emsp.storage, make, retry=60, monotonic=lambda: now[0])
+        failed = await first.sweep()
+        assert failed["NL-CPO"] and not any(r.complete for r in failed["NL-CPO"])
+        clients["http"] = http
+        now[0] += 30
+        assert await first.sweep() == {}  # not yet
+        now[0] += 31
+        again = await first.sweep()
+        assert all(r.complete for r in again["NL-CPO"]) and await _locations(emsp) == 7
