@@ -28,9 +28,10 @@ __all__ = ["ModuleProgress", "print_table", "stderr_console", "stdout_console"]
 
 
 def stdout_console() -> Console:
-    """A console on the current ``sys.stdout`` (wide when it is not a terminal)."""
+    """A console on the current ``sys.stdout``."""
     tty = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if tty else 250, highlight=False, soft_wrap=True)
+    # off a terminal nothing may be cut or wrapped: as wide as any line needs
+    return Console(file=sys.stdout, width=None if tty else 10_000, highlight=False, soft_wrap=True)
 
 
 def stderr_console() -> Console:
