@@ -1,4 +1,4 @@
-"""``ocpikit outbox``: see and act on the durable push queue (issue 4 point 2).
+"""``ocpikit outbox``: see and act on the durable push queue.
 
 - ``outbox list``: counts per state and the entries (filter by partner and state);
 - ``outbox dead``: the dead letters with their reasons;

@@ -63,9 +63,8 @@ def _huge_page_argv() -> list[str] | None:
 
     Why: the listing cache holds every served object's bytes (~200 MiB for 100,000 Locations)
     and a page reads 100 of them from anywhere in it; on 4 KiB pages that is a TLB miss per
-    item read. Measured on the pages bench at 100,000 locations: ~385 -> ~345 µs of CPU a page
-    (no change at 10,000, none in peak RSS). The tunable is read by the dynamic loader at
-    process start, hence the exec, done before anything else runs."""
+    item read (the gain is in docs/server.md, Performance). The tunable is read by the dynamic
+    loader at process start, hence the exec, done before anything else runs."""
     if os.environ.get("OCPIKIT_HUGE_PAGES", "1").strip().lower() in _OFF:
         return None
     if "glibc.malloc.hugetlb" in os.environ.get("GLIBC_TUNABLES", ""):
@@ -176,8 +175,8 @@ def settle_gc() -> None:
     collection no longer walks it again; and the youngest generation is collected after 5,000
     new container objects instead of 700 (a request's own objects are freed by reference
     counting long before; what a young collection walks is what is alive at that moment: the
-    requests in flight and the exchange log's queue). Measured in process on Session PUTs: the
-    collector's time per request went from ~11 µs to ~2 µs (docs/server.md, Performance)."""
+    requests in flight and the exchange log's queue). The gain is in docs/server.md,
+    Performance."""
     gc.collect()
     gc.freeze()
     young, middle, old = gc.get_threshold()

@@ -101,7 +101,7 @@ class OcpiModel(BaseModel):
             instance = model.model_validate_json(data)
         else:
             # the compiled validator and serializer called directly: what model_validate and
-            # model_dump call, without their Python wrappers (~1 µs a PATCH)
+            # model_dump call, without their Python wrappers
             instance = model.__pydantic_validator__.validate_python(data)
         result: dict[str, Any] = model.__pydantic_serializer__.to_python(
             instance, mode="json", exclude_unset=True

@@ -1,4 +1,4 @@
-"""Who receives a change of one of our own objects (issue 4 point 2, "push on change"): the pure
+"""Who receives a change of one of our own objects ("push on change", ``transport_and_format`` §Pull and Push): the pure
 rule behind the transactional outbox, usable by the backend API (``server``), which may not
 import ``client``. ``ocpikit.client.delivery`` uses it for the outbox too.
 

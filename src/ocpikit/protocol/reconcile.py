@@ -1,5 +1,5 @@
 """Comparison of one module's objects as a partner serves them and as we store them: the pure
-half of a reconciliation pull (issue 4 point 3; ``transport_and_format`` §Pull: "the response
+half of a reconciliation pull (``transport_and_format`` §Pull: "the response
 data provided by all the pages together is the new truth").
 
 Both sides are reduced to ``{key: digest}`` (a digest of the canonical head JSON), so a

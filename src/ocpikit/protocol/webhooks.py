@@ -1,4 +1,4 @@
-"""Webhooks to the operator's systems for what partners send (issue 4 point 8): the event
+"""Webhooks to the operator's systems for what partners send: the event
 format, the signature and the durable queue, with no I/O (``ocpikit.client.webhooks`` POSTs).
 
 Event types: ``session.received`` (PUT or PATCH of a Session by a CPO partner),
@@ -168,8 +168,8 @@ class StoredEvents:
 def event_sink(holder: Any) -> Any:
     """The ``emit`` of ``holder.events`` (the decisions object carries the sink), or None when
     no sink is wired: a caller can skip building an event's data. Duck-typed rather than
-    isinstance(sink, EventSink): a runtime Protocol check costs ~25 µs, on every Session a
-    partner pushes."""
+    isinstance(sink, EventSink): a runtime Protocol check inspects every member, on every
+    Session a partner pushes."""
     sink = getattr(holder, "events", None)
     send = getattr(sink, "emit", None) if sink is not None else None
     return send if callable(send) else None
