@@ -56,12 +56,23 @@ class FirstPull:
         self._first_sweep = True
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep every ``poll`` seconds until ``stop`` is set."""
+        """Sweep every ``poll`` seconds until ``stop`` is set. A sweep under way when ``stop``
+        is set is cancelled at once: a pull needs no grace period (its marks are set only when
+        a module's walk completed, so the next start pulls it again)."""
         while not stop.is_set():
+            sweep = asyncio.ensure_future(self.sweep())
+            stopped = asyncio.ensure_future(stop.wait())
             try:
-                await self.sweep()
-            except Exception as exc:  # storage trouble: try again at the next sweep
-                log.warning("first pull: sweep failed: %s", exc)
+                await asyncio.wait({sweep, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+            if not sweep.done():
+                sweep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweep
+                return
+            if sweep.exception() is not None:  # storage trouble: try again at the next sweep
+                log.warning("first pull: sweep failed: %s", sweep.exception())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._poll)
 

@@ -4,6 +4,8 @@ one pulled before (or present at start) is left to the resyncs."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -84,3 +86,23 @@ async def test_a_failing_partner_is_retried_after_the_retry_delay() -> None:
         now[0] += 31
         again = await first.sweep()
         assert all(r.complete for r in again["NL-CPO"]) and await _locations(emsp) == 7
+
+
+async def test_stopping_cancels_a_pull_under_way() -> None:
+    _cpo, emsp, _router = await _pair()
+    entered = asyncio.Event()
+
+    class Slow(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            entered.set()
+            await asyncio.sleep(60)
+            raise AssertionError("not reached")
+
+    async with httpx.AsyncClient(transport=Slow()) as slow:
+        first = FirstPull(emsp.storage, lambda p: PartnerClient(p, slow))
+        stop = asyncio.Event()
+        task = asyncio.create_task(first.run(stop))
+        await asyncio.wait_for(entered.wait(), 5)
+        stop.set()
+        await asyncio.wait_for(task, 2)  # well within the background's stop grace
+    assert await emsp.storage.partners.get_sync_mark("NL-CPO", "locations") is None
