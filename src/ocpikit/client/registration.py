@@ -99,7 +99,9 @@ async def drive(
     timeout: float = DEFAULT_TIMEOUT,
     record: Callable[[Exchange], None] | None = None,
 ) -> Handshake:
-    """Run a registration flow to its end; raises the flow's OCPI error on failure."""
+    """Run a registration flow to its end; raises the flow's OCPI error on failure. The flow
+    is closed however the run ends (a cancelled or failed run leaves no suspended
+    generator)."""
     own = client is None
     http = client if client is not None else httpx.AsyncClient(timeout=timeout)
     try:
@@ -112,6 +114,7 @@ async def drive(
                 result: Handshake = stop.value
                 return result
     finally:
+        flow.close()
         if own:
             await http.aclose()
 

@@ -56,7 +56,8 @@ from ocpikit.protocol.ports import (
 )
 from ocpikit.protocol.push import push_targets
 from ocpikit.protocol.webhooks import KIND as WEBHOOK_KIND
-from ocpikit.server.app import Platform
+from ocpikit.server.platform import Platform
+from ocpikit.server.registry import invite, partner_summary
 
 __all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
 
@@ -278,14 +279,10 @@ async def list_objects(request: Request, platform: Platform) -> Response:
 
 
 async def list_partners(request: Request, platform: Platform) -> Response:
-    from ocpikit.server.registry import partner_summary
-
     return _json([partner_summary(p) for p in await platform.storage.partners.all()])
 
 
 async def create_invite(request: Request, platform: Platform) -> Response:
-    from ocpikit.server.registry import invite
-
     party = request.query_params.get("party")
     return _json(await invite(platform.settings, platform.storage, party), 201)
 

@@ -86,11 +86,11 @@ async def test_the_backend_api_is_still_served_by_starlette(cpo: Node) -> None:
 def test_made_up_message_ids_are_version_4_uuids() -> None:
     import uuid
 
-    from ocpikit.server.app import _message_id
+    from ocpikit.server.message_ids import message_id
 
     seen = set()
     for _ in range(2000):
-        text = _message_id()
+        text = message_id()
         parsed = uuid.UUID(text)
         assert str(parsed) == text
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
@@ -99,9 +99,10 @@ def test_made_up_message_ids_are_version_4_uuids() -> None:
 
 
 def test_the_router_memo_answers_like_the_walk() -> None:
-    from ocpikit.server import app as server_app
+    from ocpikit.server.routes import ocpi_routes
+    from ocpikit.server.routing import MATCH_MEMO_MAX, Match, Router
 
-    router = server_app._Router(server_app._ocpi_routes())
+    router = Router(ocpi_routes())
     cases = [
         ("/ocpi/2.3.0/emsp/sessions/DE/CPO/S1", "PUT"),
         ("/ocpi/2.3.0/emsp/sessions/DE/CPO/S1", "PATCH"),
@@ -110,21 +111,29 @@ def test_the_router_memo_answers_like_the_walk() -> None:
         ("/ocpi/versions", "GET"),
     ]
     for path, method in cases * 3:  # the first round fills the memo, the others read it
-        assert router.match(path, method) == router._match(path, method)
-    found = router.match(*cases[0])
-    assert not isinstance(found, bool)
-    found[1]["session_id"] = "changed"  # each caller gets its own parameters
-    again = router.match(*cases[0])
-    assert not isinstance(again, bool) and again[1]["session_id"] == "S1"
-    for n in range(server_app._MATCH_MEMO_MAX + 10):  # bounded
+        assert router.match(path, method) == router.walk(path, method)
+    assert [router.match(*case)[0] for case in cases] == [
+        Match.FULL,
+        Match.FULL,
+        Match.PARTIAL,
+        Match.NONE,
+        Match.FULL,
+    ]
+    found, route, params = router.match(*cases[0])
+    assert found is Match.FULL and route is not None
+    params["session_id"] = "changed"  # each caller gets its own parameters
+    again, _route, params = router.match(*cases[0])
+    assert again is Match.FULL and params["session_id"] == "S1"
+    for n in range(MATCH_MEMO_MAX + 10):  # bounded
         router.match(f"/ocpi/2.3.0/emsp/sessions/DE/CPO/X{n}", "PUT")
-    assert len(router._memo) <= server_app._MATCH_MEMO_MAX
+    assert router.memo_size <= MATCH_MEMO_MAX
 
 
 def test_query_parameters_read_like_parse_qsl() -> None:
     from urllib.parse import parse_qsl
 
-    from ocpikit.server import app as server_app
+    from ocpikit.server.adapter import OcpiRequest
+    from ocpikit.server.query import parse_query
 
     cases = [
         "",
@@ -137,5 +146,6 @@ def test_query_parameters_read_like_parse_qsl() -> None:
     ]
     for qs in cases:
         scope = {"method": "GET", "headers": [], "query_string": qs.encode()}
-        req = server_app._Req(scope, None, "/ocpi/x", {})  # type: ignore[arg-type]
+        req = OcpiRequest(scope, None, "/ocpi/x", {})  # type: ignore[arg-type]
         assert req.query() == dict(parse_qsl(qs, keep_blank_values=True)), qs
+        assert parse_query(qs) == dict(parse_qsl(qs, keep_blank_values=True)), qs
