@@ -124,7 +124,7 @@ async def get_versions(
 ) -> list[tuple[Version, str]]:
     """GET a versions endpoint: ``[(version, details url)]``."""
     async with (
-        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _noop(client) as http
+        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _Borrowed(client) as http
     ):
         resp = await send(http, HttpRequest("GET", url, token))
     return parse_versions(envelope_data(resp, "GET versions"))
@@ -135,13 +135,15 @@ async def get_details(
 ) -> list[Any]:
     """GET a version details endpoint: its endpoints."""
     async with (
-        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _noop(client) as http
+        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _Borrowed(client) as http
     ):
         resp = await send(http, HttpRequest("GET", url, token, version))
     return list(parse_details(envelope_data(resp, "GET version details")))
 
 
-class _noop:
+class _Borrowed:
+    """The caller's client as a context manager that leaves it open."""
+
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 

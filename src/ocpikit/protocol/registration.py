@@ -11,6 +11,16 @@ Two flows, each a transition table plus a generator that *yields* the HTTP reque
   versions with token B → the version is the one whose credentials URL they called → GET its
   details → the caller stores everything and answers with a fresh token C.
 
+Each flow reads its transition table (:data:`REGISTER_TRANSITIONS`, :data:`ACCEPT_TRANSITIONS`)
+by one named :class:`Event` per answer, as :mod:`ocpikit.protocol.commands` does::
+
+    RegisterFlow: START --versions--> VERSIONS --details--> DETAILS --credentials--> DONE
+    AcceptFlow:   START --versions--> VERSIONS --details--> DONE
+    both:         START, VERSIONS, DETAILS --error--> FAILED (the flow raises the OCPI error)
+
+A flow closed before it ends (its driver gave up) stays where it was. The bookkeeping around the
+flows (what is stored when one ends) is :mod:`ocpikit.protocol.partner_registration`.
+
 :data:`CREDENTIALS_METHODS` is the partner-level table deciding which credentials methods are
 allowed in which registration state (405 otherwise).
 
