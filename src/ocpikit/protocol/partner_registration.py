@@ -71,7 +71,8 @@ FlowDriver = Callable[..., Awaitable[Handshake]]
 """Runs a registration flow's HTTP requests: ``driver(flow, record=callback)``
 (``ocpikit.client.registration.drive``); ``record`` receives each outbound exchange."""
 
-_Flow = Generator[HttpRequest, HttpResponse, Handshake]
+FlowGenerator = Generator[HttpRequest, HttpResponse, Handshake]
+"""A registration flow: yields requests, receives answers, returns the handshake."""
 
 _ALL_STATUSES: Collection[PartnerStatus] = tuple(PartnerStatus)
 
@@ -256,7 +257,7 @@ class PartnerRegistration:
         """Forget a partner (:func:`unregister`)."""
         return await unregister(self.storage, partner_id)
 
-    async def _drive(self, flow: _Flow, record: RecordExchange) -> Handshake:
+    async def _drive(self, flow: FlowGenerator, record: RecordExchange) -> Handshake:
         if self.driver is None:
             raise ServerError("Registration callbacks are not configured")
         return await self.driver(flow, record=record)
