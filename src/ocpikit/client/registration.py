@@ -99,7 +99,9 @@ async def drive(
     timeout: float = DEFAULT_TIMEOUT,
     record: Callable[[Exchange], None] | None = None,
 ) -> Handshake:
-    """Run a registration flow to its end; raises the flow's OCPI error on failure."""
+    """Run a registration flow to its end; raises the flow's OCPI error on failure. The flow
+    is closed however the run ends (a cancelled or failed run leaves no suspended
+    generator)."""
     own = client is None
     http = client if client is not None else httpx.AsyncClient(timeout=timeout)
     try:
@@ -112,6 +114,7 @@ async def drive(
                 result: Handshake = stop.value
                 return result
     finally:
+        flow.close()
         if own:
             await http.aclose()
 
@@ -121,7 +124,7 @@ async def get_versions(
 ) -> list[tuple[Version, str]]:
     """GET a versions endpoint: ``[(version, details url)]``."""
     async with (
-        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _noop(client) as http
+        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _Borrowed(client) as http
     ):
         resp = await send(http, HttpRequest("GET", url, token))
     return parse_versions(envelope_data(resp, "GET versions"))
@@ -132,13 +135,15 @@ async def get_details(
 ) -> list[Any]:
     """GET a version details endpoint: its endpoints."""
     async with (
-        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _noop(client) as http
+        httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) if client is None else _Borrowed(client) as http
     ):
         resp = await send(http, HttpRequest("GET", url, token, version))
     return list(parse_details(envelope_data(resp, "GET version details")))
 
 
-class _noop:
+class _Borrowed:
+    """The caller's client as a context manager that leaves it open."""
+
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 

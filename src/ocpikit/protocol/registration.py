@@ -11,6 +11,16 @@ Two flows, each a transition table plus a generator that *yields* the HTTP reque
   versions with token B → the version is the one whose credentials URL they called → GET its
   details → the caller stores everything and answers with a fresh token C.
 
+Each flow reads its transition table (:data:`REGISTER_TRANSITIONS`, :data:`ACCEPT_TRANSITIONS`)
+by one named :class:`Event` per answer, as :mod:`ocpikit.protocol.commands` does::
+
+    RegisterFlow: START --versions--> VERSIONS --details--> DETAILS --credentials--> DONE
+    AcceptFlow:   START --versions--> VERSIONS --details--> DONE
+    both:         START, VERSIONS, DETAILS --error--> FAILED (the flow raises the OCPI error)
+
+A flow closed before it ends (its driver gave up) stays where it was. The bookkeeping around the
+flows (what is stored when one ends) is :mod:`ocpikit.protocol.partner_registration`.
+
 :data:`CREDENTIALS_METHODS` is the partner-level table deciding which credentials methods are
 allowed in which registration state (405 otherwise).
 
@@ -44,8 +54,11 @@ from ocpikit.models.base import OcpiModel
 from ocpikit.protocol.ports import Endpoint, PartyRole
 
 __all__ = [
+    "ACCEPT_TRANSITIONS",
     "CREDENTIALS_METHODS",
+    "REGISTER_TRANSITIONS",
     "AcceptFlow",
+    "Event",
     "Handshake",
     "HttpRequest",
     "HttpResponse",
@@ -59,6 +72,7 @@ __all__ = [
     "parse_credentials",
     "parse_details",
     "parse_versions",
+    "transition",
 ]
 
 
@@ -100,35 +114,49 @@ class Handshake:
 
 
 class Step(StrEnum):
-    """States of both flows."""
+    """States of both flows: what the flow has received so far."""
 
     START = "START"
-    VERSIONS = "VERSIONS"  # versions list received
-    DETAILS = "DETAILS"  # version details received
-    CREDENTIALS = "CREDENTIALS"  # credentials answered (RegisterFlow only)
+    VERSIONS = "VERSIONS"  # a versions list with a usable version received
+    DETAILS = "DETAILS"  # version details with the required endpoints received
     DONE = "DONE"
     FAILED = "FAILED"
 
 
-#: (state, event) -> next state. Events: "ok" (the response was usable), "error".
-REGISTER_TRANSITIONS: Mapping[tuple[Step, str], Step] = {
-    (Step.START, "ok"): Step.VERSIONS,
-    (Step.VERSIONS, "ok"): Step.DETAILS,
-    (Step.DETAILS, "ok"): Step.CREDENTIALS,
-    (Step.CREDENTIALS, "ok"): Step.DONE,
-    (Step.START, "error"): Step.FAILED,
-    (Step.VERSIONS, "error"): Step.FAILED,
-    (Step.DETAILS, "error"): Step.FAILED,
-    (Step.CREDENTIALS, "error"): Step.FAILED,
+class Event(StrEnum):
+    """What a flow learnt from one answer of the other side."""
+
+    VERSIONS = "versions"  # their versions list names a version we use
+    DETAILS = "details"  # their version details offer every required endpoint
+    CREDENTIALS = "credentials"  # their Credentials answer (RegisterFlow only)
+    ERROR = "error"  # an answer could not be used: the flow raises its OCPI error
+
+
+#: (state, event) -> next state of :class:`RegisterFlow`; a pair not listed is a bug
+REGISTER_TRANSITIONS: Mapping[tuple[Step, Event], Step] = {
+    (Step.START, Event.VERSIONS): Step.VERSIONS,
+    (Step.VERSIONS, Event.DETAILS): Step.DETAILS,
+    (Step.DETAILS, Event.CREDENTIALS): Step.DONE,
+    (Step.START, Event.ERROR): Step.FAILED,
+    (Step.VERSIONS, Event.ERROR): Step.FAILED,
+    (Step.DETAILS, Event.ERROR): Step.FAILED,
 }
-ACCEPT_TRANSITIONS: Mapping[tuple[Step, str], Step] = {
-    (Step.START, "ok"): Step.VERSIONS,
-    (Step.VERSIONS, "ok"): Step.DETAILS,
-    (Step.DETAILS, "ok"): Step.DONE,
-    (Step.START, "error"): Step.FAILED,
-    (Step.VERSIONS, "error"): Step.FAILED,
-    (Step.DETAILS, "error"): Step.FAILED,
+#: (state, event) -> next state of :class:`AcceptFlow`: no credentials step, the caller answers
+ACCEPT_TRANSITIONS: Mapping[tuple[Step, Event], Step] = {
+    (Step.START, Event.VERSIONS): Step.VERSIONS,
+    (Step.VERSIONS, Event.DETAILS): Step.DONE,
+    (Step.START, Event.ERROR): Step.FAILED,
+    (Step.VERSIONS, Event.ERROR): Step.FAILED,
 }
+
+
+def transition(table: Mapping[tuple[Step, Event], Step], state: Step, event: Event) -> Step:
+    """The next state by ``table``; an event the table does not list in ``state`` is a
+    programming error of the flow (``ValueError``), never a partner's fault."""
+    target = table.get((state, event))
+    if target is None:
+        raise ValueError(f"{event.value} is not allowed in state {state.value}")
+    return target
 
 
 class PartnerState(StrEnum):
@@ -298,13 +326,15 @@ def _missing(endpoints: Sequence[Endpoint], required: Iterable[str]) -> list[str
 
 
 class _Machine:
-    def __init__(self, table: Mapping[tuple[Step, str], Step]) -> None:
+    """The current state of one flow and the states it went through."""
+
+    def __init__(self, table: Mapping[tuple[Step, Event], Step]) -> None:
         self.table = table
         self.state = Step.START
         self.history: list[Step] = [Step.START]
 
-    def fire(self, event: str) -> None:
-        self.state = self.table[(self.state, event)]
+    def fire(self, event: Event) -> None:
+        self.state = transition(self.table, self.state, event)
         self.history.append(self.state)
 
 
@@ -347,7 +377,7 @@ class RegisterFlow:
         try:
             return (yield from self._flow())
         except OcpiError:
-            self.machine.fire("error")
+            self.machine.fire(Event.ERROR)
             raise
 
     def _flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
@@ -359,7 +389,7 @@ class RegisterFlow:
             ours = ", ".join(str(v) for v in self.offered)
             raise UnsupportedVersion(f"No mutual version: they offer {theirs}, we offer {ours}")
         version_url = next(url for v, url in versions if v == version)
-        self.machine.fire("ok")
+        self.machine.fire(Event.VERSIONS)
 
         resp = yield HttpRequest("GET", version_url, self.token, version)
         endpoints = parse_details(envelope_data(resp, "GET version details"))
@@ -367,7 +397,7 @@ class RegisterFlow:
         if missing:
             raise NoMatchingEndpoints(f"The partner lacks required endpoints: {missing}")
         cred_url = next(e.url for e in endpoints if e.identifier == ModuleID.credentials.value)
-        self.machine.fire("ok")
+        self.machine.fire(Event.DETAILS)
 
         body = self.credentials_for(version)
         resp = yield HttpRequest(self.method, cred_url, self.token, version, body)
@@ -377,8 +407,7 @@ class RegisterFlow:
             )
         data = envelope_data(resp, f"{self.method} credentials")
         token, url, parties = parse_credentials(data, version, self.default_role)
-        self.machine.fire("ok")
-        self.machine.fire("ok")
+        self.machine.fire(Event.CREDENTIALS)
         return Handshake(
             version=version,
             version_url=version_url,
@@ -421,7 +450,7 @@ class AcceptFlow:
         try:
             return (yield from self._flow())
         except OcpiError:
-            self.machine.fire("error")
+            self.machine.fire(Event.ERROR)
             raise
 
     def _flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
@@ -433,14 +462,13 @@ class AcceptFlow:
             raise UnsupportedVersion(
                 f"You registered on {self.version} but your versions endpoint offers {theirs}"
             )
-        self.machine.fire("ok")
+        self.machine.fire(Event.VERSIONS)
         resp = yield HttpRequest("GET", match[0], self.token, self.version)
         endpoints = _usable(lambda: parse_details(envelope_data(resp, "GET version details")))
         missing = _missing(endpoints, self.required)
         if missing:
             raise NoMatchingEndpoints(f"Required endpoints missing: {missing}")
-        self.machine.fire("ok")
-        self.machine.fire("ok")
+        self.machine.fire(Event.DETAILS)
         return Handshake(
             version=self.version,
             version_url=match[0],

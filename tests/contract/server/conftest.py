@@ -129,7 +129,7 @@ async def cpo(router: Router) -> AsyncIterator[Node]:
     node = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,))
     await load_demo(node.storage, [("NL", "CPO", ("CPO",))], locations=25)
     yield node
-    await platform_of(node.app).flush()
+    await platform_of(node.app).exchange_log.flush()
 
 
 @pytest.fixture
@@ -137,4 +137,4 @@ async def emsp(router: Router) -> AsyncIterator[Node]:
     node = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,))
     await load_demo(node.storage, [("DE", "MSP", ("EMSP",))])
     yield node
-    await platform_of(node.app).flush()
+    await platform_of(node.app).exchange_log.flush()

@@ -89,7 +89,7 @@ async def receiver(
     try:
         yield node
     finally:
-        await platform_of(node.app).close_log()
+        await platform_of(node.app).exchange_log.close()
         if storage is not None:
             await storage.aclose()
 

@@ -167,15 +167,15 @@ async def test_exchange_log_never_contains_a_token(cpo: Node, emsp: Node) -> Non
     from ocpikit.server.app import platform_of
 
     await emsp.register(cpo)
-    await platform_of(cpo.app).flush()
-    await platform_of(emsp.app).flush()
+    await platform_of(cpo.app).exchange_log.flush()
+    await platform_of(emsp.app).exchange_log.flush()
     partner = await emsp.storage.partners.get("NL-CPO")
     assert partner is not None and partner.outbound_token
     async with emsp.client() as http:
         pass
     async with cpo.client(partner.outbound_token) as http:
         await http.get("/ocpi/2.3.0/cpo/locations?limit=1")
-    await platform_of(cpo.app).flush()
+    await platform_of(cpo.app).exchange_log.flush()
     logged = await cpo.storage.exchanges.recent(limit=100)
     assert logged
     text = repr(logged)
@@ -187,7 +187,7 @@ async def test_exchange_log_never_contains_a_token(cpo: Node, emsp: Node) -> Non
     theirs = await cpo.storage.partners.get("DE-MSP")
     assert theirs is not None and theirs.outbound_token
     for node, secret in ((emsp, partner.outbound_token), (cpo, theirs.outbound_token)):
-        await platform_of(node.app).flush()
+        await platform_of(node.app).exchange_log.flush()
         log = await node.storage.exchanges.recent(limit=100)
         assert any(x.direction is ExchangeDirection.OUTBOUND for x in log)
         assert secret not in repr(log)
@@ -208,7 +208,7 @@ async def test_exchange_log_keeps_an_excerpt_of_a_large_page(router: Router) -> 
         big = await http.get("/ocpi/2.3.0/cpo/locations?limit=20")
         small = await http.get("/ocpi/2.3.0/cpo/locations?limit=1&offset=100")
     assert len(big.content) > 8192
-    await platform_of(cpo.app).flush()
+    await platform_of(cpo.app).exchange_log.flush()
     logged = {x.url: x for x in await cpo.storage.exchanges.recent(limit=100)}
     big_log = next(x for url, x in logged.items() if url.endswith("limit=20"))
     small_log = next(x for url, x in logged.items() if url.endswith("offset=100"))
@@ -247,7 +247,7 @@ async def test_get_put_and_delete_credentials(cpo: Node, emsp: Node) -> None:
         assert r.status_code == 200, r.text
         new_c = r.json()["data"]["token"]
         assert new_c != token_c
-    platform_of(cpo.app).forget_auth()
+    platform_of(cpo.app).auth.forget()
     theirs = await cpo.storage.partners.get("DE-MSP")
     assert theirs is not None and theirs.version == "2.2.1"
     assert theirs.outbound_token == new_b
@@ -256,7 +256,7 @@ async def test_get_put_and_delete_credentials(cpo: Node, emsp: Node) -> None:
     async with cpo.client(new_c) as http:
         r = await http.delete("/ocpi/2.2.1/credentials")
         assert r.status_code == 200
-        platform_of(cpo.app).forget_auth()
+        platform_of(cpo.app).auth.forget()
         assert (await http.get("/ocpi/2.2.1/cpo/tariffs")).status_code == 401
     assert await cpo.storage.partners.get("DE-MSP") is None
 
@@ -308,12 +308,13 @@ async def test_exchange_log_batches_once_per_interval_under_load(
     import time
 
     from ocpikit.server import app as server_app
+    from ocpikit.server import exchange_log
 
     cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (V2_3_0,))
     emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (V2_3_0,))
     partner = await emsp.register(cpo)
     platform = server_app.platform_of(cpo.app)
-    await platform.close_log()
+    await platform.exchange_log.close()
     batches: list[int] = []
     record = cpo.storage.exchanges.record
 
@@ -323,7 +324,7 @@ async def test_exchange_log_batches_once_per_interval_under_load(
         await record(exchanges)
 
     monkeypatch.setattr(cpo.storage.exchanges, "record", counting)
-    monkeypatch.setattr(server_app, "_LOG_INTERVAL", 0.1)
+    monkeypatch.setattr(exchange_log, "LOG_INTERVAL", 0.1)
     sent = 0
     async with cpo.client(partner.outbound_token) as http:
         until = time.monotonic() + 0.55
@@ -334,19 +335,19 @@ async def test_exchange_log_batches_once_per_interval_under_load(
         # five intervals of load: about five batches, each of many requests
         assert 3 <= len(batches) <= 7, batches
         assert min(batches[:-1]) > 1, batches
-        await platform.close_log()
+        await platform.exchange_log.close()
         assert sum(batches) == sent
         # backpressure: the request that fills the queue writes it before it answers
-        monkeypatch.setattr(server_app, "_LOG_QUEUE_MAX", 3)
+        monkeypatch.setattr(exchange_log, "LOG_QUEUE_MAX", 3)
         before = len(batches)
         for _ in range(3):
             await http.get("/ocpi/2.3.0/cpo/locations?limit=1")
         assert batches[before:] == [3]
         # a clean shutdown does not wait for the next interval
-        monkeypatch.setattr(server_app, "_LOG_INTERVAL", 30.0)
-        monkeypatch.setattr(server_app, "_LOG_QUEUE_MAX", 10_000)
+        monkeypatch.setattr(exchange_log, "LOG_INTERVAL", 30.0)
+        monkeypatch.setattr(exchange_log, "LOG_QUEUE_MAX", 10_000)
         await http.get("/ocpi/2.3.0/cpo/locations?limit=1")
         started = time.monotonic()
-        await platform.close_log()
+        await platform.exchange_log.close()
         assert time.monotonic() - started < 5
         assert sum(batches) == sent + 4

@@ -215,3 +215,42 @@ def test_credentials_method_table(state: PartnerState, method: str, allowed: boo
 def test_mutual_version() -> None:
     assert mutual_version([V2_1_1, V2_2_1], [V2_2_1, V2_3_0]) == V2_2_1
     assert mutual_version([V2_1_1], [V2_3_0]) is None
+
+
+def test_flows_walk_their_transition_tables_one_event_per_answer() -> None:
+    flow = register_flow()
+    drive(flow.flow(), [VERSIONS, DETAILS, ok(theirs(V2_2_1))])
+    assert flow.machine.history == [Step.START, Step.VERSIONS, Step.DETAILS, Step.DONE]
+    body = build_credentials(V2_2_1, "TOKEN-B", "https://p.example/ocpi/versions", [PARTY])
+    accept = AcceptFlow(body, V2_2_1)
+    drive(accept.flow(), [VERSIONS, DETAILS])
+    assert accept.machine.history == [Step.START, Step.VERSIONS, Step.DONE]
+    failing = register_flow(offered=(V2_3_0,))
+    gen = failing.flow()
+    next(gen)
+    with pytest.raises(UnsupportedVersion):
+        gen.send(VERSIONS)
+    assert failing.machine.history == [Step.START, Step.FAILED]
+
+
+def test_an_event_the_table_does_not_list_is_a_bug_of_the_flow() -> None:
+    from ocpikit.protocol.registration import (
+        ACCEPT_TRANSITIONS,
+        REGISTER_TRANSITIONS,
+        Event,
+        transition,
+    )
+
+    assert transition(REGISTER_TRANSITIONS, Step.DETAILS, Event.CREDENTIALS) is Step.DONE
+    with pytest.raises(ValueError, match="credentials is not allowed in state DETAILS"):
+        transition(ACCEPT_TRANSITIONS, Step.DETAILS, Event.CREDENTIALS)
+    with pytest.raises(ValueError):
+        transition(REGISTER_TRANSITIONS, Step.DONE, Event.ERROR)
+
+
+def test_a_closed_flow_fires_nothing() -> None:
+    flow = register_flow()
+    gen = flow.flow()
+    next(gen)
+    gen.close()
+    assert flow.state is Step.START

@@ -1,0 +1,190 @@
+"""The backend API's flow endpoints (docs/flows.md): open commands and charging-profile
+requests, one command's record, what hubs pushed through HubClientInfo, and (wired by the
+composition root, :func:`flow_routes`) sending a command or a charging profile, reporting a
+command's result, and real-time authorization."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
+from ocpikit.core.types import format_datetime
+from ocpikit.core.versions import HEAD, Version
+from ocpikit.protocol.commands import (
+    COMMAND_OBJECTS,
+    PROFILE_ACTIONS,
+    InvalidTransition,
+    PartnerFlows,
+)
+from ocpikit.protocol.handlers.base import load_head
+from ocpikit.protocol.ports import ANY_OWNER, CommandDirection, CommandRecord
+from ocpikit.protocol.webhooks import KIND as WEBHOOK_KIND
+from ocpikit.server.admin.common import (
+    Conflict,
+    admin_endpoint,
+    json_response,
+    read_body,
+    requested_version,
+)
+from ocpikit.server.platform import Platform
+
+__all__ = ["flow_routes", "get_command", "list_clientinfo", "list_commands"]
+
+
+def _record_json(record: CommandRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "direction": record.direction.value,
+        "command": record.command,
+        "state": record.state,
+        "final": record.final,
+        "partner": record.partner_id,
+        "request": record.request,
+        "response_url": record.response_url,
+        "response": record.response,
+        "result": record.result,
+        "deadline": format_datetime(record.deadline) if record.deadline else None,
+        "created_at": format_datetime(record.created_at) if record.created_at else None,
+        "updated_at": format_datetime(record.updated_at) if record.updated_at else None,
+    }
+
+
+async def list_commands(request: Request, platform: Platform) -> Response:
+    """Open commands and charging-profile requests (not final), oldest deadline first;
+    ``?direction=sent|received``."""
+    direction = request.query_params.get("direction")
+    far = datetime.max.replace(tzinfo=UTC)
+    records = await platform.storage.commands.due(before=far, limit=1000)
+    return json_response(
+        [
+            _record_json(r)
+            for r in records
+            if r.command != WEBHOOK_KIND and (direction is None or r.direction.value == direction)
+        ]
+    )
+
+
+async def get_command(request: Request, platform: Platform) -> Response:
+    try:
+        direction = CommandDirection(request.path_params["direction"])
+    except ValueError:
+        raise NotFound("direction is sent or received") from None
+    record = await platform.storage.commands.get(direction, request.path_params["command_id"])
+    if record is None:
+        raise NotFound(f"Unknown command {request.path_params['command_id']!r}")
+    return json_response(_record_json(record))
+
+
+async def list_clientinfo(request: Request, platform: Platform) -> Response:
+    """What hubs pushed through HubClientInfo: the connection status of each party."""
+    page = await platform.storage.objects.list_page("ClientInfo", limit=1000, owner=ANY_OWNER)
+    return json_response([{"hub": item.owner, **item.document} for item in page.items])
+
+
+def _command_body(version: Version, command: str, body: Any) -> dict[str, Any]:
+    name = COMMAND_OBJECTS.get(command)
+    if name is None:
+        raise NotFound(f"Unknown command {command!r}; known: {sorted(COMMAND_OBJECTS)}")
+    if not isinstance(body, dict):
+        raise InvalidOrMissingParameters("The body must be a JSON object")
+    placeholder = "https://placeholder.invalid/response"
+    head = load_head(version, name, {**body, "response_url": placeholder})
+    head.pop("response_url", None)
+    return head
+
+
+def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
+    """Backend API routes that talk to partners through ``flows`` (wired by the composition
+    root, ``ocpikit.cli.flows``; pass them as ``create_app(extra_routes=...)``)."""
+
+    async def send_command(request: Request, platform: Platform) -> Response:
+        command = request.path_params["command"].upper()
+        body = _command_body(requested_version(request), command, await read_body(request))
+        partner = request.path_params["partner_id"]
+        if await platform.storage.partners.get(partner) is None:
+            raise NotFound(f"Unknown partner {partner!r}")
+        record = await flows.send_command(partner, command, body)
+        return json_response(_record_json(record), 201)
+
+    async def send_profile(request: Request, platform: Platform) -> Response:
+        body = await read_body(request)
+        if not isinstance(body, dict):
+            raise InvalidOrMissingParameters("The body must be a JSON object")
+        action = str(body.pop("action", "SET_PROFILE")).upper()
+        if action not in PROFILE_ACTIONS:
+            raise InvalidOrMissingParameters(f"action: one of {PROFILE_ACTIONS}", path="action")
+        if action == "SET_PROFILE":
+            load_head(
+                HEAD,
+                "SetChargingProfile",
+                {**body, "response_url": "https://placeholder.invalid/response"},
+            )
+        partner = request.path_params["partner_id"]
+        if await platform.storage.partners.get(partner) is None:
+            raise NotFound(f"Unknown partner {partner!r}")
+        record = await flows.send_profile(partner, action, request.path_params["session_id"], body)
+        return json_response(_record_json(record), 201)
+
+    async def report_result(request: Request, platform: Platform) -> Response:
+        body = await read_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("result"), str):
+            raise InvalidOrMissingParameters(path="result")
+        command_id = request.path_params["command_id"]
+        record = await platform.storage.commands.get(CommandDirection.RECEIVED, command_id)
+        if record is None:
+            raise NotFound(f"Unknown command {command_id!r}")
+        name = "ChargingProfileResult" if record.command in PROFILE_ACTIONS else "CommandResult"
+        if record.command == "GET_PROFILE":
+            name = "ActiveChargingProfileResult"
+        result = load_head(HEAD, name, body)
+        try:
+            done = await flows.report_result(command_id, result)
+        except InvalidTransition as exc:
+            raise Conflict(str(exc)) from None
+        return json_response(_record_json(done))
+
+    async def authorize(request: Request, platform: Platform) -> Response:
+        body = await read_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("uid"), str):
+            raise InvalidOrMissingParameters(path="uid")
+        party = platform.settings.party(body.get("party"))
+        emsp_text = body.get("emsp")
+        emsp: tuple[str, str] | None = None
+        if isinstance(emsp_text, str) and "-" in emsp_text:
+            cc, _, pid = emsp_text.partition("-")
+            emsp = (cc, pid)
+        location = body.get("location")
+        if location is not None:
+            location = load_head(HEAD, "LocationReferences", location)
+        info = await flows.authorize(
+            (party.country_code, party.party_id),
+            body["uid"],
+            token_type=body.get("type"),
+            emsp=emsp,
+            location=location,
+        )
+        return json_response(info)
+
+    return [
+        Route(
+            "/admin/api/partners/{partner_id}/commands/{command}",
+            admin_endpoint(send_command),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/api/partners/{partner_id}/chargingprofiles/{session_id}",
+            admin_endpoint(send_profile),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/api/commands/{command_id}/result",
+            admin_endpoint(report_result),
+            methods=["POST"],
+        ),
+        Route("/admin/api/authorize", admin_endpoint(authorize), methods=["POST"]),
+    ]

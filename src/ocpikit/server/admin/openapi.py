@@ -1,0 +1,126 @@
+"""The backend API's OpenAPI 3.1 description (``GET /admin/api/openapi.json``, no
+authentication); object schemas are the head models' JSON schemas."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ocpikit.core.versions import HEAD, SUPPORTED_VERSIONS
+from ocpikit.models import model_for
+from ocpikit.server.admin.common import MODULES
+from ocpikit.server.platform import Platform
+
+__all__ = ["openapi", "openapi_json"]
+
+
+async def openapi_json(request: Request, platform: Platform) -> Response:
+    return Response(openapi(platform.settings.base_url), media_type="application/json")
+
+
+@cache
+def openapi(base_url: str) -> bytes:
+    """The OpenAPI 3.1 description; object schemas are the head models' JSON schemas."""
+    schemas: dict[str, Any] = {}
+    for kind, _ in MODULES.values():
+        schema = model_for(HEAD, kind).model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for name, sub in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, sub)
+        schemas[kind] = schema
+    error = {
+        "type": "object",
+        "properties": {"error": {"type": "string"}, "status_code": {"type": "integer"}},
+    }
+    schemas["Error"] = error
+    version_param = {
+        "name": "version",
+        "in": "query",
+        "required": False,
+        "description": "OCPI version of the JSON in and out (default: head = 2.3.0)",
+        "schema": {"type": "string", "enum": [v.text for v in SUPPORTED_VERSIONS]},
+    }
+    paths: dict[str, Any] = {}
+    errors = {
+        "400": {"description": "Invalid input (status_code 2001 names the field)"},
+        "401": {"description": "Admin token missing or wrong"},
+        "404": {"description": "Unknown object or party"},
+    }
+    for module, (kind, _) in MODULES.items():
+        ref = {"$ref": f"#/components/schemas/{kind}"}
+        body = {"required": True, "content": {"application/json": {"schema": ref}}}
+        obj = {"content": {"application/json": {"schema": ref}}}
+        params = [
+            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+            for n in ("country_code", "party_id", "id")
+        ] + [version_param]
+        paths[f"/admin/api/{module}/{{country_code}}/{{party_id}}/{{id}}"] = {
+            "put": {
+                "summary": f"Create or replace one of our {kind} objects",
+                "parameters": params,
+                "requestBody": body,
+                "responses": {
+                    "200": {"description": "Replaced", **obj},
+                    "201": {"description": "Created", **obj},
+                    **errors,
+                },
+            },
+            "patch": {
+                "summary": f"Update fields of one of our {kind} objects",
+                "parameters": params,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {"200": {"description": "Updated", **obj}, **errors},
+            },
+            "get": {
+                "summary": f"Read one of our {kind} objects",
+                "parameters": params,
+                "responses": {"200": {"description": "The object", **obj}, **errors},
+            },
+            "delete": {
+                "summary": f"Delete one of our {kind} objects",
+                "parameters": params[:3],
+                "responses": {"204": {"description": "Deleted"}, **errors},
+            },
+        }
+        paths[f"/admin/api/{module}"] = {
+            "get": {
+                "summary": f"List {kind} objects: ours (owner=own), a partner's, or all",
+                "parameters": [
+                    {"name": "owner", "in": "query", "schema": {"type": "string"}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    version_param,
+                ],
+                "responses": {"200": {"description": "A page"}, "401": errors["401"]},
+            }
+        }
+    paths["/admin/api/partners"] = {
+        "get": {"summary": "List partners", "responses": {"200": {"description": "Partners"}}}
+    }
+    paths["/admin/api/invites"] = {
+        "post": {
+            "summary": "Create a registration token A",
+            "parameters": [{"name": "party", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"201": {"description": "{versions_url, token}"}},
+        }
+    }
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "ocpikit backend API", "version": "1"},
+        "servers": [{"url": base_url}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"admin": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"admin": []}],
+        "paths": paths,
+    }
+    return orjson.dumps(doc)

@@ -1,0 +1,64 @@
+"""The versions list and version details endpoints (OCPI 2.2.1 version_information_endpoint
+§Version information endpoint, §Version details endpoint). Any known token opens them, token A
+included (DIGEST §1.1); each caller sees the versions and modules of the party it talks to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpikit.core.envelope import success
+from ocpikit.core.errors import NotFound
+from ocpikit.core.versions import V2_2_1, Version
+from ocpikit.protocol.endpoints import interfaces_for
+from ocpikit.server.adapter import Answer, OcpiRequest
+from ocpikit.server.pipeline import RequestContext, run_endpoint, version_param
+from ocpikit.server.platform import Platform
+from ocpikit.server.settings import PartyConfig
+
+__all__ = ["details_data", "details_endpoint", "versions_endpoint"]
+
+
+async def versions_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
+    """``GET /ocpi/versions``: the versions of the caller's party, with their URLs."""
+
+    async def work(context: RequestContext) -> Answer:
+        context.auth = auth = await platform.auth.authenticate(request.headers.get("authorization"))
+        party = platform.home_party(auth)
+        data = [{"version": v.text, "url": platform.version_url(v)} for v in party.versions]
+        return 200, success(data, clock=platform.clock).to_json(), {}
+
+    return await run_endpoint(platform, request, "versions", work)
+
+
+def details_data(platform: Platform, party: PartyConfig, version: Version) -> dict[str, Any]:
+    """The version details of ``party`` in ``version``: credentials, then each module
+    interface the party's roles implement (with its role from 2.2 on)."""
+    endpoints: list[dict[str, str]] = [
+        {"identifier": "credentials", "url": f"{platform.version_url(version)}/credentials"}
+    ]
+    if version >= V2_2_1:
+        endpoints[0]["role"] = "SENDER"
+    for itf in interfaces_for(party.roles, version):
+        row = {
+            "identifier": itf.module.value,
+            "url": platform.module_url(version, itf.implemented_by, itf.module.value),
+        }
+        if version >= V2_2_1:
+            row["role"] = itf.role.value
+        endpoints.append(row)
+    return {"version": version.text, "endpoints": endpoints}
+
+
+async def details_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
+    """``GET /ocpi/{version}``: the version details; 404 for a version the party lacks."""
+
+    async def work(context: RequestContext) -> Answer:
+        context.auth = auth = await platform.auth.authenticate(request.headers.get("authorization"))
+        version = version_param(platform, request.path_params["version"])
+        party = platform.home_party(auth)
+        if version not in party.versions:
+            raise NotFound(f"Version {version} is not offered")
+        data = details_data(platform, party, version)
+        return 200, success(data, clock=platform.clock).to_json(), {}
+
+    return await run_endpoint(platform, request, "versions", work)

@@ -1,0 +1,165 @@
+"""What every OCPI endpoint does around its own work: message ids, error mapping, response
+headers and the exchange log.
+
+- Every answer is an OCPI envelope, including unexpected failures (500): a traceback or a
+  framework's error body never reaches a partner.
+- X-Request-ID / X-Correlation-ID are echoed (made up when missing); on functional modules of
+  2.2+ the routing headers are answered swapped (OCPI 2.2.1 transport_and_format §Message
+  routing): we are the FROM party, the requester the TO.
+- Every exchange is logged (storage redacts the Authorization header; the caller's token is
+  listed as a secret), through the batcher of :mod:`ocpikit.server.exchange_log`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from ocpikit.core.errors import InvalidJson, NotFound, OcpiError, ServerError
+from ocpikit.core.headers import (
+    OCPI_FROM_COUNTRY_CODE,
+    OCPI_FROM_PARTY_ID,
+    OCPI_TO_COUNTRY_CODE,
+    OCPI_TO_PARTY_ID,
+    X_CORRELATION_ID,
+    X_REQUEST_ID,
+    MessageIds,
+    RoutingHeaders,
+    carries_routing_headers,
+)
+from ocpikit.core.versions import Version
+from ocpikit.protocol.ports import Exchange, ExchangeDirection
+from ocpikit.server.adapter import Answer, OcpiRequest
+from ocpikit.server.auth import Authenticated
+from ocpikit.server.exchange_log import log_excerpt
+from ocpikit.server.message_ids import message_id
+from ocpikit.server.platform import Platform
+from ocpikit.server.replies import error_body
+from ocpikit.server.settings import PartyConfig
+
+__all__ = [
+    "Endpoint",
+    "RequestContext",
+    "read_json",
+    "response_headers",
+    "run_endpoint",
+    "version_param",
+]
+
+Endpoint = Callable[[Platform, OcpiRequest], Awaitable[Answer]]
+"""An OCPI endpoint: answers one request."""
+
+
+class RequestContext:
+    """What an endpoint learnt about its request, for the response headers and the log."""
+
+    __slots__ = ("auth", "ids", "party", "routing", "started", "version")
+
+    def __init__(self) -> None:
+        self.auth: Authenticated | None = None
+        self.ids: MessageIds | None = None
+        self.party: PartyConfig | None = None
+        self.routing: RoutingHeaders | None = None
+        self.started = time.perf_counter()
+        self.version: Version | None = None
+
+
+def version_param(platform: Platform, text: str) -> Version:
+    """The version of the URL; 404 when we do not offer it."""
+    version = platform.version(text)
+    if version is None:
+        raise NotFound(f"Unknown OCPI version {text!r}")
+    return version
+
+
+async def read_json(request: OcpiRequest) -> Any:
+    """The JSON body (``None`` when empty); 2001 "Invalid JSON" when it is not JSON."""
+    raw = await request.body()
+    if not raw or raw.isspace():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidJson() from None
+
+
+def response_headers(context: RequestContext, module: str | None) -> dict[str, str]:
+    """The ids, and on functional modules (2.2+) the routing headers answered swapped (what
+    ``RoutingHeaders.to_headers`` writes, set here directly)."""
+    ids = context.ids
+    headers: dict[str, str] = (
+        {X_REQUEST_ID: ids.request_id, X_CORRELATION_ID: ids.correlation_id}
+        if ids is not None
+        else {}
+    )
+    party = context.party
+    if (
+        context.version is not None
+        and module is not None
+        and party is not None
+        and carries_routing_headers(module, context.version)
+    ):
+        headers[OCPI_FROM_COUNTRY_CODE] = party.country_code
+        headers[OCPI_FROM_PARTY_ID] = party.party_id
+        requester = context.routing.from_party if context.routing is not None else None
+        if requester is not None:
+            headers[OCPI_TO_COUNTRY_CODE] = requester.country_code
+            headers[OCPI_TO_PARTY_ID] = requester.party_id
+    return headers
+
+
+async def run_endpoint(
+    platform: Platform,
+    request: OcpiRequest,
+    module: str | None,
+    work: Callable[[RequestContext], Awaitable[Answer]],
+) -> Answer:
+    """Run an endpoint's ``work``: ids, error mapping, response headers, exchange log."""
+    context = RequestContext()
+    context.ids = MessageIds.from_headers(request.headers.lower, factory=message_id)
+    try:
+        status, body, extra = await work(context)
+    except OcpiError as exc:
+        status, body, extra = exc.http_status, error_body(exc, platform.clock), {}
+    except Exception:  # never leak a framework error body or a traceback
+        status, body, extra = 500, error_body(ServerError("Internal error"), platform.clock), {}
+    headers = response_headers(context, module)
+    headers.update(extra)
+    log = platform.exchange_log
+    if log.enabled:
+        request_body = await request.body() if request.method != "GET" else None
+        log.record(_exchange(platform, request, request_body, context, status, headers, body))
+        if log.backlog:
+            await log.drain()
+    return status, body, headers
+
+
+def _exchange(
+    platform: Platform,
+    request: OcpiRequest,
+    request_body: bytes | None,
+    context: RequestContext,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+) -> Exchange:
+    auth, ids = context.auth, context.ids
+    return Exchange(
+        direction=ExchangeDirection.INBOUND,
+        method=request.method,
+        url=request.url,
+        started_at=platform.clock.now(),
+        partner_id=auth.partner.id if auth is not None and auth.partner is not None else None,
+        duration_ms=(time.perf_counter() - context.started) * 1000,
+        status=status,
+        request_headers=tuple(request.headers.items()),
+        request_body=request_body,
+        response_headers=tuple(headers.items()),
+        response_body=log_excerpt(body),
+        request_id=ids.request_id if ids else None,
+        correlation_id=ids.correlation_id if ids else None,
+        secrets=(auth.token,) if auth is not None else (),
+    )
