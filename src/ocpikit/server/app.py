@@ -59,6 +59,7 @@ from ocpikit.core.headers import (
     RoutingHeaders,
     carries_routing_headers,
 )
+from ocpikit.core.json_bounds import check_json_bounds
 from ocpikit.core.versions import V2_2_1, Role, Version
 from ocpikit.protocol.decisions import Decisions, DemoDecisions
 from ocpikit.protocol.endpoints import INTERFACES, OPERATIONS, Operation, interfaces_for, side_of
@@ -460,9 +461,11 @@ async def _read_json(req: _Req) -> Any:
     if not raw or raw.isspace():
         return None
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise InvalidJson() from None
+    check_json_bounds(value, raw)
+    return value
 
 
 def _response_headers(ctx: _Ctx, module: str | None) -> dict[str, str]:
