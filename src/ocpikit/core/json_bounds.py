@@ -56,13 +56,15 @@ def find_violation(value: Any) -> tuple[str, str] | None:
             stack.extend(reversed(children))
         elif isinstance(item, list):
             stack.extend((child, (*path, i)) for i, child in reversed(list(enumerate(item))))
-        elif isinstance(item, str):
-            if "\x00" in item:
-                return format_error_path(path), "contains U+0000, which cannot be stored"
-        elif isinstance(item, int | float) and not isinstance(item, bool):
-            if abs(item) >= MAX_NUMBER:
-                return format_error_path(path), "number out of range (must be below 2^63)"
+        elif isinstance(item, str) and "\x00" in item:
+            return format_error_path(path), "contains U+0000, which cannot be stored"
+        elif isinstance(item, int | float) and not isinstance(item, bool) and _too_big(item):
+            return format_error_path(path), "number out of range (must be below 2^63)"
     return None
+
+
+def _too_big(number: float) -> bool:
+    return abs(number) >= MAX_NUMBER
 
 
 def _may_violate(raw: bytes) -> bool:
