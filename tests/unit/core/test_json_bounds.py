@@ -71,8 +71,10 @@ _scalars = (
 )
 _json = st.recursive(
     _scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(alphabet="ab\x00", max_size=3), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(alphabet="ab\x00", max_size=3), inner, max_size=3)
+    ),
     max_leaves=40,
 )
 
