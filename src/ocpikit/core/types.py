@@ -78,8 +78,9 @@ NUMBER_LIMIT = 2**63
 
 
 def _too_large(value: float | Decimal) -> bool:
-    if isinstance(value, Decimal) and not value.is_finite():
-        return False  # NaN and infinities: allow_inf_nan=False refuses them
+    if isinstance(value, Decimal):
+        # NaN and infinities are left to allow_inf_nan=False
+        return value.is_finite() and abs(value) >= NUMBER_LIMIT
     return abs(value) >= NUMBER_LIMIT
 
 
