@@ -71,5 +71,17 @@ def decisions_for(settings: Settings) -> Decisions:
     if settings.decision_webhook:
         from ocpikit.client.decisions import webhook_hook
 
-        return HookDecisions(webhook_hook(settings.decision_webhook))
+        return HookDecisions(
+            webhook_hook(settings.decision_webhook, secret=decision_webhook_secret(settings))
+        )
     return DemoDecisions()
+
+
+def decision_webhook_secret(settings: Settings) -> str | None:
+    """``[decisions] webhook_secret``, else the event webhooks' ``[webhooks] secret``."""
+    for table, key in (("decisions", "webhook_secret"), ("webhooks", "secret")):
+        section = settings.extra.get(table, {})
+        value = section.get(key) if isinstance(section, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -45,18 +45,27 @@ _X_LIMIT_IS_MAX_SINCE = Version("2.2")
 T = TypeVar("T")
 
 
+#: the largest ``offset`` or ``limit`` a request may name (far beyond any list; what every
+#: store can bind as a 64-bit integer, with room for ``offset + limit``)
+MAX_QUERY_NUMBER = 2**53
+
+
 def _int_param(query: Mapping[str, str], name: str) -> int | None:
     raw = query.get(name)
     if raw is None or raw.strip() == "":
         return None
     try:
-        value = int(raw.strip())
+        value = int(raw.strip()) if len(raw) <= 32 else None
     except ValueError:
+        value = None
+    if value is None:
         raise InvalidOrMissingParameters(
-            f"{name}: must be a non-negative integer, got {raw!r}", path=name
-        ) from None
+            f"{name}: must be a non-negative integer, got {raw[:32]!r}", path=name
+        )
     if value < 0:
         raise InvalidOrMissingParameters(f"{name}: must not be negative", path=name)
+    if value > MAX_QUERY_NUMBER:
+        raise InvalidOrMissingParameters(f"{name}: must be at most {MAX_QUERY_NUMBER}", path=name)
     return value
 
 
@@ -68,7 +77,7 @@ def _date_param(query: Mapping[str, str], name: str) -> datetime | None:
         return parse_datetime(raw)
     except ValueError:
         raise InvalidOrMissingParameters(
-            f"{name}: must be an RFC 3339 DateTime, got {raw!r}", path=name
+            f"{name}: must be an RFC 3339 DateTime, got {raw[:40]!r}", path=name
         ) from None
 
 

@@ -5,7 +5,7 @@ validation: length limits and patterns run in Rust, not in Python loops.
 
 - ``String<n>``: string(n), case sensitive. The spec never says whether ``n`` counts characters
   or bytes; we count characters (DIGEST §0 conventions).
-- ``CiString<n>``: CiString(n), case insensitive. The value keeps its original case (so it echoes
+- ``CiString<n>``: CiString(n), case insensitive, printable ASCII only. The value keeps its original case (so it echoes
   back unchanged); compare with :func:`ci_equal` or key with :func:`ci_key`.
 - ``DateTime``: RFC 3339 / ISO 8601 timestamp (types §DateTime). Input without a designator is
   UTC; an explicit offset is tolerated and normalised to UTC; numbers are rejected. Always
@@ -16,7 +16,9 @@ validation: length limits and patterns run in Rust, not in Python loops.
 - Open enums (2.3.0 ``OpenEnum``): written ``SomeEnum | str`` in the models; known values become
   the enum member, unknown values are kept as plain strings and dumped back unchanged.
 
-Printable-character rules (types §string) are not enforced on input: tolerant when receiving.
+``CiString`` values must be printable ASCII (types §CiString; they are ids, keys and header
+values); the printable-character rule of ``string`` (types §string) is not enforced on input:
+tolerant when receiving.
 """
 
 from __future__ import annotations
@@ -70,10 +72,24 @@ def _validate_datetime(value: Any, handler: ValidatorFunctionWrapHandler) -> dat
     return _as_utc(parsed)
 
 
+#: a Number's magnitude must stay below this: larger ones cannot be written back exactly
+#: (orjson writes integers of at most 64 bits; a parser that read one as a float lost digits)
+NUMBER_LIMIT = 2**63
+
+
+def _too_large(value: float | Decimal) -> bool:
+    if isinstance(value, Decimal):
+        # NaN and infinities are left to allow_inf_nan=False
+        return value.is_finite() and abs(value) >= NUMBER_LIMIT
+    return abs(value) >= NUMBER_LIMIT
+
+
 def _reject_string_number(value: Any) -> Any:
     # OCPI numbers are JSON numbers; pydantic's lax Decimal would take "2.00" and booleans.
     if isinstance(value, (str, bool)):
         raise ValueError("number must be a JSON number, not a string or boolean")
+    if isinstance(value, int | float | Decimal) and _too_large(value):
+        raise ValueError("number out of range (must be below 2^63)")
     return value
 
 
@@ -81,10 +97,15 @@ _ZERO = timedelta(0)
 
 
 def _as_utc(value: datetime) -> datetime:
+    """``value`` in UTC (naive means UTC). A ValueError when UTC has no such time (e.g.
+    0001-01-01T00:30:00+01:00 is before the first representable instant)."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     if value.utcoffset() != _ZERO:
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"DateTime {value.isoformat()} is out of range in UTC") from None
     return value
 
 
@@ -149,6 +170,14 @@ def _s(n: int) -> Any:
     return Field(max_length=n)
 
 
+#: CiString's characters (types §CiString: printable ASCII only, no control characters)
+PRINTABLE_ASCII = r"^[\x20-\x7E]*$"
+
+
+def _ci(n: int) -> Any:
+    return Field(max_length=n, pattern=PRINTABLE_ASCII)
+
+
 # --- string(n) -----------------------------------------------------------------------------
 String = str  # unbounded string (e.g. 2.3.0 TaxAmount.name)
 String1 = Annotated[str, _s(1)]
@@ -178,25 +207,25 @@ String512 = Annotated[str, _s(512)]
 String5000 = Annotated[str, _s(5000)]
 
 # --- CiString(n) ---------------------------------------------------------------------------
-CiString = str
-CiString1 = Annotated[str, _s(1)]
-CiString2 = Annotated[str, _s(2)]
-CiString3 = Annotated[str, _s(3)]
-CiString4 = Annotated[str, _s(4)]
-CiString5 = Annotated[str, _s(5)]
-CiString8 = Annotated[str, _s(8)]
-CiString10 = Annotated[str, _s(10)]
-CiString15 = Annotated[str, _s(15)]
-CiString16 = Annotated[str, _s(16)]
-CiString20 = Annotated[str, _s(20)]
-CiString25 = Annotated[str, _s(25)]
-CiString36 = Annotated[str, _s(36)]
-CiString39 = Annotated[str, _s(39)]
-CiString45 = Annotated[str, _s(45)]
-CiString48 = Annotated[str, _s(48)]
-CiString50 = Annotated[str, _s(50)]
-CiString64 = Annotated[str, _s(64)]
-CiString100 = Annotated[str, _s(100)]
-CiString255 = Annotated[str, _s(255)]
+CiString = Annotated[str, Field(pattern=PRINTABLE_ASCII)]
+CiString1 = Annotated[str, _ci(1)]
+CiString2 = Annotated[str, _ci(2)]
+CiString3 = Annotated[str, _ci(3)]
+CiString4 = Annotated[str, _ci(4)]
+CiString5 = Annotated[str, _ci(5)]
+CiString8 = Annotated[str, _ci(8)]
+CiString10 = Annotated[str, _ci(10)]
+CiString15 = Annotated[str, _ci(15)]
+CiString16 = Annotated[str, _ci(16)]
+CiString20 = Annotated[str, _ci(20)]
+CiString25 = Annotated[str, _ci(25)]
+CiString36 = Annotated[str, _ci(36)]
+CiString39 = Annotated[str, _ci(39)]
+CiString45 = Annotated[str, _ci(45)]
+CiString48 = Annotated[str, _ci(48)]
+CiString50 = Annotated[str, _ci(50)]
+CiString64 = Annotated[str, _ci(64)]
+CiString100 = Annotated[str, _ci(100)]
+CiString255 = Annotated[str, _ci(255)]
 
 URL = Annotated[str, _s(255)]

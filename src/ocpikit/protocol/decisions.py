@@ -11,11 +11,14 @@ Every request/answer is plain JSON in the head version so that webhooks are vers
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ocpikit.protocol.webhooks import EventSink
+
+log = logging.getLogger("ocpikit.decisions")
 
 __all__ = [
     "AuthorizationDecision",
@@ -24,6 +27,7 @@ __all__ = [
     "Decisions",
     "DemoDecisions",
     "HookDecisions",
+    "NonsenseAnswer",
 ]
 
 
@@ -103,48 +107,122 @@ class DemoDecisions:
 
 Hook = Callable[[dict[str, Any]], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 
+#: the values an operator may answer (mod_commands CommandResponseType, mod_tokens AllowedType,
+#: mod_charging_profiles ChargingProfileResponseType)
+COMMAND_RESULTS = frozenset({"ACCEPTED", "REJECTED", "NOT_SUPPORTED", "UNKNOWN_SESSION"})
+ALLOWED_VALUES = frozenset({"ALLOWED", "BLOCKED", "EXPIRED", "NO_CREDIT", "NOT_ALLOWED"})
+PROFILE_RESULTS = frozenset(
+    {"ACCEPTED", "REJECTED", "NOT_SUPPORTED", "TOO_OFTEN", "UNKNOWN_SESSION"}
+)
+COMMAND_OUTCOMES = frozenset(
+    {
+        "ACCEPTED",
+        "CANCELED_RESERVATION",
+        "EVSE_OCCUPIED",
+        "EVSE_INOPERATIVE",
+        "FAILED",
+        "NOT_SUPPORTED",
+        "REJECTED",
+        "TIMEOUT",
+        "UNKNOWN_RESERVATION",
+    }
+)
+#: seconds a command may wait for its result, as an operator may set it
+TIMEOUT_RANGE = range(1, 3601)
+
+
+class NonsenseAnswer(ValueError):
+    """The operator's hook answered something that is not a decision."""
+
+
+def _text(answer: Mapping[str, Any], key: str, allowed: frozenset[str]) -> str:
+    value = answer.get(key)
+    if not isinstance(value, str) or value not in allowed:
+        raise NonsenseAnswer(f"{key} must be one of {sorted(allowed)}, got {value!r}")
+    return value
+
+
+def _optional(answer: Mapping[str, Any], key: str, allowed: frozenset[str] | None = None) -> Any:
+    value = answer.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or (allowed is not None and value not in allowed):
+        raise NonsenseAnswer(
+            f"{key} must be {'one of ' + str(sorted(allowed)) if allowed else 'a string'}, got {value!r}"
+        )
+    return value
+
+
+def _timeout(answer: Mapping[str, Any]) -> int:
+    value = answer.get("timeout", 30)
+    if value is None:
+        return 30
+    if isinstance(value, bool) or not isinstance(value, int) or value not in TIMEOUT_RANGE:
+        raise NonsenseAnswer(f"timeout must be whole seconds from 1 to 3600, got {value!r}")
+    return value
+
 
 class HookDecisions:
     """Adapts one function ``fn(request_json) -> answer_json`` (sync or async) to the port.
 
-    The answer has ``result`` (and optional ``timeout``, ``message``, and ``command_result`` when
-    the outcome is already known) for commands and charging profiles, ``allowed`` (and optional ``authorization_reference``, ``message``) for
-    authorization. A missing or malformed answer falls back to the demo policy.
+    The answer has ``result`` (and optional ``timeout``, ``message``, and ``command_result``
+    when the outcome is already known) for commands and charging profiles, ``allowed`` (and
+    optional ``authorization_reference``, ``message``) for authorization.
+
+    Fails closed: when the hook raises (the webhook is unreachable or answers an HTTP error) or
+    answers anything but a decision of the values above, the command or charging profile is
+    ``REJECTED`` and the token ``NOT_ALLOWED``, and the reason is logged. A platform must never
+    let a driver charge, or start a charger, because the operator's system was down.
     """
 
     def __init__(self, fn: Hook, events: EventSink | None = None) -> None:
         self.fn = fn
-        self.fallback = DemoDecisions()
         self.events = events
 
-    async def _ask(self, request: DecisionRequest) -> Mapping[str, Any] | None:
+    async def _ask(self, request: DecisionRequest) -> Mapping[str, Any]:
         answer = self.fn(request.to_json())
         if isinstance(answer, Awaitable):
             answer = await answer
-        return answer if isinstance(answer, Mapping) else None
+        if not isinstance(answer, Mapping):
+            raise NonsenseAnswer(f"expected a JSON object, got {type(answer).__name__}")
+        return answer
+
+    def _refused(self, request: DecisionRequest, exc: Exception) -> str:
+        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, NonsenseAnswer) else str(exc)
+        log.warning(
+            "operator decision on %s for %s failed closed: %s",
+            request.kind,
+            request.partner or request.party,
+            reason,
+        )
+        return "the operator's decision service did not answer"
 
     async def command(self, request: DecisionRequest) -> CommandDecision:
-        answer = await self._ask(request)
-        if answer and isinstance(answer.get("result"), str):
-            final = answer.get("command_result")
+        try:
+            answer = await self._ask(request)
             return CommandDecision(
-                answer["result"],
-                int(answer.get("timeout") or 30),
-                answer.get("message"),
-                final if isinstance(final, str) else None,
+                _text(answer, "result", COMMAND_RESULTS),
+                _timeout(answer),
+                _optional(answer, "message"),
+                _optional(answer, "command_result", COMMAND_OUTCOMES),
             )
-        return await self.fallback.command(request)
+        except Exception as exc:
+            return CommandDecision("REJECTED", message=self._refused(request, exc))
 
     async def authorize(self, request: DecisionRequest) -> AuthorizationDecision:
-        answer = await self._ask(request)
-        if answer and isinstance(answer.get("allowed"), str):
+        try:
+            answer = await self._ask(request)
             return AuthorizationDecision(
-                answer["allowed"], answer.get("authorization_reference"), answer.get("message")
+                _text(answer, "allowed", ALLOWED_VALUES),
+                _optional(answer, "authorization_reference"),
+                _optional(answer, "message"),
             )
-        return await self.fallback.authorize(request)
+        except Exception as exc:
+            return AuthorizationDecision("NOT_ALLOWED", message=self._refused(request, exc))
 
     async def charging_profile(self, request: DecisionRequest) -> CommandDecision:
-        answer = await self._ask(request)
-        if answer and isinstance(answer.get("result"), str):
-            return CommandDecision(answer["result"], int(answer.get("timeout") or 30))
-        return await self.fallback.charging_profile(request)
+        try:
+            answer = await self._ask(request)
+            return CommandDecision(_text(answer, "result", PROFILE_RESULTS), _timeout(answer))
+        except Exception as exc:
+            return CommandDecision("REJECTED", message=self._refused(request, exc))

@@ -30,6 +30,7 @@ from ocpikit.core.headers import (
     RoutingHeaders,
     carries_routing_headers,
 )
+from ocpikit.core.json_bounds import check_json_bounds
 from ocpikit.core.versions import Version
 from ocpikit.protocol.ports import Exchange, ExchangeDirection
 from ocpikit.server.adapter import Answer, OcpiRequest
@@ -76,14 +77,17 @@ def version_param(platform: Platform, text: str) -> Version:
 
 
 async def read_json(request: OcpiRequest) -> Any:
-    """The JSON body (``None`` when empty); 2001 "Invalid JSON" when it is not JSON."""
+    """The JSON body (``None`` when empty); 2001 "Invalid JSON" when it is not JSON, 2001
+    naming the field when it breaks a bound (``ocpikit.core.json_bounds``)."""
     raw = await request.body()
     if not raw or raw.isspace():
         return None
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise InvalidJson() from None
+    check_json_bounds(value, raw)
+    return value
 
 
 def response_headers(context: RequestContext, module: str | None) -> dict[str, str]:

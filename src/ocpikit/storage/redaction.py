@@ -1,11 +1,12 @@
-"""Redaction of the exchange log (issue 3 point 2: the log never contains a token).
+"""Redaction of the exchange log: the log never contains a token.
 
 Applied by every storage backend to every :class:`~ocpikit.protocol.ports.Exchange` before it is
 written, whatever the caller already did:
 
 - ``Authorization`` header values keep their scheme (``Token``) and lose the credential;
 - string values of JSON fields named ``token`` (the credentials object, transport and
-  credentials modules) are replaced, at any depth (request bodies and response envelopes);
+  credentials modules) are replaced, at any depth (request bodies and response envelopes),
+  however the key or the value is escaped (a body with ``\\uXXXX`` escapes is decoded first);
 - every value listed in ``Exchange.secrets``, and its Base64 form (2.2+ Authorization
   encoding), is scrubbed from the URL, all headers and both bodies;
 - bodies longer than the configured limit are truncated (a marker says by how much).
@@ -16,6 +17,9 @@ from __future__ import annotations
 import base64
 import functools
 import re
+from typing import Any
+
+import orjson
 
 from ocpikit.protocol.ports import Exchange
 
@@ -71,6 +75,9 @@ def _redact_headers(
     return tuple(out)
 
 
+# a \uXXXX escape, in a body that is not JSON
+_ESCAPE = re.compile(rb"\\u[0-9a-fA-F]{4}")
+
 # a JSON string member named "token" (any depth, any spacing, escaped quotes inside)
 _TOKEN_FIELD = re.compile(rb'("token"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
@@ -80,9 +87,42 @@ def _byte_forms(forms: tuple[str, ...]) -> tuple[bytes, ...]:
     return tuple(form.encode() for form in forms)
 
 
+def _redact_decoded(value: Any, forms: tuple[str, ...]) -> Any:
+    """``value`` (decoded JSON) with every ``token`` member's string and every secret form
+    in any string replaced."""
+    if isinstance(value, dict):
+        return {
+            key: REDACTED
+            if key == "token" and isinstance(item, str)
+            else _redact_decoded(item, forms)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact_decoded(item, forms) for item in value]
+    if isinstance(value, str):
+        return _scrub(value, forms)
+    return value
+
+
+def _redact_escaped(body: bytes, forms: tuple[str, ...]) -> bytes | None:
+    """A JSON body that spells characters as ``\\uXXXX`` escapes may hide a ``token`` key or a
+    secret from the byte patterns: decoded, redacted and written again (None: not JSON)."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return orjson.dumps(_redact_decoded(value, forms))
+
+
 def _redact_body(body: bytes | None, forms: tuple[str, ...], max_bytes: int) -> bytes | None:
     if body is None:
         return None
+    if b"\\u" in body:
+        decoded = _redact_escaped(body, forms)
+        if decoded is not None:
+            body = decoded
+        else:  # not JSON: no escape can be trusted to hide nothing
+            body = _ESCAPE.sub(rb"\\u" + b"?" * 4, body)
     if b'"token"' in body:
         body = _TOKEN_FIELD.sub(rb'\1"' + _REDACTED_B + rb'"', body)
     for raw in _byte_forms(forms):

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
-from ocpikit.core.types import DateTime, Number, format_datetime
+from ocpikit.core.types import DateTime, Number, format_datetime, parse_datetime
 
 
 def _reference_format(value: datetime) -> str:
@@ -58,13 +58,19 @@ def _reject_non_string(value: Any) -> Any:
 def _reject_string_number(value: Any) -> Any:
     if isinstance(value, (str, bool)):
         raise ValueError("number must be a JSON number, not a string or boolean")
+    finite = not isinstance(value, Decimal) or value.is_finite()
+    if isinstance(value, int | float | Decimal) and finite and abs(value) >= 2**63:
+        raise ValueError("number out of range (must be below 2^63)")
     return value
 
 
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC) if value.utcoffset() != timedelta(0) else value
+    try:
+        return value.astimezone(UTC) if value.utcoffset() != timedelta(0) else value
+    except OverflowError:
+        raise ValueError(f"DateTime {value.isoformat()} is out of range in UTC") from None
 
 
 _PlainDateTime = Annotated[datetime, BeforeValidator(_reject_non_string), AfterValidator(_as_utc)]
@@ -101,6 +107,8 @@ def _outcome(model: type[BaseModel], data: dict[str, Any]) -> Any:
         "2015-06-29T20:39:09+02:00",
         "2015-06-29T20:39:09.000500-05:30",
         "2015-06-29",
+        "0001-01-01T00:30:00+01:00",
+        "9999-12-31T23:30:00-01:00",
         "garbage",
         "",
         0,
@@ -116,7 +124,23 @@ def test_datetime_validator_as_before_and_after(when: Any) -> None:
 
 @pytest.mark.parametrize(
     "number",
-    [1, 16.69, "2.00", True, float("inf"), float("nan"), Decimal("NaN"), Decimal("1.10"), "x"],
+    [
+        *(1, 16.69, "2.00", True, float("inf"), float("nan"), Decimal("NaN"), Decimal("1.10")),
+        *("x", 2**63 - 1, 2**63, -(2**63), 2**64, 1e19, Decimal("1E+400"), Decimal("-1E+19")),
+    ],
 )
 def test_number_validator_as_before_with_inf_nan_check(number: Any) -> None:
     assert _outcome(_Fast, {"many": [number]}) == _outcome(_Plain, {"many": [number]})
+
+
+@pytest.mark.parametrize("number", [2**63, -(2**63), 2**64, 1e19, Decimal("1E+400")])
+def test_numbers_that_cannot_be_kept_exactly_are_refused(number: Any) -> None:
+    with pytest.raises(ValidationError, match="number out of range"):
+        _Fast.model_validate({"many": [number]})
+
+
+def test_a_datetime_before_the_first_utc_instant_is_refused() -> None:
+    with pytest.raises(ValidationError, match="out of range in UTC"):
+        _Fast.model_validate({"when": "0001-01-01T00:30:00+01:00"})
+    with pytest.raises(ValueError, match="out of range in UTC"):
+        parse_datetime("0001-01-01T00:30:00+01:00")

@@ -8,7 +8,8 @@ field, and how a PATCH of a list field merges (Sessions append ``charging_period
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -40,6 +41,8 @@ from ocpikit.protocol.handlers.base import (
 )
 from ocpikit.protocol.ports import StoredObject, WireEntry
 from ocpikit.protocol.webhooks import event_sink
+
+log = logging.getLogger("ocpikit.server")
 
 __all__ = [
     "KINDS",
@@ -147,7 +150,9 @@ async def list_objects(
             if isinstance(item, bytes):
                 chunks.append(item)
                 continue
-            body = wire_of(item, call.version, name)
+            body = _expressed(item, call.version, name, lambda o: wire_of(o, call.version, name))
+            if body is None:
+                continue
             if not head:
                 fresh.append(WireEntry(item.key, item.revision, call.version.text, body))
             chunks.append(body)
@@ -177,9 +182,41 @@ async def _list_with_locations(
     lookup = await location_lookup(
         services.storage.objects, (item.document for item in page.items), owner=None
     )
-    chunks = [dump_version(item.document, call.version, name, lookup=lookup) for item in page.items]
+    converted = (
+        _expressed(
+            item,
+            call.version,
+            name,
+            lambda o: dump_version(o.document, call.version, name, lookup=lookup),
+        )
+        for item in page.items
+    )
+    chunks = [body for body in converted if body is not None]
     meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
     return Reply(raw_items=chunks, headers=meta.headers())
+
+
+def _expressed(
+    item: StoredObject, version: Version, name: str, convert: Callable[[StoredObject], bytes]
+) -> bytes | None:
+    """``convert(item)``, or None (logged) when the object cannot be expressed in ``version``
+    (e.g. a 2.3.0 connector standard that 2.2.1 lacks): it is left out of that partner's page
+    instead of failing the page. Offsets and ``X-Total-Count`` still count it, so the next
+    page starts at the right place (transport_and_format §Pagination)."""
+    try:
+        return convert(item)
+    except ValueError as exc:
+        first = str(exc).strip().splitlines()
+        log.warning(
+            "%s %s/%s/%s cannot be expressed in OCPI %s, left out of the page: %s",
+            name,
+            item.key.country_code,
+            item.key.party_id,
+            item.key.id,
+            version,
+            " ".join(first[:3]),
+        )
+        return None
 
 
 #: webhook event emitted after a partner's successful PUT/PATCH of one of these objects

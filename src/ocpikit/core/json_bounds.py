@@ -1,0 +1,87 @@
+"""Bounds on the JSON a partner sends: what the platform can store, convert and send back.
+
+A body that passes :func:`check_json_bounds` can be kept and written back exactly on SQLite
+and PostgreSQL and by orjson; one that does not is refused with 2001 naming the field
+(transport_and_format §Response format: "2001 Invalid or missing parameters"), never stored,
+never a 500:
+
+- nesting deeper than :data:`MAX_DEPTH` levels (OCPI objects nest about eight deep; orjson
+  writes at most 254, so a deeper unknown field could be read but never written back);
+- a number whose magnitude is :data:`MAX_NUMBER` or more (money, energy and durations are far
+  below; beyond 64 bits orjson cannot write an integer, and a JSON parser that read it as a
+  float has already lost digits: it cannot be kept exactly);
+- a string (or key) holding U+0000 (PostgreSQL's text and JSONB cannot store it).
+
+The plan: :func:`find_violation` walks the decoded value (the reference). Most bodies contain
+nothing that could break a rule, which the raw bytes tell by three C-level scans (no escaped
+NUL; fewer brackets than :data:`MAX_DEPTH`, or no digit run or exponent long enough for a big
+number); :func:`check_json_bounds` walks only when a scan finds a candidate. Invariant: the
+scans never pass a body the walk would refuse (tests compare both on generated bodies).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ocpikit.core.errors import InvalidOrMissingParameters, format_error_path
+
+__all__ = ["MAX_DEPTH", "MAX_NUMBER", "check_json_bounds", "find_violation"]
+
+MAX_DEPTH = 64
+"""Nesting levels allowed (the body itself is level 1)."""
+
+MAX_NUMBER = 2**63
+"""Numbers must be strictly smaller in magnitude."""
+
+# 19 digits in a row (10**18 < 2**63 <= 10**19) or an exponent of two or more digits: the only
+# ways to write a number of 2**63 or more; strings may match too, which only costs a walk
+_BIG_NUMBER = re.compile(rb"\d{19}|[eE][+]?\d\d")
+
+
+def find_violation(value: Any) -> tuple[str, str] | None:
+    """``(json path, what is wrong)`` of the first part of ``value`` (decoded JSON) that breaks
+    a bound, or None. Depth first, in document order."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if len(path) >= MAX_DEPTH:
+            return format_error_path(path), f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, dict):
+            children: list[tuple[Any, tuple[str | int, ...]]] = []
+            for key, child in item.items():
+                if "\x00" in key:
+                    return format_error_path(path), "a key contains U+0000"
+                children.append((child, (*path, key)))
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, i)) for i, child in reversed(list(enumerate(item))))
+        elif isinstance(item, str) and "\x00" in item:
+            return format_error_path(path), "contains U+0000, which cannot be stored"
+        elif isinstance(item, int | float) and not isinstance(item, bool) and _too_big(item):
+            return format_error_path(path), "number out of range (must be below 2^63)"
+    return None
+
+
+def _too_big(number: float) -> bool:
+    return abs(number) >= MAX_NUMBER
+
+
+def _may_violate(raw: bytes) -> bool:
+    """False only when no bound can be broken by the JSON text ``raw``."""
+    if b"\\u0000" in raw:
+        return True
+    if raw.count(b"{") + raw.count(b"[") >= MAX_DEPTH:
+        return True
+    return _BIG_NUMBER.search(raw) is not None
+
+
+def check_json_bounds(value: Any, raw: bytes | None = None) -> None:
+    """Raise 2001 naming the field when ``value`` breaks a bound; ``raw``, the text ``value``
+    was decoded from, lets most bodies skip the walk."""
+    if raw is not None and not _may_violate(raw):
+        return
+    found = find_violation(value)
+    if found is not None:
+        path, why = found
+        raise InvalidOrMissingParameters(path=path, problems=(f"{path}: {why}",))
