@@ -12,6 +12,7 @@ headers and the exchange log.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -52,6 +53,8 @@ __all__ = [
 
 Endpoint = Callable[[Platform, OcpiRequest], Awaitable[Answer]]
 """An OCPI endpoint: answers one request."""
+
+failure_log = logging.getLogger("ocpikit.server")
 
 
 class RequestContext:
@@ -128,8 +131,11 @@ async def run_endpoint(
         status, body, extra = await work(context)
     except OcpiError as exc:
         status, body, extra = exc.http_status, error_body(exc, platform.clock), {}
-    except Exception:  # never leak a framework error body or a traceback
+        if status >= 500:
+            _log_failure(request, context, status, exc)
+    except Exception as exc:  # never leak a framework error body or a traceback: log it
         status, body, extra = 500, error_body(ServerError("Internal error"), platform.clock), {}
+        _log_failure(request, context, status, exc)
     headers = response_headers(context, module)
     headers.update(extra)
     log = platform.exchange_log
@@ -139,6 +145,22 @@ async def run_endpoint(
         if log.backlog:
             await log.drain()
     return status, body, headers
+
+
+def _log_failure(
+    request: OcpiRequest, context: RequestContext, status: int, exc: BaseException
+) -> None:
+    """Every 5xx we answer, with its traceback and the message ids to find it by."""
+    ids = context.ids
+    failure_log.error(
+        "%s %s answered HTTP %d (X-Request-ID %s, X-Correlation-ID %s)",
+        request.method,
+        request.path,
+        status,
+        ids.request_id if ids is not None else "-",
+        ids.correlation_id if ids is not None else "-",
+        exc_info=exc,
+    )
 
 
 def _exchange(

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocpikit.core.errors import InvalidJson, InvalidOrMissingParameters, NotFound, OcpiError
+from ocpikit.core.json_bounds import check_json_bounds
 from ocpikit.core.versions import HEAD, SUPPORTED_VERSIONS, Version
 from ocpikit.server.platform import Platform
 
@@ -107,11 +108,15 @@ def admin_endpoint(
 
 
 async def read_body(request: Request) -> Any:
-    """The JSON body; 2001 "Invalid JSON" when it is not JSON."""
+    """The JSON body; 2001 "Invalid JSON" when it is not JSON, 2001 naming the field when it
+    breaks a bound (``ocpikit.core.json_bounds``)."""
+    raw = await request.body()
     try:
-        return orjson.loads(await request.body())
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise InvalidJson() from None
+    check_json_bounds(value, raw)
+    return value
 
 
 class Conflict(OcpiError):
