@@ -74,6 +74,8 @@ def start_platform(workdir: Path, db_url: str, port: int, party: str) -> subproc
         "OCPIKIT_PARTY": party,
         "OCPIKIT_PORT": str(port),
         "OCPIKIT_ADMIN_TOKEN": "bench",
+        # a bench measures the platform's throughput, not its per-partner rate limit
+        "OCPIKIT_REQUESTS_PER_SECOND": "0",
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "ocpikit.cli.main", "serve"],

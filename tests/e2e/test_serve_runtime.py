@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import platform
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,46 @@ def test_serving_freezes_start_up_objects_and_collects_the_young_less_often() ->
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def _read_answer(sock: Any) -> bytes:
+    """One whole HTTP answer (head and Content-Length body) from ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head + b"\r\n\r\n" + body
+
+
+def test_the_listener_bounds_request_heads(tmp_path: Path) -> None:
+    """A head that dribbles in is cut off after ``header_timeout``; one over ``max_header_bytes``
+    is refused; a normal request on a kept-alive connection still works."""
+    import socket
+    import time
+
+    config = "[limits]\nheader_timeout = 1\nmax_header_bytes = 4096\n"
+    node = Instance(tmp_path, "NL-CPO:CPO", f"sqlite:///{tmp_path / 'p.db'}", config=config)
+    try:
+        node.start()
+        with socket.create_connection(("127.0.0.1", node.port), timeout=5) as slow:
+            slow.sendall(b"GET /ocpi/versions HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            assert slow.recv(1024) == b""  # closed by the server, not answered
+            assert 0.5 < time.monotonic() - started < 4
+        with socket.create_connection(("127.0.0.1", node.port), timeout=5) as big:
+            big.sendall(b"GET /ocpi/versions HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8000)
+            assert big.recv(1024).startswith(b"HTTP/1.1 400")
+        with socket.create_connection(("127.0.0.1", node.port), timeout=5) as ok:
+            for _ in range(2):  # the timer is re-armed after each answer, not fired early
+                ok.sendall(b"GET /ocpi/versions HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert _read_answer(ok).startswith(b"HTTP/1.1 401")
+                time.sleep(0.6)
+    finally:
+        node.close()

@@ -108,6 +108,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.client.registration import drive
     from ocpikit.server.demo import load_demo
+    from ocpikit.server.listener import listener_config
     from ocpikit.server.registry import invite
 
     settings = settings_from(args, recorded_base_url=False)
@@ -159,7 +160,7 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"background:   {', '.join(background.names) or 'none'}")
     sys.stdout.flush()
     settle_gc()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.Server(listener_config(app, settings.host, settings.port, settings.limits)).run()
     return 0
 
 

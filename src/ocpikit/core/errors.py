@@ -12,7 +12,10 @@
     │   ├── InvalidJson                 2000  HTTP 400, body is not JSON
     │   ├── Unauthorized                2000  HTTP 401, missing or unknown token
     │   ├── NotFound                    2000  HTTP 404, no such object
-    │   └── MethodNotAllowed            2000  HTTP 405, e.g. credentials POST when registered
+    │   ├── MethodNotAllowed            2000  HTTP 405, e.g. credentials POST when registered
+    │   ├── RequestTimeout              2000  HTTP 408, the body did not arrive in time
+    │   ├── PayloadTooLarge             2000  HTTP 413, the body is over the limit
+    │   └── TooManyRequests             2000  HTTP 429 with Retry-After (rate limits)
     ├── ServerError          3000     the answering party failed (GenericServerError is an alias)
     │   ├── UnableToUseClientApi        3001  the calls back to the client failed
     │   ├── UnsupportedVersion          3002
@@ -68,9 +71,12 @@ __all__ = [
     "NotFound",
     "OcpiError",
     "PartnerError",
+    "PayloadTooLarge",
     "RemoteError",
     "RemoteProtocolError",
+    "RequestTimeout",
     "ServerError",
+    "TooManyRequests",
     "TransportError",
     "UnableToUseClientApi",
     "Unauthorized",
@@ -241,6 +247,32 @@ class MethodNotAllowed(ClientError):
 
 
 # --- 3xxx --------------------------------------------------------------------------------
+class RequestTimeout(ClientError):
+    """The request's body did not arrive within the server's limit (HTTP 408)."""
+
+    default_http_status = 408
+    default_message = "The request body did not arrive in time"
+
+
+class PayloadTooLarge(ClientError):
+    """The request's body is larger than the server accepts (HTTP 413)."""
+
+    default_http_status = 413
+    default_message = "The request body is too large"
+
+
+class TooManyRequests(ClientError):
+    """The caller is over a rate limit (HTTP 429); ``response_headers`` carries the
+    ``Retry-After`` seconds."""
+
+    default_http_status = 429
+    default_message = "Too many requests"
+
+    def __init__(self, message: str | None = None, *, retry_after: str = "1") -> None:
+        super().__init__(message)
+        self.response_headers = {"Retry-After": retry_after}
+
+
 class ServerError(OcpiError):
     """3xxx: the answering party failed (generic 3000; custom 39xx via ``status_code=``)."""
 

@@ -9,11 +9,13 @@ served as ``GET`` without a body; every answer is JSON with its ``content-length
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Mapping, Sequence
 
 from starlette.types import Receive, Scope, Send
 
+from ocpikit.core.errors import PayloadTooLarge, RequestTimeout
 from ocpikit.core.headers import LowerHeaders
 from ocpikit.server.query import parse_query
 
@@ -45,12 +47,31 @@ class RequestHeaders:
 class OcpiRequest:
     """What the endpoints read of a partner's request, straight from the ASGI scope."""
 
-    __slots__ = ("_body", "headers", "method", "path", "path_params", "receive", "scope")
+    __slots__ = (
+        "_body",
+        "body_timeout",
+        "headers",
+        "max_body",
+        "method",
+        "path",
+        "path_params",
+        "receive",
+        "scope",
+    )
 
     def __init__(
-        self, scope: Scope, receive: Receive, path: str, path_params: dict[str, str]
+        self,
+        scope: Scope,
+        receive: Receive,
+        path: str,
+        path_params: dict[str, str],
+        *,
+        max_body: int = 1024 * 1024,
+        body_timeout: float = 30.0,
     ) -> None:
         self.scope = scope
+        self.max_body = max_body
+        self.body_timeout = body_timeout
         self.receive = receive
         self.method: str = "GET" if scope["method"] == "HEAD" else scope["method"]
         self.path = path
@@ -83,18 +104,41 @@ class OcpiRequest:
         scheme = self.scope.get("scheme", "http")
         return f"{scheme}://{host}{self.full_path}" + (f"?{qs}" if qs else "")
 
+    @property
+    def client_address(self) -> str | None:
+        """The network address of the caller (the proxy's, behind a proxy)."""
+        client = self.scope.get("client")
+        return str(client[0]) if client else None
+
     async def body(self) -> bytes:
+        """The body, read once: 413 when it is over ``max_body`` bytes (by its
+        ``Content-Length`` or as it arrives), 408 when it takes over ``body_timeout`` seconds."""
         if self._body is None:
-            chunks: list[bytes] = []
-            while True:
-                message = await self.receive()
-                if message["type"] != "http.request":
-                    break  # the client went away
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    break
-            self._body = b"".join(chunks)
+            declared = (self.headers.get("content-length") or "").strip()
+            if declared.isdigit() and int(declared) > self.max_body:
+                raise PayloadTooLarge(f"The request body is over {self.max_body} bytes")
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    self._body = await self._read_body()
+            except TimeoutError:
+                raise RequestTimeout() from None
         return self._body
+
+    async def _read_body(self) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] != "http.request":
+                break  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise PayloadTooLarge(f"The request body is over {self.max_body} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
 
 
 @functools.lru_cache(maxsize=256)

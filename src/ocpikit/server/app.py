@@ -102,7 +102,15 @@ class OcpiApp:
             return
         method: str = scope["method"]
         match, route, params = self.router.match(local, "GET" if method == "HEAD" else method)
-        request = OcpiRequest(scope, receive, path, params)
+        limits = self.platform.settings.limits
+        request = OcpiRequest(
+            scope,
+            receive,
+            path,
+            params,
+            max_body=limits.max_body_bytes,
+            body_timeout=limits.body_timeout,
+        )
         if route is None:
             status, body, headers = await self._no_route(request, match, method, path)
         else:

@@ -130,7 +130,8 @@ async def run_endpoint(
     try:
         status, body, extra = await work(context)
     except OcpiError as exc:
-        status, body, extra = exc.http_status, error_body(exc, platform.clock), {}
+        status, body = exc.http_status, error_body(exc, platform.clock)
+        extra = dict(getattr(exc, "response_headers", {}))
         if status >= 500:
             _log_failure(request, context, status, exc)
     except Exception as exc:  # never leak a framework error body or a traceback: log it
@@ -140,7 +141,9 @@ async def run_endpoint(
     headers.update(extra)
     log = platform.exchange_log
     if log.enabled:
-        request_body = await request.body() if request.method != "GET" else None
+        # an unauthenticated request is logged without its body (nobody's data, anyone's size)
+        known = context.auth is not None and status not in (408, 413)
+        request_body = await request.body() if known and request.method != "GET" else None
         log.record(_exchange(platform, request, request_body, context, status, headers, body))
         if log.backlog:
             await log.drain()

@@ -7,14 +7,17 @@ exchange log.
 from __future__ import annotations
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
+from ocpikit.core.errors import Unauthorized
 from ocpikit.core.versions import Role, Version
 from ocpikit.protocol.decisions import Decisions, DemoDecisions
 from ocpikit.protocol.endpoints import side_of
 from ocpikit.protocol.handlers import OwnParty, Services
 from ocpikit.protocol.partner_registration import FlowDriver, PartnerRegistration
 from ocpikit.protocol.ports import Storage
+from ocpikit.server.adapter import OcpiRequest
 from ocpikit.server.auth import AuthCache, Authenticated
 from ocpikit.server.exchange_log import ExchangeLogBatcher
+from ocpikit.server.guard import RequestGuard
 from ocpikit.server.settings import PartyConfig, Settings
 
 __all__ = ["Platform", "own_party"]
@@ -44,11 +47,27 @@ class Platform:
         self.services = Services(storage, decisions or DemoDecisions(), clock)
         self.registration = PartnerRegistration(storage, self.versions_url(), driver)
         self.auth = AuthCache(storage)
+        self.guard = RequestGuard(settings.limits)
         self.exchange_log = ExchangeLogBatcher(storage, enabled=log_exchanges)
         self._versions: dict[str, Version] = {v.text: v for v in settings.versions}
         self._parties: dict[str, PartyConfig] = {p.key: p for p in settings.parties}
         sole = len(settings.parties) == 1
         self._own: dict[str, OwnParty] = {p.key: own_party(p, sole=sole) for p in settings.parties}
+
+    async def authenticate(self, request: OcpiRequest) -> Authenticated:
+        """Who is calling, within the limits: 429 for an address that failed too often (before
+        any lookup) or a connection over its rate; 401 for an unknown token, counted against
+        the address."""
+        address = request.client_address
+        self.guard.before_authentication(address)
+        try:
+            auth = await self.auth.authenticate(request.headers.get("authorization"))
+        except Unauthorized:
+            self.guard.authentication_failed(address)
+            raise
+        partner = auth.partner
+        self.guard.take(partner.id if partner is not None else auth.record.digest)
+        return auth
 
     # --- our URLs ------------------------------------------------------------------------------
     def versions_url(self) -> str:

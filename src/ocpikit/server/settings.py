@@ -57,6 +57,42 @@ class PartyConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """The ``[limits]`` table: how much a caller may send and how often (docs/security.md).
+    A rate of 0 turns its limit off."""
+
+    max_body_bytes: int = 1024 * 1024
+    max_header_bytes: int = 16 * 1024
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    requests_per_second: float = 100.0
+    burst: float = 1000.0
+    failed_auth_per_minute: int = 30
+    max_response_bytes: int = 8 * 1024 * 1024
+
+    @classmethod
+    def parse(cls, table: Any, env: Mapping[str, str]) -> Limits:
+        """``[limits]``; ``OCPIKIT_REQUESTS_PER_SECOND`` overrides ``requests_per_second``."""
+        if not isinstance(table, dict):
+            raise ConfigError("[limits] must be a table")
+        values: dict[str, Any] = {}
+        for name in cls.__dataclass_fields__:
+            if name not in table:
+                continue
+            raw = table[name]
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+                raise ConfigError(f"limits.{name}: expected a number >= 0, got {raw!r}")
+            values[name] = raw
+        if env.get("OCPIKIT_REQUESTS_PER_SECOND"):
+            try:
+                values["requests_per_second"] = float(env["OCPIKIT_REQUESTS_PER_SECOND"])
+            except ValueError:
+                raise ConfigError("OCPIKIT_REQUESTS_PER_SECOND: not a number") from None
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the platform needs to start."""
 
@@ -73,6 +109,7 @@ class Settings:
     base_url_auto: bool = False  # derived from host/port (follows --host/--port)
     #: SQLite: budget of the in-process cache of served objects' wire bytes (docs/storage.md)
     wire_cache_mib: int = 256
+    limits: Limits = field(default_factory=Limits)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -289,6 +326,7 @@ def load_settings(
         config_path=path,
         base_url_auto=not explicit_url,
         wire_cache_mib=wire_cache_mib,
+        limits=Limits.parse(data.get("limits", {}), env),
         extra=data,
     )
 
@@ -330,6 +368,17 @@ port = 8000
 admin_token = ""
 # OCPI versions offered by every party unless the party says otherwise.
 versions = ["2.1.1", "2.2.1", "2.3.0"]
+
+[limits]
+# What a caller may send and how often (docs/security.md). 0 turns a rate limit off.
+# max_body_bytes = 1048576        # larger request bodies: HTTP 413
+# max_header_bytes = 16384
+# header_timeout = 10             # seconds to send a request head: connection closed after
+# body_timeout = 30               # seconds to send a body: HTTP 408 after
+# requests_per_second = 100       # per partner connection (token bucket): HTTP 429 after
+# burst = 1000
+# failed_auth_per_minute = 30     # per network address: HTTP 429 after
+# max_response_bytes = 8388608    # a partner's answer, after decompression
 
 [database]
 # SQLite file by default; PostgreSQL with e.g. "postgresql+psycopg://user:pw@host/db".

@@ -15,7 +15,7 @@ from ocpikit.protocol.ports import Partner
 from ocpikit.server.app import create_app, platform_of
 from ocpikit.server.demo import load_demo
 from ocpikit.server.registry import invite, register_with
-from ocpikit.server.settings import PartyConfig, Settings
+from ocpikit.server.settings import Limits, PartyConfig, Settings
 from ocpikit.storage.memory import MemoryStorage
 
 #: a Session of NL-CPO as the CPO pushes it (2.2.1 and 2.3.0 alike)
@@ -104,6 +104,7 @@ def make_node(
     roles: tuple[Role, ...],
     versions: tuple[Version, ...] = SUPPORTED_VERSIONS,
     storage: Any = None,
+    limits: Limits | None = None,
 ) -> Node:
     """A platform node on ``storage`` (default: a fresh MemoryStorage)."""
     settings = Settings(
@@ -111,6 +112,7 @@ def make_node(
         base_url=f"http://{host}",
         database_url="memory://",
         admin_token="admin-secret",
+        limits=limits or Limits(),
     )
     storage = MemoryStorage() if storage is None else storage
     node = Node(host, settings, storage, None, router)

@@ -21,7 +21,7 @@ async def credentials_endpoint(platform: Platform, request: OcpiRequest) -> Answ
     """``GET|POST|PUT|DELETE /ocpi/{version}/credentials``."""
 
     async def work(context: RequestContext) -> Answer:
-        context.auth = auth = await platform.auth.authenticate(request.headers.get("authorization"))
+        context.auth = auth = await platform.authenticate(request)
         version = version_param(platform, request.path_params["version"])
         context.version = version
         party = platform.home_party(auth)

@@ -43,7 +43,7 @@ def module_endpoint(op: Operation, role: Role) -> Endpoint:
             context.version = version
             if version not in op.versions:
                 raise NotFound(f"{module} has no such endpoint in {version}")
-            auth = await platform.auth.authenticate(request.headers.get("authorization"))
+            auth = await platform.authenticate(request)
             context.auth = auth
             if (
                 auth.record.kind is TokenKind.A

@@ -22,7 +22,7 @@ async def versions_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
     """``GET /ocpi/versions``: the versions of the caller's party, with their URLs."""
 
     async def work(context: RequestContext) -> Answer:
-        context.auth = auth = await platform.auth.authenticate(request.headers.get("authorization"))
+        context.auth = auth = await platform.authenticate(request)
         party = platform.home_party(auth)
         data = [{"version": v.text, "url": platform.version_url(v)} for v in party.versions]
         return 200, success(data, clock=platform.clock).to_json(), {}
@@ -53,7 +53,7 @@ async def details_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
     """``GET /ocpi/{version}``: the version details; 404 for a version the party lacks."""
 
     async def work(context: RequestContext) -> Answer:
-        context.auth = auth = await platform.auth.authenticate(request.headers.get("authorization"))
+        context.auth = auth = await platform.authenticate(request)
         version = version_param(platform, request.path_params["version"])
         party = platform.home_party(auth)
         if version not in party.versions:

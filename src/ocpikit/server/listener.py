@@ -1,0 +1,79 @@
+"""The HTTP listener ``ocpikit serve`` runs: uvicorn on h11 with the platform's ``[limits]``
+(docs/security.md, "Limits").
+
+- Header size: ``max_header_bytes`` is h11's limit on an incomplete request head (a larger head
+  is answered 400 and the connection closed).
+- Header-read timeout: :class:`HeaderTimeoutProtocol` closes a connection whose request head
+  has not arrived ``header_timeout`` seconds (``[limits] header_timeout``) after the connection opened or after the previous
+  answer (a client dribbling its headers, "slowloris", cannot hold a connection open). uvicorn
+  has no such option; the subclass arms one timer in the protocol's own hooks.
+- Body-read timeout and body size: :class:`~ocpikit.server.adapter.OcpiRequest` (408 and 413).
+- Idle keep-alive connections close after ``keep_alive_timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ocpikit.server.settings import Limits
+
+__all__ = ["HeaderTimeoutProtocol", "listener_config"]
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol with a timer on the request head (see the module docstring)."""
+
+    header_timeout: float = 10.0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._disarm()  # a request head arrived
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_expired)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_expired(self) -> None:
+        self._head_timer = None
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
+
+
+def listener_config(app: Any, host: str, port: int, limits: Limits) -> uvicorn.Config:
+    """The uvicorn configuration of a listener serving ``app`` within ``limits``."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=type(
+            "ListenerProtocol", (HeaderTimeoutProtocol,), {"header_timeout": limits.header_timeout}
+        ),
+        h11_max_incomplete_event_size=limits.max_header_bytes,
+        timeout_keep_alive=max(1, int(limits.keep_alive_timeout)),
+        log_level="warning",
+        access_log=False,
+    )
