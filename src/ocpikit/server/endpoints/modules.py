@@ -86,20 +86,27 @@ def public_url(platform: Platform, request: OcpiRequest) -> str:
 def _resolve_party(
     platform: Platform, context: RequestContext, request: OcpiRequest, auth: Authenticated
 ) -> PartyConfig:
-    """The party the request is for: the caller's home party, or on 2.2+ the one its
-    ``OCPI-to-*`` headers name."""
+    """The party the request is for: the caller's home party (the one of ours it registered
+    with). On 2.2+ its ``OCPI-to-*`` headers may name it, and only it: a connection never
+    reaches another of our parties (2001 naming the header; OCPI 2.2.1 transport_and_format
+    §Message routing)."""
     party = platform.home_party(auth)
     if context.version is not None and context.version >= V2_2_1:
         routing = RoutingHeaders.parse(request.headers.lower)
         context.routing = routing
-        if routing.to_party is not None:
+        target = routing.to_party
+        if target is not None:
             try:
-                party = platform.party_config(
-                    routing.to_party.country_code, routing.to_party.party_id
-                )
+                named = platform.party_config(target.country_code, target.party_id)
             except ValueError:
                 raise InvalidOrMissingParameters(
-                    f"OCPI-to-party-id {routing.to_party} is not a party of this platform",
+                    f"OCPI-to-party-id {target} is not a party of this platform",
                     path="OCPI-to-party-id",
                 ) from None
+            if named.key != party.key:
+                raise InvalidOrMissingParameters(
+                    f"OCPI-to-party-id {target} is not the party this connection is "
+                    "registered with",
+                    path="OCPI-to-party-id",
+                )
     return party
