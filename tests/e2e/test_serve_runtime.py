@@ -105,3 +105,28 @@ def test_the_listener_bounds_request_heads(tmp_path: Path) -> None:
                 time.sleep(0.6)
     finally:
         node.close()
+
+
+def test_the_backend_api_on_its_own_listener(tmp_path: Path) -> None:
+    """``[admin] port``: the backend API answers there and nowhere else; one signal stops both."""
+    import httpx
+
+    from ._nodes import free_port
+
+    admin_port = free_port()
+    config = f'[admin]\nhost = "127.0.0.1"\nport = {admin_port}\n'
+    node = Instance(tmp_path, "NL-CPO:CPO", f"sqlite:///{tmp_path / 'p.db'}", config=config)
+    bearer = {"Authorization": "Bearer e2e-admin"}
+    try:
+        node.start()
+        public = httpx.get(f"{node.url}/admin/api/partners", headers=bearer, timeout=5)
+        assert public.status_code == 404
+        admin = f"http://127.0.0.1:{admin_port}"
+        assert httpx.get(f"{admin}/admin/api/partners", headers=bearer, timeout=5).json() == []
+        assert httpx.get(f"{admin}/ocpi/versions", timeout=5).status_code == 404
+        assert f"backend API:  {admin}/admin/api/openapi.json" in node.log()
+        node.stop()  # SIGTERM: both listeners stop, the process exits
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{admin}/admin/api/partners", headers=bearer, timeout=2)
+    finally:
+        node.close()

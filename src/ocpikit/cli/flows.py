@@ -67,7 +67,12 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
 
     register_periodic(PeriodicTask("flows-sweep", interval, sweep, first=interval))
     return create_app(
-        settings, storage, decisions=decisions, driver=driver, extra_routes=flow_routes(flows)
+        settings,
+        storage,
+        decisions=decisions,
+        driver=driver,
+        extra_routes=flow_routes(flows),
+        admin_here=settings.admin_port is None,
     )
 
 

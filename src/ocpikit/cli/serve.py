@@ -102,13 +102,13 @@ def _exec_with_huge_pages() -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
-    import uvicorn
 
     from ocpikit.cli.flows import flow_app
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.client.registration import drive
+    from ocpikit.server.app import admin_app
     from ocpikit.server.demo import load_demo
-    from ocpikit.server.listener import listener_config
+    from ocpikit.server.listener import listener_config, serve
     from ocpikit.server.registry import invite
 
     settings = settings_from(args, recorded_base_url=False)
@@ -147,20 +147,35 @@ def run_serve(args: argparse.Namespace) -> int:
         return await invite(settings, storage, None)
 
     created = asyncio.run(prepare())
-    app = flow_app(settings, storage, driver=drive)
+    ocpi_app = flow_app(settings, storage, driver=drive)
     background = platform_background(storage, settings.extra, bg_config)
-    app = with_background(app, background)
+    app = with_background(ocpi_app, background)
+    admin_url = (
+        f"http://{settings.admin_host}:{settings.admin_port}"
+        if settings.admin_port is not None
+        else settings.base_url
+    )
     parties = ", ".join(f"{p.key} ({'+'.join(r.value for r in p.roles)})" for p in settings.parties)
     print(f"ocpikit platform for {parties}")
     print(f"versions URL: {created['versions_url']}")
     print(f"token A:      {created['token']}")
     print(
-        f"backend API:  {settings.base_url}/admin/api/openapi.json (Bearer admin token from the config, OCPIKIT_ADMIN_TOKEN or ./.ocpikit-admin-token)"
+        f"backend API:  {admin_url}/admin/api/openapi.json (Bearer admin token from the config, OCPIKIT_ADMIN_TOKEN or ./.ocpikit-admin-token)"
     )
     print(f"background:   {', '.join(background.names) or 'none'}")
     sys.stdout.flush()
     settle_gc()
-    uvicorn.Server(listener_config(app, settings.host, settings.port, settings.limits)).run()
+    main = listener_config(app, settings.host, settings.port, settings.limits)
+    second = None
+    if settings.admin_port is not None and settings.admin_host is not None:
+        second = listener_config(
+            admin_app(ocpi_app),
+            settings.admin_host,
+            settings.admin_port,
+            settings.limits,
+            lifespan="off",
+        )
+    serve(main, second)
     return 0
 
 

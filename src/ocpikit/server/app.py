@@ -40,7 +40,7 @@ from ocpikit.server.routes import ocpi_routes
 from ocpikit.server.routing import Match, Router
 from ocpikit.server.settings import Settings
 
-__all__ = ["OcpiApp", "create_app", "platform_of"]
+__all__ = ["OcpiApp", "admin_app", "create_app", "platform_of"]
 
 
 # --- error mapping for routing failures of the Starlette app (non-OCPI paths) -------------------
@@ -78,9 +78,10 @@ class OcpiApp:
     regex scan of some 60 routes. ``/locations/`` and ``/locations`` are the same endpoint
     (DIGEST §3.0)."""
 
-    def __init__(self, platform: Platform, app: Starlette) -> None:
+    def __init__(self, platform: Platform, app: Starlette, *, admin_here: bool = True) -> None:
         self.platform = platform
         self.app = app
+        self.admin_here = admin_here
         self.router: Router[Endpoint] = Router(ocpi_routes())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,8 +99,10 @@ class OcpiApp:
         root: str = scope.get("root_path", "")
         local = path[len(root) :] if root and path.startswith(root) else path
         if not (local == "/ocpi" or local.startswith("/ocpi/")):
-            await self.app(scope, receive, send)
-            return
+            if self.admin_here or not _is_admin(local):
+                await self.app(scope, receive, send)
+                return
+            local = "/ocpi" + local  # the backend API lives on its own listener: a 404 here
         method: str = scope["method"]
         match, route, params = self.router.match(local, "GET" if method == "HEAD" else method)
         limits = self.platform.settings.limits
@@ -137,9 +140,12 @@ def create_app(
     driver: FlowDriver | None = None,
     log_exchanges: bool = True,
     extra_routes: list[BaseRoute] | None = None,
+    admin_here: bool = True,
 ) -> ASGIApp:
     """The platform's ASGI app; ``driver`` sends the registration callbacks
-    (``ocpikit.client.registration.drive``), ``extra_routes`` are more backend API routes."""
+    (``ocpikit.client.registration.drive``), ``extra_routes`` are more backend API routes.
+    ``admin_here`` False: the backend API is not served by this app (:func:`admin_app` serves
+    it on a listener of its own)."""
     platform = Platform(
         settings,
         storage,
@@ -162,7 +168,27 @@ def create_app(
     )
     app.router.redirect_slashes = False
     app.state.platform = platform
-    return OcpiApp(platform, app)
+    return OcpiApp(platform, app, admin_here=admin_here)
+
+
+def _is_admin(path: str) -> bool:
+    return path == "/admin" or path.startswith("/admin/")
+
+
+def admin_app(app: ASGIApp) -> ASGIApp:
+    """The backend API of ``app`` (an app of :func:`create_app`) alone, for a listener of its
+    own (``[admin] host``/``port``): ``/admin/...`` is served, anything else is a 404."""
+    assert isinstance(app, OcpiApp)
+    backend = app.app
+
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _is_admin(scope["path"]):
+            body = b'{"error": "not found", "status_code": 2000}'
+            await send_answer(send, 404, body, {}, scope["method"] == "HEAD")
+            return
+        await backend(scope, receive, send)
+
+    return serve
 
 
 def platform_of(app: ASGIApp) -> Platform:

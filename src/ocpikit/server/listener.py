@@ -14,14 +14,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import contextlib
+from collections.abc import Generator
+from typing import Any, Literal
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ocpikit.server.settings import Limits
 
-__all__ = ["HeaderTimeoutProtocol", "listener_config"]
+__all__ = ["HeaderTimeoutProtocol", "listener_config", "serve"]
 
 
 class HeaderTimeoutProtocol(H11Protocol):
@@ -63,8 +65,44 @@ class HeaderTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
-def listener_config(app: Any, host: str, port: int, limits: Limits) -> uvicorn.Config:
-    """The uvicorn configuration of a listener serving ``app`` within ``limits``."""
+class _SecondListener(uvicorn.Server):
+    """A listener next to the main one in the same process: the main one takes the signals
+    and runs the app's lifespan; this one stops when the main one has stopped."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def serve(main: uvicorn.Config, second: uvicorn.Config | None = None) -> None:
+    """Run the ``main`` listener (and ``second``, e.g. the backend API on its own port) until
+    a signal stops it."""
+    if second is None:
+        uvicorn.Server(main).run()
+        return
+
+    async def both() -> None:
+        other = _SecondListener(second)
+        task = asyncio.create_task(other.serve())
+        try:
+            await uvicorn.Server(main).serve()
+        finally:
+            other.should_exit = True
+            await task
+
+    asyncio.run(both())
+
+
+def listener_config(
+    app: Any,
+    host: str,
+    port: int,
+    limits: Limits,
+    *,
+    lifespan: Literal["auto", "on", "off"] = "auto",
+) -> uvicorn.Config:
+    """The uvicorn configuration of a listener serving ``app`` within ``limits``; a second
+    listener of the same app runs with ``lifespan="off"`` (the main one starts and stops it)."""
     return uvicorn.Config(
         app,
         host=host,
@@ -76,4 +114,5 @@ def listener_config(app: Any, host: str, port: int, limits: Limits) -> uvicorn.C
         timeout_keep_alive=max(1, int(limits.keep_alive_timeout)),
         log_level="warning",
         access_log=False,
+        lifespan=lifespan,
     )

@@ -110,6 +110,9 @@ class Settings:
     #: SQLite: budget of the in-process cache of served objects' wire bytes (docs/storage.md)
     wire_cache_mib: int = 256
     limits: Limits = field(default_factory=Limits)
+    #: ``[admin] host``/``port``: the backend API on its own listener (None: on the partners')
+    admin_host: str | None = None
+    admin_port: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -314,6 +317,7 @@ def load_settings(
     if len({p.key for p in parties}) != len(parties):
         raise ConfigError("party: the same country_code/party_id is configured twice")
     decisions = data.get("decisions", {})
+    admin_host, admin_port = _admin_listener(data.get("admin", {}), env, host)
     return Settings(
         parties=parties,
         base_url=base_url,
@@ -327,8 +331,25 @@ def load_settings(
         base_url_auto=not explicit_url,
         wire_cache_mib=wire_cache_mib,
         limits=Limits.parse(data.get("limits", {}), env),
+        admin_host=admin_host,
+        admin_port=admin_port,
         extra=data,
     )
+
+
+def _admin_listener(table: Any, env: Mapping[str, str], host: str) -> tuple[str | None, int | None]:
+    """``[admin] host``/``port`` (``OCPIKIT_ADMIN_HOST``/``OCPIKIT_ADMIN_PORT``): where the
+    backend API listens on its own; no port: on the partners' listener."""
+    if not isinstance(table, dict):
+        raise ConfigError("[admin] must be a table")
+    raw_port = env.get("OCPIKIT_ADMIN_PORT") or table.get("port")
+    if raw_port in (None, ""):
+        return None, None
+    try:
+        port = int(raw_port)
+    except (TypeError, ValueError):
+        raise ConfigError(f"admin.port: {raw_port!r} is not a number") from None
+    return str(env.get("OCPIKIT_ADMIN_HOST") or table.get("host") or "127.0.0.1"), port
 
 
 def _stable_admin_token(here: Path) -> str:
@@ -368,6 +389,12 @@ port = 8000
 admin_token = ""
 # OCPI versions offered by every party unless the party says otherwise.
 versions = ["2.1.1", "2.2.1", "2.3.0"]
+
+[admin]
+# The backend API (/admin/api) on a listener of its own, e.g. only on the operator's network;
+# unset: served on the partners' listener.
+# host = "127.0.0.1"
+# port = 8001
 
 [limits]
 # What a caller may send and how often (docs/security.md). 0 turns a rate limit off.

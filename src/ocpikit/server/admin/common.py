@@ -4,6 +4,7 @@ requested version and module, the JSON body (see :mod:`ocpikit.server.admin`).""
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,6 +39,8 @@ MODULES: dict[str, tuple[str, str]] = {
     "tokens": ("Token", "uid"),
 }
 
+failure_log = logging.getLogger("ocpikit.server")
+
 
 class Forbidden(OcpiError):
     """The admin token is missing or wrong (HTTP 401)."""
@@ -57,12 +60,17 @@ def platform_of_request(request: Request) -> Platform:
 
 
 def check_admin_token(request: Request, platform: Platform) -> None:
-    """``Bearer <admin token>`` (or ``Token <admin token>``), compared in constant time."""
+    """``Bearer <admin token>`` (or ``Token <admin token>``), compared in constant time. Failed
+    checks count against the caller's address like a partner's (429 past the limit,
+    ``ocpikit.server.guard``)."""
+    address = request.client.host if request.client is not None else None
+    platform.guard.before_authentication(address)
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() not in ("bearer", "token") or not hmac.compare_digest(
         value.strip().encode(), platform.settings.admin_token.encode()
     ):
+        platform.guard.authentication_failed(address)
         raise Forbidden("Admin token missing or wrong")
 
 
@@ -98,10 +106,13 @@ def admin_endpoint(
                 check_admin_token(request, platform)
             return await fn(request, platform)
         except OcpiError as exc:
-            return json_response(
+            response = json_response(
                 {"error": exc.message, "status_code": exc.status_code}, exc.http_status
             )
+            response.headers.update(getattr(exc, "response_headers", {}))
+            return response
         except Exception:
+            failure_log.exception("%s %s answered HTTP 500", request.method, request.url.path)
             return json_response({"error": "Internal error", "status_code": 3000}, 500)
 
     return endpoint
