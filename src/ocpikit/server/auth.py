@@ -23,10 +23,19 @@ from ocpikit.core.errors import Unauthorized
 from ocpikit.protocol.ports import CredentialsToken, Partner, PartnerStatus, Storage, TokenKind
 from ocpikit.server.settings import PartyConfig
 
-__all__ = ["AUTH_CACHE_SECONDS", "AuthCache", "Authenticated", "authenticate_plainly"]
+__all__ = [
+    "AUTH_CACHE_ENTRIES",
+    "AUTH_CACHE_SECONDS",
+    "AuthCache",
+    "Authenticated",
+    "authenticate_plainly",
+]
 
 #: how long a cached answer is used
 AUTH_CACHE_SECONDS = 5.0
+
+#: at most this many answers are remembered (one per registered partner's header in practice)
+AUTH_CACHE_ENTRIES = 10_000
 
 
 @dataclass(slots=True)
@@ -69,8 +78,9 @@ def _cacheable(auth: Authenticated) -> bool:
 class AuthCache:
     """:func:`authenticate_plainly` with a short memory; see the module's plan."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, *, max_entries: int = AUTH_CACHE_ENTRIES) -> None:
         self.storage = storage
+        self.max_entries = max_entries
         self._answers: dict[str, tuple[float, Authenticated]] = {}
 
     async def authenticate(self, header: str | None) -> Authenticated:
@@ -81,8 +91,19 @@ class AuthCache:
                 return cached[1]
         auth = await authenticate_plainly(self.storage, header)
         if header is not None and _cacheable(auth):
+            if len(self._answers) >= self.max_entries:
+                self._evict(now)
             self._answers[header] = (now + AUTH_CACHE_SECONDS, auth)
         return auth
+
+    def _evict(self, now: float) -> None:
+        """Make room: drop the expired answers, and the oldest half when none had expired."""
+        expired = [header for header, (until, _) in self._answers.items() if until <= now]
+        for header in expired:
+            del self._answers[header]
+        if len(self._answers) >= self.max_entries:
+            for header in list(self._answers)[: max(1, len(self._answers) // 2)]:
+                del self._answers[header]
 
     def forget(self) -> None:
         """Drop every remembered answer (a token or a partner changed)."""

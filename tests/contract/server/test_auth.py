@@ -62,3 +62,16 @@ async def test_only_a_registered_partners_token_c_is_remembered_until_forgotten(
     cache.forget()
     with pytest.raises(Unauthorized):
         await cache.authenticate("Token token-c")
+
+
+async def test_the_cache_is_bounded() -> None:
+    storage = MemoryStorage()
+    for i in range(10):
+        await storage.partners.save(
+            Partner(id=f"P{i}", status=PartnerStatus.REGISTERED), issue=[(f"tok-{i}", TokenKind.C)]
+        )
+    cache = AuthCache(storage, max_entries=4)
+    for i in range(10):
+        await cache.authenticate(f"Token tok-{i}")
+        assert len(cache._answers) <= 4
+    assert (await cache.authenticate("Token tok-9")).partner is not None
