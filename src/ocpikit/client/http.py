@@ -27,6 +27,7 @@ _USER_AGENT = "ocpikit"
 _DEFAULT_HEADERS = (("Accept-Encoding", "gzip, deflate"), ("User-Agent", _USER_AGENT))
 _TIMEOUTS: dict[float | None, dict[str, Any]] = {}
 _PROXY_SCHEMES = frozenset({"http", "https", "all"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def http_client(
@@ -85,11 +86,7 @@ class PartnerHttp(httpx.AsyncClient):
         extensions = _TIMEOUTS.get(timeout)
         if extensions is None:
             extensions = _TIMEOUTS[timeout] = {"timeout": httpx.Timeout(timeout).as_dict()}
-        for name, value in _DEFAULT_HEADERS:
-            headers.setdefault(name, value)
-        request = httpx.Request(
-            method, url, headers=headers, content=content, extensions=extensions
-        )
+        request = _request(method, url, headers, content, extensions)
         response = await self.transport.handle_async_request(request)
         response.request = request
         try:
@@ -99,9 +96,34 @@ class PartnerHttp(httpx.AsyncClient):
         return response
 
 
-def _environment_proxies() -> bool:
-    """Whether httpx (with ``trust_env``) mounts a proxy from the environment."""
-    return bool(_PROXY_SCHEMES & urllib.request.getproxies().keys())
+def _request(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    content: bytes | None,
+    extensions: dict[str, Any],
+) -> httpx.Request:
+    """The ``httpx.Request`` that ``httpx.Request(method, url, headers=headers,
+    content=content)`` builds (the same headers in the same order: ``Host`` first, then the
+    content length), with the client's default headers added, built with ``stream=`` so that
+    httpx's header list is made once instead of twice."""
+    target = httpx.URL(url)
+    raw: list[tuple[str, str]] = [("Host", target.netloc.decode("ascii"))]
+    if content is None and method in _BODY_METHODS:
+        raw.append(("Content-Length", "0"))
+    raw += headers.items()
+    for name, value in _DEFAULT_HEADERS:
+        if name not in headers:
+            raw.append((name, value))
+    if content is not None:
+        raw.append(("Content-Length", str(len(content))))
+    return httpx.Request(
+        method,
+        target,
+        headers=raw,
+        stream=httpx.ByteStream(content or b""),
+        extensions=extensions,
+    )
 
 
 def _environment_proxies() -> bool:
