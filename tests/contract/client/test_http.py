@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from ocpikit.client.http import LaneTransport, http_client
+from ocpikit.client.http import LaneTransport, http_client, reference_transport
 from ocpikit.client.partner import PartnerClient
 from ocpikit.protocol.ports import ObjectKey
 
@@ -171,3 +171,73 @@ async def test_a_broken_connection_is_replaced_not_reused() -> None:
         server.close()
         await server.wait_closed()
     assert connections == 4  # one per failure, then one kept alive for both successes
+
+
+async def _echo_server(seen: list[bytes]) -> tuple[asyncio.Server, int]:
+    """A keep-alive HTTP/1.1 server recording each request head and answering with an
+    envelope that repeats the request line."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                content = await reader.readexactly(length)
+                seen.append(head + content)
+                body = orjson.dumps(
+                    {"status_code": 1000, "data": head.split(b"\r\n", 1)[0].decode()}
+                )
+                writer.write(
+                    b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Total-Count: 3\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_lanes_send_and_receive_what_the_reference_transport_does() -> None:
+    """The lanes against httpx's own pooled transport (the plain implementation they replace):
+    the same calls put the same bytes on the wire and give the caller the same answers."""
+    calls = [
+        ("PUT", "/ocpi/x/NL/CPO/S1", b'{"id":"S1"}'),
+        ("GET", "/ocpi/x?offset=2&limit=2&date_from=2024-01-01T00%3A00%3A00Z", None),
+        ("POST", "/ocpi/x/tokens/0102/authorize?type=RFID", b""),
+        ("PATCH", "/ocpi/x/NL/CPO/S1", None),
+        ("DELETE", "/ocpi/x/NL/CPO/T1", None),
+    ]
+    results: dict[str, tuple[list[bytes], list[tuple[int, list[tuple[str, str]], bytes]]]] = {}
+    for name in ("lanes", "reference"):
+        seen: list[bytes] = []
+        answers: list[tuple[int, list[tuple[str, str]], bytes]] = []
+        server, port = await _echo_server(seen)
+        transport = None if name == "lanes" else reference_transport(concurrency=2)
+        try:
+            async with http_client(concurrency=2, transport=transport) as http:
+                for method, path, content in calls:
+                    reply = await http.exchange(
+                        method,
+                        f"http://127.0.0.1:{port}{path}",
+                        headers={"Accept": "application/json", "X-Request-ID": "r1"},
+                        content=content,
+                        timeout=5,
+                    )
+                    answers.append((reply.status_code, list(reply.headers.items()), reply.content))
+        finally:
+            server.close()
+            await server.wait_closed()
+        results[name] = ([s.replace(str(port).encode(), b"PORT") for s in seen], answers)
+    assert results["lanes"] == results["reference"]
+    sent, answers = results["lanes"]
+    assert sent[0].startswith(b"PUT /ocpi/x/NL/CPO/S1 HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\n")
+    assert b"\r\nContent-Length: 0\r\n" in sent[3]  # a PATCH without a body
+    assert [a[0] for a in answers] == [201] * len(calls)
