@@ -5,7 +5,10 @@ negotiated version (DIGEST §1, §3; DESIGN §1 "client/").
 (headers, the auth retry, classification of answers) and one small client per module
 (:mod:`ocpikit.client.modules`) over it, and keeps the calls that name a module or an object
 kind (``pages("locations")``, ``put_object("Session", ...)``) for the callers that work on any
-module. New code may use the module clients directly: ``client.sessions.put(key, head)``.
+module. The calls that belong to one module client or to the driver are those objects' own
+methods, bound under the facade's names (``post_cdr`` is ``cdrs.post``, ``send_command`` is
+``commands.send``, ``request`` is ``driver.request``, ...). New code may use the module clients
+directly: ``client.sessions.put(key, head)``.
 
 Errors (DESIGN §6): transport failures are :class:`~ocpikit.core.errors.TransportError`;
 429/503 :class:`PartnerBusy` with the ``Retry-After`` delay; bodies that are not an envelope
@@ -35,7 +38,7 @@ from ocpikit.protocol.partner_objects import (
 from ocpikit.protocol.ports import ObjectKey, Partner
 from ocpikit.protocol.replies import PartnerBusy, PartnerHttpError, parse_retry_after
 
-from .driver import Reply, RequestDriver
+from .driver import RequestDriver
 from .modules import (
     CdrsClient,
     ChargingProfilesClient,
@@ -96,6 +99,24 @@ class PartnerClient:
         self.hubclientinfo = HubClientInfoClient(driver)
         self.commands = CommandsClient(driver)
         self.chargingprofiles = ChargingProfilesClient(driver)
+        # the calls of one module or of the driver, under the facade's names
+        address, objects = driver.address, driver.objects
+        self.request = driver.request
+        self.endpoint = address.endpoint
+        self.has_endpoint = address.has_endpoint
+        self.our_party = address.our_party
+        self.their_party = address.their_party
+        self.object_url = address.object_url
+        self.to_head = objects.to_head
+        self.wire = objects.wire
+        self.post_cdr = self.cdrs.post
+        self.authorize = self.tokens.authorize
+        self.send_command = self.commands.send
+        self.set_charging_profile = self.chargingprofiles.set
+        self.get_active_profile = self.chargingprofiles.get_active
+        self.clear_profile = self.chargingprofiles.clear
+        self.put_active_profile = self.chargingprofiles.put_active
+        self.charging_preferences = self.sessions.charging_preferences
         self._objects: dict[str, ObjectsClient] = {
             c.module: c
             for c in (
@@ -144,61 +165,6 @@ class PartnerClient:
 
     def _of_kind(self, kind: str) -> ObjectsClient:
         return self._objects[MODULE_OF_KIND[kind]]
-
-    # --- addressing --------------------------------------------------------------------------
-    def has_endpoint(self, module: str, role: InterfaceRole) -> bool:
-        return self.driver.address.has_endpoint(module, role)
-
-    def endpoint(self, module: str, role: InterfaceRole) -> str:
-        """The partner's URL of ``module`` for interface ``role`` (2.1.1: no roles)."""
-        return self.driver.address.endpoint(module, role)
-
-    def our_party(self) -> PartyRef | None:
-        return self.driver.address.our_party()
-
-    def their_party(self, module: str, role: InterfaceRole) -> PartyRef | None:
-        """The partner's party an interface belongs to (DIGEST §3.0)."""
-        return self.driver.address.their_party(module, role)
-
-    def object_url(self, kind: str, key: ObjectKey, token_type: str | None = None) -> str:
-        """The partner's Receiver URL of a client-owned object (DIGEST §1.8)."""
-        return self.driver.address.object_url(kind, key, token_type)
-
-    # --- the one request path ----------------------------------------------------------------
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        module: str,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        content: bytes | None = None,
-        to_party: PartyRef | None = None,
-        correlation_id: str | None = None,
-    ) -> Reply:
-        """:meth:`RequestDriver.request <ocpikit.client.driver.RequestDriver.request>`."""
-        return await self.driver.request(
-            method,
-            url,
-            module=module,
-            params=params,
-            body=body,
-            content=content,
-            to_party=to_party,
-            correlation_id=correlation_id,
-        )
-
-    # --- conversion --------------------------------------------------------------------------
-    def to_head(self, kind: str, raw: Any) -> dict[str, Any]:
-        """One object of the partner's version as a head document
-        (:meth:`~ocpikit.protocol.partner_objects.PartnerObjects.to_head`)."""
-        return self.driver.objects.to_head(kind, raw)
-
-    def wire(self, kind: str, head: Mapping[str, Any], *, lookup: Lookups | None = None) -> bytes:
-        """Wire bytes of a head document in the partner's version
-        (:meth:`~ocpikit.protocol.partner_objects.PartnerObjects.wire`)."""
-        return self.driver.objects.wire(kind, head, lookup=lookup)
 
     # --- Sender interfaces of the partner: pulls ---------------------------------------------
     async def pages(
@@ -273,34 +239,7 @@ class PartnerClient:
         """GET our object as the partner's Receiver stored it (to check a push), head form."""
         return await self._of_kind(kind).get_pushed(key)
 
-    async def post_cdr(
-        self,
-        head: Mapping[str, Any] | None = None,
-        *,
-        wire: bytes | None = None,
-        to_party: PartyRef | None = None,
-        lookup: Lookups | None = None,
-    ) -> str | None:
-        """POST a CDR to the partner's Receiver (:meth:`CdrsClient.post`)."""
-        return await self.cdrs.post(head, wire=wire, to_party=to_party, lookup=lookup)
-
     # --- module calls ------------------------------------------------------------------------
-    async def authorize(
-        self,
-        token_uid: str,
-        *,
-        token_type: str | None = None,
-        location: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Real-time authorization at the eMSP (:meth:`TokensClient.authorize`)."""
-        return await self.tokens.authorize(token_uid, token_type=token_type, location=location)
-
-    async def send_command(
-        self, command: str, request: Mapping[str, Any], *, correlation_id: str | None = None
-    ) -> dict[str, Any]:
-        """POST a command to the CPO's Receiver (:meth:`CommandsClient.send`)."""
-        return await self.commands.send(command, request, correlation_id=correlation_id)
-
     async def post_result(
         self, response_url: str, result: Mapping[str, Any], *, module: str = "commands"
     ) -> None:
@@ -318,29 +257,3 @@ class PartnerClient:
                 body=dict(result),
                 to_party=self.their_party(module, self.SENDER),
             )
-
-    async def set_charging_profile(
-        self, session_id: str, request: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """PUT a SetChargingProfile; returns the ChargingProfileResponse (DIGEST §3.7)."""
-        return await self.chargingprofiles.set(session_id, request)
-
-    async def get_active_profile(
-        self, session_id: str, *, duration: int, response_url: str
-    ) -> dict[str, Any]:
-        return await self.chargingprofiles.get_active(
-            session_id, duration=duration, response_url=response_url
-        )
-
-    async def clear_profile(self, session_id: str, *, response_url: str) -> dict[str, Any]:
-        return await self.chargingprofiles.clear(session_id, response_url=response_url)
-
-    async def put_active_profile(self, session_id: str, profile: Mapping[str, Any]) -> None:
-        """As CPO: push an ActiveChargingProfile to the party that set one (Sender PUT)."""
-        await self.chargingprofiles.put_active(session_id, profile)
-
-    async def charging_preferences(
-        self, session_id: str, preferences: Mapping[str, Any]
-    ) -> str | None:
-        """PUT ChargingPreferences to the CPO's Sender (:meth:`SessionsClient.charging_preferences`)."""
-        return await self.sessions.charging_preferences(session_id, preferences)

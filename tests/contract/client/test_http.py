@@ -241,3 +241,48 @@ async def test_lanes_send_and_receive_what_the_reference_transport_does() -> Non
     assert sent[0].startswith(b"PUT /ocpi/x/NL/CPO/S1 HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\n")
     assert b"\r\nContent-Length: 0\r\n" in sent[3]  # a PATCH without a body
     assert [a[0] for a in answers] == [201] * len(calls)
+
+
+async def test_a_proxy_in_the_environment_sends_every_call_through_the_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx routes URLs through an environment proxy when ``trust_env``; the direct path
+    would not, so it is off then."""
+    async with http_client() as http:
+        assert http.direct
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    async with http_client() as http:
+        assert not http.direct
+
+
+@pytest.mark.parametrize(
+    ("method", "content"), [("PUT", b'{"id":"S1"}'), ("PATCH", None), ("GET", None), ("POST", b"")]
+)
+async def test_exchange_builds_the_request_that_httpx_request_builds(
+    method: str, content: bytes | None
+) -> None:
+    """The direct path against the client's ordinary ``request`` (its plain reference)."""
+    seen: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        return ok(None)
+
+    url = "https://partner.test/ocpi/2.2.1/sessions/NL/CPO/S1?type=RFID"
+    headers = {"Accept": "application/json", "Authorization": "Token x"}
+    async with http_client(transport=httpx.MockTransport(handler)) as http:
+        direct = await http.exchange(method, url, headers=dict(headers), content=content, timeout=5)
+        plain = await http.request(
+            method, url, headers={**headers, "Accept-Encoding": "gzip, deflate"}, content=content
+        )
+    assert direct.status_code == plain.status_code and direct.content == plain.content
+    fast, reference = seen
+    assert (fast.method, fast.url, fast.read()) == (
+        reference.method,
+        reference.url,
+        reference.read(),
+    )
+    # the same headers (the client's own "Connection: keep-alive" is not merged on the direct
+    # path; h11 keeps connections alive without it)
+    expected = sorted((k, v) for k, v in reference.headers.items() if k != "connection")
+    assert sorted(fast.headers.items()) == expected
