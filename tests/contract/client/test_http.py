@@ -42,6 +42,16 @@ async def test_exchange_sends_the_request_as_httpx_would() -> None:
     assert orjson.loads(req.content)["id"] == s["id"]
 
 
+async def _read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """One request's head and body (by its Content-Length)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return head, await reader.readexactly(length)
+
+
 async def _server(stats: dict[str, int], *, close_after: int = 0) -> tuple[asyncio.Server, int]:
     """A keep-alive HTTP/1.1 server counting connections and concurrent requests."""
 
@@ -50,12 +60,7 @@ async def _server(stats: dict[str, int], *, close_after: int = 0) -> tuple[async
         served = 0
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
+                await _read_request(reader)
                 stats["active"] += 1
                 stats["peak"] = max(stats["peak"], stats["active"])
                 await asyncio.sleep(0.005)
@@ -180,12 +185,7 @@ async def _echo_server(seen: list[bytes]) -> tuple[asyncio.Server, int]:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                content = await reader.readexactly(length)
+                head, content = await _read_request(reader)
                 seen.append(head + content)
                 body = orjson.dumps(
                     {"status_code": 1000, "data": head.split(b"\r\n", 1)[0].decode()}
