@@ -1,9 +1,10 @@
 """The I/O driver of the registration flows (DESIGN §5): it sends what the state machines in
 :mod:`ocpikit.protocol.registration` yield, over httpx, and feeds the answers back.
 
-The Authorization header follows the version (raw for 2.1.1, Base64 for 2.2+; Base64 while
-no version is known yet); on a 401 the request is retried once with the other encoding, the
-"trial and error" the spec allows (DIGEST §1.1). Transport failures become an
+The headers and the Authorization encoding are the protocol's decisions
+(:mod:`ocpikit.protocol.request_headers`, :mod:`ocpikit.protocol.auth_retry`): raw for 2.1.1,
+Base64 for 2.2+ and while no version is known yet; on a 401 the request is retried once with
+the other encoding, the "trial and error" the spec allows (DIGEST §1.1). Transport failures become an
 :class:`~ocpikit.protocol.registration.HttpResponse` with ``status`` 0; the flow turns them
 into 3001. Tokens are never logged.
 """
@@ -18,9 +19,8 @@ from typing import Any
 import httpx
 import orjson
 
-from ocpikit.core.auth import authorization_header, encode_by_default
-from ocpikit.core.headers import MessageIds
-from ocpikit.core.versions import V2_2_1, Version
+from ocpikit.core.versions import Version
+from ocpikit.protocol.auth_retry import AuthAttempts, first_encoding
 from ocpikit.protocol.ports import Exchange, ExchangeDirection
 from ocpikit.protocol.registration import (
     Handshake,
@@ -30,6 +30,7 @@ from ocpikit.protocol.registration import (
     parse_details,
     parse_versions,
 )
+from ocpikit.protocol.request_headers import AuthorizationValues, request_headers
 
 __all__ = ["drive", "get_details", "get_versions", "send"]
 
@@ -51,22 +52,19 @@ async def send(
     """Send one flow request; never raises for transport problems. ``record`` receives the
     exchange for the log (storage redacts the Authorization value; the token is listed in
     ``secrets`` so it is scrubbed everywhere)."""
-    encode = True if req.version is None else encode_by_default(req.version)
-    headers = {"Accept": "application/json"}
-    if req.version is None or req.version >= V2_2_1:
-        headers.update(MessageIds.new().to_headers())
     content = orjson.dumps(req.body) if req.body is not None else None
-    if content is not None:
-        headers["Content-Type"] = "application/json"
+    headers, _ids = request_headers(req.version, "credentials", has_body=content is not None)
+    attempts = AuthAttempts(first_encoding(req.version))
+    authorization = AuthorizationValues(req.token)
     resp: httpx.Response | None = None
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     error: str | None = None
     try:
-        for attempt in (encode, not encode):
-            headers["Authorization"] = authorization_header(req.token, base64_encode=attempt)
+        for encode in attempts.encodings():
+            authorization.set_on(headers, encode)
             resp = await client.request(req.method, req.url, headers=headers, content=content)
-            if resp.status_code != 401:
+            if not attempts.retry_after(resp.status_code):
                 break
     except httpx.HTTPError as exc:
         error = type(exc).__name__

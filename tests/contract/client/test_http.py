@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from ocpikit.client.http import LaneTransport, http_client
+from ocpikit.client.http import LaneTransport, http_client, reference_transport
 from ocpikit.client.partner import PartnerClient
 from ocpikit.protocol.ports import ObjectKey
 
@@ -42,6 +42,16 @@ async def test_exchange_sends_the_request_as_httpx_would() -> None:
     assert orjson.loads(req.content)["id"] == s["id"]
 
 
+async def _read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """One request's head and body (by its Content-Length)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return head, await reader.readexactly(length)
+
+
 async def _server(stats: dict[str, int], *, close_after: int = 0) -> tuple[asyncio.Server, int]:
     """A keep-alive HTTP/1.1 server counting connections and concurrent requests."""
 
@@ -50,12 +60,7 @@ async def _server(stats: dict[str, int], *, close_after: int = 0) -> tuple[async
         served = 0
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
+                await _read_request(reader)
                 stats["active"] += 1
                 stats["peak"] = max(stats["peak"], stats["active"])
                 await asyncio.sleep(0.005)
@@ -171,3 +176,113 @@ async def test_a_broken_connection_is_replaced_not_reused() -> None:
         server.close()
         await server.wait_closed()
     assert connections == 4  # one per failure, then one kept alive for both successes
+
+
+async def _echo_server(seen: list[bytes]) -> tuple[asyncio.Server, int]:
+    """A keep-alive HTTP/1.1 server recording each request head and answering with an
+    envelope that repeats the request line."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head, content = await _read_request(reader)
+                seen.append(head + content)
+                body = orjson.dumps(
+                    {"status_code": 1000, "data": head.split(b"\r\n", 1)[0].decode()}
+                )
+                writer.write(
+                    b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Total-Count: 3\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_lanes_send_and_receive_what_the_reference_transport_does() -> None:
+    """The lanes against httpx's own pooled transport (the plain implementation they replace):
+    the same calls put the same bytes on the wire and give the caller the same answers."""
+    calls = [
+        ("PUT", "/ocpi/x/NL/CPO/S1", b'{"id":"S1"}'),
+        ("GET", "/ocpi/x?offset=2&limit=2&date_from=2024-01-01T00%3A00%3A00Z", None),
+        ("POST", "/ocpi/x/tokens/0102/authorize?type=RFID", b""),
+        ("PATCH", "/ocpi/x/NL/CPO/S1", None),
+        ("DELETE", "/ocpi/x/NL/CPO/T1", None),
+    ]
+    results: dict[str, tuple[list[bytes], list[tuple[int, list[tuple[str, str]], bytes]]]] = {}
+    for name in ("lanes", "reference"):
+        seen: list[bytes] = []
+        answers: list[tuple[int, list[tuple[str, str]], bytes]] = []
+        server, port = await _echo_server(seen)
+        transport = None if name == "lanes" else reference_transport(concurrency=2)
+        try:
+            async with http_client(concurrency=2, transport=transport) as http:
+                for method, path, content in calls:
+                    reply = await http.exchange(
+                        method,
+                        f"http://127.0.0.1:{port}{path}",
+                        headers={"Accept": "application/json", "X-Request-ID": "r1"},
+                        content=content,
+                        timeout=5,
+                    )
+                    answers.append((reply.status_code, list(reply.headers.items()), reply.content))
+        finally:
+            server.close()
+            await server.wait_closed()
+        results[name] = ([s.replace(str(port).encode(), b"PORT") for s in seen], answers)
+    assert results["lanes"] == results["reference"]
+    sent, answers = results["lanes"]
+    assert sent[0].startswith(b"PUT /ocpi/x/NL/CPO/S1 HTTP/1.1\r\nHost: 127.0.0.1:PORT\r\n")
+    assert b"\r\nContent-Length: 0\r\n" in sent[3]  # a PATCH without a body
+    assert [a[0] for a in answers] == [201] * len(calls)
+
+
+async def test_a_proxy_in_the_environment_sends_every_call_through_the_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx routes URLs through an environment proxy when ``trust_env``; the direct path
+    would not, so it is off then."""
+    async with http_client() as http:
+        assert http.direct
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    async with http_client() as http:
+        assert not http.direct
+
+
+@pytest.mark.parametrize(
+    ("method", "content"), [("PUT", b'{"id":"S1"}'), ("PATCH", None), ("GET", None), ("POST", b"")]
+)
+async def test_exchange_builds_the_request_that_httpx_request_builds(
+    method: str, content: bytes | None
+) -> None:
+    """The direct path against the client's ordinary ``request`` (its plain reference)."""
+    seen: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        return ok(None)
+
+    url = "https://partner.test/ocpi/2.2.1/sessions/NL/CPO/S1?type=RFID"
+    headers = {"Accept": "application/json", "Authorization": "Token x"}
+    async with http_client(transport=httpx.MockTransport(handler)) as http:
+        direct = await http.exchange(method, url, headers=dict(headers), content=content, timeout=5)
+        plain = await http.request(
+            method, url, headers={**headers, "Accept-Encoding": "gzip, deflate"}, content=content
+        )
+    assert direct.status_code == plain.status_code and direct.content == plain.content
+    fast, reference = seen
+    assert (fast.method, fast.url, fast.read()) == (
+        reference.method,
+        reference.url,
+        reference.read(),
+    )
+    # the same headers (the client's own "Connection: keep-alive" is not merged on the direct
+    # path; h11 keeps connections alive without it)
+    expected = sorted((k, v) for k, v in reference.headers.items() if k != "connection")
+    assert sorted(fast.headers.items()) == expected

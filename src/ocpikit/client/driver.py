@@ -1,0 +1,194 @@
+"""The request driver: the one place that sends an OCPI request to a partner and applies the
+protocol's decisions to it (DESIGN §1 "client/": one request driver, one small client per
+module). Every module client in :mod:`ocpikit.client.modules` sends through
+:meth:`RequestDriver.request`.
+
+- **Headers**: :func:`ocpikit.protocol.request_headers.request_headers` (ids and routing
+  headers on 2.2+).
+- **Auth**: ``Authorization: Token ...`` with the token the partner gave us; the encoding and
+  the 401 retry with the other one follow :mod:`ocpikit.protocol.auth_retry` (switches
+  ``encode_auth`` and ``auth_retry``). When a retry worked the choice is kept for the next
+  requests and reported to ``on_auth_learned`` so it can be persisted.
+- **Answers**: :func:`ocpikit.protocol.replies.classify_reply`; anything but a success is
+  raised as the error tree's exception (DESIGN §6). Transport failures become
+  :class:`~ocpikit.core.errors.TransportError` with the httpx exception chained.
+
+Tokens never appear in logs or exception messages; URLs in errors lose their query string.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from ocpikit.core.clock import SYSTEM_CLOCK, Clock
+from ocpikit.core.envelope import Envelope
+from ocpikit.core.errors import TransportError
+from ocpikit.core.headers import MessageIds, PartyRef, new_id
+from ocpikit.core.versions import Version
+from ocpikit.protocol.addressing import NoEndpoint, PartnerAddress
+from ocpikit.protocol.auth_retry import AuthAttempts, first_encoding
+from ocpikit.protocol.paging import with_query
+from ocpikit.protocol.partner_objects import PartnerObjects
+from ocpikit.protocol.ports import Partner
+from ocpikit.protocol.replies import classify_reply
+from ocpikit.protocol.request_headers import AuthorizationValues, request_headers
+
+from .http import exchange
+from .policy import PartnerSwitches
+
+__all__ = ["Reply", "RequestDriver"]
+
+log = logging.getLogger("ocpikit.client")
+
+AuthLearned = Callable[[str, bool], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Reply:
+    """A successful answer: the HTTP response, its envelope and the ids we sent (2.2+)."""
+
+    response: httpx.Response
+    envelope: Envelope
+    ids: MessageIds | None = None
+
+
+class RequestDriver:
+    """Requests to one registered partner over ``http`` (shared; the driver is cheap).
+
+    Raises :class:`~ocpikit.protocol.addressing.NoEndpoint` when the partner has no
+    negotiated version or gave us no token: nothing can be sent then.
+    """
+
+    __slots__ = (
+        "_authorization",
+        "_encode",
+        "_our_party",
+        "address",
+        "clock",
+        "http",
+        "id_factory",
+        "objects",
+        "on_auth_learned",
+        "partner",
+        "switches",
+        "version",
+    )
+
+    def __init__(
+        self,
+        partner: Partner,
+        http: httpx.AsyncClient,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        on_auth_learned: AuthLearned | None = None,
+        id_factory: Callable[[], str] = new_id,
+    ) -> None:
+        if not partner.version:
+            raise NoEndpoint(f"partner {partner.id} has no negotiated version")
+        if not partner.outbound_token:
+            raise NoEndpoint(f"partner {partner.id} gave us no token")
+        self.partner = partner
+        self.http = http
+        self.clock = clock
+        self.on_auth_learned = on_auth_learned
+        self.id_factory = id_factory
+        self.version = Version(partner.version)
+        self.switches = PartnerSwitches.of(partner.settings)
+        self.address = PartnerAddress(partner, self.version)
+        self.objects = PartnerObjects(self.version, partner.roles, clock)
+        self._encode = first_encoding(self.version, self.switches.encode_auth)
+        self._authorization = AuthorizationValues(partner.outbound_token)
+        self._our_party = self.address.our_party()
+
+    @property
+    def encode_auth(self) -> bool:
+        """The Authorization encoding currently used (True: Base64)."""
+        return self._encode
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        module: str,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        content: bytes | None = None,
+        to_party: PartyRef | None = None,
+        correlation_id: str | None = None,
+    ) -> Reply:
+        """Send one OCPI request and return the HTTP response with its parsed success envelope.
+        ``body`` is sent as JSON unless ``content`` (bytes) is given. Raises the error tree's
+        exceptions for everything else (module docstring)."""
+        if body is not None and content is None:
+            content = orjson.dumps(body)
+        headers, ids = request_headers(
+            self.version,
+            module,
+            has_body=content is not None,
+            from_party=self._our_party,
+            to_party=to_party,
+            correlation_id=correlation_id,
+            id_factory=self.id_factory,
+        )
+        if params:
+            url = with_query(url, dict(params))
+        attempts = AuthAttempts(self._encode, self.switches.auth_retry)
+        response: httpx.Response | None = None
+        for attempt, encode in enumerate(attempts.encodings()):
+            self._authorization.set_on(headers, encode)
+            response = await self._send(method, url, headers, content)
+            status = response.status_code
+            if not attempts.retry_after(status):
+                learned = attempts.learned(attempt, status)
+                if learned is not None:
+                    await self._learned(learned)
+                break
+        assert response is not None
+        verdict = classify_reply(
+            response.status_code, response.content, response.headers.get("retry-after"), self.clock
+        )
+        error = verdict.error()
+        if error is not None:
+            raise error from verdict.cause
+        assert verdict.envelope is not None
+        return Reply(response, verdict.envelope, ids)
+
+    async def _send(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+    ) -> httpx.Response:
+        try:
+            return await exchange(
+                self.http,
+                method,
+                url,
+                headers=headers,
+                content=content,
+                timeout=self.switches.timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise TransportError.wrap(exc, url=_safe_url(url)) from exc
+
+    async def _learned(self, encode: bool) -> None:
+        log.warning(
+            "partner %s: Authorization %s worked after a 401 (switch encode_auth=%s)",
+            self.partner.id,
+            "Base64" if encode else "raw",
+            str(encode).lower(),
+        )
+        self._encode = encode
+        if self.on_auth_learned is not None:
+            await self.on_auth_learned(self.partner.id, encode)
+
+
+def _safe_url(url: str) -> str:
+    """A URL for error messages: no query string (it may carry response URLs or ids)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"

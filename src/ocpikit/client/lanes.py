@@ -1,0 +1,228 @@
+"""Lanes: the connection pool of the partner calls, as an ``httpx.AsyncBaseTransport``.
+
+Plan: each lane holds one httpcore HTTP/1.1 connection (``httpcore.AsyncHTTP11Connection`` on
+:mod:`ocpikit.client.asyncio_network`) with no pool around it, and a request takes an idle lane
+of its origin (or a new one) for its whole exchange. httpx's own pool scans every connection it
+holds each time a request starts or ends, which at the delivery worker's concurrency costs more
+than the request itself; a lane is found in a dict of idle lanes per origin instead. Requests
+come in only through httpx's public transport interface (``handle_async_request``), so the lanes
+sit under any ``httpx.AsyncClient``. The reference they replace is
+``httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=concurrency))``
+(:func:`ocpikit.client.http.reference_transport`); the tests send the same requests through both
+and compare what the server and the caller see.
+
+Invariants: at most ``concurrency`` requests in flight and connections open; a lane is given back
+exactly once, when the response body is closed or the request failed; a connection that was
+closed (by either side, after an error, a timeout or a cancellation) or idle past
+``keepalive_expiry`` is replaced when its lane is next taken, never reused; when every lane
+exists and none is idle for the request's origin, an idle lane of another origin is taken over
+(its connection closed, a new one opened); httpcore's exceptions reach the caller as httpx's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+
+import httpcore
+import httpx
+
+from .asyncio_network import ASYNCIO_BACKEND
+
+__all__ = ["LaneTransport"]
+
+_Origin = tuple[bytes, bytes, int | None]
+
+
+class LaneTransport(httpx.AsyncBaseTransport):
+    """At most ``concurrency`` requests at a time, each on a lane (one keep-alive connection)
+    of its own: see the module docstring. Lanes are reused per origin; when all ``concurrency``
+    lanes exist and none is idle for the request's origin, an idle lane of another origin is
+    taken over (its connection is closed and a new one opened).
+
+    A lane holds httpcore's HTTP/1.1 connection itself (no pool around it): a connection that
+    is closed (by either side, after an error, a timeout or a cancellation) or idle past
+    ``keepalive_expiry`` is replaced when the lane is next taken, never reused."""
+
+    def __init__(self, *, concurrency: int = 32, keepalive_expiry: float = 5.0) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._size = concurrency
+        self._expiry = keepalive_expiry
+        self._ssl: ssl.SSLContext | None = None
+        self._sem: asyncio.Semaphore | None = None
+        self._idle: dict[_Origin, list[_Lane]] = {}
+        self._lanes: list[_Lane] = []
+
+    # --- lanes ------------------------------------------------------------------------------
+    async def _take(self, origin: _Origin) -> _Lane:
+        sem = self._sem
+        if sem is None:
+            sem = self._sem = asyncio.Semaphore(self._size)
+        await sem.acquire()
+        try:
+            lane = self._idle_lane(origin)
+            conn = lane.conn
+            if conn is not None and (
+                lane.origin != origin or conn.is_closed() or conn.has_expired()
+            ):
+                lane.conn = None
+                await conn.aclose()
+            lane.origin = origin
+        except BaseException:
+            sem.release()
+            raise
+        return lane
+
+    def _idle_lane(self, origin: _Origin) -> _Lane:
+        lanes = self._idle.get(origin)
+        if lanes:
+            return lanes.pop()
+        if len(self._lanes) < self._size:
+            lane = _Lane(origin)
+            self._lanes.append(lane)
+            return lane
+        # every lane exists and is busy or idle elsewhere: the semaphore guarantees an idle one
+        for other, lanes in self._idle.items():
+            if lanes:
+                lane = lanes.pop()
+                if not lanes:
+                    del self._idle[other]
+                return lane
+        raise RuntimeError("no idle lane")  # pragma: no cover - the semaphore prevents it
+
+    def _give_back(self, lane: _Lane) -> None:
+        self._idle.setdefault(lane.origin, []).append(lane)
+        assert self._sem is not None
+        self._sem.release()
+
+    async def _send(self, lane: _Lane, request: httpcore.Request) -> httpcore.Response:
+        conn = lane.conn
+        if conn is None:
+            conn = lane.conn = await self._connect(request)
+        return await conn.handle_async_request(request)
+
+    async def _connect(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
+        origin = request.url.origin
+        if origin.scheme not in (b"http", b"https"):
+            raise httpcore.UnsupportedProtocol(f"unsupported scheme {origin.scheme!r}")
+        timeouts = request.extensions.get("timeout", {})
+        timeout = timeouts.get("connect")
+        host = origin.host.decode("ascii")
+        stream = await ASYNCIO_BACKEND.connect_tcp(host, origin.port, timeout=timeout)
+        if origin.scheme == b"https":
+            if self._ssl is None:  # one context for every lane (building one reads the CA file)
+                self._ssl = httpx.create_ssl_context()
+                self._ssl.set_alpn_protocols(["http/1.1"])
+            sni = request.extensions.get("sni_hostname") or host
+            stream = await stream.start_tls(self._ssl, server_hostname=sni, timeout=timeout)
+        return httpcore.AsyncHTTP11Connection(
+            origin=origin, stream=stream, keepalive_expiry=self._expiry
+        )
+
+    # --- the httpx transport API --------------------------------------------------------------
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        url = request.url
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        lane = await self._take((url.raw_scheme, url.raw_host, url.port))
+        try:
+            try:
+                core_response = await self._send(lane, core_request)
+            except _HTTPCORE_ERRORS as exc:
+                raise _mapped(exc) from exc
+        except BaseException:
+            self._give_back(lane)
+            raise
+        assert isinstance(core_response.stream, AsyncIterable)
+        return httpx.Response(
+            status_code=core_response.status,
+            headers=core_response.headers,
+            stream=_LaneStream(core_response.stream, lambda: self._give_back(lane)),
+            extensions=core_response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        lanes, self._lanes = self._lanes, []
+        self._idle.clear()
+        for lane in lanes:
+            conn, lane.conn = lane.conn, None
+            if conn is not None:
+                await conn.aclose()
+
+
+class _Lane:
+    __slots__ = ("conn", "origin")
+
+    def __init__(self, origin: _Origin) -> None:
+        self.origin = origin
+        self.conn: httpcore.AsyncHTTP11Connection | None = None
+
+
+_EXCEPTIONS: dict[type[Exception], type[httpx.HTTPError]] = {
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.TimeoutException: httpx.TimeoutException,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.NetworkError: httpx.NetworkError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+    httpcore.ProtocolError: httpx.ProtocolError,
+}
+
+
+_HTTPCORE_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.TimeoutException,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
+
+
+def _mapped(exc: Exception) -> httpx.HTTPError:
+    """The httpx exception of an httpcore one (as httpx's own transport maps them)."""
+    for cls in type(exc).__mro__:
+        target = _EXCEPTIONS.get(cls)
+        if target is not None:
+            return target(str(exc))
+    return httpx.TransportError(str(exc))  # pragma: no cover - every httpcore error is mapped
+
+
+class _LaneStream(httpx.AsyncByteStream):
+    """A response body that gives its lane back when it is closed (httpx closes it once the
+    body is read, or when the caller closes a streamed response)."""
+
+    def __init__(self, stream: AsyncIterable[bytes], release: Callable[[], None]) -> None:
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except _HTTPCORE_ERRORS as exc:
+            raise _mapped(exc) from exc
+
+    async def aclose(self) -> None:
+        try:
+            close = getattr(self._stream, "aclose", None)
+            if close is not None:
+                await close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()

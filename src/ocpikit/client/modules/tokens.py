@@ -1,0 +1,53 @@
+"""The Tokens module at a partner (OCPI 2.2.1 ``mod_tokens``; DIGEST §3.5): the eMSP's Sender
+list and real-time authorization, and the CPO's Receiver for our Tokens (keyed by ``uid`` and
+type, the type sent as ``?type=`` from 2.2 on)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from ocpikit.core.errors import RemoteProtocolError
+from ocpikit.protocol.addressing import join_url
+
+from .objects import SENDER, ObjectsClient
+
+__all__ = ["TokensClient"]
+
+
+class TokensClient(ObjectsClient):
+    module = "tokens"
+
+    __slots__ = ()
+
+    async def authorize(
+        self,
+        token_uid: str,
+        *,
+        token_type: str | None = None,
+        location: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Real-time authorization at the eMSP (``POST {tokens}/{uid}/authorize``, DIGEST §3.5).
+        ``location`` is a head LocationReferences; returns the head AuthorizationInfo. An unknown
+        token raises the partner's :class:`~ocpikit.core.errors.UnknownToken` (2004)."""
+        driver = self.driver
+        url = join_url(driver.address.endpoint(self.module, SENDER), token_uid, "authorize")
+        if token_type:
+            url += "?" + urlencode({"type": token_type})
+        body: dict[str, Any] | None = None
+        if location is not None:
+            body = driver.objects.down(dict(location), "LocationReferences", with_context=False)
+        reply = await driver.request(
+            "POST",
+            url,
+            module=self.module,
+            content=orjson.dumps(body) if body is not None else b"",
+            to_party=driver.address.their_party(self.module, SENDER),
+        )
+        data = reply.envelope.data
+        if not isinstance(data, dict):
+            raise RemoteProtocolError("authorize: data is not an AuthorizationInfo")
+        return driver.objects.up(data, "AuthorizationInfo")

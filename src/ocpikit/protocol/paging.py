@@ -1,0 +1,113 @@
+"""How we walk a partner's paginated list (OCPI 2.2.1 ``transport_and_format`` §Pagination,
+§Paginated Request, §Paginated Response; DIGEST §1.6): the first request's URL and, after each
+page, the URL of the next one. Pure: :class:`PageWalk` is told what each page held and says
+what to fetch next; the module clients in :mod:`ocpikit.client` do the requests.
+
+Invariants:
+
+- Sessions are always asked with a ``date_from`` (the epoch when the caller gave none): every
+  version requires it on the Sessions list.
+- The next page is the ``Link: <url>; rel="next"`` of the answer, resolved against the page's
+  URL (relative links are tolerated).
+- Without a ``Link``, while ``X-Total-Count`` says more objects follow, the next offset is
+  computed from the objects seen (limit: ``X-Limit``, else the page's size); the step says so
+  (:attr:`PageStep.guessed`) so the caller can log the repair.
+- The walk ends on an empty page, on a page without a next URL, and on a URL already fetched,
+  so a broken partner cannot loop us forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from ocpikit.core.pagination import PageHeaders, next_page_url
+from ocpikit.core.types import format_datetime, parse_datetime
+
+__all__ = ["EPOCH", "PageStep", "PageWalk", "first_page_url", "with_query"]
+
+EPOCH = parse_datetime("1970-01-01T00:00:00Z")
+
+_DATE_FROM_REQUIRED = frozenset({"sessions"})
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` appended to its query (``?`` or ``&`` as needed)."""
+    if not params:
+        return url
+    return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
+
+
+def first_page_url(
+    base: str,
+    module: str,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+) -> str:
+    """The URL of the first page of ``module``'s list at ``base``: ``offset`` and ``limit`` only
+    when set, the date window in the ``Z`` form."""
+    if module in _DATE_FROM_REQUIRED and date_from is None:
+        date_from = EPOCH
+    query: dict[str, str] = {}
+    if offset:
+        query["offset"] = str(offset)
+    if limit:
+        query["limit"] = str(limit)
+    if date_from is not None:
+        query["date_from"] = format_datetime(date_from)
+    if date_to is not None:
+        query["date_to"] = format_datetime(date_to)
+    return with_query(base, query)
+
+
+@dataclass(frozen=True, slots=True)
+class PageStep:
+    """What follows a page: the next URL (``None``: the last page) and whether it was computed
+    from ``X-Total-Count`` because the partner sent no ``Link``."""
+
+    next_url: str | None
+    guessed: bool = False
+    objects_seen: int = 0
+    total_count: int | None = None
+
+
+@dataclass(slots=True)
+class PageWalk:
+    """One walk over a list; ``offset``: where the first URL starts."""
+
+    first_url: str
+    offset: int = 0
+    _next: str | None = field(init=False, default=None)
+    _current: str = field(init=False, default="")
+    _seen: set[str] = field(init=False, default_factory=set)
+    _done: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._next = self.first_url
+        self._done = self.offset
+
+    def next_request(self) -> str | None:
+        """The URL to fetch now, or ``None`` when the walk is over."""
+        url = self._next
+        if url is None or url in self._seen:
+            return None
+        self._seen.add(url)
+        self._current = url
+        return url
+
+    def page_read(self, count: int, meta: PageHeaders) -> PageStep:
+        """Record that the page fetched last held ``count`` objects and came with ``meta``."""
+        url = self._current
+        self._done += count
+        follow = urljoin(url, meta.next_url) if meta.next_url else None
+        guessed = False
+        more = meta.total_count is not None and self._done < meta.total_count
+        if follow is None and count and more:
+            follow = next_page_url(url, offset=self._done, limit=meta.limit or count)
+            guessed = True
+        self._next = follow if count else None
+        return PageStep(follow, guessed, self._done, meta.total_count)
