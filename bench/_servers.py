@@ -76,6 +76,7 @@ def start_platform(workdir: Path, db_url: str, port: int, party: str) -> subproc
         "OCPIKIT_ADMIN_TOKEN": "bench",
         # a bench measures the platform's throughput, not its per-partner rate limit
         "OCPIKIT_REQUESTS_PER_SECOND": "0",
+        "OCPIKIT_ALLOWED_HOSTS": "127.0.0.1,localhost",  # the bench's partners are local
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "ocpikit.cli.main", "serve"],

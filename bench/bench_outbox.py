@@ -86,7 +86,9 @@ def _serve(
         "OCPIKIT_PORT": str(port),
         "OCPIKIT_PARTY": party,
         "OCPIKIT_ADMIN_TOKEN": "bench-admin",
-        "OCPIKIT_REQUESTS_PER_SECOND": "0",  # the bench measures throughput, not the limit
+        # the bench measures throughput, not the rate limit; its partners run on this machine
+        "OCPIKIT_REQUESTS_PER_SECOND": "0",
+        "OCPIKIT_ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     log = (tmp / f"{name}.log").open("wb")
     cmd = [EXE, "serve", *extra]

@@ -109,6 +109,8 @@ class Instance:
             "OCPIKIT_PARTY": party,
             "OCPIKIT_PORT": str(self.port),
             "OCPIKIT_ADMIN_TOKEN": "e2e-admin",
+            # the partners of these tests run on this machine (docs/security.md)
+            "OCPIKIT_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "OCPIKIT_DATABASE_URL": database_url,
         }
         if versions is not None:

@@ -135,3 +135,65 @@ def test_first_pull_can_be_turned_off(tmp_path: Path) -> None:
     finally:
         cpo.close()
         emsp.close()
+
+
+def test_a_partner_on_a_private_address_is_refused_unless_allowed(tmp_path: Path) -> None:
+    """The URL policy (docs/security.md) with real processes: a partner whose versions URL is
+    on loopback is not called until ``[security] allowed_hosts`` names it."""
+    cpo = _node(tmp_path, "cpo", "NL-CPO:CPO")
+    emsp = _node(tmp_path, "emsp", "DE-MSP:EMSP")
+    del emsp.env["OCPIKIT_ALLOWED_HOSTS"]
+    try:
+        cpo.start("--port", str(cpo.port))
+        invite = json.loads(cpo.cli("invite").stdout)
+        refused = emsp.cli(
+            "register", "--versions-url", invite["versions_url"], "--token", invite["token"]
+        )
+        assert refused.returncode == 1
+        error = json.loads(refused.stderr.strip().splitlines()[-1])
+        assert error["status_code"] == 3001
+        assert "loopback" in error["error"] and invite["versions_url"] in error["error"]
+        assert json.loads(emsp.cli("partners", "--json").stdout) == []
+
+        (emsp.workdir / "ocpikit.toml").write_text('[security]\nallowed_hosts = ["127.0.0.1"]\n')
+        emsp.start("--port", str(emsp.port))
+        allowed = emsp.cli(
+            "register", "--versions-url", invite["versions_url"], "--token", invite["token"]
+        )
+        assert allowed.returncode == 0, allowed.stderr
+    finally:
+        cpo.close()
+        emsp.close()
+
+
+def test_a_credentials_url_on_loopback_is_never_called(tmp_path: Path) -> None:
+    """A hostile partner hands us our own admin API as its versions URL: refused, not called."""
+    cpo = _node(tmp_path, "cpo", "NL-CPO:CPO")
+    del cpo.env["OCPIKIT_ALLOWED_HOSTS"]
+    try:
+        cpo.start("--port", str(cpo.port))
+        invite = json.loads(cpo.cli("invite").stdout)
+        auth = authorization_header(invite["token"], base64_encode=True)
+        credentials = {
+            "token": "their-token-b-0123456789",
+            "url": f"http://127.0.0.1:{cpo.port}/admin/api/partners",
+            "roles": [
+                {
+                    "role": "EMSP",
+                    "party_id": "EVL",
+                    "country_code": "DE",
+                    "business_details": {"name": "Evil"},
+                }
+            ],
+        }
+        r = httpx.post(
+            f"http://127.0.0.1:{cpo.port}/ocpi/2.2.1/credentials",
+            json=credentials,
+            headers={"Authorization": auth},
+            timeout=10,
+        )
+        assert r.json()["status_code"] == 3001, r.text
+        assert "loopback" in r.json()["status_message"]
+        assert json.loads(cpo.cli("partners", "--json").stdout) == []
+    finally:
+        cpo.close()

@@ -13,12 +13,22 @@ from typing import Any, TypeVar
 
 from ocpikit.protocol.decisions import Decisions, DemoDecisions, HookDecisions
 from ocpikit.protocol.ports import BASE_URL_FACT
+from ocpikit.protocol.url_policy import UrlPolicy
 from ocpikit.server.settings import ConfigError, Settings, load_settings
 from ocpikit.storage.sql import SqlStorage, upgrade
 
 T = TypeVar("T")
 
-__all__ = ["add_config", "decisions_for", "open_storage", "run_async", "settings_from"]
+__all__ = [
+    "add_config",
+    "decisions_for",
+    "open_storage",
+    "partner_http",
+    "registration_driver",
+    "run_async",
+    "settings_from",
+    "url_policy",
+]
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:
@@ -85,3 +95,34 @@ def decision_webhook_secret(settings: Settings) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+#: the hosts ``serve --demo`` lets the platform call (a partner on the same machine)
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def url_policy(settings: Settings) -> UrlPolicy:
+    """Which partner URLs the platform may call (``[security]``, docs/security.md)."""
+    hosts = settings.allowed_hosts + (LOOPBACK_HOSTS if settings.demo else ())
+    return UrlPolicy.of(hosts, allow_private_networks=settings.allow_private_networks)
+
+
+def partner_http(settings: Settings, *, concurrency: int = 32) -> Any:
+    """The HTTP client of partner calls: guarded by :func:`url_policy`, answers capped at
+    ``[limits] max_response_bytes``."""
+    from ocpikit.client.http import http_client
+
+    return http_client(
+        concurrency=concurrency,
+        policy=url_policy(settings),
+        max_response_bytes=settings.limits.max_response_bytes,
+    )
+
+
+def registration_driver(settings: Settings) -> Any:
+    """The registration flows' driver, on a client like :func:`partner_http`."""
+    from ocpikit.client.registration import guarded_driver
+
+    return guarded_driver(
+        url_policy(settings), max_response_bytes=settings.limits.max_response_bytes
+    )

@@ -19,7 +19,13 @@ import signal
 from typing import Any
 
 from ocpikit.cli._output import print_table
-from ocpikit.cli._platform import add_config, decisions_for, run_async, settings_from
+from ocpikit.cli._platform import (
+    add_config,
+    decisions_for,
+    partner_http,
+    run_async,
+    settings_from,
+)
 from ocpikit.protocol.decisions import DemoDecisions, HookDecisions
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import Settings
@@ -47,8 +53,16 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     from ocpikit.server.app import create_app
 
     url, secret = webhook_config(settings)
-    http = http_client()
-    flows = Flows(storage, http, base_url=settings.base_url, webhook_url=url, webhook_secret=secret)
+    http = partner_http(settings)
+    webhook_http = http_client()  # the operator's own service: not a partner's word
+    flows = Flows(
+        storage,
+        http,
+        base_url=settings.base_url,
+        webhook_url=url,
+        webhook_secret=secret,
+        webhook_http=webhook_http,
+    )
     decisions = decisions_for(settings)
     if isinstance(decisions, (DemoDecisions, HookDecisions)):
         decisions.events = flows.events
@@ -61,6 +75,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
             clock=ctx.clock,
             webhook_url=url,
             webhook_secret=secret,
+            webhook_http=webhook_http,
         )
         while await worker.sweep() > 0:
             pass
@@ -174,9 +189,14 @@ def run_work(args: argparse.Namespace) -> int:
     url, secret = webhook_config(settings)
 
     async def work(storage: Storage) -> int:
-        async with http_client() as http:
+        async with partner_http(settings) as http, http_client() as webhook_http:
             flows = Flows(
-                storage, http, base_url=settings.base_url, webhook_url=url, webhook_secret=secret
+                storage,
+                http,
+                base_url=settings.base_url,
+                webhook_url=url,
+                webhook_secret=secret,
+                webhook_http=webhook_http,
             )
             if args.once:
                 return await flows.sweep()

@@ -17,7 +17,13 @@ import sys
 from typing import Any
 
 from ocpikit.cli._output import print_table
-from ocpikit.cli._platform import add_config, open_storage, run_async, settings_from
+from ocpikit.cli._platform import (
+    add_config,
+    open_storage,
+    partner_http,
+    run_async,
+    settings_from,
+)
 
 __all__ = ["register"]
 
@@ -131,7 +137,6 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def run_work(args: argparse.Namespace) -> int:
     from ocpikit.client.delivery import DeliveryWorker
-    from ocpikit.client.http import http_client
 
     settings = settings_from(args)
     storage = open_storage(settings)
@@ -143,7 +148,7 @@ def run_work(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
                 loop.add_signal_handler(sig, stop.set)
         try:
-            async with http_client(concurrency=args.concurrency) as http:
+            async with partner_http(settings, concurrency=args.concurrency) as http:
                 worker = DeliveryWorker(
                     storage, http, batch=args.batch, concurrency=args.concurrency
                 )

@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from ocpikit.cli._output import print_table
-from ocpikit.cli._platform import add_config, open_storage, run_async, settings_from
+from ocpikit.cli._platform import (
+    add_config,
+    open_storage,
+    registration_driver,
+    run_async,
+    settings_from,
+)
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import STARTER_CONFIG
 
@@ -80,7 +86,6 @@ def run_invite(args: argparse.Namespace) -> int:
 
 
 def run_register(args: argparse.Namespace) -> int:
-    from ocpikit.client.registration import drive
     from ocpikit.core.errors import OcpiError
     from ocpikit.server.registry import partner_summary, register_with
 
@@ -90,7 +95,12 @@ def run_register(args: argparse.Namespace) -> int:
     async def main() -> dict[str, Any]:
         try:
             partner = await register_with(
-                settings, storage, drive, args.versions_url, args.token, args.party
+                settings,
+                storage,
+                registration_driver(settings),
+                args.versions_url,
+                args.token,
+                args.party,
             )
             return partner_summary(partner)
         finally:

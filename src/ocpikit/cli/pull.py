@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from ocpikit.cli._output import ModuleProgress
-from ocpikit.cli._platform import add_config, open_storage, settings_from
+from ocpikit.cli._platform import add_config, open_storage, partner_http, settings_from
 
 __all__ = ["register"]
 
@@ -47,7 +47,6 @@ def register(sub: Any) -> None:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from ocpikit.client.http import http_client
     from ocpikit.client.partner import MODULE_OBJECTS, PartnerClient
     from ocpikit.client.sync import (
         PULL_MODULES,
@@ -75,7 +74,7 @@ def run_pull(args: argparse.Namespace) -> int:
             if partner is None:
                 print(f"ocpikit: no partner {args.partner!r}", file=sys.stderr)
                 return 1, []
-            async with http_client() as http:
+            async with partner_http(settings) as http:
                 client = PartnerClient(partner, http, on_auth_learned=remember_auth(storage))
                 if args.module == "all":
                     modules = pullable_modules(client)

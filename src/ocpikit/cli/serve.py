@@ -14,9 +14,16 @@ import importlib.util
 import os
 import platform
 import sys
+from dataclasses import replace
 from typing import Any
 
-from ocpikit.cli._platform import add_config, open_storage, settings_from
+from ocpikit.cli._platform import (
+    add_config,
+    open_storage,
+    partner_http,
+    registration_driver,
+    settings_from,
+)
 from ocpikit.protocol.ports import BASE_URL_FACT
 from ocpikit.server.settings import ConfigError
 
@@ -105,7 +112,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from ocpikit.cli.flows import flow_app
     from ocpikit.client.background import background_config, platform_background, with_background
-    from ocpikit.client.registration import drive
     from ocpikit.server.app import admin_app
     from ocpikit.server.demo import load_demo
     from ocpikit.server.listener import listener_config, serve
@@ -117,6 +123,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.demo:  # the demo's partners run on this machine
+        settings = replace(settings, demo=True)
     if settings.base_url_warning:
         print(f"ocpikit: warning: {settings.base_url_warning}", file=sys.stderr)
     try:
@@ -147,8 +155,13 @@ def run_serve(args: argparse.Namespace) -> int:
         return await invite(settings, storage, None)
 
     created = asyncio.run(prepare())
-    ocpi_app = flow_app(settings, storage, driver=drive)
-    background = platform_background(storage, settings.extra, bg_config)
+    ocpi_app = flow_app(settings, storage, driver=registration_driver(settings))
+    background = platform_background(
+        storage,
+        settings.extra,
+        bg_config,
+        http=partner_http(settings, concurrency=bg_config.concurrency),
+    )
     app = with_background(ocpi_app, background)
     admin_url = (
         f"http://{settings.admin_host}:{settings.admin_port}"

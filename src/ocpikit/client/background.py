@@ -271,18 +271,21 @@ def platform_background(
     *,
     clock: Clock = SYSTEM_CLOCK,
     extra_tasks: list[PeriodicTask] | None = None,
+    http: httpx.AsyncClient | None = None,
 ) -> Background:
     """What ``ocpikit serve`` runs: the delivery worker (unless ``cfg.worker`` is off), resync of
     a partner that comes back and, under the same switch (``cfg.resync_on_return``), of every
     registered partner when the process starts (our own return after a stop or crash), the
     first pull of a newly registered partner (``cfg.first_pull``), the scheduled resync, and
-    every registered periodic task."""
+    every registered periodic task. ``http``: the partner calls' client (the composition root
+    passes one guarded by the URL policy; default: an unguarded one); closed with the rest."""
     from .delivery import DeliveryWorker
     from .first_pull import FirstPull
     from .partner import PartnerClient
     from .sync import remember_auth, resync, resync_forever
 
-    http = http_client(concurrency=cfg.concurrency)
+    if http is None:
+        http = http_client(concurrency=cfg.concurrency)
     ctx = TaskContext(storage=storage, http=http, clock=clock, config=config)
     learn = remember_auth(storage)
     resyncing: set[asyncio.Task[None]] = set()

@@ -84,6 +84,7 @@ class Flows:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         lease: float = 30.0,
+        webhook_http: httpx.AsyncClient | None = None,
     ) -> None:
         self.storage = storage
         self.http = http
@@ -91,7 +92,7 @@ class Flows:
         self.clock = clock
         self.lease = timedelta(seconds=lease)
         self.webhook = (
-            WebhookSender(http, webhook_url, secret=webhook_secret, clock=clock)
+            WebhookSender(webhook_http or http, webhook_url, secret=webhook_secret, clock=clock)
             if webhook_url
             else None
         )

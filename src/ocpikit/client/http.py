@@ -19,9 +19,24 @@ from typing import Any
 
 import httpx
 
+from ocpikit.core.errors import ResponseTooLarge
+from ocpikit.protocol.url_policy import UrlPolicy
+
 from .lanes import LaneTransport
 
-__all__ = ["LaneTransport", "PartnerHttp", "exchange", "http_client", "reference_transport"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "LaneTransport",
+    "PartnerHttp",
+    "exchange",
+    "http_client",
+    "read_within",
+    "reference_transport",
+]
+
+#: what a partner's answer may weigh once decompressed, unless configured
+#: (``[limits] max_response_bytes``)
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 _USER_AGENT = "ocpikit"
 _DEFAULT_HEADERS = (("Accept-Encoding", "gzip, deflate"), ("User-Agent", _USER_AGENT))
@@ -35,17 +50,22 @@ def http_client(
     concurrency: int = 32,
     timeout: float = 30.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    policy: UrlPolicy | None = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> PartnerHttp:
     """An ``httpx.AsyncClient`` for partner calls: at most ``concurrency`` requests (and
     connections) at a time, all kept alive (a delivery worker reuses them for every push).
     ``transport``: instead of the lanes (tests: ``httpx.MockTransport``, or
-    :func:`reference_transport`)."""
+    :func:`reference_transport`). ``policy``: which URLs and addresses may be called
+    (``ocpikit.protocol.url_policy``; None: any). An answer larger than
+    ``max_response_bytes`` once decompressed is a :class:`ResponseTooLarge`."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     return PartnerHttp(
         limits=limits,
         timeout=timeout,
-        transport=transport or LaneTransport(concurrency=concurrency),
+        transport=transport or LaneTransport(concurrency=concurrency, policy=policy),
         headers={"User-Agent": _USER_AGENT},
+        max_response_bytes=max_response_bytes,
     )
 
 
@@ -61,9 +81,16 @@ class PartnerHttp(httpx.AsyncClient):
     """The ``httpx.AsyncClient`` of :func:`http_client`, with :meth:`exchange`. It keeps the
     transport it was given as :attr:`transport` (httpx keeps its own copy private)."""
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(transport=transport, **kwargs)
         self.transport = transport
+        self.max_response_bytes = max_response_bytes
         #: False when httpx routes some URLs through an environment proxy: then every call
         #: takes ``request``, which knows the routes
         self.direct = not (self.trust_env and _environment_proxies())
@@ -90,10 +117,47 @@ class PartnerHttp(httpx.AsyncClient):
         response = await self.transport.handle_async_request(request)
         response.request = request
         try:
-            await response.aread()
+            return await read_within(response, self.max_response_bytes)
         finally:
             await response.aclose()
+
+
+async def read_within(response: httpx.Response, limit: int) -> httpx.Response:
+    """``response`` read whole, or :class:`ResponseTooLarge` once its decoded body passes
+    ``limit`` bytes (a 300 KB gzip answer may decode to 300 MiB: it is never held whole).
+    An answer with a ``Content-Length`` within the limit and no content coding is read as it
+    is (HTTP/1.1 framing stops it at that length); any other is decoded chunk by chunk, counted,
+    and given back as a new response holding the decoded bytes."""
+    declared = response.headers.get("content-length", "")
+    coded = response.headers.get("content-encoding", "identity").strip().lower() != "identity"
+    if declared.isdigit() and int(declared) > limit and not coded:
+        raise _too_large(response, limit)
+    if declared.isdigit() and not coded:
+        await response.aread()
         return response
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(response, limit)
+        chunks.append(chunk)
+    plain = [
+        (name, value)
+        for name, value in response.headers.raw
+        if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=plain,
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+    )
+
+
+def _too_large(response: httpx.Response, limit: int) -> ResponseTooLarge:
+    return ResponseTooLarge(f"The partner's answer is over {limit} bytes once decompressed")
 
 
 def _request(

@@ -28,7 +28,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 import httpcore
 import httpx
 
+from ocpikit.protocol.url_policy import UrlPolicy
+
 from .asyncio_network import ASYNCIO_BACKEND
+from .guarded_network import GuardedNetwork
 
 __all__ = ["LaneTransport"]
 
@@ -45,9 +48,21 @@ class LaneTransport(httpx.AsyncBaseTransport):
     is closed (by either side, after an error, a timeout or a cancellation) or idle past
     ``keepalive_expiry`` is replaced when the lane is next taken, never reused."""
 
-    def __init__(self, *, concurrency: int = 32, keepalive_expiry: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int = 32,
+        keepalive_expiry: float = 5.0,
+        policy: UrlPolicy | None = None,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        #: with a policy, every URL is checked before a lane is taken and every connection is
+        #: dialled to an address the policy checked (``ocpikit.client.guarded_network``)
+        self.policy = policy
+        self._network: httpcore.AsyncNetworkBackend = (
+            GuardedNetwork(policy, ASYNCIO_BACKEND) if policy is not None else ASYNCIO_BACKEND
+        )
         self._size = concurrency
         self._expiry = keepalive_expiry
         self._ssl: ssl.SSLContext | None = None
@@ -110,7 +125,7 @@ class LaneTransport(httpx.AsyncBaseTransport):
         timeouts = request.extensions.get("timeout", {})
         timeout = timeouts.get("connect")
         host = origin.host.decode("ascii")
-        stream = await ASYNCIO_BACKEND.connect_tcp(host, origin.port, timeout=timeout)
+        stream = await self._network.connect_tcp(host, origin.port, timeout=timeout)
         if origin.scheme == b"https":
             if self._ssl is None:  # one context for every lane (building one reads the CA file)
                 self._ssl = httpx.create_ssl_context()
@@ -125,6 +140,8 @@ class LaneTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.AsyncByteStream)
         url = request.url
+        if self.policy is not None:
+            self.policy.check_url(str(url))
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(

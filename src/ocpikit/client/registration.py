@@ -12,7 +12,7 @@ into 3001. Tokens are never logged.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +31,11 @@ from ocpikit.protocol.registration import (
     parse_versions,
 )
 from ocpikit.protocol.request_headers import AuthorizationValues, request_headers
+from ocpikit.protocol.url_policy import UrlPolicy
 
-__all__ = ["drive", "get_details", "get_versions", "send"]
+from .http import MAX_RESPONSE_BYTES, exchange, http_client
+
+__all__ = ["drive", "get_details", "get_versions", "guarded_driver", "send"]
 
 DEFAULT_TIMEOUT = 15.0
 
@@ -63,7 +66,14 @@ async def send(
     try:
         for encode in attempts.encodings():
             authorization.set_on(headers, encode)
-            resp = await client.request(req.method, req.url, headers=headers, content=content)
+            resp = await exchange(
+                client,
+                req.method,
+                req.url,
+                headers=headers,
+                content=content,
+                timeout=client.timeout.read,
+            )
             if not attempts.retry_after(resp.status_code):
                 break
     except httpx.HTTPError as exc:
@@ -88,6 +98,28 @@ async def send(
     if error is not None or resp is None:
         return HttpResponse(0, error=error or "no response")
     return HttpResponse(resp.status_code, _decode(resp))
+
+
+def guarded_driver(
+    policy: UrlPolicy,
+    *,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Callable[..., Awaitable[Handshake]]:
+    """A :func:`drive` whose requests go only where ``policy`` allows (the partner's versions,
+    details and credentials URLs are its word), with answers capped at ``max_response_bytes``."""
+
+    async def run(
+        flow: Generator[HttpRequest, HttpResponse, Handshake],
+        *,
+        record: Callable[[Exchange], None] | None = None,
+    ) -> Handshake:
+        async with http_client(
+            concurrency=2, timeout=timeout, policy=policy, max_response_bytes=max_response_bytes
+        ) as http:
+            return await drive(flow, client=http, record=record)
+
+    return run
 
 
 async def drive(

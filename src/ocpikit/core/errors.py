@@ -30,6 +30,7 @@
         ├── TransportError   3001     no usable HTTP answer (connect, timeout, TLS); the raw
         │                             exception is kept as __cause__, never re-raised raw
         ├── RemoteProtocolError 3001  an answer that is not an OCPI envelope
+        │   └── ResponseTooLarge          over max_response_bytes once decompressed
         └── PartnerError              the partner answered with an OCPI error status; each
                                       instance is ALSO of the class of its code, so
                                       ``except UnknownToken`` catches the partner's 2004 too
@@ -75,6 +76,7 @@ __all__ = [
     "RemoteError",
     "RemoteProtocolError",
     "RequestTimeout",
+    "ResponseTooLarge",
     "ServerError",
     "TooManyRequests",
     "TransportError",
@@ -375,6 +377,13 @@ class RemoteProtocolError(RemoteError):
     """The partner's answer is not OCPI: not JSON, no envelope, a non-OCPI status code."""
 
     default_message = "The partner's response is not a valid OCPI response"
+
+
+class ResponseTooLarge(RemoteProtocolError):
+    """The partner's answer is larger, once decompressed, than the platform reads
+    (``[limits] max_response_bytes``); what arrived is dropped."""
+
+    default_message = "The partner's response is too large"
 
 
 class PartnerError(RemoteError):

@@ -113,6 +113,10 @@ class Settings:
     #: ``[admin] host``/``port``: the backend API on its own listener (None: on the partners')
     admin_host: str | None = None
     admin_port: int | None = None
+    #: ``[security]``: hosts (names or addresses) the platform may call whatever they resolve
+    #: to, and whether every private network may be called (docs/security.md)
+    allowed_hosts: tuple[str, ...] = ()
+    allow_private_networks: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -318,6 +322,7 @@ def load_settings(
         raise ConfigError("party: the same country_code/party_id is configured twice")
     decisions = data.get("decisions", {})
     admin_host, admin_port = _admin_listener(data.get("admin", {}), env, host)
+    allowed_hosts, allow_private = _security(data.get("security", {}), env)
     return Settings(
         parties=parties,
         base_url=base_url,
@@ -333,8 +338,25 @@ def load_settings(
         limits=Limits.parse(data.get("limits", {}), env),
         admin_host=admin_host,
         admin_port=admin_port,
+        allowed_hosts=allowed_hosts,
+        allow_private_networks=allow_private,
         extra=data,
     )
+
+
+def _security(table: Any, env: Mapping[str, str]) -> tuple[tuple[str, ...], bool]:
+    """``[security] allowed_hosts`` (plus ``OCPIKIT_ALLOWED_HOSTS``, comma separated) and
+    ``allow_private_networks``."""
+    if not isinstance(table, dict):
+        raise ConfigError("[security] must be a table")
+    hosts = table.get("allowed_hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+        raise ConfigError("security.allowed_hosts: expected a list of host names or addresses")
+    extra = [h.strip() for h in env.get("OCPIKIT_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    private = table.get("allow_private_networks", False)
+    if not isinstance(private, bool):
+        raise ConfigError("security.allow_private_networks: expected true or false")
+    return tuple(dict.fromkeys([*hosts, *extra])), private
 
 
 def _admin_listener(table: Any, env: Mapping[str, str], host: str) -> tuple[str | None, int | None]:
@@ -389,6 +411,13 @@ port = 8000
 admin_token = ""
 # OCPI versions offered by every party unless the party says otherwise.
 versions = ["2.1.1", "2.2.1", "2.3.0"]
+
+[security]
+# Which partner URLs the platform calls (docs/security.md): never loopback, private,
+# link-local, multicast or reserved addresses, unless a host is listed here or private
+# networks are allowed. `serve --demo` allows loopback.
+# allowed_hosts = ["127.0.0.1", "partner.internal"]
+# allow_private_networks = false
 
 [admin]
 # The backend API (/admin/api) on a listener of its own, e.g. only on the operator's network;
