@@ -39,6 +39,7 @@ from ocpikit.protocol.partner_objects import PartnerObjects
 from ocpikit.protocol.ports import Partner
 from ocpikit.protocol.replies import classify_reply
 from ocpikit.protocol.request_headers import AuthorizationValues, request_headers
+from ocpikit.protocol.url_policy import PartnerSites
 
 from .http import exchange
 from .policy import PartnerSwitches
@@ -77,6 +78,7 @@ class RequestDriver:
         "objects",
         "on_auth_learned",
         "partner",
+        "sites",
         "switches",
         "version",
     )
@@ -106,6 +108,12 @@ class RequestDriver:
         self._encode = first_encoding(self.version, self.switches.encode_auth)
         self._authorization = AuthorizationValues(partner.outbound_token)
         self._our_party = self.address.our_party()
+        #: every URL called must stay on the partner's registered hosts (a response_url or a
+        #: Link is the partner's word: docs/security.md)
+        self.sites = PartnerSites(
+            [partner.versions_url or "", *(e.url for e in partner.endpoints)],
+            self.switches.extra_hosts,
+        )
 
     @property
     def encode_auth(self) -> bool:
@@ -140,6 +148,7 @@ class RequestDriver:
         )
         if params:
             url = with_query(url, dict(params))
+        self.sites.check(url, "URL the partner gave us (response_url, Link)")
         attempts = AuthAttempts(self._encode, self.switches.auth_retry)
         response: httpx.Response | None = None
         for attempt, encode in enumerate(attempts.encodings()):

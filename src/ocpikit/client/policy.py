@@ -65,6 +65,8 @@ class PartnerSwitches:
     backoff_base: float = 2.0
     backoff_cap: float = 900.0
     pull_any_party: bool = False
+    #: hosts besides the registered ones that its response_url and Link may point at
+    extra_hosts: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, settings: Mapping[str, Any] | None) -> PartnerSwitches:
@@ -91,6 +93,7 @@ class PartnerSwitches:
             backoff_base=_number(s.get("backoff_base"), 2.0),
             backoff_cap=_number(s.get("backoff_cap"), 900.0),
             pull_any_party=bool(_bool(s.get("pull_any_party"), False)),
+            extra_hosts=_hosts(s.get("extra_hosts")),
         )
 
     def policy_for(self, kind: str) -> PushPolicy:
@@ -112,3 +115,11 @@ class PartnerSwitches:
         if self.max_attempts is not None:
             return self.max_attempts
         return 20 if self.policy_for(kind) is PushPolicy.STORE_AND_FORWARD else 3
+
+
+def _hosts(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, list | tuple):
+        return ()
+    return tuple(str(h).strip().lower() for h in raw if str(h).strip())

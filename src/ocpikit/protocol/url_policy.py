@@ -27,7 +27,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from ocpikit.core.errors import LocalError
 
-__all__ = ["IPAddress", "UrlPolicy", "UrlRefused", "host_of"]
+__all__ = ["IPAddress", "PartnerSites", "UrlPolicy", "UrlRefused", "host_of"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -147,3 +147,33 @@ class UrlPolicy:
         host = host_of(url)
         if host is None or host not in hosts:
             raise UrlRefused(url, f"a {what} must stay on the partner's registered hosts")
+
+
+class PartnerSites:
+    """The hosts a partner registered (its versions and endpoint URLs, plus ``extra`` hosts a
+    per-partner switch names), and whether a URL stays on them.
+
+    Plan: most URLs the client calls start with one of the registered origins, which
+    ``str.startswith`` over a tuple of ``scheme://host/`` and ``scheme://host:`` prefixes tells
+    in C; any other URL takes :meth:`UrlPolicy.check_same_site` (the reference: parsed, host
+    compared case-insensitively). Invariant: :meth:`check` refuses exactly what the reference
+    refuses (a prefix ends at ``/`` or ``:``, so ``host.evil.example`` never matches ``host``).
+    """
+
+    __slots__ = ("_prefixes", "urls")
+
+    def __init__(self, urls: Iterable[str], extra: Iterable[str] = ()) -> None:
+        self.urls = tuple(u for u in urls if u) + tuple(f"https://{h}/" for h in extra if h)
+        hosts = {h for h in (host_of(u) for u in self.urls) if h}
+        self._prefixes = tuple(
+            f"{scheme}://{host}{end}"
+            for host in sorted(hosts)
+            for scheme in ("https", "http")
+            for end in ("/", ":", "?")
+        )
+
+    def check(self, url: str, what: str) -> None:
+        """Refuse ``url`` unless its host is a registered one (``what`` names it)."""
+        if url.startswith(self._prefixes):
+            return
+        UrlPolicy.check_same_site(url, self.urls, what)

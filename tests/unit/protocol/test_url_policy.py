@@ -66,3 +66,36 @@ def test_response_urls_and_links_stay_on_the_partners_hosts() -> None:
     UrlPolicy.check_same_site("https://api.partner.example/commands/1", registered, "response_url")
     with pytest.raises(UrlRefused, match="response_url must stay"):
         UrlPolicy.check_same_site("https://evil.example/x", registered, "response_url")
+
+
+def test_partner_sites_refuse_exactly_what_the_reference_refuses() -> None:
+    from ocpikit.protocol.url_policy import PartnerSites
+
+    registered = ["https://ocpi.partner.example/versions", "http://api.partner.example:8443/2.2.1"]
+    sites = PartnerSites(registered, extra=["results.partner.example"])
+    candidates = [
+        "https://ocpi.partner.example/cdrs?offset=50",
+        "https://OCPI.Partner.Example/x",
+        "https://api.partner.example:8443/x",
+        "http://api.partner.example/x",
+        "https://results.partner.example/r/1",
+        "https://ocpi.partner.example.evil.example/x",
+        "https://evil.example/?u=https://ocpi.partner.example/",
+        "https://ocpi.partner.example",
+        "ftp://ocpi.partner.example/x",
+        "https://127.0.0.1/x",
+    ]
+    for url in candidates:
+        try:
+            UrlPolicy.check_same_site(url, sites.urls, "Link")
+            expected = True
+        except UrlRefused:
+            expected = False
+        try:
+            sites.check(url, "Link")
+            got = True
+        except UrlRefused:
+            got = False
+        assert got == expected, url
+    with pytest.raises(UrlRefused):
+        sites.check("https://ocpi.partner.example.evil.example/x", "Link")
