@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
@@ -38,6 +38,8 @@ __all__ = [
     "outbox",
     "partner_parties",
     "partners",
+    "sqlite_time",
+    "sqlite_time_text",
     "sync_marks",
 ]
 
@@ -109,6 +111,19 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         if isinstance(value, datetime):
             return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return datetime.fromisoformat(str(value))
+
+
+_UTC_DATETIME = UtcDateTime()
+_SQLITE_DIALECT = sqlite.dialect()
+
+
+def sqlite_time(value: datetime) -> str:
+    """How :class:`UtcDateTime` stores ``value`` in SQLite (for SQL text bound on the
+    driver's cursor)."""
+    if value.tzinfo is not UTC:
+        text: str = _UTC_DATETIME.process_bind_param(value, _SQLITE_DIALECT)
+        return text
+    return sqlite_time_text(value)
 
 
 def _surrogate() -> TypeEngine[int]:
