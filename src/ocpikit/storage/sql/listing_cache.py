@@ -211,7 +211,13 @@ class ListingCache:
         listing.bodies.clear()
 
     def quick(
-        self, shape: ListingShape, epoch: int, gen: int, offset: int, limit: int, version: str | None
+        self,
+        shape: ListingShape,
+        epoch: int,
+        gen: int,
+        offset: int,
+        limit: int,
+        version: str | None,
     ) -> tuple[int, list[bytes]] | None:
         """The total and the page's bytes when the listing held is at ``epoch``/``gen`` and
         holds every item of the page, else None."""

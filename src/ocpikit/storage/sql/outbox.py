@@ -87,7 +87,6 @@ def enqueue(
     conn.execute(stmt)
 
 
-
 def _row_to_entry(row: sa.Row[Any]) -> OutboxEntry:
     return OutboxEntry(
         id=row.id,

@@ -150,7 +150,9 @@ def patch_fields(
     return stored
 
 
-def patch_run(conn: sa.Connection, items: list[tuple[FieldPatch, str | None]]) -> list[Outcome | None]:
+def patch_run(
+    conn: sa.Connection, items: list[tuple[FieldPatch, str | None]]
+) -> list[Outcome | None]:
     """The batch runner of a run of field PATCHes, each with the owner it must have: per item
     its stored object, or None for one left to its own write (which finds nothing: not found
     under that owner)."""

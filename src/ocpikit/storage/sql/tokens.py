@@ -63,7 +63,6 @@ def revoke_token(db: Database, conn: sa.Connection, token: str) -> bool:
     return result.rowcount > 0
 
 
-
 def _row_to_token(row: sa.Row[Any]) -> CredentialsToken:
     local = (
         (row.local_country_code, row.local_party_id)
