@@ -13,13 +13,13 @@ from typing import TypeVar
 
 __all__ = ["BATCH_PART_MAX", "power_parts"]
 
-T = TypeVar("T")
+Item = TypeVar("Item")
 
 #: the largest part of a batch run written by one statement (11 parameters per object)
 BATCH_PART_MAX = 64
 
 
-def power_parts(items: list[T]) -> Iterator[list[T]]:
+def power_parts(items: list[Item]) -> Iterator[list[Item]]:
     """``items`` in consecutive parts whose sizes are powers of two, largest first, at most
     :data:`BATCH_PART_MAX` (13 objects: 8, 4, 1)."""
     at = 0

@@ -45,6 +45,8 @@ def _row_to_command(row: sa.Row[Any]) -> CommandRecord:
 
 
 class SqlCommands:
+    """The command store (:class:`~ocpikit.protocol.ports.CommandStore`)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

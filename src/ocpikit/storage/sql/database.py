@@ -29,7 +29,7 @@ from ocpikit.storage.sql.group_commit import Batch, GroupCommit
 
 __all__ = ["Database", "cursor"]
 
-T = TypeVar("T")
+Result = TypeVar("Result")
 
 
 def cursor(conn: sa.Connection) -> Any:
@@ -61,7 +61,7 @@ class Database:
         )
 
     @staticmethod
-    def _run(engine: sa.Engine, fn: Callable[[sa.Connection], T]) -> T:
+    def _run(engine: sa.Engine, fn: Callable[[sa.Connection], Result]) -> Result:
         with engine.begin() as conn:
             return fn(conn)
 
@@ -71,7 +71,7 @@ class Database:
             conn = self._local.conn = inline.connect()
         return conn
 
-    async def read(self, fn: Callable[[sa.Connection], T], *, scan: bool = False) -> T:
+    async def read(self, fn: Callable[[sa.Connection], Result], *, scan: bool = False) -> Result:
         """Run ``fn`` in a read transaction.
 
         SQLite: on the calling thread with that thread's own reader connection: a bounded read
@@ -88,7 +88,7 @@ class Database:
             self._read_pool, functools.partial(self._run, self.engines.read, fn)
         )
 
-    def read_quick(self, fn: Callable[[Any], T | None]) -> T | None:
+    def read_quick(self, fn: Callable[[Any], Result | None]) -> Result | None:
         """SQLite: ``fn(cursor)`` on this thread's reader connection outside any transaction
         (each statement reads its own snapshot), for a lookup that is one statement or gives
         up (None); None without an inline reader (PostgreSQL). Saves the BEGIN and COMMIT of
@@ -107,11 +107,11 @@ class Database:
 
     async def write(
         self,
-        fn: Callable[[sa.Connection], T],
+        fn: Callable[[sa.Connection], Result],
         *,
         durable: bool = True,
         batch: Batch | None = None,
-    ) -> T:
+    ) -> Result:
         """Run ``fn`` in a write transaction; on SQLite in the next group commit, where
         ``batch`` lets it run with its neighbours. ``fn`` may run more than once
         (:mod:`.group_commit`)."""

@@ -3,7 +3,7 @@
 No async driver is used on purpose: SQLAlchemy's asyncio layer needs ``greenlet`` (and an async
 SQLite driver such as ``aiosqlite``, itself a thread per connection); neither is a dependency.
 Instead each call runs as one short transaction on a worker thread of a bounded pool sized to
-the connection pool (see :mod:`ocpikit.storage.sql.store` and docs/storage.md).
+the connection pool (see :mod:`ocpikit.storage.sql.database` and docs/storage.md).
 
 SQLite (the default): WAL so readers never block the writer, the writer's commits fsynced
 (``synchronous=FULL``: a write acknowledged to a partner survives a power loss; ``durable=False``

@@ -93,6 +93,9 @@ def _headers_tuple(text: str) -> tuple[tuple[str, str], ...]:
 
 
 class SqlExchangeLog:
+    """The exchange log (:class:`~ocpikit.protocol.ports.ExchangeLog`); every exchange is
+    redacted before it is written."""
+
     def __init__(self, db: Database, max_body_bytes: int) -> None:
         self._db = db
         self._max = max_body_bytes

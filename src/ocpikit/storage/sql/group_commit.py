@@ -41,7 +41,7 @@ import sqlalchemy as sa
 
 __all__ = ["Batch", "BatchRunner", "GroupCommit", "Outcome", "PartialWrite", "Pending"]
 
-T = TypeVar("T")
+Result = TypeVar("Result")
 
 Outcome = tuple[bool, Any]
 """What one write of a group gave: ``(True, result)`` or ``(False, exception)``."""
@@ -108,17 +108,17 @@ class GroupCommit:
 
     async def submit(
         self,
-        write: Callable[[sa.Connection], T],
+        write: Callable[[sa.Connection], Result],
         *,
         durable: bool = True,
         batch: Batch | None = None,
-    ) -> T:
+    ) -> Result:
         """Run ``write`` in the next group. ``durable=False`` (the exchange log): a group made
         only of such writes commits without the WAL fsync (``synchronous=NORMAL``: lost on a
         power cut, never corrupt); one durable write in the group makes the whole commit
         durable. ``batch``: ``write`` may run together with its neighbours."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
+        future: asyncio.Future[Result] = loop.create_future()
         with self._lock:
             self._queue.append(Pending(write, future, loop, durable, batch))
             start = not self._draining

@@ -204,6 +204,8 @@ _ACK_REQUEUE = (
 
 
 class SqlOutbox:
+    """The push queue (:class:`~ocpikit.protocol.ports.Outbox`)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -61,6 +61,8 @@ def _row_to_partner(row: sa.Row[Any]) -> Partner:
 
 
 class SqlPartners:
+    """The partner repository (:class:`~ocpikit.protocol.ports.PartnerRepository`)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

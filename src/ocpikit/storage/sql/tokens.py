@@ -81,6 +81,8 @@ def _row_to_token(row: sa.Row[Any]) -> CredentialsToken:
 
 
 class SqlTokens:
+    """The token repository (:class:`~ocpikit.protocol.ports.TokenRepository`)."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
