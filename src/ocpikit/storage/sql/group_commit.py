@@ -63,7 +63,7 @@ class Batch:
     key: Hashable
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Pending:
     """A queued write: its function, the future its caller awaits on ``loop``, whether its
     commit must be fsynced (``durable``) and the batch it may join."""

@@ -182,19 +182,19 @@ class SqlObjects:
     async def _patch_in_sql(
         self, key: ObjectKey, plan: SetFields, owner: OwnerFilter, push_to: Sequence[str]
     ) -> StoredObject | None:
-        patch = FieldPatch.of(key, plan)
+        patch = FieldPatch.of(key, plan, owner)
         batch = None
         if owner is not ANY_OWNER and not push_to:
             # it may share one statement with the PATCHes next to it in its group
-            batch = Batch(patch_run, (patch, owner), key.norm)
+            batch = Batch(patch_run, patch, key.norm)
         return await self._db.write(
-            lambda conn: self._sqlite_patch_fields(conn, patch, owner, push_to), batch=batch
+            lambda conn: self._sqlite_patch_fields(conn, patch, push_to), batch=batch
         )
 
     def _sqlite_patch_fields(
-        self, conn: sa.Connection, patch: FieldPatch, owner: OwnerFilter, push_to: Sequence[str]
+        self, conn: sa.Connection, patch: FieldPatch, push_to: Sequence[str]
     ) -> StoredObject | None:
-        return patch_fields(self._db, conn, patch, owner, push_to)
+        return patch_fields(self._db, conn, patch, push_to)
 
     async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
         return await self._db.write(lambda conn: delete_object(self._db, conn, key, push_to))

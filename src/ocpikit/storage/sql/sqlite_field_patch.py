@@ -70,15 +70,16 @@ SQLITE_PATCH_FIELDS_OF_OWNER = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FieldPatch:
-    """One field PATCH: its key and the parameters of :data:`SQLITE_PATCH_FIELDS`."""
+    """One field PATCH: its key and the parameters of :data:`SQLITE_PATCH_FIELDS_OF_OWNER`
+    (those of :data:`SQLITE_PATCH_FIELDS`, then the owner), built before the write."""
 
     key: ObjectKey
     params: tuple[Any, ...]
 
     @classmethod
-    def of(cls, key: ObjectKey, plan: SetFields) -> FieldPatch:
+    def of(cls, key: ObjectKey, plan: SetFields, owner: OwnerFilter) -> FieldPatch:
         fields = plan.fields
         return cls(
             key,
@@ -87,6 +88,7 @@ class FieldPatch:
                 sqlite_time(last_updated_of(fields)),
                 key.kind,
                 *key.norm,
+                owner,
             ),
         )
 
@@ -129,17 +131,16 @@ def patch_fields(
     db: Database,
     conn: sa.Connection,
     patch: FieldPatch,
-    owner: OwnerFilter,
     push_to: Sequence[str],
 ) -> StoredObject | None:
-    """One field PATCH (None: no such object, or not of ``owner``), with its outbox
-    entries."""
+    """One field PATCH (None: no such object, or not of the owner it names), with its
+    outbox entries."""
     cur = cursor(conn)
     try:
-        if owner is ANY_OWNER:
-            row = cur.execute(SQLITE_PATCH_FIELDS, patch.params).fetchone()
+        if patch.params[-1] is ANY_OWNER:
+            row = cur.execute(SQLITE_PATCH_FIELDS, patch.params[:-1]).fetchone()
         else:
-            row = cur.execute(SQLITE_PATCH_FIELDS_OF_OWNER, (*patch.params, owner)).fetchone()
+            row = cur.execute(SQLITE_PATCH_FIELDS_OF_OWNER, patch.params).fetchone()
     finally:
         cur.close()
     if row is None:
@@ -150,22 +151,20 @@ def patch_fields(
     return stored
 
 
-def patch_run(
-    conn: sa.Connection, items: list[tuple[FieldPatch, str | None]]
-) -> list[Outcome | None]:
-    """The batch runner of a run of field PATCHes, each with the owner it must have: per item
-    its stored object, or None for one left to its own write (which finds nothing: not found
-    under that owner)."""
+def patch_run(conn: sa.Connection, items: list[FieldPatch]) -> list[Outcome | None]:
+    """The batch runner of a run of field PATCHes, each naming the owner it must have: per
+    item its stored object, or None for one left to its own write (which finds nothing: not
+    found under that owner)."""
     out: list[Outcome | None] = []
     cur = cursor(conn)
     try:
         for part in power_parts(items):
-            params = [value for patch, owner in part for value in (*patch.params, owner)]
+            params = [value for patch in part for value in patch.params]
             written = {
                 tuple(row[:4]): row[4:]
                 for row in cur.execute(patch_rows(len(part)), params).fetchall()
             }
-            for patch, _owner in part:
+            for patch in part:
                 row = written.get(patch.key.norm)
                 out.append(None if row is None else (True, _patched(patch.key.kind, row)))
     finally:

@@ -32,7 +32,7 @@ from ocpikit.storage.sql.objects_sqlite import SQLITE_COUNT_ADD
 __all__ = ["PutItem", "put_rows", "upsert_rows"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PutItem:
     """One PUT of a run: its key, the upsert parameters (:func:`.objects_sqlite.object_values`),
     the document, its timestamp and owner."""
