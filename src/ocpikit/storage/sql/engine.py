@@ -63,8 +63,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
     # 8 MiB page cache per connection and no memory map: a page reads a few hundred KiB, the
-    # OS file cache holds the rest, and the process stays small (a 256 MiB map and 64 MiB
-    # caches made a 100,000-location platform a 750 MB process without making it faster)
+    # OS file cache holds the rest, and the process stays small (docs/storage.md, tuning)
     "PRAGMA cache_size=-8192",
     "PRAGMA mmap_size=0",
     "PRAGMA temp_store=MEMORY",

@@ -79,9 +79,10 @@ SQLITE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def sqlite_time_text(value: datetime) -> str:
-    """``value`` (aware, UTC) as :data:`SQLITE_TIME_FORMAT` text, from its fields (2.5x
-    ``strftime``'s speed: one per logged request and per object written; the year always has
-    four digits, which ``strftime`` does not give before 1000 on glibc and would not sort)."""
+    """``value`` (aware, UTC) as :data:`SQLITE_TIME_FORMAT` text, from its fields rather than
+    with ``strftime`` (it runs once per logged request and per object written; the year always
+    has four digits, which ``strftime`` does not give before 1000 on glibc and would not
+    sort)."""
     return "%s.%06dZ" % (iso_seconds(value), value.microsecond)  # noqa: UP031
 
 
