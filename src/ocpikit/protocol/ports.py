@@ -250,7 +250,7 @@ class SetFields:
         if not isinstance(self.fields.get("last_updated"), str):
             raise ValueError("SetFields needs last_updated as a DateTime string")
         for name, value in self.fields.items():
-            if value is None or isinstance(value, Mapping):
+            if value is None or isinstance(value, dict):  # JSON objects are dicts
                 raise ValueError(f"SetFields cannot set {name!r} to null or an object")
 
     def apply(self, document: Mapping[str, Any]) -> dict[str, Any]:
