@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ocpikit.protocol.ports import ObjectKey
+from ocpikit.protocol.ports import ObjectKey, SetFields
 from ocpikit.storage import SqlStorage, upgrade
 
 pytestmark = pytest.mark.anyio
@@ -291,9 +291,9 @@ def _put(storage: SqlStorage, i: int, owner: str | None = "DE-CPO", **extra: Any
 
 
 def test_runs_are_split_into_power_of_two_parts() -> None:
-    from ocpikit.storage.sql.store import _power_parts
+    from ocpikit.storage.sql.batch_parts import power_parts
 
-    sizes = {n: [len(p) for p in _power_parts(list(range(n)))] for n in (1, 2, 3, 13, 64, 200)}
+    sizes = {n: [len(p) for p in power_parts(list(range(n)))] for n in (1, 2, 3, 13, 64, 200)}
     assert sizes == {
         1: [1],
         2: [2],
@@ -302,7 +302,7 @@ def test_runs_are_split_into_power_of_two_parts() -> None:
         64: [64],
         200: [64, 64, 64, 8],
     }
-    assert list(_power_parts([])) == []
+    assert list(power_parts([])) == []
 
 
 async def test_a_run_of_puts_is_written_by_one_statement_per_part(sqlite: SqlStorage) -> None:
@@ -338,12 +338,10 @@ async def test_writes_of_the_same_object_in_a_group_keep_their_order(sqlite: Sql
         _put(storage, 0, kwh=2),
         _put(storage, 1, kwh=1),
         _put(storage, 0, kwh=2.5),
-        storage.objects.patch(_session_key(0), lambda d: d, owner="DE-CPO", fields=fields),
-        storage.objects.patch(_session_key(0), lambda d: d, owner="DE-CPO", fields=later),
+        storage.objects.patch(_session_key(0), SetFields(fields), owner="DE-CPO"),
+        storage.objects.patch(_session_key(0), SetFields(later), owner="DE-CPO"),
         _put(storage, 2),
-        storage.objects.patch(
-            _session_key(1), lambda d: d, owner="DE-CPO", fields={**fields, "kwh": 7}
-        ),
+        storage.objects.patch(_session_key(1), SetFields({**fields, "kwh": 7}), owner="DE-CPO"),
         _put(storage, 0, kwh=3),
     ]
     results = await _grouped(storage, writes)
@@ -378,7 +376,7 @@ async def test_a_run_of_field_patches_is_one_statement(sqlite: SqlStorage) -> No
 
     def patch(i: int) -> Any:
         fields = {"kwh": i + 0.5, "last_updated": f"2024-03-01T12:{i:02d}:00Z"}
-        return storage.objects.patch(_session_key(i), lambda d: d, owner="DE-CPO", fields=fields)
+        return storage.objects.patch(_session_key(i), SetFields(fields), owner="DE-CPO")
 
     statements = _trace_writes(storage)
     results = await _grouped(storage, [patch(i) for i in range(10)])
@@ -404,7 +402,7 @@ async def test_a_batch_that_fails_leaves_each_write_to_itself(tmp_path: Path) ->
     batches."""
     import sqlalchemy as sa
 
-    from ocpikit.storage.sql.store import Batch
+    from ocpikit.storage.sql.group_commit import Batch
 
     url = f"sqlite:///{tmp_path / 'g.db'}"
     upgrade(url)
@@ -465,7 +463,7 @@ async def test_listings_see_every_object_a_batch_changed(sqlite: SqlStorage) -> 
     changed = [1, 2, 3, 5, 8, 9, 11]
     fields = {"kwh": 9, "last_updated": "2024-03-01T12:30:00Z"}
     writes = [_put(storage, i, kwh=1) for i in changed[:4]] + [
-        storage.objects.patch(_session_key(i), lambda d: d, owner="DE-CPO", fields=fields)
+        storage.objects.patch(_session_key(i), SetFields(fields), owner="DE-CPO")
         for i in changed[4:]
     ]
     await _grouped(storage, writes)

@@ -356,7 +356,7 @@ async def test_a_transaction_older_than_the_listing_reads_sqlite(open_storage: O
         await store.objects.put(loc(301), body(301), last_updated=T0, owner=None)
         newer = await check(store, offset=0, limit=100, owner=None)  # the listing moves on
         assert orjson.loads(blobs(newer)[7])["note"] == "later" and newer.total == 301
-        page = store.objects._sqlite_wire_page(conn, "Location", 0, 100, None, None, None, None)
+        page = store.objects._wire_pages.page(conn, "Location", 0, 100, None, None, None, None)
         older = blobs(page)
         assert page.total == 300 and len(older) == 100
         assert orjson.loads(older[7])["note"] != "later"

@@ -68,7 +68,10 @@ __all__ = [
     "PartnerRepository",
     "PartnerStatus",
     "PartyRole",
+    "PatchPlan",
     "PlatformFacts",
+    "ReplaceDocument",
+    "SetFields",
     "Storage",
     "StoredObject",
     "TokenKind",
@@ -76,6 +79,7 @@ __all__ = [
     "WireEntry",
     "WirePage",
     "dump_document",
+    "patch_plan",
     "token_digest",
 ]
 
@@ -218,6 +222,56 @@ Merge = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 PATCH rules and validates; storage only runs it inside the write transaction)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ReplaceDocument:
+    """PATCH plan: replace the stored document with ``merge(document)`` (OCPI 2.2.1 transport
+    §PATCH: the merge rules live in :mod:`ocpikit.core.patch` and the handler).
+
+    Invariant: ``merge`` is a pure function of the document it gets. A store may call it more
+    than once (SQLite's group commit runs a transaction again after another write of the group
+    failed half way), and calls it inside the write transaction."""
+
+    merge: Merge
+
+
+@dataclass(frozen=True, slots=True)
+class SetFields:
+    """PATCH plan: set these top-level ``fields`` of the stored document, i.e. the merge is
+    exactly ``{**document, **fields}`` (:meth:`apply`): existing keys keep their place, new
+    ones are appended, so every store writes the same bytes.
+
+    Invariant (checked here): no value is ``null`` or an object (those need the PATCH rules:
+    a ``null`` may clear a required field, an object merges field by field), and
+    ``last_updated`` is among them as an OCPI DateTime string (it becomes the indexed
+    timestamp). A store may then merge without reading the document into Python (SQLite:
+    ``json_patch`` in the UPDATE, RFC 7396, which gives the same bytes for such values)."""
+
+    fields: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fields.get("last_updated"), str):
+            raise ValueError("SetFields needs last_updated as a DateTime string")
+        for name, value in self.fields.items():
+            if value is None or isinstance(value, dict):  # JSON objects are dicts
+                raise ValueError(f"SetFields cannot set {name!r} to null or an object")
+
+    def apply(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """The patched document (the reference every store's result must equal)."""
+        return {**document, **self.fields}
+
+
+PatchPlan = ReplaceDocument | SetFields
+"""How a PATCH changes a stored object, decided once by its caller (the PATCH handler) and
+carried out by each store: :class:`ReplaceDocument` or :class:`SetFields`."""
+
+
+def patch_plan(plan: PatchPlan | Merge) -> PatchPlan:
+    """``plan`` as a :data:`PatchPlan`: a bare merge function is :class:`ReplaceDocument`."""
+    if isinstance(plan, ReplaceDocument | SetFields):
+        return plan
+    return ReplaceDocument(plan)
+
+
 def dump_document(document: Mapping[str, Any] | bytes | str) -> bytes:
     """The JSON bytes of a document: bytes pass through, ``str`` is encoded, a mapping is
     dumped compactly (a ``Decimal`` would need the caller's JSON dump first)."""
@@ -252,24 +306,17 @@ class ObjectRepository(Protocol):
     async def patch(
         self,
         key: ObjectKey,
-        merge: Merge,
+        plan: PatchPlan | Merge,
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
-        fields: Mapping[str, Any] | None = None,
     ) -> StoredObject | None:
-        """Read-merge-write in one transaction: ``merge`` gets the current document and returns
-        the new one, whose ``last_updated`` field becomes the indexed timestamp. ``fields``,
-        when given, says that ``merge`` is exactly ``{**document, **fields}`` (top-level
-        values, none of them ``null`` or an object, ``last_updated`` among them): a store may
-        then apply them without reading the document into Python (SQLite: ``json_patch`` in
-        the UPDATE) instead of calling ``merge``. ``None`` when
-        the object does not exist, or when ``owner`` is given and the object's owner is not
-        that one (``None``: our own objects), so a receiver checks ownership without a read of
-        its own. ``push_to`` as in :meth:`put` (the full merged state is queued, so a delivery
-        can coalesce). ``merge`` may be called more than once (a store may run a transaction
-        again, e.g. SQLite's group commit after another write of the group failed half way):
-        it must be a pure function of the document it gets."""
+        """Read-merge-write in one transaction, as ``plan`` says (:data:`PatchPlan`; a bare
+        merge function is :class:`ReplaceDocument`); the new document's ``last_updated``
+        becomes the indexed timestamp. ``None`` when the object does not exist, or when
+        ``owner`` is given and the object's owner is not that one (``None``: our own objects),
+        so a receiver checks ownership without a read of its own. ``push_to`` as in
+        :meth:`put` (the full merged state is queued, so a delivery can coalesce)."""
         ...
 
     async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:

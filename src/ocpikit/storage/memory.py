@@ -32,11 +32,15 @@ from ocpikit.protocol.ports import (
     Page,
     Partner,
     PartnerStatus,
+    PatchPlan,
+    ReplaceDocument,
+    SetFields,
     StoredObject,
     TokenKind,
     WireEntry,
     WirePage,
     dump_document,
+    patch_plan,
     token_digest,
 )
 from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
@@ -164,16 +168,20 @@ class MemoryObjects:
     async def patch(
         self,
         key: ObjectKey,
-        merge: Merge,
+        plan: PatchPlan | Merge,
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
-        fields: Mapping[str, Any] | None = None,
     ) -> StoredObject | None:
         obj = self._s.objects.get(key)
         if obj is None or (owner is not ANY_OWNER and obj.owner != owner):
             return None
-        merged = merge(orjson.loads(obj.raw))
+        document = orjson.loads(obj.raw)
+        match patch_plan(plan):
+            case SetFields() as fields:
+                merged: Mapping[str, Any] = fields.apply(document)
+            case ReplaceDocument(merge=merge):
+                merged = merge(document)
         last_updated = last_updated_of(merged)
         return self._write(obj.key, dump_document(merged), last_updated, obj.owner, push_to)
 

@@ -7,8 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy.dialects import sqlite
 
-from ocpikit.storage.sql.schema import SQLITE_TIME_FORMAT, UtcDateTime, sqlite_time_text
-from ocpikit.storage.sql.store import _sqlite_time
+from ocpikit.storage.sql.schema import (
+    SQLITE_TIME_FORMAT,
+    UtcDateTime,
+    sqlite_time,
+    sqlite_time_text,
+)
 
 
 def test_time_text_is_strftimes_form_and_sorts_like_the_instants() -> None:
@@ -37,7 +41,7 @@ def test_every_write_path_stores_the_same_text() -> None:
         datetime(2026, 11, 24, 22, 1, 2, tzinfo=plus_two),
         datetime(2026, 11, 24, 20, 1, 2),  # naive: UTC
     ):
-        assert _sqlite_time(value) == bind(value, dialect)
-    assert _sqlite_time(datetime(2026, 11, 24, 22, 1, 2, tzinfo=plus_two)) == (
+        assert sqlite_time(value) == bind(value, dialect)
+    assert sqlite_time(datetime(2026, 11, 24, 22, 1, 2, tzinfo=plus_two)) == (
         "2026-11-24T20:01:02.000000Z"
     )

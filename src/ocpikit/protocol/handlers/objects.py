@@ -39,7 +39,7 @@ from ocpikit.protocol.handlers.base import (
     serve_object,
     wire_of,
 )
-from ocpikit.protocol.ports import StoredObject, WireEntry
+from ocpikit.protocol.ports import PatchPlan, ReplaceDocument, SetFields, StoredObject, WireEntry
 from ocpikit.protocol.webhooks import event_sink
 
 log = logging.getLogger("ocpikit.server")
@@ -305,9 +305,42 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
     check_owner(call, cc, pid)
     patch = load_patch(call.version, kind.name, call.body)
     key = object_key(kind.name, cc, pid, _key_id(kind, call))
-    append = kind.append_lists if call.version >= V2_2_1 else ()
+    # ownership is checked in the same transaction as the merge (no read of our own first)
+    result = await services.storage.objects.patch(
+        key, patch_plan_of(call, services, kind, patch), owner=_partner_id(call)
+    )
+    if result is None:
+        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
+    await _received(services, call, kind.name, result)
+    return Reply()
 
+
+def patch_plan_of(
+    call: Call, services: Services, kind: Kind, patch: Mapping[str, Any]
+) -> PatchPlan:
+    """The one decision of how a validated PATCH (:func:`load_patch`) changes the stored
+    object (OCPI 2.2.1 transport §PATCH; DIGEST §1.9): :class:`SetFields` when it is a head
+    version PATCH of plain top-level values with ``last_updated`` (the store may merge them
+    without reading the document into Python; the ids they carry are checked here, the stored
+    ones match the URL already), else :class:`ReplaceDocument` with the PATCH rules' merge.
+    Both give the same document: ``SetFields.apply`` is what the merge computes for them."""
+    cc, pid = call.params["country_code"], call.params["party_id"]
+    append = kind.append_lists if call.version >= V2_2_1 else ()
     in_place = call.version == HEAD and _patch_in_place(kind.name, patch, append)
+    if (
+        in_place
+        and isinstance(patch.get("last_updated"), str)
+        and not any(f in patch for f in append)
+    ):
+        url_ids = {kind.id_field: call.params[kind.param], "country_code": cc, "party_id": pid}
+        check_body_ids(
+            call,
+            {**url_ids, **patch},
+            kind.id_field,
+            call.params[kind.param],
+            owner_fields=kind.owner_fields,
+        )
+        return SetFields(patch)
 
     def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
         if in_place:
@@ -327,27 +360,7 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
             head["last_updated"] = format_datetime(services.clock.now())
         return head
 
-    fields: dict[str, Any] | None = None
-    if in_place and "last_updated" in patch and not any(f in patch for f in append):
-        # plain top-level values: the store may merge them without reading the document into
-        # Python. The ids they carry are checked here (the stored ones match the URL already)
-        url_ids = {kind.id_field: call.params[kind.param], "country_code": cc, "party_id": pid}
-        check_body_ids(
-            call,
-            {**url_ids, **patch},
-            kind.id_field,
-            call.params[kind.param],
-            owner_fields=kind.owner_fields,
-        )
-        fields = patch
-    # ownership is checked in the same transaction as the merge (no read of our own first)
-    result = await services.storage.objects.patch(
-        key, merge, owner=_partner_id(call), fields=fields
-    )
-    if result is None:
-        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
-    await _received(services, call, kind.name, result)
-    return Reply()
+    return ReplaceDocument(merge)
 
 
 async def delete_object(call: Call, services: Services, kind: Kind) -> Reply:

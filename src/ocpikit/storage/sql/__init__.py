@@ -2,6 +2,6 @@
 
 from ocpikit.storage.sql.engine import create_engines
 from ocpikit.storage.sql.migrate import current_revision, head_revision, upgrade
-from ocpikit.storage.sql.store import SqlStorage
+from ocpikit.storage.sql.storage import SqlStorage
 
 __all__ = ["SqlStorage", "create_engines", "current_revision", "head_revision", "upgrade"]

@@ -3,7 +3,7 @@
 No async driver is used on purpose: SQLAlchemy's asyncio layer needs ``greenlet`` (and an async
 SQLite driver such as ``aiosqlite``, itself a thread per connection); neither is a dependency.
 Instead each call runs as one short transaction on a worker thread of a bounded pool sized to
-the connection pool (see :mod:`ocpikit.storage.sql.store` and docs/storage.md).
+the connection pool (see :mod:`ocpikit.storage.sql.database` and docs/storage.md).
 
 SQLite (the default): WAL so readers never block the writer, the writer's commits fsynced
 (``synchronous=FULL``: a write acknowledged to a partner survives a power loss; ``durable=False``
@@ -63,8 +63,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
     # 8 MiB page cache per connection and no memory map: a page reads a few hundred KiB, the
-    # OS file cache holds the rest, and the process stays small (a 256 MiB map and 64 MiB
-    # caches made a 100,000-location platform a 750 MB process without making it faster)
+    # OS file cache holds the rest, and the process stays small (docs/storage.md, tuning)
     "PRAGMA cache_size=-8192",
     "PRAGMA mmap_size=0",
     "PRAGMA temp_store=MEMORY",

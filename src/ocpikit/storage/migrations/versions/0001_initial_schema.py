@@ -27,6 +27,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _create_commands()
+    _create_exchange_log()
+    _create_ocpi_object_counts_ocpi_objects()
+    _create_partners_credentials_tokens()
+    _create_ocpi_object_wire_outbox()
+    _create_partner_parties()
+    _create_sync_marks()
+
+
+def _create_commands() -> None:
     op.create_table(
         "commands",
         sa.Column("direction", sa.String(length=16), nullable=False),
@@ -49,6 +59,8 @@ def upgrade() -> None:
             batch_op.f("ix_commands_final_deadline"), ["final", "deadline"], unique=False
         )
 
+
+def _create_exchange_log() -> None:
     op.create_table(
         "exchange_log",
         sa.Column("id", SURROGATE, autoincrement=True, nullable=False),
@@ -77,6 +89,8 @@ def upgrade() -> None:
             batch_op.f("ix_exchange_log_started_at"), ["started_at"], unique=False
         )
 
+
+def _create_ocpi_object_counts_ocpi_objects() -> None:
     op.create_table(
         "ocpi_object_counts",
         sa.Column("kind", sa.String(length=32), nullable=False),
@@ -122,6 +136,8 @@ def upgrade() -> None:
             unique=False,
         )
 
+
+def _create_partners_credentials_tokens() -> None:
     op.create_table(
         "partners",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -161,6 +177,8 @@ def upgrade() -> None:
             batch_op.f("ix_credentials_tokens_partner_id"), ["partner_id"], unique=False
         )
 
+
+def _create_ocpi_object_wire_outbox() -> None:
     op.create_table(
         "ocpi_object_wire",
         sa.Column("object_seq", SURROGATE, nullable=False),
@@ -221,6 +239,8 @@ def upgrade() -> None:
             unique=False,
         )
 
+
+def _create_partner_parties() -> None:
     op.create_table(
         "partner_parties",
         sa.Column("partner_id", sa.String(length=64), nullable=False),
@@ -242,6 +262,8 @@ def upgrade() -> None:
             batch_op.f("ix_partner_parties_cc_key_pid_key"), ["cc_key", "pid_key"], unique=False
         )
 
+
+def _create_sync_marks() -> None:
     op.create_table(
         "sync_marks",
         sa.Column("partner_id", sa.String(length=64), nullable=False),

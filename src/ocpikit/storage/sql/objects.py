@@ -1,0 +1,273 @@
+"""OCPI objects on SQL (:class:`~ocpikit.protocol.ports.ObjectRepository`; docs/storage.md,
+"Objects"): head documents keyed by ``(kind, country_code, party_id, id)``.
+
+:class:`SqlObjects` composes one write path per dialect (:class:`ObjectStatements`:
+:mod:`.objects_sqlite` or :mod:`.objects_postgres`), the page reads (:mod:`.object_pages`,
+and on SQLite :mod:`.wire_pages` over the listing cache) and, on SQLite, the group commit's
+batches (:mod:`.sqlite_put_batch`, :mod:`.sqlite_field_patch`), each of which gives what its
+plain path gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+import sqlalchemy as sa
+
+from ocpikit.core.types import ci_key
+from ocpikit.protocol.ports import (
+    ANY_OWNER,
+    Merge,
+    ObjectKey,
+    OwnerFilter,
+    Page,
+    PatchPlan,
+    ReplaceDocument,
+    SetFields,
+    StoredObject,
+    WireEntry,
+    WirePage,
+    dump_document,
+    patch_plan,
+)
+from ocpikit.storage._common import last_updated_of, wire_page_of
+from ocpikit.storage.sql.database import Database
+from ocpikit.storage.sql.group_commit import Batch
+from ocpikit.storage.sql.listing_cache import WIRE_CACHE_BYTES, ListingCache
+from ocpikit.storage.sql.object_pages import read_page
+from ocpikit.storage.sql.object_rows import (
+    delete_object,
+    store_wire_params,
+    store_wire_statement,
+)
+from ocpikit.storage.sql.objects_postgres import PostgresObjectStatements
+from ocpikit.storage.sql.objects_sqlite import SqliteObjectStatements, object_values
+from ocpikit.storage.sql.sqlite_field_patch import JSON_PATCH, FieldPatch, patch_fields, patch_run
+from ocpikit.storage.sql.sqlite_put_batch import PutItem, put_rows
+from ocpikit.storage.sql.wire_pages import SqliteWirePages
+
+__all__ = ["ObjectStatements", "SqlObjects"]
+
+
+class ObjectStatements(Protocol):
+    """How one dialect reads and writes one object inside a transaction."""
+
+    def write(
+        self,
+        conn: sa.Connection,
+        key: ObjectKey,
+        raw: str,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str],
+    ) -> StoredObject:
+        """Insert or replace the object (keeping the invariants of :mod:`.object_rows`) and
+        queue a ``PUT`` of it for each partner of ``push_to``."""
+        ...
+
+    def current(self, conn: sa.Connection, key: ObjectKey) -> StoredObject | None:
+        """The object, as a read-merge-write must see it (locked where the dialect needs)."""
+        ...
+
+    def get(self, conn: sa.Connection, key: ObjectKey, version: str | None) -> StoredObject | None:
+        """The object, with its cached ``version`` form of the current revision if any."""
+        ...
+
+
+class SqlObjects:
+    """The object repository over one :class:`~.database.Database`."""
+
+    def __init__(self, db: Database, *, wire_cache_bytes: int = WIRE_CACHE_BYTES) -> None:
+        """``wire_cache_bytes``: budget of the in-process wire bytes of SQLite listings (see
+        :class:`~.listing_cache.ListingCache`); 0 keeps no bytes (the listings' positions are
+        still kept)."""
+        if wire_cache_bytes < 0:
+            raise ValueError("wire_cache_bytes must not be negative")
+        self._db = db
+        self._sqlite = SqliteObjectStatements(db) if db.dialect == "sqlite" else None
+        self._statements: ObjectStatements = self._sqlite or PostgresObjectStatements(db)
+        #: a SetFields PATCH merged by SQLite in the UPDATE (:mod:`.sqlite_field_patch`)
+        self._fields_in_sql = self._sqlite is not None and JSON_PATCH
+        self._wire_pages = (
+            SqliteWirePages(db, ListingCache(wire_cache_bytes)) if self._sqlite else None
+        )
+        self._store_wire = store_wire_statement(db)
+
+    @property
+    def wire_cache(self) -> ListingCache | None:
+        """The listing cache of SQLite pages when it keeps bytes, else None."""
+        pages = self._wire_pages
+        return pages.cache if pages is not None and pages.cache.budget else None
+
+    def _write(
+        self,
+        conn: sa.Connection,
+        key: ObjectKey,
+        raw: str,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str],
+    ) -> StoredObject:
+        return self._statements.write(conn, key, raw, last_updated, owner, push_to)
+
+    async def put(
+        self,
+        key: ObjectKey,
+        document: Mapping[str, Any] | bytes | str,
+        *,
+        last_updated: datetime,
+        owner: str | None,
+        push_to: Sequence[str] = (),
+    ) -> StoredObject:
+        raw = document if isinstance(document, str) else dump_document(document).decode()
+        sqlite = self._sqlite
+        if sqlite is None or push_to:
+            return await self._db.write(
+                lambda conn: self._write(conn, key, raw, last_updated, owner, push_to)
+            )
+        # the parameters are built here, not on the writer thread (where every stretch of
+        # Python waits for the event loop's GIL), and the write may share one statement with
+        # the PUTs next to it in its group
+        values = object_values(key, raw, last_updated, owner)
+        return await self._db.write(
+            lambda conn: sqlite.write(conn, key, raw, last_updated, owner, (), values),
+            batch=Batch(put_rows, PutItem(key, values, raw, last_updated, owner), key.norm),
+        )
+
+    async def get(self, key: ObjectKey, *, version: str | None = None) -> StoredObject | None:
+        return await self._db.read(lambda conn: self._statements.get(conn, key, version))
+
+    async def patch(
+        self,
+        key: ObjectKey,
+        plan: PatchPlan | Merge,
+        *,
+        push_to: Sequence[str] = (),
+        owner: OwnerFilter = ANY_OWNER,
+    ) -> StoredObject | None:
+        plan = patch_plan(plan)
+        merge: Merge
+        match plan:
+            case SetFields() if self._fields_in_sql:
+                return await self._patch_in_sql(key, plan, owner, push_to)
+            case SetFields():
+                merge = plan.apply
+            case ReplaceDocument():
+                merge = plan.merge
+        return await self._db.write(
+            lambda conn: self._read_merge_write(conn, key, merge, owner, push_to)
+        )
+
+    def _read_merge_write(
+        self,
+        conn: sa.Connection,
+        key: ObjectKey,
+        merge: Merge,
+        owner: OwnerFilter,
+        push_to: Sequence[str],
+    ) -> StoredObject | None:
+        """The plain PATCH: the current document, merged in Python, written back."""
+        current = self._statements.current(conn, key)
+        if current is None or (owner is not ANY_OWNER and current.owner != owner):
+            return None
+        merged = merge(current.document)
+        raw = orjson.dumps(merged).decode()
+        return self._statements.write(
+            conn, current.key, raw, last_updated_of(merged), current.owner, push_to
+        )
+
+    async def _patch_in_sql(
+        self, key: ObjectKey, plan: SetFields, owner: OwnerFilter, push_to: Sequence[str]
+    ) -> StoredObject | None:
+        patch = FieldPatch.of(key, plan, owner)
+        batch = None
+        if owner is not ANY_OWNER and not push_to:
+            # it may share one statement with the PATCHes next to it in its group
+            batch = Batch(patch_run, patch, key.norm)
+        return await self._db.write(
+            lambda conn: self._sqlite_patch_fields(conn, patch, push_to), batch=batch
+        )
+
+    def _sqlite_patch_fields(
+        self, conn: sa.Connection, patch: FieldPatch, push_to: Sequence[str]
+    ) -> StoredObject | None:
+        return patch_fields(self._db, conn, patch, push_to)
+
+    async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
+        return await self._db.write(lambda conn: delete_object(self._db, conn, key, push_to))
+
+    async def list_page(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> Page:
+        return await read_page(
+            self._db,
+            kind,
+            offset=offset,
+            limit=limit,
+            date_from=date_from,
+            date_to=date_to,
+            owner=owner,
+            country_code=country_code,
+            party_id=party_id,
+            version=version,
+        )
+
+    async def list_wire(
+        self,
+        kind: str,
+        *,
+        offset: int = 0,
+        limit: int,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        owner: OwnerFilter = ANY_OWNER,
+        country_code: str | None = None,
+        party_id: str | None = None,
+        version: str | None = None,
+    ) -> WirePage:
+        """SQLite without a date window: from the listing cache (:mod:`.wire_pages`); else
+        :meth:`list_page` with each item's fresh cached bytes where there are some."""
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+        pages = self._wire_pages
+        if pages is None or date_from is not None or date_to is not None:
+            page = await self.list_page(
+                kind,
+                offset=offset,
+                limit=limit,
+                date_from=date_from,
+                date_to=date_to,
+                owner=owner,
+                country_code=country_code,
+                party_id=party_id,
+                version=version,
+            )
+            return wire_page_of(page, version)
+        cc = ci_key(country_code) if country_code is not None else None
+        pid = ci_key(party_id) if party_id is not None else None
+        served = pages.quick(kind, offset, limit, owner, cc, pid, version)
+        if served is not None:
+            return served
+        return await self._db.read(
+            lambda conn: pages.page(conn, kind, offset, limit, owner, cc, pid, version)
+        )
+
+    async def store_wire(self, entries: Iterable[WireEntry]) -> None:
+        params = store_wire_params(entries)
+        if not params:
+            return
+        stmt = self._store_wire
+        await self._db.write(lambda conn: conn.execute(stmt, params))

@@ -1,0 +1,169 @@
+"""The SQLite speed tricks against their plain paths: a run of PUTs written by multi-row
+upserts (``storage/sql/sqlite_put_batch.py``) and ``SetFields`` PATCHes merged by
+``json_patch``, alone or as one ``UPDATE ... FROM (VALUES ...)`` (``sqlite_field_patch.py``),
+leave the database and every caller's result exactly as the plain path does: one write at a
+time, the document read, merged in Python and written back."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocpikit.protocol.ports import ObjectKey, Partner, PartnerStatus, SetFields, StoredObject
+from ocpikit.storage import SqlStorage, upgrade
+from ocpikit.storage.sql.objects_sqlite import SQLITE_UPSERT_SAME_OWNER
+from ocpikit.storage.sql.sqlite_field_patch import (
+    JSON_PATCH,
+    SQLITE_PATCH_FIELDS_OF_OWNER,
+    patch_rows,
+)
+from ocpikit.storage.sql.sqlite_put_batch import upsert_rows
+
+from .test_group_commit import _grouped
+
+pytestmark = pytest.mark.anyio
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+Open = Callable[[str], Awaitable[SqlStorage]]
+
+
+@pytest.fixture
+async def open_sqlite(tmp_path: Path) -> AsyncIterator[Open]:
+    opened: list[SqlStorage] = []
+
+    async def open_(name: str) -> SqlStorage:
+        url = f"sqlite:///{tmp_path / name}"
+        upgrade(url)
+        storage = SqlStorage.from_url(url, pool_size=2)
+        opened.append(storage)
+        await storage.partners.save(Partner(id="p1", status=PartnerStatus.REGISTERED))
+        return storage
+
+    yield open_
+    for storage in opened:
+        await storage.aclose()
+
+
+def key(i: int) -> ObjectKey:
+    return ObjectKey("Session", "DE", "CPO", f"S{i}")
+
+
+def doc(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"S{i}",
+        "country_code": "DE",
+        "party_id": "CPO",
+        "kwh": 0,
+        "last_updated": "2024-03-01T12:00:00Z",
+        **extra,
+    }
+
+
+async def rows(storage: SqlStorage) -> dict[str, list[Any]]:
+    """Every row the object writes touch (``chg`` only as "moved past the fill")."""
+
+    def read(conn: Any) -> dict[str, list[Any]]:
+        def q(sql: str) -> list[Any]:
+            return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+
+        return {
+            "objects": q(
+                "SELECT seq, kind, country_code, party_id, object_id, owner, last_updated, "
+                "revision, CAST(document AS BLOB), chg > 20 FROM ocpi_objects ORDER BY seq"
+            ),
+            "counts": q("SELECT kind, owner_key, n FROM ocpi_object_counts ORDER BY 1, 2"),
+            "order": q("SELECT kind, epoch FROM ocpi_object_order ORDER BY 1"),
+            "outbox": q(
+                "SELECT partner_id, object_id, operation, payload, revision FROM outbox "
+                "ORDER BY partner_id, object_id"
+            ),
+        }
+
+    return await storage.objects._db.read(read)
+
+
+def outcome(result: Any) -> Any:
+    if isinstance(result, StoredObject):
+        return (result.key, result.owner, result.raw, result.last_updated, result.seq,
+                result.revision)  # fmt: skip
+    return result
+
+
+async def fill(storage: SqlStorage) -> None:
+    for i in range(20):
+        owner = "OTHER" if i == 3 else "DE-CPO"
+        await storage.objects.put(key(i), doc(i, tags=["x"]), last_updated=T0, owner=owner)
+
+
+def test_the_batched_statements_are_the_single_ones_repeated() -> None:
+    returning = " RETURNING seq, revision"
+    assert upsert_rows(1) == SQLITE_UPSERT_SAME_OWNER.replace(
+        returning, " RETURNING kind, cc_key, pid_key, id_key, seq, revision"
+    )
+    assert upsert_rows(4).count("(SELECT coalesce(max(chg), 0) + 1") == 4
+    assert patch_rows(8).count("(?, ?, ?, ?, ?, ?, ?, ?)") == 8
+    assert SQLITE_PATCH_FIELDS_OF_OWNER.count("?") == 8
+
+
+async def test_a_run_of_puts_stores_what_one_put_at_a_time_stores(open_sqlite: Open) -> None:
+    batched, plain = await open_sqlite("batched.db"), await open_sqlite("plain.db")
+
+    def puts(storage: SqlStorage) -> list[Any]:
+        writes = [
+            storage.objects.put(key(i), doc(i, kwh=i), last_updated=T0, owner="DE-CPO")
+            for i in range(0, 30, 2)  # updates, one of another owner (3 is odd: kept), creations
+        ]
+        writes += [storage.objects.put(key(3), doc(3, kwh=3), last_updated=T0, owner="DE-CPO")]
+        writes += [
+            storage.objects.put(key(i), doc(i), last_updated=T0, owner=None) for i in (31, 33)
+        ]
+        return writes
+
+    for storage in (batched, plain):
+        await fill(storage)
+    together = await _grouped(batched, puts(batched))
+    one_by_one = [await write for write in puts(plain)]
+    assert [outcome(r) for r in together] == [outcome(r) for r in one_by_one]
+    assert await rows(batched) == await rows(plain)
+
+
+@pytest.mark.skipif(not JSON_PATCH, reason=f"SQLite {sqlite3.sqlite_version} has no json_patch")
+async def test_field_patches_in_sql_store_what_the_python_merge_stores(open_sqlite: Open) -> None:
+    in_sql, plain = await open_sqlite("in_sql.db"), await open_sqlite("plain.db")
+    plain.objects._fields_in_sql = False  # the reference: read, SetFields.apply, write
+
+    def fields(i: int) -> SetFields:
+        return SetFields(
+            {
+                "kwh": i + 0.25,
+                "status": 'Zürich "Hbf" \\ ✓',
+                "tags": ["a", i],
+                "big": 12345678901234567890,
+                "new_field": i,
+                "last_updated": f"2024-03-01T12:{i % 60:02d}:00.5+01:00",
+            }
+        )
+
+    def patches(storage: SqlStorage) -> list[Any]:
+        run = [storage.objects.patch(key(i), fields(i), owner="DE-CPO") for i in range(12)]
+        run.append(storage.objects.patch(key(99), fields(99), owner="DE-CPO"))  # unknown
+        run.append(storage.objects.patch(key(5), fields(50), owner="DE-CPO"))  # repeated key
+        return run
+
+    for storage in (in_sql, plain):
+        await fill(storage)
+    together = await _grouped(in_sql, patches(in_sql))
+    one_by_one = [await write for write in patches(plain)]
+    assert [outcome(r) for r in together] == [outcome(r) for r in one_by_one]
+    assert together[3] is None and together[12] is None  # another owner's; unknown
+
+    for storage in (in_sql, plain):  # alone, with the outbox, any owner
+        await storage.objects.patch(key(7), fields(70), push_to=["p1"])
+        await storage.objects.patch(key(3), fields(30))
+    assert await rows(in_sql) == await rows(plain)
