@@ -36,7 +36,10 @@ def nodes(tmp_path: Path, databases: Databases) -> Iterator[tuple[Instance, Inst
     cpo = Instance(
         cpo_dir, "NL-CPO:CPO", databases.new(cpo_dir), config="[outbox]\nworker = false\n"
     )
-    emsp = Instance(emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir))
+    # no first pull after registration: these tests start from partners never synced
+    emsp = Instance(
+        emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir), config="[outbox]\nfirst_pull = false\n"
+    )
     try:
         yield cpo, emsp
     finally:
