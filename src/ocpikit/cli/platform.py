@@ -18,7 +18,6 @@ from ocpikit.cli._platform import (
     run_async,
     settings_from,
 )
-from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import STARTER_CONFIG
 
 
@@ -119,19 +118,10 @@ def run_partners(args: argparse.Namespace) -> int:
     """Partners with their status, version, roles and endpoints, and per pulled module when it
     last synced and how many of the partner's objects we hold (``--json``: the same, as a list
     of ``partner_summary`` objects with ``sync``)."""
-    from ocpikit.server.registry import partner_summary
+    from ocpikit.operations import partner_overview
 
     settings = settings_from(args)
-
-    async def load(storage: Storage) -> list[dict[str, Any]]:
-        rows = []
-        for partner in await storage.partners.all():
-            row = partner_summary(partner)
-            row["sync"] = await sync_status(storage, partner.id)
-            rows.append(row)
-        return rows
-
-    rows = run_async(load, settings)
+    rows = run_async(partner_overview, settings)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -159,26 +149,6 @@ def run_partners(args: argparse.Namespace) -> int:
         print()
         print_table(("PARTNER", "MODULE", "LAST SYNC", "OBJECTS"), synced, empty="")
     return 0
-
-
-async def sync_status(storage: Storage, partner_id: str) -> dict[str, dict[str, Any]]:
-    """Per pulled module: the start of the last complete pull (``last_sync``, RFC 3339 or None)
-    and how many of the partner's objects of that module we hold."""
-    from ocpikit.client.partner import MODULE_OBJECTS
-    from ocpikit.client.sync import PULL_MODULES
-    from ocpikit.core.types import format_datetime
-
-    out: dict[str, dict[str, Any]] = {}
-    for module in PULL_MODULES:
-        mark = await storage.partners.get_sync_mark(partner_id, module)
-        page = await storage.objects.list_page(MODULE_OBJECTS[module], limit=1, owner=partner_id)
-        if mark is None and page.total == 0:
-            continue
-        out[module] = {
-            "last_sync": format_datetime(mark) if mark else None,
-            "objects": page.total,
-        }
-    return out
 
 
 def run_unregister(args: argparse.Namespace) -> int:
