@@ -33,9 +33,19 @@ def register(sub: Any) -> None:
     add_config(up)
     up.set_defaults(handler=run_db_upgrade)
 
-    p = sub.add_parser("invite", help="create a registration token A for a new partner")
+    p = sub.add_parser(
+        "invite",
+        help="create a registration token A for a new partner (or list and revoke them)",
+        description="A token A works once, until it expires (--ttl, default 7d).",
+    )
     add_config(p)
     p.add_argument("--party", metavar="CC-PID", help="our party the partner connects to")
+    p.add_argument("--ttl", metavar="DURATION", default="7d", help="e.g. 7d, 12h, 30m, never")
+    p.add_argument("--for", dest="expected", metavar="CC-PID", help="the party that must register")
+    p.add_argument("--replace", metavar="PARTNER", help="let the token re-register this partner")
+    p.add_argument("--list", action="store_true", help="list the tokens A that still work")
+    p.add_argument("--revoke", metavar="ID", help="revoke a token A by the id --list shows")
+    p.add_argument("--json", action="store_true", help="with --list: machine-readable output")
     p.set_defaults(handler=run_invite)
 
     p = sub.add_parser("register", help="register with a partner that gave us a token A")
@@ -76,10 +86,39 @@ def run_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_invite(args: argparse.Namespace) -> int:
+    from ocpikit.operations import invites, parse_duration, revoke_invite
     from ocpikit.server.registry import invite
 
     settings = settings_from(args)
-    result = run_async(lambda s: invite(settings, s, args.party), settings)
+    if args.list:
+        rows = run_async(invites, settings)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        print_table(
+            ("ID", "TOKEN", "OUR PARTY", "FOR", "REPLACES", "EXPIRES"),
+            [
+                (r["id"], r["hint"], r["our_party"], r["for"], r["replaces"], r["expires_at"])
+                for r in rows
+            ],
+            empty="no open invitations",
+        )
+        return 0
+    if args.revoke:
+        revoked = run_async(lambda s: revoke_invite(s, args.revoke), settings)
+        print(f"revoked {revoked} token(s) A")
+        return 0 if revoked else 1
+    try:
+        ttl = parse_duration(args.ttl)
+    except ValueError as exc:
+        print(f"ocpikit: --ttl: {exc}", file=sys.stderr)
+        return 2
+    result = run_async(
+        lambda s: invite(
+            settings, s, args.party, ttl=ttl, expected_party=args.expected, replace=args.replace
+        ),
+        settings,
+    )
     print(json.dumps(result))
     return 0
 

@@ -12,24 +12,32 @@ partner on the wire takes it as an injected port (a registration ``FlowDriver``)
 
 from ocpikit.operations.own_objects import delete_own_object, patch_own_object, put_own_object
 from ocpikit.operations.partners import (
+    INVITE_TTL,
     SYNCED_MODULES,
     invite,
+    invites,
+    parse_duration,
     partner_overview,
     partner_summary,
     register_with,
+    revoke_invite,
     sync_status,
     unregister,
 )
 
 __all__ = [
+    "INVITE_TTL",
     "SYNCED_MODULES",
     "delete_own_object",
     "invite",
+    "invites",
+    "parse_duration",
     "partner_overview",
     "partner_summary",
     "patch_own_object",
     "put_own_object",
     "register_with",
+    "revoke_invite",
     "sync_status",
     "unregister",
 ]

@@ -6,20 +6,26 @@ injected (the composition root passes ``ocpikit.client.registration``'s).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from ocpikit.core.types import format_datetime
 from ocpikit.protocol.addressing import KIND_OF_MODULE
 from ocpikit.protocol.partner_registration import FlowDriver, OurParty, PartnerRegistration
 from ocpikit.protocol.partner_registration import unregister as forget_partner
-from ocpikit.protocol.ports import Partner, Storage
+from ocpikit.protocol.ports import CredentialsToken, Partner, Storage, token_digest
 
 __all__ = [
+    "INVITE_TTL",
     "SYNCED_MODULES",
     "invite",
+    "invite_summary",
+    "invites",
+    "parse_duration",
     "partner_overview",
     "partner_summary",
     "register_with",
+    "revoke_invite",
     "sync_status",
     "unregister",
 ]
@@ -28,10 +34,56 @@ __all__ = [
 SYNCED_MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens")
 
 
-async def invite(storage: Storage, versions_url: str, party: OurParty) -> dict[str, str]:
-    """A fresh token A for a new partner of our ``party``: ``{"versions_url", "token"}``."""
-    token = await PartnerRegistration(storage, versions_url, None).invite(party)
-    return {"versions_url": versions_url, "token": token}
+#: how long a token A works unless the operator says otherwise
+INVITE_TTL = timedelta(days=7)
+
+
+async def invite(
+    storage: Storage,
+    versions_url: str,
+    party: OurParty,
+    *,
+    now: datetime,
+    ttl: timedelta | None = INVITE_TTL,
+    expected_party: str | None = None,
+    replace: str | None = None,
+) -> dict[str, Any]:
+    """A fresh token A for a new partner of our ``party``: ``{"versions_url", "token", "id",
+    "expires_at"}``. It works once, until ``now + ttl`` (``None``: no expiry), only for
+    ``expected_party`` when given, and with ``replace`` re-registers that partner."""
+    expires_at = now + ttl if ttl is not None else None
+    token = await PartnerRegistration(storage, versions_url, None).invite(
+        party, expires_at=expires_at, expected_party=expected_party, replace=replace
+    )
+    return {
+        "versions_url": versions_url,
+        "token": token,
+        "id": token_digest(token)[:12],
+        "expires_at": format_datetime(expires_at) if expires_at else None,
+    }
+
+
+def invite_summary(record: CredentialsToken) -> dict[str, Any]:
+    """A token A as ``ocpikit invite --list`` shows it (never the token itself)."""
+    return {
+        "id": record.id,
+        "hint": "..." + record.hint,
+        "our_party": "-".join(record.local_party) if record.local_party else None,
+        "for": record.expected_party,
+        "replaces": record.partner_id,
+        "created_at": format_datetime(record.created_at),
+        "expires_at": format_datetime(record.expires_at) if record.expires_at else None,
+    }
+
+
+async def invites(storage: Storage) -> list[dict[str, Any]]:
+    """The tokens A that still work (:func:`invite_summary` each)."""
+    return [invite_summary(record) for record in await storage.tokens.invites()]
+
+
+async def revoke_invite(storage: Storage, token_id: str) -> int:
+    """Revoke the tokens A whose id starts with ``token_id``; how many."""
+    return await storage.tokens.revoke_invite(token_id)
 
 
 async def register_with(
@@ -96,3 +148,19 @@ async def partner_overview(storage: Storage) -> list[dict[str, Any]]:
         row["sync"] = await sync_status(storage, partner.id)
         rows.append(row)
     return rows
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``7d``, ``12h``, ``30m``, ``90s`` or a number of seconds; ``never``: None."""
+    value = text.strip().lower()
+    if value in ("never", "none", "0"):
+        return None
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    number, unit = (value[:-1], value[-1]) if value[-1:] in units else (value, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration such as 7d, 12h or 30m") from None
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be positive")
+    return timedelta(seconds=seconds)

@@ -6,6 +6,9 @@ root passes ``ocpikit.client.registration``'s)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from ocpikit.operations import partners as operations
 from ocpikit.operations.partners import partner_summary, unregister
 from ocpikit.protocol.partner_registration import FlowDriver
@@ -19,9 +22,27 @@ def _versions_url(settings: Settings) -> str:
     return f"{settings.base_url}/ocpi/versions"
 
 
-async def invite(settings: Settings, storage: Storage, party_key: str | None) -> dict[str, str]:
-    """Create a registration token A for a new partner of our party ``party_key``."""
-    return await operations.invite(storage, _versions_url(settings), settings.party(party_key))
+async def invite(
+    settings: Settings,
+    storage: Storage,
+    party_key: str | None,
+    *,
+    now: datetime | None = None,
+    ttl: timedelta | None = operations.INVITE_TTL,
+    expected_party: str | None = None,
+    replace: str | None = None,
+) -> dict[str, Any]:
+    """Create a registration token A for a new partner of our party ``party_key``
+    (:func:`ocpikit.operations.partners.invite`)."""
+    return await operations.invite(
+        storage,
+        _versions_url(settings),
+        settings.party(party_key),
+        now=now or datetime.now(UTC),
+        ttl=ttl,
+        expected_party=expected_party,
+        replace=replace,
+    )
 
 
 async def register_with(

@@ -7,7 +7,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ocpikit.operations import partner_overview
+from ocpikit.core.errors import InvalidOrMissingParameters
+from ocpikit.operations import parse_duration, partner_overview
 from ocpikit.server.admin.common import json_response
 from ocpikit.server.platform import Platform
 from ocpikit.server.registry import invite
@@ -20,5 +21,19 @@ async def list_partners(request: Request, platform: Platform) -> Response:
 
 
 async def create_invite(request: Request, platform: Platform) -> Response:
-    party = request.query_params.get("party")
-    return json_response(await invite(platform.settings, platform.storage, party), 201)
+    """``?party=CC-PID&ttl=7d&for=CC-PID&replace=PARTNER`` as ``ocpikit invite``."""
+    q = request.query_params
+    try:
+        ttl = parse_duration(q.get("ttl", "7d"))
+    except ValueError as exc:
+        raise InvalidOrMissingParameters(f"ttl: {exc}", path="ttl") from None
+    created = await invite(
+        platform.settings,
+        platform.storage,
+        q.get("party"),
+        now=platform.clock.now(),
+        ttl=ttl,
+        expected_party=q.get("for"),
+        replace=q.get("replace"),
+    )
+    return json_response(created, 201)
