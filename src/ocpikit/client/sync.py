@@ -1,5 +1,5 @@
 """Pull sync: a partner's objects into our storage, incremental resync, and reconciliation
-(issue 4 points 1 and 3; ``transport_and_format`` §Pull and Push, §Offline behaviour).
+(``transport_and_format`` §Pull and Push, §Offline behaviour).
 
 - :func:`pull_into_storage` walks the partner's Sender list page by page and upserts each valid
   object in head form with ``owner`` = the partner. Unchanged objects are not rewritten. The sync
