@@ -1,0 +1,139 @@
+"""Does an element's TariffRestrictions match at an instant? (OCPI 2.2.1 / 2.3.0
+``mod_tariffs`` §TariffRestrictions.)
+
+A piece of a period is matched at its start: :class:`MatchContext` holds what the restrictions
+are compared with there (local wall clock, kWh and duration used before it, the period's
+current and power). :func:`first_mismatch` answers ``None`` when every restriction matches,
+else the first one that does not, as a short reason for the explanation. Thresholds read
+``min <= value < max`` (the ``max_*`` bounds are exclusive); ``start_time``/``end_time``
+follow policy ``end_time`` and a window may wrap past midnight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ocpikit.tariffs.local_time import hhmm
+from ocpikit.tariffs.normal import NRestrictions
+from ocpikit.tariffs.policy import Policy
+from ocpikit.tariffs.result import Reason
+
+__all__ = ["DAY_NAMES", "MatchContext", "Mismatch", "first_mismatch", "measured_value"]
+
+DAY_NAMES = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+_MINUTES_PER_DAY = 1440
+
+#: why an element did not match: a fixed text, or a :class:`Reason` formatted when shown
+Mismatch = str | Reason
+
+
+@dataclass(frozen=True, slots=True)
+class MatchContext:
+    """What restrictions are compared with at the start of a piece of a period.
+
+    ``minute``/``day``/``weekday``: the local wall clock (0 = Monday); ``kwh``: energy used
+    before the piece; ``duration``: seconds since the reference start (the session, or the
+    charging start after a reservation); ``parking``: parking seconds before the piece;
+    ``current``/``power``: the period's measured value, ``None`` when not read or absent.
+    """
+
+    minute: int
+    day: date
+    weekday: int
+    kwh: Decimal
+    duration: int
+    parking: Decimal
+    current: Decimal | None
+    power: Decimal | None
+
+
+def measured_value(
+    dims: dict[str, Decimal], average: str, low: str, high: str, how: str
+) -> Decimal | None:
+    """The period's value of a measured dimension (policy ``measurement``): ``how`` is
+    ``average`` (the average dimension, else the mean of min and max), ``max`` or ``min``;
+    falls back to what the period carries."""
+    a, mn, mx = dims.get(average), dims.get(low), dims.get(high)
+    if how == "max":
+        return mx if mx is not None else a if a is not None else mn
+    if how == "min":
+        return mn if mn is not None else a if a is not None else mx
+    if a is not None:
+        return a
+    if mn is not None and mx is not None:
+        return (mn + mx) / 2
+    return mn if mn is not None else mx
+
+
+def _time_reason(minute: int, start: int, end: int) -> str:
+    return f"time {hhmm(minute)} outside {hhmm(start)}-{hhmm(end % _MINUTES_PER_DAY)}"
+
+
+def first_mismatch(
+    r: NRestrictions, ctx: MatchContext, duration: Decimal | int, policy: Policy
+) -> Mismatch | None:
+    """``None`` when all restrictions ``r`` match ``ctx``, else the first that does not.
+
+    ``duration`` is the duration compared with min/max_duration: ``ctx.duration``, or
+    ``ctx.parking`` for a PARKING_TIME component under policy ``duration_basis=parking``.
+    Checked in a fixed order (time, date, day, kWh, duration, current, power), so the reason
+    shown is stable. One flat function: it runs for every element of every piece priced.
+    """
+    after_midnight = False
+    if r.start_time is not None or r.end_time is not None:
+        start = r.start_time if r.start_time is not None else 0
+        end = r.end_time if r.end_time is not None else _MINUTES_PER_DAY
+        if end == 0:
+            end = _MINUTES_PER_DAY  # "00:00" as end: until the end of the day
+        minute = ctx.minute
+        inclusive = policy.end_time == "inclusive"
+        if start < end:
+            ok = start <= minute and (minute <= end if inclusive else minute < end)
+        elif start > end:  # wraps past midnight
+            after_midnight = minute <= end if inclusive else minute < end
+            ok = minute >= start or after_midnight
+        else:
+            ok = True
+        if not ok:
+            return Reason(_time_reason, minute, start, end)
+    if r.start_date is not None and ctx.day < r.start_date:
+        return Reason("date {} before start_date {}".format, ctx.day, r.start_date)
+    if r.end_date is not None and ctx.day >= r.end_date:
+        return Reason("date {} not before end_date {}".format, ctx.day, r.end_date)
+    if r.day_of_week is not None:
+        weekday = ctx.weekday
+        if after_midnight and policy.day_of_week_wrap == "window_start":
+            weekday = (weekday - 1) % 7
+        if weekday not in r.day_of_week:
+            return Reason("day_of_week does not include {}".format, DAY_NAMES[weekday])
+    if r.min_kwh is not None and ctx.kwh < r.min_kwh:
+        return Reason("{} kWh used < min_kwh {}".format, ctx.kwh, r.min_kwh)
+    if r.max_kwh is not None and ctx.kwh >= r.max_kwh:
+        return Reason("{} kWh used >= max_kwh {}".format, ctx.kwh, r.max_kwh)
+    if r.min_duration is not None and duration < r.min_duration:
+        return Reason("duration {:.0f} s < min_duration {}".format, duration, r.min_duration)
+    if r.max_duration is not None and duration >= r.max_duration:
+        return Reason("duration {:.0f} s >= max_duration {}".format, duration, r.max_duration)
+    if r.min_current is not None or r.max_current is not None:
+        current = ctx.current
+        if current is None:
+            if policy.missing_measurement == "no_match":
+                return "period has no current to compare (policy missing_measurement)"
+        else:
+            if r.min_current is not None and current < r.min_current:
+                return Reason("current {} A < min_current {}".format, current, r.min_current)
+            if r.max_current is not None and current >= r.max_current:
+                return Reason("current {} A >= max_current {}".format, current, r.max_current)
+    if r.min_power is not None or r.max_power is not None:
+        power = ctx.power
+        if power is None:
+            if policy.missing_measurement == "no_match":
+                return "period has no power to compare (policy missing_measurement)"
+        else:
+            if r.min_power is not None and power < r.min_power:
+                return Reason("power {} kW < min_power {}".format, power, r.min_power)
+            if r.max_power is not None and power >= r.max_power:
+                return Reason("power {} kW >= max_power {}".format, power, r.max_power)
+    return None
