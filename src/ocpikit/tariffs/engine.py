@@ -105,9 +105,7 @@ def price(
         uncapped_total=summary.total,
         total_energy=s.total_energy if s.total_energy is not None else energy,
         total_time=s.total_time if s.total_time is not None else time,
-        total_parking_time=(
-            s.total_parking_time if s.total_parking_time is not None else parking
-        ),
+        total_parking_time=(s.total_parking_time if s.total_parking_time is not None else parking),
         computed_energy=energy,
         computed_time=time,
         computed_parking_time=parking,

@@ -31,13 +31,13 @@ from ocpikit.tariffs.errors import PricingInputError
 
 __all__ = [
     "DAY_INDEX",
+    "JsonObject",
     "NComponent",
     "NElement",
     "NPeriod",
     "NRestrictions",
     "NSession",
     "NTariff",
-    "JsonObject",
     "PricingInputError",
     "SessionInput",
     "SplitInfo",

@@ -15,6 +15,7 @@ period's volume order; kWh and parking used before a period count only charging 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -35,10 +36,10 @@ from ocpikit.tariffs.selection import (
     element_group,
     select_element,
 )
-from ocpikit.tariffs.splitting import PERIOD_START, Piece, SplitPlan, split_period
+from ocpikit.tariffs.splitting import Piece, SplitPlan, split_period
 from ocpikit.tariffs.tariff_choice import TariffChoice
 
-__all__ = ["SessionProgress", "price_periods"]
+__all__ = ["FlatLedger", "price_periods"]
 
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -47,38 +48,24 @@ _SECOND = timedelta(seconds=1)
 
 
 @dataclass(slots=True)
-class SessionProgress:
-    """What the walk has passed so far (it changes as periods are priced): kWh and parking
-    seconds used by earlier charging periods, and which FLATs were charged (per charging /
-    reservation, and per ``(tariff id, reservation, element index)`` for policy
-    ``flat=once_per_element``)."""
+class FlatLedger:
+    """Which FLATs the walk has charged so far (it changes as periods are priced): per
+    charging / reservation, and per ``(tariff id, reservation, element index)`` for policy
+    ``flat=once_per_element``."""
 
-    kwh: Decimal = _ZERO
-    parking: Decimal = _ZERO
-    flat_charging: bool = False
-    flat_reservation: bool = False
-    flats_charged: set[tuple[str, bool, int]] = field(default_factory=set)
+    charging: bool = False
+    reservation: bool = False
+    charged: set[tuple[str, bool, int]] = field(default_factory=set)
 
-    def flat_done(self, reservation: bool) -> bool:
-        return self.flat_reservation if reservation else self.flat_charging
+    def done(self, reservation: bool) -> bool:
+        return self.reservation if reservation else self.charging
 
-    def charge_flat(self, tariff_id: str, reservation: bool, element: int) -> None:
-        self.flats_charged.add((tariff_id, reservation, element))
+    def charge(self, tariff_id: str, reservation: bool, element: int) -> None:
+        self.charged.add((tariff_id, reservation, element))
         if reservation:
-            self.flat_reservation = True
+            self.reservation = True
         else:
-            self.flat_charging = True
-
-    def advance(self, period: ClassifiedPeriod) -> None:
-        """Count a charging period's energy and parking."""
-        if period.reservation:
-            return
-        energy = period.volumes.get("ENERGY")
-        if energy is not None:
-            self.kwh += energy
-        parked = period.volumes.get("PARKING_TIME")
-        if parked is not None:
-            self.parking += parked * _HOUR
+            self.charging = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +77,7 @@ class _Walk:
     whole: bool
     split: bool
     parking_basis: bool
+    flat_mode: str
     session_start: datetime
     charging_start: datetime
     expired: bool
@@ -113,9 +101,7 @@ class _GroupState:
 
 
 def _group_state(walk: _Walk, tariff: NTariff, reservation: bool) -> _GroupState:
-    kind: GroupKind = (
-        ("expired" if walk.expired else "reservation") if reservation else "charging"
-    )
+    kind: GroupKind = ("expired" if walk.expired else "reservation") if reservation else "charging"
     group = element_group(tariff, kind, walk.policy)
     info = group.split
     if walk.split and info is not None:
@@ -125,55 +111,26 @@ def _group_state(walk: _Walk, tariff: NTariff, reservation: bool) -> _GroupState
     return _GroupState(tariff, reservation, group, kind, None, False)
 
 
-def _pieces(
-    walk: _Walk, state: _GroupState, cp: ClassifiedPeriod, progress: SessionProgress
-) -> list[Piece]:
-    """Stage 2: the pieces of a period (one when nothing can switch inside it). A first test
-    with all elements of the group; then only the elements that can price the period's
-    dimensions (and a FLAT still due) cut it."""
-    p = cp.period
-    volumes = cp.volumes
-    base = state.base
-    if base is not None and p.start < p.end and (state.always or base.any_inside(p.start, p.end)):
-        wanted: tuple[str, ...] | None
-        if walk.whole:
-            wanted = None
-        elif walk.policy.flat != "once" or not progress.flat_done(cp.reservation):
-            wanted = (*volumes, "FLAT")
-        else:
-            wanted = tuple(volumes)
-        key = (id(state.group), wanted)
-        plan = walk.plans.get(key)
-        if plan is None:
-            info = state.tariff.split_for(state.kind, None if wanted is None else frozenset(wanted))
-            boundaries = None if info is None else walk.boundaries.of(info, cp.reservation)
-            plan = walk.plans[key] = SplitPlan(info, boundaries)
-        pieces = split_period(p, volumes, plan, progress.kwh, progress.parking, walk.policy)
-        if pieces is not None:
-            return pieces
-    return [Piece(p.start, p.end, volumes, progress.kwh, progress.parking, PERIOD_START)]
-
-
-def _line(
-    period: int, template: LineTemplate, volume: Decimal, tariff_id: str, skipped: Skipped, sub: int
-) -> Line:
-    return Line(
-        period,
-        template.dimension,
-        template.bucket,
-        volume,
-        volume,
-        tariff_id,
-        template.element,
-        template.component,
-        template.price,
-        template.vat,
-        template.step_size,
-        skipped,
-        ZERO_AMOUNT,
-        "",
-        sub,
-    )
+def _split(
+    walk: _Walk, state: _GroupState, cp: ClassifiedPeriod, flats: FlatLedger
+) -> list[Piece] | None:
+    """Stage 2 for one period whose group has boundaries: its pieces, ``None`` when nothing
+    switches inside it. Only the elements that can price the period's dimensions (and a FLAT
+    still due) cut it."""
+    wanted: tuple[str, ...] | None
+    if walk.whole:
+        wanted = None
+    elif walk.flat_mode != "once" or not flats.done(cp.reservation):
+        wanted = (*cp.volumes, "FLAT")
+    else:
+        wanted = tuple(cp.volumes)
+    key = (id(state.group), wanted)
+    plan = walk.plans.get(key)
+    if plan is None:
+        info = state.tariff.split_for(state.kind, None if wanted is None else frozenset(wanted))
+        boundaries = None if info is None else walk.boundaries.of(info, cp.reservation)
+        plan = walk.plans[key] = SplitPlan(info, boundaries)
+    return split_period(cp.period, cp.volumes, plan, cp.kwh_before, cp.parking_before, walk.policy)
 
 
 def _flat(
@@ -181,18 +138,10 @@ def _flat(
     state: _GroupState,
     ctx: MatchContext,
     memo: dict[int, Mismatch | None],
-    progress: SessionProgress,
-    period_flat: bool,
+    flats: FlatLedger,
 ) -> tuple[LineTemplate, Skipped] | None:
-    """The FLAT to charge at this piece, if one becomes due here (policy ``flat``), recorded in
-    ``progress``."""
-    mode = walk.policy.flat
-    if mode == "per_period":
-        due = not period_flat
-    else:
-        due = mode == "once_per_element" or not progress.flat_done(state.reservation)
-    if not due:
-        return None
+    """The FLAT to charge at a piece where one is due (policy ``flat``), recorded in
+    ``flats``; ``None`` when no element's FLAT matches or it was charged already."""
     cand, skipped = select_element(
         state.group.candidates["FLAT"], "FLAT", ctx, walk.policy, memo, ctx.duration, walk.whole
     )
@@ -200,52 +149,28 @@ def _flat(
         return None
     tariff_id = state.tariff.id
     if (
-        mode == "once_per_element"
-        and (tariff_id, state.reservation, cand.index) in progress.flats_charged
+        walk.flat_mode == "once_per_element"
+        and (tariff_id, state.reservation, cand.index) in flats.charged
     ):
         return None
-    progress.charge_flat(tariff_id, state.reservation, cand.index)
+    flats.charge(tariff_id, state.reservation, cand.index)
     return cand.template, skipped
 
 
-def _select(
-    walk: _Walk, state: _GroupState, volumes: dict[str, Decimal], ctx: MatchContext,
-    memo: dict[int, Mismatch | None],
-) -> tuple[list[Candidate | None], list[Skipped]]:
-    """Stage 3: per dimension of a piece, the element selected and those skipped."""
-    candidates = state.group.candidates
-    picks: list[Candidate | None] = []
-    skips: list[Skipped] = []
-    parking_memo: dict[int, Mismatch | None] = {}
-    for dim in volumes:
-        options = candidates[dim]
-        if not options:
-            picks.append(None)
-            skips.append([])
-        elif walk.parking_basis and dim == "PARKING_TIME":
-            cand, skipped = select_element(
-                options, dim, ctx, walk.policy, parking_memo, ctx.parking, walk.whole
-            )
-            picks.append(cand)
-            skips.append(skipped)
-        else:
-            cand, skipped = select_element(
-                options, dim, ctx, walk.policy, memo, ctx.duration, walk.whole
-            )
-            picks.append(cand)
-            skips.append(skipped)
-    return picks, skips
-
-
 def _price_period(
-    walk: _Walk, state: _GroupState, cp: ClassifiedPeriod, progress: SessionProgress
+    walk: _Walk, state: _GroupState, cp: ClassifiedPeriod, flats: FlatLedger
 ) -> PeriodResult:
-    """One period's result: its pieces matched and merged into sub-periods, with lines."""
+    """Stages 2 and 3 for one period: its pieces matched (one :class:`MatchContext` each) and
+    merged into sub-periods, with lines. Written flat: it runs for every period priced."""
     p = cp.period
+    p_start = p.start
     tariff = state.tariff
+    tariff_id = tariff.id
     tz = walk.tz
+    policy = walk.policy
+    whole = walk.whole
     dims = p.dims
-    how = walk.policy.measurement
+    how = policy.measurement
     current = (
         measured_value(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", how)
         if tariff.measures_current
@@ -256,19 +181,29 @@ def _price_period(
         if tariff.measures_power
         else None
     )
-    local = p.start.astimezone(tz)
+    local = p_start.astimezone(tz)
     ref = walk.session_start if cp.reservation else walk.charging_start
-    pieces = _pieces(walk, state, cp, progress)
+    pieces: list[Piece] | None = None
+    base = state.base
+    if base is not None and p_start < p.end:
+        # a first test with every element of the group: a boundary inside, or a threshold
+        at = bisect_right(base.instants, p_start)
+        if state.always or (at < len(base.instants) and base.instants[at] < p.end):
+            pieces = _split(walk, state, cp, flats)
     result = PeriodResult(
-        p.index, "reservation" if cp.reservation else "charging", p.start, p.end, local, tariff.id
+        p.index, "reservation" if cp.reservation else "charging", p_start, p.end, local, tariff_id
     )
     subs = result.subs
     sub_lines: list[list[Line]] = []
     period_flat = False
     last_signature: list[int | None] | None = None
+    candidates = state.group.candidates
     missing = state.group.missing
-    for piece in pieces:
-        piece_local = local if piece.start == p.start else piece.start.astimezone(tz)
+    flat_mode = walk.flat_mode
+    parking_basis = walk.parking_basis
+    piece: Piece | ClassifiedPeriod
+    for piece in pieces or (cp,):
+        piece_local = local if piece.start == p_start else piece.start.astimezone(tz)
         ctx = MatchContext(
             piece_local.hour * 60 + piece_local.minute,
             piece_local.date(),
@@ -279,39 +214,91 @@ def _price_period(
             current,
             power,
         )
+        # stage 3: per dimension the element selected, and those skipped before it
         memo: dict[int, Mismatch | None] = {}
-        picks, skips = _select(walk, state, piece.volumes, ctx, memo)
-        signature = [None if c is None else c.index for c in picks]
-        flat = _flat(walk, state, ctx, memo, progress, period_flat)
-        if flat is not None:
-            period_flat = True
-        if signature == last_signature and subs and flat is None:
+        picks: list[tuple[LineTemplate, Skipped]] = []
+        signature: list[int | None] = []
+        for dim in piece.volumes:
+            options = candidates[dim]
+            if not options:
+                cand: Candidate | None = None
+                skipped: Skipped = []
+            elif parking_basis and dim == "PARKING_TIME":
+                parking_memo: dict[int, Mismatch | None] = {}
+                cand, skipped = select_element(
+                    options, dim, ctx, policy, parking_memo, ctx.parking, whole
+                )
+            else:
+                cand, skipped = select_element(options, dim, ctx, policy, memo, ctx.duration, whole)
+            if cand is None or cand.template is None:
+                picks.append((missing[dim], skipped))
+                signature.append(None)
+            else:
+                picks.append((cand.template, skipped))
+                signature.append(cand.index)
+        # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
+        flat = None
+        if (
+            not period_flat
+            if flat_mode == "per_period"
+            else (flat_mode == "once_per_element" or not flats.done(cp.reservation))
+        ):
+            flat = _flat(walk, state, ctx, memo, flats)
+        if flat is None and signature == last_signature:
             # same elements as the previous piece: one sub-period (no needless split)
             subs[-1].end = piece.end
             priced = (ln for ln in sub_lines[-1] if ln.dimension != "FLAT")
             for line, vol in zip(priced, piece.volumes.values(), strict=True):
                 line.volume += vol
                 line.billed = line.volume
-        else:
-            last_signature = signature
-            sub = len(subs)
-            subs.append(SubPeriod(sub, piece.start, piece.end, piece_local, piece.cause))
-            sub_lines.append(
-                [
-                    _line(
-                        p.index,
-                        missing[dim] if c is None or c.template is None else c.template,
-                        vol,
-                        tariff.id,
-                        skipped,
-                        sub,
-                    )
-                    for (dim, vol), c, skipped in zip(piece.volumes.items(), picks, skips, strict=True)
-                ]
+            continue
+        last_signature = signature
+        sub = len(subs)
+        subs.append(SubPeriod(sub, piece.start, piece.end, piece_local, piece.cause))
+        lines = [
+            Line(
+                p.index,
+                t.dimension,
+                t.bucket,
+                vol,
+                vol,
+                tariff_id,
+                t.element,
+                t.component,
+                t.price,
+                t.vat,
+                t.step_size,
+                skipped,
+                ZERO_AMOUNT,
+                "",
+                sub,
             )
+            for vol, (t, skipped) in zip(piece.volumes.values(), picks, strict=True)
+        ]
         if flat is not None:
-            template, skipped = flat
-            sub_lines[-1].insert(0, _line(p.index, template, _ONE, tariff.id, skipped, len(subs) - 1))
+            period_flat = True
+            t, skipped = flat
+            lines.insert(
+                0,
+                Line(
+                    p.index,
+                    t.dimension,
+                    t.bucket,
+                    _ONE,
+                    _ONE,
+                    tariff_id,
+                    t.element,
+                    t.component,
+                    t.price,
+                    t.vat,
+                    t.step_size,
+                    skipped,
+                    ZERO_AMOUNT,
+                    "",
+                    sub,
+                ),
+            )
+        sub_lines.append(lines)
     result.lines = sub_lines[0] if len(sub_lines) == 1 else [ln for g in sub_lines for ln in g]
     return result
 
@@ -327,6 +314,7 @@ def price_periods(
         policy.element_selection == "whole_element",
         policy.period_split == "restrictions",
         policy.duration_basis == "parking",
+        policy.flat,
         session_start,
         plan.charging_start,
         plan.expired,
@@ -340,7 +328,7 @@ def price_periods(
         ),
         {},
     )
-    progress = SessionProgress()
+    flats = FlatLedger()
     tariff_of: dict[str, NTariff] = {}
     state: _GroupState | None = None
     results: list[PeriodResult] = []
@@ -352,6 +340,5 @@ def price_periods(
             tariff = choice.main
         if state is None or tariff is not state.tariff or cp.reservation is not state.reservation:
             state = _group_state(walk, tariff, cp.reservation)
-        results.append(_price_period(walk, state, cp, progress))
-        progress.advance(cp)
+        results.append(_price_period(walk, state, cp, flats))
     return results

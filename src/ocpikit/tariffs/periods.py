@@ -12,24 +12,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from ocpikit.tariffs.normal import NPeriod, NSession
 from ocpikit.tariffs.policy import Policy
 
-__all__ = ["ClassifiedPeriod", "PeriodPlan", "classify_periods"]
+__all__ = ["PERIOD_START", "ClassifiedPeriod", "PeriodPlan", "classify_periods"]
 
 _ZERO = Decimal(0)
 _HOUR = Decimal(3600)
+#: why the first piece of a period starts where it does
+PERIOD_START = "period start"
 
 
-@dataclass(frozen=True, slots=True)
-class ClassifiedPeriod:
-    """A period, whether it is a reservation period, and its volumes to price per dimension
-    (``TIME`` holds the reserved hours of a reservation period)."""
+class ClassifiedPeriod(NamedTuple):
+    """A period, whether it is a reservation period, its volumes to price per dimension
+    (``TIME`` holds the reserved hours of a reservation period), and the kWh and parking
+    seconds used by the charging periods before it (restrictions compare them).
+
+    A period that is not split is priced as one piece: it answers the attributes of a
+    :class:`~ocpikit.tariffs.splitting.Piece` (``start``, ``end``, ``volumes``,
+    ``kwh_before``, ``parking_before``, ``cause``). Immutable and read by name only; a named
+    tuple, not a frozen dataclass, because one is built for every period priced and a frozen
+    dataclass costs several times as much to build.
+    """
 
     period: NPeriod
     reservation: bool
     volumes: dict[str, Decimal]
+    kwh_before: Decimal
+    parking_before: Decimal
+    start: datetime
+    end: datetime
+
+    @property
+    def cause(self) -> str:
+        """Why the period's only piece starts where it does."""
+        return PERIOD_START
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,46 +68,49 @@ class PeriodPlan:
     span_end: datetime
 
 
-def _charging_volumes(period: NPeriod, policy: Policy) -> dict[str, Decimal]:
-    dims = period.dims
-    energy = dims.get("ENERGY")
-    time = dims.get("TIME")
-    parking = dims.get("PARKING_TIME")
-    if time is None and parking is None and policy.missing_time == "infer":
-        hours = period.seconds / _HOUR
-        if energy is not None and energy > 0:
-            time = hours
-        else:
-            parking = hours
-    if policy.parking_definition == "no_energy" and time and not energy:
-        parking = (parking or _ZERO) + time
-        time = None
-    volumes: dict[str, Decimal] = {}
-    if energy:
-        volumes["ENERGY"] = energy
-    if time:
-        volumes["TIME"] = time
-    if parking:
-        volumes["PARKING_TIME"] = parking
-    return volumes
-
-
 def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
     """Stage 1: the :class:`PeriodPlan` of ``session``."""
     charging_start: datetime | None = None
     classified: list[ClassifiedPeriod] = []
+    infer = policy.missing_time == "infer"
+    no_energy_is_parking = policy.parking_definition == "no_energy"
+    kwh = parking_seconds = _ZERO
     for p in session.periods:
         dims = p.dims
-        reservation = "RESERVATION_TIME" in dims and not (
+        if "RESERVATION_TIME" in dims and not (
             "ENERGY" in dims or "TIME" in dims or "PARKING_TIME" in dims
-        )
-        if reservation:
+        ):
             volumes = {"TIME": dims["RESERVATION_TIME"]}
-        else:
-            if charging_start is None:
-                charging_start = p.start
-            volumes = _charging_volumes(p, policy)
-        classified.append(ClassifiedPeriod(p, reservation, volumes))
+            classified.append(
+                ClassifiedPeriod(p, True, volumes, kwh, parking_seconds, p.start, p.end)
+            )
+            continue
+        if charging_start is None:
+            charging_start = p.start
+        energy = dims.get("ENERGY")
+        time = dims.get("TIME")
+        parking = dims.get("PARKING_TIME")
+        if time is None and parking is None and infer:
+            hours = p.seconds / _HOUR
+            if energy is not None and energy > 0:
+                time = hours
+            else:
+                parking = hours
+        if no_energy_is_parking and time and not energy:
+            parking = (parking or _ZERO) + time
+            time = None
+        volumes = {}
+        if energy:
+            volumes["ENERGY"] = energy
+        if time:
+            volumes["TIME"] = time
+        if parking:
+            volumes["PARKING_TIME"] = parking
+        classified.append(ClassifiedPeriod(p, False, volumes, kwh, parking_seconds, p.start, p.end))
+        if energy:
+            kwh += energy
+        if parking:
+            parking_seconds += parking * _HOUR
     has_reservation = any(c.reservation for c in classified)
     if charging_start is None or not has_reservation:
         # durations count from the session start; after a reservation, from charging start

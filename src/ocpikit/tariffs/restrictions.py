@@ -11,9 +11,9 @@ follow policy ``end_time`` and a window may wrap past midnight.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from ocpikit.tariffs.local_time import hhmm
 from ocpikit.tariffs.normal import NRestrictions
@@ -29,9 +29,10 @@ _MINUTES_PER_DAY = 1440
 Mismatch = str | Reason
 
 
-@dataclass(frozen=True, slots=True)
-class MatchContext:
-    """What restrictions are compared with at the start of a piece of a period.
+class MatchContext(NamedTuple):
+    """What restrictions are compared with at the start of a piece of a period (immutable;
+    read by name only). A named tuple, not a frozen dataclass: one is built for every piece
+    priced, and a frozen dataclass costs several times as much to build.
 
     ``minute``/``day``/``weekday``: the local wall clock (0 = Monday); ``kwh``: energy used
     before the piece; ``duration``: seconds since the reference start (the session, or the

@@ -94,7 +94,11 @@ def cost_bucket(dim: str, reservation: bool, element: NElement | None, policy: P
         return "total_time_cost"
     if dim == "PARKING_TIME":
         return "total_parking_cost"
-    if element is not None and policy.flat_parking == "parking_only_element" and element.parking_only:
+    if (
+        element is not None
+        and policy.flat_parking == "parking_only_element"
+        and element.parking_only
+    ):
         return "total_parking_cost"
     return "total_fixed_cost"
 

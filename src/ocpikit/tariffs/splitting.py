@@ -19,14 +19,13 @@ from decimal import Decimal
 from ocpikit.tariffs.boundaries import SessionBoundaries
 from ocpikit.tariffs.local_time import MICROSECOND
 from ocpikit.tariffs.normal import NPeriod, SplitInfo
+from ocpikit.tariffs.periods import PERIOD_START
 from ocpikit.tariffs.policy import Policy
 
-__all__ = ["PERIOD_START", "Piece", "SplitPlan", "period_pieces", "split_period"]
+__all__ = ["Piece", "SplitPlan", "period_pieces", "split_period"]
 
 _ZERO = Decimal(0)
 _HOUR = Decimal(3600)
-#: why the first piece of a period starts where it does
-PERIOD_START = "period start"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,9 @@ def _cuts(
     if clock:
         total = Decimal(total_us)
         for instant, why in clock:
-            cuts.append(_Cut(Decimal((instant - start) // MICROSECOND) / total, instant, why, None, None))
+            cuts.append(
+                _Cut(Decimal((instant - start) // MICROSECOND) / total, instant, why, None, None)
+            )
     energy = volumes.get("ENERGY", _ZERO)
     if info.kwh and energy > 0 and policy.kwh_split == "interpolate":
         for k in info.kwh:

@@ -71,7 +71,12 @@ def round_group(
     billed = ceil_to_step(consumed, step, tolerance)
     effects.append(
         StepEffect(
-            group, consumed, billed, int(step), unit_name, last.period if billed != consumed else None
+            group,
+            consumed,
+            billed,
+            int(step),
+            unit_name,
+            last.period if billed != consumed else None,
         )
     )
     if billed != consumed:
@@ -87,7 +92,9 @@ def _time_order(line: Line) -> tuple[int, int, bool]:
     return (line.period, line.sub, line.dimension == "PARKING_TIME")
 
 
-def apply_step_size(periods: list[PeriodResult], policy: Policy) -> tuple[list[Line], list[StepEffect]]:
+def apply_step_size(
+    periods: list[PeriodResult], policy: Policy
+) -> tuple[list[Line], list[StepEffect]]:
     """Stage 4: round the lines of ``periods`` in place; returns the priced lines (those with an
     element) in order and the session-wide effects."""
     priced: list[Line] = []
@@ -111,7 +118,14 @@ def apply_step_size(periods: list[PeriodResult], policy: Policy) -> tuple[list[L
     tolerance = policy.time_step_tolerance
     mode = policy.step_size
     round_group(
-        "ENERGY", energy, policy.energy_step_size, _KWH, policy.energy_step_tolerance, "Wh", 0, effects
+        "ENERGY",
+        energy,
+        policy.energy_step_size,
+        _KWH,
+        policy.energy_step_tolerance,
+        "Wh",
+        0,
+        effects,
     )
     if mode == "session":
         if parking:
