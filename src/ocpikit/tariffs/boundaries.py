@@ -13,7 +13,7 @@ was computed for; ``causes[i]`` says why ``instants[i]`` is a boundary.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -135,7 +135,8 @@ def session_boundaries(
 class BoundaryIndex:
     """The boundaries of one price call, computed on first use per :class:`SplitInfo` and
     reference start (reservation periods count durations from the session start, charging
-    periods from ``charging_start``) and kept for the rest of the call."""
+    periods from ``charging_start``) and kept for the rest of the call (``found``; the
+    zone's constant-offset ``segments`` over the span, computed on first use)."""
 
     tz: ZoneInfo
     span_start: datetime
@@ -143,19 +144,19 @@ class BoundaryIndex:
     session_start: datetime
     charging_start: datetime
     inclusive_end: bool
-    _segments: list[OffsetSegment] = field(default_factory=list)
-    _found: dict[tuple[int, bool], SessionBoundaries] = field(default_factory=dict)
+    segments: list[OffsetSegment]
+    found: dict[tuple[int, bool], SessionBoundaries]
 
     def of(self, info: SplitInfo, reservation: bool) -> SessionBoundaries:
         """The session boundaries of ``info`` (equal infos are shared instances, so identity
         keys them)."""
         key = (id(info), reservation)
-        found = self._found.get(key)
+        found = self.found.get(key)
         if found is None:
-            if not self._segments:
-                self._segments.extend(offset_segments(self.span_start, self.span_end, self.tz))
+            if not self.segments:
+                self.segments.extend(offset_segments(self.span_start, self.span_end, self.tz))
             ref = self.session_start if reservation else self.charging_start
-            found = self._found[key] = session_boundaries(
-                self._segments, info, self.tz, ref, self.inclusive_end
+            found = self.found[key] = session_boundaries(
+                self.segments, info, self.tz, ref, self.inclusive_end
             )
         return found

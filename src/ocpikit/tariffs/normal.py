@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from pydantic import BaseModel
 
@@ -523,7 +523,7 @@ def normalise_tariffs(objs: TariffsInput | None, origin: str | None = None) -> l
     if objs is None:
         return []
     if not isinstance(objs, (list, tuple)):  # one tariff (a dict, a model, an NTariff)
-        return [normalise_tariff(objs, origin)]
+        return [normalise_tariff(cast("TariffInput", objs), origin)]
     return [normalise_tariff(t, origin) for t in objs]
 
 

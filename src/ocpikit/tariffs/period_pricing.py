@@ -16,6 +16,7 @@ period's volume order; kWh and parking used before a period count only charging 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from ocpikit.tariffs.boundaries import BoundaryIndex, SessionBoundaries
 from ocpikit.tariffs.normal import NTariff
-from ocpikit.tariffs.periods import ClassifiedPeriod, PeriodPlan
+from ocpikit.tariffs.periods import PERIOD_START, ClassifiedPeriod, PeriodPlan
 from ocpikit.tariffs.policy import Policy
 from ocpikit.tariffs.restrictions import MatchContext, Mismatch, measured_value
 from ocpikit.tariffs.result import ZERO_AMOUNT, Line, PeriodResult, SubPeriod
@@ -36,7 +37,7 @@ from ocpikit.tariffs.selection import (
     element_group,
     select_element,
 )
-from ocpikit.tariffs.splitting import Piece, SplitPlan, split_period
+from ocpikit.tariffs.splitting import Piece, PieceFields, SplitPlan, split_period
 from ocpikit.tariffs.tariff_choice import TariffChoice
 
 __all__ = ["FlatLedger", "price_periods"]
@@ -157,20 +158,54 @@ def _flat(
     return cand.template, skipped
 
 
+def _select_piece(
+    candidates: dict[str, tuple[Candidate, ...]],
+    missing: dict[str, LineTemplate],
+    volumes: dict[str, Decimal],
+    ctx: MatchContext,
+    memo: dict[int, Mismatch | None],
+    walk: _Walk,
+) -> tuple[list[tuple[LineTemplate, Skipped]], list[int | None]]:
+    """Stage 3 for one piece: per dimension of ``volumes``, the line template of the element
+    selected (or of none) with the elements skipped before it, and the indexes selected (the
+    piece's signature: equal signatures price alike). ``memo``: each element's outcome at
+    this piece, by element index (shared with the FLAT selection)."""
+    policy = walk.policy
+    whole = walk.whole
+    picks: list[tuple[LineTemplate, Skipped]] = []
+    signature: list[int | None] = []
+    for dim in volumes:
+        options = candidates[dim]
+        if not options:
+            cand: Candidate | None = None
+            skipped: Skipped = []
+        elif walk.parking_basis and dim == "PARKING_TIME":
+            cand, skipped = select_element(options, dim, ctx, policy, {}, ctx.parking, whole)
+        else:
+            cand, skipped = select_element(options, dim, ctx, policy, memo, ctx.duration, whole)
+        template = None if cand is None else cand.template
+        if cand is None or template is None:
+            picks.append((missing[dim], skipped))
+            signature.append(None)
+        else:
+            picks.append((template, skipped))
+            signature.append(cand.index)
+    return picks, signature
+
+
 def _price_period(
     walk: _Walk, state: _GroupState, cp: ClassifiedPeriod, flats: FlatLedger
 ) -> PeriodResult:
     """Stages 2 and 3 for one period: its pieces matched (one :class:`MatchContext` each) and
     merged into sub-periods, with lines. Written flat: it runs for every period priced."""
-    p = cp.period
-    p_start = p.start
+    period, reservation, volumes, kwh_before, parking_before = cp
+    p_start, p_end = period.start, period.end
     tariff = state.tariff
     tariff_id = tariff.id
     tz = walk.tz
     policy = walk.policy
-    whole = walk.whole
-    dims = p.dims
     how = policy.measurement
+    dims = period.dims
     current = (
         measured_value(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", how)
         if tariff.measures_current
@@ -182,16 +217,25 @@ def _price_period(
         else None
     )
     local = p_start.astimezone(tz)
-    ref = walk.session_start if cp.reservation else walk.charging_start
-    pieces: list[Piece] | None = None
+    ref = walk.session_start if reservation else walk.charging_start
+    spans: Sequence[PieceFields] | None = None
     base = state.base
-    if base is not None and p_start < p.end:
+    if base is not None and p_start < p_end:
         # a first test with every element of the group: a boundary inside, or a threshold
         at = bisect_right(base.instants, p_start)
-        if state.always or (at < len(base.instants) and base.instants[at] < p.end):
-            pieces = _split(walk, state, cp, flats)
+        if state.always or (at < len(base.instants) and base.instants[at] < p_end):
+            spans = _split(walk, state, cp, flats)
+    if spans is None:
+        spans = ((p_start, p_end, volumes, kwh_before, parking_before, PERIOD_START),)
     result = PeriodResult(
-        p.index, "reservation" if cp.reservation else "charging", p_start, p.end, local, tariff_id
+        period.index,
+        "reservation" if reservation else "charging",
+        p_start,
+        p_end,
+        local,
+        tariff_id,
+        [],
+        [],
     )
     subs = result.subs
     sub_lines: list[list[Line]] = []
@@ -200,92 +244,55 @@ def _price_period(
     candidates = state.group.candidates
     missing = state.group.missing
     flat_mode = walk.flat_mode
-    parking_basis = walk.parking_basis
-    piece: Piece | ClassifiedPeriod
-    for piece in pieces or (cp,):
-        piece_local = local if piece.start == p_start else piece.start.astimezone(tz)
+    for start, end, piece_volumes, piece_kwh, piece_parking, cause in spans:
+        piece_local = local if start == p_start else start.astimezone(tz)
         ctx = MatchContext(
             piece_local.hour * 60 + piece_local.minute,
             piece_local.date(),
             piece_local.weekday(),
-            piece.kwh_before,
-            (piece.start - ref) // _SECOND,
-            piece.parking_before,
+            piece_kwh,
+            (start - ref) // _SECOND,
+            piece_parking,
             current,
             power,
         )
-        # stage 3: per dimension the element selected, and those skipped before it
         memo: dict[int, Mismatch | None] = {}
-        picks: list[tuple[LineTemplate, Skipped]] = []
-        signature: list[int | None] = []
-        for dim in piece.volumes:
-            options = candidates[dim]
-            if not options:
-                cand: Candidate | None = None
-                skipped: Skipped = []
-            elif parking_basis and dim == "PARKING_TIME":
-                parking_memo: dict[int, Mismatch | None] = {}
-                cand, skipped = select_element(
-                    options, dim, ctx, policy, parking_memo, ctx.parking, whole
-                )
-            else:
-                cand, skipped = select_element(options, dim, ctx, policy, memo, ctx.duration, whole)
-            if cand is None or cand.template is None:
-                picks.append((missing[dim], skipped))
-                signature.append(None)
-            else:
-                picks.append((cand.template, skipped))
-                signature.append(cand.index)
+        picks, signature = _select_piece(candidates, missing, piece_volumes, ctx, memo, walk)
         # FLAT: charged where it becomes active (a piece with a FLAT starts a sub-period)
         flat = None
-        if (
-            not period_flat
-            if flat_mode == "per_period"
-            else (flat_mode == "once_per_element" or not flats.done(cp.reservation))
-        ):
+        if flat_mode == "per_period":
+            flat_due = not period_flat
+        elif flat_mode == "once_per_element":
+            flat_due = True
+        else:
+            flat_due = not (flats.reservation if reservation else flats.charging)
+        if flat_due:
             flat = _flat(walk, state, ctx, memo, flats)
         if flat is None and signature == last_signature:
             # same elements as the previous piece: one sub-period (no needless split)
-            subs[-1].end = piece.end
+            subs[-1].end = end
             priced = (ln for ln in sub_lines[-1] if ln.dimension != "FLAT")
-            for line, vol in zip(priced, piece.volumes.values(), strict=True):
+            for line, vol in zip(priced, piece_volumes.values(), strict=True):
                 line.volume += vol
                 line.billed = line.volume
             continue
         last_signature = signature
         sub = len(subs)
-        subs.append(SubPeriod(sub, piece.start, piece.end, piece_local, piece.cause))
-        lines = [
-            Line(
-                p.index,
-                t.dimension,
-                t.bucket,
-                vol,
-                vol,
-                tariff_id,
-                t.element,
-                t.component,
-                t.price,
-                t.vat,
-                t.step_size,
-                skipped,
-                ZERO_AMOUNT,
-                "",
-                sub,
-            )
-            for vol, (t, skipped) in zip(piece.volumes.values(), picks, strict=True)
-        ]
+        subs.append(SubPeriod(sub, start, end, piece_local, cause))
+        lines: list[Line] = []
+        priced_volumes = piece_volumes
         if flat is not None:
             period_flat = True
-            t, skipped = flat
-            lines.insert(
-                0,
+            picks.insert(0, flat)
+            priced_volumes = {"FLAT": _ONE, **piece_volumes}
+        for vol, (t, skipped) in zip(priced_volumes.values(), picks, strict=True):
+            lines.append(
                 Line(
-                    p.index,
+                    period.index,
                     t.dimension,
                     t.bucket,
-                    _ONE,
-                    _ONE,
+                    vol,
+                    vol,
                     tariff_id,
                     t.element,
                     t.component,
@@ -296,7 +303,7 @@ def _price_period(
                     ZERO_AMOUNT,
                     "",
                     sub,
-                ),
+                )
             )
         sub_lines.append(lines)
     result.lines = sub_lines[0] if len(sub_lines) == 1 else [ln for g in sub_lines for ln in g]
@@ -325,10 +332,12 @@ def price_periods(
             session_start,
             plan.charging_start,
             policy.end_time == "inclusive",
+            [],
+            {},
         ),
         {},
     )
-    flats = FlatLedger()
+    flats = FlatLedger(False, False, set())
     tariff_of: dict[str, NTariff] = {}
     state: _GroupState | None = None
     results: list[PeriodResult] = []

@@ -30,11 +30,8 @@ class ClassifiedPeriod(NamedTuple):
     (``TIME`` holds the reserved hours of a reservation period), and the kWh and parking
     seconds used by the charging periods before it (restrictions compare them).
 
-    A period that is not split is priced as one piece: it answers the attributes of a
-    :class:`~ocpikit.tariffs.splitting.Piece` (``start``, ``end``, ``volumes``,
-    ``kwh_before``, ``parking_before``, ``cause``). Immutable and read by name only; a named
-    tuple, not a frozen dataclass, because one is built for every period priced and a frozen
-    dataclass costs several times as much to build.
+    Immutable; a named tuple, not a frozen dataclass, because one is built for every period
+    priced and a frozen dataclass costs several times as much to build.
     """
 
     period: NPeriod
@@ -42,13 +39,6 @@ class ClassifiedPeriod(NamedTuple):
     volumes: dict[str, Decimal]
     kwh_before: Decimal
     parking_before: Decimal
-    start: datetime
-    end: datetime
-
-    @property
-    def cause(self) -> str:
-        """Why the period's only piece starts where it does."""
-        return PERIOD_START
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +71,7 @@ def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
             "ENERGY" in dims or "TIME" in dims or "PARKING_TIME" in dims
         ):
             volumes = {"TIME": dims["RESERVATION_TIME"]}
-            classified.append(
-                ClassifiedPeriod(p, True, volumes, kwh, parking_seconds, p.start, p.end)
-            )
+            classified.append(ClassifiedPeriod(p, True, volumes, kwh, parking_seconds))
             continue
         if charging_start is None:
             charging_start = p.start
@@ -106,7 +94,7 @@ def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
             volumes["TIME"] = time
         if parking:
             volumes["PARKING_TIME"] = parking
-        classified.append(ClassifiedPeriod(p, False, volumes, kwh, parking_seconds, p.start, p.end))
+        classified.append(ClassifiedPeriod(p, False, volumes, kwh, parking_seconds))
         if energy:
             kwh += energy
         if parking:

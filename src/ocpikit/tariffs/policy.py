@@ -153,7 +153,9 @@ class Policy:
 
     def with_(self, **changes: PolicyValue) -> Policy:
         """A copy with some settings changed (validated)."""
-        return replace(self, **changes)
+        # each value's type is checked against its setting by __post_init__ (choices) and
+        # the parser; mypy cannot match a ** mapping to the individual fields
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     def as_dict(self) -> dict[str, PolicyValue]:
         out: dict[str, PolicyValue] = {}

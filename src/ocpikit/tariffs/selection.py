@@ -21,6 +21,7 @@ from typing import Literal
 from ocpikit.tariffs.normal import NElement, NRestrictions, NTariff, SplitInfo
 from ocpikit.tariffs.policy import Policy
 from ocpikit.tariffs.restrictions import MatchContext, Mismatch, first_mismatch
+from ocpikit.tariffs.result import ZERO_AMOUNT, Line
 
 __all__ = [
     "DIMENSIONS",
@@ -56,6 +57,29 @@ class LineTemplate:
     price: Decimal
     vat: Decimal | None
     step_size: int
+
+    def line(
+        self, period: int, volume: Decimal, tariff_id: str, skipped: Skipped, sub: int
+    ) -> Line:
+        """A line of sub-period ``sub`` of ``period`` pricing ``volume`` (billed = volume until
+        step_size; cost zero until costing)."""
+        return Line(
+            period,
+            self.dimension,
+            self.bucket,
+            volume,
+            volume,
+            tariff_id,
+            self.element,
+            self.component,
+            self.price,
+            self.vat,
+            self.step_size,
+            skipped,
+            ZERO_AMOUNT,
+            "",
+            sub,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from ocpikit.tariffs.boundaries import SessionBoundaries
 from ocpikit.tariffs.local_time import MICROSECOND
@@ -22,16 +23,21 @@ from ocpikit.tariffs.normal import NPeriod, SplitInfo
 from ocpikit.tariffs.periods import PERIOD_START
 from ocpikit.tariffs.policy import Policy
 
-__all__ = ["Piece", "SplitPlan", "period_pieces", "split_period"]
+__all__ = ["Piece", "PieceFields", "SplitPlan", "period_pieces", "split_period"]
 
 _ZERO = Decimal(0)
 _HOUR = Decimal(3600)
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+#: the fields of a :class:`Piece`, in order (a period that is not split is priced as one
+#: piece given as a plain tuple of them)
+PieceFields = tuple[datetime, datetime, dict[str, Decimal], Decimal, Decimal, str]
+
+
+class Piece(NamedTuple):
     """A piece of a period: ``[start, end)``, its volumes, the kWh and parking seconds used
-    before it, and why it starts there."""
+    before it, and why it starts there. A named tuple (immutable) so that the pricing loop
+    can unpack a piece and an unsplit period alike."""
 
     start: datetime
     end: datetime
@@ -50,8 +56,7 @@ class SplitPlan:
     boundaries: SessionBoundaries | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Cut:
+class _Cut(NamedTuple):
     """A boundary inside a period: the fraction of the period before it, and the exact kWh /
     parking seconds used there when it is a kWh / parking threshold."""
 
@@ -62,8 +67,7 @@ class _Cut:
     parking: Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Point:
+class _Point(NamedTuple):
     """A boundary kept, with the kWh and parking seconds used there."""
 
     fraction: Decimal
@@ -210,11 +214,7 @@ def split_period(
     info, boundaries = plan.info, plan.boundaries
     if info is None or boundaries is None:
         return None
-    if (
-        boundaries.any_inside(p.start, p.end)
-        or info.kwh
-        or (policy.duration_basis == "parking" and info.durations)
-    ):
-        clock = boundaries.inside(p.start, p.end)
+    clock = boundaries.inside(p.start, p.end)
+    if clock or info.kwh or (policy.duration_basis == "parking" and info.durations):
         return period_pieces(p, volumes, info, clock, kwh_before, parking_before, policy)
     return None
