@@ -26,7 +26,12 @@ from ocpikit.tariffs.boundaries import BoundaryIndex, SessionBoundaries
 from ocpikit.tariffs.normal import NTariff
 from ocpikit.tariffs.periods import PERIOD_START, ClassifiedPeriod, PeriodPlan
 from ocpikit.tariffs.policy import Policy
-from ocpikit.tariffs.restrictions import MatchContext, Mismatch, measured_value
+from ocpikit.tariffs.restrictions import (
+    MatchContext,
+    Mismatch,
+    build_match_context,
+    measured_value,
+)
 from ocpikit.tariffs.result import ZERO_AMOUNT, Line, PeriodResult, SubPeriod
 from ocpikit.tariffs.selection import (
     Candidate,
@@ -198,7 +203,8 @@ def _price_period(
 ) -> PeriodResult:
     """Stages 2 and 3 for one period: its pieces matched (one :class:`MatchContext` each) and
     merged into sub-periods, with lines. Written flat: it runs for every period priced."""
-    period, reservation, volumes, kwh_before, parking_before = cp
+    period = cp.period
+    reservation = cp.reservation
     p_start, p_end = period.start, period.end
     tariff = state.tariff
     tariff_id = tariff.id
@@ -226,7 +232,7 @@ def _price_period(
         if state.always or (at < len(base.instants) and base.instants[at] < p_end):
             spans = _split(walk, state, cp, flats)
     if spans is None:
-        spans = ((p_start, p_end, volumes, kwh_before, parking_before, PERIOD_START),)
+        spans = ((p_start, p_end, cp.volumes, cp.kwh_before, cp.parking_before, PERIOD_START),)
     result = PeriodResult(
         period.index,
         "reservation" if reservation else "charging",
@@ -246,7 +252,7 @@ def _price_period(
     flat_mode = walk.flat_mode
     for start, end, piece_volumes, piece_kwh, piece_parking, cause in spans:
         piece_local = local if start == p_start else start.astimezone(tz)
-        ctx = MatchContext(
+        ctx = build_match_context(
             piece_local.hour * 60 + piece_local.minute,
             piece_local.date(),
             piece_local.weekday(),
