@@ -87,6 +87,35 @@ def _time_reason(minute: int, start: int, end: int) -> str:
     return f"time {hhmm(minute)} outside {hhmm(start)}-{hhmm(end % _MINUTES_PER_DAY)}"
 
 
+def _below(name: str, value: Decimal, unit: str, low: Decimal) -> str:
+    return f"{name} {value} {unit} < min_{name} {low}"
+
+
+def _not_below(name: str, value: Decimal, unit: str, high: Decimal) -> str:
+    return f"{name} {value} {unit} >= max_{name} {high}"
+
+
+def _outside(
+    value: Decimal | None,
+    low: Decimal | None,
+    high: Decimal | None,
+    name: str,
+    unit: str,
+    policy: Policy,
+) -> Mismatch | None:
+    """A measured value against ``min_<name>`` / ``max_<name>`` (policy
+    ``missing_measurement`` when the period has no value)."""
+    if value is None:
+        if policy.missing_measurement == "no_match":
+            return f"period has no {name} to compare (policy missing_measurement)"
+        return None
+    if low is not None and value < low:
+        return Reason(_below, name, value, unit, low)
+    if high is not None and value >= high:
+        return Reason(_not_below, name, value, unit, high)
+    return None
+
+
 def first_mismatch(
     r: NRestrictions, ctx: MatchContext, duration: Decimal | int, policy: Policy
 ) -> Mismatch | None:
@@ -133,23 +162,9 @@ def first_mismatch(
     if r.max_duration is not None and duration >= r.max_duration:
         return Reason("duration {:.0f} s >= max_duration {}".format, duration, r.max_duration)
     if r.min_current is not None or r.max_current is not None:
-        current = ctx.current
-        if current is None:
-            if policy.missing_measurement == "no_match":
-                return "period has no current to compare (policy missing_measurement)"
-        else:
-            if r.min_current is not None and current < r.min_current:
-                return Reason("current {} A < min_current {}".format, current, r.min_current)
-            if r.max_current is not None and current >= r.max_current:
-                return Reason("current {} A >= max_current {}".format, current, r.max_current)
+        reason = _outside(ctx.current, r.min_current, r.max_current, "current", "A", policy)
+        if reason is not None:
+            return reason
     if r.min_power is not None or r.max_power is not None:
-        power = ctx.power
-        if power is None:
-            if policy.missing_measurement == "no_match":
-                return "period has no power to compare (policy missing_measurement)"
-        else:
-            if r.min_power is not None and power < r.min_power:
-                return Reason("power {} kW < min_power {}".format, power, r.min_power)
-            if r.max_power is not None and power >= r.max_power:
-                return Reason("power {} kW >= max_power {}".format, power, r.max_power)
+        return _outside(ctx.power, r.min_power, r.max_power, "power", "kW", policy)
     return None
