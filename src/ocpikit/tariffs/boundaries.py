@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.local_time import (
     MICROSECOND,
     OffsetSegment,
@@ -40,6 +41,7 @@ _DAY_US = 86_400_000_000
 _MINUTE_US = 60_000_000
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class ClockCause:
     """A boundary on the local wall clock: ``minute`` of the day, reached ``day`` days after
@@ -65,6 +67,7 @@ def cause_text(cause: Cause) -> str:
     return cause if isinstance(cause, str) else cause.text()
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class SessionBoundaries:
     """Sorted instants where restrictions can switch, each with its cause."""

@@ -15,24 +15,22 @@ makes its sum unknown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ocpikit.tariffs.fast_records import record_builder
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.normal import NTariff
 from ocpikit.tariffs.policy import Policy
 from ocpikit.tariffs.result import COST_BUCKETS, ZERO_AMOUNT, Amount, Line
 
 __all__ = ["CostSummary", "line_amount", "sum_costs"]
 
-#: ``Amount(...)`` without the frozen ``__init__``'s cost (:mod:`.fast_records`)
-_build_amount: Callable[[Decimal, Decimal | None], Amount] = record_builder(Amount)
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class CostSummary:
     """The sums per cost field (only fields some line priced), the tax per VAT rate and the
@@ -82,7 +80,7 @@ def sum_costs(
             if factor is None:
                 factor = factors[vat] = _ONE + vat / _HUNDRED
             excl, incl = base, base * factor
-            line.cost = _build_amount(excl, incl)
+            line.cost = Amount(excl, incl)
         else:
             cost = line.cost = line_amount(base, vat, tariff, policy)
             excl, incl = cost.excl, cost.incl
@@ -99,7 +97,7 @@ def sum_costs(
             tax = incl - excl
             if tax != 0:
                 taxes[vat] = taxes.get(vat, _ZERO) + tax
-    costs = {name: _build_amount(excl_sums[name], incl_sums[name]) for name in excl_sums}
+    costs = {name: Amount(excl_sums[name], incl_sums[name]) for name in excl_sums}
     total_excl = _ZERO
     total_incl: Decimal | None = _ZERO
     for name in COST_BUCKETS:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ocpikit.tariffs.errors import PricingError
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.normal import NSession
 from ocpikit.tariffs.policy import Policy
 
@@ -78,6 +79,7 @@ def hhmm(minute_of_day: int) -> str:
     return f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class OffsetSegment:
     """``[start, end)`` during which the zone's UTC offset is ``offset``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.normal import NTariff
 from ocpikit.tariffs.policy import Policy
 from ocpikit.tariffs.result import ZERO_AMOUNT, Amount
@@ -16,6 +17,7 @@ from ocpikit.tariffs.result import ZERO_AMOUNT, Amount
 __all__ = ["MinMaxOutcome", "apply_min_max", "clamp"]
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class MinMaxOutcome:
     """The total after min/max price, what changed it (one note per limit applied) and the cost

@@ -23,15 +23,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ocpikit.tariffs.boundaries import BoundaryIndex, SessionBoundaries
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.normal import NTariff
 from ocpikit.tariffs.periods import PERIOD_START, ClassifiedPeriod, PeriodPlan
 from ocpikit.tariffs.policy import Policy
-from ocpikit.tariffs.restrictions import (
-    MatchContext,
-    Mismatch,
-    build_match_context,
-    measured_value,
-)
+from ocpikit.tariffs.restrictions import MatchContext, Mismatch, measured_value
 from ocpikit.tariffs.result import ZERO_AMOUNT, Line, PeriodResult, SubPeriod
 from ocpikit.tariffs.selection import (
     Candidate,
@@ -74,6 +70,7 @@ class FlatLedger:
             self.charging = True
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class _Walk:
     """The settings of one price call that every period reads."""
@@ -92,6 +89,7 @@ class _Walk:
     plans: dict[tuple[int, tuple[str, ...] | None], SplitPlan]
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class _GroupState:
     """The element group of the current tariff and period kind, with the session boundaries of
@@ -252,7 +250,7 @@ def _price_period(
     flat_mode = walk.flat_mode
     for start, end, piece_volumes, piece_kwh, piece_parking, cause in spans:
         piece_local = local if start == p_start else start.astimezone(tz)
-        ctx = build_match_context(
+        ctx = MatchContext(
             piece_local.hour * 60 + piece_local.minute,
             piece_local.date(),
             piece_local.weekday(),

@@ -9,12 +9,11 @@ period without time dimensions and what counts as parking. Zero volumes are left
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ocpikit.tariffs.fast_records import record_builder
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.normal import NPeriod, NSession
 from ocpikit.tariffs.policy import Policy
 
@@ -26,13 +25,15 @@ _HOUR = Decimal(3600)
 PERIOD_START = "period start"
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class ClassifiedPeriod:
     """A period, whether it is a reservation period, its volumes to price per dimension
     (``TIME`` holds the reserved hours of a reservation period), and the kWh and parking
     seconds used by the charging periods before it (restrictions compare them).
 
-    One is built for every period priced, with :data:`build_classified_period`.
+    One is built for every period priced
+    (:func:`~ocpikit.tariffs.fast_records.fast_frozen`).
     """
 
     period: NPeriod
@@ -42,12 +43,7 @@ class ClassifiedPeriod:
     parking_before: Decimal
 
 
-#: ``ClassifiedPeriod(...)`` without the frozen ``__init__``'s cost (:mod:`.fast_records`)
-build_classified_period: Callable[
-    [NPeriod, bool, dict[str, Decimal], Decimal, Decimal], ClassifiedPeriod
-] = record_builder(ClassifiedPeriod)
-
-
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class PeriodPlan:
     """The classified periods of a session and what follows from them.
@@ -78,7 +74,7 @@ def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
             "ENERGY" in dims or "TIME" in dims or "PARKING_TIME" in dims
         ):
             volumes = {"TIME": dims["RESERVATION_TIME"]}
-            classified.append(build_classified_period(p, True, volumes, kwh, parking_seconds))
+            classified.append(ClassifiedPeriod(p, True, volumes, kwh, parking_seconds))
             continue
         if charging_start is None:
             charging_start = p.start
@@ -101,7 +97,7 @@ def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
             volumes["TIME"] = time
         if parking:
             volumes["PARKING_TIME"] = parking
-        classified.append(build_classified_period(p, False, volumes, kwh, parking_seconds))
+        classified.append(ClassifiedPeriod(p, False, volumes, kwh, parking_seconds))
         if energy:
             kwh += energy
         if parking:

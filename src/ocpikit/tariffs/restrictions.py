@@ -11,12 +11,11 @@ follow policy ``end_time`` and a window may wrap past midnight.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ocpikit.tariffs.fast_records import record_builder
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.local_time import hhmm
 from ocpikit.tariffs.normal import NRestrictions
 from ocpikit.tariffs.policy import Policy
@@ -26,7 +25,6 @@ __all__ = [
     "DAY_NAMES",
     "MatchContext",
     "Mismatch",
-    "build_match_context",
     "first_mismatch",
     "measured_value",
 ]
@@ -38,10 +36,11 @@ _MINUTES_PER_DAY = 1440
 Mismatch = str | Reason
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class MatchContext:
     """What restrictions are compared with at the start of a piece of a period (one is built
-    for every piece priced, with :data:`build_match_context`).
+    for every piece priced: :func:`~ocpikit.tariffs.fast_records.fast_frozen`).
 
     ``minute``/``day``/``weekday``: the local wall clock (0 = Monday); ``kwh``: energy used
     before the piece; ``duration``: seconds since the reference start (the session, or the
@@ -57,12 +56,6 @@ class MatchContext:
     parking: Decimal
     current: Decimal | None
     power: Decimal | None
-
-
-#: ``MatchContext(...)`` without the frozen ``__init__``'s cost (:mod:`.fast_records`)
-build_match_context: Callable[
-    [int, date, int, Decimal, int, Decimal, Decimal | None, Decimal | None], MatchContext
-] = record_builder(MatchContext)
 
 
 def measured_value(

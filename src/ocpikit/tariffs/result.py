@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ocpikit.core.types import format_datetime, to_json_number
+from ocpikit.tariffs.fast_records import fast_frozen
 
 __all__ = [
     "COST_BUCKETS",
@@ -52,6 +53,7 @@ def json_number(value: Decimal | None, decimals: int = -1) -> int | float | None
     return to_json_number(value.normalize() if value == value.to_integral_value() else value)
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class Amount:
     """An amount excl. and incl. VAT/taxes; ``incl`` is ``None`` when unknown."""

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ocpikit.tariffs.boundaries import SessionBoundaries
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.local_time import MICROSECOND
 from ocpikit.tariffs.normal import NPeriod, SplitInfo
 from ocpikit.tariffs.periods import PERIOD_START
@@ -47,6 +48,7 @@ class Piece(NamedTuple):
     cause: str
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class SplitPlan:
     """Where the elements that can price a period switch: their :class:`SplitInfo` and the

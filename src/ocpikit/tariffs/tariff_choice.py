@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ocpikit.tariffs.errors import PricingError
+from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.normal import NSession, NTariff
 from ocpikit.tariffs.policy import Policy
 
 __all__ = ["TariffChoice", "choose_tariffs"]
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class TariffChoice:
     """The main tariff and every given tariff by upper-cased id (the first of equal ids)."""

@@ -1,10 +1,10 @@
 """The pricing stages on their own: each stage function's contract, and every speed trick against
-the plain implementation it replaces (fast_records, the cost fast path, the memoised policy
-summary)."""
+the plain implementation it replaces (fast_frozen records, the cost fast path, the memoised
+policy summary)."""
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from ocpikit.tariffs import Policy, PricingError, price
-from ocpikit.tariffs.boundaries import ClockCause, session_boundaries
+from ocpikit.tariffs.boundaries import ClockCause, SessionBoundaries, session_boundaries
 from ocpikit.tariffs.changed_policy import changed_settings
-from ocpikit.tariffs.costs import line_amount, sum_costs
-from ocpikit.tariffs.fast_records import record_builder
-from ocpikit.tariffs.local_time import offset_segments, zone
-from ocpikit.tariffs.min_max import apply_min_max
+from ocpikit.tariffs.costs import CostSummary, line_amount, sum_costs
+from ocpikit.tariffs.fast_records import fast_frozen
+from ocpikit.tariffs.local_time import OffsetSegment, offset_segments, zone
+from ocpikit.tariffs.min_max import MinMaxOutcome, apply_min_max
 from ocpikit.tariffs.normal import (
     NPeriod,
     NRestrictions,
@@ -25,13 +25,13 @@ from ocpikit.tariffs.normal import (
     normalise_tariff,
     split_info,
 )
-from ocpikit.tariffs.periods import ClassifiedPeriod, classify_periods
-from ocpikit.tariffs.restrictions import MatchContext, build_match_context, first_mismatch
+from ocpikit.tariffs.periods import ClassifiedPeriod, PeriodPlan, classify_periods
+from ocpikit.tariffs.restrictions import MatchContext, first_mismatch
 from ocpikit.tariffs.result import Amount, Line, PeriodResult
 from ocpikit.tariffs.selection import element_group, select_element
-from ocpikit.tariffs.splitting import period_pieces
+from ocpikit.tariffs.splitting import SplitPlan, period_pieces
 from ocpikit.tariffs.step_size import apply_step_size, ceil_to_step
-from ocpikit.tariffs.tariff_choice import choose_tariffs
+from ocpikit.tariffs.tariff_choice import TariffChoice, choose_tariffs
 
 T0 = datetime(2024, 3, 30, 22, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -299,19 +299,43 @@ def test_choose_tariffs_by_period_tariff_id_then_validity() -> None:
 # --- speed tricks against their plain implementations ------------------------------------------
 
 
-def test_record_builder_equals_the_constructor() -> None:
-    build = record_builder(ClassifiedPeriod)
-    period = NPeriod(0, T0, T0 + H, {})
-    built = build(period, False, {"TIME": Decimal(1)}, Decimal(0), Decimal(5))
-    assert built == ClassifiedPeriod(period, False, {"TIME": Decimal(1)}, Decimal(0), Decimal(5))
-    assert type(built) is ClassifiedPeriod
+FAST_FROZEN = (
+    Amount,
+    ClassifiedPeriod,
+    MatchContext,
+    PeriodPlan,
+    TariffChoice,
+    CostSummary,
+    MinMaxOutcome,
+    SplitPlan,
+    SessionBoundaries,
+    ClockCause,
+    OffsetSegment,
+)
+
+
+@pytest.mark.parametrize("cls", FAST_FROZEN, ids=lambda cls: cls.__name__)
+def test_fast_frozen_builds_what_the_plain_init_builds(cls: type[Any]) -> None:
+    values = [object() for _ in fields(cls)]
+    fast = cls(*values)
+    plain = object.__new__(cls)
+    cls.__plain_init__(plain, *values)
+    assert type(fast) is cls and fast == plain
+    assert [getattr(fast, f.name) for f in fields(cls)] == values
     with pytest.raises(FrozenInstanceError):
-        built.reservation = True  # type: ignore[misc]
-    assert build_match_context(1, date(2024, 1, 1), 0, Decimal(0), 0, Decimal(0), None, None) == (
-        MatchContext(1, date(2024, 1, 1), 0, Decimal(0), 0, Decimal(0), None, None)
-    )
+        setattr(fast, fields(cls)[0].name, None)
+
+
+def test_fast_frozen_refuses_what_it_cannot_build_alike() -> None:
     with pytest.raises(TypeError, match="not a frozen dataclass"):
-        record_builder(Line)
+        fast_frozen(Line)
+
+    @dataclass(frozen=True, slots=True)
+    class WithDefault:
+        value: int = 0
+
+    with pytest.raises(TypeError, match="without default"):
+        fast_frozen(WithDefault)
 
 
 def test_changed_settings_equals_policy_changed() -> None:
