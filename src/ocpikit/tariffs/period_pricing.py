@@ -1,5 +1,6 @@
-"""Stage 3 of pricing: price every period, piece by piece, with the elements selected at each
-piece's start (OCPI 2.2.1 / 2.3.0 ``mod_tariffs`` §TariffElement, §TariffRestrictions).
+"""Stages 2 and 3 of pricing, walked period by period: split each period into pieces and
+price every piece with the elements selected at its start (OCPI 2.2.1 / 2.3.0
+``mod_tariffs`` §TariffElement, §TariffRestrictions).
 
 Walks the classified periods in order. A period is cut at the restriction boundaries of the
 elements that can price its dimensions (:mod:`ocpikit.tariffs.splitting`); each piece is
@@ -43,9 +44,7 @@ from ocpikit.tariffs.tariff_choice import TariffChoice
 
 __all__ = ["FlatLedger", "price_periods"]
 
-_ZERO = Decimal(0)
 _ONE = Decimal(1)
-_HOUR = Decimal(3600)
 _SECOND = timedelta(seconds=1)
 
 
@@ -73,7 +72,9 @@ class FlatLedger:
 @fast_frozen
 @dataclass(frozen=True, slots=True)
 class _Walk:
-    """The settings of one price call that every period reads."""
+    """What every period of one price call reads: the policy and the settings derived from it,
+    the zone, where durations count from, whether reservations are expired, and the call's
+    boundary and split-plan memos."""
 
     policy: Policy
     tz: ZoneInfo
