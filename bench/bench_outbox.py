@@ -5,7 +5,7 @@ registers the CPO with the eMSP, then in this process (the CPO's delivery worker
 database):
 
 1. raw: the same Session PUTs sent by a plain httpx loop (same concurrency), no outbox;
-2. outbox: ``put_and_push`` N sessions (object + outbox entry in one transaction), then a
+2. outbox: ``put_own_object`` N sessions (object + outbox entry in one transaction), then a
    ``DeliveryWorker`` drains the outbox; objects/s end to end (enqueue excluded and included)
    and the ratio to the raw rate, in the same run;
 3. memory: current RSS of this process (``/proc/self/statm``) while ``--pending`` entries wait
@@ -36,9 +36,10 @@ from pathlib import Path
 
 import httpx
 
-from ocpikit.client.delivery import DeliveryWorker, Outcome, put_and_push
+from ocpikit.client.delivery import DeliveryWorker, Outcome
 from ocpikit.client.http import http_client
 from ocpikit.client.partner import PartnerClient
+from ocpikit.operations import put_own_object
 from ocpikit.protocol.ports import ObjectKey, OutboxOperation, OutboxState
 from ocpikit.server.demo import demo_sessions_and_cdrs
 from ocpikit.storage import SqlStorage
@@ -228,11 +229,11 @@ async def bench(
 
         async def enqueue(d: dict[str, object]) -> None:
             async with put_sem:
-                await put_and_push(storage, ObjectKey("Session", "NL", "CPO", str(d["id"])), d)
+                await put_own_object(storage, ObjectKey("Session", "NL", "CPO", str(d["id"])), d)
 
         await asyncio.gather(*(enqueue(d) for d in docs))
         enqueue_s = time.perf_counter() - t0
-        print(f"enqueue (put_and_push):    {n / enqueue_s:8.0f} objects/s   (64 concurrent)")
+        print(f"enqueue (put_own_object):    {n / enqueue_s:8.0f} objects/s   (64 concurrent)")
 
         worker = DeliveryWorker(storage, http, batch=batch, concurrency=concurrency)
         prof = cProfile.Profile() if profile is not None else None

@@ -11,7 +11,7 @@ delivery worker runs inside its ``ocpikit serve``.
   accepting: no entry is lost, every object is retried with backoff (never sooner than the
   minimum delay, never before Retry-After) and delivered.
 
-The changes are written by this test into the CPO's database with ``put_and_push`` (object and
+The changes are written by this test into the CPO's database with ``put_own_object`` (object and
 outbox entry in one transaction), exactly as the backend API does; the worker in the CPO process
 picks them up.
 """
@@ -33,8 +33,8 @@ from typing import Any
 import orjson
 import pytest
 
-from ocpikit.client.delivery import put_and_push
 from ocpikit.core.types import format_datetime
+from ocpikit.operations import put_own_object
 from ocpikit.protocol.ports import (
     Endpoint,
     ObjectKey,
@@ -125,7 +125,7 @@ def _cdr(base: dict[str, Any], n: int) -> dict[str, Any]:
 def _write(cpo: Instance, docs: list[dict[str, Any]], kind: str) -> None:
     async def write(s: SqlStorage) -> None:
         for d in docs:
-            await put_and_push(s, ObjectKey(kind, "NL", "CPO", d["id"]), d)
+            await put_own_object(s, ObjectKey(kind, "NL", "CPO", d["id"]), d)
 
     cpo.run(write)
 

@@ -18,7 +18,6 @@ from ocpikit.cli._platform import (
     run_async,
     settings_from,
 )
-from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import STARTER_CONFIG
 
 
@@ -34,9 +33,19 @@ def register(sub: Any) -> None:
     add_config(up)
     up.set_defaults(handler=run_db_upgrade)
 
-    p = sub.add_parser("invite", help="create a registration token A for a new partner")
+    p = sub.add_parser(
+        "invite",
+        help="create a registration token A for a new partner (or list and revoke them)",
+        description="A token A works once, until it expires (--ttl, default 7d).",
+    )
     add_config(p)
     p.add_argument("--party", metavar="CC-PID", help="our party the partner connects to")
+    p.add_argument("--ttl", metavar="DURATION", default="7d", help="e.g. 7d, 12h, 30m, never")
+    p.add_argument("--for", dest="expected", metavar="CC-PID", help="the party that must register")
+    p.add_argument("--replace", metavar="PARTNER", help="let the token re-register this partner")
+    p.add_argument("--list", action="store_true", help="list the tokens A that still work")
+    p.add_argument("--revoke", metavar="ID", help="revoke a token A by the id --list shows")
+    p.add_argument("--json", action="store_true", help="with --list: machine-readable output")
     p.set_defaults(handler=run_invite)
 
     p = sub.add_parser("register", help="register with a partner that gave us a token A")
@@ -77,10 +86,39 @@ def run_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_invite(args: argparse.Namespace) -> int:
+    from ocpikit.operations import invites, parse_duration, revoke_invite
     from ocpikit.server.registry import invite
 
     settings = settings_from(args)
-    result = run_async(lambda s: invite(settings, s, args.party), settings)
+    if args.list:
+        rows = run_async(invites, settings)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        print_table(
+            ("ID", "TOKEN", "OUR PARTY", "FOR", "REPLACES", "EXPIRES"),
+            [
+                (r["id"], r["hint"], r["our_party"], r["for"], r["replaces"], r["expires_at"])
+                for r in rows
+            ],
+            empty="no open invitations",
+        )
+        return 0
+    if args.revoke:
+        revoked = run_async(lambda s: revoke_invite(s, args.revoke), settings)
+        print(f"revoked {revoked} token(s) A")
+        return 0 if revoked else 1
+    try:
+        ttl = parse_duration(args.ttl)
+    except ValueError as exc:
+        print(f"ocpikit: --ttl: {exc}", file=sys.stderr)
+        return 2
+    result = run_async(
+        lambda s: invite(
+            settings, s, args.party, ttl=ttl, expected_party=args.expected, replace=args.replace
+        ),
+        settings,
+    )
     print(json.dumps(result))
     return 0
 
@@ -119,19 +157,10 @@ def run_partners(args: argparse.Namespace) -> int:
     """Partners with their status, version, roles and endpoints, and per pulled module when it
     last synced and how many of the partner's objects we hold (``--json``: the same, as a list
     of ``partner_summary`` objects with ``sync``)."""
-    from ocpikit.server.registry import partner_summary
+    from ocpikit.operations import partner_overview
 
     settings = settings_from(args)
-
-    async def load(storage: Storage) -> list[dict[str, Any]]:
-        rows = []
-        for partner in await storage.partners.all():
-            row = partner_summary(partner)
-            row["sync"] = await sync_status(storage, partner.id)
-            rows.append(row)
-        return rows
-
-    rows = run_async(load, settings)
+    rows = run_async(partner_overview, settings)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -159,26 +188,6 @@ def run_partners(args: argparse.Namespace) -> int:
         print()
         print_table(("PARTNER", "MODULE", "LAST SYNC", "OBJECTS"), synced, empty="")
     return 0
-
-
-async def sync_status(storage: Storage, partner_id: str) -> dict[str, dict[str, Any]]:
-    """Per pulled module: the start of the last complete pull (``last_sync``, RFC 3339 or None)
-    and how many of the partner's objects of that module we hold."""
-    from ocpikit.client.partner import MODULE_OBJECTS
-    from ocpikit.client.sync import PULL_MODULES
-    from ocpikit.core.types import format_datetime
-
-    out: dict[str, dict[str, Any]] = {}
-    for module in PULL_MODULES:
-        mark = await storage.partners.get_sync_mark(partner_id, module)
-        page = await storage.objects.list_page(MODULE_OBJECTS[module], limit=1, owner=partner_id)
-        if mark is None and page.total == 0:
-            continue
-        out[module] = {
-            "last_sync": format_datetime(mark) if mark else None,
-            "objects": page.total,
-        }
-    return out
 
 
 def run_unregister(args: argparse.Namespace) -> int:

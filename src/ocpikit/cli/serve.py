@@ -50,6 +50,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--demo", action="store_true", help="load the sample dataset")
     p.add_argument(
+        "--invite",
+        action="store_true",
+        help="print a fresh token A even when invitations are open",
+    )
+    p.add_argument(
         "--no-worker",
         action="store_true",
         help="do not deliver the outbox in this process (run `ocpikit outbox work` instead)",
@@ -138,7 +143,7 @@ def run_serve(args: argparse.Namespace) -> int:
     _import_task_modules()
     storage = open_storage(settings)
 
-    async def prepare() -> dict[str, str]:
+    async def prepare() -> dict[str, Any] | None:
         await storage.facts.set(BASE_URL_FACT, settings.base_url)
         if args.demo:
             counts = await load_demo(
@@ -152,7 +157,9 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"demo data: {counts['Location']} locations, {counts['Tariff']} tariffs, "
                 f"{counts['Session']} sessions, {counts['CDR']} CDRs, {counts['Token']} tokens"
             )
-        return await invite(settings, storage, None)
+        if args.invite or not await storage.tokens.invites():
+            return await invite(settings, storage, None)
+        return None  # invitations are open already: `ocpikit invite --list`
 
     created = asyncio.run(prepare())
     ocpi_app = flow_app(settings, storage, driver=registration_driver(settings))
@@ -170,8 +177,11 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     parties = ", ".join(f"{p.key} ({'+'.join(r.value for r in p.roles)})" for p in settings.parties)
     print(f"ocpikit platform for {parties}")
-    print(f"versions URL: {created['versions_url']}")
-    print(f"token A:      {created['token']}")
+    print(f"versions URL: {settings.base_url}/ocpi/versions")
+    if created is not None:
+        print(f"token A:      {created['token']} (expires {created['expires_at']})")
+    else:
+        print("token A:      none printed: invitations are open (ocpikit invite --list)")
     print(
         f"backend API:  {admin_url}/admin/api/openapi.json (Bearer admin token from the config, OCPIKIT_ADMIN_TOKEN or ./.ocpikit-admin-token)"
     )

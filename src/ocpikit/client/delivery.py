@@ -1,10 +1,8 @@
-"""Durable push: the outbox delivery worker and the helper that fills the outbox (issue 4
-point 2; docs/client.md "Outbox").
+"""Durable push: the outbox delivery worker (docs/client.md "Outbox").
 
-Writing: every change to one of our objects goes through the storage port's object write with
-``push_to`` = :func:`push_targets`, so the outbox entries are written in the same database
-transaction as the object (transactional outbox; :func:`put_and_push`, :func:`patch_and_push`,
-:func:`delete_and_push`). Storage keeps at most one entry per partner and object and coalesces a
+Writing: every change to one of our objects goes through :mod:`ocpikit.operations.own_objects`
+(the storage port's object write with ``push_to`` = :func:`push_targets`), so the outbox entries
+are written in the same database transaction as the object (transactional outbox). Storage keeps at most one entry per partner and object and coalesces a
 newer change into it (the latest state wins; an entry in flight is re-queued after its delivery
 completes), which also keeps the per-object order.
 
@@ -58,11 +56,10 @@ from ocpikit.core.errors import (
     Unauthorized,
 )
 from ocpikit.core.headers import PartyRef
-from ocpikit.core.types import ci_equal, parse_datetime
+from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import HEAD
 from ocpikit.protocol.handlers.base import embeds_location, location_lookup
 from ocpikit.protocol.ports import (
-    Merge,
     ObjectKey,
     Outbox,
     OutboxEntry,
@@ -70,7 +67,6 @@ from ocpikit.protocol.ports import (
     Partner,
     PartnerStatus,
     Storage,
-    StoredObject,
 )
 from ocpikit.protocol.push import push_targets, token_party
 
@@ -82,10 +78,7 @@ __all__ = [
     "DeliveryWorker",
     "Outcome",
     "backoff_delay",
-    "delete_and_push",
-    "patch_and_push",
     "push_targets",
-    "put_and_push",
 ]
 
 log = logging.getLogger("ocpikit.delivery")
@@ -94,55 +87,6 @@ _MODULE_OF_KIND = {v: k for k, v in MODULE_OBJECTS.items()}
 MIN_DELAY = 0.5
 _RNG = random.Random()
 """No retry is ever scheduled sooner than this (seconds): no spinning on a zero Retry-After."""
-
-
-# --- enqueueing ---------------------------------------------------------------------------------
-async def _targets(storage: Storage, key: ObjectKey, document: Mapping[str, Any]) -> list[str]:
-    partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
-    return push_targets(partners, key, document)
-
-
-async def put_and_push(
-    storage: Storage,
-    key: ObjectKey,
-    document: Mapping[str, Any],
-    *,
-    last_updated: datetime | None = None,
-) -> StoredObject:
-    """Store one of our objects (head form) and, in the same transaction, queue it for every
-    partner that should receive it."""
-    stamp = last_updated
-    if stamp is None:
-        raw = document.get("last_updated")
-        if not isinstance(raw, str):
-            raise ValueError("a head document needs last_updated")
-        stamp = parse_datetime(raw)
-    return await storage.objects.put(
-        key,
-        orjson.dumps(dict(document)),
-        last_updated=stamp,
-        owner=None,
-        push_to=await _targets(storage, key, document),
-    )
-
-
-async def patch_and_push(storage: Storage, key: ObjectKey, merge: Merge) -> StoredObject | None:
-    """Read-merge-write one of our objects and queue its new full state in the same
-    transaction (targets are chosen from the current document)."""
-    current = await storage.objects.get(key)
-    if current is None:
-        return None
-    return await storage.objects.patch(
-        key, merge, push_to=await _targets(storage, key, current.document)
-    )
-
-
-async def delete_and_push(storage: Storage, key: ObjectKey) -> bool:
-    """Delete one of our objects and queue a DELETE (only Tariffs are deleted at partners)."""
-    current = await storage.objects.get(key)
-    if current is None:
-        return False
-    return await storage.objects.delete(key, push_to=await _targets(storage, key, current.document))
 
 
 # --- delivering ---------------------------------------------------------------------------------

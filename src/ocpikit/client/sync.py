@@ -1,5 +1,5 @@
 """Pull sync: a partner's objects into our storage, incremental resync, and reconciliation
-(issue 4 points 1 and 3; ``transport_and_format`` §Pull and Push, §Offline behaviour).
+(``transport_and_format`` §Pull and Push, §Offline behaviour).
 
 - :func:`pull_into_storage` walks the partner's Sender list page by page and upserts each valid
   object in head form with ``owner`` = the partner. Unchanged objects are not rewritten. The sync
@@ -35,6 +35,7 @@ import orjson
 from ocpikit.core.clock import Clock
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import InterfaceRole
+from ocpikit.operations.partners import SYNCED_MODULES
 from ocpikit.protocol.endpoints import INTERFACES
 from ocpikit.protocol.ports import ObjectKey, Partner, Storage
 from ocpikit.protocol.reconcile import ReconcileReport, diff_fields, digest
@@ -55,7 +56,7 @@ __all__ = [
 
 log = logging.getLogger("ocpikit.sync")
 
-PULL_MODULES = ("locations", "tariffs", "sessions", "cdrs", "tokens")
+PULL_MODULES = SYNCED_MODULES
 """Modules with a Sender list we pull, in dependency order (locations before sessions)."""
 
 Progress = Callable[[int, int | None], None]

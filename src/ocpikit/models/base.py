@@ -117,8 +117,8 @@ class OcpiModel(BaseModel):
 
     def dump(self) -> dict[str, Any]:
         """The JSON-ready dict of this object (only fields that were set): ``model_dump(mode=
-        "json", exclude_unset=True)``, by the compiled serializer directly (its Python wrapper
-        was ~10 % of a Session's dump)."""
+        "json", exclude_unset=True)``, by the compiled serializer directly (without its Python
+        wrapper)."""
         result: dict[str, Any] = self.__pydantic_serializer__.to_python(
             self, mode="json", exclude_unset=True
         )

@@ -110,26 +110,26 @@ class Event(enum.StrEnum):
 _OUTCOME = "<outcome>"
 """Target placeholder: the final state is the outcome value itself (e.g. ``EVSE_OCCUPIED``)."""
 
-S, R = CommandDirection.SENT, CommandDirection.RECEIVED
+SENT, RECEIVED = CommandDirection.SENT, CommandDirection.RECEIVED
 NEW = "NEW"
 
 #: (direction, state, event) -> next state; anything else is an :class:`InvalidTransition`
 TRANSITIONS: Final[Mapping[tuple[CommandDirection, str, Event], str]] = {
-    (S, NEW, Event.ACCEPTED): State.PENDING,
-    (S, NEW, Event.REFUSED): _OUTCOME,
-    (S, NEW, Event.SEND_FAILED): State.SEND_FAILED,
-    (S, NEW, Event.RESULT): _OUTCOME,  # the result overtook the synchronous response
-    (S, State.PENDING, Event.RESULT): _OUTCOME,
-    (S, State.PENDING, Event.DEADLINE): State.TIMEOUT,
-    (S, State.TIMEOUT, Event.RESULT): _OUTCOME,
-    (R, NEW, Event.ACCEPTED): State.AWAITING_RESULT,
-    (R, NEW, Event.REFUSED): State.ANSWERED,
-    (R, NEW, Event.OPERATOR_RESULT): State.RESULT_PENDING,
-    (R, State.AWAITING_RESULT, Event.OPERATOR_RESULT): State.RESULT_PENDING,
-    (R, State.AWAITING_RESULT, Event.DEADLINE): State.RESULT_PENDING,
-    (R, State.RESULT_PENDING, Event.DELIVERED): State.DELIVERED,
-    (R, State.RESULT_PENDING, Event.DELIVERY_FAILED): State.RESULT_PENDING,
-    (R, State.RESULT_PENDING, Event.GAVE_UP): State.UNDELIVERED,
+    (SENT, NEW, Event.ACCEPTED): State.PENDING,
+    (SENT, NEW, Event.REFUSED): _OUTCOME,
+    (SENT, NEW, Event.SEND_FAILED): State.SEND_FAILED,
+    (SENT, NEW, Event.RESULT): _OUTCOME,  # the result overtook the synchronous response
+    (SENT, State.PENDING, Event.RESULT): _OUTCOME,
+    (SENT, State.PENDING, Event.DEADLINE): State.TIMEOUT,
+    (SENT, State.TIMEOUT, Event.RESULT): _OUTCOME,
+    (RECEIVED, NEW, Event.ACCEPTED): State.AWAITING_RESULT,
+    (RECEIVED, NEW, Event.REFUSED): State.ANSWERED,
+    (RECEIVED, NEW, Event.OPERATOR_RESULT): State.RESULT_PENDING,
+    (RECEIVED, State.AWAITING_RESULT, Event.OPERATOR_RESULT): State.RESULT_PENDING,
+    (RECEIVED, State.AWAITING_RESULT, Event.DEADLINE): State.RESULT_PENDING,
+    (RECEIVED, State.RESULT_PENDING, Event.DELIVERED): State.DELIVERED,
+    (RECEIVED, State.RESULT_PENDING, Event.DELIVERY_FAILED): State.RESULT_PENDING,
+    (RECEIVED, State.RESULT_PENDING, Event.GAVE_UP): State.UNDELIVERED,
 }
 
 _NOT_FINAL = {State.PENDING, State.AWAITING_RESULT, State.RESULT_PENDING}
@@ -142,7 +142,7 @@ class InvalidTransition(ValueError):
 def transition(direction: CommandDirection, state: str, event: Event, outcome: str = "") -> str:
     """The next state by the table; ``outcome`` fills the outcome-valued targets."""
     key = (direction, state, event)
-    final_sent = direction is S and state not in _NOT_FINAL and state != NEW
+    final_sent = direction is SENT and state not in _NOT_FINAL and state != NEW
     if key not in TRANSITIONS and event is Event.RESULT and final_sent:
         return outcome  # a final sent record (e.g. a duplicate result): the latest result wins
     target = TRANSITIONS.get(key)
@@ -173,7 +173,7 @@ def new_sent(
     """A command we are about to send (not stored until its response is known)."""
     return CommandRecord(
         id=command_id,
-        direction=S,
+        direction=SENT,
         command=command,
         state=NEW,
         partner_id=partner_id,
@@ -221,7 +221,7 @@ def new_received(
 ) -> CommandRecord:
     return CommandRecord(
         id=command_id,
-        direction=R,
+        direction=RECEIVED,
         command=command,
         state=NEW,
         partner_id=partner_id,
@@ -276,7 +276,7 @@ def timeout_result(record: CommandRecord) -> dict[str, Any]:
 def on_deadline(record: CommandRecord, now: datetime) -> CommandRecord:
     """The sweep found the record due: a sent command times out; a received one that still
     waits for the operator gets a TIMEOUT result to deliver."""
-    if record.direction is S:
+    if record.direction is SENT:
         return _move(record, Event.DEADLINE, deadline=None, result={"result": "TIMEOUT"})
     if record.state == State.AWAITING_RESULT:
         return _move(record, Event.DEADLINE, result=timeout_result(record), deadline=now)

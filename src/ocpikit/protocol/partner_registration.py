@@ -29,11 +29,18 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Generator, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
-from ocpikit.core.errors import MethodNotAllowed, ServerError
+from ocpikit.core.errors import (
+    InvalidOrMissingParameters,
+    MethodNotAllowed,
+    ServerError,
+    Unauthorized,
+)
 from ocpikit.core.versions import Role, Version
 from ocpikit.protocol.ports import (
+    CredentialsToken,
     Exchange,
     Partner,
     PartnerStatus,
@@ -164,10 +171,19 @@ class PartnerRegistration:
     """Registers partners on ``storage``; ``versions_url`` is our versions endpoint (the URL our
     Credentials carry), ``driver`` sends the flows' requests (none: a flow is a 3000)."""
 
-    def __init__(self, storage: Storage, versions_url: str, driver: FlowDriver | None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        versions_url: str,
+        driver: FlowDriver | None,
+        *,
+        own_parties: Collection[str] = (),
+    ) -> None:
         self.storage = storage
         self.versions_url = versions_url
         self.driver = driver
+        #: our own parties (``CC-PID``): no partner may claim one
+        self.own_parties = frozenset(p.upper() for p in own_parties)
 
     def our_credentials(self, version: Version, token: str, party: OurParty) -> dict[str, Any]:
         """Our Credentials object in ``version`` for ``party``, carrying ``token``."""
@@ -178,10 +194,30 @@ class PartnerRegistration:
         ]
         return build_credentials(version, token, self.versions_url, roles)
 
-    async def invite(self, party: OurParty) -> str:
-        """A fresh token A for a new partner of ``party``."""
+    async def invite(
+        self,
+        party: OurParty,
+        *,
+        expires_at: datetime | None = None,
+        expected_party: str | None = None,
+        replace: str | None = None,
+    ) -> str:
+        """A fresh token A for a new partner of ``party``: it stops working at ``expires_at``,
+        only the party ``expected_party`` (``CC-PID``) may register with it, and with
+        ``replace`` (a partner id) it may re-register that partner (the operator's explicit
+        ``ocpikit invite --replace``); a token A is otherwise never a way to take over a
+        registered connection."""
+        if replace is not None and await self.storage.partners.get(replace) is None:
+            raise InvalidOrMissingParameters(f"replace: no partner {replace!r}", path="replace")
         token = new_token()
-        await self.storage.tokens.issue(token, TokenKind.A, local_party=_local_party(party))
+        await self.storage.tokens.issue(
+            token,
+            TokenKind.A,
+            partner_id=replace,
+            local_party=_local_party(party),
+            expires_at=expires_at,
+            expected_party=expected_party.upper() if expected_party else None,
+        )
         return token
 
     async def register_with(self, versions_url: str, token_a: str, party: OurParty) -> Partner:
@@ -233,14 +269,25 @@ class PartnerRegistration:
         token: str,
         caller: Partner | None,
         record: RecordExchange,
+        credential: CredentialsToken | None = None,
     ) -> str:
         """A partner POSTed (registers) or PUT (updates) its ``credentials`` to our credentials
         endpoint of ``version`` with ``token``; ``caller`` is its partner row when it has one.
         Calls it back (:class:`~ocpikit.protocol.registration.AcceptFlow`), stores it, and
-        returns the fresh token C to answer with; ``token`` stops working. A POST over an
-        existing registration of the same party replaces it."""
-        flow = AcceptFlow(credentials, version, default_role=_their_default_role(party))
-        handshake = await self._drive(flow.flow(), record)
+        returns the fresh token C to answer with; ``token`` stops working. ``credential`` is the
+        record of ``token``: a token A is claimed first (one winner among concurrent POSTs) and
+        works again if the registration fails. No connection may claim one of our parties or a
+        party another connection registered (2001 naming the role); a POST over an existing
+        registration needs a token A issued to replace it (:meth:`invite`)."""
+        claimed = await self._claim(token, credential)
+        try:
+            flow = AcceptFlow(credentials, version, default_role=_their_default_role(party))
+            handshake = await self._drive(flow.flow(), record)
+            await self._check_identity(handshake, caller, credential)
+        except BaseException:
+            if claimed is not None:  # the registration failed: the token A works again
+                await self._restore(token, claimed)
+            raise
         token_c = new_token()
         partner = registered_partner(
             handshake,
@@ -252,6 +299,54 @@ class PartnerRegistration:
             await self._drop_previous(partner.id, (PartnerStatus.REGISTERED,))
         await self.storage.partners.save(partner, issue=[(token_c, TokenKind.C)], revoke=[token])
         return token_c
+
+    async def _claim(
+        self, token: str, credential: CredentialsToken | None
+    ) -> CredentialsToken | None:
+        """Claim a token A (revoke it now): its record, or None for any other token. 401 when
+        another request claimed it first."""
+        if credential is None or credential.kind is not TokenKind.A:
+            return None
+        if not await self.storage.tokens.revoke(token):
+            raise Unauthorized("This token A has already been used")
+        return credential
+
+    async def _restore(self, token: str, credential: CredentialsToken) -> None:
+        await self.storage.tokens.issue(
+            token,
+            TokenKind.A,
+            partner_id=credential.partner_id,
+            local_party=credential.local_party,
+            expires_at=credential.expires_at,
+            expected_party=credential.expected_party,
+        )
+
+    async def _check_identity(
+        self, handshake: Handshake, caller: Partner | None, credential: CredentialsToken | None
+    ) -> None:
+        """2001 naming the role when a party of ``handshake`` is ours or another connection's,
+        or not the party a bound token A expects; ``caller`` (the connection updating itself,
+        or the one a replacing token A names) may keep its own parties."""
+        keys = [f"{r.country_code}-{r.party_id}".upper() for r in handshake.parties]
+        itself = caller.id if caller is not None else None
+        expected = credential.expected_party if credential is not None else None
+        if expected is not None and expected not in keys:
+            raise InvalidOrMissingParameters(
+                f"roles: this invitation is for {expected}, not {', '.join(keys)}", path="roles"
+            )
+        for index, (key, role) in enumerate(zip(keys, handshake.parties, strict=True)):
+            path = f"roles[{index}]"
+            if key in self.own_parties:
+                raise InvalidOrMissingParameters(
+                    f"{path}: {key} is one of this platform's own parties", path=path
+                )
+            holders = await self.storage.partners.find_by_party(role.country_code, role.party_id)
+            if any(other.id != itself for other in holders) or (
+                itself is None and await self.storage.partners.get(key) is not None
+            ):
+                raise InvalidOrMissingParameters(
+                    f"{path}: {key} is registered by another connection", path=path
+                )
 
     async def unregister(self, partner_id: str) -> bool:
         """Forget a partner (:func:`unregister`)."""

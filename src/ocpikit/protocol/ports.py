@@ -439,6 +439,16 @@ class CredentialsToken:
     hint: str
     created_at: datetime
     revoked_at: datetime | None = None
+    #: a token A stops working then (None: never)
+    expires_at: datetime | None = None
+    #: a token A bound to the party (``CC-PID``) that must register with it
+    expected_party: str | None = None
+
+    @property
+    def id(self) -> str:
+        """How the operator names the token (``ocpikit invite --list``, ``--revoke``): the
+        first 12 hex digits of its digest."""
+        return self.digest[:12]
 
 
 def token_digest(token: str) -> str:
@@ -490,15 +500,30 @@ class TokenRepository(Protocol):
         *,
         partner_id: str | None = None,
         local_party: tuple[str, str] | None = None,
+        expires_at: datetime | None = None,
+        expected_party: str | None = None,
     ) -> CredentialsToken:
-        """Store a token we hand out (only its digest is kept)."""
+        """Store a token we hand out (only its digest is kept); issuing a known token again
+        makes it active again with these values."""
         ...
 
     async def lookup(self, token: str) -> CredentialsToken | None:
-        """The active (not revoked) record for a presented token, or ``None``."""
+        """The active (neither revoked nor expired) record for a presented token, or ``None``."""
         ...
 
-    async def revoke(self, token: str) -> bool: ...
+    async def revoke(self, token: str) -> bool:
+        """Revoke an active token; True for exactly one of concurrent callers (a token A is
+        claimed this way: single use)."""
+        ...
+
+    async def invites(self) -> list[CredentialsToken]:
+        """The active tokens A, oldest first."""
+        ...
+
+    async def revoke_invite(self, token_id: str) -> int:
+        """Revoke the active tokens A whose :attr:`CredentialsToken.id` (or digest) starts
+        with ``token_id`` (at least 8 characters); returns how many."""
+        ...
 
     async def revoke_partner(self, partner_id: str, kind: TokenKind | None = None) -> int:
         """Revoke every active token of a partner (optionally one kind); returns how many."""

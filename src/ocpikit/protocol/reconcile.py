@@ -20,7 +20,7 @@ import orjson
 
 __all__ = ["ReconcileReport", "canonical", "compare", "diff_fields", "digest"]
 
-K = TypeVar("K")
+Key = TypeVar("Key")
 
 
 def _normal(value: Any) -> Any:
@@ -61,7 +61,7 @@ class ReconcileReport:
         return not (self.missing_here or self.missing_there or self.different)
 
 
-def compare(there: Mapping[K, bytes], here: Mapping[K, bytes]) -> ReconcileReport:
+def compare(there: Mapping[Key, bytes], here: Mapping[Key, bytes]) -> ReconcileReport:
     """Compare two ``{key: digest}`` maps (keys must hash alike on both sides)."""
     report = ReconcileReport()
     for key, theirs in there.items():

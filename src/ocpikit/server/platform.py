@@ -45,7 +45,12 @@ class Platform:
         self.storage = storage
         self.clock = clock
         self.services = Services(storage, decisions or DemoDecisions(), clock)
-        self.registration = PartnerRegistration(storage, self.versions_url(), driver)
+        self.registration = PartnerRegistration(
+            storage,
+            self.versions_url(),
+            driver,
+            own_parties=[party.key for party in settings.parties],
+        )
         self.auth = AuthCache(storage)
         self.guard = RequestGuard(settings.limits)
         self.exchange_log = ExchangeLogBatcher(storage, enabled=log_exchanges)

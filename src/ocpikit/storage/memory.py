@@ -322,6 +322,8 @@ class MemoryTokens:
         kind: TokenKind,
         partner_id: str | None,
         local_party: tuple[str, str] | None,
+        expires_at: datetime | None = None,
+        expected_party: str | None = None,
     ) -> CredentialsToken:
         record = CredentialsToken(
             digest=token_digest(token),
@@ -330,6 +332,8 @@ class MemoryTokens:
             local_party=local_party,
             hint=token[-4:],
             created_at=self._s.clock(),
+            expires_at=expires_at,
+            expected_party=expected_party,
         )
         self._s.tokens[record.digest] = record
         return record
@@ -349,12 +353,35 @@ class MemoryTokens:
         *,
         partner_id: str | None = None,
         local_party: tuple[str, str] | None = None,
+        expires_at: datetime | None = None,
+        expected_party: str | None = None,
     ) -> CredentialsToken:
-        return self.issue_now(token, kind, partner_id, local_party)
+        return self.issue_now(token, kind, partner_id, local_party, expires_at, expected_party)
+
+    def _active(self, record: CredentialsToken | None) -> bool:
+        if record is None or record.revoked_at is not None:
+            return False
+        return record.expires_at is None or record.expires_at > self._s.clock()
 
     async def lookup(self, token: str) -> CredentialsToken | None:
         record = self._s.tokens.get(token_digest(token))
-        return record if record is not None and record.revoked_at is None else None
+        return record if record is not None and self._active(record) else None
+
+    async def invites(self) -> list[CredentialsToken]:
+        found = [r for r in self._s.tokens.values() if r.kind is TokenKind.A and self._active(r)]
+        return sorted(found, key=lambda r: r.created_at)
+
+    async def revoke_invite(self, token_id: str) -> int:
+        if len(token_id) < 8:
+            return 0
+        count = 0
+        for record in await self.invites():
+            if record.digest.startswith(token_id.lower()):
+                self._s.tokens[record.digest] = dataclasses.replace(
+                    record, revoked_at=self._s.clock()
+                )
+                count += 1
+        return count
 
     async def revoke(self, token: str) -> bool:
         return self.revoke_now(token)

@@ -17,17 +17,21 @@ this package imports only ``ocpikit.core`` and ``ocpikit.models``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeAlias, cast
+
+from pydantic import BaseModel
 
 from ocpikit.core.types import parse_datetime
+from ocpikit.tariffs.errors import PricingInputError
 
 __all__ = [
     "DAY_INDEX",
+    "JsonObject",
     "NComponent",
     "NElement",
     "NPeriod",
@@ -35,7 +39,11 @@ __all__ = [
     "NSession",
     "NTariff",
     "PricingInputError",
+    "SessionInput",
     "SplitInfo",
+    "TariffInput",
+    "TariffsInput",
+    "WireObject",
     "normalise_session",
     "normalise_tariff",
     "normalise_tariffs",
@@ -53,10 +61,6 @@ DAY_INDEX = {
 }
 _ZERO = Decimal(0)
 _HOUR = Decimal(3600)
-
-
-class PricingInputError(ValueError):
-    """A tariff or session the engine cannot read (the message names the field)."""
 
 
 #: the declared fields of each model class (pydantic raises, slowly, on a missing attribute)
@@ -100,7 +104,7 @@ def _g(obj: Any, key: str) -> Any:
     return getattr(obj, key, None)
 
 
-def to_decimal(value: Any, where: str = "") -> Decimal | None:
+def to_decimal(value: object, where: str = "") -> Decimal | None:
     """A JSON/model number as Decimal (floats via their shortest repr; numeric strings, a 2.1.1
     example erratum, accepted)."""
     if value is None:
@@ -328,7 +332,7 @@ class NTariff:
     measures_power: bool = False
     #: what the engine derives from the tariff alone (per-dimension candidate elements, ...),
     #: built on first use and reused for every session priced against this tariff
-    engine_cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    engine_cache: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
 
     def split_for(self, group: str, dims: frozenset[str] | None) -> SplitInfo | None:
         """:class:`SplitInfo` of the ``charging``/``reservation``/``expired`` elements that
@@ -428,7 +432,7 @@ _CACHE: dict[int, tuple[Any, str | None, NTariff]] = {}
 _JSON_CACHE: dict[tuple[str, str | None], NTariff] = {}
 
 
-def normalise_tariff(obj: Any, origin: str | None = None) -> NTariff:
+def normalise_tariff(obj: TariffInput, origin: str | None = None) -> NTariff:
     """An :class:`NTariff` from a head Tariff model or a Tariff dict of any version.
 
     Normalised tariffs are cached (tariffs are reused across many sessions): models by identity
@@ -514,12 +518,12 @@ def _normalise_tariff(obj: Any, origin: str | None) -> NTariff:
     )
 
 
-def normalise_tariffs(objs: Any, origin: str | None = None) -> list[NTariff]:
+def normalise_tariffs(objs: TariffsInput | None, origin: str | None = None) -> list[NTariff]:
     """One tariff or an iterable of tariffs, normalised."""
     if objs is None:
         return []
     if not isinstance(objs, (list, tuple)):  # one tariff (a dict, a model, an NTariff)
-        return [normalise_tariff(objs, origin)]
+        return [normalise_tariff(cast("TariffInput", objs), origin)]
     return [normalise_tariff(t, origin) for t in objs]
 
 
@@ -556,9 +560,21 @@ class NSession:
     total_time: Decimal | None = None
     total_parking_time: Decimal | None = None
     time_zone: str | None = None
-    tariffs: list[Any] = field(default_factory=list)
+    tariffs: list[TariffInput] = field(default_factory=list)
     declared: dict[str, tuple[Decimal, Decimal | None]] = field(default_factory=dict)
     end_declared: bool = True
+
+
+#: a wire object in its JSON form (any OCPI version; read tolerantly)
+JsonObject: TypeAlias = Mapping[str, object]
+#: a wire object as the engine receives it: a head model (``ocpikit.models.v2_3_0``) or JSON
+WireObject: TypeAlias = JsonObject | BaseModel
+#: what :func:`normalise_session` reads: a CDR or Session, or one already normalised
+SessionInput: TypeAlias = NSession | WireObject
+#: what :func:`normalise_tariff` reads: a Tariff, or one already normalised
+TariffInput: TypeAlias = NTariff | WireObject
+#: one tariff or a list of them
+TariffsInput: TypeAlias = TariffInput | Sequence[TariffInput]
 
 
 COST_FIELDS = (
@@ -619,7 +635,7 @@ def _volume(raw: Any, i: int, raw_dims: Any, d: Any) -> Decimal | None:
         return to_decimal(raw, f"charging_periods[{i}].dimensions[{j}].volume")
 
 
-def normalise_session(obj: Any) -> NSession:
+def normalise_session(obj: SessionInput) -> NSession:
     """An :class:`NSession` from a head CDR/Session model or a CDR/Session dict of any version."""
     if isinstance(obj, NSession):
         return obj

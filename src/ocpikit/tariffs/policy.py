@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
-from typing import Any
+from typing import TypeAlias
 
-__all__ = ["POLICY_CHOICES", "PRESETS", "Policy", "PolicyError"]
+__all__ = ["POLICY_CHOICES", "PRESETS", "Policy", "PolicyError", "PolicyValue"]
+
+#: the value of a setting: a choice, an integer, or a Decimal tolerance (``as_dict`` prints
+#: Decimals as strings)
+PolicyValue: TypeAlias = str | int | Decimal
 
 
 class PolicyError(ValueError):
@@ -147,18 +151,20 @@ class Policy:
             if value not in choices:
                 raise PolicyError(f"policy {name}={value!r}: choose one of {', '.join(choices)}")
 
-    def with_(self, **changes: Any) -> Policy:
+    def with_(self, **changes: PolicyValue) -> Policy:
         """A copy with some settings changed (validated)."""
-        return replace(self, **changes)
+        # each value's type is checked against its setting by __post_init__ (choices) and
+        # the parser; mypy cannot match a ** mapping to the individual fields
+        return replace(self, **changes)  # type: ignore[arg-type]
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def as_dict(self) -> dict[str, PolicyValue]:
+        out: dict[str, PolicyValue] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             out[f.name] = str(value) if isinstance(value, Decimal) else value
         return out
 
-    def changed(self) -> dict[str, Any]:
+    def changed(self) -> dict[str, PolicyValue]:
         """Only the settings that differ from the default."""
         default = Policy().as_dict()
         return {k: v for k, v in self.as_dict().items() if default[k] != v}
@@ -182,7 +188,7 @@ class Policy:
         return policy
 
 
-def _coerce(name: str, value: str) -> Any:
+def _coerce(name: str, value: str) -> PolicyValue:
     known = {f.name: f for f in fields(Policy)}
     if name not in known:
         raise PolicyError(f"unknown policy {name!r}; known: {', '.join(sorted(known))}")
@@ -200,7 +206,7 @@ def _coerce(name: str, value: str) -> Any:
 
 
 #: named bundles of settings reproducing one source's reading
-PRESETS: dict[str, dict[str, Any]] = {
+PRESETS: dict[str, dict[str, PolicyValue]] = {
     # OCPI 2.2.1 tag text (tariff_14 step_size examples, tariff_7 prose)
     "ocpi-2.2.1-text": {"step_size": "session_total", "duration_basis": "parking"},
     # the 2.3.0 tariff_3 table and the 2.2.1 bugfix advice to avoid step_size

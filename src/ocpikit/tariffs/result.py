@@ -12,13 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from ocpikit.core.types import format_datetime, to_json_number
+from ocpikit.tariffs.fast_records import fast_frozen
+from ocpikit.tariffs.policy import PolicyValue
 
 __all__ = [
     "COST_BUCKETS",
     "Amount",
+    "JsonDict",
     "Line",
     "PeriodResult",
     "PriceResult",
@@ -27,6 +30,9 @@ __all__ = [
     "SubPeriod",
     "json_number",
 ]
+
+#: a JSON object as the reports build it (values: JSON numbers, strings, lists, objects, null)
+JsonDict: TypeAlias = dict[str, object]
 
 #: the CDR cost fields besides total_cost, in the order reports print them
 COST_BUCKETS = (
@@ -52,6 +58,7 @@ def json_number(value: Decimal | None, decimals: int = -1) -> int | float | None
     return to_json_number(value.normalize() if value == value.to_integral_value() else value)
 
 
+@fast_frozen
 @dataclass(frozen=True, slots=True)
 class Amount:
     """An amount excl. and incl. VAT/taxes; ``incl`` is ``None`` when unknown."""
@@ -70,7 +77,7 @@ class Amount:
     def tax(self) -> Decimal | None:
         return None if self.incl is None else self.incl - self.excl
 
-    def to_json(self, decimals: int = -1) -> dict[str, Any]:
+    def to_json(self, decimals: int = -1) -> JsonDict:
         return {
             "excl_vat": json_number(self.excl, decimals),
             "incl_vat": json_number(self.incl, decimals),
@@ -127,8 +134,8 @@ class Line:
     #: which piece of the period (:class:`SubPeriod`) the line prices
     sub: int = 0
 
-    def to_json(self, decimals: int = -1) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self, decimals: int = -1) -> JsonDict:
+        out: JsonDict = {
             "sub_period": self.sub,
             "dimension": self.dimension,
             "cost_field": self.bucket,
@@ -176,7 +183,7 @@ class SubPeriod:
     local_start: datetime
     cause: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonDict:
         return {
             "sub_period": self.index,
             "start_date_time": format_datetime(self.start),
@@ -204,7 +211,7 @@ class PeriodResult:
     def local_start_of(self, sub: int) -> datetime:
         return self.subs[sub].local_start if sub < len(self.subs) else self.local_start
 
-    def to_json(self, decimals: int = -1) -> dict[str, Any]:
+    def to_json(self, decimals: int = -1) -> JsonDict:
         return {
             "period": self.index,
             "kind": self.kind,
@@ -229,7 +236,7 @@ class StepEffect:
     unit: str
     period: int | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonDict:
         return {
             "group": self.group,
             "consumed": json_number(self.consumed),
@@ -261,7 +268,7 @@ class PriceResult:
     step_effects: list[StepEffect]
     adjustments: list[str]
     taxes: dict[Decimal | None, Decimal]
-    policy: dict[str, Any]
+    policy: dict[str, PolicyValue]
     warnings: list[str] = field(default_factory=list)
     decimals: int = -1
     relevant: frozenset[str] = frozenset()
@@ -275,15 +282,15 @@ class PriceResult:
             return self.total_cost
         return self.costs.get(name, ZERO_AMOUNT)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonDict:
         d = self.decimals
-        out: dict[str, Any] = {"total_cost": self.total_cost.to_json(d)}
+        out: JsonDict = {"total_cost": self.total_cost.to_json(d)}
         for name in COST_BUCKETS:
             out[name] = self.cost(name).to_json(d)
         # the money at 2 decimals, ROUND_HALF_UP (5.625 -> 5.63, as the spec's examples round),
         # beside the exact amounts: a consumer rounding the exact JSON float with a float
         # round() would get 5.62 (binary tie, half-even)
-        rounded: dict[str, Any] = {"decimals": 2, "rounding": "ROUND_HALF_UP"}
+        rounded: JsonDict = {"decimals": 2, "rounding": "ROUND_HALF_UP"}
         rounded["total_cost"] = self.total_cost.to_json(2)
         for name in COST_BUCKETS:
             rounded[name] = self.cost(name).to_json(2)

@@ -9,11 +9,12 @@ import httpx
 import orjson
 import pytest
 
-from ocpikit.client.delivery import DeliveryWorker, put_and_push
+from ocpikit.client.delivery import DeliveryWorker
 from ocpikit.client.partner import PartnerClient
 from ocpikit.client.sync import pull_into_storage, reconcile, resync
 from ocpikit.core.types import format_datetime, parse_datetime
 from ocpikit.core.versions import V2_1_1, V2_2_1, V2_3_0, Role, Version
+from ocpikit.operations import put_own_object
 from ocpikit.protocol.ports import ObjectKey
 from ocpikit.server.demo import demo_sessions_and_cdrs, load_demo
 
@@ -148,11 +149,11 @@ async def test_outbox_delivery_into_a_real_receiver(version: Version) -> None:
         active = {**s, "status": "ACTIVE", "end_date_time": None}
         active.pop("end_date_time")
         key = ObjectKey("Session", "NL", "CPO", s["id"])
-        await put_and_push(cpo.storage, key, active)
-        await put_and_push(cpo.storage, key, s)  # coalesced: only the final state goes out
+        await put_own_object(cpo.storage, key, active)
+        await put_own_object(cpo.storage, key, s)  # coalesced: only the final state goes out
         keys.append(key)
     for c in cdrs:
-        await put_and_push(cpo.storage, ObjectKey("CDR", "NL", "CPO", c["id"]), c)
+        await put_own_object(cpo.storage, ObjectKey("CDR", "NL", "CPO", c["id"]), c)
     assert len(await cpo.storage.outbox.entries()) == 10
     async with httpx.AsyncClient(transport=router) as http:
         outcomes = await DeliveryWorker(cpo.storage, http).run_once()

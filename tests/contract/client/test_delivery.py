@@ -10,8 +10,9 @@ import httpx
 import orjson
 import pytest
 
-from ocpikit.client.delivery import DeliveryWorker, Outcome, push_targets, put_and_push
+from ocpikit.client.delivery import DeliveryWorker, Outcome, push_targets
 from ocpikit.models import model_for
+from ocpikit.operations import put_own_object
 from ocpikit.protocol.ports import ObjectKey, OutboxState
 from ocpikit.storage.memory import MemoryStorage
 
@@ -53,7 +54,7 @@ class World:
 
     async def put(self, kind: str, doc: dict) -> ObjectKey:
         key = ObjectKey(kind, doc["country_code"], doc["party_id"], doc["id"])
-        await put_and_push(self.storage, key, doc)
+        await put_own_object(self.storage, key, doc)
         return key
 
     async def pending(self) -> list:

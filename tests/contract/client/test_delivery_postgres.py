@@ -17,7 +17,8 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from ocpikit.client.delivery import DeliveryWorker, put_and_push
+from ocpikit.client.delivery import DeliveryWorker
+from ocpikit.operations import put_own_object
 from ocpikit.protocol.ports import ObjectKey
 from ocpikit.storage import SqlStorage, upgrade
 from tests.pg import PG_URL, require_postgres
@@ -57,7 +58,7 @@ async def test_two_workers_never_send_the_same_entry(pg_url: str) -> None:
         base = sessions(1)[0]
         for i in range(ENTRIES):
             doc = {**base, "id": f"S{i:05d}"}
-            await put_and_push(setup, ObjectKey("Session", "NL", "CPO", doc["id"]), doc)
+            await put_own_object(setup, ObjectKey("Session", "NL", "CPO", doc["id"]), doc)
     finally:
         await setup.aclose()
 

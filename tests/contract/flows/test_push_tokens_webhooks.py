@@ -11,6 +11,7 @@ import pytest
 
 from ocpikit.protocol.ports import ObjectKey
 from ocpikit.protocol.webhooks import verify
+from tests.contract.server.test_async_modules import as_hub
 
 from .conftest import HOOK_SECRET, Pair, make_pair
 
@@ -203,6 +204,8 @@ async def test_hub_client_info_is_stored_and_exposed(version: str) -> None:
     }
     from ocpikit.client.partner import PartnerClient
 
+    # only a hub connection may push HubClientInfo: the CPO side acts as one here
+    await as_hub(pair.cpo, "DE-MSP")
     cpo_side = await pair.emsp.storage.partners.get("NL-CPO")
     assert cpo_side is not None
     client = PartnerClient(cpo_side, pair.emsp.flows.http)

@@ -3,12 +3,14 @@ and Invoice Reconciliation (2.2.1 / 2.3.0)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from ocpikit.protocol.ports import CommandDirection, ObjectKey
+from ocpikit.protocol.ports import CommandDirection, ObjectKey, PartyRole
+from ocpikit.server.app import platform_of
 
 from .conftest import Node
 from .test_versions_matrix import head_session
@@ -92,6 +94,14 @@ async def test_charging_profiles_cpo_receiver_and_emsp_results(cpo: Node, emsp: 
         assert r.status_code == 200, r.text
 
 
+async def as_hub(node: Node, partner_id: str) -> None:
+    """Give the connection ``partner_id`` of ``node`` the HUB role too."""
+    partner = await node.storage.partners.get(partner_id)
+    assert partner is not None
+    hub = PartyRole("HUB", partner.roles[0].country_code, partner.roles[0].party_id)
+    await node.storage.partners.save(dataclasses.replace(partner, roles=(*partner.roles, hub)))
+
+
 async def test_hubclientinfo_receiver(cpo: Node, emsp: Node) -> None:
     _, to_emsp = await _tokens(cpo, emsp)
     info = {
@@ -102,6 +112,10 @@ async def test_hubclientinfo_receiver(cpo: Node, emsp: Node) -> None:
         "last_updated": "2026-01-01T00:00:00Z",
     }
     async with emsp.client(to_emsp) as http:
+        r = await http.put("/ocpi/2.3.0/emsp/hubclientinfo/BE/ABC", json=info)
+        assert r.status_code == 404, r.text  # only a hub may say who is connected behind it
+        await as_hub(emsp, "NL-CPO")
+        platform_of(emsp.app).auth.forget()
         r = await http.put("/ocpi/2.3.0/emsp/hubclientinfo/BE/ABC", json=info)
         assert r.status_code == 201, r.text
         r = await http.get("/ocpi/2.3.0/emsp/hubclientinfo/BE/ABC")

@@ -15,7 +15,7 @@ from ocpikit.core.versions import Role
 from ocpikit.protocol.ports import ObjectKey, Storage
 from ocpikit.server.demo import load_demo
 from ocpikit.storage import MemoryStorage, SqlStorage, upgrade
-from tests.storage.conftest import pg_schema_url  # noqa: F401 (a fixture)
+from tests.storage.conftest import _truncate_pg, pg_schema_url  # noqa: F401 (a fixture)
 
 from .conftest import Node, Router, make_node
 from .test_modules import _location
@@ -34,7 +34,9 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         upgrade(url)
         yield url
     else:
-        yield request.getfixturevalue("pg_schema_url")
+        url = request.getfixturevalue("pg_schema_url")
+        _truncate_pg(url)  # the schema is the session's: start each test empty
+        yield url
 
 
 @pytest.fixture

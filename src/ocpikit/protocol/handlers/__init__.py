@@ -16,8 +16,8 @@ from ocpikit.protocol.handlers.base import Call, Handler, OwnParty, Reply, Servi
 
 __all__ = ["HANDLERS", "Call", "Handler", "OwnParty", "Reply", "Services"]
 
-K = o.KINDS
-N = o.NESTED
+KINDS = o.KINDS
+NESTED = o.NESTED
 
 
 def _list(name: str, *, require_date_from: bool = False) -> Handler:
@@ -49,30 +49,34 @@ def _receiver(kind: o.Kind) -> dict[str, Handler]:
     }
 
 
-_LOC = _receiver(K["locations"])
-_SES = _receiver(K["sessions"])
-_TAR = _receiver(K["tariffs"])
-_TOK = _receiver(K["tokens"])
-_BOOK = _receiver(K["booking"])
-_BL = _receiver(K["booking_location"])
-_IR = _receiver(K["invoicereconciliation"])
+_LOC = _receiver(KINDS["locations"])
+_SES = _receiver(KINDS["sessions"])
+_TAR = _receiver(KINDS["tariffs"])
+_TOK = _receiver(KINDS["tokens"])
+_BOOK = _receiver(KINDS["booking"])
+_BL = _receiver(KINDS["booking_location"])
+_IR = _receiver(KINDS["invoicereconciliation"])
 
 HANDLERS: Mapping[str, Handler] = {
     # Locations
     "locations.sender.list": _list("Location"),
     "locations.sender.get_location": _get_location,
-    "locations.sender.get_evse": partial(o.get_nested, nested=N["evse"], own=True),
-    "locations.sender.get_connector": partial(o.get_nested, nested=N["connector"], own=True),
+    "locations.sender.get_evse": partial(o.get_nested, nested=NESTED["evse"], own=True),
+    "locations.sender.get_connector": partial(o.get_nested, nested=NESTED["connector"], own=True),
     "locations.receiver.get_location": _LOC["get"],
     "locations.receiver.put_location": _LOC["put"],
     "locations.receiver.patch_location": _LOC["patch"],
-    "locations.receiver.get_evse": partial(o.get_nested, nested=N["evse"], own=False),
-    "locations.receiver.put_evse": partial(o.write_nested, nested=N["evse"], patch=False),
-    "locations.receiver.patch_evse": partial(o.write_nested, nested=N["evse"], patch=True),
-    "locations.receiver.get_connector": partial(o.get_nested, nested=N["connector"], own=False),
-    "locations.receiver.put_connector": partial(o.write_nested, nested=N["connector"], patch=False),
+    "locations.receiver.get_evse": partial(o.get_nested, nested=NESTED["evse"], own=False),
+    "locations.receiver.put_evse": partial(o.write_nested, nested=NESTED["evse"], patch=False),
+    "locations.receiver.patch_evse": partial(o.write_nested, nested=NESTED["evse"], patch=True),
+    "locations.receiver.get_connector": partial(
+        o.get_nested, nested=NESTED["connector"], own=False
+    ),
+    "locations.receiver.put_connector": partial(
+        o.write_nested, nested=NESTED["connector"], patch=False
+    ),
     "locations.receiver.patch_connector": partial(
-        o.write_nested, nested=N["connector"], patch=True
+        o.write_nested, nested=NESTED["connector"], patch=True
     ),
     # Sessions
     "sessions.sender.list": _list("Session", require_date_from=True),
@@ -116,7 +120,7 @@ HANDLERS: Mapping[str, Handler] = {
     # Bookings
     "bookings.sender.list_booking_locations": _list("BookingLocation"),
     "bookings.sender.get_booking_location": m.get_booking_location,
-    "bookings.sender.get_calendar": partial(o.get_nested, nested=N["calendar"], own=True),
+    "bookings.sender.get_calendar": partial(o.get_nested, nested=NESTED["calendar"], own=True),
     "bookings.sender.list": _list("Booking"),
     "bookings.sender.post": m.post_booking,
     "bookings.receiver.get_booking": _BOOK["get"],
@@ -125,9 +129,13 @@ HANDLERS: Mapping[str, Handler] = {
     "bookings.receiver.get_booking_location": _BL["get"],
     "bookings.receiver.put_booking_location": _BL["put"],
     "bookings.receiver.patch_booking_location": _BL["patch"],
-    "bookings.receiver.get_calendar": partial(o.get_nested, nested=N["calendar"], own=False),
-    "bookings.receiver.put_calendar": partial(o.write_nested, nested=N["calendar"], patch=False),
-    "bookings.receiver.patch_calendar": partial(o.write_nested, nested=N["calendar"], patch=True),
+    "bookings.receiver.get_calendar": partial(o.get_nested, nested=NESTED["calendar"], own=False),
+    "bookings.receiver.put_calendar": partial(
+        o.write_nested, nested=NESTED["calendar"], patch=False
+    ),
+    "bookings.receiver.patch_calendar": partial(
+        o.write_nested, nested=NESTED["calendar"], patch=True
+    ),
     # Invoice Reconciliation
     "invoicereconciliation.sender.list": _list("InvoiceReconciliationRecord"),
     "invoicereconciliation.receiver.post": m.post_record,

@@ -385,6 +385,11 @@ async def clientinfo_get(call: Call, services: Services) -> Reply:
 
 
 async def clientinfo_put(call: Call, services: Services) -> Reply:
+    """A hub tells us the connection status of a party behind it (OCPI 2.2.1
+    mod_hub_client_info): only a connection with the HUB role may."""
+    partner = call.partner
+    if partner is None or not any(r.role.upper() == "HUB" for r in partner.roles):
+        raise NotFound("HubClientInfo is only accepted from a hub connection")
     cc, pid = call.params["country_code"], call.params["party_id"]
     head = load_head(call.version, "ClientInfo", call.body)
     for f in ("country_code", "party_id"):

@@ -2,19 +2,19 @@
 (``PUT|PATCH|GET|DELETE /admin/api/{module}/{country_code}/{party_id}/{id}``) and listings of
 ours or of what partners pushed (``GET /admin/api/{module}``). Bodies are head JSON unless the
 request names a version; a change of ours is queued for the partners that receive it in the same
-transaction (the outbox, ``ocpikit.protocol.push``)."""
+transaction (the outbox: :mod:`ocpikit.operations.own_objects`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
 from ocpikit.core.types import ci_equal, format_datetime
 from ocpikit.core.versions import Version
+from ocpikit.operations import delete_own_object, patch_own_object, put_own_object
 from ocpikit.protocol.handlers.base import (
     embeds_location,
     head_to_version,
@@ -24,8 +24,7 @@ from ocpikit.protocol.handlers.base import (
     location_lookup,
 )
 from ocpikit.protocol.handlers.objects import merge_patch, token_key_id
-from ocpikit.protocol.ports import ANY_OWNER, ObjectKey, OwnerFilter, PartnerStatus
-from ocpikit.protocol.push import push_targets
+from ocpikit.protocol.ports import ANY_OWNER, ObjectKey, OwnerFilter
 from ocpikit.server.admin.common import (
     backend_module,
     json_response,
@@ -85,22 +84,11 @@ async def put_object(request: Request, platform: Platform) -> Response:
     for f in ("country_code", "party_id"):
         if not ci_equal(str(head.get(f, "")), request.path_params[f]):
             raise InvalidOrMissingParameters(f"{f}: differs from the URL", path=f)
-    stored = await platform.storage.objects.put(
-        key,
-        orjson.dumps(head),
-        last_updated=last_updated_of(head, platform.clock.now()),
-        owner=None,
-        push_to=await _push_to(platform, key, head),
+    stored = await put_own_object(
+        platform.storage, key, head, last_updated=last_updated_of(head, platform.clock.now())
     )
     [out] = await _in_version(platform, version, kind, [(None, head)])
     return json_response(out, 201 if stored.created else 200)
-
-
-async def _push_to(platform: Platform, key: ObjectKey, document: Any) -> list[str]:
-    """Partners that receive this change of our object (the transactional outbox): written in
-    the same transaction as the object."""
-    partners = await platform.storage.partners.all(status=PartnerStatus.REGISTERED)
-    return push_targets(partners, key, document)
 
 
 async def patch_object(request: Request, platform: Platform) -> Response:
@@ -128,8 +116,7 @@ async def patch_object(request: Request, platform: Platform) -> Response:
             version, kind, merged, country_code=key.country_code, party_id=key.party_id
         )
 
-    push_to = await _push_to(platform, key, current.document)
-    stored = await platform.storage.objects.patch(key, merge, push_to=push_to)
+    stored = await patch_own_object(platform.storage, key, merge)
     if stored is None:
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     [out] = await _in_version(platform, version, kind, [(stored.owner, stored.document)])
@@ -150,9 +137,7 @@ async def get_object(request: Request, platform: Platform) -> Response:
 async def delete_object(request: Request, platform: Platform) -> Response:
     kind, _ = backend_module(request)
     key = _key(request, platform, kind)
-    # only Tariffs have a DELETE at the partners' Receivers (DIGEST §3.4)
-    push_to = await _push_to(platform, key, {}) if kind == "Tariff" else []
-    if not await platform.storage.objects.delete(key, push_to=push_to):
+    if not await delete_own_object(platform.storage, key):
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     return Response(status_code=204)
 

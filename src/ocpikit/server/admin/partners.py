@@ -1,22 +1,39 @@
-"""The backend API's partner endpoints: ``GET /admin/api/partners`` and
-``POST /admin/api/invites`` (a token A), over :mod:`ocpikit.server.registry`."""
+"""The backend API's partner endpoints: ``GET /admin/api/partners`` (each with its sync state
+per module, as ``ocpikit partners --json``) and ``POST /admin/api/invites`` (a token A), over
+:mod:`ocpikit.operations.partners` and :mod:`ocpikit.server.registry`."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ocpikit.core.errors import InvalidOrMissingParameters
+from ocpikit.operations import parse_duration, partner_overview
 from ocpikit.server.admin.common import json_response
 from ocpikit.server.platform import Platform
-from ocpikit.server.registry import invite, partner_summary
+from ocpikit.server.registry import invite
 
 __all__ = ["create_invite", "list_partners"]
 
 
 async def list_partners(request: Request, platform: Platform) -> Response:
-    return json_response([partner_summary(p) for p in await platform.storage.partners.all()])
+    return json_response(await partner_overview(platform.storage))
 
 
 async def create_invite(request: Request, platform: Platform) -> Response:
-    party = request.query_params.get("party")
-    return json_response(await invite(platform.settings, platform.storage, party), 201)
+    """``?party=CC-PID&ttl=7d&for=CC-PID&replace=PARTNER`` as ``ocpikit invite``."""
+    q = request.query_params
+    try:
+        ttl = parse_duration(q.get("ttl", "7d"))
+    except ValueError as exc:
+        raise InvalidOrMissingParameters(f"ttl: {exc}", path="ttl") from None
+    created = await invite(
+        platform.settings,
+        platform.storage,
+        q.get("party"),
+        now=platform.clock.now(),
+        ttl=ttl,
+        expected_party=q.get("for"),
+        replace=q.get("replace"),
+    )
+    return json_response(created, 201)

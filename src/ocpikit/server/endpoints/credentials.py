@@ -44,6 +44,7 @@ async def credentials_endpoint(platform: Platform, request: OcpiRequest) -> Answ
             token=auth.token,
             caller=auth.partner,
             record=platform.exchange_log.record,
+            credential=auth.record,
         )
         platform.auth.forget()
         data = registration.our_credentials(version, token_c, party)

@@ -287,6 +287,8 @@ credentials_tokens = sa.Table(
     sa.Column("hint", sa.String(8), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("expires_at", UtcDateTime(), nullable=True),
+    sa.Column("expected_party", sa.String(16), nullable=True),
     sa.Index(None, "partner_id"),
 )
 

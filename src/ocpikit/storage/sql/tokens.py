@@ -4,6 +4,7 @@ stored")."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,8 @@ def issue_token(
     kind: TokenKind,
     partner_id: str | None,
     local_party: tuple[str, str] | None,
+    expires_at: datetime | None = None,
+    expected_party: str | None = None,
 ) -> CredentialsToken:
     record = CredentialsToken(
         digest=token_digest(token),
@@ -30,6 +33,8 @@ def issue_token(
         local_party=local_party,
         hint=token[-4:],
         created_at=db.clock(),
+        expires_at=expires_at,
+        expected_party=expected_party,
     )
     values = {
         "digest": record.digest,
@@ -40,6 +45,8 @@ def issue_token(
         "hint": record.hint,
         "created_at": record.created_at,
         "revoked_at": None,
+        "expires_at": expires_at,
+        "expected_party": expected_party,
     }
     ins = db.insert(credentials_tokens).values(**values)
     conn.execute(
@@ -77,6 +84,8 @@ def _row_to_token(row: sa.Row[Any]) -> CredentialsToken:
         hint=row.hint,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
+        expected_party=row.expected_party,
     )
 
 
@@ -93,15 +102,28 @@ class SqlTokens:
         *,
         partner_id: str | None = None,
         local_party: tuple[str, str] | None = None,
+        expires_at: datetime | None = None,
+        expected_party: str | None = None,
     ) -> CredentialsToken:
         return await self._db.write(
-            lambda conn: issue_token(self._db, conn, token, kind, partner_id, local_party)
+            lambda conn: issue_token(
+                self._db, conn, token, kind, partner_id, local_party, expires_at, expected_party
+            )
         )
+
+    def _active(self) -> list[sa.ColumnElement[bool]]:
+        """Neither revoked nor expired (now)."""
+        return [
+            credentials_tokens.c.revoked_at.is_(None),
+            sa.or_(
+                credentials_tokens.c.expires_at.is_(None),
+                credentials_tokens.c.expires_at > self._db.clock(),
+            ),
+        ]
 
     async def lookup(self, token: str) -> CredentialsToken | None:
         query = sa.select(credentials_tokens).where(
-            credentials_tokens.c.digest == token_digest(token),
-            credentials_tokens.c.revoked_at.is_(None),
+            credentials_tokens.c.digest == token_digest(token), *self._active()
         )
 
         def run(conn: sa.Connection) -> CredentialsToken | None:
@@ -109,6 +131,28 @@ class SqlTokens:
             return _row_to_token(row) if row is not None else None
 
         return await self._db.read(run)
+
+    async def invites(self) -> list[CredentialsToken]:
+        query = (
+            sa.select(credentials_tokens)
+            .where(credentials_tokens.c.kind == TokenKind.A.value, *self._active())
+            .order_by(credentials_tokens.c.created_at)
+        )
+        return await self._db.read(lambda conn: [_row_to_token(row) for row in conn.execute(query)])
+
+    async def revoke_invite(self, token_id: str) -> int:
+        if len(token_id) < 8 or not all(c in "0123456789abcdef" for c in token_id.lower()):
+            return 0
+        stmt = (
+            sa.update(credentials_tokens)
+            .where(
+                credentials_tokens.c.kind == TokenKind.A.value,
+                credentials_tokens.c.digest.startswith(token_id.lower(), autoescape=True),
+                *self._active(),
+            )
+            .values(revoked_at=self._db.clock())
+        )
+        return await self._db.write(lambda conn: conn.execute(stmt).rowcount)
 
     async def revoke(self, token: str) -> bool:
         return await self._db.write(lambda conn: revoke_token(self._db, conn, token))

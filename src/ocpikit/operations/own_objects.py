@@ -1,0 +1,81 @@
+"""Our own objects (Locations, Tariffs, Sessions, CDRs, Tokens) written, patched and deleted
+together with their outbox entries: the partners that receive a change are chosen by
+:func:`ocpikit.protocol.push.push_targets` and queued in the same transaction as the change
+(OCPI 2.2.1 transport_and_format §Pull and Push: a receiver gets every change of the objects
+it is interested in), so a change is never stored without being queued, nor queued without
+being stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ocpikit.core.types import parse_datetime
+from ocpikit.protocol.ports import (
+    Merge,
+    ObjectKey,
+    PartnerStatus,
+    PatchPlan,
+    Storage,
+    StoredObject,
+)
+from ocpikit.protocol.push import push_targets
+
+__all__ = ["delete_own_object", "patch_own_object", "put_own_object", "targets"]
+
+
+async def targets(storage: Storage, key: ObjectKey, document: Mapping[str, Any]) -> list[str]:
+    """The registered partners that receive a change of our object ``key``."""
+    partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
+    return push_targets(partners, key, document)
+
+
+async def put_own_object(
+    storage: Storage,
+    key: ObjectKey,
+    document: Mapping[str, Any],
+    *,
+    last_updated: datetime | None = None,
+) -> StoredObject:
+    """Store one of our objects (head form) and queue it for its receivers. ``last_updated``
+    defaults to the document's own (a head document always has one)."""
+    stamp = last_updated
+    if stamp is None:
+        raw = document.get("last_updated")
+        if not isinstance(raw, str):
+            raise ValueError("a head document needs last_updated")
+        stamp = parse_datetime(raw)
+    return await storage.objects.put(
+        key,
+        orjson.dumps(dict(document)),
+        last_updated=stamp,
+        owner=None,
+        push_to=await targets(storage, key, document),
+    )
+
+
+async def patch_own_object(
+    storage: Storage, key: ObjectKey, plan: PatchPlan | Merge
+) -> StoredObject | None:
+    """Patch one of our objects (a plan, or a merge of the current head document) and queue
+    its new state for the receivers chosen from the current document; None when unknown."""
+    current = await storage.objects.get(key)
+    if current is None:
+        return None
+    return await storage.objects.patch(
+        key, plan, push_to=await targets(storage, key, current.document)
+    )
+
+
+async def delete_own_object(storage: Storage, key: ObjectKey) -> bool:
+    """Delete one of our objects; only a Tariff has a DELETE at the partners' Receivers
+    (OCPI 2.2.1 mod_tariffs §Receiver interface DELETE), so only its deletion is queued."""
+    current = await storage.objects.get(key)
+    if current is None:
+        return False
+    push_to = await targets(storage, key, current.document) if key.kind == "Tariff" else []
+    return await storage.objects.delete(key, push_to=push_to)
