@@ -65,3 +65,40 @@ async def test_routing_headers_never_reach_another_of_our_parties() -> None:
         assert refused.status_code == 400
         assert refused.json()["status_code"] == 2001
         assert "not the party this connection is registered with" in refused.text
+
+
+async def test_only_the_sessions_own_emsp_may_stop_it_or_set_its_preferences() -> None:
+    import orjson
+
+    from ocpikit.core.types import parse_datetime
+    from ocpikit.protocol.ports import ObjectKey
+
+    from .test_versions_matrix import head_session
+
+    router = Router()
+    cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,))
+    owner = make_node(router, "msp.test", "DE", "MSP", (Role.EMSP,))
+    other = make_node(router, "oth.test", "DE", "OTH", (Role.EMSP,))
+    await owner.register(cpo)
+    await other.register(cpo)
+    session = head_session("S1", "2026-01-01T10:00:00Z")  # started with a DE-MSP token
+    await cpo.storage.objects.put(
+        ObjectKey("Session", "NL", "CPO", "S1"),
+        orjson.dumps(session),
+        last_updated=parse_datetime(session["last_updated"]),
+        owner=None,
+    )
+    stop = {"response_url": "http://{host}/r/1", "session_id": "S1"}
+    prefs = {"profile_type": "FAST"}
+    answers = {}
+    for node in (owner, other):
+        partner = await node.storage.partners.get("NL-CPO")
+        assert partner is not None and partner.outbound_token
+        async with cpo.client(partner.outbound_token) as http:
+            r = await http.post(
+                "/ocpi/2.2.1/cpo/commands/STOP_SESSION",
+                json={**stop, "response_url": stop["response_url"].format(host=node.host)},
+            )
+            p = await http.put("/ocpi/2.2.1/cpo/sessions/S1/charging_preferences", json=prefs)
+        answers[node.host] = (r.json()["data"]["result"], p.status_code)
+    assert answers == {"msp.test": ("ACCEPTED", 200), "oth.test": ("UNKNOWN_SESSION", 404)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -214,7 +215,7 @@ async def command_request(call: Call, services: Services) -> Reply:
         sess = await services.storage.objects.get(
             object_key("Session", call.party.country_code, call.party.party_id, str(session_id))
         )
-        if sess is None or sess.owner is not None:
+        if sess is None or sess.owner is not None or not callers_session(call, sess.document):
             return await _refuse(call, services, record, "UNKNOWN_SESSION", "Unknown session")
         payload["session"] = sess.document
     decision = await services.decisions.command(_request(call, "command", payload))
@@ -297,7 +298,7 @@ async def charging_profile_request(call: Call, services: Services) -> Reply:
         object_key("Session", call.party.country_code, call.party.party_id, session_id)
     )
     now = services.clock.now()
-    if sess is None or sess.owner is not None:
+    if sess is None or sess.owner is not None or not callers_session(call, sess.document):
         response = {"result": "UNKNOWN_SESSION", "timeout": 0}
         await services.storage.commands.save(commands.accept_received(record, response, now))
         return Reply(data=response)
@@ -360,6 +361,26 @@ async def active_charging_profile(call: Call, services: Services) -> Reply:
     return Reply()
 
 
+def callers_session(call: Call, session: Mapping[str, Any]) -> bool:
+    """Whether ``session`` (one of ours) was started with a token of the caller's parties (the
+    eMSP whose driver charges), or the caller is a hub: only then may it stop the session or
+    set its charging preferences and profiles. Anyone else is told the session is unknown,
+    which says nothing about whether it exists."""
+    partner = call.partner
+    if partner is None:
+        return False
+    if any(role.role.upper() == "HUB" for role in partner.roles):
+        return True
+    token = session.get("cdr_token")
+    if not isinstance(token, Mapping):
+        return False
+    cc, pid = token.get("country_code"), token.get("party_id")
+    return any(
+        ci_equal(role.country_code, str(cc)) and ci_equal(role.party_id, str(pid))
+        for role in partner.roles
+    )
+
+
 # --- Sessions Sender: PUT {session_id}/charging_preferences (CPO, 2.2+) ------------------------
 async def charging_preferences(call: Call, services: Services) -> Reply:
     load_head(call.version, "ChargingPreferences", call.body)
@@ -368,7 +389,7 @@ async def charging_preferences(call: Call, services: Services) -> Reply:
             "Session", call.party.country_code, call.party.party_id, call.params["session_id"]
         )
     )
-    if sess is None or sess.owner is not None:
+    if sess is None or sess.owner is not None or not callers_session(call, sess.document):
         raise NotFound(f"Unknown session {call.params['session_id']!r}")
     return Reply(data="ACCEPTED")
 
