@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ocpikit.protocol.decisions import Decisions, DemoDecisions, HookDecisions
@@ -16,6 +18,7 @@ from ocpikit.protocol.ports import BASE_URL_FACT
 from ocpikit.protocol.url_policy import UrlPolicy
 from ocpikit.server.settings import ConfigError, Settings, load_settings
 from ocpikit.storage.sql import SqlStorage, upgrade
+from ocpikit.storage.sql.secrets import SecretBox, new_key
 
 T = TypeVar("T")
 
@@ -57,8 +60,36 @@ def open_storage(settings: Settings, *, migrate: bool = True) -> SqlStorage:
     if migrate:
         upgrade(settings.database_url)
     return SqlStorage.from_url(
-        settings.database_url, wire_cache_bytes=settings.wire_cache_mib * 1024 * 1024
+        settings.database_url,
+        wire_cache_bytes=settings.wire_cache_mib * 1024 * 1024,
+        secrets=secret_box(settings),
     )
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The box sealing partners' tokens at rest: the configured key (and older ones), else the
+    key file (created with a fresh key, mode 0600, on first use; a ``.new`` key left by an
+    interrupted rotation is read too)."""
+    if settings.secrets_key:
+        return SecretBox([settings.secrets_key, *settings.previous_secrets_keys])
+    path = settings.secrets_key_file or Path(".ocpikit-secrets-key")
+    keys = [read_key_file(path)]
+    pending = path.with_name(path.name + ".new")
+    if pending.exists():
+        keys.insert(0, pending.read_text(encoding="ascii").strip())
+    return SecretBox([*keys, *settings.previous_secrets_keys])
+
+
+def read_key_file(path: Path) -> str:
+    """The key in ``path``, written there first (a fresh key, mode 0600) when it is missing."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        key = new_key()
+        out.write(key + "\n")
+    return key
 
 
 def run_async(fn: Callable[[SqlStorage], Awaitable[T]], settings: Settings) -> T:

@@ -32,6 +32,17 @@ def register(sub: Any) -> None:
     up = dbsub.add_parser("upgrade", help="apply the migrations")
     add_config(up)
     up.set_defaults(handler=run_db_upgrade)
+    rk = dbsub.add_parser(
+        "rotate-key", help="seal the partners' tokens in the database under a new key"
+    )
+    add_config(rk)
+    rk.add_argument(
+        "--to",
+        metavar="KEY",
+        help="the new key (default: a fresh one); with a configured secrets_key, put it in the "
+        "config as secrets_key and the old one in previous_secrets_keys",
+    )
+    rk.set_defaults(handler=run_db_rotate_key)
 
     p = sub.add_parser(
         "invite",
@@ -82,6 +93,37 @@ def run_db_upgrade(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     upgrade(settings.database_url)
     print(f"database is current: {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def run_db_rotate_key(args: argparse.Namespace) -> int:
+    """Re-seal every partner token under a new key. With the key file, the new key is written
+    beside it first (``.new``, read too) and replaces it once every token is resealed, so an
+    interruption loses nothing."""
+    import os
+
+    from ocpikit.storage.sql.secrets import SecretBox, new_key
+
+    settings = settings_from(args)
+    key = args.to or new_key()
+    try:
+        new_box = SecretBox([key])
+    except ValueError as exc:
+        print(f"ocpikit: --to: {exc}", file=sys.stderr)
+        return 2
+    key_file = settings.secrets_key_file if settings.secrets_key is None else None
+    pending = key_file.with_name(key_file.name + ".new") if key_file is not None else None
+    if pending is not None:
+        fd = os.open(pending, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(key + "\n")
+    count = run_async(lambda storage: storage.partners.reseal(new_box), settings)
+    if pending is not None and key_file is not None:
+        os.replace(pending, key_file)
+        print(f"resealed {count} partner token(s); the new key is in {key_file}")
+    else:
+        print(f"resealed {count} partner token(s) under the new key: {key}")
+        print("set it as [security] secrets_key and move the old one to previous_secrets_keys")
     return 0
 
 

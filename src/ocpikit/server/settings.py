@@ -117,6 +117,12 @@ class Settings:
     #: to, and whether every private network may be called (docs/security.md)
     allowed_hosts: tuple[str, ...] = ()
     allow_private_networks: bool = False
+    #: the key that seals partners' tokens at rest (``[security] secrets_key`` or
+    #: ``OCPIKIT_SECRETS_KEY``), older keys still accepted for reading, and the key file used
+    #: when no key is configured (created on first start, mode 0600)
+    secrets_key: str | None = None
+    previous_secrets_keys: tuple[str, ...] = ()
+    secrets_key_file: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -323,6 +329,10 @@ def load_settings(
     decisions = data.get("decisions", {})
     admin_host, admin_port = _admin_listener(data.get("admin", {}), env, host)
     allowed_hosts, allow_private = _security(data.get("security", {}), env)
+    security = data.get("security", {})
+    previous = security.get("previous_secrets_keys", [])
+    if not isinstance(previous, list) or not all(isinstance(k, str) for k in previous):
+        raise ConfigError("security.previous_secrets_keys: expected a list of keys")
     return Settings(
         parties=parties,
         base_url=base_url,
@@ -340,6 +350,9 @@ def load_settings(
         admin_port=admin_port,
         allowed_hosts=allowed_hosts,
         allow_private_networks=allow_private,
+        secrets_key=env.get("OCPIKIT_SECRETS_KEY") or security.get("secrets_key") or None,
+        previous_secrets_keys=tuple(previous),
+        secrets_key_file=here / ".ocpikit-secrets-key",
         extra=data,
     )
 
@@ -418,6 +431,10 @@ versions = ["2.1.1", "2.2.1", "2.3.0"]
 # networks are allowed. `serve --demo` allows loopback.
 # allowed_hosts = ["127.0.0.1", "partner.internal"]
 # allow_private_networks = false
+# The key that seals partners' tokens in the database (OCPIKIT_SECRETS_KEY too). Unset: a
+# key file .ocpikit-secrets-key beside this file, created on first start (mode 0600).
+# secrets_key = "..."
+# previous_secrets_keys = []      # older keys, still read (see `ocpikit db rotate-key`)
 
 [admin]
 # The backend API (/admin/api) on a listener of its own, e.g. only on the operator's network;

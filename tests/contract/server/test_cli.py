@@ -54,3 +54,39 @@ def test_register_with_an_unreachable_partner_fails_cleanly(
     assert err["status_code"] == 3001
     assert main(["partners", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_rotate_key_reseals_partner_tokens_under_a_new_key_file(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import os
+    import stat
+
+    from ocpikit.cli._platform import open_storage
+    from ocpikit.protocol.ports import Partner, PartnerStatus
+    from ocpikit.server.settings import load_settings
+
+    async def save_then_read(expect: str | None) -> str | None:
+        storage = open_storage(load_settings(None))
+        try:
+            if expect is None:
+                await storage.partners.save(
+                    Partner(id="DE-MSP", status=PartnerStatus.REGISTERED, outbound_token="tok-B")
+                )
+            partner = await storage.partners.get("DE-MSP")
+            return partner.outbound_token if partner else None
+        finally:
+            await storage.aclose()
+
+    assert asyncio.run(save_then_read(None)) == "tok-B"
+    key_file = workdir / ".ocpikit-secrets-key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    old_key = key_file.read_text()
+    capsys.readouterr()
+    assert main(["db", "rotate-key"]) == 0
+    assert "resealed 1 partner token(s)" in capsys.readouterr().out
+    assert key_file.read_text() != old_key
+    assert not (workdir / ".ocpikit-secrets-key.new").exists()
+    assert asyncio.run(save_then_read("tok-B")) == "tok-B"
+    assert main(["db", "rotate-key", "--to", "not-a-key"]) == 2

@@ -19,6 +19,7 @@ PostgreSQL: one pooled engine (``postgresql+psycopg://``), ``READ COMMITTED``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,16 @@ def _sqlite_engine(
     return engine
 
 
+def create_private_file(path: str | None) -> None:
+    """Create the SQLite file ``path`` readable by its owner only (0600) when it does not exist
+    yet (SQLite gives its WAL and shared-memory files the same mode); an existing file keeps
+    its mode. In-memory databases have no file."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def create_engines(
     url: str | URL, *, pool_size: int | None = None, durable: bool = True
 ) -> Engines:
@@ -154,6 +165,7 @@ def create_engines(
     if pool_size is None:
         pool_size = default_pool_size()
     if parsed.get_backend_name() == "sqlite":
+        create_private_file(parsed.database)
         read = _sqlite_engine(parsed, pool_size=pool_size, immediate=False)
         write = _sqlite_engine(parsed, pool_size=1, immediate=True, durable=durable)
         inline = _sqlite_engine(parsed, pool_size=4, immediate=False, per_thread=True)

@@ -21,12 +21,13 @@ from ocpikit.storage.sql.schema import (
     partners,
     sync_marks,
 )
+from ocpikit.storage.sql.secrets import SecretBox
 from ocpikit.storage.sql.tokens import issue_token, revoke_token
 
 __all__ = ["SqlPartners"]
 
 
-def _row_to_partner(row: sa.Row[Any]) -> Partner:
+def _row_to_partner(row: sa.Row[Any], box: SecretBox | None = None) -> Partner:
     roles = tuple(
         PartyRole(
             role=r["role"],
@@ -52,7 +53,7 @@ def _row_to_partner(row: sa.Row[Any]) -> Partner:
         version=row.version,
         versions_url=row.versions_url,
         endpoints=endpoints,
-        outbound_token=row.outbound_token,
+        outbound_token=box.open(row.outbound_token) if box is not None else row.outbound_token,
         local_party=local,
         settings=orjson.loads(row.settings),
         created_at=row.created_at,
@@ -63,8 +64,10 @@ def _row_to_partner(row: sa.Row[Any]) -> Partner:
 class SqlPartners:
     """The partner repository (:class:`~ocpikit.protocol.ports.PartnerRepository`)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, box: SecretBox | None = None) -> None:
         self._db = db
+        #: seals the tokens partners gave us at rest (None: kept as they are)
+        self.box = box
 
     async def save(
         self,
@@ -99,7 +102,11 @@ class SqlPartners:
                         for e in partner.endpoints
                     ]
                 ).decode(),
-                "outbound_token": partner.outbound_token,
+                "outbound_token": (
+                    self.box.seal(partner.outbound_token)
+                    if self.box is not None
+                    else partner.outbound_token
+                ),
                 "local_country_code": partner.local_party[0] if partner.local_party else None,
                 "local_party_id": partner.local_party[1] if partner.local_party else None,
                 "settings": orjson.dumps(dict(partner.settings)).decode(),
@@ -130,14 +137,14 @@ class SqlPartners:
             for token in revoke:
                 revoke_token(db, conn, token)
             row = conn.execute(sa.select(partners).where(partners.c.id == partner.id)).one()
-            return _row_to_partner(row)
+            return _row_to_partner(row, self.box)
 
         return await db.write(run)
 
     async def get(self, partner_id: str) -> Partner | None:
         def run(conn: sa.Connection) -> Partner | None:
             row = conn.execute(sa.select(partners).where(partners.c.id == partner_id)).one_or_none()
-            return _row_to_partner(row) if row is not None else None
+            return _row_to_partner(row, self.box) if row is not None else None
 
         return await self._db.read(run)
 
@@ -146,8 +153,32 @@ class SqlPartners:
         if status is not None:
             query = query.where(partners.c.status == status.value)
         return await self._db.read(
-            lambda conn: [_row_to_partner(row) for row in conn.execute(query)]
+            lambda conn: [_row_to_partner(row, self.box) for row in conn.execute(query)]
         )
+
+    async def reseal(self, new_box: SecretBox) -> int:
+        """Write every stored partner token again under ``new_box`` (a key rotation: the
+        current box opens them); how many; afterwards this repository uses ``new_box``."""
+        old_box = self.box
+
+        def run(conn: sa.Connection) -> int:
+            rows = conn.execute(
+                sa.select(partners.c.id, partners.c.outbound_token).where(
+                    partners.c.outbound_token.is_not(None)
+                )
+            ).all()
+            for row in rows:
+                plain = old_box.open(row.outbound_token) if old_box else row.outbound_token
+                conn.execute(
+                    sa.update(partners)
+                    .where(partners.c.id == row.id)
+                    .values(outbound_token=new_box.seal(plain))
+                )
+            return len(rows)
+
+        count = await self._db.write(run)
+        self.box = new_box
+        return count
 
     async def find_by_party(self, country_code: str, party_id: str) -> list[Partner]:
         ids = (
@@ -164,7 +195,7 @@ class SqlPartners:
             .order_by(partners.c.created_at, partners.c.id)
         )
         return await self._db.read(
-            lambda conn: [_row_to_partner(row) for row in conn.execute(query)]
+            lambda conn: [_row_to_partner(row, self.box) for row in conn.execute(query)]
         )
 
     async def delete(self, partner_id: str) -> bool:

@@ -22,6 +22,7 @@ from ocpikit.storage.sql.listing_cache import WIRE_CACHE_BYTES
 from ocpikit.storage.sql.objects import SqlObjects
 from ocpikit.storage.sql.outbox import SqlOutbox
 from ocpikit.storage.sql.partners import SqlPartners
+from ocpikit.storage.sql.secrets import SecretBox
 from ocpikit.storage.sql.tokens import SqlTokens
 
 __all__ = ["SqlStorage"]
@@ -39,10 +40,11 @@ class SqlStorage:
         clock: Clock = utcnow,
         max_body_bytes: int = 256 * 1024,
         wire_cache_bytes: int = WIRE_CACHE_BYTES,
+        secrets: SecretBox | None = None,
     ) -> None:
         self._db = Database(engines, clock)
         self._objects = SqlObjects(self._db, wire_cache_bytes=wire_cache_bytes)
-        self._partners = SqlPartners(self._db)
+        self._partners = SqlPartners(self._db, secrets)
         self._tokens = SqlTokens(self._db)
         self._exchanges = SqlExchangeLog(self._db, max_body_bytes)
         self._outbox = SqlOutbox(self._db)
@@ -59,16 +61,20 @@ class SqlStorage:
         max_body_bytes: int = 256 * 1024,
         durable: bool = True,
         wire_cache_bytes: int = WIRE_CACHE_BYTES,
+        secrets: SecretBox | None = None,
     ) -> SqlStorage:
         """``pool_size``: reader connections (default: per core, see
         :func:`~ocpikit.storage.sql.engine.default_pool_size`); ``durable``: see
         :func:`~ocpikit.storage.sql.engine.create_engines`; ``wire_cache_bytes``: budget of
-        the in-process cache of SQLite page items (0: off; see :class:`~.listing_cache.ListingCache`)."""
+        the in-process cache of SQLite page items (0: off; see :class:`~.listing_cache.ListingCache`);
+        ``secrets``: seals the tokens partners gave us at rest (:mod:`~.secrets`; None: kept as
+        they are)."""
         return cls(
             create_engines(url, pool_size=pool_size, durable=durable),
             clock=clock,
             max_body_bytes=max_body_bytes,
             wire_cache_bytes=wire_cache_bytes,
+            secrets=secrets,
         )
 
     @property
