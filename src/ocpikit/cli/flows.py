@@ -16,7 +16,7 @@ import asyncio
 import json
 import os
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocpikit.cli._output import print_table
 from ocpikit.cli._platform import (
@@ -30,6 +30,9 @@ from ocpikit.protocol.decisions import DemoDecisions, HookDecisions
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import Settings
 
+if TYPE_CHECKING:
+    from ocpikit.client.flows import Flows
+
 __all__ = ["flow_app", "register", "webhook_config"]
 
 
@@ -42,41 +45,42 @@ def webhook_config(settings: Settings) -> tuple[str | None, str | None]:
     return (str(url) if url else None, str(secret) if secret else None)
 
 
-def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: float = 0.5) -> Any:
-    """The platform app with the flow routes; the sweep of :class:`ocpikit.client.flows.Flows`
-    (timeouts, result and webhook deliveries) is registered as a periodic background task
-    (``ocpikit.client.background``), which ``ocpikit serve`` runs in-process."""
-    from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
-    from ocpikit.client.flows import Flows
-    from ocpikit.client.http import http_client
-    from ocpikit.server.admin import flow_routes
-    from ocpikit.server.app import create_app
+def platform_flows(
+    settings: Settings, storage: Storage, http: Any, webhook_http: Any, **kwargs: Any
+) -> Flows:
+    """The command, result and webhook flows of the platform: partner calls on ``http`` (the
+    URL policy's client), the operator's webhooks on ``webhook_http``."""
+    from ocpikit.client.flows import Flows as PlatformFlows
 
     url, secret = webhook_config(settings)
-    http = partner_http(settings)
-    webhook_http = http_client()  # the operator's own service: not a partner's word
-    flows = Flows(
+    return PlatformFlows(
         storage,
         http,
         base_url=settings.base_url,
         webhook_url=url,
         webhook_secret=secret,
         webhook_http=webhook_http,
+        **kwargs,
     )
+
+
+def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: float = 0.5) -> Any:
+    """The platform app with the flow routes; the sweep of :class:`ocpikit.client.flows.Flows`
+    (timeouts, result and webhook deliveries) is registered as a periodic background task
+    (``ocpikit.client.background``), which ``ocpikit serve`` runs in-process."""
+    from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
+    from ocpikit.client.http import http_client
+    from ocpikit.server.admin import flow_routes
+    from ocpikit.server.app import create_app
+
+    webhook_http = http_client()  # the operator's own service: not a partner's word
+    flows = platform_flows(settings, storage, partner_http(settings), webhook_http)
     decisions = decisions_for(settings)
     if isinstance(decisions, (DemoDecisions, HookDecisions)):
         decisions.events = flows.events
 
     async def sweep(ctx: TaskContext) -> None:
-        worker = Flows(
-            ctx.storage,
-            ctx.http,
-            base_url=settings.base_url,
-            clock=ctx.clock,
-            webhook_url=url,
-            webhook_secret=secret,
-            webhook_http=webhook_http,
-        )
+        worker = platform_flows(settings, ctx.storage, ctx.http, webhook_http, clock=ctx.clock)
         while await worker.sweep() > 0:
             pass
 
@@ -182,22 +186,13 @@ def run_clients(args: argparse.Namespace) -> int:
 
 
 def run_work(args: argparse.Namespace) -> int:
-    from ocpikit.client.flows import Flows
     from ocpikit.client.http import http_client
 
     settings = settings_from(args)
-    url, secret = webhook_config(settings)
 
     async def work(storage: Storage) -> int:
         async with partner_http(settings) as http, http_client() as webhook_http:
-            flows = Flows(
-                storage,
-                http,
-                base_url=settings.base_url,
-                webhook_url=url,
-                webhook_secret=secret,
-                webhook_http=webhook_http,
-            )
+            flows = platform_flows(settings, storage, http, webhook_http)
             if args.once:
                 return await flows.sweep()
             stop = asyncio.Event()

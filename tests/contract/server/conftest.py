@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from ocpikit.server.demo import load_demo
 from ocpikit.server.registry import invite, register_with
 from ocpikit.server.settings import Limits, PartyConfig, Settings
 from ocpikit.storage.memory import MemoryStorage
+from ocpikit.storage.sql import upgrade
+from tests.storage.conftest import _truncate_pg, pg_schema_url  # noqa: F401 (a fixture)
 
 #: a Session of NL-CPO as the CPO pushes it (2.2.1 and 2.3.0 alike)
 SESSION: dict[str, Any] = {
@@ -140,3 +143,18 @@ async def emsp(router: Router) -> AsyncIterator[Node]:
     await load_demo(node.storage, [("DE", "MSP", ("EMSP",))])
     yield node
     await platform_of(node.app).exchange_log.flush()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """``memory``, or the URL of an empty migrated SQLite or PostgreSQL database."""
+    if request.param == "memory":
+        yield "memory"
+    elif request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'node.db'}"
+        upgrade(url)
+        yield url
+    else:
+        url = request.getfixturevalue("pg_schema_url")
+        _truncate_pg(url)  # the schema is the session's: start each test empty
+        yield url

@@ -4,8 +4,7 @@ attack gets 2001 naming the field (or parameter), on memory, SQLite and PostgreS
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,8 +13,7 @@ from ocpikit.core.json_bounds import MAX_DEPTH
 from ocpikit.core.versions import Role
 from ocpikit.protocol.ports import ObjectKey, Storage
 from ocpikit.server.demo import load_demo
-from ocpikit.storage import MemoryStorage, SqlStorage, upgrade
-from tests.storage.conftest import _truncate_pg, pg_schema_url  # noqa: F401 (a fixture)
+from ocpikit.storage import MemoryStorage, SqlStorage
 
 from .conftest import Node, Router, make_node
 from .test_modules import _location
@@ -23,20 +21,6 @@ from .test_modules import _location
 pytestmark = pytest.mark.anyio
 
 BASE = "/ocpi/2.2.1/emsp/locations/NL/CPO/"
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory"
-    elif request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hostile.db'}"
-        upgrade(url)
-        yield url
-    else:
-        url = request.getfixturevalue("pg_schema_url")
-        _truncate_pg(url)  # the schema is the session's: start each test empty
-        yield url
 
 
 @pytest.fixture

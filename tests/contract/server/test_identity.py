@@ -5,9 +5,8 @@ takes its token or the operator's explicit invitation. On memory, SQLite and Pos
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,31 +15,18 @@ from ocpikit.core.versions import Role
 from ocpikit.operations import invites, revoke_invite
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.registry import invite, register_with
-from ocpikit.storage import MemoryStorage, SqlStorage, upgrade
-from tests.storage.conftest import _truncate_pg, pg_schema_url  # noqa: F401 (a fixture)
+from ocpikit.storage import MemoryStorage, SqlStorage
 
 from .conftest import Node, Router, make_node
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def cpo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory"
-    elif request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'cpo.db'}"
-        upgrade(url)
-        yield url
-    else:
-        url = request.getfixturevalue("pg_schema_url")
-        _truncate_pg(url)  # the schema is the session's: start each test empty
-        yield url
-
-
 @pytest.fixture
-async def world(cpo_url: str) -> AsyncIterator[tuple[Router, Node]]:
-    storage: Storage = MemoryStorage() if cpo_url == "memory" else SqlStorage.from_url(cpo_url)
+async def world(storage_url: str) -> AsyncIterator[tuple[Router, Node]]:
+    storage: Storage = (
+        MemoryStorage() if storage_url == "memory" else SqlStorage.from_url(storage_url)
+    )
     router = Router()
     cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), storage=storage)
     try:
