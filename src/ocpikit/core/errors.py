@@ -25,11 +25,15 @@
     │   ├── HubTimeout                  4002
     │   └── HubConnectionProblem        4003
     ├── LocalError                    we, or the code calling ocpikit, broke a rule; nothing sent
-    │   └── UsageError                a library API was called wrongly (a bug in the caller)
+    │   ├── UsageError                a library API was called wrongly (a bug in the caller)
+    │   ├── NoEndpoint        3003    the partner announced no endpoint for the call
+    │   └── UrlRefused        3001    the URL policy does not let the platform call a URL
     └── RemoteError                   the partner broke a rule or reported a failure
         ├── TransportError   3001     no usable HTTP answer (connect, timeout, TLS); the raw
         │                             exception is kept as __cause__, never re-raised raw
+        ├── PartnerBusy      3001     HTTP 429/503: come back later (retry_after)
         ├── RemoteProtocolError 3001  an answer that is not an OCPI envelope
+        │   ├── PartnerHttpError          with the HTTP status it came with
         │   └── ResponseTooLarge          over max_response_bytes once decompressed
         └── PartnerError              the partner answered with an OCPI error status; each
                                       instance is ALSO of the class of its code, so
@@ -52,6 +56,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -67,11 +72,14 @@ __all__ = [
     "InvalidOrMissingParameters",
     "LocalError",
     "MethodNotAllowed",
+    "NoEndpoint",
     "NoMatchingEndpoints",
     "NotEnoughInformation",
     "NotFound",
     "OcpiError",
+    "PartnerBusy",
     "PartnerError",
+    "PartnerHttpError",
     "PayloadTooLarge",
     "RemoteError",
     "RemoteProtocolError",
@@ -86,6 +94,7 @@ __all__ = [
     "UnknownReceiver",
     "UnknownToken",
     "UnsupportedVersion",
+    "UrlRefused",
     "UsageError",
     "error_for_status",
     "format_error_path",
@@ -505,3 +514,57 @@ def from_validation_error(
     err = InvalidOrMissingParameters(path=first, problems=validation_problems(exc, prefix=prefix))
     err.__cause__ = exc
     return err
+
+
+# --- errors of the partner client and the URL policy ---------------------------------------
+class PartnerBusy(RemoteError):
+    """HTTP 429 or 503: the partner asks us to come back later (``retry_after`` seconds when it
+    said so with ``Retry-After``)."""
+
+    default_message = "The partner is busy or unavailable"
+
+    def __init__(
+        self, message: str | None = None, *, partner_http_status: int, retry_after: float | None
+    ) -> None:
+        self.partner_http_status = partner_http_status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PartnerHttpError(RemoteProtocolError):
+    """An answer that is not an OCPI envelope (an HTML error page, an empty 500, a proxy's
+    text); ``partner_http_status`` is the HTTP status it came with."""
+
+    def __init__(self, message: str | None = None, *, partner_http_status: int) -> None:
+        self.partner_http_status = partner_http_status
+        super().__init__(message)
+
+
+class NoEndpoint(LocalError):
+    """The partner announced no endpoint for this module and interface; nothing was sent."""
+
+    default_status_code = 3003
+    default_message = "The partner has no such endpoint"
+
+
+class UrlRefused(LocalError):
+    """A URL the policy does not let the platform call; nothing was sent. Answered as 3001 when
+    it happened while serving a partner's request (we cannot use its API)."""
+
+    default_status_code = 3001
+
+    def __init__(self, url: str, rule: str) -> None:
+        self.url = url
+        self.rule = rule
+        super().__init__(f"refused to call {_shown_url(url)}: {rule}")
+
+
+def _shown_url(url: str) -> str:
+    """The URL as a message may show it: credentials dropped, at most 200 characters."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        netloc = parts.hostname or ""
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        url = parts._replace(netloc=netloc).geturl()
+    return url if len(url) <= 200 else url[:200] + "..."

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-from ocpikit.core.errors import LocalError
+from ocpikit.core.errors import NoEndpoint
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.versions import V2_2_1, InterfaceRole, Version
 from ocpikit.protocol.endpoints import INTERFACES
@@ -44,13 +44,6 @@ KIND_OF_MODULE: Mapping[str, str] = {
 }
 #: head object name -> its module identifier
 MODULE_OF_KIND: Mapping[str, str] = {v: k for k, v in KIND_OF_MODULE.items()}
-
-
-class NoEndpoint(LocalError):
-    """The partner announced no endpoint for this module and interface; nothing was sent."""
-
-    default_status_code = 3003
-    default_message = "The partner has no such endpoint"
 
 
 def join_url(base: str, *segments: str) -> str:

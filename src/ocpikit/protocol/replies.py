@@ -23,7 +23,12 @@ from datetime import datetime
 
 from ocpikit.core.clock import Clock
 from ocpikit.core.envelope import Envelope, parse_envelope
-from ocpikit.core.errors import OcpiError, RemoteError, RemoteProtocolError
+from ocpikit.core.errors import (
+    OcpiError,
+    PartnerBusy,
+    PartnerHttpError,
+    RemoteProtocolError,
+)
 from ocpikit.core.status import StatusCategory, category_of
 
 __all__ = [
@@ -36,29 +41,6 @@ __all__ = [
 ]
 
 _BUSY_STATUSES = frozenset({429, 503})
-
-
-class PartnerBusy(RemoteError):
-    """HTTP 429 or 503: the partner asks us to come back later (``retry_after`` seconds when it
-    said so with ``Retry-After``)."""
-
-    default_message = "The partner is busy or unavailable"
-
-    def __init__(
-        self, message: str | None = None, *, partner_http_status: int, retry_after: float | None
-    ) -> None:
-        self.partner_http_status = partner_http_status
-        self.retry_after = retry_after
-        super().__init__(message)
-
-
-class PartnerHttpError(RemoteProtocolError):
-    """An answer that is not an OCPI envelope (an HTML error page, an empty 500, a proxy's
-    text); ``partner_http_status`` is the HTTP status it came with."""
-
-    def __init__(self, message: str | None = None, *, partner_http_status: int) -> None:
-        self.partner_http_status = partner_http_status
-        super().__init__(message)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -25,34 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
 
-from ocpikit.core.errors import LocalError
+from ocpikit.core.errors import UrlRefused
 
 __all__ = ["IPAddress", "PartnerSites", "UrlPolicy", "UrlRefused", "host_of"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class UrlRefused(LocalError):
-    """A URL the policy does not let the platform call; nothing was sent. Answered as 3001 when
-    it happened while serving a partner's request (we cannot use its API)."""
-
-    default_status_code = 3001
-
-    def __init__(self, url: str, rule: str) -> None:
-        self.url = url
-        self.rule = rule
-        super().__init__(f"refused to call {_shown(url)}: {rule}")
-
-
-def _shown(url: str) -> str:
-    """The URL as a message may show it: credentials dropped, at most 200 characters."""
-    parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
-        netloc = parts.hostname or ""
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        url = parts._replace(netloc=netloc).geturl()
-    return url if len(url) <= 200 else url[:200] + "..."
 
 
 def _split(url: str) -> SplitResult:
