@@ -28,6 +28,7 @@ import pytest
 import sqlalchemy as sa
 
 from ocpikit.storage.sql import SqlStorage
+from ocpikit.storage.sql.secrets import SecretBox
 from tests.pg import PG_URL, libpq
 
 T = TypeVar("T")
@@ -183,10 +184,14 @@ class Instance:
         return path.read_text()[-4000:] if path.exists() else ""
 
     def run(self, fn: Callable[[SqlStorage], Awaitable[T]]) -> T:
-        """``fn(storage)`` on this instance's database, from the test process."""
+        """``fn(storage)`` on this instance's database, from the test process (with the
+        instance's key, so partner tokens read as the instance reads them)."""
+
+        key_file = self.workdir / ".ocpikit-secrets-key"
+        box = SecretBox([key_file.read_text().strip()]) if key_file.exists() else None
 
         async def main() -> T:
-            storage = SqlStorage.from_url(self.db, pool_size=2)
+            storage = SqlStorage.from_url(self.db, pool_size=2, secrets=box)
             try:
                 return await fn(storage)
             finally:

@@ -148,8 +148,10 @@ def create_private_file(path: str | None) -> None:
     its mode. In-memory databases have no file."""
     if not path or path == ":memory:" or path.startswith("file:"):
         return
+    file = Path(path).expanduser()
+    file.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def create_engines(
