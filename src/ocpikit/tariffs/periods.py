@@ -25,15 +25,14 @@ _HOUR = Decimal(3600)
 PERIOD_START = "period start"
 
 
-@fast_frozen
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClassifiedPeriod:
     """A period, whether it is a reservation period, its volumes to price per dimension
     (``TIME`` holds the reserved hours of a reservation period), and the kWh and parking
     seconds used by the charging periods before it (restrictions compare them).
 
-    One is built for every period priced
-    (:func:`~ocpikit.tariffs.fast_records.fast_frozen`).
+    One is built for every period priced, so it is not frozen: it is immutable by convention,
+    no field is assigned after it is built (:mod:`~ocpikit.tariffs.fast_records`).
     """
 
     period: NPeriod
