@@ -9,10 +9,11 @@ plain slot store. Two remedies, by how often a record is built:
   one that stores each field through its slot descriptor, the store the generated one ends in.
   The instances are the same: same class, same slots, still frozen (assignment raises
   ``FrozenInstanceError``), same ``__eq__``, ``__hash__`` and ``__repr__``.
-- records built for every period or every piece of a period (the loop records: the classified
-  period, the match context, the walk's state): ``@dataclass(slots=True)`` without ``frozen``,
-  whose generated ``__init__`` is the plain slot store. They are immutable by convention, which
-  each one's docstring states: nothing assigns a field after the record is built.
+- records built for every period, piece or boundary of a period, or read there (the loop
+  records: the classified period, the match context, a cut, the walk's settings and group
+  state): ``@dataclass(slots=True)`` without ``frozen``, whose generated ``__init__`` is the
+  plain slot store. They are immutable by convention, which each one's docstring states:
+  nothing assigns a field after the record is built.
 
 Invariants: for a class decorated with :func:`fast_frozen`, ``cls(*values)`` equals an instance
 built by the generated ``__init__``, kept as ``cls.__plain_init__`` as the reference the tests
@@ -37,6 +38,7 @@ RecordT = TypeVar("RecordT")
 LOOP_RECORDS = (
     ("ocpikit.tariffs.periods", "ClassifiedPeriod"),
     ("ocpikit.tariffs.restrictions", "MatchContext"),
+    ("ocpikit.tariffs.splitting", "Cut"),
     ("ocpikit.tariffs.period_pricing", "PeriodWalk"),
     ("ocpikit.tariffs.period_pricing", "GroupState"),
 )
