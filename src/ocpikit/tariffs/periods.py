@@ -69,12 +69,15 @@ def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
     kwh = parking_seconds = _ZERO
     has_reservation = has_charging = False
     periods = session.periods
-    # the span: the first of the earliest starts, the first of the latest ends
+    # the span: the first of the earliest starts, the first of the latest ends (compared
+    # inline: a min()/max() call per period costs more than the comparison)
     span_start = periods[0].start if periods else session.start
     span_end = periods[0].end if periods else session.end
     for p in periods:
-        span_start = min(span_start, p.start)
-        span_end = max(span_end, p.end)
+        if p.start < span_start:  # noqa: PLR1730
+            span_start = p.start
+        if p.end > span_end:  # noqa: PLR1730
+            span_end = p.end
         dims = p.dims
         if "RESERVATION_TIME" in dims and not (
             "ENERGY" in dims or "TIME" in dims or "PARKING_TIME" in dims
