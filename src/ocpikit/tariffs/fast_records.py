@@ -1,17 +1,27 @@
-"""Speed trick: frozen slotted dataclasses whose ``__init__`` stores through the slots directly.
+"""Speed trick: how the pricing records are built cheaply.
 
 Plan: the ``__init__`` that ``@dataclass(frozen=True)`` generates stores each field with
 ``object.__setattr__`` (to get past the frozen ``__setattr__``), which costs several times a
-plain slot store; the pricing loop builds records per period and per piece, so that cost shows.
-:func:`fast_frozen` replaces the generated ``__init__`` with one that stores each field through
-its slot descriptor, the store the generated one ends in. The instances are the same: same
-class, same slots, still frozen (assignment raises ``FrozenInstanceError``), same ``__eq__``,
-``__hash__`` and ``__repr__``.
+plain slot store. Two remedies, by how often a record is built:
 
-Invariant: for a decorated class, ``cls(*values)`` equals an instance built by the generated
-``__init__``, kept as ``cls.__plain_init__`` as the reference the tests compare against. Only
-classes the plain ``__init__`` would build the same way are accepted: frozen, slotted, every
-field an ``init`` field without a default, and no ``__post_init__``.
+- records built once per price call or per session (stage results, boundaries): frozen and
+  slotted, decorated with :func:`fast_frozen`, which replaces the generated ``__init__`` with
+  one that stores each field through its slot descriptor, the store the generated one ends in.
+  The instances are the same: same class, same slots, still frozen (assignment raises
+  ``FrozenInstanceError``), same ``__eq__``, ``__hash__`` and ``__repr__``.
+- records built for every period, piece or boundary of a period, or read there (the loop
+  records: the classified period, the match context, a cut, the walk's settings and group
+  state): ``@dataclass(slots=True)`` without ``frozen``, whose generated ``__init__`` is the
+  plain slot store. They are immutable by convention, which each one's docstring states:
+  nothing assigns a field after the record is built.
+
+Invariants: for a class decorated with :func:`fast_frozen`, ``cls(*values)`` equals an instance
+built by the generated ``__init__``, kept as ``cls.__plain_init__`` as the reference the tests
+compare against. Only classes the plain ``__init__`` would build the same way are accepted:
+frozen, slotted, every field an ``init`` field without a default, and no ``__post_init__``. For
+the loop records (:data:`LOOP_RECORDS` lists them by module and name), the tests price the
+tariff cases with every field guarded against a second store and compare the results with the
+unguarded run.
 """
 
 from __future__ import annotations
@@ -20,9 +30,18 @@ from dataclasses import MISSING, fields, is_dataclass
 from types import FunctionType
 from typing import TypeVar
 
-__all__ = ["fast_frozen"]
+__all__ = ["LOOP_RECORDS", "fast_frozen"]
 
 RecordT = TypeVar("RecordT")
+
+#: the records that are immutable by convention only, as ``(module, class name)``
+LOOP_RECORDS = (
+    ("ocpikit.tariffs.periods", "ClassifiedPeriod"),
+    ("ocpikit.tariffs.restrictions", "MatchContext"),
+    ("ocpikit.tariffs.splitting", "Cut"),
+    ("ocpikit.tariffs.period_pricing", "PeriodWalk"),
+    ("ocpikit.tariffs.period_pricing", "GroupState"),
+)
 
 
 def fast_frozen(cls: type[RecordT]) -> type[RecordT]:

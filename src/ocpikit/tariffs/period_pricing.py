@@ -24,7 +24,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ocpikit.tariffs.boundaries import BoundaryIndex, SessionBoundaries
-from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.normal import NTariff
 from ocpikit.tariffs.periods import PERIOD_START, ClassifiedPeriod, PeriodPlan
 from ocpikit.tariffs.policy import Policy
@@ -69,12 +68,13 @@ class FlatLedger:
             self.charging = True
 
 
-@fast_frozen
-@dataclass(frozen=True, slots=True)
-class _Walk:
+@dataclass(slots=True)
+class PeriodWalk:
     """What every period of one price call reads: the policy and the settings derived from it,
     the zone, where durations count from, whether reservations are expired, and the call's
-    boundary and split-plan memos."""
+    boundary and split-plan memos. Read for every piece priced, so it is not frozen: it is
+    immutable by convention, no field is assigned after it is built (the memos fill up)
+    (:mod:`~ocpikit.tariffs.fast_records`)."""
 
     policy: Policy
     tz: ZoneInfo
@@ -90,12 +90,12 @@ class _Walk:
     plans: dict[tuple[int, tuple[str, ...] | None], SplitPlan]
 
 
-@fast_frozen
-@dataclass(frozen=True, slots=True)
-class _GroupState:
+@dataclass(slots=True)
+class GroupState:
     """The element group of the current tariff and period kind, with the session boundaries of
     all its elements (``None``: no split) and whether kWh or parking thresholds make every
-    period worth examining."""
+    period worth examining. Not frozen: immutable by convention, no field is assigned after it
+    is built (:mod:`~ocpikit.tariffs.fast_records`)."""
 
     tariff: NTariff
     reservation: bool
@@ -105,19 +105,19 @@ class _GroupState:
     always: bool
 
 
-def _group_state(walk: _Walk, tariff: NTariff, reservation: bool) -> _GroupState:
+def _group_state(walk: PeriodWalk, tariff: NTariff, reservation: bool) -> GroupState:
     kind: GroupKind = ("expired" if walk.expired else "reservation") if reservation else "charging"
     group = element_group(tariff, kind, walk.policy)
     info = group.split
     if walk.split and info is not None:
         base = walk.boundaries.of(info, reservation)
         always = bool(info.kwh or (walk.parking_basis and info.durations))
-        return _GroupState(tariff, reservation, group, kind, base, always)
-    return _GroupState(tariff, reservation, group, kind, None, False)
+        return GroupState(tariff, reservation, group, kind, base, always)
+    return GroupState(tariff, reservation, group, kind, None, False)
 
 
 def _split(
-    walk: _Walk, state: _GroupState, cp: ClassifiedPeriod, flats: FlatLedger
+    walk: PeriodWalk, state: GroupState, cp: ClassifiedPeriod, flats: FlatLedger
 ) -> list[Piece] | None:
     """Stage 2 for one period whose group has boundaries: its pieces, ``None`` when nothing
     switches inside it. Only the elements that can price the period's dimensions (and a FLAT
@@ -139,8 +139,8 @@ def _split(
 
 
 def _flat(
-    walk: _Walk,
-    state: _GroupState,
+    walk: PeriodWalk,
+    state: GroupState,
     ctx: MatchContext,
     memo: dict[int, Mismatch | None],
     flats: FlatLedger,
@@ -168,7 +168,7 @@ def _select_piece(
     volumes: dict[str, Decimal],
     ctx: MatchContext,
     memo: dict[int, Mismatch | None],
-    walk: _Walk,
+    walk: PeriodWalk,
 ) -> tuple[list[tuple[LineTemplate, Skipped]], list[int | None]]:
     """Stage 3 for one piece: per dimension of ``volumes``, the line template of the element
     selected (or of none) with the elements skipped before it, and the indexes selected (the
@@ -198,7 +198,7 @@ def _select_piece(
 
 
 def _price_period(
-    walk: _Walk, state: _GroupState, cp: ClassifiedPeriod, flats: FlatLedger
+    walk: PeriodWalk, state: GroupState, cp: ClassifiedPeriod, flats: FlatLedger
 ) -> PeriodResult:
     """Stages 2 and 3 for one period: its pieces matched (one :class:`MatchContext` each) and
     merged into sub-periods, with lines. Written flat: it runs for every period priced."""
@@ -320,7 +320,7 @@ def price_periods(
 ) -> list[PeriodResult]:
     """Stages 2 and 3 over the whole session: every period split, selected and turned into
     lines (volumes only: step_size and costs come after)."""
-    walk = _Walk(
+    walk = PeriodWalk(
         policy,
         tz,
         policy.element_selection == "whole_element",
@@ -344,7 +344,7 @@ def price_periods(
     )
     flats = FlatLedger(False, False, set())
     tariff_of: dict[str, NTariff] = {}
-    state: _GroupState | None = None
+    state: GroupState | None = None
     results: list[PeriodResult] = []
     for cp in plan.periods:
         tid = cp.period.tariff_id

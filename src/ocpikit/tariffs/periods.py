@@ -25,15 +25,14 @@ _HOUR = Decimal(3600)
 PERIOD_START = "period start"
 
 
-@fast_frozen
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClassifiedPeriod:
     """A period, whether it is a reservation period, its volumes to price per dimension
     (``TIME`` holds the reserved hours of a reservation period), and the kWh and parking
     seconds used by the charging periods before it (restrictions compare them).
 
-    One is built for every period priced
-    (:func:`~ocpikit.tariffs.fast_records.fast_frozen`).
+    One is built for every period priced, so it is not frozen: it is immutable by convention,
+    no field is assigned after it is built (:mod:`~ocpikit.tariffs.fast_records`).
     """
 
     period: NPeriod
@@ -68,13 +67,24 @@ def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
     infer = policy.missing_time == "infer"
     no_energy_is_parking = policy.parking_definition == "no_energy"
     kwh = parking_seconds = _ZERO
-    for p in session.periods:
+    has_reservation = has_charging = False
+    periods = session.periods
+    # the span: the first of the earliest starts, the first of the latest ends (compared
+    # inline: a min()/max() call per period costs more than the comparison)
+    span_start = periods[0].start if periods else session.start
+    span_end = periods[0].end if periods else session.end
+    for p in periods:
+        if p.start < span_start:  # noqa: PLR1730
+            span_start = p.start
+        if p.end > span_end:  # noqa: PLR1730
+            span_end = p.end
         dims = p.dims
         if "RESERVATION_TIME" in dims and not (
             "ENERGY" in dims or "TIME" in dims or "PARKING_TIME" in dims
         ):
             volumes = {"TIME": dims["RESERVATION_TIME"]}
             classified.append(ClassifiedPeriod(p, True, volumes, kwh, parking_seconds))
+            has_reservation = True
             continue
         if charging_start is None:
             charging_start = p.start
@@ -98,24 +108,18 @@ def classify_periods(session: NSession, policy: Policy) -> PeriodPlan:
         if parking:
             volumes["PARKING_TIME"] = parking
         classified.append(ClassifiedPeriod(p, False, volumes, kwh, parking_seconds))
+        if volumes:
+            has_charging = True
         if energy:
             kwh += energy
         if parking:
             parking_seconds += parking * _HOUR
-    has_reservation = any(c.reservation for c in classified)
     if charging_start is None or not has_reservation:
         # durations count from the session start; after a reservation, from charging start
         charging_start = session.start
-    has_charging = any(not c.reservation and c.volumes for c in classified)
     expired = {
         "auto": has_reservation and not has_charging,
         "never": False,
         "always": has_reservation,
     }[policy.reservation_expired]
-    return PeriodPlan(
-        tuple(classified),
-        charging_start,
-        expired,
-        min((c.period.start for c in classified), default=session.start),
-        max((c.period.end for c in classified), default=session.end),
-    )
+    return PeriodPlan(tuple(classified), charging_start, expired, span_start, span_end)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.local_time import hhmm
 from ocpikit.tariffs.normal import NRestrictions
 from ocpikit.tariffs.policy import Policy
@@ -36,11 +35,11 @@ _MINUTES_PER_DAY = 1440
 Mismatch = str | Reason
 
 
-@fast_frozen
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MatchContext:
-    """What restrictions are compared with at the start of a piece of a period (one is built
-    for every piece priced: :func:`~ocpikit.tariffs.fast_records.fast_frozen`).
+    """What restrictions are compared with at the start of a piece of a period. One is built
+    for every piece priced, so it is not frozen: it is immutable by convention, no field is
+    assigned after it is built (:mod:`~ocpikit.tariffs.fast_records`).
 
     ``minute``/``day``/``weekday``: the local wall clock (0 = Monday); ``kwh``: energy used
     before the piece; ``duration``: seconds since the reference start (the session, or the

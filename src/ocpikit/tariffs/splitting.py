@@ -58,19 +58,13 @@ class SplitPlan:
     boundaries: SessionBoundaries | None
 
 
-class _Cut(NamedTuple):
-    """A boundary inside a period: the fraction of the period before it, and the exact kWh /
-    parking seconds used there when it is a kWh / parking threshold."""
-
-    fraction: Decimal
-    instant: datetime
-    cause: str
-    kwh: Decimal | None
-    parking: Decimal | None
-
-
-class _Point(NamedTuple):
-    """A boundary kept, with the kWh and parking seconds used there."""
+@dataclass(slots=True)
+class Cut:
+    """A boundary inside a period (or the period start): the fraction of the period before it,
+    the instant, why, and the kWh and parking seconds used there (exact at a kWh / parking
+    threshold, else in proportion to time). One is built for every boundary a period is cut
+    at, so it is not frozen: it is immutable by convention, no field is assigned after it is
+    built (:mod:`~ocpikit.tariffs.fast_records`)."""
 
     fraction: Decimal
     instant: datetime
@@ -87,26 +81,25 @@ def _cuts(
     kwh_before: Decimal,
     parking_before: Decimal,
     policy: Policy,
-) -> list[_Cut]:
+) -> list[Cut]:
     """The boundaries inside ``p``, sorted by fraction (stable)."""
     start = p.start
     total_us = (p.end - start) // MICROSECOND
-    cuts: list[_Cut] = []
+    energy = volumes.get("ENERGY", _ZERO)
+    parked = volumes.get("PARKING_TIME", _ZERO) * _HOUR
+    cuts: list[Cut] = []
     if clock:
         total = Decimal(total_us)
         for instant, why in clock:
-            cuts.append(
-                _Cut(Decimal((instant - start) // MICROSECOND) / total, instant, why, None, None)
-            )
-    energy = volumes.get("ENERGY", _ZERO)
+            f = Decimal((instant - start) // MICROSECOND) / total
+            cuts.append(Cut(f, instant, why, kwh_before + energy * f, parking_before + parked * f))
     if info.kwh and energy > 0 and policy.kwh_split == "interpolate":
         for k in info.kwh:
             if kwh_before < k < kwh_before + energy:
                 f = (k - kwh_before) / energy
                 instant = start + MICROSECOND * int(f * total_us)
                 why = f"{k} kWh reached (interpolated, constant power)"
-                cuts.append(_Cut(f, instant, why, k, None))
-    parked = volumes.get("PARKING_TIME", _ZERO) * _HOUR
+                cuts.append(Cut(f, instant, why, k, parking_before + parked * f))
     if info.durations and parked > 0 and policy.duration_basis == "parking":
         for threshold in info.durations:
             limit = Decimal(threshold)
@@ -114,12 +107,12 @@ def _cuts(
                 f = (limit - parking_before) / parked
                 instant = start + MICROSECOND * int(f * total_us)
                 why = f"parking time reaches {threshold} s"
-                cuts.append(_Cut(f, instant, why, None, limit))
+                cuts.append(Cut(f, instant, why, kwh_before + energy * f, limit))
     cuts.sort(key=_fraction)
     return cuts
 
 
-def _fraction(cut: _Cut) -> Decimal:
+def _fraction(cut: Cut) -> Decimal:
     return cut.fraction
 
 
@@ -138,41 +131,29 @@ def period_pieces(
     explained. Pieces whose elements turn out the same are merged by the caller.
     """
     start, end = p.start, p.end
-    whole = [Piece(start, end, volumes, kwh_before, parking_before, PERIOD_START)]
-    if (end - start) // MICROSECOND <= 0:
-        return whole
-    cuts = _cuts(p, volumes, info, clock, kwh_before, parking_before, policy)
+    cuts = _cuts(p, volumes, info, clock, kwh_before, parking_before, policy) if end > start else []
     if not cuts:
-        return whole
-    energy = volumes.get("ENERGY", _ZERO)
-    parked = volumes.get("PARKING_TIME", _ZERO) * _HOUR
-    # cumulative volumes at each boundary kept (exact at kWh / parking thresholds)
-    points = [_Point(_ZERO, start, PERIOD_START, kwh_before, parking_before)]
+        return [Piece(start, end, volumes, kwh_before, parking_before, PERIOD_START)]
+    # the boundaries kept: strictly after the previous one, before the end
+    last = Cut(_ZERO, start, PERIOD_START, kwh_before, parking_before)
+    points = [last]
     for cut in cuts:
-        last = points[-1]
         if cut.fraction <= last.fraction or cut.instant <= last.instant or cut.instant >= end:
             continue
-        points.append(
-            _Point(
-                cut.fraction,
-                cut.instant,
-                cut.cause,
-                cut.kwh if cut.kwh is not None else kwh_before + energy * cut.fraction,
-                cut.parking if cut.parking is not None else parking_before + parked * cut.fraction,
-            )
-        )
+        points.append(cut)
+        last = cut
     return _distribute(points, volumes, end, kwh_before, parking_before)
 
 
 def _distribute(
-    points: list[_Point],
+    points: list[Cut],
     volumes: dict[str, Decimal],
     end: datetime,
     kwh_before: Decimal,
     parking_before: Decimal,
 ) -> list[Piece]:
-    """The pieces between consecutive ``points`` (whose kWh and parking are set), with the
-    period's volumes shared out: the last piece takes each dimension's remainder."""
+    """The pieces between consecutive ``points`` (the period start, then the boundaries kept),
+    with the period's volumes shared out: the last piece takes each dimension's remainder."""
     pieces: list[Piece] = []
     done: dict[str, Decimal] = dict.fromkeys(volumes, _ZERO)
     for i, point in enumerate(points):

@@ -4,6 +4,9 @@ policy summary)."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import FrozenInstanceError, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +18,7 @@ from ocpikit.tariffs import Policy, PricingError, price
 from ocpikit.tariffs.boundaries import ClockCause, SessionBoundaries, session_boundaries
 from ocpikit.tariffs.changed_policy import changed_settings
 from ocpikit.tariffs.costs import CostSummary, line_amount, sum_costs
-from ocpikit.tariffs.fast_records import fast_frozen
+from ocpikit.tariffs.fast_records import LOOP_RECORDS, fast_frozen
 from ocpikit.tariffs.local_time import OffsetSegment, offset_segments, zone
 from ocpikit.tariffs.min_max import MinMaxOutcome, apply_min_max
 from ocpikit.tariffs.normal import (
@@ -25,13 +28,16 @@ from ocpikit.tariffs.normal import (
     normalise_tariff,
     split_info,
 )
-from ocpikit.tariffs.periods import ClassifiedPeriod, PeriodPlan, classify_periods
+from ocpikit.tariffs.periods import PeriodPlan, classify_periods
 from ocpikit.tariffs.restrictions import MatchContext, first_mismatch
 from ocpikit.tariffs.result import Amount, Line, PeriodResult
 from ocpikit.tariffs.selection import element_group, select_element
 from ocpikit.tariffs.splitting import SplitPlan, period_pieces
 from ocpikit.tariffs.step_size import apply_step_size, ceil_to_step
 from ocpikit.tariffs.tariff_choice import TariffChoice, choose_tariffs
+
+from .split_scenarios import SCENARIOS
+from .tariff_corpus import case_index, load_case
 
 T0 = datetime(2024, 3, 30, 22, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -301,8 +307,6 @@ def test_choose_tariffs_by_period_tariff_id_then_validity() -> None:
 
 FAST_FROZEN = (
     Amount,
-    ClassifiedPeriod,
-    MatchContext,
     PeriodPlan,
     TariffChoice,
     CostSummary,
@@ -336,6 +340,54 @@ def test_fast_frozen_refuses_what_it_cannot_build_alike() -> None:
 
     with pytest.raises(TypeError, match="without default"):
         fast_frozen(WithDefault)
+
+
+@contextmanager
+def loop_records_guarded() -> Iterator[list[type[Any]]]:
+    """Every loop record (fast_records.LOOP_RECORDS) with a ``__setattr__`` that refuses a second
+    store to a field: the convention that makes them as good as frozen."""
+    classes: list[type[Any]] = [
+        getattr(importlib.import_module(module), name) for module, name in LOOP_RECORDS
+    ]
+
+    def store_once(record: object, name: str, value: object) -> None:
+        if hasattr(record, name):
+            raise AssertionError(f"{type(record).__name__}.{name} assigned after construction")
+        object.__setattr__(record, name, value)
+
+    for cls in classes:
+        assert "__setattr__" not in cls.__dict__ and "__slots__" in cls.__dict__
+        cls.__setattr__ = store_once
+    try:
+        yield classes
+    finally:
+        for cls in classes:
+            del cls.__setattr__
+
+
+def test_loop_record_guard_catches_a_second_store() -> None:
+    with loop_records_guarded():
+        record = ctx()
+        with pytest.raises(AssertionError, match=r"MatchContext\.minute assigned"):
+            record.minute = 1
+    record.minute = 1  # the guard is gone again
+    assert record == ctx(minute=1)
+
+
+def test_loop_records_are_never_assigned_after_construction() -> None:
+    """The tariff corpus priced with the loop records guarded equals the plain run."""
+    cases = [load_case(e["file"]) for e in case_index()]
+    inputs = [(c["cdr_or_session"], c["tariff"], c["time_zone"]) for c in cases]
+    inputs += [(s.cdr, s.tariff, s.zone) for s in SCENARIOS]
+    policies = [Policy(), Policy.parse(["ocpi-2.2.1-text"]), Policy(flat="once_per_element")]
+    plain = [
+        price(cdr, t, time_zone=zone, policy=pol) for pol in policies for cdr, t, zone in inputs
+    ]
+    with loop_records_guarded():
+        guarded = [
+            price(cdr, t, time_zone=zone, policy=pol) for pol in policies for cdr, t, zone in inputs
+        ]
+    assert [r.to_json() for r in guarded] == [r.to_json() for r in plain]
 
 
 def test_changed_settings_equals_policy_changed() -> None:
