@@ -326,6 +326,7 @@ def main() -> None:
                 "OCPIKIT_PORT": "18202",
                 "OCPIKIT_PARTY": "DE-MSP:EMSP",
                 "OCPIKIT_ADMIN_TOKEN": "bench-admin",
+                "OCPIKIT_ALLOWED_HOSTS": "127.0.0.1",  # the partner runs on this machine
             }
             token = subprocess.run(
                 [EXE, "invite"], env=env, cwd=tmp, capture_output=True, text=True, check=True
