@@ -62,13 +62,15 @@ class Platform:
     async def authenticate(self, request: OcpiRequest) -> Authenticated:
         """Who is calling, within the limits: 429 for an address that failed too often (before
         any lookup) or a connection over its rate; 401 for an unknown token, counted against
-        the address."""
+        the address (a request without any token is not counted: health probes)."""
         address = request.client_address
         self.guard.before_authentication(address)
+        header = request.headers.get("authorization")
         try:
-            auth = await self.auth.authenticate(request.headers.get("authorization"))
+            auth = await self.auth.authenticate(header)
         except Unauthorized:
-            self.guard.authentication_failed(address)
+            if header:  # a wrong token counts; none at all (a health probe) does not
+                self.guard.authentication_failed(address)
             raise
         partner = auth.partner
         self.guard.take(partner.id if partner is not None else auth.record.digest)

@@ -89,3 +89,12 @@ async def test_an_unauthenticated_request_is_logged_without_its_body() -> None:
     logged = await emsp.storage.exchanges.recent(limit=50)
     mine = [e for e in logged if e.url.endswith("/NL/CPO/X")]
     assert mine and mine[0].status == 401 and mine[0].request_body is None
+
+
+async def test_requests_without_any_token_do_not_count_as_failed_authentications() -> None:
+    emsp, token = await _pair(Limits(failed_auth_per_minute=2))
+    async with emsp.client() as probe:
+        codes = [(await probe.get("/ocpi/versions")).status_code for _ in range(5)]
+    assert codes == [401] * 5
+    async with emsp.client(token) as good:
+        assert (await good.get("/ocpi/2.2.1/emsp/tokens")).status_code == 200
