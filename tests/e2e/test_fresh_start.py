@@ -47,6 +47,8 @@ def test_invite_prints_the_url_serve_listens_on(tmp_path: Path) -> None:
         node.stop()
 
         node.start("--port", str(node.port), "--base-url", f"http://localhost:{node.port}/")
+        # invitations are open: a restart prints no new token A (serve --invite would)
+        assert "token A:      none printed" in node.log()
         invite = json.loads(node.cli("invite").stdout)
         assert invite["versions_url"] == f"http://localhost:{node.port}/ocpi/versions"
         assert _versions_answer(invite)
