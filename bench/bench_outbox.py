@@ -199,7 +199,9 @@ async def bench(
     profile: Path | None,
 ) -> None:
     cpo_url = f"sqlite:///{tmp / 'cpo'}.db"
-    storage = SqlStorage.from_url(cpo_url, pool_size=8)
+    key_file = tmp / ".ocpikit-secrets-key"  # the servers' key: partner tokens are sealed
+    box = SecretBox([key_file.read_text().strip()]) if key_file.exists() else None
+    storage = SqlStorage.from_url(cpo_url, pool_size=8, secrets=box)
     partner = await storage.partners.get("DE-MSP")
     assert partner is not None, "registration failed"
     base = demo_sessions_and_cdrs("NL", "CPO", 1)[0][0]
