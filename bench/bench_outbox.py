@@ -43,6 +43,7 @@ from ocpikit.operations import put_own_object
 from ocpikit.protocol.ports import ObjectKey, OutboxOperation, OutboxState
 from ocpikit.server.demo import demo_sessions_and_cdrs
 from ocpikit.storage import SqlStorage
+from ocpikit.storage.sql.secrets import SecretBox
 
 EXE = str(Path(sys.executable).with_name("ocpikit"))
 
