@@ -117,16 +117,27 @@ class OcpiRequest:
             declared = (self.headers.get("content-length") or "").strip()
             if declared.isdigit() and int(declared) > self.max_body:
                 raise PayloadTooLarge(f"The request body is over {self.max_body} bytes")
-            try:
-                async with asyncio.timeout(self.body_timeout):
-                    self._body = await self._read_body()
-            except TimeoutError:
-                raise RequestTimeout() from None
+            self._body = await self._read_body()
         return self._body
 
     async def _read_body(self) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
+        """The first message usually holds the whole body (no timer armed for it); the rest, if
+        any, must arrive within ``body_timeout``."""
+        first = await self.receive()
+        if first["type"] != "http.request":
+            return b""  # the client went away
+        chunk = first.get("body", b"")
+        if len(chunk) > self.max_body:
+            raise PayloadTooLarge(f"The request body is over {self.max_body} bytes")
+        if not first.get("more_body", False):
+            return bytes(chunk)
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                return await self._read_more([chunk], len(chunk))
+        except TimeoutError:
+            raise RequestTimeout() from None
+
+    async def _read_more(self, chunks: list[bytes], size: int) -> bytes:
         while True:
             message = await self.receive()
             if message["type"] != "http.request":

@@ -4,9 +4,10 @@
 - Header size: ``max_header_bytes`` is h11's limit on an incomplete request head (a larger head
   is answered 400 and the connection closed).
 - Header-read timeout: :class:`HeaderTimeoutProtocol` closes a connection whose request head
-  has not arrived ``header_timeout`` seconds (``[limits] header_timeout``) after the connection opened or after the previous
-  answer (a client dribbling its headers, "slowloris", cannot hold a connection open). uvicorn
-  has no such option; the subclass arms one timer in the protocol's own hooks.
+  has not arrived ``header_timeout`` seconds (``[limits] header_timeout``) after the connection
+  opened or after the previous answer (a client dribbling its headers, "slowloris", cannot hold
+  a connection open). uvicorn has no such option; the subclass notes the time in the
+  protocol's own hooks and one sweep a second closes the overdue connections.
 - Body-read timeout and body size: :class:`~ocpikit.server.adapter.OcpiRequest` (408 and 413).
 - Idle keep-alive connections close after ``keep_alive_timeout`` seconds.
 """
@@ -27,42 +28,56 @@ __all__ = ["HeaderTimeoutProtocol", "listener_config", "serve"]
 
 
 class HeaderTimeoutProtocol(H11Protocol):
-    """uvicorn's h11 protocol with a timer on the request head (see the module docstring)."""
+    """uvicorn's h11 protocol with a deadline on the request head (see the module docstring).
+
+    Plan: no timer per request (timers armed and cancelled at thousands of requests a second
+    churn the event loop's heap): a connection notes when it starts waiting for a head (opened,
+    or its previous answer sent) and forgets it when a head arrives; one sweep a second, shared
+    by the connections of a server, closes those that waited longer than ``header_timeout``."""
 
     header_timeout: float = 10.0
-    _head_timer: asyncio.TimerHandle | None = None
+    waiting_since: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self.waiting_since = self.loop.time()
+        _HeadSweep.start(self.loop, self.connections, self.header_timeout)
 
     def handle_events(self) -> None:
         super().handle_events()
         if self.cycle is not None and not self.cycle.response_complete:
-            self._disarm()  # a request head arrived
+            self.waiting_since = None  # a request head arrived
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()
+        if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
+            self.waiting_since = self.loop.time()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._head_timer = self.loop.call_later(self.header_timeout, self._head_expired)
+class _HeadSweep:
+    """Once a second, close the connections whose head is overdue; runs while any are open."""
 
-    def _disarm(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+    _running: set[int] = set()
 
-    def _head_expired(self) -> None:
-        self._head_timer = None
-        if self.cycle is None or self.cycle.response_complete:
-            self.transport.close()
+    @classmethod
+    def start(cls, loop: asyncio.AbstractEventLoop, connections: set[Any], timeout: float) -> None:
+        if id(connections) in cls._running:
+            return
+        cls._running.add(id(connections))
+
+        def sweep() -> None:
+            now = loop.time()
+            for conn in list(connections):
+                since = getattr(conn, "waiting_since", None)
+                if since is not None and now - since > timeout:
+                    conn.waiting_since = None
+                    conn.transport.close()
+            if connections:
+                loop.call_later(1.0, sweep)
+            else:
+                cls._running.discard(id(connections))
+
+        loop.call_later(1.0, sweep)
 
 
 class _SecondListener(uvicorn.Server):
