@@ -50,10 +50,27 @@ def settings_from(args: argparse.Namespace, *, recorded_base_url: bool = True) -
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     if recorded_base_url and settings.base_url_auto:
-        recorded = run_async(lambda storage: storage.facts.get(BASE_URL_FACT), settings)
+        recorded = recorded_fact(settings, BASE_URL_FACT)
         if recorded:
             settings = replace(settings, base_url=recorded)
     return settings
+
+
+def recorded_fact(settings: Settings, name: str) -> str | None:
+    """A fact the running platform recorded, read without migrating the database or creating
+    a key file (a database that does not exist or is not migrated yet has recorded nothing)."""
+
+    async def read() -> str | None:
+        storage = SqlStorage.from_url(settings.database_url, pool_size=1)
+        try:
+            return await storage.facts.get(name)
+        finally:
+            await storage.aclose()
+
+    try:
+        return asyncio.run(read())
+    except Exception:  # no database yet, or no facts table: nothing recorded
+        return None
 
 
 def open_storage(settings: Settings, *, migrate: bool = True) -> SqlStorage:

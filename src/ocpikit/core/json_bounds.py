@@ -86,4 +86,6 @@ def check_json_bounds(value: Any, raw: bytes | None = None) -> None:
     found = find_violation(value)
     if found is not None:
         path, why = found
+        if len(path) > 200:  # a partner's keys are echoed: never more than a line of them
+            path = path[:200] + "..."
         raise InvalidOrMissingParameters(path=path, problems=(f"{path}: {why}",))

@@ -26,6 +26,7 @@ Invariants:
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Generator, Mapping
@@ -101,6 +102,10 @@ class OurParty(Protocol):
     def versions(self) -> tuple[Version, ...]: ...
 
     def business_details(self) -> dict[str, Any]: ...
+
+
+#: ``CC-PID`` as a party is named (credentials roles: CiString(2) and CiString(3))
+_PARTY_KEY = re.compile(r"[A-Za-z]{2}-[A-Za-z0-9]{3}")
 
 
 def new_token() -> str:
@@ -207,6 +212,10 @@ class PartnerRegistration:
         ``replace`` (a partner id) it may re-register that partner (the operator's explicit
         ``ocpikit invite --replace``); a token A is otherwise never a way to take over a
         registered connection."""
+        if expected_party is not None and not _PARTY_KEY.fullmatch(expected_party):
+            raise InvalidOrMissingParameters(
+                f"for: {expected_party[:40]!r} is not a party such as DE-ABC", path="for"
+            )
         if replace is not None and await self.storage.partners.get(replace) is None:
             raise InvalidOrMissingParameters(f"replace: no partner {replace!r}", path="replace")
         token = new_token()

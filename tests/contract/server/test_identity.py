@@ -121,3 +121,13 @@ async def test_re_registering_a_connection_needs_the_operators_invitation(
     await _register(again, cpo, replacing["token"])
     partner = await cpo.storage.partners.get("DE-MSP")
     assert partner is not None and partner.versions_url == again.versions_url
+
+
+async def test_an_invitation_for_something_that_is_no_party_is_refused(
+    world: tuple[Router, Node],
+) -> None:
+    _router, cpo = world
+    with pytest.raises(OcpiError) as exc:
+        await invite(cpo.settings, cpo.storage, None, expected_party="x" * 500)
+    assert exc.value.status_code == 2001 and exc.value.path == "for"
+    assert await invites(cpo.storage) == []
