@@ -59,6 +59,7 @@ from ocpikit.core.headers import PartyRef
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import HEAD
 from ocpikit.protocol.handlers.base import embeds_location, location_lookup
+from ocpikit.protocol.parties import is_hub
 from ocpikit.protocol.ports import (
     ObjectKey,
     Outbox,
@@ -483,13 +484,17 @@ class _Acks:
 
 
 def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:
+    """``OCPI-to-*`` of a Session or CDR: its token's eMSP, when the connection is that eMSP or
+    a hub that reaches it (OCPI 2.2.1 transport_and_format §Message Routing); else the
+    connection's own receiver party."""
     party = token_party(document)
     if party is None:
         return None
-    for r in client.partner.roles:
+    partner = client.partner
+    for r in partner.roles:
         if ci_equal(r.country_code, party[0]) and ci_equal(r.party_id, party[1]):
             return PartyRef(r.country_code, r.party_id)
-    return None
+    return PartyRef(*party) if is_hub(partner) else None
 
 
 def _describe(exc: OcpiError) -> str:
