@@ -7,10 +7,12 @@ partner on the wire takes it as an injected port (a registration ``FlowDriver``)
 
 - :mod:`~ocpikit.operations.own_objects`: write, patch and delete our own objects, queueing
   each change for the partners that receive it in the same transaction (the outbox);
-- :mod:`~ocpikit.operations.partners`: invite, register with, list and unregister partners.
+- :mod:`~ocpikit.operations.partners`: invite, register with, list and unregister partners;
+- :mod:`~ocpikit.operations.parties`: the party directory (which connection reaches whom).
 """
 
 from ocpikit.operations.own_objects import delete_own_object, patch_own_object, put_own_object
+from ocpikit.operations.parties import party_directory
 from ocpikit.operations.partners import (
     INVITE_TTL,
     SYNCED_MODULES,
@@ -34,6 +36,7 @@ __all__ = [
     "parse_duration",
     "partner_overview",
     "partner_summary",
+    "party_directory",
     "patch_own_object",
     "put_own_object",
     "register_with",

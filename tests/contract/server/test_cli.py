@@ -90,3 +90,42 @@ def test_rotate_key_reseals_partner_tokens_under_a_new_key_file(
     assert not (workdir / ".ocpikit-secrets-key.new").exists()
     assert asyncio.run(save_then_read("tok-B")) == "tok-B"
     assert main(["db", "rotate-key", "--to", "not-a-key"]) == 2
+
+
+def test_parties_lists_the_directory_with_the_chosen_route(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from ocpikit.protocol.party_records import Learned, RemoteParty
+    from ocpikit.protocol.party_records import Path as Via
+    from ocpikit.protocol.ports import Partner, PartnerStatus, PartyRole
+    from ocpikit.storage import open_storage
+
+    (workdir / "ocpikit.toml").write_text('[routing]\nhub_order = ["hub-2", "hub-1"]\n')
+    assert main(["parties"]) == 0
+    assert "no parties" in capsys.readouterr().out
+
+    async def setup() -> None:
+        storage = open_storage("sqlite:///ocpikit.db")
+        for hub_id, party in (("hub-1", "HB1"), ("hub-2", "HB2")):
+            await storage.partners.save(
+                Partner(hub_id, PartnerStatus.REGISTERED, (PartyRole("HUB", "EU", party),))
+            )
+            await storage.parties.learn(
+                [
+                    RemoteParty(
+                        "DE", "AAA", "CPO", hub_id, Via.HUB, Learned.HUBCLIENTINFO, "CONNECTED"
+                    )
+                ]
+            )
+        await storage.aclose()
+
+    asyncio.run(setup())
+    assert main(["parties", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    chosen = {(r["party"], r["partner"]): r["chosen"] for r in rows}
+    assert chosen[("DE-AAA", "hub-2")] is True and chosen[("DE-AAA", "hub-1")] is False
+    assert main(["parties"]) == 0
+    out = capsys.readouterr().out
+    assert "DE-AAA" in out and "CONNECTED" in out

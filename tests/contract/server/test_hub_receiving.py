@@ -122,3 +122,29 @@ async def test_hubclientinfo_fills_the_directory_with_status(cpo: Node, emsp: No
         assert r.status_code == 201, r.text
     [entry] = await emsp.storage.parties.learned()
     assert (entry.key, entry.status, entry.learned) == ("BE-ABC", "PLANNED", Learned.HUBCLIENTINFO)
+
+
+async def test_the_backend_api_lists_the_directory(cpo: Node, emsp: Node) -> None:
+    token = await _hub_connection(cpo, emsp)
+    async with emsp.client(token) as http:
+        r = await http.put(
+            "/ocpi/2.2.1/emsp/locations/DE/AAA/LOC1",
+            json=location("DE", "AAA"),
+            headers=sender("DE", "AAA"),
+        )
+        assert r.status_code == 201, r.text
+    async with emsp.client() as http:
+        r = await http.get(
+            "/admin/api/parties", headers={"Authorization": f"Bearer {emsp.settings.admin_token}"}
+        )
+        assert r.status_code == 200, r.text
+    rows = {(row["party"], row["role"]): row for row in r.json()}
+    assert rows["DE-AAA", "CPO"] == {
+        **rows["DE-AAA", "CPO"],
+        "partner": "NL-CPO",
+        "path": "hub",
+        "learned": "traffic",
+        "chosen": True,
+    }
+    # the hub's own credentials roles are direct entries of the connection
+    assert rows["NL-CPO", "HUB"]["path"] == "direct"
