@@ -28,8 +28,6 @@ from ocpikit.cli._platform import (
     run_async,
     settings_from,
 )
-from ocpikit.operations import commands
-from ocpikit.operations.partners import hub_clients
 from ocpikit.protocol.decisions import DemoDecisions, HookDecisions
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import Settings
@@ -74,6 +72,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     (``ocpikit.client.background``), which ``ocpikit serve`` runs in-process."""
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
+    from ocpikit.operations import commands
     from ocpikit.server.admin import flow_routes
     from ocpikit.server.app import create_app
 
@@ -123,6 +122,7 @@ def register(sub: Any) -> None:
 
 def run_commands(args: argparse.Namespace) -> int:
     from ocpikit.core.types import format_datetime
+    from ocpikit.operations import commands
 
     settings = settings_from(args)
 
@@ -155,6 +155,8 @@ def run_commands(args: argparse.Namespace) -> int:
 
 
 def run_clients(args: argparse.Namespace) -> int:
+    from ocpikit.operations.partners import hub_clients
+
     settings = settings_from(args)
     rows = run_async(hub_clients, settings)
     if args.json:
@@ -179,6 +181,7 @@ def run_clients(args: argparse.Namespace) -> int:
 
 def run_work(args: argparse.Namespace) -> int:
     from ocpikit.client.http import http_client
+    from ocpikit.operations import commands
 
     settings = settings_from(args)
 
