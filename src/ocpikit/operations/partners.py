@@ -13,11 +13,12 @@ from ocpikit.core.types import format_datetime
 from ocpikit.protocol.addressing import KIND_OF_MODULE
 from ocpikit.protocol.partner_registration import FlowDriver, OurParty, PartnerRegistration
 from ocpikit.protocol.partner_registration import unregister as forget_partner
-from ocpikit.protocol.ports import CredentialsToken, Partner, Storage, token_digest
+from ocpikit.protocol.ports import ANY_OWNER, CredentialsToken, Partner, Storage, token_digest
 
 __all__ = [
     "INVITE_TTL",
     "SYNCED_MODULES",
+    "hub_clients",
     "invite",
     "invite_summary",
     "invites",
@@ -148,6 +149,13 @@ async def partner_overview(storage: Storage) -> list[dict[str, Any]]:
         row["sync"] = await sync_status(storage, partner.id)
         rows.append(row)
     return rows
+
+
+async def hub_clients(storage: Storage) -> list[dict[str, Any]]:
+    """What hubs pushed through HubClientInfo (OCPI 2.2.1 mod_hub_client_info): the connection
+    status of each party, with ``hub``: the partner (hub) that pushed it."""
+    page = await storage.objects.list_page("ClientInfo", limit=1000, owner=ANY_OWNER)
+    return [{"hub": item.owner, **item.document} for item in page.items]
 
 
 def parse_duration(text: str) -> timedelta | None:
