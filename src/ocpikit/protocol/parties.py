@@ -32,6 +32,7 @@ from typing import Any
 from ocpikit.core.types import ci_equal
 from ocpikit.protocol.party_records import Learned, Path, RemoteParty, party_key
 from ocpikit.protocol.ports import Partner, PartnerStatus, PartyDirectory
+from ocpikit.protocol.profiles import effective_settings
 
 __all__ = [
     "HUB_ROLE",
@@ -75,7 +76,7 @@ def is_hub(partner: Partner) -> bool:
     its settings (a 2.1.1 hub has no roles, and 2.3.0 has no HUB role: the hub profiles set it)."""
     if any(r.role.upper() == HUB_ROLE for r in partner.roles):
         return True
-    return partner.settings.get("hub") is True
+    return effective_settings(partner.settings).get("hub") is True
 
 
 def role_of_kind(kind: str) -> str:

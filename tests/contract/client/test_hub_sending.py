@@ -145,3 +145,43 @@ async def test_locations_go_to_a_hub_once_addressed_to_the_hub() -> None:
     await cpo.deliver()
     to_hub = [r for r in cpo.sent if r.headers.get("OCPI-to-party-id") == "HUB"]
     assert len(to_hub) == 1 and orjson.loads(to_hub[0].content)["id"] == locations(1)[0]["id"]
+
+
+def gireve() -> Partner:
+    """A 2.2.1 CPO connection with the gireve profile (we are the eMSP)."""
+    return partner("2.2.1", role="CPO", pid="FR-GIR", settings={"profile": "gireve"})
+
+
+async def test_rfid_uids_go_upper_case_to_gireve_and_bad_ones_not_at_all() -> None:
+    from ocpikit.server.demo import demo_tokens
+
+    emsp = Cpo(gireve())
+    await emsp.setup()
+    good, bad = demo_tokens("DE", "MSP", 2)
+    await emsp.put("Token", {**good, "uid": "12ab34cd", "id": "12ab34cd#RFID"} | {"type": "RFID"})
+    await emsp.put("Token", {**bad, "uid": "12ab3", "id": "12ab3#RFID"} | {"type": "RFID"})
+    await emsp.deliver()
+    [req] = emsp.sent
+    assert "/DE/MSP/12AB34CD" in req.url.path
+    assert orjson.loads(req.content)["uid"] == "12AB34CD"
+    [dead] = [e for e in await emsp.storage.outbox.entries() if e.dead_reason]
+    assert "rfid_uid_format" in dead.dead_reason  # type: ignore[operator]
+    assert req.headers["OCPI-to-party-id"] == "CPO"
+
+
+async def test_a_gireve_cdr_pull_asks_for_pages_of_20() -> None:
+    from ocpikit.client import PartnerClient
+    from ocpikit.client.sync import pull_into_storage
+
+    asked: list[httpx.Request] = []
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        asked.append(req)
+        return ok([], headers={"X-Total-Count": "0"})
+
+    storage = MemoryStorage()
+    client = PartnerClient(gireve(), mock(answer))
+    await pull_into_storage(client, storage, "cdrs")
+    await pull_into_storage(client, storage, "sessions")
+    assert asked[0].url.params["limit"] == "20"
+    assert "limit" not in asked[1].url.params

@@ -73,7 +73,7 @@ class ObjectsClient:
                 base,
                 module,
                 offset=offset,
-                limit=limit or driver.switches.page_limit,
+                limit=limit or driver.switches.page_limit_for(module),
                 date_from=date_from,
                 date_to=date_to,
             ),

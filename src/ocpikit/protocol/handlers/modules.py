@@ -181,7 +181,7 @@ async def command_request(call: Call, services: Services) -> Reply:
     """The CPO's synchronous answer (DIGEST §3.6): the command is checked against what we know,
     the operator decides (decisions port), and an ACCEPTED command waits in the CommandStore
     for the operator's result (``POST /admin/api/commands/{id}/result``) or its TIMEOUT, which
-    the sweep of ``ocpikit.client.flows`` POSTs to the ``response_url``."""
+    the sweep of ``ocpikit.operations.commands`` POSTs to the ``response_url``."""
     command = call.params["command"].upper()
     name = commands.COMMAND_OBJECTS.get(command)
     if name is None or (command == "CANCEL_RESERVATION" and call.version < V2_2_1):
