@@ -62,6 +62,7 @@ def platform_flows(
         webhook_url=url,
         webhook_secret=secret,
         webhook_http=webhook_http,
+        rules=settings.routing,
         **kwargs,
     )
 

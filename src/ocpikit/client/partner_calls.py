@@ -15,6 +15,7 @@ import httpx
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.operations.flow_ports import FlowPorts
+from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.partner_calls import PartnerCalls, PartnerReach
 from ocpikit.protocol.ports import Partner, Storage
 from ocpikit.protocol.webhooks import StoredEvents
@@ -47,6 +48,7 @@ def flow_ports(
     webhook_secret: str | None = None,
     lease: float = 30.0,
     webhook_http: httpx.AsyncClient | None = None,
+    rules: RoutingRules | None = None,
 ) -> FlowPorts:
     """The ports of the flows: partner calls on ``http``; with a ``webhook_url``, events are
     queued in the CommandStore and POSTed (signed with ``webhook_secret``) on ``webhook_http``
@@ -64,4 +66,5 @@ def flow_ports(
         events=StoredEvents(storage.commands, clock.now) if webhook_url else None,
         webhooks=webhooks,
         lease=timedelta(seconds=lease),
+        rules=rules,
     )

@@ -15,11 +15,13 @@ from typing import Any
 import orjson
 
 from ocpikit.core.errors import ClientError, OcpiError, Unauthorized, UnknownToken
+from ocpikit.core.headers import PartyRef
 from ocpikit.core.types import parse_datetime
 from ocpikit.operations.commands import emit
 from ocpikit.operations.flow_ports import FlowPorts
 from ocpikit.protocol import tokens_auth
 from ocpikit.protocol.handlers.objects import token_key_id
+from ocpikit.protocol.parties import RoutingRules, choose_route, directory, is_hub
 from ocpikit.protocol.ports import ObjectKey, Partner, PartnerStatus, Storage
 
 __all__ = ["EmspConnection", "authorize", "emsp_connection"]
@@ -29,11 +31,13 @@ __all__ = ["EmspConnection", "authorize", "emsp_connection"]
 class EmspConnection:
     """Where a token's eMSP is reached and what we hold of the token. ``partner``: the
     registered connection to ask (None: no eMSP known); ``key``: where the token is (or is to
-    be) cached; ``token``: the cached head Token that connection pushed, if any."""
+    be) cached; ``token``: the cached head Token that connection pushed, if any;
+    ``to_party``: the eMSP to address when ``partner`` is a hub (``OCPI-to-*``)."""
 
     partner: Partner | None = None
     key: ObjectKey | None = None
     token: Mapping[str, Any] | None = None
+    to_party: PartyRef | None = None
 
 
 def _same(a: tuple[str, str], b: tuple[str, str]) -> bool:
@@ -46,32 +50,47 @@ async def emsp_connection(
     key_id: str,
     *,
     emsp: tuple[str, str] | None = None,
+    rules: RoutingRules | None = None,
 ) -> EmspConnection:
-    """Which partner connection of our party ``party`` reaches the eMSP of the token
-    ``key_id`` (:func:`~ocpikit.protocol.handlers.objects.token_key_id`), and the token as that
+    """Which connection of our party ``party`` reaches the eMSP of the token ``key_id``
+    (:func:`~ocpikit.protocol.handlers.objects.token_key_id`), and the token as that
     connection pushed it: the one place that decides the route of a real-time authorization.
 
-    Today the connection is a registered partner that has the eMSP's party among its roles:
-    the one that pushed the token when we hold it (a cached token counts only when that
-    connection owns it), else, when the caller names ``emsp``, the first partner with that
-    party. ``emsp`` also limits the search to that party."""
-    candidates = [
+    The eMSPs are those of the party directory (:mod:`ocpikit.protocol.parties`: a partner's
+    own roles, and the parties behind a hub). The connection that pushed the token wins when we
+    hold it (a cached token counts only when that connection owns it); else, when the caller
+    names ``emsp``, the best route to that party. ``emsp`` also limits the search to it."""
+    partners = [
         p
         for p in await storage.partners.all(status=PartnerStatus.REGISTERED)
         if p.local_party is None or _same(p.local_party, party)
     ]
-    fallback = EmspConnection()
-    for partner in candidates:
-        for role in partner.roles:
-            if emsp is not None and not _same((role.country_code, role.party_id), emsp):
-                continue
-            key = ObjectKey("Token", role.country_code, role.party_id, key_id)
-            stored = await storage.objects.get(key)
-            if stored is not None and stored.owner == partner.id:
-                return EmspConnection(partner, key, stored.document)
-            if emsp is not None and fallback.partner is None:
-                fallback = EmspConnection(partner, key)
-    return fallback
+    entries = directory(partners, await storage.parties.learned())
+    by_id = {p.id: p for p in partners}
+    reaching: dict[tuple[str, str], set[str]] = {}
+    for entry in entries:
+        where = (entry.country_code.upper(), entry.party_id.upper())
+        if emsp is None or _same(where, emsp):
+            reaching.setdefault(where, set()).add(entry.partner_id)
+    for (cc, pid), connections in reaching.items():
+        key = ObjectKey("Token", cc, pid, key_id)
+        stored = await storage.objects.get(key)
+        if stored is not None and stored.owner in connections:
+            return _connection(by_id[stored.owner], stored.key, stored.document)
+    if emsp is None:
+        return EmspConnection()
+    route = choose_route(entries, emsp[0], emsp[1], rules=rules)
+    if route is None:
+        return EmspConnection()
+    key = ObjectKey("Token", route.country_code, route.party_id, key_id)
+    return _connection(by_id[route.partner_id], key, None)
+
+
+def _connection(
+    partner: Partner, key: ObjectKey, token: Mapping[str, Any] | None
+) -> EmspConnection:
+    to_party = PartyRef(key.country_code, key.party_id) if is_hub(partner) else None
+    return EmspConnection(partner, key, token, to_party)
 
 
 async def authorize(
@@ -87,7 +106,9 @@ async def authorize(
     :mod:`ocpikit.protocol.tokens_auth`: from the token cache, or by asking the owning eMSP
     with ``location`` (head LocationReferences). The head AuthorizationInfo with ``source``
     (``cache``, ``realtime``, ``offline`` or ``none``) and ``reason``."""
-    found = await emsp_connection(ports.storage, party, token_key_id(uid, token_type), emsp=emsp)
+    found = await emsp_connection(
+        ports.storage, party, token_key_id(uid, token_type), emsp=emsp, rules=ports.rules
+    )
     cached, owner = found.token, found.partner
     plan = tokens_auth.plan(cached)
     info: dict[str, Any]
@@ -98,7 +119,7 @@ async def authorize(
         reason = "no eMSP known for the token"
         info = tokens_auth.answer("NOT_ALLOWED", "none", cached, location, reason)
     else:
-        info = await _ask(ports, owner, uid, token_type, location, cached, plan)
+        info = await _ask(ports, found, uid, token_type, location, plan)
         await _refresh_cache(ports.storage, found, info.get("token"))
     await emit(
         ports,
@@ -111,16 +132,19 @@ async def authorize(
 
 async def _ask(
     ports: FlowPorts,
-    owner: Partner,
+    found: EmspConnection,
     uid: str,
     token_type: str | None,
     location: Mapping[str, Any] | None,
-    cached: Mapping[str, Any] | None,
     plan: tokens_auth.AuthPlan,
 ) -> dict[str, Any]:
+    cached = found.token
+    assert found.partner is not None
     try:
-        calls = ports.reach(owner)
-        info = await calls.authorize(uid, token_type=token_type, location=location)
+        calls = ports.reach(found.partner)
+        info = await calls.authorize(
+            uid, token_type=token_type, location=location, to_party=found.to_party
+        )
     except UnknownToken:
         return tokens_auth.answer("NOT_ALLOWED", "realtime", cached, location, "unknown token")
     except ClientError as exc:

@@ -24,11 +24,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ocpikit.core.errors import ClientError, NoEndpoint, OcpiError, Unauthorized, UnknownLocation
+from ocpikit.core.headers import PartyRef
 from ocpikit.core.versions import Role
 from ocpikit.operations.flow_ports import FlowPorts
 from ocpikit.protocol import commands, webhooks
 from ocpikit.protocol.endpoints import side_of
+from ocpikit.protocol.parties import choose_route, directory
 from ocpikit.protocol.partner_calls import PartnerCalls
+from ocpikit.protocol.party_records import Path
 from ocpikit.protocol.ports import (
     CommandDirection,
     CommandRecord,
@@ -42,6 +45,7 @@ __all__ = [
     "deliver",
     "emit",
     "open_commands",
+    "party_route",
     "registered_partner",
     "report_result",
     "response_url",
@@ -121,12 +125,18 @@ def summary(record: CommandRecord) -> dict[str, Any]:
 
 # --- eMSP (or the party setting a profile): send ---------------------------------------------------
 async def send_command(
-    ports: FlowPorts, partner_id: str, command: str, body: Mapping[str, Any]
+    ports: FlowPorts,
+    partner_id: str,
+    command: str,
+    body: Mapping[str, Any],
+    *,
+    to_party: PartyRef | None = None,
 ) -> CommandRecord:
     """Send ``command`` (head body without ``response_url``) to the partner's Commands Receiver
     and return the record: state PENDING (ACCEPTED, waiting for the result until the deadline),
-    or final. ``ValueError`` for an unknown command, :class:`NoEndpoint` for a partner that is
-    not registered."""
+    or final. ``to_party``: the CPO behind the partner when it is a hub (:func:`party_route`).
+    ``ValueError`` for an unknown command, :class:`NoEndpoint` for a partner that is not
+    registered."""
     command = command.upper()
     if command not in commands.COMMAND_OBJECTS:
         raise ValueError(f"unknown command {command!r}")
@@ -135,11 +145,26 @@ async def send_command(
     command_id = uuid.uuid4().hex
     url = response_url(ports.base_url, partner, "commands", command, command_id)
     record = commands.new_sent(command_id, command, partner_id, {**body, "response_url": url}, url)
-    return await _send(ports, calls, record, _call_command)
+
+    async def call(calls: PartnerCalls, req: commands.SendCommand) -> Mapping[str, Any]:
+        return await calls.send_command(req.command, req.body, to_party=to_party)
+
+    return await _send(ports, calls, record, call)
 
 
-async def _call_command(calls: PartnerCalls, req: commands.SendCommand) -> Mapping[str, Any]:
-    return await calls.send_command(req.command, req.body)
+async def party_route(ports: FlowPorts, party: str, role: str) -> tuple[str, PartyRef | None]:
+    """The connection that carries traffic to the party ``CC-PID`` in ``role`` (the party
+    directory, :mod:`ocpikit.protocol.parties`) and the ``OCPI-to-*`` party to address there
+    (None for a direct connection); :class:`NoEndpoint` when no connection reaches it."""
+    cc, sep, pid = party.partition("-")
+    if not sep or not cc or not pid:
+        raise ValueError(f"party {party!r}: expected CC-PID")
+    partners = await ports.storage.partners.all(status=PartnerStatus.REGISTERED)
+    entries = directory(partners, await ports.storage.parties.learned())
+    route = choose_route(entries, cc, pid, role=role, rules=ports.rules)
+    if route is None:
+        raise NoEndpoint(f"no connection reaches {party.upper()} as {role.upper()}")
+    return route.partner_id, PartyRef(cc, pid) if route.path is Path.HUB else None
 
 
 async def send_profile(

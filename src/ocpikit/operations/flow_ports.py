@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
+from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.partner_calls import PartnerReach
 from ocpikit.protocol.ports import Storage
 from ocpikit.protocol.webhooks import EventDelivery, EventSink
@@ -34,3 +35,5 @@ class FlowPorts:
     events: EventSink | None = None
     webhooks: EventDelivery | None = None
     lease: timedelta = DEFAULT_LEASE
+    #: the operator's choice between connections that reach the same party (``[routing]``)
+    rules: RoutingRules | None = None

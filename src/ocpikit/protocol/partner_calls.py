@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from ocpikit.core.headers import PartyRef
 from ocpikit.protocol.ports import Partner
 
 __all__ = ["PartnerCalls", "PartnerReach"]
@@ -25,9 +26,12 @@ __all__ = ["PartnerCalls", "PartnerReach"]
 class PartnerCalls(Protocol):
     """The module calls the use cases make to one partner (DIGEST §3.5-§3.7)."""
 
-    async def send_command(self, command: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    async def send_command(
+        self, command: str, request: Mapping[str, Any], *, to_party: PartyRef | None = None
+    ) -> dict[str, Any]:
         """POST a command (head StartSession, ... with its ``response_url``) to the CPO's
-        Commands Receiver; the head CommandResponse."""
+        Commands Receiver; the head CommandResponse. ``to_party``: the CPO when the partner is
+        a hub (``OCPI-to-*``; else the partner's own party)."""
         ...
 
     async def set_charging_profile(
@@ -60,9 +64,10 @@ class PartnerCalls(Protocol):
         *,
         token_type: str | None = None,
         location: Mapping[str, Any] | None = None,
+        to_party: PartyRef | None = None,
     ) -> dict[str, Any]:
         """``POST {tokens}/{uid}/authorize`` at the eMSP with head LocationReferences; the
-        head AuthorizationInfo."""
+        head AuthorizationInfo. ``to_party``: the eMSP when the partner is a hub."""
         ...
 
 

@@ -43,9 +43,12 @@ class _Bound:
     fake: FakeCalls
     partner: Partner
 
-    async def send_command(self, command: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    async def send_command(
+        self, command: str, request: Mapping[str, Any], *, to_party: Any = None
+    ) -> dict[str, Any]:
+        routed = {"to_party": to_party} if to_party is not None else {}
         result: dict[str, Any] = await self.fake.answer(
-            self.partner, "send_command", command, request
+            self.partner, "send_command", command, request, **routed
         )
         return result
 
@@ -86,9 +89,16 @@ class _Bound:
         *,
         token_type: str | None = None,
         location: Mapping[str, Any] | None = None,
+        to_party: Any = None,
     ) -> dict[str, Any]:
+        routed = {"to_party": to_party} if to_party is not None else {}
         result: dict[str, Any] = await self.fake.answer(
-            self.partner, "authorize", token_uid, token_type=token_type, location=location
+            self.partner,
+            "authorize",
+            token_uid,
+            token_type=token_type,
+            location=location,
+            **routed,
         )
         return result
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
+from ocpikit.core.errors import InvalidOrMissingParameters, NoEndpoint, NotFound
 from ocpikit.core.types import format_datetime
 from ocpikit.core.versions import HEAD, Version
 from ocpikit.operations import authorization, commands
@@ -106,6 +106,22 @@ def flow_routes(ports: FlowPorts) -> list[BaseRoute]:
         record = await commands.send_command(ports, partner, command, body)
         return json_response(_record_json(record), 201)
 
+    async def send_command_to_party(request: Request, platform: Platform) -> Response:
+        """A command to a CPO party over the connection that reaches it (direct, or a hub
+        with ``OCPI-to-*`` naming the CPO): the party directory decides."""
+        command = request.path_params["command"].upper()
+        body = _command_body(requested_version(request), command, await read_body(request))
+        try:
+            partner, to_party = await commands.party_route(
+                ports, request.path_params["party"], "CPO"
+            )
+        except ValueError as exc:
+            raise InvalidOrMissingParameters(str(exc), path="party") from None
+        except NoEndpoint as exc:
+            raise NotFound(exc.message) from None
+        record = await commands.send_command(ports, partner, command, body, to_party=to_party)
+        return json_response(_record_json(record), 201)
+
     async def send_profile(request: Request, platform: Platform) -> Response:
         body = await read_body(request)
         if not isinstance(body, dict):
@@ -173,6 +189,11 @@ def flow_routes(ports: FlowPorts) -> list[BaseRoute]:
         Route(
             "/admin/api/partners/{partner_id}/commands/{command}",
             admin_endpoint(send_command),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/api/parties/{party}/commands/{command}",
+            admin_endpoint(send_command_to_party),
             methods=["POST"],
         ),
         Route(
