@@ -185,3 +185,50 @@ async def test_a_gireve_cdr_pull_asks_for_pages_of_20() -> None:
     await pull_into_storage(client, storage, "sessions")
     assert asked[0].url.params["limit"] == "20"
     assert "limit" not in asked[1].url.params
+
+
+async def test_a_pull_from_a_hub_fills_the_directory() -> None:
+    from ocpikit.client import PartnerClient
+    from ocpikit.client.sync import pullable_modules, resync
+
+    info = {
+        "country_code": "DE",
+        "party_id": "AAA",
+        "role": "CPO",
+        "status": "CONNECTED",
+        "last_updated": "2024-03-01T10:00:00Z",
+    }
+    behind = locations(1, "DE", "AAB")[0]
+    ours = locations(1, "NL", "CPO")[0]
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        path = req.url.path
+        if path.endswith("/hubclientinfo"):
+            return ok([info], headers={"X-Total-Count": "1"})
+        if path.endswith("/locations"):
+            return ok([behind, ours], headers={"X-Total-Count": "2"})
+        return ok([], headers={"X-Total-Count": "0"})
+
+    # we are the eMSP NL-CPO here (the helper's local party), the hub lists two CPOs' data
+    base = partner("2.2.1", role="CPO", pid="hub-1")
+    from ocpikit.protocol.ports import Endpoint
+
+    hub_partner = replace(
+        base,
+        roles=(PartyRole("HUB", "EU", "HUB"),),
+        endpoints=(
+            *base.endpoints,
+            Endpoint("hubclientinfo", "https://partner.example/2.2.1/hubclientinfo", "SENDER"),
+        ),
+        local_party=("NL", "CPO"),
+    )
+    storage = MemoryStorage()
+    await storage.partners.save(hub_partner)
+    client = PartnerClient(hub_partner, mock(answer))
+    assert pullable_modules(client)[0] == "hubclientinfo"
+    await resync(client, storage)
+    rows = {(e.key, e.learned.value, e.status) for e in await storage.parties.learned()}
+    assert rows == {("DE-AAA", "hubclientinfo", "CONNECTED"), ("DE-AAB", "traffic", None)}
+    assert await storage.objects.get(ObjectKey("Location", "DE", "AAB", behind["id"]))
+    # a hub never lists objects of the party we registered with it as
+    assert await storage.objects.get(ObjectKey("Location", "NL", "CPO", ours["id"])) is None
