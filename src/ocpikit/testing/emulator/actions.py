@@ -205,3 +205,37 @@ async def send_command(
     except OutboundError as exc:
         raise ActionError(str(exc), upstream=True) from exc
     return {**answer.report(), "data": answer.data, "reference": f"{command}/{reference}"}
+
+
+async def push_client_info(emu: Emulator, http: httpx.AsyncClient, delay: float = 0.0) -> None:
+    """A hub PUTs the ClientInfo of every party behind it to the platform's hubclientinfo
+    Receiver (mod_hub_client_info §Receiver interface), after ``delay`` seconds (the platform
+    that registered with us stores our token only once we answered)."""
+    import asyncio
+
+    await asyncio.sleep(delay)
+    reg = emu.registration
+    url = reg.endpoint("hubclientinfo", "RECEIVER") if reg else None
+    if reg is None or url is None or emu.config.role != "hub":
+        return
+    for party, role in emu.config.behind:
+        cc, pid = party.split("-")
+        info = {
+            "country_code": cc,
+            "party_id": pid,
+            "role": role,
+            "status": "CONNECTED",
+            "last_updated": "2025-01-01T00:00:00Z",
+        }
+        try:
+            await call(
+                emu,
+                http,
+                "PUT",
+                f"{url.rstrip('/')}/{cc}/{pid}",
+                token=reg.outbound_token,
+                module="hubclientinfo",
+                body=info,
+            )
+        except OutboundError as exc:
+            emu.sent.append({"method": "PUT", "url": url, "error": str(exc), "module": "hubclientinfo"})

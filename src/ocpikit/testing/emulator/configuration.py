@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .actions import push_client_info
 from .endpoints import details_endpoints
 from .handshake import HandshakeError, accept_registration, our_credentials
 from .replies import Refusal, call_of, read_json, refuse, reply
@@ -57,6 +58,7 @@ async def credentials(request: Request) -> Response:
         if method == "PUT" and emu.registration is None:
             raise Refusal(2000, "not registered: use POST", http_status=405)
         data = await accept_registration(emu, request.app.state.http, body)
+        emu.spawn(push_client_info(emu, request.app.state.http, delay=0.5))
         return reply(call, data, routed=False)
     except HandshakeError as exc:
         return refuse(call, Refusal(exc.status_code, exc.message), routed=False)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .actions import ActionError, authorize_at_platform, push, send_command
+from .actions import ActionError, authorize_at_platform, push, push_client_info, send_command
 from .faults import FaultSpecError, parse_fault
 from .handshake import HandshakeError, register_with
 from .state import Emulator
@@ -97,6 +97,7 @@ async def register(request: Request) -> Response:
         if not isinstance(url, str) or not isinstance(token, str):
             raise ActionError('expected {"versions_url": ..., "token": ...}')
         registration = await register_with(emu, request.app.state.http, url, token)
+        await push_client_info(emu, request.app.state.http)
     except ActionError as exc:
         return _error(400, str(exc))
     except HandshakeError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import socket
 import sys
 
@@ -104,6 +105,11 @@ def serve(config: EmulatorConfig) -> int:
                 return
             await asyncio.sleep(0.01)
         print(json.dumps(line), flush=True)
+
+    # uvicorn re-raises a captured signal after its graceful shutdown; with these handlers
+    # installed first, that re-raise is a no-op and SIGTERM ends the process with status 0
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
 
     async def main() -> None:
         task = asyncio.ensure_future(announce())
