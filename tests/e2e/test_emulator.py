@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 
-from ocpikit.protocol.ports import ObjectKey
 from ocpikit.storage.sql import SqlStorage
 from ocpikit.testing.emulator import run_emulator
 
@@ -75,7 +74,9 @@ def _set_timeout(platform: Instance, partner_id: str, seconds: float) -> None:
     async def change(storage: SqlStorage) -> None:
         p = await storage.partners.get(partner_id)
         assert p is not None
-        await storage.partners.save(dataclasses.replace(p, settings={**p.settings, "timeout": seconds}))
+        await storage.partners.save(
+            dataclasses.replace(p, settings={**p.settings, "timeout": seconds})
+        )
 
     platform.run(change)
 
@@ -92,7 +93,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     try:
         for emu in (hub, cpo):
             r = platform.cli(
-                "register", "--versions-url", emu.info["versions_url"], "--token", emu.info["token_a"]
+                "register",
+                "--versions-url",
+                emu.info["versions_url"],
+                "--token",
+                emu.info["token_a"],
             )
             assert r.returncode == 0, r.stderr
         for partner in ("DE-HUB", "NL-ECP"):
@@ -184,7 +189,7 @@ def test_pull_locations_under_fault(setup: Setup, fault: str, partner: str) -> N
     finally:
         state = emu.control("GET", "/state")
         emu.control("POST", "/faults", {"faults": []})
-    mode = fault.split(":")[0]
+    mode = fault.split(":", maxsplit=1)[0]
     # the emulator did inject the fault
     assert state["faults_injected"].get(mode, 0) >= 1, state
     assert result.returncode == 0, result.stdout + result.stderr
@@ -211,7 +216,10 @@ def _admin(platform: Instance, method: str, path: str, body: Any = None) -> http
 @pytest.fixture
 def both_roles(tmp_path: Path) -> Iterator[Instance]:
     platform = Instance(
-        tmp_path, f"{PLATFORM}:CPO+EMSP", f"sqlite:///{tmp_path / 'ocpikit.db'}", config=PLATFORM_CONFIG
+        tmp_path,
+        f"{PLATFORM}:CPO+EMSP",
+        f"sqlite:///{tmp_path / 'ocpikit.db'}",
+        config=PLATFORM_CONFIG,
     )
     platform.start()
     try:
@@ -237,7 +245,9 @@ def test_hub_registers_pushes_and_answers_for_its_parties(both_roles: Instance) 
             tokens = await hub.objects("tokens")
             locations = await hub.objects("locations")
             out["token"] = tokens[1]
-            out["authorize"] = await asyncio.to_thread(_hub_calls, platform, hub.versions_url, tokens[1])
+            out["authorize"] = await asyncio.to_thread(
+                _hub_calls, platform, hub.versions_url, tokens[1]
+            )
             out["command"] = await asyncio.to_thread(
                 _admin,
                 platform,
@@ -246,7 +256,7 @@ def test_hub_registers_pushes_and_answers_for_its_parties(both_roles: Instance) 
                 {"token": tokens[1], "location_id": locations[0]["id"]},
             )
             await asyncio.sleep(1.0)  # the hub posts the CommandResult after --command-delay
-            out["sent"] = (await hub._call("GET", "sent"))
+            out["sent"] = await hub._call("GET", "sent")
             out["received"] = await hub.received()
             out["state"] = await hub.state()
             return out
@@ -287,7 +297,9 @@ def test_hub_registers_pushes_and_answers_for_its_parties(both_roles: Instance) 
         pytest.xfail(f"the platform refuses objects of parties behind a hub: {answers}")
 
 
-def _hub_calls(platform: Instance, versions_url: str, token: dict[str, Any]) -> tuple[Any, int, int]:
+def _hub_calls(
+    platform: Instance, versions_url: str, token: dict[str, Any]
+) -> tuple[Any, int, int]:
     """As the platform (its token for the hub): authorize a token of NL-EMA, an unknown
     token, and one addressed to a party that is not behind the hub."""
     from ocpikit.core.auth import authorization_header

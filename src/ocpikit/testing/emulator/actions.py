@@ -104,12 +104,14 @@ async def _push_one(
     return results
 
 
-async def push(emu: Emulator, http: httpx.AsyncClient, body: dict[str, Any]) -> list[dict[str, Any]]:
+async def push(
+    emu: Emulator, http: httpx.AsyncClient, body: dict[str, Any]
+) -> list[dict[str, Any]]:
     """``POST /control/push``: create ``count`` new objects of ``party`` in ``module`` (they
     join what we serve) and push each to the platform's Receiver endpoint."""
     reg = _registration(emu)
     module = body.get("module")
-    if module not in MODULE_OBJECT:
+    if not isinstance(module, str) or module not in MODULE_OBJECT:
         raise ActionError(f"module: one of {', '.join(MODULE_OBJECT)}")
     count = body.get("count", 1)
     if not isinstance(count, int) or not 1 <= count <= 1000:
@@ -238,4 +240,6 @@ async def push_client_info(emu: Emulator, http: httpx.AsyncClient, delay: float 
                 body=info,
             )
         except OutboundError as exc:
-            emu.sent.append({"method": "PUT", "url": url, "error": str(exc), "module": "hubclientinfo"})
+            emu.sent.append(
+                {"method": "PUT", "url": url, "error": str(exc), "module": "hubclientinfo"}
+            )

@@ -53,7 +53,16 @@ TERMINAL = ("drop", "timeout", "auth", "rate-limit", "server-error")
 
 #: faults that only make sense on an answer we serve (never on our own pushes)
 SERVER_ONLY = frozenset(
-    {"rate-limit", "server-error", "slow", "timeout", "truncated-body", "pagination", "auth", "drop"}
+    {
+        "rate-limit",
+        "server-error",
+        "slow",
+        "timeout",
+        "truncated-body",
+        "pagination",
+        "auth",
+        "drop",
+    }
 )
 
 #: modules a fault applies to unless ``on=`` says otherwise (configuration modules excluded,

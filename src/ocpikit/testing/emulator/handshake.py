@@ -94,7 +94,11 @@ def platform_roles(emu: Emulator, credentials: Any) -> list[dict[str, str]]:
         ):
             raise HandshakeError(f"credentials.roles[{i}]: role, country_code, party_id", 2001)
         out.append(
-            {"role": r["role"], "country_code": r["country_code"].upper(), "party_id": r["party_id"].upper()}
+            {
+                "role": r["role"],
+                "country_code": r["country_code"].upper(),
+                "party_id": r["party_id"].upper(),
+            }
         )
     return out
 

@@ -177,4 +177,3 @@ class FaultInjector:
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": half, "more_body": kind == "connection"})
         # kind=connection: returning now leaves the response incomplete; uvicorn closes
-

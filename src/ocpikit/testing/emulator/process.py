@@ -141,7 +141,9 @@ async def run_emulator(
         if not raw:
             proc.kill()
             await proc.wait()
-            raise EmulatorError(f"the emulator did not start: {log.read_text(errors='replace')[-2000:]}")
+            raise EmulatorError(
+                f"the emulator did not start: {log.read_text(errors='replace')[-2000:]}"
+            )
         emulator = EmulatorProcess(proc, json.loads(raw), log)
         try:
             yield emulator

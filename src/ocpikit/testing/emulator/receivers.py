@@ -142,7 +142,9 @@ async def _command(c: Call, command: str) -> Response:
     if emu.config.owner_of(cpo) != "CPO":
         location = emu.data.find("locations", str(body.get("location_id", "")))
         if location is None:
-            raise Refusal(4001 if emu.config.role == "hub" else 2001, "no CPO to execute the command")
+            raise Refusal(
+                4001 if emu.config.role == "hub" else 2001, "no CPO to execute the command"
+            )
         cpo = location.party
         c.to_party = cpo
     result = "ACCEPTED"

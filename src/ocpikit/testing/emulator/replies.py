@@ -117,7 +117,12 @@ def reply(
 
 def refuse(call: Call, refusal: Refusal, *, routed: bool = True) -> Response:
     return reply(
-        call, None, refusal.status_code, refusal.message, http_status=refusal.http_status, routed=routed
+        call,
+        None,
+        refusal.status_code,
+        refusal.message,
+        http_status=refusal.http_status,
+        routed=routed,
     )
 
 

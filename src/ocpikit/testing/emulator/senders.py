@@ -99,7 +99,12 @@ async def sender(request: Request) -> Response:
             return await _list(call, module)
         if request.method == "GET" and module == "locations" and len(rest) <= 3:
             return _location(call, rest)
-        if request.method == "POST" and module == "tokens" and len(rest) == 2 and rest[1] == "authorize":
+        if (
+            request.method == "POST"
+            and module == "tokens"
+            and len(rest) == 2
+            and rest[1] == "authorize"
+        ):
             return await authorize(call, rest[0])
         if request.method == "POST" and module == "commands" and rest:
             return await command_result(call, "/".join(rest))
@@ -125,7 +130,10 @@ def hub_client_info(call: Call, rest: list[str]) -> Response:
         for party, role in emu.config.behind
     ]
     return reply(
-        call, infos, headers={"X-Total-Count": str(len(infos)), "X-Limit": str(len(infos) or 1)}, routed=False
+        call,
+        infos,
+        headers={"X-Total-Count": str(len(infos)), "X-Limit": str(len(infos) or 1)},
+        routed=False,
     )
 
 
@@ -135,14 +143,18 @@ async def authorize(call: Call, uid: str) -> Response:
     emu = call.emu
     body = await read_json(call)
     token_type = call.request.query_params.get("type", "RFID")
-    party = call.to_party if emu.config.role == "hub" and call.to_party != emu.config.party else None
+    party = (
+        call.to_party if emu.config.role == "hub" and call.to_party != emu.config.party else None
+    )
     entry = emu.data.find("tokens", uid)
     if entry is not None and (party is not None and entry.party != party):
         entry = None
     if entry is None or entry.data.get("type", "RFID") != token_type:
         code = 2000 if emu.config.version == "2.1.1" else 2004
         raise Refusal(code, f"unknown token {uid} ({token_type})", http_status=404)
-    if body is not None and (not isinstance(body, dict) or not isinstance(body.get("location_id"), str)):
+    if body is not None and (
+        not isinstance(body, dict) or not isinstance(body.get("location_id"), str)
+    ):
         raise Refusal(2001, "LocationReferences.location_id: required when a body is sent")
     info: dict[str, Any] = {"allowed": "ALLOWED" if entry.data.get("valid") else "BLOCKED"}
     if emu.config.version != "2.1.1":

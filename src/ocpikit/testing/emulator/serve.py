@@ -37,7 +37,9 @@ def _counts(values: list[str]) -> dict[str, int]:
     for value in values:
         module, _, n = value.partition("=")
         if module not in counts or not n.isdigit():
-            raise ServeError(f"--objects {value!r}: MODULE=N with MODULE one of {', '.join(counts)}")
+            raise ServeError(
+                f"--objects {value!r}: MODULE=N with MODULE one of {', '.join(counts)}"
+            )
         counts[module] = int(n)
     return counts
 
@@ -76,7 +78,9 @@ def serve(config: EmulatorConfig) -> int:
     try:
         sock.bind((config.host, config.port))
     except OSError as exc:
-        print(f"ocpikit emulate: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        print(
+            f"ocpikit emulate: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr
+        )
         return 1
     port = sock.getsockname()[1]
     emulator = Emulator(config, f"http://{config.host}:{port}")

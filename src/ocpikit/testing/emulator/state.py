@@ -145,9 +145,7 @@ class Emulator:
             return True
         if self.registration is not None:
             return secrets.compare_digest(token, self.registration.inbound_token)
-        return module in ("versions", "credentials") and secrets.compare_digest(
-            token, self.token_a
-        )
+        return module in ("versions", "credentials") and secrets.compare_digest(token, self.token_a)
 
     def record(
         self, method: str, path: str, query: str, module: str, headers: Mapping[str, str]
