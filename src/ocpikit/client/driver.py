@@ -42,8 +42,8 @@ from ocpikit.protocol.addressing import NoEndpoint, PartnerAddress
 from ocpikit.protocol.auth_retry import AuthAttempts, first_encoding
 from ocpikit.protocol.paging import with_query
 from ocpikit.protocol.partner_objects import PartnerObjects
-from ocpikit.protocol.pull_retry import RetryPolicy
 from ocpikit.protocol.ports import Partner
+from ocpikit.protocol.pull_retry import RetryPolicy
 from ocpikit.protocol.replies import classify_reply
 from ocpikit.protocol.request_headers import AuthorizationValues, request_headers
 from ocpikit.protocol.url_policy import PartnerSites

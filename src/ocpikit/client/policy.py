@@ -17,10 +17,10 @@ Keys (all optional; JSON in the partner row, see docs/client.md):
   drop-and-resync.
 - ``backoff_base`` / ``backoff_cap``: seconds of the exponential backoff (default 2 and 900).
 - ``pull_retries``: how often one page of a pull is sent again after a 429/503 (honouring
-  ``Retry-After``), a 5xx, a timeout or a truncated body (default 5, or ``[pull] retries``);
+  ``Retry-After``), a 5xx, a timeout or a truncated body (default 5, or ``[outbox] pull_retries``);
   ``0`` gives up at the first failure.
 - ``pull_max_wait``: the longest single wait before such a retry, in seconds (default 60, or
-  ``[pull] max_wait``); a longer ``Retry-After`` is capped to it.
+  ``[outbox] pull_max_wait``); a longer ``Retry-After`` is capped to it.
 - ``pull_any_party``: keep pulled objects of parties the partner did not register (a hub's GET
   ALL); default ``false`` (DIGEST §1.8: such objects "may be ignored").
 """
@@ -136,7 +136,7 @@ class PartnerSwitches:
 
     def pull_retry(self, defaults: RetryPolicy | None = None) -> RetryPolicy:
         """The retries of a pull's pages: these switches over ``defaults`` (the platform's
-        ``[pull]`` table, else :mod:`ocpikit.protocol.pull_retry`'s constants)."""
+        ``[outbox] pull_retries`` and ``pull_max_wait``, else :mod:`ocpikit.protocol.pull_retry`'s constants)."""
         base = defaults or RetryPolicy()
         return RetryPolicy(
             retries=base.retries if self.pull_retries is None else self.pull_retries,

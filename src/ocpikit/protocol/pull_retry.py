@@ -125,19 +125,19 @@ def failure_of(error: OcpiError) -> PageFailure:
         kind, name = _transport_kind(error.detail or "")
         return PageFailure(kind, detail=name)
     if isinstance(error, PartnerHttpError):
-        status = error.partner_http_status
-        if status >= 500:
-            return PageFailure(FailureKind.SERVER, status, detail="no OCPI envelope")
-        if status < 300:
-            return PageFailure(FailureKind.TRUNCATED, status, detail="no OCPI envelope")
-        return PageFailure(FailureKind.FINAL, status, detail="no OCPI envelope")
+        http = error.partner_http_status
+        if http >= 500:
+            return PageFailure(FailureKind.SERVER, http, detail="no OCPI envelope")
+        if http < 300:
+            return PageFailure(FailureKind.TRUNCATED, http, detail="no OCPI envelope")
+        return PageFailure(FailureKind.FINAL, http, detail="no OCPI envelope")
     if isinstance(error, PartnerError):
-        status = error.partner_http_status
-        if status is not None and status >= 500:
-            return PageFailure(FailureKind.SERVER, status, error.status_code)
+        answered = error.partner_http_status
+        if answered is not None and answered >= 500:
+            return PageFailure(FailureKind.SERVER, answered, error.status_code)
         if error.status_code in _HUB_TRANSIENT:
-            return PageFailure(FailureKind.HUB, status, error.status_code)
-        return PageFailure(FailureKind.FINAL, status, error.status_code)
+            return PageFailure(FailureKind.HUB, answered, error.status_code)
+        return PageFailure(FailureKind.FINAL, answered, error.status_code)
     return PageFailure(FailureKind.FINAL, detail=error.message)
 
 
@@ -157,7 +157,7 @@ class RetryPolicy:
             return None
         if failure.retry_after is not None:
             return min(failure.retry_after, self.max_wait)
-        ceiling = min(self.max_wait, self.base * 2 ** (retry - 1))
+        ceiling = min(self.max_wait, self.base * 2.0 ** (retry - 1))
         return ceiling / 2 + rng.random() * ceiling / 2
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from ocpikit.client.partner import PartnerClient
 from ocpikit.client.sync import pull_into_storage
 from ocpikit.core.errors import PullFailed
 from ocpikit.protocol.paging import DELTA_OVERLAP
-from ocpikit.protocol.ports import Endpoint, ObjectKey, Partner
+from ocpikit.protocol.ports import ObjectKey, Partner
 from ocpikit.storage.memory import MemoryStorage
 
 from .fault_partner import RETRY_AFTER, FaultPartner, stamped
@@ -31,7 +32,7 @@ OBJECTS = 23  # five pages of five, the last one of three
 STAMP = "2024-03-01T10:00:00Z"
 
 
-def _at(fake: FaultPartner, settings: dict[str, object]) -> Partner:
+def _at(fake: FaultPartner, settings: dict[str, Any]) -> Partner:
     """The test partner (a CPO on 2.2.1) with its endpoints at ``fake``."""
     p = partner("2.2.1", settings={"timeout": 1.0, **settings})
     return dataclasses.replace(

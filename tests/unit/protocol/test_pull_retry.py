@@ -65,7 +65,7 @@ class ReadTimeout(Exception):
     """Stands for the HTTP client's exception of that name (only its name is read)."""
 
 
-class RemoteProtocolError(Exception):  # noqa: N818 (the HTTP client's name)
+class RemoteProtocolError(Exception):
     pass
 
 
