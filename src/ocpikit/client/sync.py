@@ -13,7 +13,8 @@
   page stored whole the partner's next-page URL is recorded (:class:`PullResume`), and the next
   pull of that module with the same ``date_from`` window starts there, no older than
   :data:`RESUME_MAX_AGE`; it then sets the mark to when the interrupted pull started. A
-  complete pull clears the resume point.
+  complete pull clears the resume point, and so does a recorded URL that is refused for good
+  (an expired cursor, a 4xx: the pull then starts afresh at once).
 - :func:`resync` pulls every module the partner sends us, since the last success: call it when a
   partner comes back (after an outage, or on a schedule: :func:`resync_forever`, with a random
   splay as the spec advises, "think in hours, not minutes").
@@ -41,12 +42,14 @@ from typing import Any
 import orjson
 
 from ocpikit.core.clock import Clock
+from ocpikit.core.errors import LocalError, OcpiError, PullFailed
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import InterfaceRole
 from ocpikit.operations.partners import SYNCED_MODULES
 from ocpikit.protocol.endpoints import INTERFACES
 from ocpikit.protocol.paging import delta_date_from
 from ocpikit.protocol.ports import ObjectKey, Partner, PullResume, Storage
+from ocpikit.protocol.pull_retry import failure_of
 from ocpikit.protocol.reconcile import ReconcileReport, diff_fields, digest
 
 from .partner import MODULE_OBJECTS, PartnerClient, PulledObject
@@ -201,16 +204,78 @@ async def pull_into_storage(
         resume = None
     started = resume.started_at if resume is not None else now
     report = PullReport(partner_id, module, since, started)
-    offset = pages_before = 0
     if resume is not None:
-        offset, pages_before, report.resumed_at = resume.offset, resume.pages, resume.offset
+        report.resumed_at = resume.offset
         log.info(
             "partner %s: %s: going on with page %d (%d objects read before)",
             partner_id,
             module,
-            pages_before + 1,
-            offset,
+            resume.pages + 1,
+            resume.offset,
         )
+    try:
+        await _walk(client, storage, report, date_from, resume, limit, progress)
+    except (PullFailed, LocalError) as exc:
+        if resume is None or report.pages or _partner_down(exc):
+            raise
+        # the recorded URL itself is refused (an expired cursor, a host no longer allowed)
+        log.warning(
+            "partner %s: %s: the recorded next page failed (%s); starting afresh",
+            partner_id,
+            module,
+            exc.message,
+        )
+        await marks.set_pull_resume(partner_id, module, None)
+        return await pull_into_storage(
+            client,
+            storage,
+            module,
+            since=since,
+            full=full,
+            limit=limit,
+            progress=progress,
+            clock=clock,
+        )
+    # cleared first: a crash between the two writes leaves a pull that starts afresh
+    await marks.set_pull_resume(partner_id, module, None)
+    await marks.set_sync_mark(partner_id, module, started)
+    report.complete = True
+    log.info(
+        "partner %s: pulled %s: %d seen, %d new, %d updated, %d skipped",
+        partner_id,
+        module,
+        report.seen,
+        report.created,
+        report.updated,
+        report.skipped,
+    )
+    return report
+
+
+def _partner_down(exc: Exception) -> bool:
+    """Whether a pull failed because the partner is unreachable or failing for now (worth the
+    same page next time), rather than because the page's URL is refused."""
+    return (
+        isinstance(exc, PullFailed)
+        and isinstance(exc.__cause__, OcpiError)
+        and failure_of(exc.__cause__).retryable
+    )
+
+
+async def _walk(
+    client: PartnerClient,
+    storage: Storage,
+    report: PullReport,
+    date_from: datetime | None,
+    resume: PullResume | None,
+    limit: int | None,
+    progress: Progress | None,
+) -> None:
+    """Store the pages of one walk (from ``resume`` when given), recording after each page
+    where the walk goes on."""
+    partner_id, module = report.partner_id, report.module
+    offset = resume.offset if resume is not None else 0
+    pages_before = resume.pages if resume is not None else 0
     walk = client.pages(
         module,
         date_from=date_from,
@@ -228,25 +293,15 @@ async def pull_into_storage(
             await _store(client, storage, item, report)
         if page.next_url is not None:
             here = PullResume(
-                page.next_url, date_from, offset + report.seen, pages_before + report.pages, started
+                page.next_url,
+                date_from,
+                offset + report.seen,
+                pages_before + report.pages,
+                report.started_at,
             )
-            await marks.set_pull_resume(partner_id, module, here)
+            await storage.partners.set_pull_resume(partner_id, module, here)
         if progress is not None:
             progress(offset + report.seen, report.total)
-    # cleared first: a crash between the two writes leaves a pull that starts afresh
-    await marks.set_pull_resume(partner_id, module, None)
-    await marks.set_sync_mark(partner_id, module, started)
-    report.complete = True
-    log.info(
-        "partner %s: pulled %s: %d seen, %d new, %d updated, %d skipped",
-        partner_id,
-        module,
-        report.seen,
-        report.created,
-        report.updated,
-        report.skipped,
-    )
-    return report
 
 
 def pullable_modules(client: PartnerClient) -> list[str]:

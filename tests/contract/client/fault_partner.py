@@ -1,7 +1,7 @@
 """A partner's Sender list of Locations served over real HTTP/1.1 on loopback, which misbehaves
 on chosen pages: 429 with ``Retry-After``, a 500 error envelope, an answer that never comes in
-time, a body shorter than its ``Content-Length`` (the connection closes), a cut JSON body, or a
-page that is down for good. Pages are ``offset``/``limit`` windows with ``Link`` headers;
+time, a body shorter than its ``Content-Length`` (the connection closes), a cut JSON body, a
+404 page (an expired cursor), or a page that is down for good. Pages are ``offset``/``limit`` windows with ``Link`` headers;
 ``date_from`` filters on ``last_updated`` (inclusive), as the spec says."""
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ class FaultPartner:
         if fault == "429":
             status, body = 429, b"slow down"
             headers, length = {"Retry-After": str(RETRY_AFTER)}, len(body)
+        elif fault == "gone":  # an expired cursor: no page there any more
+            status, body = 404, b"<html>Not Found</html>"
+            headers, length = {}, len(body)
         elif fault == "500":
             status, body = 500, envelope(None, 3000, with_data=False)
             headers, length = {}, len(body)

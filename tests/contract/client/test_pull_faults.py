@@ -175,6 +175,25 @@ async def test_a_pull_with_another_window_starts_afresh(fake: FaultPartner) -> N
     assert report.unchanged == 10  # the first two pages again: same content, not rewritten
 
 
+async def test_a_recorded_page_that_is_gone_for_good_starts_the_pull_afresh(
+    fake: FaultPartner,
+) -> None:
+    fake.down = {10}
+    storage = MemoryStorage()
+    async with http_client() as http:
+        client = PartnerClient(_at(fake, {"pull_retries": 0}), http)
+        with pytest.raises(PullFailed):
+            await pull_into_storage(client, storage, "locations", limit=5)
+        fake.down.clear()
+        fake.faults[(10, 2)] = "gone"  # the recorded URL: 404 (say, its cursor expired)
+        fake.log.clear()
+        report = await pull_into_storage(client, storage, "locations", limit=5)
+    assert [entry[1] for entry in fake.log] == [10, 0, 5, 10, 15, 20]
+    assert report.complete and report.resumed_at is None
+    assert (report.created, report.unchanged) == (OBJECTS - 10, 10)
+    assert await storage.partners.get_pull_resume("NL-CPO", "locations") is None
+
+
 async def test_a_delta_pull_sees_an_update_made_in_the_second_the_last_pull_started(
     fake: FaultPartner,
 ) -> None:
@@ -201,3 +220,24 @@ async def test_a_delta_pull_sees_an_update_made_in_the_second_the_last_pull_star
     assert (second.seen, second.updated, second.unchanged, second.created) == (4, 1, 3, 0)
     stored = await storage.objects.get(ObjectKey("Location", "NL", "CPO", changed["id"]))
     assert stored is not None and stored.document["name"] == "changed in the same second"
+
+
+async def test_the_partners_switches_win_over_the_platforms_defaults() -> None:
+    from ocpikit.client.background import background_config
+    from ocpikit.protocol.pull_retry import RetryPolicy
+
+    platform = background_config({"outbox": {"pull_retries": 7, "pull_max_wait": 3}})
+    assert platform.pull_defaults == RetryPolicy(retries=7, max_wait=3.0)
+    assert background_config({}).pull_defaults == RetryPolicy()
+    with pytest.raises(ValueError, match=r"outbox\.pull_retries"):
+        background_config({"outbox": {"pull_retries": "many"}})
+    async with http_client() as http:
+        own = PartnerClient(
+            partner(settings={"pull_retries": 1}), http, pull_defaults=platform.pull_defaults
+        )
+        assert own.driver.pull_retry == RetryPolicy(retries=1, max_wait=3.0)
+        bad = {"pull_retries": -1, "pull_max_wait": "long"}
+        fallback = PartnerClient(partner(settings=bad), http, pull_defaults=platform.pull_defaults)
+        assert fallback.driver.pull_retry == RetryPolicy(retries=7, max_wait=3.0)
+        never = PartnerClient(partner(settings={"pull_retries": 0, "pull_max_wait": 0}), http)
+        assert never.driver.pull_retry == RetryPolicy(retries=0, max_wait=0.0)
