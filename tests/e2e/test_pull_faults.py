@@ -43,13 +43,16 @@ class _Sender(BaseHTTPRequestHandler):
     items: list[dict[str, Any]] = []
     arrivals: dict[int, list[float]] = defaultdict(list)
     down = True
+    base = ""
     lock = threading.Lock()
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
-    def _reply(self, status: int, body: bytes, length: int | None = None, **headers: str) -> None:
+    def _reply(
+        self, status: int, body: bytes, headers: dict[str, str], length: int | None = None
+    ) -> None:
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -70,23 +73,22 @@ class _Sender(BaseHTTPRequestHandler):
         headers = {"Content-Type": "application/json", "X-Total-Count": str(len(self.items))}
         if offset + PAGE < len(self.items):
             nxt = urlencode({**query, "offset": offset + PAGE, "limit": PAGE})
-            host = f"http://127.0.0.1:{self.server.server_address[1]}"
-            headers["Link"] = f'<{host}/ocpi/2.2.1/locations?{nxt}>; rel="next"'
+            headers["Link"] = f'<{self.base}/2.2.1/locations?{nxt}>; rel="next"'
         body = orjson.dumps(
             {"status_code": 1000, "timestamp": "2026-01-01T00:00:00Z", "data": chunk}
         )
         if fault == "429":
-            self._reply(429, b"", **{"Retry-After": str(RETRY_AFTER)})
+            self._reply(429, b"", {"Retry-After": str(RETRY_AFTER)})
         elif fault == "500":
-            self._reply(500, b"<html>Internal Server Error</html>", **{"Content-Type": "text/html"})
+            self._reply(500, b"<html>Internal Server Error</html>", {"Content-Type": "text/html"})
         elif fault == "timeout":
             time.sleep(CLIENT_TIMEOUT * 3)
             self.close_connection = True
         elif fault == "short":
-            self._reply(200, body[: len(body) // 2], len(body), **headers)
+            self._reply(200, body[: len(body) // 2], headers, len(body))
             self.close_connection = True
         else:
-            self._reply(200, body, **headers)
+            self._reply(200, body, headers)
 
 
 @pytest.fixture
@@ -101,7 +103,8 @@ def sender() -> Iterator[str]:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/ocpi"
+    _Sender.base = f"http://127.0.0.1:{server.server_address[1]}/ocpi"
+    yield _Sender.base
     server.shutdown()
     server.server_close()
 
