@@ -2,8 +2,10 @@
 authorization, webhooks) into the platform, and ``ocpikit flows ...`` (docs/flows.md).
 
 ``flow_app`` is what ``ocpikit serve`` runs: the platform app with the flow routes of the
-backend API, and the sweep of :class:`ocpikit.client.flows.Flows` (timeouts, result
-deliveries, webhook deliveries) registered as a periodic background task of the server.
+backend API, and the sweep of :mod:`ocpikit.operations.commands` (timeouts, result
+deliveries, webhook deliveries) registered as a periodic background task of the server. The
+use cases get their ports (partner calls, webhook POSTs) from
+:func:`ocpikit.client.partner_calls.flow_ports`.
 
 Webhook configuration (read here, the composition root): ``[webhooks] url = ...`` and
 ``secret = ...`` in the TOML config, or ``OCPIKIT_WEBHOOK_URL`` / ``OCPIKIT_WEBHOOK_SECRET``.
@@ -31,7 +33,7 @@ from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import Settings
 
 if TYPE_CHECKING:
-    from ocpikit.client.flows import Flows
+    from ocpikit.operations.flow_ports import FlowPorts
 
 __all__ = ["flow_app", "register", "webhook_config"]
 
@@ -47,41 +49,43 @@ def webhook_config(settings: Settings) -> tuple[str | None, str | None]:
 
 def platform_flows(
     settings: Settings, storage: Storage, http: Any, webhook_http: Any, **kwargs: Any
-) -> Flows:
-    """The command, result and webhook flows of the platform: partner calls on ``http`` (the
-    URL policy's client), the operator's webhooks on ``webhook_http``."""
-    from ocpikit.client.flows import Flows as PlatformFlows
+) -> FlowPorts:
+    """The ports of the command, result and webhook flows of the platform: partner calls on
+    ``http`` (the URL policy's client), the operator's webhooks on ``webhook_http``."""
+    from ocpikit.client.partner_calls import flow_ports
 
     url, secret = webhook_config(settings)
-    return PlatformFlows(
+    return flow_ports(
         storage,
         http,
         base_url=settings.base_url,
         webhook_url=url,
         webhook_secret=secret,
         webhook_http=webhook_http,
+        rules=settings.routing,
         **kwargs,
     )
 
 
 def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: float = 0.5) -> Any:
-    """The platform app with the flow routes; the sweep of :class:`ocpikit.client.flows.Flows`
+    """The platform app with the flow routes; the sweep of :mod:`ocpikit.operations.commands`
     (timeouts, result and webhook deliveries) is registered as a periodic background task
     (``ocpikit.client.background``), which ``ocpikit serve`` runs in-process."""
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
+    from ocpikit.operations import commands
     from ocpikit.server.admin import flow_routes
     from ocpikit.server.app import create_app
 
     webhook_http = http_client()  # the operator's own service: not a partner's word
-    flows = platform_flows(settings, storage, partner_http(settings), webhook_http)
+    ports = platform_flows(settings, storage, partner_http(settings), webhook_http)
     decisions = decisions_for(settings)
     if isinstance(decisions, (DemoDecisions, HookDecisions)):
-        decisions.events = flows.events
+        decisions.events = ports.events
 
     async def sweep(ctx: TaskContext) -> None:
         worker = platform_flows(settings, ctx.storage, ctx.http, webhook_http, clock=ctx.clock)
-        while await worker.sweep() > 0:
+        while await commands.sweep(worker) > 0:
             pass
 
     register_periodic(PeriodicTask("flows-sweep", interval, sweep, first=interval))
@@ -90,7 +94,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         storage,
         decisions=decisions,
         driver=driver,
-        extra_routes=flow_routes(flows),
+        extra_routes=flow_routes(ports),
         admin_here=settings.admin_port is None,
     )
 
@@ -118,15 +122,12 @@ def register(sub: Any) -> None:
 
 
 def run_commands(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
     from ocpikit.core.types import format_datetime
-    from ocpikit.protocol.webhooks import KIND
+    from ocpikit.operations import commands
 
     settings = settings_from(args)
 
     async def work(storage: Storage) -> list[dict[str, Any]]:
-        far = datetime.max.replace(tzinfo=UTC)
         return [
             {
                 "id": r.id,
@@ -136,8 +137,7 @@ def run_commands(args: argparse.Namespace) -> int:
                 "partner": r.partner_id,
                 "deadline": format_datetime(r.deadline) if r.deadline else None,
             }
-            for r in await storage.commands.due(before=far, limit=1000)
-            if r.command != KIND
+            for r in await commands.open_commands(storage)
         ]
 
     rows = run_async(work, settings)
@@ -156,15 +156,10 @@ def run_commands(args: argparse.Namespace) -> int:
 
 
 def run_clients(args: argparse.Namespace) -> int:
-    from ocpikit.protocol.ports import ANY_OWNER
+    from ocpikit.operations.partners import hub_clients
 
     settings = settings_from(args)
-
-    async def work(storage: Storage) -> list[dict[str, Any]]:
-        page = await storage.objects.list_page("ClientInfo", limit=1000, owner=ANY_OWNER)
-        return [{"hub": item.owner, **item.document} for item in page.items]
-
-    rows = run_async(work, settings)
+    rows = run_async(hub_clients, settings)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -187,19 +182,20 @@ def run_clients(args: argparse.Namespace) -> int:
 
 def run_work(args: argparse.Namespace) -> int:
     from ocpikit.client.http import http_client
+    from ocpikit.operations import commands
 
     settings = settings_from(args)
 
     async def work(storage: Storage) -> int:
         async with partner_http(settings) as http, http_client() as webhook_http:
-            flows = platform_flows(settings, storage, http, webhook_http)
+            ports = platform_flows(settings, storage, http, webhook_http)
             if args.once:
-                return await flows.sweep()
+                return await commands.sweep(ports)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await flows.run(stop)
+            await commands.sweep_until(ports, stop)
             return 0
 
     handled = run_async(work, settings)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "ocmf",
     "serve",
     "platform",
+    "parties",
     "pull",
     "outbox",
     "flows",

@@ -18,6 +18,7 @@ from ocpikit.cli._platform import (
     run_async,
     settings_from,
 )
+from ocpikit.cli.partner_switches import add_partner_subcommands, profile_argument
 from ocpikit.server.settings import STARTER_CONFIG
 
 
@@ -64,12 +65,16 @@ def register(sub: Any) -> None:
     p.add_argument("--versions-url", required=True, metavar="URL")
     p.add_argument("--token", required=True, metavar="A")
     p.add_argument("--party", metavar="CC-PID", help="our party that registers")
+    profile_argument(p)
     p.set_defaults(handler=run_register)
 
-    p = sub.add_parser("partners", help="list partners: version, roles, endpoints, status")
+    p = sub.add_parser(
+        "partners", help="list partners (version, roles, endpoints, status); set, show"
+    )
     add_config(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run_partners)
+    add_partner_subcommands(p)
 
     p = sub.add_parser("unregister", help="remove a partner (its tokens stop working)")
     add_config(p)
@@ -181,6 +186,7 @@ def run_register(args: argparse.Namespace) -> int:
                 args.versions_url,
                 args.token,
                 args.party,
+                {"profile": args.profile} if args.profile else None,
             )
             return partner_summary(partner)
         finally:

@@ -30,7 +30,6 @@ from ocpikit.server.settings import ConfigError
 #: modules that register periodic background tasks (``ocpikit.client.background.periodic``) when
 #: imported; a module that does not exist (yet) is skipped
 TASK_MODULES: tuple[str, ...] = (
-    "ocpikit.client.flows",
     "ocpikit.client.webhooks",
     "ocpikit.client.retention",
 )

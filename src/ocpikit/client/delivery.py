@@ -59,6 +59,7 @@ from ocpikit.core.headers import PartyRef
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import HEAD
 from ocpikit.protocol.handlers.base import embeds_location, location_lookup
+from ocpikit.protocol.parties import is_hub
 from ocpikit.protocol.ports import (
     ObjectKey,
     Outbox,
@@ -68,6 +69,7 @@ from ocpikit.protocol.ports import (
     PartnerStatus,
     Storage,
 )
+from ocpikit.protocol.profiles import rfid_uid
 from ocpikit.protocol.push import push_targets, token_party
 
 from .partner import MODULE_OBJECTS, NoEndpoint, PartnerBusy, PartnerClient
@@ -343,13 +345,16 @@ class DeliveryWorker:
             raise _Permanent(f"entry payload is not JSON: {exc}") from exc
         if not isinstance(document, dict):
             raise _Permanent("entry payload is not a JSON object")
+        key = entry.key
+        if kind == "Token" and document.get("type") == "RFID":
+            key, document = _rfid_repaired(client, key, document)
         lookup = None
         if embeds_location(client.version, kind):
             # a 2.1.1 Session/CDR embeds its Location: read it now (our own objects)
             lookup = await location_lookup(self.storage.objects, [document], owner=None)
         try:
             if client.version == HEAD:
-                wire = entry.payload
+                wire = entry.payload if key is entry.key else orjson.dumps(document)
             else:
                 wire = client.wire(kind, document, lookup=lookup)
         except Exception as exc:  # a document we cannot send in the partner's version
@@ -358,7 +363,7 @@ class DeliveryWorker:
         if kind == "CDR":
             await client.post_cdr(wire=wire, to_party=to_party)
         else:
-            await client.put_object(kind, entry.key, wire=wire, to_party=to_party)
+            await client.put_object(kind, key, wire=wire, to_party=to_party)
 
     def _pause(self, partner_id: str, delay: float) -> None:
         until = self.clock.now() + timedelta(seconds=delay)
@@ -483,13 +488,34 @@ class _Acks:
 
 
 def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:
+    """``OCPI-to-*`` of a Session or CDR: its token's eMSP, when the connection is that eMSP or
+    a hub that reaches it (OCPI 2.2.1 transport_and_format §Message Routing); else the
+    connection's own receiver party."""
     party = token_party(document)
     if party is None:
         return None
-    for r in client.partner.roles:
+    partner = client.partner
+    for r in partner.roles:
         if ci_equal(r.country_code, party[0]) and ci_equal(r.party_id, party[1]):
             return PartyRef(r.country_code, r.party_id)
-    return None
+    return PartyRef(*party) if is_hub(partner) else None
+
+
+def _rfid_repaired(
+    client: PartnerClient, key: ObjectKey, document: dict[str, Any]
+) -> tuple[ObjectKey, dict[str, Any]]:
+    """An RFID Token as the partner's ``rfid_uid_format`` takes it (the key's uid with it);
+    the same key and document when nothing changes; :class:`_Permanent` when it cannot go."""
+    uid = str(document.get("uid", ""))
+    try:
+        fixed = rfid_uid(uid, client.switches.rfid_uid_format)
+    except ValueError as exc:
+        raise _Permanent(str(exc)) from None
+    if fixed == uid:
+        return key, document
+    log.info("token %s to %s: uid sent as %s (rfid_uid_format)", uid, client.partner.id, fixed)
+    ident = fixed + key.id[len(uid) :] if key.id.startswith(uid) else key.id
+    return ObjectKey(key.kind, key.country_code, key.party_id, ident), {**document, "uid": fixed}
 
 
 def _describe(exc: OcpiError) -> str:

@@ -162,6 +162,7 @@ class RequestDriver:
             to_party=to_party,
             correlation_id=correlation_id,
             id_factory=self.id_factory,
+            always_route=self.switches.routing_headers_always,
         )
         if params:
             url = with_query(url, dict(params))

@@ -23,15 +23,22 @@ Keys (all optional; JSON in the partner row, see docs/client.md):
   ``[outbox] pull_max_wait``); a longer ``Retry-After`` is capped to it.
 - ``pull_any_party``: keep pulled objects of parties the partner did not register (a hub's GET
   ALL); default ``false`` (DIGEST §1.8: such objects "may be ignored").
+- ``page_limits``: ``{module: limit}`` asked for on pulls of that module (over ``page_limit``).
+- ``routing_headers_always``: routing headers on every request but Credentials (Gireve).
+- ``rfid_uid_format``: ``"hex-8-or-14-upper"``: RFID uids are pushed upper-cased, others not at
+  all (Gireve).
+- ``profile``: a hub profile whose values apply under the keys above
+  (:mod:`ocpikit.protocol.profiles`; ``hub`` and ``version_aliases`` are read there too).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ocpikit.protocol.profiles import effective_settings
 from ocpikit.protocol.pull_retry import RetryPolicy
 
 __all__ = ["DEFAULT_STORE_AND_FORWARD", "PartnerSwitches", "PushPolicy"]
@@ -89,10 +96,13 @@ class PartnerSwitches:
     pull_max_wait: float | None = None
     #: hosts besides the registered ones that its response_url and Link may point at
     extra_hosts: tuple[str, ...] = ()
+    page_limits: Mapping[str, int] = field(default_factory=dict)
+    routing_headers_always: bool = False
+    rfid_uid_format: str | None = None
 
     @classmethod
     def of(cls, settings: Mapping[str, Any] | None) -> PartnerSwitches:
-        s = settings or {}
+        s = effective_settings(settings)
         policy: Mapping[str, PushPolicy] | PushPolicy | None = None
         raw_policy = s.get("push_policy")
         if isinstance(raw_policy, str) and raw_policy in PushPolicy._value2member_map_:
@@ -118,7 +128,14 @@ class PartnerSwitches:
             pull_retries=_count(s.get("pull_retries")),
             pull_max_wait=_seconds(s.get("pull_max_wait")),
             extra_hosts=_hosts(s.get("extra_hosts")),
+            page_limits=_limits(s.get("page_limits")),
+            routing_headers_always=bool(_bool(s.get("routing_headers_always"), False)),
+            rfid_uid_format=_str(s.get("rfid_uid_format")),
         )
+
+    def page_limit_for(self, module: str) -> int | None:
+        """The ``limit`` to ask for when pulling ``module`` (None: the partner chooses)."""
+        return self.page_limits.get(module.lower(), self.page_limit)
 
     def policy_for(self, kind: str) -> PushPolicy:
         """The push policy of one object kind (head object name)."""
@@ -149,6 +166,20 @@ class PartnerSwitches:
         if self.max_attempts is not None:
             return self.max_attempts
         return 20 if self.policy_for(kind) is PushPolicy.STORE_AND_FORWARD else 3
+
+
+def _limits(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, Mapping):
+        return {}
+    return {
+        str(k).lower(): v
+        for k, v in raw.items()
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0
+    }
+
+
+def _str(raw: Any) -> str | None:
+    return raw if isinstance(raw, str) and raw else None
 
 
 def _hosts(raw: Any) -> tuple[str, ...]:

@@ -48,6 +48,7 @@ from ocpikit.core.versions import InterfaceRole
 from ocpikit.operations.partners import SYNCED_MODULES
 from ocpikit.protocol.endpoints import INTERFACES
 from ocpikit.protocol.paging import delta_date_from
+from ocpikit.protocol.parties import TrafficLearner, client_info_entry, is_hub
 from ocpikit.protocol.ports import ObjectKey, Partner, PullResume, Storage
 from ocpikit.protocol.pull_retry import failure_of
 from ocpikit.protocol.reconcile import ReconcileReport, diff_fields, digest
@@ -121,9 +122,20 @@ def remember_auth(storage: Storage) -> Callable[[str, bool], Awaitable[None]]:
     return save
 
 
+#: the parties hubs list objects for, written to the party directory once per process
+_LEARNER = TrafficLearner()
+
+
 def _may_send(partner: Partner, key: ObjectKey, any_party: bool) -> bool:
-    if any_party or any(r.role.upper() == "HUB" for r in partner.roles):
+    """A partner lists objects of its own parties; a hub those of the parties behind it, never
+    of our party (the one it registered with); ``pull_any_party`` lets everything in."""
+    if any_party:
         return True
+    if is_hub(partner):
+        local = partner.local_party
+        return local is None or not (
+            ci_equal(local[0], key.country_code) and ci_equal(local[1], key.party_id)
+        )
     return any(
         ci_equal(r.country_code, key.country_code) and ci_equal(r.party_id, key.party_id)
         for r in partner.roles
@@ -168,10 +180,22 @@ async def _store(
             report.stale += 1
             return
     await storage.objects.put(item.key, raw, last_updated=item.last_updated, owner=partner.id)
+    await _learn(storage, partner, item)
     if existing is None:
         report.created += 1
     else:
         report.updated += 1
+
+
+async def _learn(storage: Storage, partner: Partner, item: PulledObject) -> None:
+    """What a hub listed fills the party directory: a ClientInfo with its status, any other
+    object its party (:mod:`ocpikit.protocol.parties`)."""
+    if item.key.kind == "ClientInfo":
+        if is_hub(partner):
+            await storage.parties.learn([client_info_entry(partner, item.head)])
+        return
+    key = item.key
+    await _LEARNER.saw(storage.parties, partner, key.country_code, key.party_id, key.kind)
 
 
 async def pull_into_storage(
@@ -306,16 +330,20 @@ async def _walk(
 
 def pullable_modules(client: PartnerClient) -> list[str]:
     """Modules the partner offers as Sender and whose data owner role it has (2.1.1 endpoints
-    carry no interface role, so the partner's roles decide)."""
+    carry no interface role, so the partner's roles decide); a hub's HubClientInfo list
+    first."""
     roles = {r.role.upper() for r in client.partner.roles}
     out: list[str] = []
+    if is_hub(client.partner) and client.has_endpoint("hubclientinfo", InterfaceRole.SENDER):
+        out.append("hubclientinfo")  # who is behind the hub, first (the party directory)
     for module in PULL_MODULES:
         owners = {
             i.implemented_by.value
             for i in INTERFACES
             if i.module == module and i.role is InterfaceRole.SENDER
         }
-        if (roles & owners or "HUB" in roles) and client.has_endpoint(module, InterfaceRole.SENDER):
+        hub = is_hub(client.partner)
+        if (roles & owners or hub) and client.has_endpoint(module, InterfaceRole.SENDER):
             out.append(module)
     return out
 

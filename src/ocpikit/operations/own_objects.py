@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ocpikit.core.types import parse_datetime
+from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.ports import (
     Merge,
     ObjectKey,
@@ -23,15 +24,46 @@ from ocpikit.protocol.ports import (
     Storage,
     StoredObject,
 )
-from ocpikit.protocol.push import push_targets
+from ocpikit.protocol.push import push_targets, token_party
 
-__all__ = ["delete_own_object", "patch_own_object", "put_own_object", "targets"]
+__all__ = ["delete_own_object", "patch_own_object", "put_own_object", "session_of", "targets"]
 
 
-async def targets(storage: Storage, key: ObjectKey, document: Mapping[str, Any]) -> list[str]:
-    """The registered partners that receive a change of our object ``key``."""
+async def targets(
+    storage: Storage,
+    key: ObjectKey,
+    document: Mapping[str, Any],
+    rules: RoutingRules | None = None,
+) -> list[str]:
+    """The registered connections that receive a change of our object ``key``; a Session is
+    pinned to the connection of its first push, and its CDR follows it (the party directory,
+    :mod:`ocpikit.protocol.parties`)."""
     partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
-    return push_targets(partners, key, document)
+    if key.kind not in ("Session", "CDR") or token_party(document) is None:
+        return push_targets(partners, key, document)
+    session = session_of(key, document)
+    pinned = await storage.parties.pinned(*session) if session is not None else None
+    found = push_targets(
+        partners,
+        key,
+        document,
+        learned=await storage.parties.learned(),
+        rules=rules,
+        pinned=pinned,
+    )
+    if found and session is not None and pinned is None:
+        found = [await storage.parties.pin(*session, found[0])]
+    return found
+
+
+def session_of(key: ObjectKey, document: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
+    """The Session a Session or CDR belongs to (a CDR names it in ``session_id``, 2.2+)."""
+    if key.kind == "Session":
+        return ("Session", key.country_code, key.party_id, key.id)
+    session_id = document.get("session_id")
+    if isinstance(session_id, str) and session_id:
+        return ("Session", key.country_code, key.party_id, session_id)
+    return None
 
 
 async def put_own_object(
@@ -40,6 +72,7 @@ async def put_own_object(
     document: Mapping[str, Any],
     *,
     last_updated: datetime | None = None,
+    rules: RoutingRules | None = None,
 ) -> StoredObject:
     """Store one of our objects (head form) and queue it for its receivers. ``last_updated``
     defaults to the document's own (a head document always has one)."""
@@ -54,12 +87,12 @@ async def put_own_object(
         orjson.dumps(dict(document)),
         last_updated=stamp,
         owner=None,
-        push_to=await targets(storage, key, document),
+        push_to=await targets(storage, key, document, rules),
     )
 
 
 async def patch_own_object(
-    storage: Storage, key: ObjectKey, plan: PatchPlan | Merge
+    storage: Storage, key: ObjectKey, plan: PatchPlan | Merge, rules: RoutingRules | None = None
 ) -> StoredObject | None:
     """Patch one of our objects (a plan, or a merge of the current head document) and queue
     its new state for the receivers chosen from the current document; None when unknown."""
@@ -67,7 +100,7 @@ async def patch_own_object(
     if current is None:
         return None
     return await storage.objects.patch(
-        key, plan, push_to=await targets(storage, key, current.document)
+        key, plan, push_to=await targets(storage, key, current.document, rules)
     )
 
 

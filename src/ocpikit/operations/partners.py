@@ -6,26 +6,34 @@ injected (the composition root passes ``ocpikit.client.registration``'s).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from ocpikit.core.types import format_datetime
 from ocpikit.protocol.addressing import KIND_OF_MODULE
+from ocpikit.protocol.parties import is_hub
 from ocpikit.protocol.partner_registration import FlowDriver, OurParty, PartnerRegistration
 from ocpikit.protocol.partner_registration import unregister as forget_partner
-from ocpikit.protocol.ports import CredentialsToken, Partner, Storage, token_digest
+from ocpikit.protocol.ports import ANY_OWNER, CredentialsToken, Partner, Storage, token_digest
+from ocpikit.protocol.profiles import PROFILES, effective_switches, profile_of
 
 __all__ = [
     "INVITE_TTL",
     "SYNCED_MODULES",
+    "UnknownProfile",
+    "hub_clients",
     "invite",
     "invite_summary",
     "invites",
     "parse_duration",
     "partner_overview",
     "partner_summary",
+    "partner_switches",
     "register_with",
     "revoke_invite",
+    "set_partner_switches",
     "sync_status",
     "unregister",
 ]
@@ -93,11 +101,13 @@ async def register_with(
     their_versions_url: str,
     token_a: str,
     party: OurParty,
+    settings: Mapping[str, Any] | None = None,
 ) -> Partner:
     """We start the handshake with the partner at ``their_versions_url`` holding its token A
-    (``versions_url``: ours, which our Credentials carry)."""
+    (``versions_url``: ours, which our Credentials carry); ``settings``: the connection's
+    switches, e.g. ``{"profile": "gireve"}`` (:mod:`ocpikit.protocol.profiles`)."""
     registration = PartnerRegistration(storage, versions_url, driver)
-    return await registration.register_with(their_versions_url, token_a, party)
+    return await registration.register_with(their_versions_url, token_a, party, settings)
 
 
 async def unregister(storage: Storage, partner_id: str) -> bool:
@@ -150,6 +160,13 @@ async def partner_overview(storage: Storage) -> list[dict[str, Any]]:
     return rows
 
 
+async def hub_clients(storage: Storage) -> list[dict[str, Any]]:
+    """What hubs pushed through HubClientInfo (OCPI 2.2.1 mod_hub_client_info): the connection
+    status of each party, with ``hub``: the partner (hub) that pushed it."""
+    page = await storage.objects.list_page("ClientInfo", limit=1000, owner=ANY_OWNER)
+    return [{"hub": item.owner, **item.document} for item in page.items]
+
+
 def parse_duration(text: str) -> timedelta | None:
     """``7d``, ``12h``, ``30m``, ``90s`` or a number of seconds; ``never``: None."""
     value = text.strip().lower()
@@ -164,3 +181,46 @@ def parse_duration(text: str) -> timedelta | None:
     if seconds <= 0:
         raise ValueError(f"{text!r} must be positive")
     return timedelta(seconds=seconds)
+
+
+class UnknownProfile(ValueError):
+    """A profile name that :data:`~ocpikit.protocol.profiles.PROFILES` does not know."""
+
+
+async def set_partner_switches(
+    storage: Storage,
+    partner_id: str,
+    *,
+    profile: str | None = None,
+    switches: Mapping[str, Any] | None = None,
+) -> Partner | None:
+    """Give a connection a hub profile and/or individual switches (a ``None`` value removes a
+    switch, so the profile's or the default value applies again); None when unknown."""
+    if profile is not None and profile not in PROFILES:
+        raise UnknownProfile(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    partner = await storage.partners.get(partner_id)
+    if partner is None:
+        return None
+    settings = dict(partner.settings)
+    if profile is not None:
+        settings["profile"] = profile
+    for name, value in (switches or {}).items():
+        if value is None:
+            settings.pop(name, None)
+        else:
+            settings[name] = value
+    return await storage.partners.save(dataclasses.replace(partner, settings=settings))
+
+
+def partner_switches(partner: Partner) -> dict[str, Any]:
+    """A connection with its profile and every switch's effective value and source
+    (``ocpikit partners show``)."""
+    return {
+        **partner_summary(partner),
+        "profile": profile_of(partner.settings),
+        "hub": is_hub(partner),
+        "switches": [
+            {"name": s.name, "value": s.value, "source": s.source, "doc": s.doc}
+            for s in effective_switches(partner.settings)
+        ],
+    }

@@ -1,6 +1,6 @@
 """Commands and charging-profile requests as explicit state machines (DESIGN §5; DIGEST §3.6,
 §3.7, §6.8). No I/O: a transition table, pure functions from one :class:`CommandRecord` to the
-next, and generators that yield the requests to send (driven by ``ocpikit.client.flows``).
+next, and generators that yield the requests to send (driven by ``ocpikit.operations.commands``).
 
 Sent (we are the eMSP, or the party setting a charging profile)::
 
@@ -34,7 +34,7 @@ import enum
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from ocpikit.protocol.ports import CommandDirection, CommandRecord
 
@@ -46,7 +46,6 @@ __all__ = [
     "TRANSITIONS",
     "Event",
     "InvalidTransition",
-    "PartnerFlows",
     "PostResult",
     "SendCommand",
     "SendError",
@@ -307,38 +306,6 @@ def on_delivery(
         response=response,
         deadline=now + timedelta(seconds=delivery_backoff(attempts)),
     )
-
-
-# --- the port of the I/O side ------------------------------------------------------------------
-class PartnerFlows(Protocol):
-    """What the backend API needs from the I/O loop (``ocpikit.client.flows.Flows``): send a
-    command or charging-profile request now, POST a due result now, authorize a token in real
-    time. Wired by the composition root; ``server`` never imports ``client``."""
-
-    async def send_command(
-        self, partner_id: str, command: str, body: Mapping[str, Any]
-    ) -> CommandRecord: ...
-
-    async def send_profile(
-        self, partner_id: str, action: str, session_id: str, body: Mapping[str, Any]
-    ) -> CommandRecord: ...
-
-    async def deliver(self, record: CommandRecord) -> CommandRecord: ...
-
-    async def report_result(self, command_id: str, result: Mapping[str, Any]) -> CommandRecord:
-        """The operator's result for a received command (raises ``KeyError`` when unknown,
-        :class:`InvalidTransition` when it is not waiting for one)."""
-        ...
-
-    async def authorize(
-        self,
-        party: tuple[str, str],
-        uid: str,
-        *,
-        token_type: str | None = None,
-        emsp: tuple[str, str] | None = None,
-        location: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]: ...
 
 
 # --- the requests, as data, and the flows that yield them -------------------------------------

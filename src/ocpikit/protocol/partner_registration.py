@@ -26,6 +26,7 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import uuid
@@ -49,6 +50,7 @@ from ocpikit.protocol.ports import (
     Storage,
     TokenKind,
 )
+from ocpikit.protocol.profiles import effective_settings
 from ocpikit.protocol.registration import (
     AcceptFlow,
     Handshake,
@@ -229,11 +231,19 @@ class PartnerRegistration:
         )
         return token
 
-    async def register_with(self, versions_url: str, token_a: str, party: OurParty) -> Partner:
+    async def register_with(
+        self,
+        versions_url: str,
+        token_a: str,
+        party: OurParty,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Partner:
         """We initiate the handshake (DIGEST §2.2): a pending partner holding our token B
         exists before the POST, because the partner calls our versions and details with B
         while answering; it is replaced by the registered partner (and by nothing when the
-        flow fails). The flow's exchanges are written to the log when it ends."""
+        flow fails). The flow's exchanges are written to the log when it ends. ``settings``:
+        the connection's switches (a hub ``profile``), which the handshake already follows
+        (``version_aliases``) and the registered partner keeps."""
         token_b = new_token()
         pending_id = "pending-" + uuid.uuid4().hex[:12]
         await self.storage.partners.save(
@@ -251,6 +261,7 @@ class PartnerRegistration:
             party.versions,
             lambda version: self.our_credentials(version, token_b, party),
             default_role=_their_default_role(party),
+            version_aliases=effective_settings(settings).get("version_aliases"),
         )
         log: list[Exchange] = []
         try:
@@ -265,6 +276,8 @@ class PartnerRegistration:
         partner = registered_partner(
             handshake, partner_id=_partner_key(handshake), local_party=_local_party(party)
         )
+        if settings:
+            partner = dataclasses.replace(partner, settings=dict(settings))
         await self._drop_previous(partner.id, _ALL_STATUSES)
         return await self.storage.partners.save(partner, issue=[(token_b, TokenKind.C)])
 

@@ -43,6 +43,7 @@ from typing import Any, Final, Protocol
 import orjson
 
 from ocpikit.core.types import ci_key
+from ocpikit.protocol.party_records import Learned, RemoteParty
 
 __all__ = [
     "ANY_OWNER",
@@ -67,6 +68,7 @@ __all__ = [
     "Partner",
     "PartnerRepository",
     "PartnerStatus",
+    "PartyDirectory",
     "PartyRole",
     "PatchPlan",
     "PlatformFacts",
@@ -779,6 +781,37 @@ class PlatformFacts(Protocol):
     async def set(self, name: str, value: str) -> None: ...
 
 
+# --- the party directory ---------------------------------------------------------------------
+
+
+class PartyDirectory(Protocol):
+    """The learned part of the party directory (:mod:`ocpikit.protocol.parties`): parties
+    behind hub connections, and the connection each routed object keeps."""
+
+    async def learn(self, entries: Sequence[RemoteParty]) -> None:
+        """Record (or refresh: status, source, time) entries, keyed by connection, party and
+        role. Direct entries are not stored (they come from the partner rows)."""
+        ...
+
+    async def learned(self, *, partner_id: str | None = None) -> list[RemoteParty]: ...
+
+    async def forget(self, partner_id: str, *, learned: Learned | None = None) -> int:
+        """Drop a connection's learned entries (of one source, or all); returns how many."""
+        ...
+
+    async def pin(
+        self, kind: str, country_code: str, party_id: str, object_id: str, to: str
+    ) -> str:
+        """Bind an object (a Session) to the connection ``to`` unless it is bound already;
+        returns the connection it is bound to (OCPI 2.2.1 transport_and_format §Message
+        Routing: a session keeps its path until its CDR is delivered)."""
+        ...
+
+    async def pinned(
+        self, kind: str, country_code: str, party_id: str, object_id: str
+    ) -> str | None: ...
+
+
 # --- the whole storage ------------------------------------------------------------------------
 
 
@@ -805,5 +838,8 @@ class Storage(Protocol):
 
     @property
     def facts(self) -> PlatformFacts: ...
+
+    @property
+    def parties(self) -> PartyDirectory: ...
 
     async def aclose(self) -> None: ...

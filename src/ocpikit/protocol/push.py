@@ -6,20 +6,25 @@ A partner receives a change of our object when:
 
 - it is registered;
 - it has the module's Receiver interface in its version (2.1.1 endpoints carry no role: one of
-  its roles must implement the Receiver);
+  its roles must implement the Receiver, or it is a hub);
 - it registered with the party owning the object (``local_party``), when that is known;
 - Sessions and CDRs go only to the eMSP of the token (``cdr_token`` party, DIGEST §3.3 "only to
-  the relevant eMSP"); Tokens (ours as eMSP) go to every CPO partner.
+  the relevant eMSP"), over the one connection that reaches that eMSP (directly or through a
+  hub: the party directory, :mod:`ocpikit.protocol.parties`), and a session keeps the
+  connection it started on; Locations, Tariffs and Tokens (ours as eMSP) go to every
+  connection that takes them, a hub once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import InterfaceRole
 from ocpikit.protocol.endpoints import INTERFACES
+from ocpikit.protocol.parties import RoutingRules, choose_route, directory, is_hub
+from ocpikit.protocol.party_records import RemoteParty
 from ocpikit.protocol.ports import ObjectKey, Partner, PartnerStatus
 
 __all__ = ["MODULE_OF_KIND", "push_targets", "receives", "token_party"]
@@ -47,7 +52,7 @@ def receives(partner: Partner, module: str) -> bool:
         if e.role is not None:
             if e.role.upper() == InterfaceRole.RECEIVER.value:
                 return True
-        elif any(r.role.upper() in receivers for r in partner.roles):
+        elif is_hub(partner) or any(r.role.upper() in receivers for r in partner.roles):
             return True
     return False
 
@@ -62,25 +67,41 @@ def token_party(document: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def push_targets(
-    partners: Sequence[Partner], key: ObjectKey, document: Mapping[str, Any]
+    partners: Sequence[Partner],
+    key: ObjectKey,
+    document: Mapping[str, Any],
+    *,
+    learned: Iterable[RemoteParty] = (),
+    rules: RoutingRules | None = None,
+    pinned: str | None = None,
 ) -> list[str]:
-    """Ids of the partners that should receive the change of our object ``key``."""
+    """Ids of the connections that should receive the change of our object ``key``.
+
+    A Session or CDR goes to the one connection that reaches its token's eMSP (``pinned`` when
+    that connection still takes it, else the best route of the party directory: ``learned``
+    are the directory's learned entries, ``rules`` the operator's choices); every other object
+    to every connection that takes it, a hub once (not once per party behind it)."""
     module = MODULE_OF_KIND.get(key.kind)
     if module is None:
         return []
+    eligible = [p for p in partners if _takes(p, module, key)]
     owner = token_party(document) if key.kind in ("Session", "CDR") else None
-    out: list[str] = []
-    for p in partners:
-        if p.status is not PartnerStatus.REGISTERED or not receives(p, module):
-            continue
-        if p.local_party is not None and not (
-            ci_equal(p.local_party[0], key.country_code)
-            and ci_equal(p.local_party[1], key.party_id)
-        ):
-            continue
-        if owner is not None and not any(
-            ci_equal(r.country_code, owner[0]) and ci_equal(r.party_id, owner[1]) for r in p.roles
-        ):
-            continue
-        out.append(p.id)
-    return out
+    if owner is None:
+        return [p.id for p in eligible]
+    ids = {p.id for p in eligible}
+    if pinned is not None and pinned in ids:
+        return [pinned]
+    entries = [e for e in directory(eligible, learned) if e.partner_id in ids]
+    route = choose_route(entries, owner[0], owner[1], role="EMSP", rules=rules)
+    return [route.partner_id] if route is not None else []
+
+
+def _takes(partner: Partner, module: str, key: ObjectKey) -> bool:
+    """A registered connection with the module's Receiver, registered with the object's party
+    (when it registered with one)."""
+    if partner.status is not PartnerStatus.REGISTERED or not receives(partner, module):
+        return False
+    local = partner.local_party
+    return local is None or (
+        ci_equal(local[0], key.country_code) and ci_equal(local[1], key.party_id)
+    )

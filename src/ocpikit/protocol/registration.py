@@ -30,6 +30,7 @@ be used, 3002 when there is no mutual version, 3003 when required endpoints are 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,6 +53,8 @@ from ocpikit.core.versions import V2_2_1, V2_3_0, ModuleID, Role, Version
 from ocpikit.models import model_for
 from ocpikit.models.base import OcpiModel
 from ocpikit.protocol.ports import Endpoint, PartyRole
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "ACCEPT_TRANSITIONS",
@@ -207,8 +210,12 @@ def envelope_data(resp: HttpResponse, what: str) -> Any:
     raise env.to_error(resp.status)
 
 
-def parse_versions(data: Any) -> list[tuple[Version, str]]:
-    """A versions list (tolerates 2.1.1's erroneous ``{"versions": [...]}`` wrapper)."""
+def parse_versions(
+    data: Any, aliases: Mapping[str, str] | None = None
+) -> list[tuple[Version, str]]:
+    """A versions list (tolerates 2.1.1's erroneous ``{"versions": [...]}`` wrapper).
+    ``aliases``: version texts read as another (a hub profile's ``version_aliases``, e.g. OCN's
+    ``"2.2"`` for 2.2.1); each alias used is logged."""
     if isinstance(data, dict) and isinstance(data.get("versions"), list):
         data = data["versions"]
     if not isinstance(data, list):
@@ -218,7 +225,11 @@ def parse_versions(data: Any) -> list[tuple[Version, str]]:
         if isinstance(item, dict) and isinstance(item.get("version"), str):
             url = item.get("url")
             if isinstance(url, str):
-                out.append((Version(item["version"]), url))
+                text = item["version"]
+                if aliases and text in aliases:
+                    _log.info("versions: %r read as %r (version_aliases)", text, aliases[text])
+                    text = aliases[text]
+                out.append((Version(text), url))
     if not out:
         raise RemoteProtocolError("versions: no usable entry")
     return out
@@ -359,6 +370,7 @@ class RegisterFlow:
         required: Iterable[str] = (ModuleID.credentials.value,),
         method: str = "POST",
         default_role: Role | None = None,
+        version_aliases: Mapping[str, str] | None = None,
     ) -> None:
         self.versions_url = versions_url
         self.token = token
@@ -367,6 +379,7 @@ class RegisterFlow:
         self.required = tuple(required)
         self.method = method
         self.default_role = default_role
+        self.version_aliases = version_aliases
         self.machine = _Machine(REGISTER_TRANSITIONS)
 
     @property
@@ -382,7 +395,7 @@ class RegisterFlow:
 
     def _flow(self) -> Generator[HttpRequest, HttpResponse, Handshake]:
         resp = yield HttpRequest("GET", self.versions_url, self.token)
-        versions = parse_versions(envelope_data(resp, "GET versions"))
+        versions = parse_versions(envelope_data(resp, "GET versions"), self.version_aliases)
         version = mutual_version(self.offered, (v for v, _ in versions))
         if version is None:
             theirs = ", ".join(str(v) for v, _ in versions)

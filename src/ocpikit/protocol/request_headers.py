@@ -37,16 +37,22 @@ def request_headers(
     to_party: PartyRef | None = None,
     correlation_id: str | None = None,
     id_factory: IdFactory = new_id,
+    always_route: bool = False,
 ) -> tuple[dict[str, str], MessageIds | None]:
     """The headers of one request (without ``Authorization``) and its message ids (``None``
     before 2.2, and for ``version=None``: a request before any version is agreed carries ids
-    as 2.2+ does, so they are returned then too)."""
+    as 2.2+ does, so they are returned then too). ``always_route``: routing headers on every
+    module but Credentials (a hub that demands them everywhere, the ``routing_headers_always``
+    switch)."""
     headers: dict[str, str] = {"Accept": JSON}
     ids: MessageIds | None = None
     if version is None or version >= V2_2_1:
         ids = MessageIds.new(correlation_id, factory=id_factory)
         headers.update(ids.to_headers())
-        if version is not None and carries_routing_headers(module, version):
+        if version is not None and (
+            carries_routing_headers(module, version)
+            or (always_route and module.lower() != "credentials")
+        ):
             headers.update(RoutingHeaders(from_party=from_party, to_party=to_party).to_headers())
     if has_body:
         headers[CONTENT_TYPE] = JSON

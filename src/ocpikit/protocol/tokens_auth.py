@@ -1,6 +1,6 @@
 """Token authorization as a CPO (DIGEST §3.5, §6.7): which answer comes from the token cache
 (the Tokens the eMSP pushed to us), when the owning eMSP must be asked in real time, and what to
-answer when it cannot be reached. Pure; ``ocpikit.client.flows.Flows.authorize`` does the I/O.
+answer when it cannot be reached. Pure; ``ocpikit.operations.authorization`` does the I/O.
 
 WhitelistType (the same four values in every version):
 

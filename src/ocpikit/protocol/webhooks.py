@@ -19,8 +19,9 @@ configured secret>``. Signing the timestamp with the body lets a receiver refuse
 
 Queue: events are stored in the :class:`~ocpikit.protocol.ports.CommandStore` as records with
 ``command="WEBHOOK"`` (direction ``sent``, id = event id), due at once; the sweep of
-``ocpikit.client.flows`` POSTs them and retries with exponential backoff (1 s doubling to 10
-minutes, :data:`MAX_ATTEMPTS` attempts) until a 2xx answer. The store keys by id, so saving an
+``ocpikit.operations.commands`` hands them to an :class:`EventDelivery` (``ocpikit.client``'s
+POSTs them) and retries with exponential backoff (1 s doubling to 10 minutes,
+:data:`MAX_ATTEMPTS` attempts) until a 2xx answer. The store keys by id, so saving an
 event twice is idempotent.
 """
 
@@ -43,6 +44,7 @@ __all__ = [
     "EVENT_TYPES",
     "KIND",
     "MAX_ATTEMPTS",
+    "EventDelivery",
     "EventSink",
     "StoredEvents",
     "after_attempt",
@@ -150,6 +152,13 @@ class EventSink(Protocol):
     async def emit(
         self, event_type: str, data: Mapping[str, Any], *, partner_id: str | None = None
     ) -> None: ...
+
+
+class EventDelivery(Protocol):
+    """One attempt to POST a queued event to the operator's URL: the record that comes back
+    says what is next (:func:`after_attempt`)."""
+
+    async def deliver(self, record: CommandRecord) -> CommandRecord: ...
 
 
 class StoredEvents:

@@ -58,6 +58,8 @@ class Platform:
         self._parties: dict[str, PartyConfig] = {p.key: p for p in settings.parties}
         sole = len(settings.parties) == 1
         self._own: dict[str, OwnParty] = {p.key: own_party(p, sole=sole) for p in settings.parties}
+        #: our parties' keys (``CC-PID``), which no partner may write
+        self.own_party_keys = frozenset(self._parties)
 
     async def authenticate(self, request: OcpiRequest) -> Authenticated:
         """Who is calling, within the limits: 429 for an address that failed too often (before

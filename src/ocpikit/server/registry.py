@@ -6,6 +6,7 @@ root passes ``ocpikit.client.registration``'s)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,8 +53,16 @@ async def register_with(
     versions_url: str,
     token_a: str,
     party_key: str | None = None,
+    partner_settings: Mapping[str, Any] | None = None,
 ) -> Partner:
-    """We initiate the handshake with the partner at ``versions_url`` holding its token A."""
+    """We initiate the handshake with the partner at ``versions_url`` holding its token A;
+    ``partner_settings``: the new connection's switches (a hub ``profile``)."""
     return await operations.register_with(
-        storage, _versions_url(settings), driver, versions_url, token_a, settings.party(party_key)
+        storage,
+        _versions_url(settings),
+        driver,
+        versions_url,
+        token_a,
+        settings.party(party_key),
+        partner_settings,
     )

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ocpikit.core.versions import SUPPORTED_VERSIONS, Role, Version
+from ocpikit.protocol.parties import RoutingRules
 
 __all__ = ["STARTER_CONFIG", "ConfigError", "PartyConfig", "Settings", "load_settings"]
 
@@ -123,6 +124,9 @@ class Settings:
     secrets_key: str | None = None
     previous_secrets_keys: tuple[str, ...] = ()
     secrets_key_file: Path | None = None
+    #: ``[routing]``: which connection carries a party's traffic when several reach it
+    #: (docs/hubs.md; ocpikit.protocol.parties)
+    routing: RoutingRules = field(default_factory=RoutingRules)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -353,8 +357,23 @@ def load_settings(
         secrets_key=env.get("OCPIKIT_SECRETS_KEY") or security.get("secrets_key") or None,
         previous_secrets_keys=tuple(previous),
         secrets_key_file=here / ".ocpikit-secrets-key",
+        routing=_routing(data.get("routing", {})),
         extra=data,
     )
+
+
+def _routing(table: Any) -> RoutingRules:
+    """``[routing] hub_order`` (hub connections, best first) and ``[routing.prefer]`` (party
+    ``CC-PID`` -> connection)."""
+    if not isinstance(table, dict):
+        raise ConfigError("[routing] must be a table")
+    order = table.get("hub_order", [])
+    if not isinstance(order, list) or not all(isinstance(h, str) for h in order):
+        raise ConfigError("routing.hub_order: expected a list of partner ids")
+    prefer = table.get("prefer", {})
+    if not isinstance(prefer, dict) or not all(isinstance(v, str) for v in prefer.values()):
+        raise ConfigError('routing.prefer: expected a table of "CC-PID" = "partner id"')
+    return RoutingRules(tuple(order), {str(k).upper(): v for k, v in prefer.items()})
 
 
 def _security(table: Any, env: Mapping[str, str]) -> tuple[tuple[str, ...], bool]:
@@ -435,6 +454,13 @@ versions = ["2.1.1", "2.2.1", "2.3.0"]
 # key file .ocpikit-secrets-key beside this file, created on first start (mode 0600).
 # secrets_key = "..."
 # previous_secrets_keys = []      # older keys, still read (see `ocpikit db rotate-key`)
+
+[routing]
+# When a party is reachable over several connections (a direct link and hubs, or two hubs):
+# direct before hub, then the hubs in this order (partner ids); `prefer` pins a party to a
+# connection (docs/hubs.md). `ocpikit parties` shows the choice.
+# hub_order = ["gireve", "e-clearing"]
+# prefer = { "DE-AAA" = "e-clearing" }
 
 [admin]
 # The backend API (/admin/api) on a listener of its own, e.g. only on the operator's network;

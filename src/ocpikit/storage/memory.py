@@ -45,6 +45,7 @@ from ocpikit.protocol.ports import (
     token_digest,
 )
 from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
+from ocpikit.storage.memory_parties import MemoryParties
 from ocpikit.storage.redaction import redact_exchange
 
 __all__ = ["MemoryStorage"]
@@ -668,6 +669,7 @@ class MemoryStorage:
         self._outbox = MemoryOutbox(state)
         self._commands = MemoryCommands(state)
         self._facts = MemoryFacts()
+        self._parties = MemoryParties(clock, state.partners)
 
     @property
     def objects(self) -> MemoryObjects:
@@ -696,6 +698,10 @@ class MemoryStorage:
     @property
     def facts(self) -> MemoryFacts:
         return self._facts
+
+    @property
+    def parties(self) -> MemoryParties:
+        return self._parties
 
     async def aclose(self) -> None:
         return None

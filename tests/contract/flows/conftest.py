@@ -1,6 +1,6 @@
 """Two in-process platforms (a CPO and an eMSP) with the flow routes of the backend API and a
-:class:`~ocpikit.client.flows.Flows` each, wired through one httpx transport that routes by host
-name; a shared manual clock drives deadlines; a webhook receiver records what it gets."""
+:class:`~ocpikit.operations.flow_ports.FlowPorts` each (the ports of the commands, authorization
+and sweep use cases), wired through one httpx transport that routes by host name; a shared manual clock drives deadlines; a webhook receiver records what it gets."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import orjson
 import pytest
 
 from ocpikit.client.delivery import DeliveryWorker
-from ocpikit.client.flows import Flows
+from ocpikit.client.partner_calls import flow_ports
 from ocpikit.client.registration import drive
 from ocpikit.core.clock import ManualClock
 from ocpikit.core.versions import Role, Version
+from ocpikit.operations.flow_ports import FlowPorts
 from ocpikit.protocol.decisions import Decisions, DemoDecisions, HookDecisions
 from ocpikit.server.admin import flow_routes
 from ocpikit.server.app import create_app
@@ -80,7 +81,8 @@ class Node:
     storage: MemoryStorage
     router: Router
     clock: ManualClock
-    flows: Flows
+    flows: FlowPorts
+    http: httpx.AsyncClient
     app: Any = None
 
     def admin(self) -> httpx.AsyncClient:
@@ -124,7 +126,7 @@ def make_node(
     )
     storage = MemoryStorage(clock=clock.now)
     http = httpx.AsyncClient(transport=router)
-    flows = Flows(
+    flows = flow_ports(
         storage,
         http,
         base_url=settings.base_url,
@@ -135,7 +137,7 @@ def make_node(
     decisions = decisions or DemoDecisions()
     if isinstance(decisions, (DemoDecisions, HookDecisions)):
         decisions.events = flows.events
-    node = Node(host, settings, storage, router, clock, flows)
+    node = Node(host, settings, storage, router, clock, flows, http)
     node.app = create_app(
         settings,
         storage,

@@ -1,6 +1,6 @@
 """Commands both ways in every version (DIGEST §3.6, §6.8): the eMSP sends through its backend
 API, the CPO answers synchronously, hands the command to the operator and POSTs the result (or a
-TIMEOUT) to the response_url; state survives a restart (a new Flows over the same storage)."""
+TIMEOUT) to the response_url; state survives a restart (new ports over the same storage)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ocpikit.client.flows import Flows
+from ocpikit.client.partner_calls import flow_ports
+from ocpikit.operations.commands import sweep
 from ocpikit.protocol.decisions import HookDecisions
 
 from .conftest import Node, Pair, make_pair
@@ -103,7 +104,7 @@ async def test_operator_silence_becomes_timeout_at_both_ends(pair: Pair) -> None
     timeout = sent["response"].get("timeout", 30)
     pair.clock.advance(timedelta(seconds=timeout + 1))
     # the CPO sweeps first: TIMEOUT is POSTed to the response_url
-    assert await pair.cpo.flows.sweep() == 1
+    assert await sweep(pair.cpo.flows) == 1
     got = await _get(pair.emsp, "sent", sent["id"])
     assert got["state"] == "TIMEOUT" and got["final"]
     [] = await _open_received(pair.cpo)
@@ -117,13 +118,13 @@ async def test_emsp_times_out_when_no_result_arrives(pair: Pair) -> None:
     )
     assert sent["state"] == "PENDING"
     pair.clock.advance(timedelta(seconds=10))
-    assert await pair.emsp.flows.sweep() == 0  # not yet due
+    assert await sweep(pair.emsp.flows) == 0  # not yet due
     pair.clock.advance(timedelta(seconds=sent["response"].get("timeout", 30)))
-    # a restart: a fresh Flows over the same storage finds the overdue command
-    restarted = Flows(
-        pair.emsp.storage, pair.emsp.flows.http, base_url="http://emsp.test", clock=pair.clock
+    # a restart: fresh ports over the same storage find the overdue command
+    restarted = flow_ports(
+        pair.emsp.storage, pair.emsp.http, base_url="http://emsp.test", clock=pair.clock
     )
-    assert await restarted.sweep() == 1
+    assert await sweep(restarted) == 1
     got = await _get(pair.emsp, "sent", sent["id"])
     assert got["state"] == "TIMEOUT"
     # a late result is still recorded
@@ -142,12 +143,12 @@ async def test_result_delivery_is_retried_until_the_emsp_is_back(pair: Pair) -> 
         "ConnectError" in first["response"]["last_error"]
         or "Transport" in first["response"]["last_error"]
     )
-    assert await pair.cpo.flows.sweep() == 0  # backoff: not due yet
+    assert await sweep(pair.cpo.flows) == 0  # backoff: not due yet
     pair.clock.advance(timedelta(seconds=1.5))
-    assert await pair.cpo.flows.sweep() == 1  # still down: attempt 2
+    assert await sweep(pair.cpo.flows) == 1  # still down: attempt 2
     pair.router.down.clear()
     pair.clock.advance(timedelta(seconds=5))
-    assert await pair.cpo.flows.sweep() == 1
+    assert await sweep(pair.cpo.flows) == 1
     assert (await _get(pair.cpo, "received", received["id"]))["state"] == "DELIVERED"
     assert (await _get(pair.emsp, "sent", sent["id"]))["state"] == "ACCEPTED"
 
@@ -184,7 +185,7 @@ async def test_operator_hook_with_an_immediate_result(version: str) -> None:
     )
     assert asked[0]["command"] == "RESERVE_NOW" and asked[0]["command_id"]
     assert sent["state"] == "PENDING"
-    assert await pair.cpo.flows.sweep() == 1
+    assert await sweep(pair.cpo.flows) == 1
     assert (await _get(pair.emsp, "sent", sent["id"]))["state"] == "ACCEPTED"
 
 

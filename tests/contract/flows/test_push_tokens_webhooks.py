@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ocpikit.operations.commands import sweep
 from ocpikit.protocol.ports import ObjectKey
 from ocpikit.protocol.webhooks import verify
 from tests.contract.server.test_async_modules import as_hub
@@ -135,14 +136,14 @@ async def test_webhooks_are_signed_retried_and_identified() -> None:
     await _push_tokens(pair)
     loc = {"location_id": "LOC00001"}
     await _authorize(pair, "T-NEVER", location=loc)  # the eMSP is asked: an event there
-    assert await pair.emsp.flows.sweep() >= 1
+    assert await sweep(pair.emsp.flows) >= 1
     assert len(pair.hooks.received) == 1  # answered 500
     headers, body = pair.hooks.received[0]
     assert verify(HOOK_SECRET, headers, body)
     assert not verify("wrong", headers, body)
-    assert await pair.emsp.flows.sweep() == 0  # backoff
+    assert await sweep(pair.emsp.flows) == 0  # backoff
     pair.clock.advance(timedelta(seconds=2))
-    assert await pair.emsp.flows.sweep() == 1
+    assert await sweep(pair.emsp.flows) == 1
     events = pair.hooks.events()
     assert [e["type"] for e in events] == ["authorization.requested"] * 2
     assert events[0]["id"] == events[1]["id"]  # the same event, retried
@@ -156,7 +157,7 @@ async def test_webhooks_are_signed_retried_and_identified() -> None:
         r = await http.put(f"/admin/api/cdrs/NL/CPO/{first['id']}", json=first)
         assert r.status_code in (200, 201), r.text
     assert "sent" in await pair.cpo.deliver_outbox()
-    await pair.emsp.flows.sweep()
+    await sweep(pair.emsp.flows)
     types = [e["type"] for e in pair.hooks.events()]
     assert "cdr.received" in types
 
@@ -208,7 +209,7 @@ async def test_hub_client_info_is_stored_and_exposed(version: str) -> None:
     await as_hub(pair.cpo, "DE-MSP")
     cpo_side = await pair.emsp.storage.partners.get("NL-CPO")
     assert cpo_side is not None
-    client = PartnerClient(cpo_side, pair.emsp.flows.http)
+    client = PartnerClient(cpo_side, pair.emsp.http)
     url = client.endpoint("hubclientinfo", client.RECEIVER) + "/BE/XYZ"
     await client.request("PUT", url, module="hubclientinfo", body=info)
     async with pair.cpo.admin() as http:

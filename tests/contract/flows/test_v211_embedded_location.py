@@ -17,6 +17,7 @@ from ocpikit.client.partner import PartnerClient
 from ocpikit.core.types import parse_datetime
 from ocpikit.core.versions import V2_1_1
 from ocpikit.models import model_for
+from ocpikit.operations.commands import sweep
 from ocpikit.protocol.ports import ObjectKey
 
 from .conftest import VERSIONS, Pair, make_pair
@@ -214,8 +215,8 @@ async def test_211_outbox_push_embeds_the_stored_location() -> None:
 
 # --- webhooks: session.received and token.received ------------------------------------------
 async def _sweep(pair: Pair) -> list[dict[str, Any]]:
-    await pair.cpo.flows.sweep()
-    await pair.emsp.flows.sweep()
+    await sweep(pair.cpo.flows)
+    await sweep(pair.emsp.flows)
     return pair.hooks.events()
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ocpikit.core.errors import RemoteProtocolError
+from ocpikit.core.headers import PartyRef
 from ocpikit.core.versions import V2_2_1
 from ocpikit.protocol.addressing import join_url
 
@@ -45,11 +46,17 @@ class CommandsClient:
         self.driver = driver
 
     async def send(
-        self, command: str, request: Mapping[str, Any], *, correlation_id: str | None = None
+        self,
+        command: str,
+        request: Mapping[str, Any],
+        *,
+        correlation_id: str | None = None,
+        to_party: PartyRef | None = None,
     ) -> dict[str, Any]:
         """POST a command (START_SESSION, ...) to the CPO's Receiver; ``request`` is the head
         body (StartSession, ...) with its ``response_url``. Returns the head CommandResponse; a
-        2.1.1 bare ``"ACCEPTED"`` is read as ``{"result": "ACCEPTED"}`` (DIGEST §3.6)."""
+        2.1.1 bare ``"ACCEPTED"`` is read as ``{"result": "ACCEPTED"}`` (DIGEST §3.6).
+        ``to_party``: the CPO behind a hub (else the partner's receiver party)."""
         driver = self.driver
         name = COMMAND_OBJECTS.get(command.upper())
         body = dict(request)
@@ -60,7 +67,7 @@ class CommandsClient:
             join_url(driver.address.endpoint(MODULE, RECEIVER), command.upper()),
             module=MODULE,
             body=body,
-            to_party=driver.address.their_party(MODULE, RECEIVER),
+            to_party=to_party or driver.address.their_party(MODULE, RECEIVER),
             correlation_id=correlation_id,
         )
         data = reply.envelope.data

@@ -83,7 +83,7 @@ class ObjectsClient:
                 url or driver.address.endpoint(module, SENDER),
                 module,
                 offset=offset,
-                limit=limit or driver.switches.page_limit,
+                limit=limit or driver.switches.page_limit_for(module),
                 date_from=date_from,
                 date_to=date_to,
             )

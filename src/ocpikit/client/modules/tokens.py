@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import orjson
 
 from ocpikit.core.errors import RemoteProtocolError
+from ocpikit.core.headers import PartyRef
 from ocpikit.protocol.addressing import join_url
 
 from .objects import SENDER, ObjectsClient
@@ -29,8 +30,10 @@ class TokensClient(ObjectsClient):
         *,
         token_type: str | None = None,
         location: Mapping[str, Any] | None = None,
+        to_party: PartyRef | None = None,
     ) -> dict[str, Any]:
-        """Real-time authorization at the eMSP (``POST {tokens}/{uid}/authorize``, DIGEST §3.5).
+        """Real-time authorization at the eMSP (``POST {tokens}/{uid}/authorize``, DIGEST §3.5);
+        ``to_party``: the eMSP behind a hub (else the partner's sender party).
         ``location`` is a head LocationReferences; returns the head AuthorizationInfo. An unknown
         token raises the partner's :class:`~ocpikit.core.errors.UnknownToken` (2004)."""
         driver = self.driver
@@ -45,7 +48,7 @@ class TokensClient(ObjectsClient):
             url,
             module=self.module,
             content=orjson.dumps(body) if body is not None else b"",
-            to_party=driver.address.their_party(self.module, SENDER),
+            to_party=to_party or driver.address.their_party(self.module, SENDER),
         )
         data = reply.envelope.data
         if not isinstance(data, dict):

@@ -32,11 +32,14 @@ from ocpikit.core.errors import (
     NotFound,
     from_validation_error,
 )
+from ocpikit.core.headers import PartyRef
 from ocpikit.core.types import ci_equal, parse_datetime
 from ocpikit.core.versions import HEAD, V2_2_1, Role, Version
 from ocpikit.models import OBJECTS
 from ocpikit.protocol.decisions import Decisions
 from ocpikit.protocol.endpoints import Operation
+from ocpikit.protocol.parties import TrafficLearner, forwarded_for
+from ocpikit.protocol.party_records import party_key
 from ocpikit.protocol.ports import (
     ObjectKey,
     ObjectRepository,
@@ -96,6 +99,8 @@ class Services:
     storage: Storage
     decisions: Decisions
     clock: Clock
+    #: records the parties hubs forward objects for (the party directory)
+    learner: TrafficLearner = field(default_factory=TrafficLearner)
 
 
 @dataclass(slots=True)
@@ -111,6 +116,10 @@ class Call:
     party: OwnParty
     url: str
     module_url: str
+    #: the ``OCPI-from-*`` party of a 2.2+ request (a hub names the party behind it)
+    from_party: PartyRef | None = None
+    #: all our parties (``CC-PID``, upper case): never written by a partner, not even a hub
+    own_parties: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -312,17 +321,38 @@ def last_updated_of(document: Mapping[str, Any], now: datetime) -> datetime:
 
 
 def check_owner(call: Call, country_code: str, party_id: str) -> None:
-    """A partner may only write objects of the parties it registered with (DIGEST §1.8)."""
+    """A partner may only write objects of the parties it registered with (DIGEST §1.8); a
+    hub connection also those of the parties behind it (:func:`check_forwarded`)."""
     partner = call.partner
     if partner is None:
         raise NotFound("No partner")
-    for role in partner.roles:
-        if ci_equal(role.country_code, country_code) and ci_equal(role.party_id, party_id):
+    if not forwarded_for(partner, country_code, party_id):
+        if any(
+            ci_equal(r.country_code, country_code) and ci_equal(r.party_id, party_id)
+            for r in partner.roles
+        ):
             return
-    raise NotFound(
-        f"{country_code}/{party_id} is not a party you registered with; "
-        "you may only write your own objects"
-    )
+        raise NotFound(
+            f"{country_code}/{party_id} is not a party you registered with; "
+            "you may only write your own objects"
+        )
+    check_forwarded(call, country_code, party_id)
+
+
+def check_forwarded(call: Call, country_code: str, party_id: str) -> None:
+    """A hub writes for a party behind it (OCPI 2.2.1 transport_and_format §Message Routing):
+    never for one of our parties, and on 2.2+ its ``OCPI-from-*`` headers, when sent, name the
+    party of the URL. Which connection keeps the object afterwards is the store's owner rule."""
+    key = party_key(country_code, party_id)
+    if key in call.own_parties or key == call.party.key:
+        raise NotFound(f"{country_code}/{party_id} is a party of this platform")
+    sender = call.from_party
+    if sender is not None and sender != PartyRef(country_code, party_id):
+        raise InvalidOrMissingParameters(
+            f"OCPI-from-party-id {sender} differs from the party of the URL "
+            f"({country_code}/{party_id})",
+            path="OCPI-from-party-id",
+        )
 
 
 def check_body_ids(

@@ -35,6 +35,7 @@ from ocpikit.protocol.handlers.base import (
     serve_object,
 )
 from ocpikit.protocol.handlers.objects import KINDS, token_key_id
+from ocpikit.protocol.parties import client_info_entry, is_hub
 from ocpikit.protocol.ports import CommandDirection, CommandRecord
 from ocpikit.protocol.webhooks import emit
 
@@ -124,6 +125,7 @@ async def post_cdr(call: Call, services: Services) -> Reply:
         last_updated=last_updated_of(head, services.clock.now()),
         owner=_partner_id(call),
     )
+    await services.learner.saw(services.storage.parties, partner, cc, pid, "CDR")
     await emit(services.decisions, "cdr.received", head, partner_id=_partner_id(call))
     return Reply(http_status=201, headers={"Location": location})
 
@@ -179,7 +181,7 @@ async def command_request(call: Call, services: Services) -> Reply:
     """The CPO's synchronous answer (DIGEST §3.6): the command is checked against what we know,
     the operator decides (decisions port), and an ACCEPTED command waits in the CommandStore
     for the operator's result (``POST /admin/api/commands/{id}/result``) or its TIMEOUT, which
-    the sweep of ``ocpikit.client.flows`` POSTs to the ``response_url``."""
+    the sweep of ``ocpikit.operations.commands`` POSTs to the ``response_url``."""
     command = call.params["command"].upper()
     name = commands.COMMAND_OBJECTS.get(command)
     if name is None or (command == "CANCEL_RESERVATION" and call.version < V2_2_1):
@@ -409,7 +411,7 @@ async def clientinfo_put(call: Call, services: Services) -> Reply:
     """A hub tells us the connection status of a party behind it (OCPI 2.2.1
     mod_hub_client_info): only a connection with the HUB role may."""
     partner = call.partner
-    if partner is None or not any(r.role.upper() == "HUB" for r in partner.roles):
+    if partner is None or not is_hub(partner):
         raise NotFound("HubClientInfo is only accepted from a hub connection")
     cc, pid = call.params["country_code"], call.params["party_id"]
     head = load_head(call.version, "ClientInfo", call.body)
@@ -422,6 +424,7 @@ async def clientinfo_put(call: Call, services: Services) -> Reply:
         last_updated=last_updated_of(head, services.clock.now()),
         owner=_partner_id(call),
     )
+    await services.storage.parties.learn([client_info_entry(partner, head)])
     return Reply(http_status=201 if stored.created else 200)
 
 

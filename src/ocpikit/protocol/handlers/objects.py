@@ -272,6 +272,8 @@ async def put_object(call: Call, services: Services, kind: Kind) -> Reply:
         last_updated=last_updated_of(head, now),
         owner=_partner_id(call),
     )
+    if call.partner is not None:
+        await services.learner.saw(services.storage.parties, call.partner, cc, pid, kind.name)
     await _received(services, call, kind.name, head)
     return Reply(http_status=201 if stored.created else 200)
 

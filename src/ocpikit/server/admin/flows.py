@@ -5,25 +5,21 @@ command's result, and real-time authorization."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
+from ocpikit.core.errors import InvalidOrMissingParameters, NoEndpoint, NotFound
 from ocpikit.core.types import format_datetime
 from ocpikit.core.versions import HEAD, Version
-from ocpikit.protocol.commands import (
-    COMMAND_OBJECTS,
-    PROFILE_ACTIONS,
-    InvalidTransition,
-    PartnerFlows,
-)
+from ocpikit.operations import authorization, commands
+from ocpikit.operations.flow_ports import FlowPorts
+from ocpikit.operations.partners import hub_clients
+from ocpikit.protocol.commands import COMMAND_OBJECTS, PROFILE_ACTIONS, InvalidTransition
 from ocpikit.protocol.handlers.base import load_head
-from ocpikit.protocol.ports import ANY_OWNER, CommandDirection, CommandRecord
-from ocpikit.protocol.webhooks import KIND as WEBHOOK_KIND
+from ocpikit.protocol.ports import CommandDirection, CommandRecord
 from ocpikit.server.admin.common import (
     Conflict,
     admin_endpoint,
@@ -57,16 +53,13 @@ def _record_json(record: CommandRecord) -> dict[str, Any]:
 async def list_commands(request: Request, platform: Platform) -> Response:
     """Open commands and charging-profile requests (not final), oldest deadline first;
     ``?direction=sent|received``."""
-    direction = request.query_params.get("direction")
-    far = datetime.max.replace(tzinfo=UTC)
-    records = await platform.storage.commands.due(before=far, limit=1000)
-    return json_response(
-        [
-            _record_json(r)
-            for r in records
-            if r.command != WEBHOOK_KIND and (direction is None or r.direction.value == direction)
-        ]
-    )
+    text = request.query_params.get("direction")
+    try:
+        direction = CommandDirection(text) if text is not None else None
+    except ValueError:
+        return json_response([])  # no record has that direction
+    records = await commands.open_commands(platform.storage, direction=direction)
+    return json_response([_record_json(r) for r in records])
 
 
 async def get_command(request: Request, platform: Platform) -> Response:
@@ -74,7 +67,8 @@ async def get_command(request: Request, platform: Platform) -> Response:
         direction = CommandDirection(request.path_params["direction"])
     except ValueError:
         raise NotFound("direction is sent or received") from None
-    record = await platform.storage.commands.get(direction, request.path_params["command_id"])
+    command_id = request.path_params["command_id"]
+    record = await commands.command_record(platform.storage, direction, command_id)
     if record is None:
         raise NotFound(f"Unknown command {request.path_params['command_id']!r}")
     return json_response(_record_json(record))
@@ -82,8 +76,7 @@ async def get_command(request: Request, platform: Platform) -> Response:
 
 async def list_clientinfo(request: Request, platform: Platform) -> Response:
     """What hubs pushed through HubClientInfo: the connection status of each party."""
-    page = await platform.storage.objects.list_page("ClientInfo", limit=1000, owner=ANY_OWNER)
-    return json_response([{"hub": item.owner, **item.document} for item in page.items])
+    return json_response(await hub_clients(platform.storage))
 
 
 def _command_body(version: Version, command: str, body: Any) -> dict[str, Any]:
@@ -98,9 +91,11 @@ def _command_body(version: Version, command: str, body: Any) -> dict[str, Any]:
     return head
 
 
-def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
-    """Backend API routes that talk to partners through ``flows`` (wired by the composition
-    root, ``ocpikit.cli.flows``; pass them as ``create_app(extra_routes=...)``)."""
+def flow_routes(ports: FlowPorts) -> list[BaseRoute]:
+    """Backend API routes that talk to partners: the use cases of
+    :mod:`ocpikit.operations.commands` and :mod:`ocpikit.operations.authorization` over
+    ``ports`` (wired by the composition root, ``ocpikit.cli.flows``; pass them as
+    ``create_app(extra_routes=...)``)."""
 
     async def send_command(request: Request, platform: Platform) -> Response:
         command = request.path_params["command"].upper()
@@ -108,7 +103,23 @@ def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
         partner = request.path_params["partner_id"]
         if await platform.storage.partners.get(partner) is None:
             raise NotFound(f"Unknown partner {partner!r}")
-        record = await flows.send_command(partner, command, body)
+        record = await commands.send_command(ports, partner, command, body)
+        return json_response(_record_json(record), 201)
+
+    async def send_command_to_party(request: Request, platform: Platform) -> Response:
+        """A command to a CPO party over the connection that reaches it (direct, or a hub
+        with ``OCPI-to-*`` naming the CPO): the party directory decides."""
+        command = request.path_params["command"].upper()
+        body = _command_body(requested_version(request), command, await read_body(request))
+        try:
+            partner, to_party = await commands.party_route(
+                ports, request.path_params["party"], "CPO"
+            )
+        except ValueError as exc:
+            raise InvalidOrMissingParameters(str(exc), path="party") from None
+        except NoEndpoint as exc:
+            raise NotFound(exc.message) from None
+        record = await commands.send_command(ports, partner, command, body, to_party=to_party)
         return json_response(_record_json(record), 201)
 
     async def send_profile(request: Request, platform: Platform) -> Response:
@@ -127,7 +138,8 @@ def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
         partner = request.path_params["partner_id"]
         if await platform.storage.partners.get(partner) is None:
             raise NotFound(f"Unknown partner {partner!r}")
-        record = await flows.send_profile(partner, action, request.path_params["session_id"], body)
+        session_id = request.path_params["session_id"]
+        record = await commands.send_profile(ports, partner, action, session_id, body)
         return json_response(_record_json(record), 201)
 
     async def report_result(request: Request, platform: Platform) -> Response:
@@ -135,7 +147,9 @@ def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
         if not isinstance(body, dict) or not isinstance(body.get("result"), str):
             raise InvalidOrMissingParameters(path="result")
         command_id = request.path_params["command_id"]
-        record = await platform.storage.commands.get(CommandDirection.RECEIVED, command_id)
+        record = await commands.command_record(
+            platform.storage, CommandDirection.RECEIVED, command_id
+        )
         if record is None:
             raise NotFound(f"Unknown command {command_id!r}")
         name = "ChargingProfileResult" if record.command in PROFILE_ACTIONS else "CommandResult"
@@ -143,7 +157,7 @@ def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
             name = "ActiveChargingProfileResult"
         result = load_head(HEAD, name, body)
         try:
-            done = await flows.report_result(command_id, result)
+            done = await commands.report_result(ports, command_id, result)
         except InvalidTransition as exc:
             raise Conflict(str(exc)) from None
         return json_response(_record_json(done))
@@ -161,7 +175,8 @@ def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
         location = body.get("location")
         if location is not None:
             location = load_head(HEAD, "LocationReferences", location)
-        info = await flows.authorize(
+        info = await authorization.authorize(
+            ports,
             (party.country_code, party.party_id),
             body["uid"],
             token_type=body.get("type"),
@@ -174,6 +189,11 @@ def flow_routes(flows: PartnerFlows) -> list[BaseRoute]:
         Route(
             "/admin/api/partners/{partner_id}/commands/{command}",
             admin_endpoint(send_command),
+            methods=["POST"],
+        ),
+        Route(
+            "/admin/api/parties/{party}/commands/{command}",
+            admin_endpoint(send_command_to_party),
             methods=["POST"],
         ),
         Route(

@@ -85,7 +85,11 @@ async def put_object(request: Request, platform: Platform) -> Response:
         if not ci_equal(str(head.get(f, "")), request.path_params[f]):
             raise InvalidOrMissingParameters(f"{f}: differs from the URL", path=f)
     stored = await put_own_object(
-        platform.storage, key, head, last_updated=last_updated_of(head, platform.clock.now())
+        platform.storage,
+        key,
+        head,
+        last_updated=last_updated_of(head, platform.clock.now()),
+        rules=platform.settings.routing,
     )
     [out] = await _in_version(platform, version, kind, [(None, head)])
     return json_response(out, 201 if stored.created else 200)
@@ -116,7 +120,7 @@ async def patch_object(request: Request, platform: Platform) -> Response:
             version, kind, merged, country_code=key.country_code, party_id=key.party_id
         )
 
-    stored = await patch_own_object(platform.storage, key, merge)
+    stored = await patch_own_object(platform.storage, key, merge, platform.settings.routing)
     if stored is None:
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     [out] = await _in_version(platform, version, kind, [(stored.owner, stored.document)])

@@ -102,6 +102,12 @@ def openapi(base_url: str) -> bytes:
                 "responses": {"200": {"description": "A page"}, "401": errors["401"]},
             }
         }
+    paths["/admin/api/parties"] = {
+        "get": {
+            "summary": "The party directory: remote parties and the connection reaching each",
+            "responses": {"200": {"description": "Directory rows (as `ocpikit parties --json`)"}},
+        }
+    }
     paths["/admin/api/partners"] = {
         "get": {"summary": "List partners", "responses": {"200": {"description": "Partners"}}}
     }

@@ -8,16 +8,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocpikit.core.errors import InvalidOrMissingParameters
-from ocpikit.operations import parse_duration, partner_overview
+from ocpikit.operations import parse_duration, partner_overview, party_directory
 from ocpikit.server.admin.common import json_response
 from ocpikit.server.platform import Platform
 from ocpikit.server.registry import invite
 
-__all__ = ["create_invite", "list_partners"]
+__all__ = ["create_invite", "list_parties", "list_partners"]
 
 
 async def list_partners(request: Request, platform: Platform) -> Response:
     return json_response(await partner_overview(platform.storage))
+
+
+async def list_parties(request: Request, platform: Platform) -> Response:
+    """The party directory, as ``ocpikit parties --json``."""
+    return json_response(await party_directory(platform.storage, platform.settings.routing))
 
 
 async def create_invite(request: Request, platform: Platform) -> Response:

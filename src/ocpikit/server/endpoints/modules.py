@@ -67,6 +67,8 @@ def module_endpoint(op: Operation, role: Role) -> Endpoint:
                 party=platform.own(party),
                 url=public_url(platform, request),
                 module_url=platform.module_url(version, role, module),
+                from_party=context.routing.from_party if context.routing is not None else None,
+                own_parties=platform.own_party_keys,
             )
             reply = await handler(call, platform.services)
             return reply.http_status, reply_body(reply, platform.clock), reply.headers

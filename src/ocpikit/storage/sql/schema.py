@@ -33,6 +33,7 @@ __all__ = [
     "metadata",
     "object_counts",
     "object_order",
+    "object_routes",
     "object_wire",
     "objects",
     "outbox",
@@ -40,6 +41,7 @@ __all__ = [
     "partners",
     "platform_facts",
     "pull_resumes",
+    "remote_parties",
     "sqlite_time",
     "sqlite_time_text",
     "sync_marks",
@@ -257,6 +259,44 @@ platform_facts = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+remote_parties = sa.Table(
+    "remote_parties",
+    metadata,
+    # the learned part of the party directory (ocpikit.protocol.parties): parties behind a hub
+    # connection; direct parties come from the partners' roles and are not stored here
+    sa.Column(
+        "partner_id",
+        _PARTNER,
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("cc_key", _CC, primary_key=True),  # ci_key(country_code)
+    sa.Column("pid_key", _PID, primary_key=True),
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("country_code", _CC, nullable=False),  # as the hub spelled it
+    sa.Column("party_id", _PID, nullable=False),
+    sa.Column("learned", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+object_routes = sa.Table(
+    "object_routes",
+    metadata,
+    # the connection an object (a Session) was first routed over, kept until its CDR is out
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("cc_key", _CC, primary_key=True),  # ci_key of each part
+    sa.Column("pid_key", _PID, primary_key=True),
+    sa.Column("id_key", _OID, primary_key=True),
+    sa.Column(
+        "partner_id",
+        _PARTNER,
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 sync_marks = sa.Table(

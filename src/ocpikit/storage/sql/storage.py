@@ -21,6 +21,7 @@ from ocpikit.storage.sql.facts import SqlFacts
 from ocpikit.storage.sql.listing_cache import WIRE_CACHE_BYTES
 from ocpikit.storage.sql.objects import SqlObjects
 from ocpikit.storage.sql.outbox import SqlOutbox
+from ocpikit.storage.sql.parties import SqlParties
 from ocpikit.storage.sql.partners import SqlPartners
 from ocpikit.storage.sql.secrets import SecretBox
 from ocpikit.storage.sql.tokens import SqlTokens
@@ -50,6 +51,7 @@ class SqlStorage:
         self._outbox = SqlOutbox(self._db)
         self._commands = SqlCommands(self._db)
         self._facts = SqlFacts(self._db)
+        self._parties = SqlParties(self._db)
 
     @classmethod
     def from_url(
@@ -108,6 +110,10 @@ class SqlStorage:
     @property
     def facts(self) -> SqlFacts:
         return self._facts
+
+    @property
+    def parties(self) -> SqlParties:
+        return self._parties
 
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._db.close)

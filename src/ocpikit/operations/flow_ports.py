@@ -1,0 +1,39 @@
+"""What the use cases that talk to partners (:mod:`~ocpikit.operations.commands`,
+:mod:`~ocpikit.operations.authorization`) are given by the edge that wires them: the storage,
+the partner-calls port, where events go, the clock. ``ocpikit.client.partner_calls.flow_ports``
+builds one over httpx; a test builds one over fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ocpikit.core.clock import SYSTEM_CLOCK, Clock
+from ocpikit.protocol.parties import RoutingRules
+from ocpikit.protocol.partner_calls import PartnerReach
+from ocpikit.protocol.ports import Storage
+from ocpikit.protocol.webhooks import EventDelivery, EventSink
+
+__all__ = ["DEFAULT_LEASE", "FlowPorts"]
+
+#: how long a sweep holds a record it works on (its deadline moved forward): another process
+#: sweeping the same database skips it meanwhile
+DEFAULT_LEASE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowPorts:
+    """``reach``: the calls to a registered partner. ``base_url``: our public base URL (the
+    response URLs we give partners point at it). ``events``: where webhook events are queued
+    and ``webhooks``: what POSTs them (both None when no webhook URL is configured)."""
+
+    storage: Storage
+    reach: PartnerReach
+    base_url: str
+    clock: Clock = SYSTEM_CLOCK
+    events: EventSink | None = None
+    webhooks: EventDelivery | None = None
+    lease: timedelta = DEFAULT_LEASE
+    #: the operator's choice between connections that reach the same party (``[routing]``)
+    rules: RoutingRules | None = None

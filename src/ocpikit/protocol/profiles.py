@@ -1,0 +1,172 @@
+"""Hub profiles: the ways hubs differ where the spec leaves room, each a named per-connection
+switch, and named sets of them (DESIGN §3: every tolerance is a named, per-partner switch in
+one place; OCPI 2.2.1 transport_and_format §Message Routing, mod_hub_client_info).
+
+A connection's ``settings`` may name a ``profile``; its effective settings are the profile's
+values overlaid by the connection's own keys (an explicit key always wins). Every switch a
+profile sets is listed in :data:`SWITCHES` with what it does and where it acts; ``ocpikit
+partners show PARTNER`` prints the effective values and where each came from.
+
+Invariants: a profile only sets switches of :data:`SWITCHES` (checked at import); an unknown
+profile name is refused where it is set (CLI, backend API), never silently ignored; the
+``generic`` profile sets nothing but ``hub``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+__all__ = [
+    "PROFILES",
+    "SWITCHES",
+    "EffectiveSwitch",
+    "Switch",
+    "effective_settings",
+    "effective_switches",
+    "profile_of",
+    "rfid_uid",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """One per-connection switch: its name, its default and what it does."""
+
+    name: str
+    default: Any
+    doc: str
+
+
+SWITCHES: Final[Mapping[str, Switch]] = {
+    s.name: s
+    for s in (
+        Switch("hub", False, "the connection is a hub: it may write for the parties behind it"),
+        Switch(
+            "page_limits",
+            {},
+            "the `limit` asked for per module when pulling ({module: n}); `page_limit` for all",
+        ),
+        Switch(
+            "push_policy",
+            None,
+            "store-and-forward or drop-and-resync per object kind (client/policy.py)",
+        ),
+        Switch(
+            "routing_headers_always",
+            False,
+            "OCPI-from/to-* on every request but Credentials and Versions, not only on "
+            "functional modules",
+        ),
+        Switch(
+            "credentials_put",
+            True,
+            "the hub accepts a credentials PUT (false: rotating means unregister and register)",
+        ),
+        Switch(
+            "version_aliases",
+            {},
+            'version texts read as another ({"2.2": "2.2.1"}) in the versions list',
+        ),
+        Switch(
+            "rfid_uid_format",
+            None,
+            '"hex-8-or-14-upper": RFID token uids sent upper-cased; others skipped, logged',
+        ),
+        Switch(
+            "pull_retries",
+            5,
+            "retries of one page of a pull after a 429/503, 5xx, timeout or truncated body "
+            "(default: outbox.pull_retries; protocol/pull_retry.py)",
+        ),
+        Switch(
+            "pull_max_wait",
+            60,
+            "the longest wait in seconds before such a retry; a longer Retry-After is capped "
+            "(default: outbox.pull_max_wait)",
+        ),
+    )
+}
+
+#: the named profiles (``ocpikit register --profile``, ``ocpikit partners set --profile``)
+PROFILES: Final[Mapping[str, Mapping[str, Any]]] = {
+    "generic": {"hub": True},
+    "gireve": {
+        "hub": True,
+        "routing_headers_always": True,
+        "credentials_put": False,
+        "page_limits": {"locations": 100, "tokens": 1000, "cdrs": 20, "tariffs": 100},
+        "push_policy": {
+            "Location": "store-and-forward",
+            "Session": "store-and-forward",
+            "CDR": "store-and-forward",
+            "Tariff": "store-and-forward",
+        },
+        "rfid_uid_format": "hex-8-or-14-upper",
+    },
+    "e-clearing": {"hub": True},
+    "ocn": {"hub": True, "version_aliases": {"2.2": "2.2.1"}},
+}
+
+for _name, _values in PROFILES.items():
+    _unknown = set(_values) - set(SWITCHES)
+    if _unknown:  # pragma: no cover - a programming error caught at import
+        raise RuntimeError(f"profile {_name} sets unknown switches {sorted(_unknown)}")
+
+
+def profile_of(settings: Mapping[str, Any] | None) -> str | None:
+    """The profile a connection's settings name (None: none, or not a known profile)."""
+    name = (settings or {}).get("profile")
+    return name if isinstance(name, str) and name in PROFILES else None
+
+
+def effective_settings(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The connection's settings over its profile's values (the settings themselves when no
+    profile is named)."""
+    s = settings or {}
+    name = profile_of(s)
+    if name is None:
+        return s
+    return {**PROFILES[name], **s}
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveSwitch:
+    name: str
+    value: Any
+    #: ``"partner"`` (set on the connection), ``"profile NAME"`` or ``"default"``
+    source: str
+    doc: str
+
+
+def effective_switches(settings: Mapping[str, Any] | None) -> list[EffectiveSwitch]:
+    """Every switch of :data:`SWITCHES` with its effective value and where it comes from."""
+    s = settings or {}
+    name = profile_of(s)
+    profile = PROFILES[name] if name is not None else {}
+    out: list[EffectiveSwitch] = []
+    for switch in SWITCHES.values():
+        if switch.name in s:
+            out.append(EffectiveSwitch(switch.name, s[switch.name], "partner", switch.doc))
+        elif switch.name in profile:
+            value = profile[switch.name]
+            out.append(EffectiveSwitch(switch.name, value, f"profile {name}", switch.doc))
+        else:
+            out.append(EffectiveSwitch(switch.name, switch.default, "default", switch.doc))
+    return out
+
+
+_HEX_8_OR_14 = re.compile(r"[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}")
+
+
+def rfid_uid(uid: str, fmt: str | None) -> str:
+    """The uid of an RFID Token as a partner with ``rfid_uid_format`` ``fmt`` takes it
+    (``"hex-8-or-14-upper"``: 8 or 14 hex characters, upper-cased); ValueError naming the rule
+    when it cannot be sent at all. Without a format the uid is sent as it is."""
+    if fmt != "hex-8-or-14-upper":
+        return uid
+    if not _HEX_8_OR_14.fullmatch(uid):
+        raise ValueError(f"uid {uid!r} is not 8 or 14 hexadecimal characters (rfid_uid_format)")
+    return uid.upper()
