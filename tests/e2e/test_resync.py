@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 from ocpikit.core.types import format_datetime, parse_datetime
+from ocpikit.protocol.paging import DELTA_OVERLAP
 from ocpikit.protocol.ports import ExchangeDirection, OutboxState
 from ocpikit.storage.sql import SqlStorage
 from tests.contract.server.test_versions_matrix import head_cdr, head_session
@@ -150,6 +151,8 @@ def test_the_emsp_pulls_what_changed_while_it_was_down(nodes: tuple[Instance, In
         assert len(pulls) >= 2, [x.url for x in gets]
         last = max(pulls, key=lambda x: x.id or 0)
         [date_from] = parse_qs(urlsplit(last.url).query)["date_from"]
-        assert abs(parse_datetime(date_from) - mark) < timedelta(seconds=1), (date_from, mark)
+        # the window opens DELTA_OVERLAP before the mark (an update in the same second)
+        opened = mark - DELTA_OVERLAP
+        assert abs(parse_datetime(date_from) - opened) < timedelta(seconds=1), (date_from, mark)
         body = orjson.loads(last.response_body or b"{}")
         assert {d["id"] for d in body["data"]} == expected, body

@@ -22,6 +22,7 @@ from ocpikit.protocol.ports import (
     Partner,
     PartnerStatus,
     PartyRole,
+    PullResume,
     Storage,
     TokenKind,
 )
@@ -113,6 +114,10 @@ async def test_registration_issues_and_revokes_tokens_atomically(storage: Storag
 async def test_deleting_a_partner_removes_its_tokens_outbox_and_marks(storage: Storage) -> None:
     await storage.partners.save(partner(), issue=[(TOKEN_C, TokenKind.C)])
     await storage.partners.set_sync_mark("p1", "locations", datetime(2024, 1, 1, tzinfo=UTC))
+    resume = PullResume(
+        "https://x/ocpi/locations?offset=5", None, 5, 1, datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    await storage.partners.set_pull_resume("p1", "locations", resume)
     await storage.outbox.enqueue(
         "p1", ObjectKey("CDR", "NL", "ABC", "cdr1"), OutboxOperation.PUT, {"id": "cdr1"}
     )
@@ -122,6 +127,7 @@ async def test_deleting_a_partner_removes_its_tokens_outbox_and_marks(storage: S
     assert await storage.tokens.lookup(TOKEN_C) is None
     assert await storage.outbox.entries() == []
     assert await storage.partners.get_sync_mark("p1", "locations") is None
+    assert await storage.partners.get_pull_resume("p1", "locations") is None
 
 
 async def test_sync_marks(storage: Storage) -> None:
@@ -133,6 +139,24 @@ async def test_sync_marks(storage: Storage) -> None:
     assert await storage.partners.get_sync_mark("p1", "sessions") == t1
     await storage.partners.set_sync_mark("p1", "sessions", t1 + timedelta(hours=1))
     assert await storage.partners.get_sync_mark("p1", "sessions") == t1 + timedelta(hours=1)
+
+
+async def test_pull_resume_points(storage: Storage) -> None:
+    await storage.partners.save(partner())
+    assert await storage.partners.get_pull_resume("p1", "locations") is None
+    t1 = datetime(2024, 1, 1, 10, 0, 0, 123000, tzinfo=UTC)
+    first = PullResume("https://x/ocpi/locations?offset=50&limit=50", None, 50, 1, t1)
+    await storage.partners.set_pull_resume("p1", "locations", first)
+    assert await storage.partners.get_pull_resume("p1", "locations") == first
+    later = PullResume(
+        "https://x/ocpi/locations?offset=100&date_from=x", t1 - timedelta(days=1), 100, 2, t1
+    )
+    await storage.partners.set_pull_resume("p1", "locations", later)  # replaced
+    await storage.partners.set_pull_resume("p1", "sessions", first)
+    assert await storage.partners.get_pull_resume("p1", "locations") == later
+    await storage.partners.set_pull_resume("p1", "locations", None)  # cleared
+    assert await storage.partners.get_pull_resume("p1", "locations") is None
+    assert await storage.partners.get_pull_resume("p1", "sessions") == first
 
 
 # --- exchange log -----------------------------------------------------------------------------

@@ -22,7 +22,9 @@ def register(sub: Any) -> None:
         description=(
             "Pull MODULE (locations, tariffs, sessions, cdrs, tokens, or 'all') from PARTNER "
             "into the database. Without --since the pull starts at the last successful pull of "
-            "that module (all objects the first time)."
+            "that module, less a 2 s overlap (all objects the first time). A page that fails "
+            "is retried (partner switches pull_retries, pull_max_wait); a pull that still "
+            "fails keeps what it stored and the next one goes on from there."
         ),
     )
     add_config(p)
@@ -47,6 +49,7 @@ def register(sub: Any) -> None:
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    from ocpikit.client.background import background_config
     from ocpikit.client.partner import MODULE_OBJECTS, PartnerClient
     from ocpikit.client.sync import (
         PULL_MODULES,
@@ -59,6 +62,11 @@ def run_pull(args: argparse.Namespace) -> int:
     from ocpikit.core.types import parse_datetime
 
     settings = settings_from(args)
+    try:
+        pull_defaults = background_config(settings.extra).pull_defaults
+    except ValueError as exc:
+        print(f"ocpikit: {exc}", file=sys.stderr)
+        return 2
     since = None
     if args.since:
         try:
@@ -75,7 +83,12 @@ def run_pull(args: argparse.Namespace) -> int:
                 print(f"ocpikit: no partner {args.partner!r}", file=sys.stderr)
                 return 1, []
             async with partner_http(settings) as http:
-                client = PartnerClient(partner, http, on_auth_learned=remember_auth(storage))
+                client = PartnerClient(
+                    partner,
+                    http,
+                    on_auth_learned=remember_auth(storage),
+                    pull_defaults=pull_defaults,
+                )
                 if args.module == "all":
                     modules = pullable_modules(client)
                 elif args.module in MODULE_OBJECTS and args.module in PULL_MODULES:
@@ -116,19 +129,20 @@ def run_pull(args: argparse.Namespace) -> int:
                                 progress=progress,
                             )
                             row = report.as_dict()
+                            resumed = (
+                                f" (went on after {report.resumed_at} read before)"
+                                if report.resumed_at is not None
+                                else ""
+                            )
                             bar.done(
                                 module,
-                                f"{report.seen} seen: {report.created} new, {report.updated} "
-                                f"updated, {report.unchanged} unchanged, {report.skipped} invalid, "
-                                f"{report.refused} refused",
+                                f"{report.seen} seen{resumed}: {report.created} new, "
+                                f"{report.updated} updated, {report.unchanged} unchanged, "
+                                f"{report.skipped} invalid, {report.refused} refused",
                             )
                     except OcpiError as exc:
                         status = 1
-                        row = {
-                            "module": module,
-                            "error": exc.message,
-                            "status_code": exc.status_code,
-                        }
+                        row = _failure_row(module, exc)
                         bar.done(module, f"failed: {exc.message}")
                     out.append(row)
                 return status, out
@@ -140,3 +154,22 @@ def run_pull(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     return status
+
+
+def _failure_row(module: str, exc: Exception) -> dict[str, Any]:
+    """The ``--json`` row of a module whose pull failed: the message (which names the page, the
+    HTTP and OCPI status and the wait honoured) and, for a page that gave up
+    (:class:`~ocpikit.core.errors.PullFailed`), those facts as fields."""
+    from ocpikit.core.errors import OcpiError, PullFailed
+
+    assert isinstance(exc, OcpiError)
+    row: dict[str, Any] = {"module": module, "error": exc.message, "status_code": exc.status_code}
+    if isinstance(exc, PullFailed):
+        row.update(
+            page=exc.page,
+            attempts=exc.attempts,
+            http_status=exc.partner_http_status,
+            ocpi_status=exc.ocpi_status,
+            retry_after=exc.retry_after,
+        )
+    return row

@@ -33,6 +33,7 @@ import httpx
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.protocol.ports import Partner, PartnerStatus, Storage
+from ocpikit.protocol.pull_retry import PULL_MAX_WAIT, PULL_RETRIES, RetryPolicy
 
 from .http import http_client
 
@@ -213,6 +214,14 @@ class BackgroundConfig:
     first_pull: bool = True  # pull a newly registered partner once (client/first_pull.py)
     first_pull_poll: float = 1.0
     stop_timeout: float = 10.0
+    #: the platform's default retries of one page of a pull and the longest wait before one
+    #: (a partner's ``pull_retries`` / ``pull_max_wait`` switches win)
+    pull_retries: int = PULL_RETRIES
+    pull_max_wait: float = PULL_MAX_WAIT
+
+    @property
+    def pull_defaults(self) -> RetryPolicy:
+        return RetryPolicy(retries=self.pull_retries, max_wait=self.pull_max_wait)
 
 
 def _number(table: Mapping[str, Any], key: str, default: float, where: str) -> float:
@@ -237,7 +246,8 @@ def background_config(
     config: Mapping[str, Any], *, worker_override: str | bool | None = None
 ) -> BackgroundConfig:
     """Parse ``[outbox]`` (``worker``, ``batch``, ``concurrency``, ``lease``, ``idle``,
-    ``resync_on_return``, ``resync_interval``, ``first_pull``, ``first_pull_poll``) and ``[background] stop_timeout``;
+    ``resync_on_return``, ``resync_interval``, ``first_pull``, ``first_pull_poll``,
+    ``pull_retries``, ``pull_max_wait``) and ``[background] stop_timeout``;
     ``worker_override`` (e.g. ``OCPIKIT_OUTBOX_WORKER``) wins over ``outbox.worker``."""
     outbox = config.get("outbox", {})
     bg = config.get("background", {})
@@ -261,6 +271,8 @@ def background_config(
         first_pull=_flag(outbox.get("first_pull", True), "outbox.first_pull"),
         first_pull_poll=max(0.1, _number(outbox, "first_pull_poll", 1, "outbox")),
         stop_timeout=_number(bg, "stop_timeout", 10, "background"),
+        pull_retries=int(_number(outbox, "pull_retries", PULL_RETRIES, "outbox")),
+        pull_max_wait=_number(outbox, "pull_max_wait", PULL_MAX_WAIT, "outbox"),
     )
 
 
@@ -291,7 +303,9 @@ def platform_background(
     resyncing: set[asyncio.Task[None]] = set()
 
     def make_client(partner: Partner) -> PartnerClient:
-        return PartnerClient(partner, http, clock=clock, on_auth_learned=learn)
+        return PartnerClient(
+            partner, http, clock=clock, on_auth_learned=learn, pull_defaults=cfg.pull_defaults
+        )
 
     async def resync_partner(partner: Partner, why: str = "partner is back") -> None:
         try:

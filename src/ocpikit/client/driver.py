@@ -13,12 +13,18 @@ module). Every module client in :mod:`ocpikit.client.modules` sends through
   raised as the error tree's exception (DESIGN §6). Transport failures become
   :class:`~ocpikit.core.errors.TransportError` with the httpx exception chained.
 
+- **Pull retries**: the driver holds what a module client needs to retry a page of a pull
+  (:mod:`ocpikit.protocol.pull_retry`): the partner's :class:`RetryPolicy`, a random source
+  and the ``sleep`` to wait with (both injectable, so tests never wait for real).
+
 Tokens never appear in logs or exception messages; URLs in errors lose their query string.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +43,7 @@ from ocpikit.protocol.auth_retry import AuthAttempts, first_encoding
 from ocpikit.protocol.paging import with_query
 from ocpikit.protocol.partner_objects import PartnerObjects
 from ocpikit.protocol.ports import Partner
+from ocpikit.protocol.pull_retry import RetryPolicy
 from ocpikit.protocol.replies import classify_reply
 from ocpikit.protocol.request_headers import AuthorizationValues, request_headers
 from ocpikit.protocol.url_policy import PartnerSites
@@ -49,6 +56,7 @@ __all__ = ["Reply", "RequestDriver"]
 log = logging.getLogger("ocpikit.client")
 
 AuthLearned = Callable[[str, bool], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -78,7 +86,10 @@ class RequestDriver:
         "objects",
         "on_auth_learned",
         "partner",
+        "pull_retry",
+        "rng",
         "sites",
+        "sleep",
         "switches",
         "version",
     )
@@ -91,6 +102,9 @@ class RequestDriver:
         clock: Clock = SYSTEM_CLOCK,
         on_auth_learned: AuthLearned | None = None,
         id_factory: Callable[[], str] = new_id,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        pull_defaults: RetryPolicy | None = None,
     ) -> None:
         if not partner.version:
             raise NoEndpoint(f"partner {partner.id} has no negotiated version")
@@ -103,6 +117,9 @@ class RequestDriver:
         self.id_factory = id_factory
         self.version = Version(partner.version)
         self.switches = PartnerSwitches.of(partner.settings)
+        self.pull_retry = self.switches.pull_retry(pull_defaults)
+        self.sleep = sleep
+        self.rng = rng or random.Random()
         self.address = PartnerAddress(partner, self.version)
         self.objects = PartnerObjects(self.version, partner.roles, clock)
         self._encode = first_encoding(self.version, self.switches.encode_auth)

@@ -111,7 +111,7 @@ class FirstPull:
             "partner %s: first pull after registration: %s",
             partner.id,
             ", ".join(
-                f"{r.module} {r.created} new" if r.complete else f"{r.module} failed"
+                f"{r.module} {r.created} new" if r.complete else f"{r.module} failed ({r.error})"
                 for r in reports
             ),
         )

@@ -18,6 +18,8 @@ their status code (:mod:`ocpikit.protocol.replies`). Tokens never appear in logs
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -36,9 +38,10 @@ from ocpikit.protocol.partner_objects import (
     object_key_of,
 )
 from ocpikit.protocol.ports import ObjectKey, Partner
+from ocpikit.protocol.pull_retry import RetryPolicy
 from ocpikit.protocol.replies import PartnerBusy, PartnerHttpError, parse_retry_after
 
-from .driver import RequestDriver
+from .driver import RequestDriver, Sleep
 from .modules import (
     CdrsClient,
     ChargingProfilesClient,
@@ -73,7 +76,9 @@ class PartnerClient:
     """Calls to one partner. ``http`` is shared (connection pool); the client is cheap.
 
     ``on_auth_learned(partner_id, encode_auth)`` is awaited when a 401 retry found the right
-    encoding (persist it: see :func:`ocpikit.client.sync.remember_auth`). Raises
+    encoding (persist it: see :func:`ocpikit.client.sync.remember_auth`). ``sleep`` and ``rng``
+    are what a pull's page retries wait with and draw their jitter from, ``pull_defaults`` the
+    platform's retries under the partner's switches (:mod:`ocpikit.protocol.pull_retry`). Raises
     :class:`NoEndpoint` when the partner has no negotiated version or gave us no token.
     """
 
@@ -87,9 +92,20 @@ class PartnerClient:
         clock: Clock = SYSTEM_CLOCK,
         on_auth_learned: Callable[[str, bool], Awaitable[None]] | None = None,
         id_factory: Callable[[], str] = new_id,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        pull_defaults: RetryPolicy | None = None,
     ) -> None:
         self.driver = driver = RequestDriver(
-            partner, http, clock=clock, on_auth_learned=on_auth_learned, id_factory=id_factory
+            partner,
+            http,
+            clock=clock,
+            on_auth_learned=on_auth_learned,
+            id_factory=id_factory,
+            sleep=sleep,
+            rng=rng,
+            pull_defaults=pull_defaults,
         )
         self.locations = LocationsClient(driver)
         self.sessions = SessionsClient(driver)
@@ -176,10 +192,18 @@ class PartnerClient:
         limit: int | None = None,
         offset: int = 0,
         url: str | None = None,
+        resume_url: str | None = None,
+        first_page: int = 1,
     ) -> AsyncIterator[PulledPage]:
         """Pages of the partner's Sender list of ``module`` (:meth:`ObjectsClient.pages`)."""
         pages = self.objects_of(module).pages(
-            date_from=date_from, date_to=date_to, limit=limit, offset=offset, url=url
+            date_from=date_from,
+            date_to=date_to,
+            limit=limit,
+            offset=offset,
+            url=url,
+            resume_url=resume_url,
+            first_page=first_page,
         )
         async for page in pages:
             yield page

@@ -16,6 +16,11 @@ Keys (all optional; JSON in the partner row, see docs/client.md):
 - ``max_attempts``: attempts before a dead letter; default 20 for store-and-forward, 3 for
   drop-and-resync.
 - ``backoff_base`` / ``backoff_cap``: seconds of the exponential backoff (default 2 and 900).
+- ``pull_retries``: how often one page of a pull is sent again after a 429/503 (honouring
+  ``Retry-After``), a 5xx, a timeout or a truncated body (default 5, or ``[outbox] pull_retries``);
+  ``0`` gives up at the first failure.
+- ``pull_max_wait``: the longest single wait before such a retry, in seconds (default 60, or
+  ``[outbox] pull_max_wait``); a longer ``Retry-After`` is capped to it.
 - ``pull_any_party``: keep pulled objects of parties the partner did not register (a hub's GET
   ALL); default ``false`` (DIGEST §1.8: such objects "may be ignored").
 - ``page_limits``: ``{module: limit}`` asked for on pulls of that module (over ``page_limit``).
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocpikit.protocol.profiles import effective_settings
+from ocpikit.protocol.pull_retry import RetryPolicy
 
 __all__ = ["DEFAULT_STORE_AND_FORWARD", "PartnerSwitches", "PushPolicy"]
 
@@ -52,6 +58,18 @@ def _bool(value: Any, default: bool | None) -> bool | None:
     if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.lower() in ("true", "1", "yes")
     return default
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
 
 
 def _number(value: Any, default: float) -> float:
@@ -73,6 +91,9 @@ class PartnerSwitches:
     backoff_base: float = 2.0
     backoff_cap: float = 900.0
     pull_any_party: bool = False
+    #: retries of one pull page and the longest wait; ``None``: the platform's default
+    pull_retries: int | None = None
+    pull_max_wait: float | None = None
     #: hosts besides the registered ones that its response_url and Link may point at
     extra_hosts: tuple[str, ...] = ()
     page_limits: Mapping[str, int] = field(default_factory=dict)
@@ -104,6 +125,8 @@ class PartnerSwitches:
             backoff_base=_number(s.get("backoff_base"), 2.0),
             backoff_cap=_number(s.get("backoff_cap"), 900.0),
             pull_any_party=bool(_bool(s.get("pull_any_party"), False)),
+            pull_retries=_count(s.get("pull_retries")),
+            pull_max_wait=_seconds(s.get("pull_max_wait")),
             extra_hosts=_hosts(s.get("extra_hosts")),
             page_limits=_limits(s.get("page_limits")),
             routing_headers_always=bool(_bool(s.get("routing_headers_always"), False)),
@@ -127,6 +150,16 @@ class PartnerSwitches:
         if kind in DEFAULT_STORE_AND_FORWARD:
             return PushPolicy.STORE_AND_FORWARD
         return PushPolicy.DROP_AND_RESYNC
+
+    def pull_retry(self, defaults: RetryPolicy | None = None) -> RetryPolicy:
+        """The retries of a pull's pages: these switches over ``defaults`` (the platform's
+        ``[outbox] pull_retries`` and ``pull_max_wait``, else :mod:`ocpikit.protocol.pull_retry`'s constants)."""
+        base = defaults or RetryPolicy()
+        return RetryPolicy(
+            retries=base.retries if self.pull_retries is None else self.pull_retries,
+            max_wait=base.max_wait if self.pull_max_wait is None else self.pull_max_wait,
+            base=base.base,
+        )
 
     def attempts_for(self, kind: str) -> int:
         """Attempts before an entry of ``kind`` becomes a dead letter."""

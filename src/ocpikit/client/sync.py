@@ -2,10 +2,19 @@
 (``transport_and_format`` §Pull and Push, §Offline behaviour).
 
 - :func:`pull_into_storage` walks the partner's Sender list page by page and upserts each valid
-  object in head form with ``owner`` = the partner. Unchanged objects are not rewritten. The sync
-  mark (per partner and module) is set to the time the pull *started*, and only when the walk
-  finished, so the next incremental pull (``date_from`` = mark, inclusive) never misses a change
-  made during a pull; re-reading a few objects twice is harmless.
+  object in head form with ``owner`` = the partner. An object we hold with the same content is
+  not rewritten and counts as unchanged (so re-reading is harmless). The sync mark (per partner
+  and module) is set to the time the pull *started*, and only when the walk finished, so the
+  next incremental pull never misses a change made during a pull; its ``date_from`` is the mark
+  minus :data:`~ocpikit.protocol.paging.DELTA_OVERLAP`, so neither does an update stamped in
+  the same second as the pull's start.
+- A page that fails is retried by the module client (``pull_retries``, ``pull_max_wait``:
+  :mod:`ocpikit.protocol.pull_retry`). A pull that still fails keeps what it stored: after each
+  page stored whole the partner's next-page URL is recorded (:class:`PullResume`), and the next
+  pull of that module with the same ``date_from`` window starts there, no older than
+  :data:`RESUME_MAX_AGE`; it then sets the mark to when the interrupted pull started. A
+  complete pull clears the resume point, and so does a recorded URL that is refused for good
+  (an expired cursor, a 4xx: the pull then starts afresh at once).
 - :func:`resync` pulls every module the partner sends us, since the last success: call it when a
   partner comes back (after an outage, or on a schedule: :func:`resync_forever`, with a random
   splay as the spec advises, "think in hours, not minutes").
@@ -27,24 +36,28 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from ocpikit.core.clock import Clock
+from ocpikit.core.errors import LocalError, OcpiError, PullFailed
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import InterfaceRole
 from ocpikit.operations.partners import SYNCED_MODULES
 from ocpikit.protocol.endpoints import INTERFACES
+from ocpikit.protocol.paging import delta_date_from
 from ocpikit.protocol.parties import TrafficLearner, client_info_entry, is_hub
-from ocpikit.protocol.ports import ObjectKey, Partner, Storage
+from ocpikit.protocol.ports import ObjectKey, Partner, PullResume, Storage
+from ocpikit.protocol.pull_retry import failure_of
 from ocpikit.protocol.reconcile import ReconcileReport, diff_fields, digest
 
 from .partner import MODULE_OBJECTS, PartnerClient, PulledObject
 
 __all__ = [
     "PULL_MODULES",
+    "RESUME_MAX_AGE",
     "PullReport",
     "ReconcileResult",
     "pull_into_storage",
@@ -63,6 +76,9 @@ PULL_MODULES = SYNCED_MODULES
 Progress = Callable[[int, int | None], None]
 """``progress(objects seen, X-Total-Count or None)`` after every page."""
 
+RESUME_MAX_AGE = timedelta(days=1)
+"""An interrupted pull older than this starts afresh: the partner's offsets have moved on."""
+
 
 @dataclass(slots=True)
 class PullReport:
@@ -80,6 +96,10 @@ class PullReport:
     pages: int = 0
     total: int | None = None
     complete: bool = False
+    #: the objects an interrupted pull had read when this one went on from where it stopped
+    resumed_at: int | None = None
+    #: why the pull failed (resync: the pull's exception, e.g. a page's HTTP and OCPI status)
+    error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -150,7 +170,8 @@ async def _store(
                 existing.owner or "us",
             )
             return
-        if existing.raw == raw:
+        if existing.raw == raw or existing.document == item.head:
+            # the same version again (a delta window's overlap, a resumed walk): deduplicated
             report.unchanged += 1
             return
         if existing.last_updated > item.last_updated:
@@ -190,24 +211,58 @@ async def pull_into_storage(
 ) -> PullReport:
     """Pull ``module`` from the partner into storage (see the module docstring).
 
-    ``since`` overrides the stored mark; ``full`` ignores both (no ``date_from``). Raises what the
-    client raises (the mark is then left alone, so the next pull starts from the same point).
-    """
+    ``since`` overrides the window from the stored mark; ``full`` ignores both (no
+    ``date_from``). Raises what the client raises (:class:`~ocpikit.core.errors.PullFailed`
+    for a page that failed after its retries); the mark is then left alone and the resume point
+    names the page after the last one stored."""
     now = (clock or client.clock).now()
     partner_id = client.partner.id
+    marks = storage.partners
     if since is None and not full:
-        since = await storage.partners.get_sync_mark(partner_id, module)
-    report = PullReport(partner_id, module, since, now)
-    async for page in client.pages(module, date_from=None if full else since, limit=limit):
-        report.pages += 1
-        report.total = page.total_count
-        report.skipped += len(page.skipped)
-        report.seen += len(page.items) + len(page.skipped)
-        for item in page.items:
-            await _store(client, storage, item, report)
-        if progress is not None:
-            progress(report.seen, report.total)
-    await storage.partners.set_sync_mark(partner_id, module, now)
+        since = delta_date_from(await marks.get_sync_mark(partner_id, module))
+    date_from = None if full else since
+    resume = await marks.get_pull_resume(partner_id, module)
+    if resume is not None and (
+        resume.date_from != date_from or now - resume.started_at > RESUME_MAX_AGE
+    ):
+        resume = None
+    started = resume.started_at if resume is not None else now
+    report = PullReport(partner_id, module, since, started)
+    if resume is not None:
+        report.resumed_at = resume.offset
+        log.info(
+            "partner %s: %s: going on with page %d (%d objects read before)",
+            partner_id,
+            module,
+            resume.pages + 1,
+            resume.offset,
+        )
+    try:
+        await _walk(client, storage, report, date_from, resume, limit, progress)
+    except (PullFailed, LocalError) as exc:
+        if resume is None or report.pages or _partner_down(exc):
+            raise
+        # the recorded URL itself is refused (an expired cursor, a host no longer allowed)
+        log.warning(
+            "partner %s: %s: the recorded next page failed (%s); starting afresh",
+            partner_id,
+            module,
+            exc.message,
+        )
+        await marks.set_pull_resume(partner_id, module, None)
+        return await pull_into_storage(
+            client,
+            storage,
+            module,
+            since=since,
+            full=full,
+            limit=limit,
+            progress=progress,
+            clock=clock,
+        )
+    # cleared first: a crash between the two writes leaves a pull that starts afresh
+    await marks.set_pull_resume(partner_id, module, None)
+    await marks.set_sync_mark(partner_id, module, started)
     report.complete = True
     log.info(
         "partner %s: pulled %s: %d seen, %d new, %d updated, %d skipped",
@@ -219,6 +274,58 @@ async def pull_into_storage(
         report.skipped,
     )
     return report
+
+
+def _partner_down(exc: Exception) -> bool:
+    """Whether a pull failed because the partner is unreachable or failing for now (worth the
+    same page next time), rather than because the page's URL is refused."""
+    return (
+        isinstance(exc, PullFailed)
+        and isinstance(exc.__cause__, OcpiError)
+        and failure_of(exc.__cause__).retryable
+    )
+
+
+async def _walk(
+    client: PartnerClient,
+    storage: Storage,
+    report: PullReport,
+    date_from: datetime | None,
+    resume: PullResume | None,
+    limit: int | None,
+    progress: Progress | None,
+) -> None:
+    """Store the pages of one walk (from ``resume`` when given), recording after each page
+    where the walk goes on."""
+    partner_id, module = report.partner_id, report.module
+    offset = resume.offset if resume is not None else 0
+    pages_before = resume.pages if resume is not None else 0
+    walk = client.pages(
+        module,
+        date_from=date_from,
+        limit=limit,
+        offset=offset,
+        resume_url=resume.url if resume is not None else None,
+        first_page=pages_before + 1,
+    )
+    async for page in walk:
+        report.pages += 1
+        report.total = page.total_count
+        report.skipped += len(page.skipped)
+        report.seen += len(page.items) + len(page.skipped)
+        for item in page.items:
+            await _store(client, storage, item, report)
+        if page.next_url is not None:
+            here = PullResume(
+                page.next_url,
+                date_from,
+                offset + report.seen,
+                pages_before + report.pages,
+                report.started_at,
+            )
+            await storage.partners.set_pull_resume(partner_id, module, here)
+        if progress is not None:
+            progress(offset + report.seen, report.total)
 
 
 def pullable_modules(client: PartnerClient) -> list[str]:
@@ -263,6 +370,7 @@ async def resync(
         except Exception as exc:  # one module's failure must not stop the others
             log.warning("partner %s: resync of %s failed: %s", client.partner.id, module, exc)
             failed = PullReport(client.partner.id, module, None, client.clock.now())
+            failed.error = getattr(exc, "message", None) or str(exc)
             reports.append(failed)
     return reports
 

@@ -32,6 +32,9 @@
         ├── TransportError   3001     no usable HTTP answer (connect, timeout, TLS); the raw
         │                             exception is kept as __cause__, never re-raised raw
         ├── PartnerBusy      3001     HTTP 429/503: come back later (retry_after)
+        ├── PullFailed       3001     a page of a pull still failed after its retries: names
+        │                             the page, the attempts, the HTTP and OCPI status and the
+        │                             wait honoured; the last failure is __cause__
         ├── RemoteProtocolError 3001  an answer that is not an OCPI envelope
         │   ├── PartnerHttpError          with the HTTP status it came with
         │   └── ResponseTooLarge          over max_response_bytes once decompressed
@@ -81,6 +84,7 @@ __all__ = [
     "PartnerError",
     "PartnerHttpError",
     "PayloadTooLarge",
+    "PullFailed",
     "RemoteError",
     "RemoteProtocolError",
     "RequestTimeout",
@@ -527,6 +531,34 @@ class PartnerBusy(RemoteError):
         self, message: str | None = None, *, partner_http_status: int, retry_after: float | None
     ) -> None:
         self.partner_http_status = partner_http_status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PullFailed(RemoteError):
+    """A page of a pull failed and was not (or no longer) retried: ``module``, ``page`` (1 for
+    the first page of this walk), ``attempts`` made, the partner's ``partner_http_status`` and
+    ``ocpi_status`` when it answered, and ``retry_after``: the last ``Retry-After`` it asked for
+    (seconds). The message states them all; the last failure is chained as ``__cause__``."""
+
+    default_message = "A page of the pull failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        module: str,
+        page: int,
+        attempts: int,
+        partner_http_status: int | None = None,
+        ocpi_status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.module = module
+        self.page = page
+        self.attempts = attempts
+        self.partner_http_status = partner_http_status
+        self.ocpi_status = ocpi_status
         self.retry_after = retry_after
         super().__init__(message)
 

@@ -14,20 +14,43 @@ Invariants:
   (:attr:`PageStep.guessed`) so the caller can log the repair.
 - The walk ends on an empty page, on a page without a next URL, and on a URL already fetched,
   so a broken partner cannot loop us forever.
+- A delta pull asks ``date_from`` = the start of the last complete pull minus
+  :data:`DELTA_OVERLAP` (:func:`delta_date_from`): ``date_from`` is inclusive, but a partner
+  whose ``last_updated`` has whole seconds (or whose clock is a little behind ours) stamps an
+  update made in the same second as our start *before* it; the overlap re-reads those few
+  objects, and the pull counts an object it already holds unchanged, without rewriting it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ocpikit.core.pagination import PageHeaders, next_page_url
 from ocpikit.core.types import format_datetime, parse_datetime
 
-__all__ = ["EPOCH", "PageStep", "PageWalk", "first_page_url", "with_query"]
+__all__ = [
+    "DELTA_OVERLAP",
+    "EPOCH",
+    "PageStep",
+    "PageWalk",
+    "delta_date_from",
+    "first_page_url",
+    "with_query",
+]
 
 EPOCH = parse_datetime("1970-01-01T00:00:00Z")
+
+#: how far before the last pull's start the next delta pull's window opens (module docstring)
+DELTA_OVERLAP = timedelta(seconds=2)
+
+
+def delta_date_from(mark: datetime | None) -> datetime | None:
+    """The ``date_from`` of a delta pull after a complete pull that started at ``mark``
+    (``None``: never pulled, no window)."""
+    return None if mark is None else mark - DELTA_OVERLAP
+
 
 _DATE_FROM_REQUIRED = frozenset({"sessions"})
 

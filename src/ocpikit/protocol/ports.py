@@ -72,6 +72,7 @@ __all__ = [
     "PartyRole",
     "PatchPlan",
     "PlatformFacts",
+    "PullResume",
     "ReplaceDocument",
     "SetFields",
     "Storage",
@@ -423,6 +424,22 @@ class Partner:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PullResume:
+    """Where an unfinished pull of one module from one partner goes on (OCPI 2.2.1
+    ``transport_and_format`` §Pagination): ``url``, the partner's next-page URL after the last
+    page that was stored whole; ``date_from``, the window that walk asked for (``None``: a pull
+    of everything), so a pull with another window starts afresh; ``offset`` and ``pages``: the
+    objects and pages the walk had read; ``started_at``: when the interrupted pull started,
+    the sync mark the pull sets once it completes (so nothing changed meanwhile is skipped)."""
+
+    url: str
+    date_from: datetime | None
+    offset: int
+    pages: int
+    started_at: datetime
+
+
 class TokenKind(enum.StrEnum):
     """Inbound credentials tokens we issued (token B is the partner's: ``outbound_token``)."""
 
@@ -484,7 +501,7 @@ class PartnerRepository(Protocol):
         ...
 
     async def delete(self, partner_id: str) -> bool:
-        """Remove the partner with its tokens, outbox entries and sync marks."""
+        """Remove the partner with its tokens, outbox entries, sync marks and pull resumes."""
         ...
 
     async def get_sync_mark(self, partner_id: str, module: str) -> datetime | None:
@@ -492,6 +509,17 @@ class PartnerRepository(Protocol):
         ...
 
     async def set_sync_mark(self, partner_id: str, module: str, at: datetime) -> None: ...
+
+    async def get_pull_resume(self, partner_id: str, module: str) -> PullResume | None:
+        """Where the last unfinished pull of ``module`` from the partner stopped, if any."""
+        ...
+
+    async def set_pull_resume(
+        self, partner_id: str, module: str, resume: PullResume | None
+    ) -> None:
+        """Record where a pull stands after a page stored whole; ``None`` clears it (the pull
+        completed)."""
+        ...
 
 
 class TokenRepository(Protocol):

@@ -75,6 +75,18 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             None,
             '"hex-8-or-14-upper": RFID token uids sent upper-cased; others skipped, logged',
         ),
+        Switch(
+            "pull_retries",
+            5,
+            "retries of one page of a pull after a 429/503, 5xx, timeout or truncated body "
+            "(default: outbox.pull_retries; protocol/pull_retry.py)",
+        ),
+        Switch(
+            "pull_max_wait",
+            60,
+            "the longest wait in seconds before such a retry; a longer Retry-After is capped "
+            "(default: outbox.pull_max_wait)",
+        ),
     )
 }
 

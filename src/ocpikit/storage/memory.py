@@ -33,6 +33,7 @@ from ocpikit.protocol.ports import (
     Partner,
     PartnerStatus,
     PatchPlan,
+    PullResume,
     ReplaceDocument,
     SetFields,
     StoredObject,
@@ -79,6 +80,7 @@ class _State:
         self.seq = itertools.count(1)
         self.partners: dict[str, Partner] = {}
         self.sync_marks: dict[tuple[str, str], datetime] = {}
+        self.pull_resumes: dict[tuple[str, str], PullResume] = {}
         self.tokens: dict[str, CredentialsToken] = {}
         self.exchanges: list[Exchange] = []
         self.exchange_ids = itertools.count(1)
@@ -304,6 +306,7 @@ class MemoryPartners:
         self._s.tokens = {d: t for d, t in self._s.tokens.items() if t.partner_id != partner_id}
         self._s.outbox = {k: e for k, e in self._s.outbox.items() if k[0] != partner_id}
         self._s.sync_marks = {k: v for k, v in self._s.sync_marks.items() if k[0] != partner_id}
+        self._s.pull_resumes = {k: v for k, v in self._s.pull_resumes.items() if k[0] != partner_id}
         return True
 
     async def get_sync_mark(self, partner_id: str, module: str) -> datetime | None:
@@ -311,6 +314,17 @@ class MemoryPartners:
 
     async def set_sync_mark(self, partner_id: str, module: str, at: datetime) -> None:
         self._s.sync_marks[(partner_id, module)] = at
+
+    async def get_pull_resume(self, partner_id: str, module: str) -> PullResume | None:
+        return self._s.pull_resumes.get((partner_id, module))
+
+    async def set_pull_resume(
+        self, partner_id: str, module: str, resume: PullResume | None
+    ) -> None:
+        if resume is None:
+            self._s.pull_resumes.pop((partner_id, module), None)
+        else:
+            self._s.pull_resumes[(partner_id, module)] = resume
 
 
 class MemoryTokens:

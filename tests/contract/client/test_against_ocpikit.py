@@ -15,6 +15,7 @@ from ocpikit.client.sync import pull_into_storage, reconcile, resync
 from ocpikit.core.types import format_datetime, parse_datetime
 from ocpikit.core.versions import V2_1_1, V2_2_1, V2_3_0, Role, Version
 from ocpikit.operations import put_own_object
+from ocpikit.protocol.paging import DELTA_OVERLAP
 from ocpikit.protocol.ports import ObjectKey
 from ocpikit.server.demo import demo_sessions_and_cdrs, load_demo
 
@@ -58,9 +59,11 @@ async def test_pull_into_storage_then_incremental_resync(version: Version) -> No
             theirs = {o.key.id: o.document for o in page.items}
             assert all(theirs[o.key.id] == o.document for o in mine.items)
 
-        # nothing changed: the next pull asks date_from = the mark and stores nothing
+        # nothing changed: the next pull asks date_from = the mark (less the overlap) and
+        # stores nothing
         again = await pull_into_storage(client, emsp.storage, "locations")
-        assert again.since == report.started_at and again.created == again.updated == 0
+        assert again.since == report.started_at - DELTA_OVERLAP
+        assert again.created == again.updated == 0
 
         # one location changes at the CPO: a resync brings exactly that one
         changed = dict(mine.items[3].document)

@@ -67,6 +67,11 @@ async def test_partners_present_at_start_are_skipped_when_asked() -> None:
 async def test_a_failing_partner_is_retried_after_the_retry_delay() -> None:
     _cpo, emsp, router = await _pair()
     now = [100.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the pages' retries wait without waiting
+        waits.append(seconds)
+
     down = httpx.MockTransport(lambda request: httpx.Response(503))
     async with (
         httpx.AsyncClient(transport=down) as broken,
@@ -75,11 +80,14 @@ async def test_a_failing_partner_is_retried_after_the_retry_delay() -> None:
         clients = {"http": broken}
 
         def make(p: Partner) -> PartnerClient:
-            return PartnerClient(p, clients["http"])
+            return PartnerClient(p, clients["http"], sleep=sleep)
 
         first = FirstPull(emsp.storage, make, retry=60, monotonic=lambda: now[0])
         failed = await first.sweep()
         assert failed["NL-CPO"] and not any(r.complete for r in failed["NL-CPO"])
+        # each module's first page was tried 1 + 5 times before the pull gave up
+        assert len(waits) == 5 * len(failed["NL-CPO"])
+        assert "failed after 6 attempts: HTTP 503" in (failed["NL-CPO"][0].error or "")
         clients["http"] = http
         now[0] += 30
         assert await first.sweep() == {}  # not yet

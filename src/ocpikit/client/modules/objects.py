@@ -5,7 +5,11 @@ DIGEST §1.6, §1.8, §1.9). The module clients (``locations``, ``sessions``, ..
 with their module's name and their module's extra calls.
 
 Invariants: a pull is lazy (one page fetched per ``__anext__``) and walks by
-:class:`~ocpikit.protocol.paging.PageWalk`; invalid objects of a page are reported as
+:class:`~ocpikit.protocol.paging.PageWalk`; a page that fails is sent again as
+:mod:`ocpikit.protocol.pull_retry` decides (429/503 after ``Retry-After``, 5xx, timeouts,
+truncated bodies), and one that still fails ends the walk with
+:class:`~ocpikit.core.errors.PullFailed`, which names the page, the attempts, the HTTP and OCPI
+status and the wait honoured (pages already yielded stay yielded); invalid objects of a page are reported as
 :class:`~ocpikit.protocol.partner_objects.SkippedObject` and logged while the rest is
 processed; objects go out and come back as head documents.
 """
@@ -17,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from ocpikit.core.errors import RemoteProtocolError
+from ocpikit.core.errors import LocalError, OcpiError, PullFailed, RemoteProtocolError
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.pagination import PageHeaders
 from ocpikit.core.types import format_datetime
@@ -27,8 +31,9 @@ from ocpikit.protocol.handlers.base import Lookups
 from ocpikit.protocol.paging import PageWalk, first_page_url
 from ocpikit.protocol.partner_objects import PulledObject, PulledPage
 from ocpikit.protocol.ports import ObjectKey
+from ocpikit.protocol.pull_retry import PageAttempts, failure_of, gave_up_message
 
-from ..driver import RequestDriver
+from ..driver import Reply, RequestDriver
 
 __all__ = ["ObjectsClient"]
 
@@ -62,26 +67,32 @@ class ObjectsClient:
         limit: int | None = None,
         offset: int = 0,
         url: str | None = None,
+        resume_url: str | None = None,
+        first_page: int = 1,
     ) -> AsyncIterator[PulledPage]:
         """Pages of the partner's Sender list, following ``Link`` headers; what is tolerated
-        and when the walk ends: :mod:`ocpikit.protocol.paging`."""
+        and when the walk ends: :mod:`ocpikit.protocol.paging`. ``resume_url``: the next-page
+        URL an earlier walk stopped at (a :class:`PulledPage`'s ``next_url``), fetched as it is
+        (``offset``: the objects that walk had seen before it; ``first_page``: its number)."""
         driver = self.driver
         module, kind = self.module, self.kind
-        base = url or driver.address.endpoint(module, SENDER)
-        walk = PageWalk(
-            first_page_url(
-                base,
+        if resume_url is not None:
+            start = resume_url
+        else:
+            start = first_page_url(
+                url or driver.address.endpoint(module, SENDER),
                 module,
                 offset=offset,
                 limit=limit or driver.switches.page_limit_for(module),
                 date_from=date_from,
                 date_to=date_to,
-            ),
-            offset,
-        )
+            )
+        walk = PageWalk(start, offset)
         to_party = driver.address.their_party(module, SENDER)
+        number = first_page
         while (page_url := walk.next_request()) is not None:
-            reply = await driver.request("GET", page_url, module=module, to_party=to_party)
+            reply = await self._fetch_page(page_url, number, to_party)
+            number += 1
             data = reply.envelope.data if reply.envelope.has_data else []
             if data is None:
                 data = []
@@ -110,6 +121,42 @@ class ObjectsClient:
                     step.objects_seen,
                 )
             yield PulledPage(page_url, items, skipped, meta.total_count, step.next_url)
+
+    async def _fetch_page(self, page_url: str, number: int, to_party: PartyRef | None) -> Reply:
+        """GET one page, retried as the partner's :class:`RetryPolicy` says (module
+        docstring). Errors we caused (:class:`LocalError`) are raised as they are."""
+        driver, module = self.driver, self.module
+        attempts = PageAttempts(driver.pull_retry, driver.rng)
+        while True:
+            attempts.sent()
+            try:
+                return await driver.request("GET", page_url, module=module, to_party=to_party)
+            except LocalError:
+                raise
+            except OcpiError as exc:
+                failure = failure_of(exc)
+                wait = attempts.failed(failure)
+                if wait is None:
+                    raise PullFailed(
+                        gave_up_message(module, number, attempts),
+                        module=module,
+                        page=number,
+                        attempts=attempts.attempts,
+                        partner_http_status=failure.http_status,
+                        ocpi_status=failure.ocpi_status,
+                        retry_after=attempts.retry_after,
+                    ) from exc
+                log.warning(
+                    "partner %s: page %d of %s: %s; attempt %d of %d in %.1f s",
+                    driver.partner.id,
+                    number,
+                    module,
+                    failure.describe(),
+                    attempts.attempts + 1,
+                    attempts.policy.retries + 1,
+                    wait,
+                )
+                await driver.sleep(wait)
 
     async def pull(
         self,

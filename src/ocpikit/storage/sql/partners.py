@@ -1,6 +1,7 @@
 """Partner platforms on SQL: status, negotiated version, roles (normalised into
-``partner_parties`` for lookups by party), endpoint cache, the token we send them, and the sync
-marks of incremental pulls (OCPI 2.2.1 credentials §Registration, versions §Endpoints)."""
+``partner_parties`` for lookups by party), endpoint cache, the token we send them, the sync
+marks of incremental pulls and where an unfinished pull goes on (OCPI 2.2.1 credentials
+§Registration, versions §Endpoints, transport_and_format §Pagination)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,21 @@ import orjson
 import sqlalchemy as sa
 
 from ocpikit.core.types import ci_key
-from ocpikit.protocol.ports import Endpoint, Partner, PartnerStatus, PartyRole, TokenKind
+from ocpikit.protocol.ports import (
+    Endpoint,
+    Partner,
+    PartnerStatus,
+    PartyRole,
+    PullResume,
+    TokenKind,
+)
 from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.schema import (
     credentials_tokens,
     outbox,
     partner_parties,
     partners,
+    pull_resumes,
     sync_marks,
 )
 from ocpikit.storage.sql.secrets import SecretBox
@@ -201,7 +210,7 @@ class SqlPartners:
     async def delete(self, partner_id: str) -> bool:
         def run(conn: sa.Connection) -> bool:
             # explicit, so correctness never depends on the FK cascade being enabled
-            for table in (partner_parties, sync_marks, credentials_tokens, outbox):
+            for table in (partner_parties, sync_marks, pull_resumes, credentials_tokens, outbox):
                 conn.execute(sa.delete(table).where(table.c.partner_id == partner_id))
             return conn.execute(sa.delete(partners).where(partners.c.id == partner_id)).rowcount > 0
 
@@ -219,4 +228,42 @@ class SqlPartners:
             index_elements=[sync_marks.c.partner_id, sync_marks.c.module],
             set_={"at": ins.excluded.at},
         )
+        await self._db.write(lambda conn: conn.execute(stmt))
+
+    async def get_pull_resume(self, partner_id: str, module: str) -> PullResume | None:
+        t = pull_resumes.c
+        query = sa.select(t.url, t.date_from, t.page_offset, t.pages, t.started_at).where(
+            t.partner_id == partner_id, t.module == module
+        )
+
+        def run(conn: sa.Connection) -> PullResume | None:
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            return PullResume(row.url, row.date_from, row.page_offset, row.pages, row.started_at)
+
+        return await self._db.read(run)
+
+    async def set_pull_resume(
+        self, partner_id: str, module: str, resume: PullResume | None
+    ) -> None:
+        t = pull_resumes.c
+        stmt: Any
+        if resume is None:
+            stmt = sa.delete(pull_resumes).where(t.partner_id == partner_id, t.module == module)
+        else:
+            values = {
+                "url": resume.url,
+                "date_from": resume.date_from,
+                "page_offset": resume.offset,
+                "pages": resume.pages,
+                "started_at": resume.started_at,
+            }
+            ins = self._db.insert(pull_resumes).values(
+                partner_id=partner_id, module=module, **values
+            )
+            stmt = ins.on_conflict_do_update(
+                index_elements=[t.partner_id, t.module],
+                set_={name: getattr(ins.excluded, name) for name in values},
+            )
         await self._db.write(lambda conn: conn.execute(stmt))

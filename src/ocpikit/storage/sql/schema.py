@@ -40,6 +40,7 @@ __all__ = [
     "partner_parties",
     "partners",
     "platform_facts",
+    "pull_resumes",
     "remote_parties",
     "sqlite_time",
     "sqlite_time_text",
@@ -309,6 +310,24 @@ sync_marks = sa.Table(
     ),
     sa.Column("module", sa.String(32), primary_key=True),
     sa.Column("at", UtcDateTime(), nullable=False),
+)
+
+pull_resumes = sa.Table(
+    "pull_resumes",
+    metadata,
+    # where an unfinished pull goes on (ocpikit.protocol.ports.PullResume); cleared when it ends
+    sa.Column(
+        "partner_id",
+        _PARTNER,
+        sa.ForeignKey("partners.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("module", sa.String(32), primary_key=True),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("date_from", UtcDateTime(), nullable=True),
+    sa.Column("page_offset", sa.Integer(), nullable=False),
+    sa.Column("pages", sa.Integer(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
 )
 
 credentials_tokens = sa.Table(
