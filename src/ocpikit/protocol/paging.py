@@ -10,10 +10,15 @@ Invariants:
 - The next page is the ``Link: <url>; rel="next"`` of the answer, resolved against the page's
   URL (relative links are tolerated).
 - Without a ``Link``, while ``X-Total-Count`` says more objects follow, the next offset is
-  computed from the objects seen (limit: ``X-Limit``, else the page's size); the step says so
-  (:attr:`PageStep.guessed`) so the caller can log the repair.
-- The walk ends on an empty page, on a page without a next URL, and on a URL already fetched,
-  so a broken partner cannot loop us forever.
+  computed from the distinct objects seen (limit: ``X-Limit``, else the page's size): an
+  object a partner repeats on a later page does not count twice, so none is skipped (at worst
+  one is read again); the step says so (:attr:`PageStep.guessed`) so the caller can log the
+  repair.
+- A page may be asked twice (:data:`MAX_FETCHES`: a ``Link`` back to the page just read, as a
+  partner that served a repeat instead of a new object sends, is followed once); a ``Link``
+  to a page asked that often counts as no ``Link``. The walk ends on an empty page, on a page
+  without a next URL, and on a URL asked :data:`MAX_FETCHES` times, so a broken partner cannot
+  loop us forever.
 - A delta pull asks ``date_from`` = the start of the last complete pull minus
   :data:`DELTA_OVERLAP` (:func:`delta_date_from`): ``date_from`` is inclusive, but a partner
   whose ``last_updated`` has whole seconds (or whose clock is a little behind ours) stamps an
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from ocpikit.core.pagination import PageHeaders, next_page_url
 from ocpikit.core.types import format_datetime, parse_datetime
@@ -33,6 +38,7 @@ from ocpikit.core.types import format_datetime, parse_datetime
 __all__ = [
     "DELTA_OVERLAP",
     "EPOCH",
+    "MAX_FETCHES",
     "PageStep",
     "PageWalk",
     "delta_date_from",
@@ -60,6 +66,19 @@ def with_query(url: str, params: dict[str, str]) -> str:
     if not params:
         return url
     return f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
+
+
+#: how often one page URL is asked during a walk
+MAX_FETCHES = 2
+
+
+def _offset_of(url: str) -> int | None:
+    """The ``offset`` a page URL asks for (0 when it names none; None when it is not a
+    number)."""
+    for name, value in parse_qsl(urlsplit(url).query):
+        if name == "offset":
+            return int(value) if value.isdigit() else None
+    return 0
 
 
 def first_page_url(
@@ -106,7 +125,8 @@ class PageWalk:
     offset: int = 0
     _next: str | None = field(init=False, default=None)
     _current: str = field(init=False, default="")
-    _seen: set[str] = field(init=False, default_factory=set)
+    #: how often each URL was fetched (a page is asked at most :data:`MAX_FETCHES` times)
+    _fetched: dict[str, int] = field(init=False, default_factory=dict)
     _done: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
@@ -116,21 +136,37 @@ class PageWalk:
     def next_request(self) -> str | None:
         """The URL to fetch now, or ``None`` when the walk is over."""
         url = self._next
-        if url is None or url in self._seen:
+        if url is None or self._fetched.get(url, 0) >= MAX_FETCHES:
             return None
-        self._seen.add(url)
+        self._fetched[url] = self._fetched.get(url, 0) + 1
         self._current = url
         return url
 
-    def page_read(self, count: int, meta: PageHeaders) -> PageStep:
-        """Record that the page fetched last held ``count`` objects and came with ``meta``."""
+    def _guess(self, url: str, count: int, limit: int) -> str | None:
+        """The next page without a usable ``Link``: at the distinct objects read so far, else
+        (that page was read already: the partner served a repeat instead of a new object)
+        right after this page's objects as the partner counts them; None when both were read."""
+        here = _offset_of(url)
+        for offset in (self._done, here + count if here is not None else None):
+            if offset is None:
+                continue
+            candidate = next_page_url(url, offset=offset, limit=limit)
+            if candidate not in self._fetched:
+                return candidate
+        return None
+
+    def page_read(self, count: int, meta: PageHeaders, *, new: int | None = None) -> PageStep:
+        """Record that the page fetched last held ``count`` objects, ``new`` of them not seen
+        on an earlier page of this walk (default: all), and came with ``meta``."""
         url = self._current
-        self._done += count
+        self._done += count if new is None else new
         follow = urljoin(url, meta.next_url) if meta.next_url else None
+        if follow is not None and self._fetched.get(follow, 0) >= MAX_FETCHES:
+            follow = None  # a Link that keeps pointing back: no progress from it
         guessed = False
         more = meta.total_count is not None and self._done < meta.total_count
         if follow is None and count and more:
-            follow = next_page_url(url, offset=self._done, limit=meta.limit or count)
-            guessed = True
+            follow = self._guess(url, count, meta.limit or count)
+            guessed = follow is not None
         self._next = follow if count else None
         return PageStep(follow, guessed, self._done, meta.total_count)

@@ -65,10 +65,12 @@ def test_an_empty_page_ends_the_walk_even_with_a_link() -> None:
     assert walk.next_request() is None
 
 
-def test_a_link_back_to_a_fetched_page_ends_the_walk() -> None:
+def test_a_link_back_to_a_fetched_page_is_followed_once_then_ends_the_walk() -> None:
     walk = PageWalk(BASE)
     walk.next_request()
-    walk.page_read(2, meta(10, 2, BASE))
+    walk.page_read(2, meta(None, 2, BASE))
+    assert walk.next_request() == BASE  # asked again once (a partner that served a repeat)
+    walk.page_read(2, meta(None, 2, BASE), new=0)
     assert walk.next_request() is None
 
 

@@ -88,6 +88,7 @@ class ObjectsClient:
                 date_to=date_to,
             )
         walk = PageWalk(start, offset)
+        seen: set[ObjectKey] = set()  # a partner may repeat an object on a later page
         to_party = driver.address.their_party(module, SENDER)
         number = first_page
         while (page_url := walk.next_request()) is not None:
@@ -109,7 +110,9 @@ class ObjectsClient:
                     skip.id,
                     "; ".join(skip.problems),
                 )
-            step = walk.page_read(len(data), meta)
+            fresh = {item.key for item in items} - seen
+            seen |= fresh
+            step = walk.page_read(len(data), meta, new=len(fresh) + len(skipped))
             if step.guessed:
                 log.warning(
                     "partner %s: GET %s page without Link although %d of %d objects seen; "
