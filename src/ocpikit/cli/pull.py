@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
         "pull",
         help="pull a partner's objects into storage (incremental since the last success)",
         description=(
-            "Pull MODULE (locations, tariffs, sessions, cdrs, tokens, or 'all') from PARTNER "
+            "Pull MODULE (locations, tariffs, sessions, cdrs, tokens, a hub's hubclientinfo, or "
+            "'all') from PARTNER "
             "into the database. Without --since the pull starts at the last successful pull of "
             "that module, less a 2 s overlap (all objects the first time). A page that fails "
             "is retried (partner switches pull_retries, pull_max_wait); a pull that still "
@@ -52,6 +53,7 @@ def run_pull(args: argparse.Namespace) -> int:
     from ocpikit.client.background import background_config
     from ocpikit.client.partner import MODULE_OBJECTS, PartnerClient
     from ocpikit.client.sync import (
+        HUB_MODULE,
         PULL_MODULES,
         pull_into_storage,
         pullable_modules,
@@ -91,11 +93,12 @@ def run_pull(args: argparse.Namespace) -> int:
                 )
                 if args.module == "all":
                     modules = pullable_modules(client)
-                elif args.module in MODULE_OBJECTS and args.module in PULL_MODULES:
+                elif args.module in MODULE_OBJECTS and args.module in (*PULL_MODULES, HUB_MODULE):
                     modules = [args.module]
                 else:
+                    known = ", ".join((*PULL_MODULES, HUB_MODULE))
                     print(
-                        f"ocpikit: cannot pull {args.module!r} (one of {', '.join(PULL_MODULES)}, all)",
+                        f"ocpikit: cannot pull {args.module!r} (one of {known}, all)",
                         file=sys.stderr,
                     )
                     return 2, []

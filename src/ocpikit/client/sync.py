@@ -56,6 +56,7 @@ from ocpikit.protocol.reconcile import ReconcileReport, diff_fields, digest
 from .partner import MODULE_OBJECTS, PartnerClient, PulledObject
 
 __all__ = [
+    "HUB_MODULE",
     "PULL_MODULES",
     "RESUME_MAX_AGE",
     "PullReport",
@@ -72,6 +73,9 @@ log = logging.getLogger("ocpikit.sync")
 
 PULL_MODULES = SYNCED_MODULES
 """Modules with a Sender list we pull, in dependency order (locations before sessions)."""
+
+HUB_MODULE = "hubclientinfo"
+"""A hub's list of the parties behind it, pulled first from a hub (the party directory)."""
 
 Progress = Callable[[int, int | None], None]
 """``progress(objects seen, X-Total-Count or None)`` after every page."""
@@ -334,8 +338,8 @@ def pullable_modules(client: PartnerClient) -> list[str]:
     first."""
     roles = {r.role.upper() for r in client.partner.roles}
     out: list[str] = []
-    if is_hub(client.partner) and client.has_endpoint("hubclientinfo", InterfaceRole.SENDER):
-        out.append("hubclientinfo")  # who is behind the hub, first (the party directory)
+    if is_hub(client.partner) and client.has_endpoint(HUB_MODULE, InterfaceRole.SENDER):
+        out.append(HUB_MODULE)  # who is behind the hub, first (the party directory)
     for module in PULL_MODULES:
         owners = {
             i.implemented_by.value
