@@ -136,7 +136,7 @@ def test_the_gireve_hub_is_pulled_in_cdr_pages_of_20_with_routing_headers_everyw
     assert clientinfo and clientinfo[0]["headers"].get("ocpi-to-party-id") == "GIR"
     # without the profile, the first page leaves the size to the hub (later pages follow Link)
     plain = emsp["hub"].control("GET", "/received?method=GET")
-    assert "limit=" not in [r for r in plain if r["module"] == "cdrs"][0]["query"]
+    assert "limit=" not in next(r for r in plain if r["module"] == "cdrs")["query"]
 
 
 def test_tokens_go_to_each_connection_once_and_a_cpo_behind_a_hub_authorizes_them(
