@@ -121,7 +121,9 @@ class RequestDriver:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.address = PartnerAddress(partner, self.version)
-        self.objects = PartnerObjects(self.version, partner.roles, clock)
+        self.objects = PartnerObjects(
+            self.version, partner.roles, clock, placeholders=self.switches.dash_placeholders
+        )
         self._encode = first_encoding(self.version, self.switches.encode_auth)
         self._authorization = AuthorizationValues(partner.outbound_token)
         self._our_party = self.address.our_party()

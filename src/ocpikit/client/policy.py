@@ -98,6 +98,7 @@ class PartnerSwitches:
     extra_hosts: tuple[str, ...] = ()
     page_limits: Mapping[str, int] = field(default_factory=dict)
     routing_headers_always: bool = False
+    dash_placeholders: bool = False
     rfid_uid_format: str | None = None
 
     @classmethod
@@ -130,6 +131,7 @@ class PartnerSwitches:
             extra_hosts=_hosts(s.get("extra_hosts")),
             page_limits=_limits(s.get("page_limits")),
             routing_headers_always=bool(_bool(s.get("routing_headers_always"), False)),
+            dash_placeholders=bool(_bool(s.get("dash_placeholders"), False)),
             rfid_uid_format=_str(s.get("rfid_uid_format")),
         )
 

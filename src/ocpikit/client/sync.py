@@ -34,7 +34,7 @@ import contextlib
 import dataclasses
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +50,7 @@ from ocpikit.protocol.endpoints import INTERFACES
 from ocpikit.protocol.paging import delta_date_from
 from ocpikit.protocol.parties import TrafficLearner, client_info_entry, is_hub
 from ocpikit.protocol.ports import ObjectKey, Partner, PullResume, Storage
+from ocpikit.protocol.profiles import effective_settings, without_stamps
 from ocpikit.protocol.pull_retry import failure_of
 from ocpikit.protocol.reconcile import ReconcileReport, diff_fields, digest
 
@@ -444,6 +445,15 @@ async def reconcile(
     the set of the partner's keys is kept in memory)."""
     kind = MODULE_OBJECTS[module]
     partner_id = client.partner.id
+    stamped = effective_settings(client.partner.settings).get("hub_sets_last_updated") is True
+
+    def differs(here: Mapping[str, Any], there: Mapping[str, Any]) -> bool:
+        """Whether the documents differ (not in ``last_updated`` alone when the hub stamps
+        its own times)."""
+        if stamped:
+            return digest(without_stamps(here)) != digest(without_stamps(there))
+        return digest(here) != digest(there)
+
     report = ReconcileReport()
     result = ReconcileResult(module, report)
     seen: set[ObjectKey] = set()
@@ -456,7 +466,7 @@ async def reconcile(
             mine = stored is not None and stored.owner == partner_id
             if not mine:
                 report.missing_here.append(item.key)
-            elif stored is not None and digest(stored.document) != digest(item.head):
+            elif stored is not None and differs(stored.document, item.head):
                 report.different.append(item.key)
                 result.fields[item.key] = diff_fields(item.head, stored.document)
             else:

@@ -23,6 +23,7 @@ from ocpikit.protocol import tokens_auth
 from ocpikit.protocol.handlers.objects import token_key_id
 from ocpikit.protocol.parties import RoutingRules, choose_route, directory, is_hub
 from ocpikit.protocol.ports import ObjectKey, Partner, PartnerStatus, Storage
+from ocpikit.protocol.profiles import effective_settings
 
 __all__ = ["EmspConnection", "authorize", "emsp_connection"]
 
@@ -118,6 +119,9 @@ async def authorize(
     elif owner is None:
         reason = "no eMSP known for the token"
         info = tokens_auth.answer("NOT_ALLOWED", "none", cached, location, reason)
+    elif location is None and needs_location(owner):
+        reason = f"{owner.id} takes real-time authorizations only with LocationReferences"
+        info = tokens_auth.answer("NOT_ALLOWED", "none", cached, location, reason)
     else:
         info = await _ask(ports, found, uid, token_type, location, plan)
         await _refresh_cache(ports.storage, found, info.get("token"))
@@ -128,6 +132,12 @@ async def authorize(
         owner.id if owner else None,
     )
     return info
+
+
+def needs_location(partner: Partner) -> bool:
+    """Whether the connection takes a real-time authorization only with LocationReferences
+    (the ``authorization_needs_location`` switch, e.g. Gireve's profile)."""
+    return effective_settings(partner.settings).get("authorization_needs_location") is True
 
 
 async def _ask(

@@ -32,6 +32,7 @@ from ocpikit.models import model_for
 from ocpikit.protocol.handlers.base import Lookups
 from ocpikit.protocol.handlers.objects import token_key_id
 from ocpikit.protocol.ports import ObjectKey, PartyRole
+from ocpikit.protocol.profiles import read_with_placeholders
 
 __all__ = [
     "InvalidObject",
@@ -103,6 +104,8 @@ class PartnerObjects:
     version: Version
     roles: tuple[PartyRole, ...]
     clock: Clock
+    #: the partner sends ``"-"`` for fields it does not know (the ``dash_placeholders`` switch)
+    placeholders: bool = False
 
     def context(self) -> Context:
         """The conversion context: the partner's first role as owner, the clock's now."""
@@ -118,7 +121,11 @@ class PartnerObjects:
         if not isinstance(raw, dict):
             raise InvalidObject(("(root): not a JSON object",))
         try:
-            model = model_for(self.version, kind).model_validate(raw)
+            validate = model_for(self.version, kind).model_validate
+            if self.placeholders:
+                model = read_with_placeholders(validate, raw, where=f"pulled {kind}")
+            else:
+                model = validate(raw)
             if self.version == HEAD:
                 head: dict[str, Any] = model.dump()
             else:

@@ -14,12 +14,18 @@ profile name is refused where it is set (CLI, backend API), never silently ignor
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
+
+from pydantic import ValidationError
+
+_log = logging.getLogger("ocpikit.profiles")
 
 __all__ = [
+    "PLACEHOLDER",
     "PROFILES",
     "SWITCHES",
     "EffectiveSwitch",
@@ -28,6 +34,8 @@ __all__ = [
     "effective_switches",
     "profile_of",
     "rfid_uid",
+    "without_placeholders",
+    "without_stamps",
 ]
 
 
@@ -71,6 +79,23 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             'version texts read as another ({"2.2": "2.2.1"}) in the versions list',
         ),
         Switch(
+            "authorization_needs_location",
+            False,
+            "real-time authorization through this connection only with LocationReferences "
+            "(without: NOT_ALLOWED at once, the hub is not asked)",
+        ),
+        Switch(
+            "dash_placeholders",
+            False,
+            'the hub sends "-" for fields it does not know: an optional field "-" is read as '
+            "absent (a required one is kept)",
+        ),
+        Switch(
+            "hub_sets_last_updated",
+            False,
+            "the hub stamps last_updated with its own time: a reconcile ignores last_updated",
+        ),
+        Switch(
             "rfid_uid_format",
             None,
             '"hex-8-or-14-upper": RFID token uids sent upper-cased; others skipped, logged',
@@ -105,8 +130,9 @@ PROFILES: Final[Mapping[str, Mapping[str, Any]]] = {
             "Tariff": "store-and-forward",
         },
         "rfid_uid_format": "hex-8-or-14-upper",
+        "authorization_needs_location": True,
     },
-    "e-clearing": {"hub": True},
+    "e-clearing": {"hub": True, "dash_placeholders": True, "hub_sets_last_updated": True},
     "ocn": {"hub": True, "version_aliases": {"2.2": "2.2.1"}},
 }
 
@@ -170,3 +196,80 @@ def rfid_uid(uid: str, fmt: str | None) -> str:
     if not _HEX_8_OR_14.fullmatch(uid):
         raise ValueError(f"uid {uid!r} is not 8 or 14 hexadecimal characters (rfid_uid_format)")
     return uid.upper()
+
+
+#: what a hub with ``dash_placeholders`` sends for a field it does not know
+PLACEHOLDER = "-"
+
+
+def without_placeholders(value: Any) -> tuple[Any, list[str]]:
+    """``value`` with every ``"-"`` string field of its objects left out (recursively, also in
+    objects inside lists), and the JSON paths left out. Lists of strings keep their items."""
+    removed: list[str] = []
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            out: dict[str, Any] = {}
+            for key, item in node.items():
+                here = f"{path}.{key}" if path else str(key)
+                if item == PLACEHOLDER:
+                    removed.append(here)
+                    continue
+                out[key] = walk(item, here)
+            return out
+        if isinstance(node, list):
+            return [walk(item, f"{path}[{i}]") for i, item in enumerate(node)]
+        return node
+
+    return walk(value, ""), removed
+
+
+def without_stamps(value: Any) -> Any:
+    """``value`` without any ``last_updated`` field, at any depth (for comparing what a hub
+    that stamps its own times holds with what we hold)."""
+    if isinstance(value, dict):
+        return {k: without_stamps(v) for k, v in value.items() if k != "last_updated"}
+    if isinstance(value, list):
+        return [without_stamps(v) for v in value]
+    return value
+
+
+T = TypeVar("T")
+
+
+def read_with_placeholders(validate: Callable[[Any], T], raw: Any, *, where: str) -> T:
+    """Validate ``raw`` from a hub with ``dash_placeholders``: its optional ``"-"`` fields are
+    read as absent, its required ones kept (a model that needs a value gets the hub's ``"-"``).
+    Each field left out is logged with ``where``. Errors are the validator's own."""
+    stripped, removed = without_placeholders(raw)
+    if not removed:
+        return validate(raw)
+    try:
+        result = validate(stripped)
+    except ValidationError as exc:
+        missing = [e["loc"] for e in exc.errors() if e["type"] == "missing"]
+        kept = [loc for loc in missing if _at(raw, loc) == PLACEHOLDER]
+        if not kept:
+            raise
+        for loc in kept:
+            _put(stripped, loc, PLACEHOLDER)
+        result = validate(stripped)
+        back = {".".join(str(p) for p in loc) for loc in kept}
+        removed = [p for p in removed if p.replace("[", ".").replace("]", "") not in back]
+    _log.info("%s: %s read as absent (dash_placeholders)", where, ", ".join(removed))
+    return result
+
+
+def _at(value: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _put(value: Any, loc: tuple[Any, ...], item: Any) -> None:
+    parent = _at(value, loc[:-1])
+    if isinstance(parent, dict) or (isinstance(parent, list) and isinstance(loc[-1], int)):
+        parent[loc[-1]] = item

@@ -148,3 +148,24 @@ async def test_the_backend_api_lists_the_directory(cpo: Node, emsp: Node) -> Non
     }
     # the hub's own credentials roles are direct entries of the connection
     assert rows["NL-CPO", "HUB"]["path"] == "direct"
+
+
+async def test_an_e_clearing_hubs_placeholders_are_read_as_absent(cpo: Node, emsp: Node) -> None:
+    import dataclasses
+
+    token = await _hub_connection(cpo, emsp)
+    partner = await emsp.storage.partners.get("NL-CPO")
+    assert partner is not None
+    await emsp.storage.partners.save(
+        dataclasses.replace(partner, settings={"profile": "e-clearing"})
+    )
+    platform_of(emsp.app).auth.forget()
+    doc = {**location("DE", "AAA"), "postal_code": "-", "name": "-"}
+    async with emsp.client(token) as http:
+        r = await http.put(
+            "/ocpi/2.2.1/emsp/locations/DE/AAA/LOC1", json=doc, headers=sender("DE", "AAA")
+        )
+        assert r.status_code == 201, r.text
+    stored = await emsp.storage.objects.get(ObjectKey("Location", "DE", "AAA", "LOC1"))
+    assert stored is not None
+    assert "postal_code" not in stored.document and "name" not in stored.document

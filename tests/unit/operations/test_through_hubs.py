@@ -107,3 +107,20 @@ async def test_a_direct_cpo_needs_no_routing_party() -> None:
     await w.storage.partners.save(partner("DE-AAA", party=("DE", "AAA")))
     await _hub(w, "hub-one", ("DE", "AAA", "CPO"))
     assert await commands.party_route(w.ports, "DE-AAA", "CPO") == ("DE-AAA", None)
+
+
+async def test_a_hub_that_needs_location_references_is_not_asked_without_them() -> None:
+    w = world()
+    await w.storage.partners.save(
+        dataclasses.replace(
+            partner("FR-GIR", party=("FR", "GIR"), role="HUB"), settings={"profile": "gireve"}
+        )
+    )
+    await w.storage.parties.learn(
+        [RemoteParty("DE", "MSP", "EMSP", "FR-GIR", Path.HUB, Learned.HUBCLIENTINFO)]
+    )
+    info = await authorize(w.ports, US, "T1", emsp=("DE", "MSP"))
+    assert info["allowed"] == "NOT_ALLOWED" and "LocationReferences" in info["reason"]
+    assert [c for c in w.calls.calls if c[1] == "authorize"] == []
+    await authorize(w.ports, US, "T1", emsp=("DE", "MSP"), location={"location_id": "L1"})
+    assert [c[0] for c in w.calls.calls if c[1] == "authorize"] == ["FR-GIR"]

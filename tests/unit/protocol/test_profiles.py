@@ -84,3 +84,36 @@ def test_version_aliases_read_a_hubs_2_2_as_2_2_1() -> None:
     data = [{"version": "2.2", "url": "https://node/ocpi/2.2"}]
     assert parse_versions(data) == [(Version("2.2"), "https://node/ocpi/2.2")]
     assert parse_versions(data, {"2.2": "2.2.1"}) == [(V2_2_1, "https://node/ocpi/2.2")]
+
+
+def test_placeholders_of_optional_fields_are_read_as_absent_required_ones_kept() -> None:
+    from ocpikit.models import model_for
+    from ocpikit.protocol.profiles import read_with_placeholders, without_placeholders
+
+    stripped, removed = without_placeholders({"a": "-", "b": [{"c": "-", "d": 1}], "e": ["-"]})
+    assert stripped == {"b": [{"d": 1}], "e": ["-"]} and removed == ["a", "b[0].c"]
+    token = {
+        "country_code": "DE",
+        "party_id": "ECL",
+        "uid": "U1",
+        "type": "RFID",
+        "contract_id": "-",  # required: kept
+        "visual_number": "-",  # optional: absent
+        "issuer": "ECL",
+        "valid": True,
+        "whitelist": "ALWAYS",
+        "language": "-",
+        "last_updated": "2024-03-01T10:00:00Z",
+    }
+    model = read_with_placeholders(model_for(V2_2_1, "Token").model_validate, token, where="test")
+    dumped = model.dump()
+    assert dumped["contract_id"] == "-"
+    assert "visual_number" not in dumped and "language" not in dumped
+
+
+def test_a_hub_that_stamps_its_own_times_differs_only_in_content() -> None:
+    from ocpikit.protocol.profiles import without_stamps
+
+    a = {"id": "L1", "last_updated": "1", "evses": [{"uid": "E", "last_updated": "2"}]}
+    b = {"id": "L1", "last_updated": "9", "evses": [{"uid": "E", "last_updated": "8"}]}
+    assert a != b and without_stamps(a) == without_stamps(b)

@@ -48,6 +48,7 @@ from ocpikit.protocol.ports import (
     StoredObject,
     WireEntry,
 )
+from ocpikit.protocol.profiles import effective_settings, read_with_placeholders
 
 __all__ = [
     "UNSET",
@@ -65,6 +66,7 @@ __all__ = [
     "load_patch",
     "location_lookup",
     "location_refs",
+    "partner_body",
     "serve_object",
     "wire_of",
 ]
@@ -178,6 +180,30 @@ def load_head(
         raise from_validation_error(exc) from None
     out: dict[str, Any] = head.dump()
     return out
+
+
+def partner_body(call: Call, name: str, body: Any) -> Any:
+    """The body of a partner's push as object ``name`` reads it: as sent, or, from a hub with
+    ``dash_placeholders`` (:mod:`ocpikit.protocol.profiles`), without its optional ``"-"``
+    fields. A body that does not validate either way is returned as sent (:func:`load_head`
+    then names its problems)."""
+    partner = call.partner
+    if partner is None or not partner.settings:
+        return body
+    if effective_settings(partner.settings).get("dash_placeholders") is not True:
+        return body
+    model = _model(call.version, name)
+    if model is None or not isinstance(body, dict):
+        return body
+
+    def check(candidate: Any) -> Any:
+        model.__pydantic_validator__.validate_python(candidate)
+        return candidate
+
+    try:
+        return read_with_placeholders(check, body, where=f"{partner.id} {name}")
+    except ValidationError:
+        return body
 
 
 def load_patch(version: Version, name: str, body: Any) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from ocpikit.protocol.handlers.base import (
     last_updated_of,
     load_head,
     object_key,
+    partner_body,
     serve_object,
 )
 from ocpikit.protocol.handlers.objects import KINDS, token_key_id
@@ -107,7 +108,9 @@ async def post_cdr(call: Call, services: Services) -> Reply:
     first = partner.roles[0] if partner.roles else None
     cc = first.country_code if first else call.party.country_code
     pid = first.party_id if first else call.party.party_id
-    head = load_head(call.version, "CDR", call.body, country_code=cc, party_id=pid)
+    head = load_head(
+        call.version, "CDR", partner_body(call, "CDR", call.body), country_code=cc, party_id=pid
+    )
     if call.version >= V2_2_1:
         cc, pid = str(head.get("country_code", cc)), str(head.get("party_id", pid))
     else:

@@ -36,6 +36,7 @@ from ocpikit.protocol.handlers.base import (
     load_patch,
     location_lookup,
     object_key,
+    partner_body,
     serve_object,
     wire_of,
 )
@@ -258,7 +259,8 @@ def _partner_id(call: Call) -> str | None:
 async def put_object(call: Call, services: Services, kind: Kind) -> Reply:
     cc, pid = call.params["country_code"], call.params["party_id"]
     check_owner(call, cc, pid)
-    head = load_head(call.version, kind.name, call.body, country_code=cc, party_id=pid)
+    body = partner_body(call, kind.name, call.body)
+    head = load_head(call.version, kind.name, body, country_code=cc, party_id=pid)
     check_body_ids(
         call, head, kind.id_field, call.params[kind.param], owner_fields=kind.owner_fields
     )
