@@ -21,12 +21,23 @@ from ocpikit.protocol.ports import (
     ObjectKey,
     PartnerStatus,
     PatchPlan,
+    SetFields,
     Storage,
     StoredObject,
+    patch_plan,
 )
+from ocpikit.protocol.profiles import effective_settings, without_stamps
 from ocpikit.protocol.push import push_targets, token_party
 
-__all__ = ["delete_own_object", "patch_own_object", "put_own_object", "session_of", "targets"]
+__all__ = [
+    "ImmutableTariff",
+    "check_tariff_change",
+    "delete_own_object",
+    "patch_own_object",
+    "put_own_object",
+    "session_of",
+    "targets",
+]
 
 
 async def targets(
@@ -66,6 +77,30 @@ def session_of(key: ObjectKey, document: Mapping[str, Any]) -> tuple[str, str, s
     return None
 
 
+class ImmutableTariff(ValueError):
+    """A change of a Tariff that a connection takes as immutable (the ``tariffs_immutable``
+    switch, e.g. Gireve's profile): publish it under a new id instead."""
+
+
+async def check_tariff_change(
+    storage: Storage, key: ObjectKey, document: Mapping[str, Any], receivers: list[str]
+) -> None:
+    """:class:`ImmutableTariff` when ``document`` changes the content (more than
+    ``last_updated``) of a stored Tariff that one of ``receivers`` takes as immutable."""
+    if key.kind != "Tariff" or not receivers:
+        return
+    current = await storage.objects.get(key)
+    if current is None or without_stamps(current.document) == without_stamps(dict(document)):
+        return
+    for partner_id in receivers:
+        partner = await storage.partners.get(partner_id)
+        if partner is not None and effective_settings(partner.settings).get("tariffs_immutable"):
+            raise ImmutableTariff(
+                f"Tariff {key.id} is published to {partner_id}, which takes tariffs as "
+                "immutable (tariffs_immutable): publish the change under a new tariff id"
+            )
+
+
 async def put_own_object(
     storage: Storage,
     key: ObjectKey,
@@ -82,12 +117,14 @@ async def put_own_object(
         if not isinstance(raw, str):
             raise ValueError("a head document needs last_updated")
         stamp = parse_datetime(raw)
+    receivers = await targets(storage, key, document, rules)
+    await check_tariff_change(storage, key, document, receivers)
     return await storage.objects.put(
         key,
         orjson.dumps(dict(document)),
         last_updated=stamp,
         owner=None,
-        push_to=await targets(storage, key, document, rules),
+        push_to=receivers,
     )
 
 
@@ -99,9 +136,16 @@ async def patch_own_object(
     current = await storage.objects.get(key)
     if current is None:
         return None
-    return await storage.objects.patch(
-        key, plan, push_to=await targets(storage, key, current.document, rules)
-    )
+    receivers = await targets(storage, key, current.document, rules)
+    if key.kind == "Tariff":
+        plan = patch_plan(plan)
+        merged = (
+            plan.apply(current.document)
+            if isinstance(plan, SetFields)
+            else plan.merge(current.document)
+        )
+        await check_tariff_change(storage, key, merged, receivers)
+    return await storage.objects.patch(key, plan, push_to=receivers)
 
 
 async def delete_own_object(storage: Storage, key: ObjectKey) -> bool:

@@ -96,6 +96,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "the hub stamps last_updated with its own time: a reconcile ignores last_updated",
         ),
         Switch(
+            "tariffs_immutable",
+            False,
+            "a Tariff once published never changes: a change of its content is refused "
+            "(publish it under a new id)",
+        ),
+        Switch(
             "rfid_uid_format",
             None,
             '"hex-8-or-14-upper": RFID token uids sent upper-cased; others skipped, logged',
@@ -131,6 +137,7 @@ PROFILES: Final[Mapping[str, Mapping[str, Any]]] = {
         },
         "rfid_uid_format": "hex-8-or-14-upper",
         "authorization_needs_location": True,
+        "tariffs_immutable": True,
     },
     "e-clearing": {"hub": True, "dash_placeholders": True, "hub_sets_last_updated": True},
     "ocn": {"hub": True, "version_aliases": {"2.2": "2.2.1"}},

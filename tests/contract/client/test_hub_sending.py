@@ -232,3 +232,34 @@ async def test_a_pull_from_a_hub_fills_the_directory() -> None:
     assert await storage.objects.get(ObjectKey("Location", "DE", "AAB", behind["id"]))
     # a hub never lists objects of the party we registered with it as
     assert await storage.objects.get(ObjectKey("Location", "NL", "CPO", ours["id"])) is None
+
+
+async def test_a_published_tariff_never_changes_at_a_hub_that_takes_tariffs_as_immutable() -> None:
+    from ocpikit.operations import patch_own_object
+    from ocpikit.operations.own_objects import ImmutableTariff
+    from ocpikit.protocol.ports import SetFields
+    from ocpikit.server.demo import demo_tariffs
+
+    gir = replace(hub("FR-GIR"), settings={"profile": "gireve"})
+    cpo = Cpo(gir)
+    await cpo.setup()
+    tariff = demo_tariffs("NL", "CPO")[0]
+    key = ObjectKey("Tariff", "NL", "CPO", tariff["id"])
+    await cpo.put("Tariff", tariff)
+    # the same content again (a new last_updated) is fine; another price is not
+    await cpo.put("Tariff", {**tariff, "last_updated": "2030-01-01T00:00:00Z"})
+    with pytest.raises(ImmutableTariff, match="new tariff id"):
+        await cpo.put("Tariff", {**tariff, "currency": "USD"})
+    with pytest.raises(ImmutableTariff):
+        await patch_own_object(
+            cpo.storage,
+            key,
+            SetFields({"currency": "USD", "last_updated": "2030-01-02T00:00:00Z"}),
+        )
+    stored = await cpo.storage.objects.get(key)
+    assert stored is not None and stored.document["currency"] == tariff["currency"]
+    # without such a hub, a tariff may change
+    free = Cpo(hub("hub-1"))
+    await free.setup()
+    await free.put("Tariff", tariff)
+    await free.put("Tariff", {**tariff, "currency": "USD"})

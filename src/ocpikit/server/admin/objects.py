@@ -15,6 +15,7 @@ from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
 from ocpikit.core.types import ci_equal, format_datetime
 from ocpikit.core.versions import Version
 from ocpikit.operations import delete_own_object, patch_own_object, put_own_object
+from ocpikit.operations.own_objects import ImmutableTariff
 from ocpikit.protocol.handlers.base import (
     embeds_location,
     head_to_version,
@@ -26,6 +27,7 @@ from ocpikit.protocol.handlers.base import (
 from ocpikit.protocol.handlers.objects import merge_patch, token_key_id
 from ocpikit.protocol.ports import ANY_OWNER, ObjectKey, OwnerFilter
 from ocpikit.server.admin.common import (
+    Conflict,
     backend_module,
     json_response,
     read_body,
@@ -84,13 +86,16 @@ async def put_object(request: Request, platform: Platform) -> Response:
     for f in ("country_code", "party_id"):
         if not ci_equal(str(head.get(f, "")), request.path_params[f]):
             raise InvalidOrMissingParameters(f"{f}: differs from the URL", path=f)
-    stored = await put_own_object(
-        platform.storage,
-        key,
-        head,
-        last_updated=last_updated_of(head, platform.clock.now()),
-        rules=platform.settings.routing,
-    )
+    try:
+        stored = await put_own_object(
+            platform.storage,
+            key,
+            head,
+            last_updated=last_updated_of(head, platform.clock.now()),
+            rules=platform.settings.routing,
+        )
+    except ImmutableTariff as exc:
+        raise Conflict(str(exc)) from None
     [out] = await _in_version(platform, version, kind, [(None, head)])
     return json_response(out, 201 if stored.created else 200)
 
@@ -120,7 +125,10 @@ async def patch_object(request: Request, platform: Platform) -> Response:
             version, kind, merged, country_code=key.country_code, party_id=key.party_id
         )
 
-    stored = await patch_own_object(platform.storage, key, merge, platform.settings.routing)
+    try:
+        stored = await patch_own_object(platform.storage, key, merge, platform.settings.routing)
+    except ImmutableTariff as exc:
+        raise Conflict(str(exc)) from None
     if stored is None:
         raise NotFound(f"Unknown {kind} {request.path_params['id']!r}")
     [out] = await _in_version(platform, version, kind, [(stored.owner, stored.document)])
