@@ -24,7 +24,10 @@ def clean_env() -> dict[str, str]:
 
 
 def run(
-    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None, check: bool = True
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
 ) -> str:
     """The command's stdout; with ``check``, an assertion error with its output if it fails."""
     result = subprocess.run(

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from ._package import FreshVenv, clean_env
+from ._package import FreshVenv, clean_env, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-USER_TESTS = '''
+#: every user test runs once per version
+VERSIONS = ["--ocpi-version", "2.1.1,2.2.1"]
+
+USER_TESTS = """
 import httpx
 import pytest
 
@@ -49,7 +52,7 @@ async def test_an_async_test_with_a_hub(ocpi_hub):
     state = await ocpi_hub.aio.state()
     assert [p["party"] for p in state["parties"]][:2] == ["DE-HUB", "DE-AAA"]
     assert ocpi_hub.received() == []
-'''
+"""
 
 
 def test_a_user_project_runs_its_tests_against_emulated_partners(
@@ -68,8 +71,7 @@ def test_a_user_project_runs_its_tests_against_emulated_partners(
     # nothing of this run's source tree or pytest settings reaches the user's run
     env = clean_env()
     result = subprocess.run(
-        [installed.python, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-rs"]
-        + ["--ocpi-version", "2.1.1,2.2.1"],
+        [installed.python, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-rs", *VERSIONS],
         cwd=project,
         env=env,
         capture_output=True,
@@ -82,13 +84,9 @@ def test_a_user_project_runs_its_tests_against_emulated_partners(
     # pytest's header names the plugins loaded by their entry points
     (plugins,) = [line for line in out.splitlines() if line.startswith("plugins:")]
     assert "ocpikit-0.1.0" in plugins, plugins
-    assert str(installed.site / "ocpikit") in subprocess.run(
-        [installed.python, "-c", "import ocpikit.testing.pytest_plugin as p; print(p.__file__)"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    plugin = "import ocpikit.testing.pytest_plugin as p; print(p.__file__)"
+    where = run(installed.python, "-c", plugin, env=env)
+    assert where.startswith(str(installed.site / "ocpikit")), where
     assert "5 passed, 1 skipped" in out, out
     assert "test_my_cdr_flow[ocpi2.1.1] PASSED" in out
     assert "OCPI 2.1.1 has no hubs" in out
