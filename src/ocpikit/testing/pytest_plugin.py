@@ -100,6 +100,11 @@ def _marker(node: Any) -> dict[str, Any]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "ocpi_version" not in metafunc.fixturenames:
         return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
+        names = names.split(",") if isinstance(names, str) else list(names)
+        if "ocpi_version" in (n.strip() for n in names):
+            return  # the test chose its versions itself
     versions = _versions(metafunc.config)
     if len(versions) > 1 and "version" not in _marker(metafunc.definition):
         metafunc.parametrize("ocpi_version", versions, indirect=True, ids=lambda v: f"ocpi{v}")

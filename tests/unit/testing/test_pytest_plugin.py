@@ -108,10 +108,14 @@ def test_several_versions_run_each_test_once_per_version(pytester: pytest.Pytest
 
         def test_without_partners():
             pass
+
+        @pytest.mark.parametrize("ocpi_version", ["2.2.1"])
+        def test_parametrized_by_the_user(ocpi_cpo, ocpi_version):
+            assert ocpi_cpo.kw["version"] == "2.2.1"
         """
     )
     result = pytester.runpytest(*LOAD, "--ocpi-version", "2.1.1, 2.3.0", "-v")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         ["*test_each[[]ocpi2.1.1[]] PASSED*", "*test_each[[]ocpi2.3.0[]] PASSED*"]
     )
