@@ -17,9 +17,8 @@ imported on first use, so ``import ocpikit`` stays cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ocpikit.core.lazy import lazy_members
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ocpikit.client import PartnerClient, http_client
@@ -46,20 +45,29 @@ __all__ = [
     "to_head",
 ]
 
-__getattr__ = lazy_members(
-    __name__,
-    {
-        "MemoryStorage": "ocpikit.storage",
-        "PartnerClient": "ocpikit.client",
-        "SqlStorage": "ocpikit.storage",
-        "convert": "ocpikit.convert",
-        "create_app": "ocpikit.server",
-        "from_head": "ocpikit.convert",
-        "http_client": "ocpikit.client",
-        "load_settings": "ocpikit.server",
-        "model_for": "ocpikit.models",
-        "open_storage": "ocpikit.storage",
-        "price": "ocpikit.tariffs",
-        "to_head": "ocpikit.convert",
-    },
-)
+#: each exported name and the package that defines it
+_MEMBERS = {
+    "MemoryStorage": "ocpikit.storage",
+    "PartnerClient": "ocpikit.client",
+    "SqlStorage": "ocpikit.storage",
+    "convert": "ocpikit.convert",
+    "create_app": "ocpikit.server",
+    "from_head": "ocpikit.convert",
+    "http_client": "ocpikit.client",
+    "load_settings": "ocpikit.server",
+    "model_for": "ocpikit.models",
+    "open_storage": "ocpikit.storage",
+    "price": "ocpikit.tariffs",
+    "to_head": "ocpikit.convert",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # as ocpikit.core.lazy.lazy_members, without importing ocpikit.core: importing any
+    # ocpikit module (the pytest plugin in every test run, ``ocpikit --help``) runs this file
+    module = _MEMBERS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

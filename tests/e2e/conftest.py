@@ -6,12 +6,14 @@ skipped, with the reason, when the server at ``OCPIKIT_TEST_PG_URL`` is not reac
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.pg import require_postgres
 
 from ._nodes import DATABASES, Databases
+from ._package import FreshVenv, build, fresh_venv
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -42,3 +44,16 @@ def databases(backend: str) -> Iterator[Databases]:
         yield dbs
     finally:
         dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder with the wheel and the sdist built from this tree (built once per run)."""
+    return build(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> FreshVenv:
+    """A fresh virtual environment with ocpikit installed from the wheel only."""
+    (wheel,) = dist.glob("ocpikit-*.whl")
+    return fresh_venv(wheel, tmp_path_factory.mktemp("fresh") / "venv")

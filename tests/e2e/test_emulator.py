@@ -10,11 +10,9 @@ The platform here is an eMSP (``NL-PLT``) on SQLite; the emulators' data is dete
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import subprocess
-import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ import httpx
 import pytest
 
 from ocpikit.storage.sql import SqlStorage
-from ocpikit.testing.emulator import run_emulator
+from ocpikit.testing.partner import EmulatedPartner, start_partner
 
 from ._nodes import Instance
 
@@ -36,37 +34,17 @@ first_pull = false
 """
 
 
-class Emulated:
-    """A synchronous handle on one ``ocpikit emulate`` process (for a module-scoped setup)."""
-
-    def __init__(self, role: str, *args: str) -> None:
-        cmd = [sys.executable, "-m", "ocpikit", "emulate", role, "--seed", "7", *args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line, "the emulator did not start"
-        self.info = json.loads(line)
-        self.http = httpx.Client(base_url=self.info["control_url"], timeout=30, trust_env=False)
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        r = self.http.request(method, path, json=body)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def close(self) -> None:
-        self.http.close()
-        self.proc.terminate()
-        status = self.proc.wait(timeout=15)
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
-        assert status == 0
+def emulated(role: str, *extra: str) -> EmulatedPartner:
+    """An ``ocpikit emulate ROLE --seed 7 EXTRA...`` for a module-scoped setup (a test of its
+    own uses the plugin's ``ocpi_cpo``/``ocpi_emsp``/``ocpi_hub``)."""
+    return start_partner(role, seed=7, extra=extra)
 
 
 @dataclasses.dataclass
 class Setup:
     platform: Instance
-    hub: Emulated
-    cpo: Emulated
+    hub: EmulatedPartner
+    cpo: EmulatedPartner
 
 
 def _set_timeout(platform: Instance, partner_id: str, seconds: float) -> None:
@@ -87,8 +65,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         workdir, f"{PLATFORM}:EMSP", f"sqlite:///{workdir / 'ocpikit.db'}", config=PLATFORM_CONFIG
     )
     platform.start()
-    hub = Emulated("hub", "--page-size", "10")
-    cpo = Emulated("cpo", "--page-size", "10")
+    hub = emulated("hub", "--page-size", "10")
+    cpo = emulated("cpo", "--page-size", "10")
     try:
         for emu in (hub, cpo):
             r = platform.cli(
@@ -103,8 +81,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             _set_timeout(platform, partner, 2)
         yield Setup(platform, hub, cpo)
     finally:
-        hub.close()
-        cpo.close()
+        hub.close(check=True)
+        cpo.close(check=True)
         platform.close()
 
 
@@ -143,7 +121,7 @@ def _held_locations(platform: Instance, partner_id: str) -> set[tuple[str, str, 
     return platform.run(read)
 
 
-def _served(emu: Emulated) -> set[tuple[str, str, str]]:
+def _served(emu: EmulatedPartner) -> set[tuple[str, str, str]]:
     return {
         (o["country_code"], o["party_id"], o["id"])
         for o in emu.control("GET", "/objects/locations")
@@ -217,40 +195,31 @@ def both_roles(tmp_path: Path) -> Iterator[Instance]:
         platform.close()
 
 
-def test_hub_registers_pushes_and_answers_for_its_parties(both_roles: Instance) -> None:
-    platform = both_roles
-
-    async def main() -> dict[str, Any]:
-        async with run_emulator("hub", seed=7) as hub:
-            invite = json.loads((await asyncio.to_thread(platform.cli, "invite")).stdout)
-            reg = await hub.register_with(invite["versions_url"], invite["token"])
-            assert reg["initiated_by"] == "emulator"
-            assert {(r["role"], r["party_id"]) for r in reg["roles"]} == {
-                ("CPO", "PLT"),
-                ("EMSP", "PLT"),
-            }
-            out: dict[str, Any] = {"push": await hub.push("locations", 3, "DE-AAA")}
-            out["cdr_push"] = await hub.push("cdrs", 1, "DE-AAB")
-            tokens = await hub.objects("tokens")
-            locations = await hub.objects("locations")
-            out["token"] = tokens[1]
-            out["authorize"] = await asyncio.to_thread(
-                _hub_calls, platform, hub.versions_url, tokens[1]
-            )
-            out["command"] = await asyncio.to_thread(
-                _admin,
-                platform,
-                "POST",
-                "partners/DE-HUB/commands/START_SESSION",
-                {"token": tokens[1], "location_id": locations[0]["id"]},
-            )
-            await asyncio.sleep(1.0)  # the hub posts the CommandResult after --command-delay
-            out["sent"] = await hub._call("GET", "sent")
-            out["received"] = await hub.received()
-            out["state"] = await hub.state()
-            return out
-
-    out = asyncio.run(main())
+@pytest.mark.ocpi(version="2.2.1", seed=7)
+def test_hub_registers_pushes_and_answers_for_its_parties(
+    both_roles: Instance, ocpi_hub: EmulatedPartner
+) -> None:
+    platform, hub = both_roles, ocpi_hub
+    invite = json.loads(platform.cli("invite").stdout)
+    reg = hub.register_with(invite["versions_url"], invite["token"])
+    assert reg["initiated_by"] == "emulator"
+    assert {(r["role"], r["party_id"]) for r in reg["roles"]} == {("CPO", "PLT"), ("EMSP", "PLT")}
+    out: dict[str, Any] = {"push": hub.push("locations", 3, "DE-AAA")}
+    out["cdr_push"] = hub.push("cdrs", 1, "DE-AAB")
+    tokens = hub.objects("tokens")
+    locations = hub.objects("locations")
+    out["token"] = tokens[1]
+    out["authorize"] = _hub_calls(platform, hub.versions_url, tokens[1])
+    out["command"] = _admin(
+        platform,
+        "POST",
+        "partners/DE-HUB/commands/START_SESSION",
+        {"token": tokens[1], "location_id": locations[0]["id"]},
+    )
+    time.sleep(1.0)  # the hub posts the CommandResult after --command-delay
+    out["sent"] = hub.sent()
+    out["received"] = hub.received()
+    out["state"] = hub.state()
     partners = {p["id"]: p for p in json.loads(platform.cli("partners", "--json").stdout)}
     assert [r["role"] for r in partners["DE-HUB"]["roles"]] == ["HUB"]
     # every push came from the party behind the hub to the platform's eMSP party

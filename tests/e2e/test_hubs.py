@@ -22,9 +22,10 @@ import httpx
 import pytest
 
 from ocpikit.server.demo import demo_sessions_and_cdrs, demo_tokens
+from ocpikit.testing.partner import EmulatedPartner
 
 from ._nodes import Instance
-from .test_emulator import PLATFORM_CONFIG, Emulated
+from .test_emulator import PLATFORM_CONFIG, emulated
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +41,7 @@ def admin(platform: Instance, method: str, path: str, body: Any = None) -> httpx
     )
 
 
-def register(platform: Instance, emu: Emulated, *extra: str) -> None:
+def register(platform: Instance, emu: EmulatedPartner, *extra: str) -> None:
     r = platform.cli(
         "register",
         "--versions-url",
@@ -76,11 +77,11 @@ def emsp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     )
     platform.start()
     emus = {
-        "hub": Emulated("hub", "--objects", "cdrs=30"),
-        "gireve": Emulated(
+        "hub": emulated("hub", "--objects", "cdrs=30"),
+        "gireve": emulated(
             "hub", "--party", "FR-GIR", "--behind", "FR-BBB:CPO", "--objects", "cdrs=30"
         ),
-        "cpo": Emulated("cpo"),
+        "cpo": emulated("cpo"),
     }
     try:
         register(platform, emus["hub"])
@@ -95,7 +96,7 @@ def emsp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {"platform": platform, **emus}
     finally:
         for emu in emus.values():
-            emu.close()
+            emu.close(check=True)
         platform.close()
 
 
@@ -147,7 +148,7 @@ def test_tokens_go_to_each_connection_once_and_a_cpo_behind_a_hub_authorizes_the
     r = admin(platform, "PUT", f"tokens/NL/PLT/{token['uid']}", token)
     assert r.status_code in (200, 201), r.text
 
-    def pushed(emu: Emulated) -> list[dict[str, Any]]:
+    def pushed(emu: EmulatedPartner) -> list[dict[str, Any]]:
         return [
             r
             for r in emu.control("GET", "/received?method=PUT")
@@ -208,14 +209,14 @@ def cpo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         workdir, "NL-PLT:CPO", f"sqlite:///{workdir / 'ocpikit.db'}", config=PLATFORM_CONFIG
     )
     platform.start()
-    hub = Emulated("hub")
+    hub = emulated("hub")
     try:
         register(platform, hub)
         # the hub PUTs the ClientInfo of the parties behind it after the registration
         waited(lambda: "NL-EMA" in platform.cli("parties", "--json").stdout)
         yield {"platform": platform, "hub": hub}
     finally:
-        hub.close()
+        hub.close(check=True)
         platform.close()
 
 

@@ -4,10 +4,7 @@ installed into a fresh virtual environment, serves the demo platform from an emp
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import sysconfig
 import tarfile
 import time
 import zipfile
@@ -17,26 +14,9 @@ import httpx
 import pytest
 
 from ._nodes import free_port
+from ._package import ROOT, FreshVenv, clean_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run(*args: str | Path, cwd: Path | None = None) -> str:
-    result = subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]} {result.stderr[-2000:]}"
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    # --no-isolation: the build backend comes from the dev environment (no download)
-    _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", out, ROOT)
-    return out
 
 
 def test_build_gives_a_wheel_and_an_sdist_with_the_migrations(dist: Path) -> None:
@@ -53,28 +33,14 @@ def test_build_gives_a_wheel_and_an_sdist_with_the_migrations(dist: Path) -> Non
     assert any(m.endswith("/src/ocpikit/storage/migrations/script.py.mako") for m in members)
 
 
-def test_the_wheel_serves_the_demo_in_a_fresh_venv(dist: Path, tmp_path: Path) -> None:
-    (wheel,) = dist.glob("ocpikit-*.whl")
-    venv = tmp_path / "venv"
-    _run(sys.executable, "-m", "venv", venv)
-    python = venv / "bin" / "python"
-    # the dependencies come from this environment's site-packages (appended after the fresh
-    # venv's own, so the wheel's ocpikit wins); ocpikit itself only from the wheel
-    fresh_site = Path(
-        _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").strip()
-    )
-    (fresh_site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    _run(python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel)
-    where = _run(python, "-c", "import ocpikit; print(ocpikit.__file__)").strip()
-    assert where.startswith(str(fresh_site)), where
-
+def test_the_wheel_serves_the_demo_in_a_fresh_venv(installed: FreshVenv, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OCPIKIT_")}
+    env = clean_env()
     with (tmp_path / "serve.log").open("w") as log:
         proc = subprocess.Popen(
-            [venv / "bin" / "ocpikit", "serve", "--demo", "--port", str(port)],
+            [installed.bin("ocpikit"), "serve", "--demo", "--port", str(port)],
             cwd=empty,
             env=env,
             stdout=log,
