@@ -102,6 +102,9 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Instance
                 "generic",
             )
             assert r.returncode == 0, r.stdout + r.stderr + hub.log()
+        # a 2.1.1 party's credentials carry no role: the hub's operator names it
+        r = hub.cli("partners", "set", "NL-CPA", "--switch", "role=CPO")
+        assert r.returncode == 0, r.stderr
         yield nodes
     finally:
         for node in nodes.values():
@@ -142,7 +145,9 @@ def test_cpo_locations_and_emsp_tokens_are_broadcast(net: dict[str, Instance]) -
 
 
 def test_cpo_a_authorizes_an_emsp_x_token_through_the_hub(net: dict[str, Instance]) -> None:
-    token = demo_tokens("NL", "EMX", 1)[0]
+    token = {**demo_tokens("NL", "EMX", 3)[2], "whitelist": "NEVER"}
+    r = admin(net["emsp_x"], "PUT", f"tokens/NL/EMX/{token['uid']}", token)
+    assert r.status_code in (200, 201), r.text
     waited(lambda: token["uid"] in {t["uid"] for t in owned(net["cpo_a"], "tokens")})
     r = admin(net["cpo_a"], "POST", "authorize", {"uid": token["uid"], "emsp": "NL-EMX"})
     assert r.status_code == 200, r.text

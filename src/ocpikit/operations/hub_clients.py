@@ -29,7 +29,7 @@ from ocpikit.protocol.ports import (
     StoredObject,
 )
 
-__all__ = ["client_info_key", "desired_client_infos", "sync_client_info"]
+__all__ = ["client_info_key", "desired_client_infos", "hub_parties", "sync_client_info"]
 
 _STATUS = {PartnerStatus.REGISTERED: "CONNECTED", PartnerStatus.SUSPENDED: "SUSPENDED"}
 
@@ -121,3 +121,35 @@ async def _catch_up(
             await storage.outbox.enqueue(
                 partner_id, item.key, OutboxOperation.PUT, item.raw, revision=item.revision
             )
+
+
+async def hub_parties(storage: Storage) -> list[dict[str, Any]]:
+    """One row per party of every connection of the hub (``ocpikit hub parties``): the party,
+    its role, the connection, its OCPI version, its connection status (its ClientInfo) and
+    when the connection last exchanged a message with the hub."""
+    partners = await storage.partners.all()
+    learned = {
+        e.partner_id: e.role for e in await storage.parties.learned() if e.path is Path.DIRECT
+    }
+    desired = desired_client_infos(partners, learned)
+    by_id = {p.id: p for p in partners}
+    rows: list[dict[str, Any]] = []
+    last: dict[str, str | None] = {}
+    for key, (role, status, partner_id) in sorted(desired.items(), key=lambda kv: kv[0].norm):
+        partner = by_id[partner_id]
+        if partner_id not in last:
+            recent = await storage.exchanges.recent(limit=1, partner_id=partner_id)
+            last[partner_id] = format_datetime(recent[0].started_at) if recent else None
+        rows.append(
+            {
+                "party": f"{key.country_code}-{key.party_id}".upper(),
+                "country_code": key.country_code,
+                "party_id": key.party_id,
+                "roles": [role],
+                "partner": partner_id,
+                "version": partner.version,
+                "status": status,
+                "last_exchange": last[partner_id],
+            }
+        )
+    return rows

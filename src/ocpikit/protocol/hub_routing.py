@@ -30,11 +30,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ocpikit.core.errors import HubConnectionProblem, UnknownReceiver
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import V2_2_1, InterfaceRole, ModuleID, Role, Version
 from ocpikit.protocol.endpoints import INTERFACES, OPERATIONS, Operation
 from ocpikit.protocol.ports import Partner, PartnerStatus, PartyRole
+from ocpikit.protocol.profiles import effective_settings
 
 __all__ = [
     "OBJECT_MODULES",
@@ -150,11 +152,14 @@ def path_params(op: Operation, values: Sequence[str]) -> dict[str, str]:
 # --- who a connection is --------------------------------------------------------------------
 def connection_role(partner: Partner, learned: str | None = None) -> str | None:
     """The role a connection plays towards the hub: its first credentials role other than
-    OTHER, else what its traffic showed (``learned``: a 2.1.1 partner's credentials carry no
+    OTHER, else its ``role`` switch, else what its traffic showed (``learned``: a 2.1.1 partner's credentials carry no
     role), else OTHER."""
     for r in partner.roles:
         if r.role.upper() not in ("OTHER", "HUB"):
             return r.role.upper()
+    configured = effective_settings(partner.settings).get("role")
+    if isinstance(configured, str) and configured:
+        return configured.upper()
     return learned or (partner.roles[0].role.upper() if partner.roles else None)
 
 
@@ -192,8 +197,6 @@ def route_to(partners: Iterable[Partner], party: PartyRef, caller: Partner) -> D
     """A forward to the connection holding ``party``; :class:`UnknownReceiver` (4001) when no
     connection holds it (or only the caller), :class:`HubConnectionProblem` (4003) when its
     connection is not registered."""
-    from ocpikit.core.errors import HubConnectionProblem, UnknownReceiver
-
     holders = [p for p in holder_of(partners, party) if p.id != caller.id]
     if not holders:
         raise UnknownReceiver(f"No party {party} is connected to this hub")
@@ -226,8 +229,6 @@ def decide(
         return Decision(Action.BROADCAST)
     if name in ("tokens.sender.authorize", "commands.receiver.post"):
         return Decision(Action.FIND)
-    from ocpikit.core.errors import UnknownReceiver
-
     raise UnknownReceiver(f"{op.module.value}: name the receiver in the OCPI-to-* headers")
 
 
