@@ -228,10 +228,21 @@ def test_an_unknown_receiver_is_a_4001(net: dict[str, Instance]) -> None:
         emsp,
         "POST",
         "partners/NL-HUB/commands/START_SESSION",
-        {"token": demo_tokens("NL", "EMX", 1)[0], "location_id": "X", "to": "DE-ZZZ"},
+        {"token": demo_tokens("NL", "EMX", 1)[0], "location_id": "X"},
     )
-    # the backend API sends to the hub itself (no OCPI-to-* party behind it): the hub finds
-    # no CPO holding location X
-    assert r.status_code in (201, 502, 404, 400), r.text
-    text = r.text
-    assert "4001" in text or "UnknownReceiver" in text or "No connected CPO" in text, text
+    # sent to the hub itself (no OCPI-to-* party): the hub finds no CPO holding location X
+    assert r.status_code == 201, r.text
+    assert "UnknownReceiver" in r.json()["response"]["error"], r.text
+
+
+def test_every_party_learns_the_others_through_hub_client_info(net: dict[str, Instance]) -> None:
+    def statuses(node: Instance) -> dict[str, str]:
+        r = admin(node, "GET", "hubclientinfo")
+        assert r.status_code == 200, r.text
+        return {f"{c['country_code']}-{c['party_id']}": c["status"] for c in r.json()}
+
+    for name, others in (("emsp_x", {"NL-CPA", "NL-CPB"}), ("cpo_b", {"NL-CPA", "NL-EMX"})):
+        got = waited(lambda n=name, o=others: set(statuses(net[n])) >= o and statuses(net[n]))
+        assert got and all(got[p] == "CONNECTED" for p in others), (name, got)
+    r = net["hub"].cli("outbox", "dead")
+    assert "no dead letters" in r.stdout, r.stdout

@@ -32,7 +32,9 @@ __all__ = ["HttpHubForwarder"]
 class HttpHubForwarder:
     """Forwards over ``http`` (the URL policy's client, shared)."""
 
-    def __init__(self, http: httpx.AsyncClient, *, clock: Clock = SYSTEM_CLOCK, timeout: float = 20.0):
+    def __init__(
+        self, http: httpx.AsyncClient, *, clock: Clock = SYSTEM_CLOCK, timeout: float = 20.0
+    ):
         self.http = http
         self.clock = clock
         self.timeout = timeout

@@ -85,8 +85,8 @@ async def sync_client_info(storage: Storage, clock: Clock) -> int:
     written = 0
     now = clock.now()
     for key, (role, status, partner_id) in desired.items():
-        stored = current.get(key)
-        doc = stored.document if stored is not None else {}
+        known = current.get(key)
+        doc = known.document if known is not None else {}
         if doc.get("status") == status and doc.get("role") == role:
             continue
         info: dict[str, Any] = {

@@ -17,6 +17,7 @@ served (the decision is :mod:`ocpikit.protocol.hub_routing`; OCPI 2.2.1 transpor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -65,7 +66,7 @@ from ocpikit.protocol.ports import (
     StoredObject,
 )
 
-__all__ = ["HubRelay", "HubRequest", "RELAYED"]
+__all__ = ["RELAYED", "HubRelay", "HubRequest"]
 
 log = logging.getLogger("ocpikit.hub")
 
@@ -179,7 +180,7 @@ class HubRelay:
         kind = OBJECT_MODULES.get(op.module.value)
         if kind is None or kind in ("Session", "CDR"):
             params = PageParams.from_query(call.query)
-            meta = make_page([], params=params, total_count=0, url=call.url)
+            meta = make_page(list[Any](), params=params, total_count=0, url=call.url)
             return Reply(data=[], headers=meta.headers())
         return await self._list(call, kind, owner=ANY_OWNER, party=to_party)
 
@@ -228,7 +229,9 @@ class HubRelay:
                 await self.storage.outbox.enqueue(
                     pid, key, OutboxOperation.PUT, stored.raw, revision=stored.revision
                 )
-            notes.extend(self._losses(call, kind, document, [p for p in partners if p.id in targets]))
+            notes.extend(
+                self._losses(call, kind, document, [p for p in partners if p.id in targets])
+            )
         if kind in ("Session", "CDR") and not targets:
             notes.append("no connected eMSP holds the token's party: not forwarded")
         if notes:
@@ -316,7 +319,9 @@ class HubRelay:
             token_type = call.query.get("type")
             found = await self._scan(
                 "Token",
-                lambda t: t.get("uid") == uid and (token_type is None or t.get("type") == token_type),
+                lambda t: (
+                    t.get("uid") == uid and (token_type is None or t.get("type") == token_type)
+                ),
             )
             if found is None:
                 raise UnknownReceiver(f"No connected eMSP pushed token {uid!r} to this hub")
@@ -486,10 +491,8 @@ def _relayed(
     data = answer.data
     back: list[Loss] = []
     if name is not None and isinstance(data, dict):
-        try:
+        with contextlib.suppress(OcpiError):
             data, back = _convert(data, name, source, target, receiver)
-        except OcpiError:
-            pass
     notes = _describe([*lost, *back], "in conversion")
     message = answer.status_message
     if notes:
@@ -565,4 +568,3 @@ def _stored_key(call: Call, kind: str, reply: Reply) -> ObjectKey:
         token_type = call.query.get("type") or body.get("type")
         value = token_key_id(value, str(token_type) if token_type else None)
     return ObjectKey(kind, params["country_code"], params["party_id"], value)
-

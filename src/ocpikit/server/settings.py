@@ -202,9 +202,7 @@ def _versions(value: Any, where: str) -> tuple[Version, ...]:
 def _roles(value: Any, where: str) -> tuple[Role, ...]:
     items = value.replace("+", ",").split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
-        raise ConfigError(
-            f"{where}: expected roles such as ['CPO'], ['CPO', 'EMSP'] or ['HUB']"
-        )
+        raise ConfigError(f"{where}: expected roles such as ['CPO'], ['CPO', 'EMSP'] or ['HUB']")
     out: list[Role] = []
     for item in items:
         text = str(item).strip().upper()

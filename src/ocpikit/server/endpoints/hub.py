@@ -53,9 +53,7 @@ def hub_endpoint(module: ModuleID, candidates: tuple[Operation, ...]) -> Endpoin
             relay = platform.hub
             if Role.HUB not in party.roles or relay is None or version not in party.versions:
                 raise NotFound(f"{party.key} is no hub in {version}")
-            routing = (
-                RoutingHeaders.parse(request.headers.lower) if version >= V2_2_1 else None
-            )
+            routing = RoutingHeaders.parse(request.headers.lower) if version >= V2_2_1 else None
             context.routing = routing
             op = pick_operation(ops, (await relay.roles([partner]))[partner.id])
             values = [v for k, v in request.path_params.items() if k != "version"]
