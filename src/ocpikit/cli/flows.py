@@ -28,6 +28,7 @@ from ocpikit.cli._platform import (
     run_async,
     settings_from,
 )
+from ocpikit.core.versions import Role
 from ocpikit.protocol.decisions import DemoDecisions, HookDecisions
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.settings import Settings
@@ -89,6 +90,17 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
             pass
 
     register_periodic(PeriodicTask("flows-sweep", interval, sweep, first=interval))
+    forwarder = None
+    if any(Role.HUB in p.roles for p in settings.parties):
+        from ocpikit.client.hub_forward import HttpHubForwarder
+        from ocpikit.operations.hub_clients import sync_client_info
+
+        forwarder = HttpHubForwarder(partner_http(settings))
+
+        async def client_info(ctx: TaskContext) -> None:
+            await sync_client_info(ctx.storage, ctx.clock)
+
+        register_periodic(PeriodicTask("hub-client-info", 1.0, client_info, first=0.5))
     return create_app(
         settings,
         storage,
@@ -96,6 +108,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         driver=driver,
         extra_routes=flow_routes(ports),
         admin_here=settings.admin_port is None,
+        hub_forwarder=forwarder,
     )
 
 

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "serve",
     "platform",
     "parties",
+    "hub",
     "pull",
     "outbox",
     "flows",

@@ -348,10 +348,16 @@ class DeliveryWorker:
         key = entry.key
         if kind == "Token" and document.get("type") == "RFID":
             key, document = _rfid_repaired(client, key, document)
+        relayed = _relayed_from(client.partner, key)
         lookup = None
         if embeds_location(client.version, kind):
-            # a 2.1.1 Session/CDR embeds its Location: read it now (our own objects)
-            lookup = await location_lookup(self.storage.objects, [document], owner=None)
+            # a 2.1.1 Session/CDR embeds its Location: read it now (our own objects, or for a
+            # hub's relayed object the sender's, which owns both)
+            owner = None
+            if relayed is not None:
+                stored = await self.storage.objects.get(entry.key)
+                owner = stored.owner if stored is not None else None
+            lookup = await location_lookup(self.storage.objects, [document], owner=owner)
         try:
             if client.version == HEAD:
                 wire = entry.payload if key is entry.key else orjson.dumps(document)
@@ -360,7 +366,9 @@ class DeliveryWorker:
         except Exception as exc:  # a document we cannot send in the partner's version
             raise _Permanent(f"cannot convert to OCPI {client.version}: {exc}") from exc
         to_party = _token_to_party(client, document) if kind in ("Session", "CDR") else None
-        if kind == "CDR":
+        if relayed is not None:
+            await _send_relayed(client, kind, key, wire, to_party, relayed)
+        elif kind == "CDR":
             await client.post_cdr(wire=wire, to_party=to_party)
         else:
             await client.put_object(kind, key, wire=wire, to_party=to_party)
@@ -485,6 +493,47 @@ class _Acks:
                         future.set_result(ok)
         finally:
             self._writer = None
+
+
+def _relayed_from(partner: Partner, key: ObjectKey) -> PartyRef | None:
+    """The party of an object a hub relays (not one of ours: the connection registered with
+    another of our parties, the hub), which the outbox sends as ``OCPI-from-*`` (OCPI 2.2.1
+    transport_and_format §Message Routing: the receiver checks it names the object's owner);
+    None for our own objects and for the hub's ClientInfo."""
+    local = partner.local_party
+    if key.kind == "ClientInfo" or local is None:
+        return None
+    if ci_equal(local[0], key.country_code) and ci_equal(local[1], key.party_id):
+        return None
+    return PartyRef(key.country_code, key.party_id)
+
+
+async def _send_relayed(
+    client: PartnerClient,
+    kind: str,
+    key: ObjectKey,
+    wire: bytes,
+    to_party: PartyRef | None,
+    sender: PartyRef,
+) -> None:
+    """PUT (POST for a CDR) of a relayed object, from its owner's party."""
+    driver = client.driver
+    module = _MODULE_OF_KIND[kind]
+    receiver = to_party or driver.address.their_party(module, PartnerClient.RECEIVER)
+    if kind == "CDR":
+        url = driver.address.endpoint(module, PartnerClient.RECEIVER)
+        await driver.request(
+            "POST", url, module=module, content=wire, to_party=receiver, from_party=sender
+        )
+        return
+    await driver.request(
+        "PUT",
+        driver.address.object_url(kind, key),
+        module=module,
+        content=wire,
+        to_party=receiver,
+        from_party=sender,
+    )
 
 
 def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:

@@ -150,17 +150,20 @@ class RequestDriver:
         content: bytes | None = None,
         to_party: PartyRef | None = None,
         correlation_id: str | None = None,
+        from_party: PartyRef | None = None,
+        timeout: float | None = None,
     ) -> Reply:
         """Send one OCPI request and return the HTTP response with its parsed success envelope.
-        ``body`` is sent as JSON unless ``content`` (bytes) is given. Raises the error tree's
-        exceptions for everything else (module docstring)."""
+        ``body`` is sent as JSON unless ``content`` (bytes) is given; ``from_party`` replaces
+        our party in ``OCPI-from-*`` (a hub forwards for the original sender), ``timeout`` the
+        partner's. Raises the error tree's exceptions for everything else (module docstring)."""
         if body is not None and content is None:
             content = orjson.dumps(body)
         headers, ids = request_headers(
             self.version,
             module,
             has_body=content is not None,
-            from_party=self._our_party,
+            from_party=from_party or self._our_party,
             to_party=to_party,
             correlation_id=correlation_id,
             id_factory=self.id_factory,
@@ -173,7 +176,7 @@ class RequestDriver:
         response: httpx.Response | None = None
         for attempt, encode in enumerate(attempts.encodings()):
             self._authorization.set_on(headers, encode)
-            response = await self._send(method, url, headers, content)
+            response = await self._send(method, url, headers, content, timeout)
             status = response.status_code
             if not attempts.retry_after(status):
                 learned = attempts.learned(attempt, status)
@@ -191,7 +194,12 @@ class RequestDriver:
         return Reply(response, verdict.envelope, ids)
 
     async def _send(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         try:
             return await exchange(
@@ -200,7 +208,7 @@ class RequestDriver:
                 url,
                 headers=headers,
                 content=content,
-                timeout=self.switches.timeout,
+                timeout=timeout if timeout is not None else self.switches.timeout,
             )
         except httpx.HTTPError as exc:
             raise TransportError.wrap(exc, url=_safe_url(url)) from exc

@@ -29,6 +29,7 @@ __all__ = [
     "OPERATIONS",
     "Interface",
     "Operation",
+    "hub_interfaces",
     "interfaces_for",
     "operations_for",
     "required_partner_modules",
@@ -39,6 +40,7 @@ SENDER = InterfaceRole.SENDER
 RECEIVER = InterfaceRole.RECEIVER
 CPO = Role.CPO
 EMSP = Role.EMSP
+HUB = Role.HUB
 
 _ALL = frozenset({V2_1_1, V2_2_1, V2_3_0})
 _22 = frozenset({V2_2_1, V2_3_0})
@@ -97,6 +99,7 @@ INTERFACES: tuple[Interface, ...] = (
     Interface(ModuleID.chargingprofiles, RECEIVER, CPO, _22),
     Interface(ModuleID.hubclientinfo, RECEIVER, CPO, _22),
     Interface(ModuleID.hubclientinfo, RECEIVER, EMSP, _22),
+    Interface(ModuleID.hubclientinfo, SENDER, HUB, _22),
     Interface(ModuleID.payments, RECEIVER, CPO, _23),
     Interface(ModuleID.bookings, SENDER, CPO, _23),
     Interface(ModuleID.bookings, RECEIVER, EMSP, _23),
@@ -212,7 +215,8 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("POST", "/{session_id}/{request_id}", "result", _22),
         ("PUT", "/{session_id}", "active", _22),
     )
-    # HubClientInfo (DIGEST §3.8, 2.2+)
+    # HubClientInfo (DIGEST §3.8, 2.2+): the Hub's Sender list, every party's Receiver
+    + _ops(ModuleID.hubclientinfo, SENDER, ("GET", "", "list", _22))
     + _ops(
         ModuleID.hubclientinfo,
         RECEIVER,
@@ -270,17 +274,42 @@ OPERATIONS: tuple[Operation, ...] = tuple(
 
 
 def side_of(role: Role) -> str:
-    """URL prefix segment of the interfaces implemented by ``role`` (``cpo`` / ``emsp``)."""
+    """URL prefix segment of the interfaces implemented by ``role`` (``cpo`` / ``emsp`` /
+    ``hub``)."""
     return role.value.lower()
 
 
+def hub_interfaces(version: Version) -> list[Interface]:
+    """The interfaces a HUB party offers in ``version`` (OCPI 2.2.1 transport_and_format
+    §Message Routing; DIGEST §3.0): every module's Sender and Receiver that a CPO or an eMSP
+    implements (the hub stands in for the other side of each), and the HubClientInfo Sender
+    instead of its Receivers. All of them are served under the ``hub`` side; in 2.1.1 each
+    module once (its endpoints carry no interface role)."""
+    out: list[Interface] = []
+    seen: set[tuple[ModuleID, InterfaceRole]] = set()
+    for itf in INTERFACES:
+        if version not in itf.versions:
+            continue
+        if itf.module is ModuleID.hubclientinfo and itf.implemented_by is not HUB:
+            continue
+        mark = (itf.module, itf.role if version >= V2_2_1 else SENDER)
+        if mark in seen:
+            continue
+        seen.add(mark)
+        out.append(Interface(itf.module, itf.role, HUB, itf.versions))
+    return out
+
+
 def interfaces_for(roles: Iterable[Role], version: Version) -> list[Interface]:
-    """The interfaces a party with ``roles`` offers in ``version``, in table order.
+    """The interfaces a party with ``roles`` offers in ``version``, in table order; a HUB
+    party's are :func:`hub_interfaces`.
 
     2.1.1 endpoints carry no interface role, so a module may appear only once there: the first
     of ``roles`` (in the order given) wins (DIGEST §3.0).
     """
     wanted = list(dict.fromkeys(roles))
+    if HUB in wanted:
+        return hub_interfaces(version)
     out: list[Interface] = []
     seen: set[ModuleID] = set()
     for role in wanted:

@@ -40,7 +40,7 @@ from ocpikit.core.errors import (
     ServerError,
     Unauthorized,
 )
-from ocpikit.core.versions import Role, Version
+from ocpikit.core.versions import V2_3_0, Role, Version
 from ocpikit.protocol.ports import (
     CredentialsToken,
     Exchange,
@@ -122,7 +122,9 @@ def _local_party(party: OurParty) -> tuple[str, str]:
 
 def _their_default_role(party: OurParty) -> Role:
     """The role a 2.1.1 partner has, whose Credentials carry none (DIGEST §2.3): the other side
-    of ours."""
+    of ours; OTHER for a hub's, which any role may be (its traffic tells the hub later)."""
+    if Role.HUB in party.roles:
+        return Role.OTHER
     return Role.EMSP if Role.CPO in party.roles else Role.CPO
 
 
@@ -195,11 +197,16 @@ class PartnerRegistration:
     def our_credentials(self, version: Version, token: str, party: OurParty) -> dict[str, Any]:
         """Our Credentials object in ``version`` for ``party``, carrying ``token``."""
         details = party.business_details()
+        hub = Role.HUB in party.roles and version >= V2_3_0
         roles = [
-            PartyRole(role.value, party.country_code, party.party_id, details)
+            # 2.3.0 has no HUB role: a hub names itself in hub_party_id (credentials §2.3.0)
+            PartyRole("OTHER" if hub else role.value, party.country_code, party.party_id, details)
             for role in party.roles
         ]
-        return build_credentials(version, token, self.versions_url, roles)
+        body = build_credentials(version, token, self.versions_url, roles)
+        if hub:
+            body["hub_party_id"] = f"{party.country_code}{party.party_id}".upper()
+        return body
 
     async def invite(
         self,

@@ -729,6 +729,7 @@ class Outbox(Protocol):
 class CommandDirection(enum.StrEnum):
     SENT = "sent"  # we (eMSP, or party setting a charging profile) asked a partner
     RECEIVED = "received"  # a partner asked us (CPO)
+    RELAYED = "relayed"  # a hub forwarded it with its own response_url (the original kept)
 
 
 @dataclass(frozen=True, slots=True)

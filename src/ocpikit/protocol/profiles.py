@@ -113,6 +113,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "(default: outbox.pull_retries; protocol/pull_retry.py)",
         ),
         Switch(
+            "role",
+            None,
+            "for a hub: the role of a connection whose credentials carry none (2.1.1), e.g. "
+            '"CPO"; without it the hub learns the role from what the connection sends',
+        ),
+        Switch(
             "pull_max_wait",
             60,
             "the longest wait in seconds before such a retry; a longer Retry-After is capped "

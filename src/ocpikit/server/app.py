@@ -28,6 +28,7 @@ from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.core.errors import MethodNotAllowed, NotFound, OcpiError, ServerError
 from ocpikit.core.headers import MessageIds
 from ocpikit.protocol.decisions import Decisions
+from ocpikit.protocol.hub_routing import HubForwarder
 from ocpikit.protocol.partner_registration import FlowDriver
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.adapter import Answer, OcpiRequest, send_answer
@@ -141,11 +142,13 @@ def create_app(
     log_exchanges: bool = True,
     extra_routes: list[BaseRoute] | None = None,
     admin_here: bool = True,
+    hub_forwarder: HubForwarder | None = None,
 ) -> ASGIApp:
     """The platform's ASGI app; ``driver`` sends the registration callbacks
     (``ocpikit.client.registration.drive``), ``extra_routes`` are more backend API routes.
     ``admin_here`` False: the backend API is not served by this app (:func:`admin_app` serves
-    it on a listener of its own)."""
+    it on a listener of its own). ``hub_forwarder`` sends what a HUB party forwards
+    (``ocpikit.client.hub_forward``)."""
     platform = Platform(
         settings,
         storage,
@@ -153,6 +156,7 @@ def create_app(
         clock=clock,
         driver=driver,
         log_exchanges=log_exchanges,
+        hub_forwarder=hub_forwarder,
     )
 
     @contextlib.asynccontextmanager

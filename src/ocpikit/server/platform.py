@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.core.errors import Unauthorized
+from ocpikit.core.headers import PartyRef
 from ocpikit.core.versions import Role, Version
+from ocpikit.operations.hub_relay import HubRelay
 from ocpikit.protocol.decisions import Decisions, DemoDecisions
 from ocpikit.protocol.endpoints import side_of
 from ocpikit.protocol.handlers import OwnParty, Services
+from ocpikit.protocol.hub_routing import HubForwarder
 from ocpikit.protocol.partner_registration import FlowDriver, PartnerRegistration
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.adapter import OcpiRequest
@@ -40,6 +43,7 @@ class Platform:
         clock: Clock = SYSTEM_CLOCK,
         driver: FlowDriver | None = None,
         log_exchanges: bool = True,
+        hub_forwarder: HubForwarder | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -60,6 +64,18 @@ class Platform:
         self._own: dict[str, OwnParty] = {p.key: own_party(p, sole=sole) for p in settings.parties}
         #: our parties' keys (``CC-PID``), which no partner may write
         self.own_party_keys = frozenset(self._parties)
+        hub = next((p for p in settings.parties if Role.HUB in p.roles), None)
+        #: the hub's use case when one of our parties is a HUB (docs/hubs.md)
+        self.hub: HubRelay | None = (
+            HubRelay(
+                self.services,
+                hub_forwarder,
+                ocpi_url=f"{settings.base_url}/ocpi",
+                hub_party=PartyRef(hub.country_code, hub.party_id),
+            )
+            if hub is not None
+            else None
+        )
 
     async def authenticate(self, request: OcpiRequest) -> Authenticated:
         """Who is calling, within the limits: 429 for an address that failed too often (before

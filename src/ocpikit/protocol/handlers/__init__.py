@@ -109,7 +109,8 @@ HANDLERS: Mapping[str, Handler] = {
     "chargingprofiles.receiver.delete": m.charging_profile_request,
     "chargingprofiles.sender.result": m.charging_profile_result,
     "chargingprofiles.sender.active": m.active_charging_profile,
-    # HubClientInfo
+    # HubClientInfo: the Sender list is a HUB party's (its own ClientInfo objects)
+    "hubclientinfo.sender.list": _list("ClientInfo"),
     "hubclientinfo.receiver.get": m.clientinfo_get,
     "hubclientinfo.receiver.put": m.clientinfo_put,
     # Payments

@@ -13,6 +13,7 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
 - ``GET /admin/api/{module}?owner=own|any|<partner id>&offset=&limit=&version=``: list ours, or
   what partners pushed to us.
 - ``GET /admin/api/partners``; ``GET /admin/api/parties`` (the party directory);
+  ``GET /admin/api/hub/parties`` (a hub's connected parties, as ``ocpikit hub parties``);
   ``POST /admin/api/invites`` (a token A).
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
@@ -31,7 +32,12 @@ from ocpikit.server.admin.objects import (
     put_object,
 )
 from ocpikit.server.admin.openapi import openapi, openapi_json
-from ocpikit.server.admin.partners import create_invite, list_parties, list_partners
+from ocpikit.server.admin.partners import (
+    create_invite,
+    list_hub_parties,
+    list_parties,
+    list_partners,
+)
 
 __all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
 
@@ -43,6 +49,7 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/api/openapi.json", admin_endpoint(openapi_json, auth=False), methods=["GET"]),
         Route("/admin/api/partners", admin_endpoint(list_partners), methods=["GET"]),
         Route("/admin/api/parties", admin_endpoint(list_parties), methods=["GET"]),
+        Route("/admin/api/hub/parties", admin_endpoint(list_hub_parties), methods=["GET"]),
         Route("/admin/api/invites", admin_endpoint(create_invite), methods=["POST"]),
         Route(obj, admin_endpoint(put_object), methods=["PUT"]),
         Route(obj, admin_endpoint(patch_object), methods=["PATCH"]),

@@ -108,6 +108,12 @@ def openapi(base_url: str) -> bytes:
             "responses": {"200": {"description": "Directory rows (as `ocpikit parties --json`)"}},
         }
     }
+    paths["/admin/api/hub/parties"] = {
+        "get": {
+            "summary": "A hub's connected parties: roles, version, connection status, last exchange",
+            "responses": {"200": {"description": "Rows (as `ocpikit hub parties --json`)"}},
+        }
+    }
     paths["/admin/api/partners"] = {
         "get": {"summary": "List partners", "responses": {"200": {"description": "Partners"}}}
     }

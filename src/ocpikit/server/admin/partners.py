@@ -25,6 +25,13 @@ async def list_parties(request: Request, platform: Platform) -> Response:
     return json_response(await party_directory(platform.storage, platform.settings.routing))
 
 
+async def list_hub_parties(request: Request, platform: Platform) -> Response:
+    """The parties connected to this hub, as ``ocpikit hub parties --json``."""
+    from ocpikit.operations.hub_clients import hub_parties
+
+    return json_response(await hub_parties(platform.storage))
+
+
 async def create_invite(request: Request, platform: Platform) -> Response:
     """``?party=CC-PID&ttl=7d&for=CC-PID&replace=PARTNER`` as ``ocpikit invite``."""
     q = request.query_params

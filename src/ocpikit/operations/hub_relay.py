@@ -1,0 +1,570 @@
+"""The hub's use case: one request of a connected party, forwarded, broadcast, relayed back or
+served (the decision is :mod:`ocpikit.protocol.hub_routing`; OCPI 2.2.1 transport_and_format
+§Message Routing; docs/hubs.md "ocpikit as a hub").
+
+- **Forward**: the body is converted from the caller's version to the receiver's through the
+  head model (:func:`ocpikit.convert.convert`), sent with the routing headers and the
+  correlation id kept, and the answer converted back. A command or charging-profile request
+  gets the hub's own ``response_url`` (its original one is kept in the CommandStore, direction
+  ``relayed``), so the asynchronous result comes back through the hub.
+- **Broadcast**: the receiver handler of the module stores the object, owned by the caller
+  (the same validation, ownership and id checks as any receiver), then one outbox entry per
+  receiving connection is queued with the stored revision: the outbox worker delivers each in
+  its receiver's version, and a slow receiver never delays another. A 2.1.1 Session or CDR
+  carries no token owner: the hub fills ``cdr_token`` from the Token that came through it.
+- What a conversion drops is named in the answer's ``status_message`` to the sender.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+
+from ocpikit.convert import Loss, convert
+from ocpikit.core.errors import (
+    HubConnectionProblem,
+    InvalidOrMissingParameters,
+    NotFound,
+    OcpiError,
+    UnknownReceiver,
+)
+from ocpikit.core.headers import PartyRef
+from ocpikit.core.pagination import PageParams, make_page
+from ocpikit.core.versions import HEAD, V2_2_1, InterfaceRole, Version
+from ocpikit.protocol.handlers import HANDLERS, Call, Reply, Services
+from ocpikit.protocol.handlers.base import head_to_version
+from ocpikit.protocol.handlers.objects import token_key_id
+from ocpikit.protocol.hub_routing import (
+    ASYNC_OPERATIONS,
+    OBJECT_MODULES,
+    Action,
+    Forward,
+    Forwarded,
+    HubForwarder,
+    body_names,
+    connection_role,
+    decide,
+    hub_targets,
+    role_from_traffic,
+    route_to,
+    version_of,
+)
+from ocpikit.protocol.party_records import Learned, Path, RemoteParty
+from ocpikit.protocol.ports import (
+    ANY_OWNER,
+    CommandDirection,
+    CommandRecord,
+    ObjectKey,
+    OutboxOperation,
+    Partner,
+    StoredObject,
+)
+
+__all__ = ["RELAYED", "HubRelay", "HubRequest"]
+
+log = logging.getLogger("ocpikit.hub")
+
+#: the CommandStore direction of the requests whose result the hub relays back
+RELAYED = CommandDirection.RELAYED
+
+#: how many stored objects a lookup without a key reads at most (a token by uid, a location
+#: by id): the hub finds the receiver of a 2.1.1 request from what passed through it
+SCAN_LIMIT = 20_000
+_PAGE = 500
+
+
+@dataclass(slots=True)
+class HubRequest:
+    """One request to a HUB party's interface: the handlers' :class:`Call` (the caller is its
+    ``partner``), the method, the ``OCPI-to-*`` party and the correlation id."""
+
+    call: Call
+    method: str
+    to_party: PartyRef | None = None
+    correlation_id: str | None = None
+
+
+class HubRelay:
+    """The hub's work on ``services``; ``forwarder`` sends forwarded requests (none: every
+    forward is a 4003), ``ocpi_url`` is the hub's ``{base}/ocpi`` (its rewritten response
+    URLs), ``hub_party`` the hub's own party."""
+
+    def __init__(
+        self,
+        services: Services,
+        forwarder: HubForwarder | None,
+        *,
+        ocpi_url: str,
+        hub_party: PartyRef,
+    ) -> None:
+        self.services = services
+        self.forwarder = forwarder
+        self.ocpi_url = ocpi_url.rstrip("/")
+        self.hub_party = hub_party
+        self._roles: dict[str, str] = {}
+
+    @property
+    def storage(self) -> Any:
+        return self.services.storage
+
+    # --- entry ----------------------------------------------------------------------------
+    async def handle(self, request: HubRequest) -> Reply:
+        call = request.call
+        caller = call.partner
+        assert caller is not None
+        await self._learn_role(caller, call)
+        partners = await self.storage.partners.all()
+        decision = decide(
+            call.op, request.method, request.to_party, self.hub_party, caller, partners
+        )
+        if decision.action is Action.SERVE:
+            return await self._serve(call, request.to_party)
+        if decision.action is Action.BROADCAST:
+            return await self._broadcast(call, partners)
+        if decision.action is Action.RESULT:
+            return await self._relay_result(request)
+        if decision.action is Action.FIND:
+            party = await self._find_receiver(call)
+            decision = route_to(partners, party, caller)
+        target = next(p for p in partners if p.id == decision.partner_id)
+        return await self._forward(request, target, decision.to_party)
+
+    async def roles(self, partners: Sequence[Partner]) -> dict[str, str | None]:
+        """Each connection's role (:func:`connection_role`, with what traffic showed)."""
+        learned = dict(self._roles)
+        if any(p.id not in learned and connection_role(p) in (None, "OTHER") for p in partners):
+            for entry in await self.storage.parties.learned():
+                if entry.path is Path.DIRECT:
+                    learned.setdefault(entry.partner_id, entry.role)
+        return {p.id: connection_role(p, learned.get(p.id)) for p in partners}
+
+    async def _learn_role(self, caller: Partner, call: Call) -> None:
+        """A caller whose credentials carry no role (2.1.1) shows it by what it sends."""
+        if connection_role(caller) not in (None, "OTHER") or caller.id in self._roles:
+            return
+        role = role_from_traffic(call.op, call.op.method)
+        if role is None or not caller.roles:
+            return
+        first = caller.roles[0]
+        self._roles[caller.id] = role
+        await self.storage.parties.learn(
+            [
+                RemoteParty(
+                    first.country_code,
+                    first.party_id,
+                    role,
+                    caller.id,
+                    Path.DIRECT,
+                    Learned.TRAFFIC,
+                )
+            ]
+        )
+
+    # --- serve ----------------------------------------------------------------------------
+    async def _serve(self, call: Call, to_party: PartyRef | None) -> Reply:
+        """A Sender list: the objects the other connections pushed (Locations, Tariffs,
+        Tokens; Sessions and CDRs only go to their eMSP, so none are listed), filtered to
+        ``to_party`` when named; the HubClientInfo list: ours. A Receiver GET: the caller's
+        own object, as any receiver answers it."""
+        op = call.op
+        if op.name == "hubclientinfo.sender.list":
+            return await self._list(call, "ClientInfo", owner=None, party=None)
+        if not op.paginated:
+            return await HANDLERS[op.name](call, self.services)
+        kind = OBJECT_MODULES.get(op.module.value)
+        if kind is None or kind in ("Session", "CDR"):
+            params = PageParams.from_query(call.query)
+            meta = make_page(list[Any](), params=params, total_count=0, url=call.url)
+            return Reply(data=[], headers=meta.headers())
+        return await self._list(call, kind, owner=ANY_OWNER, party=to_party)
+
+    async def _list(self, call: Call, kind: str, *, owner: Any, party: PartyRef | None) -> Reply:
+        params = PageParams.from_query(call.query)
+        page = await self.storage.objects.list_page(
+            kind,
+            offset=params.offset,
+            limit=params.limit,
+            date_from=params.date_from,
+            date_to=params.date_to,
+            owner=owner,
+            country_code=party.country_code if party else None,
+            party_id=party.party_id if party else None,
+        )
+        items: list[bytes] = []
+        for item in page.items:
+            try:
+                items.append(orjson.dumps(head_to_version(item.document, call.version, kind)))
+            except ValueError as exc:
+                log.warning("%s %s left out of a %s page: %s", kind, item.key, call.version, exc)
+        meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
+        return Reply(raw_items=items, headers=meta.headers())
+
+    # --- broadcast ------------------------------------------------------------------------
+    async def _broadcast(self, call: Call, partners: Sequence[Partner]) -> Reply:
+        op, caller = call.op, call.partner
+        assert caller is not None
+        kind = OBJECT_MODULES[op.module.value]
+        reply = await HANDLERS[op.name](call, self.services)
+        key = _stored_key(call, kind, reply)
+        stored = await self.storage.objects.get(key) if op.method != "DELETE" else None
+        notes: list[str] = []
+        if stored is not None and kind in ("Session", "CDR"):
+            stored, filled = await self._fill_token(stored, caller)
+            if filled:
+                notes.append(filled)
+        document = stored.document if stored is not None else {}
+        roles = await self.roles(partners)
+        targets = hub_targets(partners, kind, document, caller.id, roles)
+        if op.method == "DELETE":
+            for pid in targets:
+                await self.storage.outbox.enqueue(pid, key, OutboxOperation.DELETE, None)
+        elif stored is not None:
+            for pid in targets:
+                await self.storage.outbox.enqueue(
+                    pid, key, OutboxOperation.PUT, stored.raw, revision=stored.revision
+                )
+            notes.extend(
+                self._losses(call, kind, document, [p for p in partners if p.id in targets])
+            )
+        if kind in ("Session", "CDR") and not targets:
+            notes.append("no connected eMSP holds the token's party: not forwarded")
+        if notes:
+            reply.status_message = "; ".join(notes)[:500]
+        return reply
+
+    def _losses(
+        self, call: Call, kind: str, document: Mapping[str, Any], receivers: Sequence[Partner]
+    ) -> list[str]:
+        """What the conversions of a broadcast drop: from the caller's version to head, and
+        from head to each receiver's version (the outbox worker makes the same conversions)."""
+        out: list[str] = []
+        if call.version != HEAD and isinstance(call.body, dict) and op_writes_whole(call):
+            _, lost = convert(call.body, kind, call.version, HEAD)
+            out.extend(_describe(lost, f"{call.version} to {HEAD}"))
+        for version in sorted({version_of(p) for p in receivers}):
+            if version == HEAD or not document:
+                continue
+            try:
+                _, lost = convert(dict(document), kind, HEAD, version)
+            except (ValueError, KeyError, TypeError):
+                continue
+            out.extend(_describe(lost, f"for {version} receivers"))
+        return out
+
+    async def _fill_token(self, stored: StoredObject, caller: Partner) -> tuple[StoredObject, str]:
+        """A Session or CDR whose ``cdr_token`` names no real party (a 2.1.1 sender's): the
+        owner, uid and type of the Token with its contract id (``auth_id``) that came through
+        the hub; the stored object is replaced with the filled one."""
+        doc = stored.document
+        token = doc.get("cdr_token")
+        if not isinstance(token, Mapping) or token.get("country_code") not in ("XX", None):
+            return stored, ""
+        contract = token.get("contract_id") or token.get("uid")
+        found = await self._scan(
+            "Token",
+            lambda t: t.get("contract_id") == contract or t.get("uid") == contract,
+        )
+        if found is None:
+            return stored, ""
+        t = found.document
+        doc["cdr_token"] = {
+            **token,
+            "country_code": t.get("country_code"),
+            "party_id": t.get("party_id"),
+            "uid": t.get("uid"),
+            "type": t.get("type"),
+            "contract_id": t.get("contract_id", contract),
+        }
+        again = await self.storage.objects.put(
+            stored.key,
+            orjson.dumps(doc),
+            last_updated=stored.last_updated,
+            owner=caller.id,
+        )
+        note = (
+            f"cdr_token filled from token {t.get('uid')} of "
+            f"{t.get('country_code')}-{t.get('party_id')}"
+        )
+        return again, note
+
+    async def _scan(self, kind: str, match: Any) -> StoredObject | None:
+        """The first stored object of ``kind`` (any owner) that ``match`` accepts, reading at
+        most :data:`SCAN_LIMIT` objects page by page."""
+        offset = 0
+        while offset < SCAN_LIMIT:
+            page = await self.storage.objects.list_page(
+                kind, offset=offset, limit=_PAGE, owner=ANY_OWNER
+            )
+            for item in page.items:
+                if match(item.document):
+                    return item  # type: ignore[no-any-return]
+            if len(page.items) < _PAGE:
+                return None
+            offset += _PAGE
+        return None
+
+    # --- finding the receiver -------------------------------------------------------------
+    async def _find_receiver(self, call: Call) -> PartyRef:
+        """The party a request without ``OCPI-to-*`` is for: the owner of the token to
+        authorize, of the Location a command names, or of the Session a STOP_SESSION names."""
+        op = call.op
+        if op.name == "tokens.sender.authorize":
+            uid = call.params["token_uid"]
+            token_type = call.query.get("type")
+            found = await self._scan(
+                "Token",
+                lambda t: (
+                    t.get("uid") == uid and (token_type is None or t.get("type") == token_type)
+                ),
+            )
+            if found is None:
+                raise UnknownReceiver(f"No connected eMSP pushed token {uid!r} to this hub")
+            return PartyRef(found.key.country_code, found.key.party_id)
+        body = call.body if isinstance(call.body, dict) else {}
+        ref, kind = body.get("location_id"), "Location"
+        if ref is None:
+            ref, kind = body.get("session_id"), "Session"
+        if not isinstance(ref, str):
+            raise UnknownReceiver("name the CPO in the OCPI-to-* headers")
+        found = await self._scan(kind, lambda d: d.get("id") == ref)
+        if found is None:
+            raise UnknownReceiver(f"No connected CPO pushed {kind} {ref!r} to this hub")
+        return PartyRef(found.key.country_code, found.key.party_id)
+
+    # --- forwarding -----------------------------------------------------------------------
+    async def _forward(self, request: HubRequest, target: Partner, to: PartyRef | None) -> Reply:
+        call = request.call
+        caller = call.partner
+        assert caller is not None
+        if self.forwarder is None:
+            raise HubConnectionProblem("This hub cannot forward requests")
+        source, version = call.version, version_of(target)
+        body_name, answer_name = body_names(call.op, call.params)
+        lost: list[Loss] = []
+        body: Any = call.body
+        if body_name is not None and isinstance(body, dict):
+            body, lost = _convert(body, body_name, source, version, caller)
+        if call.op.name in ASYNC_OPERATIONS:
+            body = await self._rewrite_response_url(call, target, version, body)
+        query = {k: v for k, v in call.query.items() if not (k == "type" and version < V2_2_1)}
+        answer = await self.forwarder.forward(
+            Forward(
+                partner=target,
+                module=call.op.module.value,
+                role=call.op.role,
+                method=request.method,
+                path=_segments(call),
+                query=query,
+                body=orjson.dumps(body) if body is not None else None,
+                from_party=call.from_party or _party_of(caller),
+                to_party=to,
+                correlation_id=request.correlation_id,
+            )
+        )
+        return _relayed(answer, answer_name, version, source, target, lost)
+
+    async def _rewrite_response_url(
+        self, call: Call, target: Partner, version: Version, body: Any
+    ) -> Any:
+        """The request with the hub's ``response_url`` (``{hub}/{module sender}/...``); the
+        original is kept under a fresh id to relay the result back."""
+        if not isinstance(body, dict) and call.op.module.value != "chargingprofiles":
+            return body
+        relay_id = uuid.uuid4().hex
+        op = call.op
+        original: str | None
+        if op.module.value == "commands":
+            command = call.params["command"].upper()
+            original = body.get("response_url")
+            url = f"{self.ocpi_url}/{version}/hub/commands/{command}/{relay_id}"
+            result_name = "CommandResult"
+        else:
+            command = f"{op.method}_PROFILE"
+            session = call.params["session_id"]
+            url = f"{self.ocpi_url}/{version}/hub/chargingprofiles/{session}/{relay_id}"
+            result_name = {
+                "GET": "ActiveChargingProfileResult",
+                "PUT": "ChargingProfileResult",
+                "DELETE": "ClearProfileResult",
+            }[op.method]
+            original = (body or {}).get("response_url") or call.query.get("response_url")
+        if not isinstance(original, str) or not original:
+            raise InvalidOrMissingParameters(path="response_url")
+        await self.storage.commands.save(
+            CommandRecord(
+                id=relay_id,
+                direction=RELAYED,
+                command=command,
+                state="FORWARDED",
+                partner_id=call.partner.id if call.partner else None,
+                request={
+                    "version": call.version.text,
+                    "module": op.module.value,
+                    "result": result_name,
+                    "target": target.id,
+                    "from": _ref(call.from_party),
+                },
+                response_url=original,
+            )
+        )
+        if isinstance(body, dict) and "response_url" in body:
+            return {**body, "response_url": url}
+        call.query = {**call.query, "response_url": url}
+        return body
+
+    async def _relay_result(self, request: HubRequest) -> Reply:
+        """A result POSTed to a response URL the hub gave: converted into the original sender's
+        version and POSTed to its own response URL, over its connection."""
+        call = request.call
+        relay_id = call.params.get("uid") or call.params.get("request_id") or ""
+        record = await self.storage.commands.get(RELAYED, relay_id)
+        caller = call.partner
+        assert caller is not None
+        meta = dict(record.request or {}) if record is not None else {}
+        if record is None or meta.get("target") != caller.id:
+            raise NotFound(f"Unknown request {relay_id!r}")
+        partners = {p.id: p for p in await self.storage.partners.all()}
+        origin = partners.get(record.partner_id or "")
+        if origin is None or self.forwarder is None:
+            raise HubConnectionProblem("The party that sent the request is not connected")
+        version = version_of(origin)
+        body: Any = call.body
+        lost: list[Loss] = []
+        if isinstance(body, dict):
+            body, lost = _convert(body, str(meta.get("result")), call.version, version, caller)
+        answer = await self.forwarder.forward(
+            Forward(
+                partner=origin,
+                module=str(meta.get("module")),
+                role=InterfaceRole.SENDER,
+                method="POST",
+                body=orjson.dumps(body) if body is not None else None,
+                from_party=call.from_party or _party_of(caller),
+                to_party=_unref(meta.get("from")) or _party_of(origin),
+                correlation_id=request.correlation_id,
+                url=record.response_url,
+            )
+        )
+        await self.storage.commands.save(replace(record, state="RELAYED", final=True, result=body))
+        return _relayed(answer, None, version, call.version, origin, lost)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def op_writes_whole(call: Call) -> bool:
+    return call.op.method in ("PUT", "POST") and call.op.action in ("put", "post", "put_location")
+
+
+def _convert(
+    body: dict[str, Any], name: str, source: Version, target: Version, caller: Partner
+) -> tuple[dict[str, Any], list[Loss]]:
+    if source == target:
+        return body, []
+    from ocpikit.convert import Context
+
+    first = caller.roles[0] if caller.roles else None
+    ctx = Context(
+        country_code=first.country_code if first else None,
+        party_id=first.party_id if first else None,
+    )
+    try:
+        return convert(body, name, source, target, ctx)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidOrMissingParameters(f"{name} cannot be converted to {target}: {exc}") from None
+
+
+def _relayed(
+    answer: Forwarded,
+    name: str | None,
+    source: Version,
+    target: Version,
+    receiver: Partner,
+    lost: Sequence[Loss],
+) -> Reply:
+    """The receiver's answer for the original sender: its data converted back, its status
+    relayed (transport_and_format §Message Routing: a hub passes on 2xxx and 3xxx)."""
+    data = answer.data
+    back: list[Loss] = []
+    if name is not None and isinstance(data, dict):
+        with contextlib.suppress(OcpiError):
+            data, back = _convert(data, name, source, target, receiver)
+    notes = _describe([*lost, *back], "in conversion")
+    message = answer.status_message
+    if notes:
+        message = "; ".join([m for m in (message, *notes) if m])[:500]
+    reply = Reply(
+        data=data if data is not None else _unset(),
+        http_status=answer.http_status,
+        status_code=answer.status_code,
+        status_message=message,
+    )
+    return reply
+
+
+def _unset() -> Any:
+    from ocpikit.protocol.handlers.base import UNSET
+
+    return UNSET
+
+
+def _describe(lost: Sequence[Loss], where: str) -> list[str]:
+    if not lost:
+        return []
+    names = sorted({f"{loss.path or loss.rule}" for loss in lost})
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return [f"lost {where}: {shown}"]
+
+
+def _segments(call: Call) -> tuple[str, ...]:
+    """The URL path of ``call`` after the module URL, from its operation's path template."""
+    out: list[str] = []
+    for part in call.op.path.split("/"):
+        if not part:
+            continue
+        out.append(call.params[part[1:-1]] if part.startswith("{") else part)
+    return tuple(out)
+
+
+def _party_of(partner: Partner) -> PartyRef | None:
+    if not partner.roles:
+        return None
+    first = partner.roles[0]
+    return PartyRef(first.country_code, first.party_id)
+
+
+def _ref(party: PartyRef | None) -> list[str] | None:
+    return [party.country_code, party.party_id] if party is not None else None
+
+
+def _unref(value: Any) -> PartyRef | None:
+    if isinstance(value, list) and len(value) == 2:
+        return PartyRef(str(value[0]), str(value[1]))
+    return None
+
+
+def _stored_key(call: Call, kind: str, reply: Reply) -> ObjectKey:
+    """The key of the object a receiver handler just wrote (a CDR's from its Location
+    header: ``.../{cc}/{pid}/{id}``)."""
+    params = call.params
+    if kind == "CDR" and "country_code" not in params:
+        location = reply.headers.get("Location", "")
+        cc, pid, ident = location.rstrip("/").split("/")[-3:]
+        return ObjectKey("CDR", cc, pid, ident)
+    ident = {
+        "Location": "location_id",
+        "Session": "session_id",
+        "Tariff": "tariff_id",
+        "Token": "token_uid",
+        "CDR": "cdr_id",
+    }[kind]
+    value = params[ident]
+    if kind == "Token":
+        body = call.body if isinstance(call.body, dict) else {}
+        token_type = call.query.get("type") or body.get("type")
+        value = token_key_id(value, str(token_type) if token_type else None)
+    return ObjectKey(kind, params["country_code"], params["party_id"], value)

@@ -1,0 +1,248 @@
+"""ocpikit as a roaming hub, end to end (real processes over loopback; docs/hubs.md "ocpikit as
+a hub"): a hub (``roles = ["HUB"]``), CPO-A on 2.1.1, CPO-B on 2.2.1 and eMSP-X on 2.3.0, all
+ocpikit, each registered only with the hub.
+
+eMSP-X's tokens reach both CPOs (broadcast, converted to each version); CPO-A authorizes an
+eMSP-X token in real time through the hub (2.1.1: the hub finds the eMSP from the token);
+eMSP-X starts a session at CPO-B through the hub (``OCPI-to-*``, the response URL rewritten)
+and receives the CommandResult; CPO-B's session and CDR reach eMSP-X; CPO-A's 2.1.1 CDR
+reaches eMSP-X as a valid 2.3.0 CDR, its ``cdr_token`` filled by the hub from the token; an
+unknown receiver is a 4001; the hub lists its parties with HubClientInfo.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ocpikit.models import model_for
+from ocpikit.server.demo import demo_sessions_and_cdrs, demo_tokens
+
+from ._nodes import Instance
+
+pytestmark = pytest.mark.e2e
+
+CONFIG = """
+[outbox]
+first_pull = false
+"""
+
+
+def admin(node: Instance, method: str, path: str, body: Any = None) -> httpx.Response:
+    return httpx.request(
+        method,
+        f"{node.url}/admin/api/{path}",
+        json=body,
+        headers={"Authorization": "Bearer e2e-admin"},
+        timeout=30,
+        trust_env=False,
+    )
+
+
+def waited(what: Any, seconds: float = 30.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        found = what()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def owned(node: Instance, kind: str) -> list[dict[str, Any]]:
+    r = admin(node, "GET", f"{kind}?owner=NL-HUB&limit=1000")
+    assert r.status_code == 200, r.text
+    return [i["object"] for i in r.json()["items"]]
+
+
+def location(cc: str, pid: str, ident: str) -> dict[str, Any]:
+    from ocpikit.server.demo import demo_locations
+
+    loc = next(iter(demo_locations(cc, pid, 1)))
+    return {**loc, "id": ident}
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Instance]]:
+    nodes: dict[str, Instance] = {}
+    specs = {
+        "hub": ("NL-HUB:HUB", None),
+        "cpo_a": ("NL-CPA:CPO", "2.1.1"),
+        "cpo_b": ("NL-CPB:CPO", "2.2.1"),
+        "emsp_x": ("NL-EMX:EMSP", "2.3.0"),
+    }
+    try:
+        for name, (party, versions) in specs.items():
+            workdir = tmp_path_factory.mktemp(name)
+            node = Instance(
+                workdir,
+                party,
+                f"sqlite:///{workdir / 'ocpikit.db'}",
+                versions=versions,
+                config=CONFIG,
+            )
+            node.start()
+            nodes[name] = node
+        hub = nodes["hub"]
+        for name in ("cpo_a", "cpo_b", "emsp_x"):
+            invite = hub.cli("invite")
+            assert invite.returncode == 0, invite.stderr
+            token = json.loads(invite.stdout)["token"]
+            r = nodes[name].cli(
+                "register",
+                "--versions-url",
+                f"{hub.url}/ocpi/versions",
+                "--token",
+                token,
+                "--profile",
+                "generic",
+            )
+            assert r.returncode == 0, r.stdout + r.stderr + hub.log()
+        # a 2.1.1 party's credentials carry no role: the hub's operator names it
+        r = hub.cli("partners", "set", "NL-CPA", "--switch", "role=CPO")
+        assert r.returncode == 0, r.stderr
+        yield nodes
+    finally:
+        for node in nodes.values():
+            node.close()
+
+
+def test_the_hub_serves_every_version_and_lists_its_parties(net: dict[str, Instance]) -> None:
+    hub = net["hub"]
+    r = hub.cli("hub", "parties", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {row["party"]: row for row in json.loads(r.stdout)}
+    assert {k: rows[k]["version"] for k in ("NL-CPA", "NL-CPB", "NL-EMX")} == {
+        "NL-CPA": "2.1.1",
+        "NL-CPB": "2.2.1",
+        "NL-EMX": "2.3.0",
+    }
+    assert all(rows[k]["status"] == "CONNECTED" for k in rows)
+
+
+def test_cpo_locations_and_emsp_tokens_are_broadcast(net: dict[str, Instance]) -> None:
+    for node, cc_pid, ident in (
+        (net["cpo_a"], ("NL", "CPA"), "LOCA"),
+        (net["cpo_b"], ("NL", "CPB"), "LOCB"),
+    ):
+        doc = location(*cc_pid, ident)
+        r = admin(node, "PUT", f"locations/{cc_pid[0]}/{cc_pid[1]}/{ident}", doc)
+        assert r.status_code in (200, 201), r.text
+    got = waited(lambda: {o["id"] for o in owned(net["emsp_x"], "locations")} >= {"LOCA", "LOCB"})
+    assert got, owned(net["emsp_x"], "locations")
+    tokens = demo_tokens("NL", "EMX", 2)
+    for token in tokens:
+        r = admin(net["emsp_x"], "PUT", f"tokens/NL/EMX/{token['uid']}", token)
+        assert r.status_code in (200, 201), r.text
+    uids = {t["uid"] for t in tokens}
+    for cpo in ("cpo_a", "cpo_b"):
+        got = waited(lambda c=cpo: {t["uid"] for t in owned(net[c], "tokens")} >= uids)
+        assert got, (cpo, owned(net[cpo], "tokens"), net["hub"].log())
+
+
+def test_cpo_a_authorizes_an_emsp_x_token_through_the_hub(net: dict[str, Instance]) -> None:
+    token = {**demo_tokens("NL", "EMX", 3)[2], "whitelist": "NEVER"}
+    r = admin(net["emsp_x"], "PUT", f"tokens/NL/EMX/{token['uid']}", token)
+    assert r.status_code in (200, 201), r.text
+    waited(lambda: token["uid"] in {t["uid"] for t in owned(net["cpo_a"], "tokens")})
+    r = admin(net["cpo_a"], "POST", "authorize", {"uid": token["uid"], "emsp": "NL-EMX"})
+    assert r.status_code == 200, r.text
+    info = r.json()
+    assert info["source"] == "realtime", (info, net["hub"].log())
+    assert info["allowed"] in ("ALLOWED", "NOT_ALLOWED", "BLOCKED", "EXPIRED", "NO_CREDIT")
+
+
+def test_emsp_x_starts_a_session_at_cpo_b_through_the_hub(net: dict[str, Instance]) -> None:
+    emsp, cpo_b = net["emsp_x"], net["cpo_b"]
+    token = demo_tokens("NL", "EMX", 1)[0]
+    waited(lambda: "NL-CPB" in emsp.cli("parties", "--json").stdout)
+    r = admin(
+        emsp,
+        "POST",
+        "parties/NL-CPB/commands/START_SESSION",
+        {"token": token, "location_id": "LOCB"},
+    )
+    assert r.status_code == 201, r.text + net["hub"].log()
+    sent = r.json()
+    assert sent["response"]["result"] == "ACCEPTED", sent
+
+    def received() -> list[dict[str, Any]]:
+        r = admin(cpo_b, "GET", "commands?direction=received")
+        return [c for c in r.json() if c["command"] == "START_SESSION"]
+
+    cmds = waited(received)
+    assert cmds, cpo_b.log()
+    assert "/hub/commands/START_SESSION/" in cmds[-1]["response_url"]
+    r = admin(cpo_b, "POST", f"commands/{cmds[-1]['id']}/result", {"result": "ACCEPTED"})
+    assert r.status_code == 200, r.text
+
+    def result() -> dict[str, Any] | None:
+        r = admin(emsp, "GET", f"commands/sent/{sent['id']}")
+        rec: dict[str, Any] = r.json()
+        return rec if rec.get("result") else None
+
+    done = waited(result)
+    assert done and done["result"]["result"] == "ACCEPTED", (done, net["hub"].log())
+
+
+def test_sessions_and_cdrs_reach_the_emsp_of_the_token(net: dict[str, Instance]) -> None:
+    emsp = net["emsp_x"]
+    token = demo_tokens("NL", "EMX", 1)[0]
+    to_emx = {
+        "country_code": "NL",
+        "party_id": "EMX",
+        "uid": token["uid"],
+        "type": token["type"],
+        "contract_id": token["contract_id"],
+    }
+    sessions, cdrs = demo_sessions_and_cdrs("NL", "CPB", 1)
+    session = {**sessions[0], "cdr_token": to_emx, "location_id": "LOCB"}
+    cdr = {**cdrs[0], "cdr_token": to_emx, "session_id": session["id"]}
+    cdr["cdr_location"] = {**cdr["cdr_location"], "id": "LOCB"}
+    for kind, doc in (("sessions", session), ("cdrs", cdr)):
+        r = admin(net["cpo_b"], "PUT", f"{kind}/NL/CPB/{doc['id']}", doc)
+        assert r.status_code in (200, 201), r.text
+    # CPO-A (2.1.1): its CDR names the token by auth_id only
+    _, cdrs_a = demo_sessions_and_cdrs("NL", "CPA", 1)
+    cdr_a = {**cdrs_a[0], "id": "CDRA1", "cdr_token": {**to_emx, "country_code": "NL"}}
+    cdr_a["cdr_location"] = {**cdr_a["cdr_location"], "id": "LOCA"}
+    r = admin(net["cpo_a"], "PUT", f"cdrs/NL/CPA/{cdr_a['id']}", cdr_a)
+    assert r.status_code in (200, 201), r.text
+    got = waited(lambda: len(owned(emsp, "cdrs")) >= 2 and owned(emsp, "cdrs"))
+    assert got, (owned(emsp, "cdrs"), net["hub"].log())
+    by_party = {(c["country_code"], c["party_id"]): c for c in got}
+    assert set(by_party) == {("NL", "CPB"), ("NL", "CPA")}
+    from_a = by_party["NL", "CPA"]
+    model_for("2.3.0", "CDR").model_validate(from_a)
+    assert (from_a["cdr_token"]["country_code"], from_a["cdr_token"]["party_id"]) == ("NL", "EMX")
+    assert [s["id"] for s in owned(emsp, "sessions")] == [session["id"]]
+
+
+def test_an_unknown_receiver_is_a_4001(net: dict[str, Instance]) -> None:
+    emsp = net["emsp_x"]
+    r = admin(
+        emsp,
+        "POST",
+        "partners/NL-HUB/commands/START_SESSION",
+        {"token": demo_tokens("NL", "EMX", 1)[0], "location_id": "X"},
+    )
+    # sent to the hub itself (no OCPI-to-* party): the hub finds no CPO holding location X
+    assert r.status_code == 201, r.text
+    assert "UnknownReceiver" in r.json()["response"]["error"], r.text
+
+
+def test_every_party_learns_the_others_through_hub_client_info(net: dict[str, Instance]) -> None:
+    def statuses(node: Instance) -> dict[str, str]:
+        r = admin(node, "GET", "hubclientinfo")
+        assert r.status_code == 200, r.text
+        return {f"{c['country_code']}-{c['party_id']}": c["status"] for c in r.json()}
+
+    for name, others in (("emsp_x", {"NL-CPA", "NL-CPB"}), ("cpo_b", {"NL-CPA", "NL-EMX"})):
+        got = waited(lambda n=name, o=others: set(statuses(net[n])) >= o and statuses(net[n]))
+        assert got and all(got[p] == "CONNECTED" for p in others), (name, got)
+    r = net["hub"].cli("outbox", "dead")
+    assert "no dead letters" in r.stdout, r.stdout
