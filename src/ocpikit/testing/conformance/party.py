@@ -175,8 +175,10 @@ class LoopbackParty:
     def last_seq(self) -> int:
         return self.emu.received[-1].seq if self.emu.received else 0
 
-    def command_result(self, reference: str) -> Any:
-        return self.emu.command_results.get(reference)
+    def command_result(self, command: str, reference: str) -> Any:
+        """The result POSTed to :meth:`response_url` (the emulator keys it by the path below
+        ``commands/``)."""
+        return self.emu.command_results.get(f"{command}/{reference}")
 
     def response_url(self, command: str, reference: str) -> str:
         """Where the target POSTs the result of a command (our commands Sender interface)."""

@@ -45,6 +45,7 @@ async def _location(ctx: Context) -> dict[str, Any]:
 )
 async def command_response(ctx: Context) -> str:
     need_write(ctx.options.mode)
+    await ctx.need_details()
     if ctx.role != "cpo":
         raise Skipped("commands are sent to a CPO")
     base = ctx.endpoint("commands", "RECEIVER")
@@ -85,6 +86,7 @@ async def command_response(ctx: Context) -> str:
 )
 async def command_result(ctx: Context) -> str:
     need_write(ctx.options.mode)
+    await ctx.need_details()
     if ctx.role != "cpo":
         raise Skipped("commands are sent to a CPO")
     if "command" not in ctx.notes:
@@ -102,7 +104,7 @@ async def command_result(ctx: Context) -> str:
     timeout = ex.data.get("timeout") if isinstance(ex.data.get("timeout"), int) else 30
     deadline = sent_at + min(float(timeout) + _GRACE, ctx.options.command_wait)
     assert ctx.party is not None
-    while (result := ctx.party.command_result(reference)) is None and time.monotonic() < deadline:
+    while (result := ctx.party.command_result(_CMD, reference)) is None and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     if result is None:
         raise Failed(
@@ -135,6 +137,7 @@ async def _authorize(ctx: Context, uid: str, token_type: str) -> Exchange:
 )
 async def realtime(ctx: Context) -> str:
     need_write(ctx.options.mode)
+    await ctx.need_details()
     if ctx.role != "emsp" or ctx.endpoint("tokens", "SENDER") is None:
         raise Skipped("real-time authorization is asked of an eMSP's tokens Sender")
     await ctx.ready()
@@ -160,6 +163,7 @@ async def realtime(ctx: Context) -> str:
 )
 async def unknown_token(ctx: Context) -> str:
     need_write(ctx.options.mode)
+    await ctx.need_details()
     if ctx.role != "emsp" or ctx.endpoint("tokens", "SENDER") is None:
         raise Skipped("real-time authorization is asked of an eMSP's tokens Sender")
     await ctx.ready()
