@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .party import OUR_ROLE, LoopbackParty
-from .pure import KIND, SENDER_LISTS, LinkError, next_link, object_key
+from .pure import KIND, SENDER_LISTS, LinkError, dedupe, next_link, object_key
 from .registry import Skipped
 from .target import Exchange, TargetClient
 
@@ -78,11 +78,12 @@ class Walk:
         return [item for page in self.pages for item in page.items]
 
     @property
-    def keys(self) -> list[str]:
+    def keys(self) -> list[str | None]:
         return [object_key(self.module, item) for item in self.items]
 
-    def distinct(self) -> list[str]:
-        return list(dict.fromkeys(self.keys))
+    def distinct(self) -> list[str | None]:
+        """The objects in order, each once (objects without an id all kept)."""
+        return dedupe(self.keys)
 
 
 def _int(value: str | None) -> int | None:
@@ -322,6 +323,7 @@ class Context:
         next_url: str | None = url
         next_params: dict[str, str] | None = dict(params) or None
         reached, offset = "first", 0
+        seen: set[str] = set()
         while next_url is not None:
             if len(walk.pages) >= max_pages:
                 walk.complete = False
@@ -341,12 +343,16 @@ class Context:
                 page.link = next_link(ex.header("Link"))
             except LinkError as exc:
                 page.link_error = str(exc)
+            fresh = any(k is None or k not in seen for k in (object_key(module, o) for o in page.items))
+            seen.update(k for k in (object_key(module, o) for o in page.items) if k is not None)
             walk.pages.append(page)
             offset += len(page.items)
             total = page.total if page.total is not None else walk.pages[0].total
             if page.link and page.items:
                 next_url, next_params, reached = page.link, None, "link"
-            elif page.items and total is not None and offset < total:
+            elif page.items and fresh and (total is None or offset < total):
+                # no usable Link although objects may follow (X-Total-Count says so, or there
+                # is none to say otherwise): read on by offset until a page brings nothing new
                 next_url, reached = url, "offset"
                 next_params = {**params, "offset": str(offset)}
             else:

@@ -28,7 +28,9 @@ __all__ = [
     "LinkError",
     "NEEDED",
     "SENDER_LISTS",
+    "dedupe",
     "duplicates",
+    "same_sequence",
     "duplicate_endpoints",
     "envelope_problems",
     "is_absolute_url",
@@ -214,25 +216,31 @@ def null_paths(value: Any, path: str = "") -> list[str]:
     return out
 
 
-def object_key(module: str, obj: Any) -> str:
+def object_key(module: str, obj: Any) -> str | None:
     """The identity of an object of ``module``: ``country_code/party_id/id`` (tokens: ``uid``
     and ``type``; 2.1.1 objects carry no party, so the id alone). Case is kept: an id must come
-    back exactly as it was."""
+    back exactly as it was. None when the object has no string id: it cannot be told apart
+    (``objects.valid`` reports it; the list checks count it without comparing it)."""
     if not isinstance(obj, dict):
-        return repr(obj)
+        return None
     if module == "hubclientinfo":
         return f"{obj.get('country_code')}/{obj.get('party_id')}/{obj.get('role')}"
     own = obj.get("uid") if module == "tokens" else obj.get("id")
+    if not isinstance(own, str):
+        return None
     parts = [obj.get("country_code"), obj.get("party_id"), own]
     if module == "tokens":
         parts.append(obj.get("type"))
     return "/".join(str(p) for p in parts if p is not None)
 
 
-def duplicates(keys: Iterable[str]) -> list[str]:
+def duplicates(keys: Iterable[str | None]) -> list[str]:
+    """Keys seen more than once (None, an object without an id, is never a duplicate)."""
     seen: set[str] = set()
     dups: list[str] = []
     for key in keys:
+        if key is None:
+            continue
         if key in seen and key not in dups:
             dups.append(key)
         seen.add(key)
@@ -285,3 +293,27 @@ def stored_differences(sent: Any, got: Any, path: str = "") -> list[str]:
     if not _same(sent, got):
         return [f"{where}: sent {sent!r:.60}, got {got!r:.60}"]
     return []
+
+
+def dedupe(keys: Iterable[str | None]) -> list[str | None]:
+    """``keys`` without repeats, first occurrence kept (every None kept: it may be anything)."""
+    seen: set[str] = set()
+    out: list[str | None] = []
+    for key in keys:
+        if key is None:
+            out.append(None)
+        elif key not in seen:
+            seen.add(key)
+            out.append(key)
+    return out
+
+
+def same_sequence(got: Sequence[str | None], want: Sequence[str | None]) -> int | None:
+    """The first position where ``got`` and ``want`` differ (None: they agree); a None on
+    either side matches anything, and ``got`` may be shorter."""
+    if len(got) > len(want):
+        return len(want)
+    for i, (a, b) in enumerate(zip(got, want, strict=False)):
+        if a is not None and b is not None and a != b:
+            return i
+    return None

@@ -31,7 +31,7 @@ async def valid(ctx: Context) -> str:
                 problems = model_problems(ctx.version, kind, obj)
                 if problems:
                     raise Failed(
-                        f"{walk.module}: {kind} {object_key(walk.module, obj)}: {listing(problems, 3)}",
+                        f"{walk.module}: {kind} {object_key(walk.module, obj) or '(no string id)'}: {listing(problems, 3)}",
                         page.exchange,
                         f"a valid {ctx.version} {kind}",
                     )
@@ -55,7 +55,7 @@ async def no_nulls(ctx: Context) -> str:
                 nulls = null_paths(obj)
                 if nulls:
                     raise Failed(
-                        f"{walk.module}: {object_key(walk.module, obj)} has null at {listing(nulls, 4)}",
+                        f"{walk.module}: {object_key(walk.module, obj) or '(no string id)'} has null at {listing(nulls, 4)}",
                         page.exchange,
                         "unset fields left out",
                     )
