@@ -8,8 +8,9 @@ it are skipped with that reason.
 Tokens (credentials §Registration): the token given is a token A when it cannot open a
 functional module; the runner then registers (POST credentials with a new token B, keeps the
 token C it answers with) and unregisters at the end. It is a token of an existing registration
-when the versions and the credentials GET answer 1000 and a functional module does not answer
-401; the runner then uses it as is and neither registers nor unregisters.
+when the versions and the credentials GET answer 1000 and a Sender list of the role (else the
+first functional endpoint) answers 1000 too; the runner then uses it as is and neither
+registers nor unregisters.
 """
 
 from __future__ import annotations
@@ -202,14 +203,10 @@ class Context:
         return self.token
 
     async def _classify_token(self) -> None:
-        probe_url = next(
-            (
-                str(e["url"])
-                for e in self.endpoints
-                if e.get("identifier") not in ("credentials", None) and isinstance(e.get("url"), str)
-            ),
-            None,
-        )
+        lists = self.sender_lists() or [
+            str(e.get("identifier")) for e in self.endpoints if e.get("identifier") != "credentials"
+        ]
+        probe_url = self.endpoint(lists[0], "SENDER") or self.endpoint(lists[0]) if lists else None
         creds_url = self.endpoint("credentials")
         existing = False
         if creds_url and probe_url:
@@ -223,7 +220,7 @@ class Context:
                     "GET", probe_url, token=self.token, module=module, params={"limit": "1"}
                 )
                 self.token_probe = probe
-                existing = probe.status not in (0, 401)
+                existing = probe.status == 200 and probe.status_code == 1000
                 if existing:
                     self.their_roles = _roles_of(creds.data, self.version, self.role)
                     self._set_routing()

@@ -33,14 +33,13 @@ async def token_a_limited(ctx: Context) -> str:
         raise Skipped("2.1.1 does not say what token A may open")
     probe = ctx.token_probe
     if probe is None:
-        url = next(
-            (e["url"] for e in ctx.endpoints if e.get("identifier") != "credentials" and e.get("url")),
-            None,
-        )
-        if url is None:
-            raise Skipped("no functional endpoint to try token A on")
+        lists = ctx.sender_lists()
+        if not lists:
+            raise Skipped("no Sender list to try token A on")
+        url = ctx.endpoint(lists[0], "SENDER")
+        assert url is not None
         probe = await ctx.client.call(
-            "GET", str(url), token=ctx.options.token, module="locations", params={"limit": "1"}
+            "GET", url, token=ctx.options.token, module=lists[0], params={"limit": "1"}
         )
     if probe.status != 401:
         raise Failed(f"token A on {probe.url} answered HTTP {probe.status}", probe, "HTTP 401")

@@ -70,6 +70,8 @@ async def auth_wrong(ctx: Context) -> str:
 )
 async def not_found(ctx: Context) -> str:
     token = await ctx.ready()
+    if ctx.role == "emsp" and not ctx.party_id:
+        raise Skipped("our party is not known (an existing registration without --party)")
     missing = "CF-NO-SUCH-" + uuid.uuid4().hex[:8].upper()
     if ctx.endpoint("locations", "SENDER") and ctx.role in ("cpo", "hub"):
         url = f"{ctx.endpoint('locations', 'SENDER')}/{missing}"
