@@ -29,8 +29,8 @@ def register(sub: Any) -> None:
             "exit status 1 on any failure (docs/testing.md)."
         ),
     )
-    p.add_argument("--versions-url", required=True, help="the target's versions endpoint")
-    p.add_argument("--token", required=True, help="a token A, or the token of a registration")
+    p.add_argument("--versions-url", help="the target's versions endpoint (required)")
+    p.add_argument("--token", help="a token A, or the token of a registration (required)")
     p.add_argument("--role", choices=("cpo", "emsp", "hub"), help="the role under test (default: guessed)")
     p.add_argument(
         "--version", choices=("2.1.1", "2.2.1", "2.3.0"), help="OCPI version (default: the highest in common)"
@@ -72,6 +72,9 @@ def run_conformance(args: argparse.Namespace) -> int:
         for c in chosen:
             print(f"{c.id:<36} {c.stage:<12} {c.spec[0]} §{c.spec[1]}: {c.title}")
         return 0
+    if not args.versions_url or not args.token:
+        print("ocpikit conformance: --versions-url and --token are required", file=sys.stderr)
+        return 2
 
     def show(result: Any) -> None:
         for line in result_lines(result):
