@@ -30,7 +30,17 @@ OCPIKIT = [sys.executable, "-m", "ocpikit"]
 def conformance(tmp: Path, url: str, token: str, *args: str) -> tuple[int, dict[str, Any], str]:
     out = tmp / "report.json"
     r = subprocess.run(
-        [*OCPIKIT, "conformance", "--versions-url", url, "--token", token, "--json", str(out), *args],
+        [
+            *OCPIKIT,
+            "conformance",
+            "--versions-url",
+            url,
+            "--token",
+            token,
+            "--json",
+            str(out),
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=240,
@@ -111,7 +121,9 @@ def test_demo_cpo_read_passes_every_check(
         must_pass += ["transport.request_id_echo", "transport.routing_headers"]
     assert all(s[c] == "pass" for c in must_pass), {c: s[c] for c in must_pass}
     assert report["summary"]["fail"] == 0 and report["version"] == version
-    assert stdout.splitlines()[-1].startswith(f"conformance of {url} ({version}, CPO, read mode): passed")
+    assert stdout.splitlines()[-1].startswith(
+        f"conformance of {url} ({version}, CPO, read mode): passed"
+    )
 
 
 def test_demo_cpo_write_passes_every_check(cpo_platform: Instance, tmp_path: Path) -> None:
@@ -202,7 +214,10 @@ FAULTS = {
         "pagination.offset_applied": "offset=",
     },
     # one object per page (and the one read by id) has a number as id and no last_updated
-    "bad-objects": {"objects.valid": "id: Input should be a valid string", "objects.ids_preserved": "12345"},
+    "bad-objects": {
+        "objects.valid": "id: Input should be a valid string",
+        "objects.ids_preserved": "12345",
+    },
     "missing-headers:kind=ids": {
         "transport.request_id_echo": "X-Request-ID missing",
         "transport.correlation_id_echo": "X-Correlation-ID missing",
@@ -211,11 +226,19 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", [None, *FAULTS])
-def test_emulated_cpo_fails_exactly_what_the_fault_breaks(fault: str | None, tmp_path: Path) -> None:
+def test_emulated_cpo_fails_exactly_what_the_fault_breaks(
+    fault: str | None, tmp_path: Path
+) -> None:
     emu = Emulated("cpo", *([fault] if fault else []))
     try:
         code, report, stdout = conformance(
-            tmp_path, emu.info["versions_url"], emu.info["token_a"], "--role", "cpo", "--version", "2.2.1"
+            tmp_path,
+            emu.info["versions_url"],
+            emu.info["token_a"],
+            "--role",
+            "cpo",
+            "--version",
+            "2.2.1",
         )
         # registered, then unregistered at the end
         assert emu.state()["registered"] is False

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ocpikit.testing.conformance import pure
-from ocpikit.testing.conformance.registry import all_checks, select
+from ocpikit.testing.conformance.plan import all_checks, select
 from ocpikit.testing.conformance.report import junit_xml, result_lines, summary_line, write_json
 from ocpikit.testing.conformance.results import Report, Result
 
@@ -79,7 +79,9 @@ def test_objects_models_nulls_and_keys() -> None:
     broken = {**token, "uid": 12345}
     del broken["last_updated"]
     problems = pure.model_problems("2.2.1", "Token", broken)
-    assert any(p.startswith("uid:") for p in problems) and any("last_updated" in p for p in problems)
+    assert any(p.startswith("uid:") for p in problems) and any(
+        "last_updated" in p for p in problems
+    )
     assert pure.null_paths({"a": None, "b": {"c": [1, None]}, "d": 0}) == ["a", "b.c[1]"]
     assert pure.object_key("tokens", token) == "NL/ABC/AbC123/RFID"
     assert pure.object_key("tokens", broken) is None
@@ -97,13 +99,21 @@ def test_duplicates_and_sequences() -> None:
 
 def test_stored_differences() -> None:
     sent = {"id": "CfLoc1", "kwh": 9.5, "last_updated": "2025-01-01T00:00:00Z", "tags": ["x"]}
-    same = {"id": "CfLoc1", "kwh": "9.50", "last_updated": "2025-01-01T00:00:00.000Z", "tags": ["x"], "extra": 1}
+    same = {
+        "id": "CfLoc1",
+        "kwh": "9.50",
+        "last_updated": "2025-01-01T00:00:00.000Z",
+        "tags": ["x"],
+        "extra": 1,
+    }
     assert pure.stored_differences(sent, same) == [
         "kwh: sent 9.5, got '9.50'"
     ]  # a number must stay a number
     ok = {**same, "kwh": 9.50}
     assert pure.stored_differences(sent, ok) == []
-    assert pure.stored_differences(sent, {**ok, "id": "CFLOC1"}) == ["id: sent 'CfLoc1', got 'CFLOC1'"]
+    assert pure.stored_differences(sent, {**ok, "id": "CFLOC1"}) == [
+        "id: sent 'CfLoc1', got 'CFLOC1'"
+    ]
     assert pure.stored_differences({"a": 1}, {}) == ["a: missing (sent 1)"]
 
 
@@ -150,7 +160,12 @@ def _report() -> Report:
         target="http://x/ocpi/versions",
         info={"version": "2.2.1", "role": "cpo", "mode": "read"},
         results=[
-            Result("versions.endpoint", "pass", "2.2.1 version_information_endpoint §Version information endpoint", "3 versions"),
+            Result(
+                "versions.endpoint",
+                "pass",
+                "2.2.1 version_information_endpoint §Version information endpoint",
+                "3 versions",
+            ),
             Result(
                 "pagination.link_next",
                 "fail",
@@ -160,7 +175,12 @@ def _report() -> Report:
                 response="HTTP 200 {...}",
                 expected='Link: <url>; rel="next"',
             ),
-            Result("write.put_accepted", "skip", "2.2.1 transport_and_format §Client Owned Object Push", "read mode"),
+            Result(
+                "write.put_accepted",
+                "skip",
+                "2.2.1 transport_and_format §Client Owned Object Push",
+                "read mode",
+            ),
         ],
     )
 
@@ -168,7 +188,9 @@ def _report() -> Report:
 def test_text_json_and_junit_reports(tmp_path: Path) -> None:
     report = _report()
     lines = result_lines(report.results[1])
-    assert lines[0].startswith("FAIL pagination.link_next [2.2.1 transport_and_format §Paginated Response]")
+    assert lines[0].startswith(
+        "FAIL pagination.link_next [2.2.1 transport_and_format §Paginated Response]"
+    )
     assert [line.split(":")[0].strip() for line in lines[1:]] == ["request", "response", "expected"]
     assert summary_line(report).endswith("FAILED: 1 pass, 1 fail, 1 skip")
     out = tmp_path / "r.json"

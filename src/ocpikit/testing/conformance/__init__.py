@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from ocpikit.core.lazy import lazy_members
 
 if TYPE_CHECKING:
-    from .registry import Check, all_checks, select
+    from .plan import all_checks, select
+    from .registry import Check
     from .report import junit_xml, result_lines, summary_line, write_json, write_junit
     from .results import Report, Result
     from .runner import run, run_async
@@ -44,8 +45,8 @@ __getattr__ = lazy_members(
     __name__,
     {
         "Check": f"{__name__}.registry",
-        "all_checks": f"{__name__}.registry",
-        "select": f"{__name__}.registry",
+        "all_checks": f"{__name__}.plan",
+        "select": f"{__name__}.plan",
         "junit_xml": f"{__name__}.report",
         "result_lines": f"{__name__}.report",
         "summary_line": f"{__name__}.report",

@@ -31,11 +31,20 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--versions-url", help="the target's versions endpoint (required)")
     p.add_argument("--token", help="a token A, or the token of a registration (required)")
-    p.add_argument("--role", choices=("cpo", "emsp", "hub"), help="the role under test (default: guessed)")
     p.add_argument(
-        "--version", choices=("2.1.1", "2.2.1", "2.3.0"), help="OCPI version (default: the highest in common)"
+        "--role", choices=("cpo", "emsp", "hub"), help="the role under test (default: guessed)"
     )
-    p.add_argument("--mode", choices=("read", "write"), default="read", help="write: also push objects, send commands")
+    p.add_argument(
+        "--version",
+        choices=("2.1.1", "2.2.1", "2.3.0"),
+        help="OCPI version (default: the highest in common)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("read", "write"),
+        default="read",
+        help="write: also push objects, send commands",
+    )
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--junit", metavar="FILE", help="write the results as JUnit XML")
     p.add_argument(
@@ -44,7 +53,9 @@ def register(sub: Any) -> None:
         metavar="PATTERN",
         help="run only the checks matching PATTERN, e.g. 'pagination.*' (repeatable)",
     )
-    p.add_argument("--party", metavar="CC-PID", help="our party id (default: NL-C and two random characters)")
+    p.add_argument(
+        "--party", metavar="CC-PID", help="our party id (default: NL-C and two random characters)"
+    )
     p.add_argument(
         "--public-url",
         metavar="URL",
@@ -59,7 +70,7 @@ def run_conformance(args: argparse.Namespace) -> int:
     import asyncio
     import sys
 
-    from .registry import select
+    from .plan import select
     from .report import result_lines, summary_line, write_json, write_junit
     from .runner import run_async
 

@@ -160,7 +160,9 @@ class Context:
         data = self.details_ex.data
         if self.details_ex.status_code == 1000 and isinstance(data, dict):
             raw = data.get("endpoints")
-            self.endpoints = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+            self.endpoints = (
+                [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+            )
         if not self.role:
             self.role = self._guess_role()
         return self.details_ex
@@ -253,7 +255,11 @@ class Context:
         self.token_b = party.offer_token()
         self.notes["party_seq_before"] = party.last_seq
         ex = await self.client.call(
-            "POST", url, token=self.token, module="credentials", json=party.credentials(self.token_b)
+            "POST",
+            url,
+            token=self.token,
+            module="credentials",
+            json=party.credentials(self.token_b),
         )
         self.registration_ex = ex
         data = ex.data
@@ -340,7 +346,9 @@ class Context:
                 page.link = next_link(ex.header("Link"))
             except LinkError as exc:
                 page.link_error = str(exc)
-            fresh = any(k is None or k not in seen for k in (object_key(module, o) for o in page.items))
+            fresh = any(
+                k is None or k not in seen for k in (object_key(module, o) for o in page.items)
+            )
             seen.update(k for k in (object_key(module, o) for o in page.items) if k is not None)
             walk.pages.append(page)
             offset += len(page.items)
@@ -368,7 +376,11 @@ def _roles_of(credentials: Any, version: str, role: str) -> list[dict[str, str]]
         return []
     roles = credentials.get("roles")
     return [
-        {"role": str(r.get("role")), "country_code": str(r.get("country_code")), "party_id": str(r.get("party_id"))}
+        {
+            "role": str(r.get("role")),
+            "country_code": str(r.get("country_code")),
+            "party_id": str(r.get("party_id")),
+        }
         for r in roles or []
         if isinstance(r, dict)
     ]

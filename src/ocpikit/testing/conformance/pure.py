@@ -25,13 +25,12 @@ from ocpikit.models import model_for
 
 __all__ = [
     "KIND",
-    "LinkError",
     "NEEDED",
     "SENDER_LISTS",
+    "LinkError",
     "dedupe",
-    "duplicates",
-    "same_sequence",
     "duplicate_endpoints",
+    "duplicates",
     "envelope_problems",
     "is_absolute_url",
     "missing_modules",
@@ -40,6 +39,7 @@ __all__ = [
     "null_paths",
     "object_key",
     "parse_time",
+    "same_sequence",
     "stored_differences",
 ]
 
@@ -123,9 +123,7 @@ def duplicate_endpoints(endpoints: Sequence[Mapping[str, Any]], version: str) ->
     return dups
 
 
-def missing_modules(
-    endpoints: Sequence[Mapping[str, Any]], role: str, version: str
-) -> list[str]:
+def missing_modules(endpoints: Sequence[Mapping[str, Any]], role: str, version: str) -> list[str]:
     """The modules of :data:`NEEDED` for ``role`` that ``endpoints`` lack."""
     missing = []
     for module, interface in NEEDED[role]:
@@ -143,7 +141,7 @@ class LinkError(ValueError):
     """A ``Link`` header that is not ``<url>; rel="next"`` (RFC 8288)."""
 
 
-_LINK = re.compile(r'^\s*<([^>]*)>\s*((?:;\s*[^;,]+)*)\s*$')
+_LINK = re.compile(r"^\s*<([^>]*)>\s*((?:;\s*[^;,]+)*)\s*$")
 
 
 def next_link(header: str | None) -> str | None:
@@ -155,9 +153,13 @@ def next_link(header: str | None) -> str | None:
     for part in _split_links(header):
         m = _LINK.match(part)
         if m is None:
-            raise LinkError(f"{part.strip()!r} is not <url>; rel=\"next\"")
+            raise LinkError(f'{part.strip()!r} is not <url>; rel="next"')
         params = [p.strip() for p in m.group(2).split(";") if p.strip()]
-        rels = [p.split("=", 1)[1].strip().strip('"').lower() for p in params if p.lower().startswith("rel=")]
+        rels = [
+            p.split("=", 1)[1].strip().strip('"').lower()
+            for p in params
+            if p.lower().startswith("rel=")
+        ]
         if not rels:
             raise LinkError(f"{part.strip()!r} has no rel parameter")
         if "next" in " ".join(rels).split():
@@ -167,7 +169,9 @@ def next_link(header: str | None) -> str | None:
 
 def _split_links(header: str) -> list[str]:
     """Split on commas outside ``<...>``."""
-    parts, depth, current = [], False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = False
     for ch in header:
         if ch == "<":
             depth = True

@@ -4,18 +4,16 @@ A check is an async function of the run's :class:`~.context.Context`. It returns
 message, or raises :class:`Failed` (with the request, the response excerpt and what was
 expected) or :class:`Skipped` (with the reason). Checks register themselves in definition
 order with :func:`check`; the stages run in :data:`STAGES` order. :func:`select` picks checks
-by id patterns (``"transport.*"``, ``"pagination.link_works"``).
+by id patterns (``"transport.*"``, ``"pagination.link_works"``) in plan.py.
 """
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .context import Context
     from .target import Exchange
 
 __all__ = [
@@ -26,7 +24,6 @@ __all__ = [
     "Skipped",
     "check",
     "cite",
-    "select",
 ]
 
 #: the order in which stages run (a check's ``stage`` is one of these)
@@ -43,16 +40,15 @@ STAGES = (
     "teardown",
 )
 
-CheckFn = Callable[["Context"], Awaitable[str]]
+#: a check: an async function of the run's ``Context`` (context.py) returning the pass message
+CheckFn = Callable[[Any], Awaitable[str]]
 
 
 class Failed(Exception):
     """The target broke the rule: ``message`` says how; ``exchange`` is the request and
     answer that show it; ``expected`` what the spec wants."""
 
-    def __init__(
-        self, message: str, exchange: Exchange | None = None, expected: str = ""
-    ) -> None:
+    def __init__(self, message: str, exchange: Exchange | None = None, expected: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.exchange = exchange
@@ -112,36 +108,3 @@ def check(
         return fn
 
     return register
-
-
-def _ordered(checks: Iterable[Check]) -> list[Check]:
-    order = {stage: i for i, stage in enumerate(STAGES)}
-    indexed = list(enumerate(checks))
-    indexed.sort(key=lambda pair: (order[pair[1].stage], pair[0]))
-    return [c for _, c in indexed]
-
-
-def select(patterns: Sequence[str] | None = None, checks: Sequence[Check] | None = None) -> list[Check]:
-    """The checks whose id matches one of ``patterns`` (shell-style; all when None), in plan
-    order; ValueError when a pattern matches nothing (a typo must not pass silently)."""
-    pool = _ordered(checks if checks is not None else all_checks())
-    if patterns is None:
-        return pool
-    chosen: list[Check] = []
-    for pattern in patterns:
-        hits = [c for c in pool if fnmatch.fnmatchcase(c.id, pattern)]
-        if not hits:
-            raise ValueError(f"no check matches {pattern!r}")
-        chosen.extend(c for c in hits if c not in chosen)
-    return _ordered(chosen)
-
-
-def all_checks() -> list[Check]:
-    """Every registered check (importing the check modules registers them)."""
-    from . import checks  # noqa: F401  (registers)
-
-    return list(CHECKS)
-
-
-def describe(checks: Iterable[Check]) -> list[dict[str, Any]]:
-    return [{"id": c.id, "stage": c.stage, "spec": list(c.spec), "title": c.title} for c in checks]

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from .context import Context, Options
-from .registry import Check, Failed, Skipped, select
+from .plan import select
+from .registry import Check, Failed, Skipped
 from .results import FAIL, PASS, SKIP, Report, Result
 from .target import TargetClient
 
@@ -46,7 +47,10 @@ async def _run_one(check: Check, ctx: Context) -> Result:
         return Result(check.id, SKIP, check.citation(ctx.version), exc.reason)
     except Exception as exc:  # a defect of the runner: visible, never a pass
         return Result(
-            check.id, FAIL, check.citation(ctx.version), f"the check crashed: {type(exc).__name__}: {exc}"
+            check.id,
+            FAIL,
+            check.citation(ctx.version),
+            f"the check crashed: {type(exc).__name__}: {exc}",
         )
     return Result(check.id, PASS, check.citation(ctx.version), message)
 
@@ -126,7 +130,7 @@ async def run_async(
             "role": ctx.role or None,
             "mode": mode,
             "registration": {"A": "registered by the run", "existing": "existing"}.get(
-                ctx.token_kind, None
+                ctx.token_kind
             ),
             "party": ctx.party_id or None,
         }

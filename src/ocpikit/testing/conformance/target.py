@@ -159,7 +159,9 @@ class TargetClient:
             url=str(request.url),
             module=module,
             request_headers=sent,
-            request_body=json if json is not None else (content.decode(errors="replace") if content else None),
+            request_body=json
+            if json is not None
+            else (content.decode(errors="replace") if content else None),
             probe=probe,
         )
         self.exchanges.append(ex)

@@ -4,6 +4,8 @@ transport_and_format §Authorization header for token A on functional modules)."
 
 from __future__ import annotations
 
+import contextlib
+
 from ..context import Context
 from ..pure import is_absolute_url, model_problems
 from ..registry import Failed, Skipped, check
@@ -58,10 +60,8 @@ async def register(ctx: Context) -> str:
     if not ctx.token_kind:
         await ctx._classify_token()
     _need_token_a(ctx)
-    try:
+    with contextlib.suppress(Skipped):
         await ctx.ready()
-    except Skipped:
-        pass
     ex = ctx.registration_ex
     if ex is None:
         raise Failed(ctx.registration_error or "no registration was attempted")
@@ -121,7 +121,9 @@ async def get_credentials(ctx: Context) -> str:
     if bad:
         raise Failed(f"invalid Credentials: {listing(bad)}", ex, "a Credentials object")
     if ex.data.get("token") != token:
-        raise Failed("the Credentials carry another token than the one in use", ex, f"token {token!r}")
+        raise Failed(
+            "the Credentials carry another token than the one in use", ex, f"token {token!r}"
+        )
     return "valid Credentials with the token in use"
 
 
@@ -149,7 +151,9 @@ async def post_again(ctx: Context) -> str:
         ctx.token = data["token"]
         assert ctx.party.emu.registration is not None
         ctx.party.emu.registration.outbound_token = ctx.token
-    raise Failed(f"answered HTTP {ex.status}, status {ex.status_code}", ex, "HTTP 405 (already registered)")
+    raise Failed(
+        f"answered HTTP {ex.status}, status {ex.status_code}", ex, "HTTP 405 (already registered)"
+    )
 
 
 @check(
@@ -191,5 +195,7 @@ async def unregister(ctx: Context) -> str:
         "GET", ctx.options.versions_url, token=token, module="versions", probe="unregistered token"
     )
     if after.status != 401:
-        raise Failed(f"after DELETE the token still answered HTTP {after.status}", after, "HTTP 401")
+        raise Failed(
+            f"after DELETE the token still answered HTTP {after.status}", after, "HTTP 401"
+        )
     return "unregistered; the token now answers HTTP 401"

@@ -63,14 +63,18 @@ async def command_response(ctx: Context) -> str:
     evse = location["evses"][0]
     if isinstance(evse, dict) and isinstance(evse.get("uid"), str):
         body["evse_uid"] = evse["uid"]
-    if ctx.version == "2.2.1" or ctx.version == "2.3.0":
+    if ctx.version in {"2.2.1", "2.3.0"}:
         body["authorization_reference"] = "CF" + reference
     problems = model_problems(ctx.version, "StartSession", body)
     assert not problems, problems
     ex = await ctx.client.call("POST", f"{base}/{_CMD}", token=token, module="commands", json=body)
     ctx.notes["command"] = (reference, ex, time.monotonic())
     if ex.status_code != 1000:
-        raise Failed(f"POST {_CMD}: HTTP {ex.status}, status {ex.status_code} {ex.message}", ex, "status 1000")
+        raise Failed(
+            f"POST {_CMD}: HTTP {ex.status}, status {ex.status_code} {ex.message}",
+            ex,
+            "status 1000",
+        )
     bad = model_problems(ctx.version, "CommandResponse", ex.data)
     if bad:
         raise Failed(f"invalid CommandResponse: {listing(bad)}", ex, "a CommandResponse")
@@ -101,10 +105,13 @@ async def command_result(ctx: Context) -> str:
         kind = "CommandResponse"
     else:
         kind = "CommandResult"
-    timeout = ex.data.get("timeout") if isinstance(ex.data.get("timeout"), int) else 30
+    raw_timeout = ex.data.get("timeout")
+    timeout = raw_timeout if isinstance(raw_timeout, int) else 30
     deadline = sent_at + min(float(timeout) + _GRACE, ctx.options.command_wait)
     assert ctx.party is not None
-    while (result := ctx.party.command_result(_CMD, reference)) is None and time.monotonic() < deadline:
+    while (
+        result := ctx.party.command_result(_CMD, reference)
+    ) is None and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     if result is None:
         raise Failed(
@@ -124,7 +131,12 @@ async def _authorize(ctx: Context, uid: str, token_type: str) -> Exchange:
     params = {"type": token_type} if ctx.version != "2.1.1" else None
     body: dict[str, Any] = {"location_id": "CfLoc-AUTH", "evse_uids": ["CfLoc-AUTH-E1"]}
     return await ctx.client.call(
-        "POST", f"{base}/{uid}/authorize", token=ctx.token, module="tokens", json=body, params=params
+        "POST",
+        f"{base}/{uid}/authorize",
+        token=ctx.token,
+        module="tokens",
+        json=body,
+        params=params,
     )
 
 
@@ -142,7 +154,9 @@ async def realtime(ctx: Context) -> str:
         raise Skipped("real-time authorization is asked of an eMSP's tokens Sender")
     await ctx.ready()
     walk = await ctx.walk("tokens")
-    token = next((t for t in walk.items if isinstance(t, dict) and isinstance(t.get("uid"), str)), None)
+    token = next(
+        (t for t in walk.items if isinstance(t, dict) and isinstance(t.get("uid"), str)), None
+    )
     if token is None:
         raise Skipped("the tokens list is empty")
     ex = await _authorize(ctx, token["uid"], str(token.get("type", "RFID")))

@@ -74,7 +74,9 @@ async def no_nulls(ctx: Context) -> str:
 async def ids_preserved(ctx: Context) -> str:
     walks = [w for w in await _walks(ctx) if w.module == "locations"]
     if not walks or not walks[0].items:
-        raise Skipped("no Locations Sender list with objects (ids of pushed objects: write.ids_preserved)")
+        raise Skipped(
+            "no Locations Sender list with objects (ids of pushed objects: write.ids_preserved)"
+        )
     base = ctx.endpoint("locations", "SENDER")
     checked = 0
     for listed in walks[0].items[:_CHECKED_BY_ID]:
@@ -83,18 +85,30 @@ async def ids_preserved(ctx: Context) -> str:
         oid = listed["id"]
         ex = await ctx.client.call("GET", f"{base}/{oid}", token=ctx.token, module="locations")
         if ex.status_code != 1000 or not isinstance(ex.data, dict):
-            raise Failed(f"GET of location {oid} answered status {ex.status_code}", ex, "the Location")
+            raise Failed(
+                f"GET of location {oid} answered status {ex.status_code}", ex, "the Location"
+            )
         if ex.data.get("id") != oid:
-            raise Failed(f"location {oid} read by id has id {ex.data.get('id')!r}", ex, f"id {oid!r}")
+            raise Failed(
+                f"location {oid} read by id has id {ex.data.get('id')!r}", ex, f"id {oid!r}"
+            )
         diffs = stored_differences(listed, ex.data)
         if diffs:
-            raise Failed(f"location {oid} differs from the listed one: {listing(diffs, 3)}", ex, "the same object")
+            raise Failed(
+                f"location {oid} differs from the listed one: {listing(diffs, 3)}",
+                ex,
+                "the same object",
+            )
         evses = listed.get("evses") or []
         if evses and isinstance(evses[0], dict) and isinstance(evses[0].get("uid"), str):
             uid = evses[0]["uid"]
-            evse = await ctx.client.call("GET", f"{base}/{oid}/{uid}", token=ctx.token, module="locations")
+            evse = await ctx.client.call(
+                "GET", f"{base}/{oid}/{uid}", token=ctx.token, module="locations"
+            )
             got = evse.data.get("uid") if isinstance(evse.data, dict) else None
             if evse.status_code != 1000 or got != uid:
-                raise Failed(f"EVSE {oid}/{uid} read by uid gives uid {got!r}", evse, f"uid {uid!r}")
+                raise Failed(
+                    f"EVSE {oid}/{uid} read by uid gives uid {got!r}", evse, f"uid {uid!r}"
+                )
         checked += 1
     return f"{checked} locations (and an EVSE each) read by id, ids exact"

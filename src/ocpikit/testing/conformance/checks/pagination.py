@@ -72,7 +72,11 @@ async def _each(ctx: Context, fn: Callable[[Walk], Awaitable[str | None]]) -> st
 async def pages_valid(ctx: Context) -> str:
     async def one(walk: Walk) -> str:
         if walk.error:
-            raise Failed(f"{walk.module}: {walk.error}", walk.error_exchange, "HTTP 200, status 1000, data a list")
+            raise Failed(
+                f"{walk.module}: {walk.error}",
+                walk.error_exchange,
+                "HTTP 200, status 1000, data a list",
+            )
         return f"{walk.module}: {len(walk.pages)} pages, {len(walk.items)} objects"
 
     return await _each(ctx, one)
@@ -152,7 +156,9 @@ async def limit_honoured(ctx: Context) -> str:
     async def one(walk: Walk) -> str:
         small = await _small(ctx, walk.module)
         if small.error:
-            raise Failed(f"{walk.module}: {small.error}", small.error_exchange, "a page of the list")
+            raise Failed(
+                f"{walk.module}: {small.error}", small.error_exchange, "a page of the list"
+            )
         for page in small.pages:
             if len(page.items) > _SMALL:
                 raise Failed(
@@ -218,7 +224,11 @@ async def link_works(ctx: Context) -> str:
             if w.error and w.error_exchange is not None:
                 reached = [p.link for p in w.pages if p.link]
                 if reached and w.error_exchange.url == reached[-1]:
-                    raise Failed(f"{w.module}: the Link did not give a page", w.error_exchange, "the next page")
+                    raise Failed(
+                        f"{w.module}: the Link did not give a page",
+                        w.error_exchange,
+                        "the next page",
+                    )
             for page in w.pages:
                 if page.reached_by == "link":
                     followed += 1
@@ -363,7 +373,9 @@ def _window_problem(
         if _stamp(o) is not None and _inside(name, _stamp(o), cut, loose) is False
     ]
     got = {k for k in sub.keys if k is not None}
-    lost = sorted(k for k, (_, t) in stamped.items() if _inside(name, t, cut, loose) and k not in got)
+    lost = sorted(
+        k for k, (_, t) in stamped.items() if _inside(name, t, cut, loose) and k not in got
+    )
     unknown = sum(1 for k in sub.keys if k is None)
     parts = []
     if wrong:
@@ -400,7 +412,9 @@ async def date_filters(ctx: Context) -> str:
             params = {**ctx.base_params(walk.module), name: raw}
             sub = await ctx.walk_list(walk.module, params)
             if sub.error:
-                raise Failed(f"{walk.module}: {name}={raw}: {sub.error}", sub.error_exchange, "a page")
+                raise Failed(
+                    f"{walk.module}: {name}={raw}: {sub.error}", sub.error_exchange, "a page"
+                )
             problem = _window_problem(walk.module, name, cut, loose, sub, stamped)
             if problem:
                 raise Failed(

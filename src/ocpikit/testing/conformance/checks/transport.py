@@ -111,7 +111,9 @@ async def bad_json(ctx: Context) -> str:
         "PUT", url, token=token, module=module, content=b'{"id": "CF-BAD-JSON", "broken"'
     )
     if ex.status != 400:
-        raise Failed(f"answered HTTP {ex.status}, status {ex.status_code}", ex, "HTTP 400 Bad Request")
+        raise Failed(
+            f"answered HTTP {ex.status}, status {ex.status_code}", ex, "HTTP 400 Bad Request"
+        )
     return f"HTTP 400, status {ex.status_code}"
 
 
@@ -135,7 +137,9 @@ async def envelope(ctx: Context) -> str:
     for ex in answered:
         problems = envelope_problems(ex.json) if ex.is_json else ["the body is not JSON"]
         if problems:
-            raise Failed(f"{ex.method} {ex.module}: {listing(problems)}", ex, "an OCPI response envelope")
+            raise Failed(
+                f"{ex.method} {ex.module}: {listing(problems)}", ex, "an OCPI response envelope"
+            )
     return f"{len(answered)} answers, all enveloped"
 
 
@@ -154,7 +158,9 @@ async def status_codes(ctx: Context) -> str:
         if ex.status >= 500:
             raise Failed(f"HTTP {ex.status} (a server error)", ex, "no HTTP 5xx")
         if code is not None and 1000 <= code < 2000 and not 200 <= ex.status < 300:
-            raise Failed(f"status {code} with HTTP {ex.status}", ex, "a 1xxx status only with HTTP 2xx")
+            raise Failed(
+                f"status {code} with HTTP {ex.status}", ex, "a 1xxx status only with HTTP 2xx"
+            )
         if code is not None and code >= 2000 and ex.status in (201,):
             raise Failed(f"error status {code} with HTTP 201 Created", ex, "no 201 for an error")
     return f"{len(answered)} answers with consistent statuses"

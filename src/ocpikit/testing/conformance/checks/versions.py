@@ -50,7 +50,9 @@ async def version_details(ctx: Context) -> str:
         raise Failed(f"version is {data.get('version')!r}", ex, f"version {ctx.version!r}")
     bad = model_problems(ctx.version, "VersionDetails", data)
     if bad:
-        raise Failed(f"invalid VersionDetails: {listing(bad)}", ex, "Endpoint {identifier, role, url}")
+        raise Failed(
+            f"invalid VersionDetails: {listing(bad)}", ex, "Endpoint {identifier, role, url}"
+        )
     return f"{ctx.version}: {len(ctx.endpoints)} endpoints"
 
 
@@ -71,7 +73,11 @@ async def absolute_urls(ctx: Context) -> str:
     if bad:
         raise Failed(f"relative URLs: {listing(bad)}", ex, "absolute http(s) URLs")
     endpoints = await ctx.need_details()
-    bad = [f"{e.get('identifier')}: {e.get('url')!r}" for e in endpoints if not is_absolute_url(e.get("url"))]
+    bad = [
+        f"{e.get('identifier')}: {e.get('url')!r}"
+        for e in endpoints
+        if not is_absolute_url(e.get("url"))
+    ]
     if bad:
         raise Failed(f"relative URLs: {listing(bad)}", ctx.details_ex, "absolute http(s) URLs")
     return f"{len(listed)} version URLs and {len(endpoints)} endpoint URLs are absolute"
@@ -87,7 +93,9 @@ async def unique_endpoints(ctx: Context) -> str:
     endpoints = await ctx.need_details()
     dups = duplicate_endpoints(endpoints, ctx.version)
     if dups:
-        raise Failed(f"listed more than once: {listing(dups)}", ctx.details_ex, "unique module/role pairs")
+        raise Failed(
+            f"listed more than once: {listing(dups)}", ctx.details_ex, "unique module/role pairs"
+        )
     return "module/role pairs are unique"
 
 

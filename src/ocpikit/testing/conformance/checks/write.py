@@ -24,8 +24,14 @@ from ..target import Exchange
 from ._util import listing, need_write
 
 _TF = "transport_and_format"
-_PREFIX = {"tokens": "CfTok", "locations": "CfLoc", "tariffs": "CfTar", "sessions": "CfSes", "cdrs": "CfCdr"}
-_PATCH = {
+_PREFIX = {
+    "tokens": "CfTok",
+    "locations": "CfLoc",
+    "tariffs": "CfTar",
+    "sessions": "CfSes",
+    "cdrs": "CfCdr",
+}
+_PATCH: dict[str, dict[str, Any]] = {
     "tokens": {"valid": False},
     "locations": {"name": "Patched by ocpikit conformance"},
     "sessions": {"kwh": 9.5},
@@ -57,7 +63,9 @@ class Pushed:
 
 
 def _object(ctx: Context, module: str, oid: str) -> dict[str, Any]:
-    obj = make_object(module, ctx.party_id, 1, seed=0, version=ctx.version, token_party=ctx.party_id)
+    obj = make_object(
+        module, ctx.party_id, 1, seed=0, version=ctx.version, token_party=ctx.party_id
+    )
     obj["uid" if module == "tokens" else "id"] = oid
     obj["last_updated"] = now()
     return obj
@@ -136,7 +144,9 @@ async def put_accepted(ctx: Context) -> str:
                 "HTTP 200/201 with status 1000",
             )
         if item.module == "cdrs" and not item.url:
-            raise Failed("the CDR POST answer has no Location header", ex, "Location: the CDR's URL")
+            raise Failed(
+                "the CDR POST answer has no Location header", ex, "Location: the CDR's URL"
+            )
     return "accepted: " + ", ".join(f"{i.module} {i.oid}" for i in items)
 
 
@@ -154,7 +164,9 @@ async def get_returns_stored(ctx: Context) -> str:
         if ex is None:
             raise Skipped(f"{item.module}: nowhere to GET the object")
         if ex.status_code != 1000 or not isinstance(ex.data, dict):
-            raise Failed(f"GET {item.module} {item.oid}: status {ex.status_code}", ex, "the stored object")
+            raise Failed(
+                f"GET {item.module} {item.oid}: status {ex.status_code}", ex, "the stored object"
+            )
         diffs = stored_differences(_without_ids(item.body), ex.data)
         if diffs:
             raise Failed(f"{item.module} {item.oid}: {listing(diffs, 3)}", ex, "what was sent")
@@ -176,7 +188,11 @@ async def ids_preserved(ctx: Context) -> str:
             raise Skipped(f"{item.module}: the object could not be read back")
         key = "uid" if item.module == "tokens" else "id"
         if ex.data.get(key) != item.oid:
-            raise Failed(f"{item.module}: {key} {item.oid!r} came back as {ex.data.get(key)!r}", ex, f"{key} {item.oid!r}")
+            raise Failed(
+                f"{item.module}: {key} {item.oid!r} came back as {ex.data.get(key)!r}",
+                ex,
+                f"{key} {item.oid!r}",
+            )
     return "ids exact: " + ", ".join(i.oid for i in items)
 
 
@@ -193,11 +209,21 @@ async def patch_applied(ctx: Context) -> str:
     for item in items:
         assert item.patch is not None and item.after_patch is not None
         if item.patch.status_code != 1000:
-            raise Failed(f"PATCH {item.module} {item.oid}: status {item.patch.status_code}", item.patch, "status 1000")
+            raise Failed(
+                f"PATCH {item.module} {item.oid}: status {item.patch.status_code}",
+                item.patch,
+                "status 1000",
+            )
         got = item.after_patch.data
-        diffs = stored_differences(item.patch_body, got) if isinstance(got, dict) else ["not an object"]
+        diffs = (
+            stored_differences(item.patch_body, got) if isinstance(got, dict) else ["not an object"]
+        )
         if diffs:
-            raise Failed(f"{item.module} {item.oid} after PATCH: {listing(diffs, 3)}", item.after_patch, "the patched fields")
+            raise Failed(
+                f"{item.module} {item.oid} after PATCH: {listing(diffs, 3)}",
+                item.after_patch,
+                "the patched fields",
+            )
     return "patched: " + ", ".join(f"{i.module} {i.oid}" for i in items)
 
 
@@ -237,7 +263,11 @@ async def invalid_rejected(ctx: Context) -> str:
             f"status 2001 naming {INVALID_FIELD}",
         )
     if INVALID_FIELD not in put.message:
-        raise Failed(f"the message {put.message!r} does not name the field", put, f"a message naming {INVALID_FIELD}")
+        raise Failed(
+            f"the message {put.message!r} does not name the field",
+            put,
+            f"a message naming {INVALID_FIELD}",
+        )
     return f"2001: {put.message}"
 
 
