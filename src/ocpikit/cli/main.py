@@ -29,11 +29,15 @@ COMMAND_MODULES = (
     "outbox",
     "flows",
     "emulate",
+    "conformance",
 )
 
 #: commands whose module lives outside ocpikit.cli, found by name so that nothing in ocpikit
 #: imports the test kit (the import-linter contract "Nothing imports the test kit")
-ELSEWHERE = {"emulate": "ocpikit.testing.emulator.cli"}
+ELSEWHERE = {
+    "emulate": "ocpikit.testing.emulator.cli",
+    "conformance": "ocpikit.testing.conformance.cli",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

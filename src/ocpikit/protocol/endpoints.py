@@ -305,21 +305,23 @@ def interfaces_for(roles: Iterable[Role], version: Version) -> list[Interface]:
     party's are :func:`hub_interfaces`.
 
     2.1.1 endpoints carry no interface role, so a module may appear only once there: the first
-    of ``roles`` (in the order given) wins (DIGEST §3.0).
+    of ``roles`` (in the order given) wins (DIGEST §3.0). From 2.2 a module appears once per
+    interface role (version_information_endpoint §Version details endpoint): an interface both
+    roles implement (the HubClientInfo Receiver) is listed once, for the first role.
     """
     wanted = list(dict.fromkeys(roles))
     if HUB in wanted:
         return hub_interfaces(version)
     out: list[Interface] = []
-    seen: set[ModuleID] = set()
+    seen: set[tuple[ModuleID, Any]] = set()
     for role in wanted:
         for itf in INTERFACES:
             if itf.implemented_by is not role or version not in itf.versions:
                 continue
-            if version < V2_2_1:
-                if itf.module in seen:
-                    continue
-                seen.add(itf.module)
+            key = (itf.module, None if version < V2_2_1 else itf.role)
+            if key in seen:
+                continue
+            seen.add(key)
             out.append(itf)
     return out
 

@@ -30,6 +30,16 @@ def test_2_1_1_lists_each_module_once_even_for_both_roles() -> None:
     assert ModuleID.chargingprofiles not in modules
 
 
+def test_2_2_plus_lists_each_module_role_pair_once_for_both_roles() -> None:
+    # a CPO+eMSP party implements the HubClientInfo Receiver in both roles: listed once
+    for version in (V2_2_1, V2_3_0):
+        pairs = [(i.module, i.role) for i in interfaces_for([Role.CPO, Role.EMSP], version)]
+        assert len(pairs) == len(set(pairs))
+        assert (ModuleID.hubclientinfo, InterfaceRole.RECEIVER) in pairs
+        assert (ModuleID.tokens, InterfaceRole.SENDER) in pairs
+        assert (ModuleID.tokens, InterfaceRole.RECEIVER) in pairs
+
+
 def test_tariff_patch_exists_only_in_2_1_1() -> None:
     itf = next(
         i

@@ -77,6 +77,16 @@ class FaultInjector:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+    def _error_headers(self, headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+        """Content type and, from 2.2 on, the request's ids echoed (transport_and_format
+        §Unique message IDs: every answer, errors too)."""
+        out = [(b"content-type", b"application/json")]
+        if self.emu.config.version != "2.1.1":
+            for name in ("x-request-id", "x-correlation-id"):
+                if headers.get(name):
+                    out.append((name.encode(), headers[name].encode("latin-1")))
+        return out
+
     def _authorized(self, headers: dict[str, str], module: str) -> bool:
         raw_only = self.emu.plan.raw_tokens
         return any(
@@ -99,7 +109,7 @@ class FaultInjector:
         if not self._authorized(headers, module):
             record.status, record.status_code = 401, 2000
             body = dumps(envelope(None, 2000, "unknown or missing token"))
-            return await self._answer(send, 401, body, [(b"content-type", b"application/json")])
+            return await self._answer(send, 401, body, self._error_headers(headers))
         fired = emu.plan.decide(module, kind)
         record.faults = [t.rule.spec for t in fired]
         scope["emulator"] = {"faults": fired, "record": record}
