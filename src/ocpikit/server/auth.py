@@ -6,17 +6,18 @@ Plan of the speed trick: a partner sends the same header on every request, and l
 costs two storage reads. :class:`AuthCache` remembers the answer for a header whose token is a
 token C (without expiry) of a REGISTERED partner, the only state a request can be in for long;
 tokens A and partners mid-registration are always looked up. Before each request it asks the
-storage's :class:`~ocpikit.protocol.ports.CredentialsChanges` for its mark (SQLite: one indexed
-row read on the event loop's connection; PostgreSQL: a counter that a ``LISTEN`` ing thread
-raises, no I/O) and forgets every answer when the mark moved: a token or a partner changed, in
-this process or any other on the same database (``ocpikit partners unregister``, a second
-server). At most :data:`AUTH_CACHE_ENTRIES` answers are kept.
+storage's :class:`~ocpikit.protocol.ports.CredentialsChanges` for its mark (SQLite: the bytes
+of a signal file beside the database, mapped into memory; PostgreSQL: a counter that a
+``LISTEN`` ing thread raises; no database read unless something changed) and forgets every
+answer when the mark moved: a token or a partner changed, in this process or any other on the
+same database (``ocpikit partners unregister``, a second server). At most
+:data:`AUTH_CACHE_ENTRIES` answers are kept.
 
 Invariant: every answer the cache gives is what :func:`authenticate_plainly` (the reference)
-answers at that moment, for every change the mark shows (every change committed before the
-request, except on PostgreSQL the instant until its notification arrives; see
-:mod:`ocpikit.storage.sql.credentials_changes`). An answer looked up while the mark moved is
-not kept.
+answers at that moment, for every change the mark shows (every change committed through
+ocpikit's storage before the request, except on PostgreSQL the instant until its notification
+arrives; see :mod:`ocpikit.storage.sql.credentials_changes`). An answer looked up while the
+mark moved is not kept.
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ refused, on SQLite and on PostgreSQL (``server.auth``, ``storage.sql.credentials
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,8 @@ from ocpikit.operations.partners import unregister
 from ocpikit.protocol.ports import Partner, PartnerStatus, TokenKind
 from ocpikit.server.auth import AuthCache
 from ocpikit.storage import SqlStorage, upgrade
-from ocpikit.storage.sql.credentials_changes import NotificationCount
+from ocpikit.storage.sql import credentials_changes
+from ocpikit.storage.sql.credentials_changes import NotificationCount, SignalFile
 from tests.storage.conftest import _truncate_pg
 
 pytestmark = pytest.mark.anyio
@@ -133,3 +136,54 @@ async def test_postgres_without_its_listener_reads_the_generation(
     finally:
         await serving.aclose()
         await other.aclose()
+
+
+async def test_sqlite_reads_the_generation_only_when_the_signal_file_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ocpikit.db'}"
+    upgrade(url)
+    serving, other = SqlStorage.from_url(url, pool_size=2), SqlStorage.from_url(url, pool_size=2)
+    try:
+        await other.partners.save(PARTNER, issue=[("token-c", TokenKind.C)])
+        changes = serving.credentials_changes
+        assert isinstance(changes, SignalFile)
+        reads = 0
+        read = serving._db.read
+
+        async def counted(fn: Any, **kw: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            return await read(fn, **kw)
+
+        monkeypatch.setattr(serving._db, "read", counted)
+        mark = await changes.mark()
+        assert reads == 1
+        for _ in range(100):
+            assert await changes.mark() == mark
+        assert reads == 1  # the fast path: the mapped file's bytes, no system call
+        await other.tokens.revoke("token-c")  # touches the file
+        assert await changes.mark() != mark
+        assert reads == 2
+    finally:
+        await serving.aclose()
+        await other.aclose()
+
+
+@pytest.mark.parametrize("two_stores", ["sqlite"], indirect=True)
+async def test_sqlite_sees_a_change_that_did_not_touch_the_file_within_the_reread_time(
+    two_stores: tuple[SqlStorage, SqlStorage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving, _other = two_stores
+    changes = serving.credentials_changes
+    assert isinstance(changes, SignalFile)
+    monkeypatch.setattr(credentials_changes, "REREAD_SECONDS", 0.2)
+    cache = AuthCache(serving)
+    await _cached(cache, "Token token-c")
+    by_hand = sqlite3.connect(changes.path.removesuffix("-credentials"))  # no touch
+    with by_hand:
+        by_hand.execute("UPDATE credentials_tokens SET revoked_at = '2020-01-01T00:00:00.000000Z'")
+    by_hand.close()
+    await asyncio.sleep(0.25)
+    with pytest.raises(Unauthorized):
+        await cache.authenticate("Token token-c")

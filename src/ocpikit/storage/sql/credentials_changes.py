@@ -7,29 +7,35 @@ The database keeps a generation of the credentials: triggers raise
 another, a second server), and on PostgreSQL also notify the channel :data:`CHANNEL` at
 commit (migration 0006).
 
-- SQLite (:class:`GenerationRead`): the mark is the generation, read outside any transaction
-  on a connection of its own (one row by its key, a few microseconds: no thread hop, no round
-  trip).
+- SQLite (:class:`SignalFile`): reading even one row costs tens of microseconds while
+  another connection writes (SQLite starts each read afresh after a commit, and the call lets
+  the writer thread take the GIL), and so would a system call per request. So every change
+  made through this storage writes fresh random bytes into a small file beside the database
+  after its commit (``<database>-credentials``, :meth:`SignalFile.touch`, from the partner and
+  token repositories), which every process maps into memory (shared, like SQLite's own
+  ``-shm``): the mark is the generation as last read, read again when those bytes differ from
+  the ones seen before that read, and at least every :data:`REREAD_SECONDS` (a change made
+  otherwise, SQL by hand, shows within that time). A request costs a 16-byte compare.
 - PostgreSQL (:class:`NotificationCount`): a thread holds a connection that ``LISTEN`` s on
   :data:`CHANNEL`; the mark counts the notifications heard (and the connections made), with no
   I/O. While the listener is not known to be connected (starting, reconnecting, silent for
   :data:`LISTENER_SILENCE` seconds) the mark is the generation, read from the database.
 
-Invariant: a change committed before :meth:`mark` starts changes the mark, except on
-PostgreSQL for the moment between the commit and the notification reaching the listener (the
-server sends it at commit), or, should the listener's connection die without a word, for at
-most :data:`LISTENER_SILENCE` seconds.
+Invariant: a change committed (and, on SQLite, its file touched) before ``mark()`` starts
+changes the mark, except on PostgreSQL for the moment between the commit and the notification
+reaching the listener (the server sends it at commit), or, should the listener's connection
+die without a word, for at most :data:`LISTENER_SILENCE` seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import sqlite3
+import mmap
+import os
 import threading
 import time
 from collections.abc import Hashable
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -39,8 +45,9 @@ __all__ = [
     "CHANNEL",
     "LISTENER_POLL",
     "LISTENER_SILENCE",
-    "GenerationRead",
+    "REREAD_SECONDS",
     "NotificationCount",
+    "SignalFile",
     "credentials_changes",
 ]
 
@@ -55,12 +62,15 @@ LISTENER_POLL = 1.0
 #: a listener that has not confirmed its connection for this long counts as down (seconds)
 LISTENER_SILENCE = 5.0
 
+#: SQLite: the signal file's length: each touch writes that many random bytes
+SIGNAL_BYTES = 16
+
+#: SQLite: the generation is read at least this often, whatever the signal file says: a
+#: change that did not touch it (SQL by hand, a process killed between commit and touch)
+#: shows within this time (seconds)
+REREAD_SECONDS = 1.0
+
 _GENERATION = "SELECT value FROM credentials_generation WHERE id = 1"
-
-
-def _generation_by_cursor(cursor: Any) -> int | None:
-    row = cursor.execute(_GENERATION).fetchone()
-    return None if row is None else int(row[0])
 
 
 def _generation(conn: sa.Connection) -> int | None:
@@ -68,29 +78,61 @@ def _generation(conn: sa.Connection) -> int | None:
     return None if value is None else int(value)
 
 
-class GenerationRead:
-    """SQLite: the mark is the generation as the database has it now, read on a connection of
-    its own with one kept cursor (half the cost of going through SQLAlchemy's)."""
+class SignalFile:
+    """SQLite: the generation, read again only when the signal file's bytes changed (or
+    :data:`REREAD_SECONDS` after the last read); see the module's plan."""
 
-    def __init__(self, db: Database, path: str) -> None:
+    def __init__(self, db: Database, database_path: str) -> None:
         self._db = db
-        self._path = path
-        self._cursor: sqlite3.Cursor | None = None
+        #: beside the database, like SQLite's own ``-wal`` and ``-shm``
+        self.path = f"{database_path}-credentials"
+        self._map: mmap.mmap | None = None
+        #: the file's bytes just before the generation was last read
+        self._seen: bytes | None = None
+        self._generation: int | None = None
+        self._read_at = -math.inf
 
     async def mark(self) -> Hashable:
+        now = time.monotonic()
+        if now - self._read_at >= REREAD_SECONDS:
+            self._remap()  # also picks up a file that was replaced
+        seen = self._map[:SIGNAL_BYTES] if self._map is not None else None
+        if seen is None or seen != self._seen or now - self._read_at >= REREAD_SECONDS:
+            self._generation = await self._db.read(_generation)
+            self._seen, self._read_at = seen, now
+        return self._generation
+
+    def _remap(self) -> None:
+        self.close()
         try:
-            if self._cursor is None:
-                conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-                self._cursor = conn.cursor()
-            return _generation_by_cursor(self._cursor)
-        except sqlite3.Error:  # a moment's trouble with this connection: the ordinary read
-            self.close()
-            return await self._db.read(_generation)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size < SIGNAL_BYTES:
+                    os.ftruncate(fd, SIGNAL_BYTES)
+                self._map = mmap.mmap(fd, SIGNAL_BYTES)
+            finally:
+                os.close(fd)
+        except OSError as exc:  # then every request reads the generation: slower, still right
+            log.warning("cannot map %s (%s): the generation is read per request", self.path, exc)
+
+    def touch(self) -> None:
+        """After a change of the credentials committed: new bytes in the file, for every
+        process that maps it."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                os.pwrite(fd, os.urandom(SIGNAL_BYTES), 0)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            log.warning(
+                "cannot touch %s (%s): other processes see the change later", self.path, exc
+            )
 
     def close(self) -> None:
-        if self._cursor is not None:
-            self._cursor.connection.close()
-            self._cursor = None
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
 
 class NotificationCount:
@@ -136,16 +178,19 @@ class NotificationCount:
                 self._alive_at = -math.inf
             self._stop.wait(LISTENER_POLL)
 
+    def touch(self) -> None:
+        """Nothing to do: the trigger's notification tells the other processes."""
+
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=3 * LISTENER_POLL + 5)
 
 
-def credentials_changes(db: Database) -> GenerationRead | NotificationCount:
+def credentials_changes(db: Database) -> SignalFile | NotificationCount:
     """The right kind for the database's dialect."""
     url = db.engines.read.url
     if db.dialect != "postgresql":
-        return GenerationRead(db, url.database or "")
+        return SignalFile(db, url.database or "")
     url = url.set(drivername="postgresql")
     return NotificationCount(db, url.render_as_string(hide_password=False))

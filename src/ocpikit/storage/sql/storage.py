@@ -16,8 +16,8 @@ from sqlalchemy.engine import URL
 from ocpikit.storage._common import Clock, utcnow
 from ocpikit.storage.sql.commands import SqlCommands
 from ocpikit.storage.sql.credentials_changes import (
-    GenerationRead,
     NotificationCount,
+    SignalFile,
     credentials_changes,
 )
 from ocpikit.storage.sql.database import Database
@@ -49,14 +49,15 @@ class SqlStorage:
         secrets: SecretBox | None = None,
     ) -> None:
         self._db = Database(engines, clock)
+        self._credentials_changes = credentials_changes(self._db)
+        changed = self._credentials_changes.touch
         self._objects = SqlObjects(self._db, wire_cache_bytes=wire_cache_bytes)
-        self._partners = SqlPartners(self._db, secrets)
-        self._tokens = SqlTokens(self._db)
+        self._partners = SqlPartners(self._db, secrets, changed=changed)
+        self._tokens = SqlTokens(self._db, changed=changed)
         self._exchanges = SqlExchangeLog(self._db, max_body_bytes)
         self._outbox = SqlOutbox(self._db)
         self._commands = SqlCommands(self._db)
         self._facts = SqlFacts(self._db)
-        self._credentials_changes = credentials_changes(self._db)
 
     @classmethod
     def from_url(
@@ -117,7 +118,7 @@ class SqlStorage:
         return self._facts
 
     @property
-    def credentials_changes(self) -> GenerationRead | NotificationCount:
+    def credentials_changes(self) -> SignalFile | NotificationCount:
         return self._credentials_changes
 
     async def aclose(self) -> None:
