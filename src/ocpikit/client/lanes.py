@@ -11,8 +11,15 @@ sit under any ``httpx.AsyncClient``. The reference they replace is
 (:func:`ocpikit.client.http.reference_transport`); the tests send the same requests through both
 and compare what the server and the caller see.
 
+A small answer (a ``Content-Length`` of at most :data:`EAGER_BYTES`, no content coding: every
+push's answer) is read whole before it is returned, and its lane given back at once: the caller
+then reads it from memory instead of through httpx's and httpcore's chain of async iterators,
+which cost more than reading the bytes. Larger or coded answers stream as they arrive (the
+client counts a decoded body against its size limit chunk by chunk).
+
 Invariants: at most ``concurrency`` requests in flight and connections open; a lane is given back
-exactly once, when the response body is closed or the request failed; a connection that was
+exactly once, when the response body is closed (a small answer: once it is read) or the request
+failed; a connection that was
 closed (by either side, after an error, a timeout or a cancellation) or idle past
 ``keepalive_expiry`` is replaced when its lane is next taken, never reused; when every lane
 exists and none is idle for the request's origin, an idle lane of another origin is taken over
@@ -33,9 +40,12 @@ from ocpikit.protocol.url_policy import UrlPolicy
 from .asyncio_network import ASYNCIO_BACKEND
 from .guarded_network import GuardedNetwork
 
-__all__ = ["LaneTransport"]
+__all__ = ["EAGER_BYTES", "LaneTransport"]
 
 _Origin = tuple[bytes, bytes, int | None]
+
+#: an answer declaring at most this many bytes (and no content coding) is read whole at once
+EAGER_BYTES = 64 * 1024
 
 
 class LaneTransport(httpx.AsyncBaseTransport):
@@ -160,6 +170,22 @@ class LaneTransport(httpx.AsyncBaseTransport):
         except BaseException:
             self._give_back(lane)
             raise
+        if _small(core_response.headers):
+            try:
+                try:
+                    body = await core_response.aread()
+                finally:
+                    await core_response.aclose()
+            except _HTTPCORE_ERRORS as exc:
+                raise _mapped(exc) from exc
+            finally:
+                self._give_back(lane)
+            return httpx.Response(
+                status_code=core_response.status,
+                headers=core_response.headers,
+                content=body,
+                extensions=core_response.extensions,
+            )
         assert isinstance(core_response.stream, AsyncIterable)
         return httpx.Response(
             status_code=core_response.status,
@@ -175,6 +201,18 @@ class LaneTransport(httpx.AsyncBaseTransport):
             conn, lane.conn = lane.conn, None
             if conn is not None:
                 await conn.aclose()
+
+
+def _small(headers: list[tuple[bytes, bytes]]) -> bool:
+    """The answer declares a length of at most :data:`EAGER_BYTES` and no content coding."""
+    length = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"content-length":
+            length = value
+        elif lower in (b"content-encoding", b"transfer-encoding"):
+            return False
+    return length is not None and length.isdigit() and int(length) <= EAGER_BYTES
 
 
 class _Lane:

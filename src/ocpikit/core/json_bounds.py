@@ -13,10 +13,13 @@ never a 500:
 - a string (or key) holding U+0000 (PostgreSQL's text and JSONB cannot store it).
 
 The plan: :func:`find_violation` walks the decoded value (the reference). Most bodies contain
-nothing that could break a rule, which the raw bytes tell by three C-level scans (no escaped
-NUL; fewer brackets than :data:`MAX_DEPTH`, or no digit run or exponent long enough for a big
-number); :func:`check_json_bounds` walks only when a scan finds a candidate. Invariant: the
-scans never pass a body the walk would refuse (tests compare both on generated bodies).
+nothing that could break a rule, which the raw bytes tell by C-level scans (no escaped NUL;
+fewer brackets than :data:`MAX_DEPTH`; no digit run or exponent long enough for a big number,
+outside strings); :func:`check_json_bounds` walks only when a scan finds a candidate. A digit
+run or an exponent inside a string (an id such as ``"1234E5678"``) is no number: in a body
+without backslashes every ``"`` opens or closes a string, so an even count of them before a
+candidate puts it outside any string. Invariant: the scans never pass a body the walk would
+refuse (tests compare both on generated bodies).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ MAX_NUMBER = 2**63
 # searches (strings may match too, which only costs a walk)
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NINETEEN_DIGITS = b"0" * 19
+_NUMBER_CANDIDATES = (_NINETEEN_DIGITS, b"0e", b"0E")
+#: candidates looked at one by one before the screen gives up and lets the walk decide
+_CANDIDATES_CHECKED = 8
 
 
 def find_violation(value: Any) -> tuple[str, str] | None:
@@ -75,7 +81,17 @@ def _may_violate(raw: bytes) -> bool:
     if raw.count(b"{") + raw.count(b"[") >= MAX_DEPTH:
         return True
     digits = raw.translate(_DIGITS_AS_ZERO)
-    return _NINETEEN_DIGITS in digits or b"0e" in digits or b"0E" in digits
+    if b"\\" in raw:  # an escaped quote may hide in a string: any candidate counts
+        return any(candidate in digits for candidate in _NUMBER_CANDIDATES)
+    checked = 0
+    for candidate in _NUMBER_CANDIDATES:
+        at = digits.find(candidate)
+        while at >= 0:
+            if raw.count(b'"', 0, at) % 2 == 0 or checked == _CANDIDATES_CHECKED:
+                return True  # outside any string: a number (or too many to look at)
+            checked += 1
+            at = digits.find(candidate, at + 1)
+    return False
 
 
 def check_json_bounds(value: Any, raw: bytes | None = None) -> None:

@@ -27,6 +27,9 @@ One :class:`Storage` groups six repositories:
 - :class:`CommandStore`: asynchronous commands and charging-profile requests, sent or received,
   with their ``response_url`` and result, so that they survive restarts.
 
+Beside them, :class:`CredentialsChanges` tells a process cheaply whether any process changed a
+token or a partner (what the server's auth cache needs to forget at once).
+
 Times are aware UTC ``datetime`` values. "Now" comes from the clock the implementation was
 built with (DESIGN §3 "injected clock").
 """
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -52,6 +55,7 @@ __all__ = [
     "CommandDirection",
     "CommandRecord",
     "CommandStore",
+    "CredentialsChanges",
     "CredentialsToken",
     "Endpoint",
     "Exchange",
@@ -560,6 +564,18 @@ class TokenRepository(Protocol):
         ...
 
 
+class CredentialsChanges(Protocol):
+    """Whether a credentials token or a partner changed, in any process using the same database.
+
+    Invariant: two calls of :meth:`mark` return equal values only if no change to a token or a
+    partner was committed between the first call's start and the second call's end; a change
+    committed before a call starts always shows in that call (in-process or not). A mark may
+    also change when nothing did (a reconnect): that only costs a cache its answers. Cheap
+    enough to ask on every request (no round trip to the database while it can be avoided)."""
+
+    async def mark(self) -> Hashable: ...
+
+
 # --- exchange log -----------------------------------------------------------------------------
 
 
@@ -842,5 +858,8 @@ class Storage(Protocol):
 
     @property
     def parties(self) -> PartyDirectory: ...
+
+    @property
+    def credentials_changes(self) -> CredentialsChanges: ...
 
     async def aclose(self) -> None: ...

@@ -81,6 +81,8 @@ class _State:
         self.partners: dict[str, Partner] = {}
         self.sync_marks: dict[tuple[str, str], datetime] = {}
         self.pull_resumes: dict[tuple[str, str], PullResume] = {}
+        #: one more at every change of a partner or a token (``MemoryCredentialsChanges``)
+        self.credentials_generation = 0
         self.tokens: dict[str, CredentialsToken] = {}
         self.exchanges: list[Exchange] = []
         self.exchange_ids = itertools.count(1)
@@ -278,6 +280,7 @@ class MemoryPartners:
             updated_at=now,
         )
         self._s.partners[partner.id] = saved
+        self._s.credentials_generation += 1
         tokens = MemoryTokens(self._s)
         for token, kind in issue:
             tokens.issue_now(token, kind, partner.id, partner.local_party)
@@ -303,6 +306,7 @@ class MemoryPartners:
     async def delete(self, partner_id: str) -> bool:
         if self._s.partners.pop(partner_id, None) is None:
             return False
+        self._s.credentials_generation += 1
         self._s.tokens = {d: t for d, t in self._s.tokens.items() if t.partner_id != partner_id}
         self._s.outbox = {k: e for k, e in self._s.outbox.items() if k[0] != partner_id}
         self._s.sync_marks = {k: v for k, v in self._s.sync_marks.items() if k[0] != partner_id}
@@ -351,6 +355,7 @@ class MemoryTokens:
             expected_party=expected_party,
         )
         self._s.tokens[record.digest] = record
+        self._s.credentials_generation += 1
         return record
 
     def revoke_now(self, token: str) -> bool:
@@ -359,6 +364,7 @@ class MemoryTokens:
         if record is None or record.revoked_at is not None:
             return False
         self._s.tokens[digest] = dataclasses.replace(record, revoked_at=self._s.clock())
+        self._s.credentials_generation += 1
         return True
 
     async def issue(
@@ -396,6 +402,7 @@ class MemoryTokens:
                     record, revoked_at=self._s.clock()
                 )
                 count += 1
+        self._s.credentials_generation += count
         return count
 
     async def revoke(self, token: str) -> bool:
@@ -412,6 +419,7 @@ class MemoryTokens:
             ):
                 self._s.tokens[digest] = dataclasses.replace(record, revoked_at=now)
                 count += 1
+        self._s.credentials_generation += count
         return count
 
 
@@ -657,6 +665,17 @@ class MemoryFacts:
         self._facts[name] = value
 
 
+class MemoryCredentialsChanges:
+    """:class:`~ocpikit.protocol.ports.CredentialsChanges` of one in-memory store: its
+    generation, one more at every change of a partner or a token."""
+
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    async def mark(self) -> int:
+        return self._s.credentials_generation
+
+
 class MemoryStorage:
     """All repositories over plain dictionaries. ``clock`` gives "now" (aware UTC)."""
 
@@ -670,6 +689,7 @@ class MemoryStorage:
         self._commands = MemoryCommands(state)
         self._facts = MemoryFacts()
         self._parties = MemoryParties(clock, state.partners)
+        self._credentials_changes = MemoryCredentialsChanges(state)
 
     @property
     def objects(self) -> MemoryObjects:
@@ -702,6 +722,10 @@ class MemoryStorage:
     @property
     def parties(self) -> MemoryParties:
         return self._parties
+
+    @property
+    def credentials_changes(self) -> MemoryCredentialsChanges:
+        return self._credentials_changes
 
     async def aclose(self) -> None:
         return None

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from ocpikit.client.http import LaneTransport, http_client, reference_transport
+from ocpikit.client.lanes import EAGER_BYTES
 from ocpikit.client.partner import PartnerClient
 from ocpikit.protocol.ports import ObjectKey
 
@@ -286,3 +287,52 @@ async def test_exchange_builds_the_request_that_httpx_request_builds(
     # path; h11 keeps connections alive without it)
     expected = sorted((k, v) for k, v in reference.headers.items() if k != "connection")
     assert sorted(fast.headers.items()) == expected
+
+
+async def _sized_server(size: int) -> tuple[asyncio.Server, int]:
+    """A keep-alive server whose every answer is ``size`` bytes with a Content-Length."""
+    body = b"x" * size
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await _read_request(reader)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.mark.parametrize("size", [100, EAGER_BYTES + 1])
+async def test_a_small_answer_gives_its_lane_back_before_it_is_read_a_large_one_streams(
+    size: int,
+) -> None:
+    server, port = await _sized_server(size)
+    try:
+        async with httpx.AsyncClient(transport=LaneTransport(concurrency=1)) as http:
+            first = await http.send(
+                http.build_request("GET", f"http://127.0.0.1:{port}/a"), stream=True
+            )
+            second = http.send(http.build_request("GET", f"http://127.0.0.1:{port}/b"), stream=True)
+            if size <= EAGER_BYTES:  # read whole already: the one lane is free
+                reply = await asyncio.wait_for(second, 5)
+                await reply.aclose()
+            else:  # still streaming: the lane is busy until the first answer is closed
+                task = asyncio.ensure_future(second)
+                await asyncio.sleep(0.1)
+                assert not task.done()
+                assert len(await first.aread()) == size
+                await first.aclose()
+                reply = await asyncio.wait_for(task, 5)
+                await reply.aread()
+                await reply.aclose()
+            assert len(await first.aread()) == size
+            await first.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -1,5 +1,6 @@
 """Who is calling (``server.auth``): the auth cache answers like the plain lookup, caches only
-a token C of a registered partner, and forgets on demand."""
+a token C of a registered partner, forgets at once whatever changes a token or a partner (in
+this store, or in another store on the same database: another process), and is bounded."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ async def test_the_cache_answers_like_the_plain_lookup() -> None:
             await cache.authenticate(header)
 
 
-async def test_only_a_registered_partners_token_c_is_remembered_until_forgotten() -> None:
+async def test_only_a_registered_partners_token_c_is_remembered_until_a_change() -> None:
     storage = await _storage()
     cache = AuthCache(storage)
     first = await cache.authenticate("Token token-c")
@@ -58,10 +59,18 @@ async def test_only_a_registered_partners_token_c_is_remembered_until_forgotten(
         "Token token-b"
     )
     await storage.partners.delete("DE-MSP")
-    assert await cache.authenticate("Token token-c") is first  # until forgotten
-    cache.forget()
     with pytest.raises(Unauthorized):
         await cache.authenticate("Token token-c")
+
+
+async def test_forget_drops_the_answers_and_a_lookup_under_way() -> None:
+    storage = await _storage()
+    cache = AuthCache(storage)
+    first = await cache.authenticate("Token token-c")
+    cache.forget()
+    second = await cache.authenticate("Token token-c")
+    assert second is not first
+    assert await cache.authenticate("Token token-c") is second
 
 
 async def test_the_cache_is_bounded() -> None:

@@ -92,3 +92,42 @@ def test_the_screen_never_passes_what_the_walk_refuses(body: Any, wrap: int) -> 
     except InvalidOrMissingParameters:
         refused = True
     assert refused == refused_by_walk
+
+
+_text = st.text(alphabet=st.sampled_from('0189eE"\\ {'), max_size=24)
+_numbers = st.integers(min_value=-(2**64), max_value=2**64).filter(
+    lambda n: -(2**64) < n < 2**64
+) | st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.lists(
+        st.dictionaries(st.sampled_from(["uid", 'a"1e9', "b\\0"]), _text | _numbers, max_size=4),
+        max_size=4,
+    )
+)
+def test_digits_and_exponents_inside_strings_are_no_numbers_yet_never_hide_one(
+    body: Any,
+) -> None:
+    raw = _dumps(body)
+    refused_by_walk = find_violation(body) is not None
+    try:
+        check_json_bounds(body, raw)
+        refused = False
+    except InvalidOrMissingParameters:
+        refused = True
+    assert refused == refused_by_walk
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"uid": "1234E5678", "contract_id": "DE-MSP-1234567890123456789012"},
+        {"n": 1, "s": "0e0"},
+    ],
+)
+def test_a_number_look_alike_inside_a_string_needs_no_walk(body: Any) -> None:
+    from ocpikit.core import json_bounds
+
+    assert not json_bounds._may_violate(orjson.dumps(body))

@@ -5,9 +5,9 @@ marks of incremental pulls and where an unfinished pull goes on (OCPI 2.2.1 cred
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -34,6 +34,8 @@ from ocpikit.storage.sql.secrets import SecretBox
 from ocpikit.storage.sql.tokens import issue_token, revoke_token
 
 __all__ = ["SqlPartners"]
+
+Result = TypeVar("Result")
 
 
 def _row_to_partner(row: sa.Row[Any], box: SecretBox | None = None) -> Partner:
@@ -73,10 +75,25 @@ def _row_to_partner(row: sa.Row[Any], box: SecretBox | None = None) -> Partner:
 class SqlPartners:
     """The partner repository (:class:`~ocpikit.protocol.ports.PartnerRepository`)."""
 
-    def __init__(self, db: Database, box: SecretBox | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox | None = None,
+        *,
+        changed: Callable[[], None] = lambda: None,
+    ) -> None:
         self._db = db
         #: seals the tokens partners gave us at rest (None: kept as they are)
         self.box = box
+        #: called after every write of partners or tokens (the credentials signal:
+        #: :mod:`.credentials_changes`)
+        self._changed = changed
+
+    async def _write(self, fn: Callable[[sa.Connection], Result]) -> Result:
+        try:
+            return await self._db.write(fn)
+        finally:
+            self._changed()
 
     async def save(
         self,
@@ -148,7 +165,7 @@ class SqlPartners:
             row = conn.execute(sa.select(partners).where(partners.c.id == partner.id)).one()
             return _row_to_partner(row, self.box)
 
-        return await db.write(run)
+        return await self._write(run)
 
     async def get(self, partner_id: str) -> Partner | None:
         def run(conn: sa.Connection) -> Partner | None:
@@ -185,7 +202,7 @@ class SqlPartners:
                 )
             return len(rows)
 
-        count = await self._db.write(run)
+        count = await self._write(run)
         self.box = new_box
         return count
 
@@ -214,7 +231,7 @@ class SqlPartners:
                 conn.execute(sa.delete(table).where(table.c.partner_id == partner_id))
             return conn.execute(sa.delete(partners).where(partners.c.id == partner_id)).rowcount > 0
 
-        return await self._db.write(run)
+        return await self._write(run)
 
     async def get_sync_mark(self, partner_id: str, module: str) -> datetime | None:
         query = sa.select(sync_marks.c.at).where(

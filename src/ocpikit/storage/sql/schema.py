@@ -28,6 +28,7 @@ __all__ = [
     "JsonText",
     "UtcDateTime",
     "commands",
+    "credentials_generation",
     "credentials_tokens",
     "exchange_log",
     "metadata",
@@ -349,6 +350,15 @@ credentials_tokens = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=True),
     sa.Column("expected_party", sa.String(16), nullable=True),
     sa.Index(None, "partner_id"),
+)
+
+credentials_generation = sa.Table(
+    "credentials_generation",
+    metadata,
+    # one row (id 1) whose value triggers raise at every change of ``partners`` or
+    # ``credentials_tokens``, whoever makes it (migration 0008; ocpikit.storage.sql.credentials_changes)
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("value", sa.BigInteger(), nullable=False),
 )
 
 exchange_log = sa.Table(

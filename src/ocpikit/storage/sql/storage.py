@@ -2,7 +2,8 @@
 database (SQLAlchemy Core; SQLite by default, or PostgreSQL). docs/storage.md.
 
 Each repository lives in its own module (:mod:`.objects`, :mod:`.partners`, :mod:`.tokens`,
-:mod:`.exchange_log`, :mod:`.outbox`, :mod:`.commands`); they share one
+:mod:`.exchange_log`, :mod:`.outbox`, :mod:`.commands`, :mod:`.facts`, and the signal
+:mod:`.credentials_changes`); they share one
 :class:`~.database.Database`, which decides where each transaction runs.
 """
 
@@ -14,6 +15,11 @@ from sqlalchemy.engine import URL
 
 from ocpikit.storage._common import Clock, utcnow
 from ocpikit.storage.sql.commands import SqlCommands
+from ocpikit.storage.sql.credentials_changes import (
+    NotificationCount,
+    SignalFile,
+    credentials_changes,
+)
 from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.engine import Engines, create_engines
 from ocpikit.storage.sql.exchange_log import SqlExchangeLog
@@ -44,9 +50,11 @@ class SqlStorage:
         secrets: SecretBox | None = None,
     ) -> None:
         self._db = Database(engines, clock)
+        self._credentials_changes = credentials_changes(self._db)
+        changed = self._credentials_changes.touch
         self._objects = SqlObjects(self._db, wire_cache_bytes=wire_cache_bytes)
-        self._partners = SqlPartners(self._db, secrets)
-        self._tokens = SqlTokens(self._db)
+        self._partners = SqlPartners(self._db, secrets, changed=changed)
+        self._tokens = SqlTokens(self._db, changed=changed)
         self._exchanges = SqlExchangeLog(self._db, max_body_bytes)
         self._outbox = SqlOutbox(self._db)
         self._commands = SqlCommands(self._db)
@@ -115,5 +123,13 @@ class SqlStorage:
     def parties(self) -> SqlParties:
         return self._parties
 
+    @property
+    def credentials_changes(self) -> SignalFile | NotificationCount:
+        return self._credentials_changes
+
     async def aclose(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._db.close)
+        await asyncio.get_running_loop().run_in_executor(None, self._close)
+
+    def _close(self) -> None:
+        self._credentials_changes.close()
+        self._db.close()

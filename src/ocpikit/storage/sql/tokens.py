@@ -4,8 +4,9 @@ stored")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -14,6 +15,8 @@ from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.schema import credentials_tokens
 
 __all__ = ["SqlTokens", "issue_token", "revoke_token"]
+
+Result = TypeVar("Result")
 
 
 def issue_token(
@@ -92,8 +95,16 @@ def _row_to_token(row: sa.Row[Any]) -> CredentialsToken:
 class SqlTokens:
     """The token repository (:class:`~ocpikit.protocol.ports.TokenRepository`)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, changed: Callable[[], None] = lambda: None) -> None:
         self._db = db
+        #: called after every write (the credentials signal: :mod:`.credentials_changes`)
+        self._changed = changed
+
+    async def _write(self, fn: Callable[[sa.Connection], Result]) -> Result:
+        try:
+            return await self._db.write(fn)
+        finally:
+            self._changed()
 
     async def issue(
         self,
@@ -105,7 +116,7 @@ class SqlTokens:
         expires_at: datetime | None = None,
         expected_party: str | None = None,
     ) -> CredentialsToken:
-        return await self._db.write(
+        return await self._write(
             lambda conn: issue_token(
                 self._db, conn, token, kind, partner_id, local_party, expires_at, expected_party
             )
@@ -152,10 +163,10 @@ class SqlTokens:
             )
             .values(revoked_at=self._db.clock())
         )
-        return await self._db.write(lambda conn: conn.execute(stmt).rowcount)
+        return await self._write(lambda conn: conn.execute(stmt).rowcount)
 
     async def revoke(self, token: str) -> bool:
-        return await self._db.write(lambda conn: revoke_token(self._db, conn, token))
+        return await self._write(lambda conn: revoke_token(self._db, conn, token))
 
     async def revoke_partner(self, partner_id: str, kind: TokenKind | None = None) -> int:
         where = [
@@ -169,4 +180,4 @@ class SqlTokens:
             stmt = sa.update(credentials_tokens).where(*where).values(revoked_at=self._db.clock())
             return conn.execute(stmt).rowcount
 
-        return await self._db.write(run)
+        return await self._write(run)
