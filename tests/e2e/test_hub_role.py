@@ -30,6 +30,9 @@ pytestmark = pytest.mark.e2e
 CONFIG = """
 [outbox]
 first_pull = false
+
+[hub]
+probe_interval = 1
 """
 
 
@@ -246,3 +249,34 @@ def test_every_party_learns_the_others_through_hub_client_info(net: dict[str, In
         assert got and all(got[p] == "CONNECTED" for p in others), (name, got)
     r = net["hub"].cli("outbox", "dead")
     assert "no dead letters" in r.stdout, r.stdout
+
+
+def test_a_party_that_stops_goes_offline_everywhere_and_gets_4003_until_it_returns(
+    net: dict[str, Instance],
+) -> None:
+    """Runs last: it stops CPO-B. The hub's probe finds it gone; every other party learns it
+    through ClientInfo (OFFLINE), and a command to it is a 4003 at once; back, CONNECTED."""
+    emsp, cpo_b = net["emsp_x"], net["cpo_b"]
+    token = demo_tokens("NL", "EMX", 1)[0]
+
+    def status_of(party: str) -> str | None:
+        r = admin(emsp, "GET", "hubclientinfo")
+        found = [c["status"] for c in r.json() if f"{c['country_code']}-{c['party_id']}" == party]
+        return found[0] if found else None
+
+    cpo_b.stop()
+    try:
+        assert waited(lambda: status_of("NL-CPB") == "OFFLINE"), status_of("NL-CPB")
+        r = admin(
+            emsp,
+            "POST",
+            "parties/NL-CPB/commands/START_SESSION",
+            {"token": token, "location_id": "LOCB"},
+        )
+        assert r.status_code == 201, r.text
+        record = r.json()
+        assert record["state"] == "SEND_FAILED", record
+        assert "not reachable" in json.dumps(record), record
+    finally:
+        cpo_b.start()
+    assert waited(lambda: status_of("NL-CPB") == "CONNECTED"), status_of("NL-CPB")

@@ -101,6 +101,14 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
             await sync_client_info(ctx.storage, ctx.clock)
 
         register_periodic(PeriodicTask("hub-client-info", 1.0, client_info, first=0.5))
+        probe_every = hub_probe_interval(settings)
+        if probe_every > 0:
+            prober = forwarder
+
+            async def probe(ctx: TaskContext) -> None:
+                await probe_connections(ctx.storage, prober, ctx.clock)
+
+            register_periodic(PeriodicTask("hub-probe", probe_every, probe, first=probe_every))
     return create_app(
         settings,
         storage,
@@ -215,3 +223,24 @@ def run_work(args: argparse.Namespace) -> int:
     if args.once:
         print(f"{handled} due records handled")
     return 0
+
+
+def hub_probe_interval(settings: Settings) -> float:
+    """``[hub] probe_interval``: seconds between the hub's probes of its connections (0: off;
+    default 10)."""
+    table = settings.extra.get("hub", {})
+    value = table.get("probe_interval", 10) if isinstance(table, dict) else 10
+    return float(value) if isinstance(value, int | float) and value >= 0 else 10.0
+
+
+async def probe_connections(storage: Storage, forwarder: Any, clock: Any) -> int:
+    """Probe every registered connection of the hub and record who answers; the number whose
+    state changed (their ClientInfo follows at the next sync)."""
+    from ocpikit.operations.hub_clients import record_reachability
+    from ocpikit.protocol.ports import PartnerStatus
+
+    changed = 0
+    for partner in await storage.partners.all(status=PartnerStatus.REGISTERED):
+        reachable = await forwarder.probe(partner)
+        changed += await record_reachability(storage, partner.id, reachable, clock)
+    return changed

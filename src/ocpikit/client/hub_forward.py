@@ -5,7 +5,8 @@ included (OCPI 2.2.1 status_codes §4xxx: a hub passes on the receiver's 2xxx an
 
 Never a hang: a forwarded request waits at most ``timeout`` seconds (or the partner's own
 shorter ``timeout`` switch); no answer in time is a 4002, a receiver that cannot be reached
-(refused, DNS, no endpoint for the module, busy) a 4003.
+(refused, DNS, no endpoint for the module, busy) a 4003. :meth:`HttpHubForwarder.probe` tells
+whether a connection answers at all (the hub's reachability probe).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ocpikit.core.errors import (
 )
 from ocpikit.protocol.addressing import join_url
 from ocpikit.protocol.hub_routing import Forward, Forwarded
+from ocpikit.protocol.ports import Partner
 from ocpikit.protocol.replies import PartnerBusy
 
 from .driver import RequestDriver
@@ -77,3 +79,18 @@ class HttpHubForwarder:
             status_message=envelope.status_message,
             data=envelope.data,
         )
+
+    async def probe(self, partner: Partner, *, timeout: float = 5.0) -> bool:
+        """Whether a connection answers at all: a GET of its versions URL with its token. Any
+        HTTP answer counts (even an error: the party is there); a refused connection, a timeout,
+        a cut answer or a busy partner does not."""
+        if not partner.versions_url:
+            return True
+        try:
+            driver = RequestDriver(partner, self.http, clock=self.clock)
+            await driver.request("GET", partner.versions_url, module="versions", timeout=timeout)
+        except PartnerError:
+            return True
+        except (TransportError, PartnerBusy):
+            return False
+        return True

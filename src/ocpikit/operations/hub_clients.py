@@ -3,15 +3,16 @@ own objects and pushed through the outbox to every other connected party that ha
 HubClientInfo Receiver (OCPI 2.2.1 mod_hub_client_info; DIGEST §3.8). The same objects are the
 hub's HubClientInfo Sender list.
 
-Invariants: a party's status is CONNECTED while its connection is REGISTERED, SUSPENDED while it
-is suspended and OFFLINE once it is gone (unregistered or deleted: a ClientInfo is never
-deleted, mod_hub_client_info §PUT); a ClientInfo is written (and queued) only when its status or
+Invariants: a party's status is CONNECTED while its connection is REGISTERED and answers, OFFLINE
+while the hub's probe cannot reach it (:data:`OFFLINE_FACT`, kept by :func:`record_reachability`)
+or once it is gone (unregistered or deleted: a ClientInfo is never deleted, mod_hub_client_info
+§PUT), SUSPENDED while it is suspended; a ClientInfo is written (and queued) only when its status or
 role changes; a party that connects gets every other party's current ClientInfo.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -29,7 +30,45 @@ from ocpikit.protocol.ports import (
     StoredObject,
 )
 
-__all__ = ["client_info_key", "desired_client_infos", "hub_parties", "sync_client_info"]
+__all__ = [
+    "OFFLINE_FACT",
+    "client_info_key",
+    "desired_client_infos",
+    "hub_parties",
+    "offline_connections",
+    "record_reachability",
+    "sync_client_info",
+]
+
+#: the platform fact holding the connections the hub cannot reach: ``{partner id: since}`` as
+#: JSON (every process of the hub reads the same)
+OFFLINE_FACT = "hub_offline"
+
+
+async def offline_connections(storage: Storage) -> dict[str, str]:
+    """The connections the hub's probe could not reach last time, with since when."""
+    raw = await storage.facts.get(OFFLINE_FACT)
+    try:
+        found = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+async def record_reachability(
+    storage: Storage, partner_id: str, reachable: bool, clock: Clock
+) -> bool:
+    """Note whether the probe reached a connection; True when that changed its state."""
+    offline = await offline_connections(storage)
+    if reachable == (partner_id not in offline):
+        return False
+    if reachable:
+        del offline[partner_id]
+    else:
+        offline[partner_id] = format_datetime(clock.now())
+    await storage.facts.set(OFFLINE_FACT, orjson.dumps(offline).decode())
+    return True
+
 
 _STATUS = {PartnerStatus.REGISTERED: "CONNECTED", PartnerStatus.SUSPENDED: "SUSPENDED"}
 
@@ -40,12 +79,15 @@ def client_info_key(country_code: str, party_id: str) -> ObjectKey:
 
 
 def desired_client_infos(
-    partners: Sequence[Partner], learned: Mapping[str, str]
+    partners: Sequence[Partner], learned: Mapping[str, str], offline: Collection[str] = ()
 ) -> dict[ObjectKey, tuple[str, str, str]]:
-    """``key -> (role, status, partner id)`` for every party of every connection."""
+    """``key -> (role, status, partner id)`` for every party of every connection (``offline``:
+    the connections the hub cannot reach)."""
     out: dict[ObjectKey, tuple[str, str, str]] = {}
     for partner in sorted(partners, key=lambda p: p.status is PartnerStatus.REGISTERED):
         status = _STATUS.get(partner.status, "OFFLINE")
+        if status == "CONNECTED" and partner.id in offline:
+            status = "OFFLINE"
         for role in partner.roles:
             name = role.role.upper()
             if name in ("OTHER", "HUB"):
@@ -76,7 +118,7 @@ async def sync_client_info(storage: Storage, clock: Clock) -> int:
     learned = {
         e.partner_id: e.role for e in await storage.parties.learned() if e.path is Path.DIRECT
     }
-    desired = desired_client_infos(partners, learned)
+    desired = desired_client_infos(partners, learned, await offline_connections(storage))
     page = await storage.objects.list_page("ClientInfo", limit=10_000, owner=None)
     current: dict[ObjectKey, StoredObject] = {item.key: item for item in page.items}
     for key, stored in current.items():
@@ -131,7 +173,7 @@ async def hub_parties(storage: Storage) -> list[dict[str, Any]]:
     learned = {
         e.partner_id: e.role for e in await storage.parties.learned() if e.path is Path.DIRECT
     }
-    desired = desired_client_infos(partners, learned)
+    desired = desired_client_infos(partners, learned, await offline_connections(storage))
     by_id = {p.id: p for p in partners}
     rows: list[dict[str, Any]] = []
     last: dict[str, str | None] = {}

@@ -37,6 +37,7 @@ from ocpikit.core.errors import (
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.pagination import PageParams, make_page
 from ocpikit.core.versions import HEAD, V2_2_1, InterfaceRole, Version
+from ocpikit.operations.hub_clients import offline_connections
 from ocpikit.protocol.handlers import HANDLERS, Call, Reply, Services
 from ocpikit.protocol.handlers.base import head_to_version
 from ocpikit.protocol.handlers.objects import token_key_id
@@ -133,6 +134,11 @@ class HubRelay:
             party = await self._find_receiver(call)
             decision = route_to(partners, party, caller)
         target = next(p for p in partners if p.id == decision.partner_id)
+        offline = await offline_connections(self.storage)
+        if target.id in offline:
+            raise HubConnectionProblem(
+                f"{decision.to_party or target.id} is not reachable (since {offline[target.id]})"
+            )
         return await self._forward(request, target, decision.to_party)
 
     async def roles(self, partners: Sequence[Partner]) -> dict[str, str | None]:
