@@ -1,13 +1,15 @@
 """ocpikit as a roaming hub, end to end (real processes over loopback; docs/hubs.md "ocpikit as
-a hub"): a hub (``roles = ["HUB"]``), CPO-A on 2.1.1, CPO-B on 2.2.1 and eMSP-X on 2.3.0, all
-ocpikit, each registered only with the hub.
+a hub"): a hub (``roles = ["HUB"]``), CPO-A on 2.1.1, CPO-B on 2.2.1, eMSP-X on 2.3.0 and
+eMSP-Y on 2.2.1, all ocpikit, each registered only with the hub.
 
 eMSP-X's tokens reach both CPOs (broadcast, converted to each version); CPO-A authorizes an
 eMSP-X token in real time through the hub (2.1.1: the hub finds the eMSP from the token);
 eMSP-X starts a session at CPO-B through the hub (``OCPI-to-*``, the response URL rewritten)
 and receives the CommandResult; CPO-B's session and CDR reach eMSP-X; CPO-A's 2.1.1 CDR
 reaches eMSP-X as a valid 2.3.0 CDR, its ``cdr_token`` filled by the hub from the token; an
-unknown receiver is a 4001; the hub lists its parties with HubClientInfo.
+unknown receiver is a 4001; the hub lists its parties with HubClientInfo; eMSP-Y pulls the
+merged location list of both CPOs through the hub, every location once; when CPO-B stops,
+every other party learns it (OFFLINE) and a command to it is a 4003 until it returns.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Instance
         "cpo_a": ("NL-CPA:CPO", "2.1.1"),
         "cpo_b": ("NL-CPB:CPO", "2.2.1"),
         "emsp_x": ("NL-EMX:EMSP", "2.3.0"),
+        "emsp_y": ("NL-EMY:EMSP", "2.2.1"),
     }
     try:
         for name, (party, versions) in specs.items():
@@ -91,7 +94,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Instance
             node.start()
             nodes[name] = node
         hub = nodes["hub"]
-        for name in ("cpo_a", "cpo_b", "emsp_x"):
+        for name in ("cpo_a", "cpo_b", "emsp_x", "emsp_y"):
             invite = hub.cli("invite")
             assert invite.returncode == 0, invite.stderr
             token = json.loads(invite.stdout)["token"]
@@ -145,6 +148,17 @@ def test_cpo_locations_and_emsp_tokens_are_broadcast(net: dict[str, Instance]) -
     for cpo in ("cpo_a", "cpo_b"):
         got = waited(lambda c=cpo: {t["uid"] for t in owned(net[c], "tokens")} >= uids)
         assert got, (cpo, owned(net[cpo], "tokens"), net["hub"].log())
+
+
+def test_emsp_y_pulls_the_merged_location_list_of_both_cpos(net: dict[str, Instance]) -> None:
+    """A GET of the list without OCPI-to-* (open routing): both CPOs' locations, each once, in
+    one paginated list (runs after the broadcast test, which made them)."""
+    r = net["emsp_y"].cli("pull", "NL-HUB", "locations", "--full", "--limit", "1", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    [report] = json.loads(r.stdout)
+    assert report["total"] == 2 and report["pages"] == 2, report
+    held = {(o["party_id"], o["id"]) for o in owned(net["emsp_y"], "locations")}
+    assert held == {("CPA", "LOCA"), ("CPB", "LOCB")}
 
 
 def test_cpo_a_authorizes_an_emsp_x_token_through_the_hub(net: dict[str, Instance]) -> None:

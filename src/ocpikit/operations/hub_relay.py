@@ -125,7 +125,9 @@ class HubRelay:
             call.op, request.method, request.to_party, self.hub_party, caller, partners
         )
         if decision.action is Action.SERVE:
-            return await self._serve(call, request.to_party)
+            # a list addressed to the hub itself is the merged list of every party
+            named = request.to_party if request.to_party != self.hub_party else None
+            return await self._serve(call, named)
         if decision.action is Action.BROADCAST:
             return await self._broadcast(call, partners)
         if decision.action is Action.RESULT:
