@@ -82,6 +82,8 @@ class PeriodWalk:
     split: bool
     parking_basis: bool
     flat_mode: str
+    #: policy ``measurement``: how a period's current / power is read
+    measurement: str
     session_start: datetime
     charging_start: datetime
     expired: bool
@@ -103,17 +105,37 @@ class GroupState:
     kind: GroupKind
     base: SessionBoundaries | None
     always: bool
+    #: read for every period: the tariff's id, whether it reads current / power, the group's
+    #: candidates per dimension and lines when none matches
+    tariff_id: str
+    measures_current: bool
+    measures_power: bool
+    candidates: dict[str, tuple[Candidate, ...]]
+    missing: dict[str, LineTemplate]
 
 
 def _group_state(walk: PeriodWalk, tariff: NTariff, reservation: bool) -> GroupState:
     kind: GroupKind = ("expired" if walk.expired else "reservation") if reservation else "charging"
     group = element_group(tariff, kind, walk.policy)
     info = group.split
+    base: SessionBoundaries | None = None
+    always = False
     if walk.split and info is not None:
         base = walk.boundaries.of(info, reservation)
         always = bool(info.kwh or (walk.parking_basis and info.durations))
-        return GroupState(tariff, reservation, group, kind, base, always)
-    return GroupState(tariff, reservation, group, kind, None, False)
+    return GroupState(
+        tariff,
+        reservation,
+        group,
+        kind,
+        base,
+        always,
+        tariff.id,
+        tariff.measures_current,
+        tariff.measures_power,
+        group.candidates,
+        group.missing,
+    )
 
 
 def _split(
@@ -176,24 +198,25 @@ def _select_piece(
     this piece, by element index (shared with the FLAT selection)."""
     policy = walk.policy
     whole = walk.whole
+    parking_basis = walk.parking_basis
+    duration = ctx.duration
     picks: list[tuple[LineTemplate, Skipped]] = []
     signature: list[int | None] = []
     for dim in volumes:
         options = candidates[dim]
-        if not options:
-            cand: Candidate | None = None
-            skipped: Skipped = []
-        elif walk.parking_basis and dim == "PARKING_TIME":
-            cand, skipped = select_element(options, dim, ctx, policy, {}, ctx.parking, whole)
+        if options:
+            if parking_basis and dim == "PARKING_TIME":
+                cand, skipped = select_element(options, dim, ctx, policy, {}, ctx.parking, whole)
+            else:
+                cand, skipped = select_element(options, dim, ctx, policy, memo, duration, whole)
+            if cand is not None and cand.template is not None:
+                picks.append((cand.template, skipped))
+                signature.append(cand.index)
+                continue
         else:
-            cand, skipped = select_element(options, dim, ctx, policy, memo, ctx.duration, whole)
-        template = None if cand is None else cand.template
-        if cand is None or template is None:
-            picks.append((missing[dim], skipped))
-            signature.append(None)
-        else:
-            picks.append((template, skipped))
-            signature.append(cand.index)
+            skipped = []
+        picks.append((missing[dim], skipped))
+        signature.append(None)
     return picks, signature
 
 
@@ -205,20 +228,18 @@ def _price_period(
     period = cp.period
     reservation = cp.reservation
     p_start, p_end = period.start, period.end
-    tariff = state.tariff
-    tariff_id = tariff.id
+    tariff_id = state.tariff_id
     tz = walk.tz
-    policy = walk.policy
-    how = policy.measurement
+    how = walk.measurement
     dims = period.dims
     current = (
         measured_value(dims, "CURRENT", "MIN_CURRENT", "MAX_CURRENT", how)
-        if tariff.measures_current
+        if state.measures_current
         else None
     )
     power = (
         measured_value(dims, "POWER", "MIN_POWER", "MAX_POWER", how)
-        if tariff.measures_power
+        if state.measures_power
         else None
     )
     local = p_start.astimezone(tz)
@@ -246,8 +267,8 @@ def _price_period(
     sub_lines: list[list[Line]] = []
     period_flat = False
     last_signature: list[int | None] | None = None
-    candidates = state.group.candidates
-    missing = state.group.missing
+    candidates = state.candidates
+    missing = state.missing
     flat_mode = walk.flat_mode
     for start, end, piece_volumes, piece_kwh, piece_parking, cause in spans:
         piece_local = local if start == p_start else start.astimezone(tz)
@@ -327,6 +348,7 @@ def price_periods(
         policy.period_split == "restrictions",
         policy.duration_basis == "parking",
         policy.flat,
+        policy.measurement,
         session_start,
         plan.charging_start,
         plan.expired,

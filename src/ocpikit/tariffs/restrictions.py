@@ -153,10 +153,18 @@ def first_mismatch(
         return Reason("duration {:.0f} s < min_duration {}".format, duration, r.min_duration)
     if r.max_duration is not None and duration >= r.max_duration:
         return Reason("duration {:.0f} s >= max_duration {}".format, duration, r.max_duration)
-    if r.min_current is not None or r.max_current is not None:
-        reason = _outside(ctx.current, r.min_current, r.max_current, "current", "A", policy)
-        if reason is not None:
-            return reason
+    # current and power read inline (as _outside does): this runs for every element of every
+    # piece whose element has a current limit
+    low, high = r.min_current, r.max_current
+    if low is not None or high is not None:
+        current = ctx.current
+        if current is None:
+            if policy.missing_measurement == "no_match":
+                return "period has no current to compare (policy missing_measurement)"
+        elif low is not None and current < low:
+            return Reason(_below, "current", current, "A", low)
+        elif high is not None and current >= high:
+            return Reason(_not_below, "current", current, "A", high)
     if r.min_power is not None or r.max_power is not None:
         return _outside(ctx.power, r.min_power, r.max_power, "power", "kW", policy)
     return None
