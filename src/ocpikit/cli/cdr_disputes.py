@@ -118,12 +118,23 @@ def _differences(diff: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v.get('difference')}" for k, v in diff.items())
 
 
+_CSV_COLUMNS = (
+    "cdr_id",
+    "country_code",
+    "party_id",
+    "partner",
+    "verdict",
+    "reasons",
+    "differences",
+    "checked_at",
+    "resolution",
+    "note",
+)
+
+
 def _csv(rows: list[dict[str, Any]]) -> None:
     w = csv.writer(sys.stdout)
-    w.writerow(
-        ("cdr_id", "country_code", "party_id", "partner", "verdict", "reasons", "differences")
-        + ("checked_at", "resolution", "note")
-    )
+    w.writerow(_CSV_COLUMNS)
     for r in rows:
         w.writerow(
             (

@@ -179,9 +179,7 @@ async def check_one(storage: Storage, check: CdrCheck, partner: Partner | None) 
             )
     sid = _text(doc.get("session_id"))
     if sid and doc.get("credit") is not True:
-        first = await storage.cdr_checks.first_with_session(
-            check.owner, sid, before_seq=check.seq
-        )
+        first = await storage.cdr_checks.first_with_session(check.owner, sid, before_seq=check.seq)
         if first is not None:
             findings.append(
                 Finding(

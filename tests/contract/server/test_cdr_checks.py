@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from ocpikit.core.versions import Role
 from ocpikit.operations.cdr_checks import list_checks, run_pending_checks
-from ocpikit.protocol.ports import Storage
+from ocpikit.protocol.cdr_checks import CheckOutcome, Verdict
+from ocpikit.protocol.ports import ObjectKey, Partner, PartnerStatus, Storage
 from ocpikit.storage.memory import MemoryStorage
 from ocpikit.storage.sql import SqlStorage
 
@@ -115,7 +118,9 @@ async def test_pushed_cdrs_are_checked_and_the_disputes_are_exactly_the_wrong_on
         cdr("C-OK"),
         cdr("C-ROUND", excl=3.01, incl=3.31),  # a cent off: within the default tolerance
         cdr("C-WRONG", excl=4.5, incl=4.95),
-        cdr("C-NOTARIFF", charging_periods=[{**cdr("x")["charging_periods"][0], "tariff_id": "T9"}]),
+        cdr(
+            "C-NOTARIFF", charging_periods=[{**cdr("x")["charging_periods"][0], "tariff_id": "T9"}]
+        ),
         cdr("C-DUP1", session_id="S-DUP"),
         cdr("C-DUP2", session_id="S-DUP"),  # the same session billed twice
     ]
@@ -193,7 +198,9 @@ async def test_a_partner_tolerance_switch_decides_within_tolerance(
     emsp, token = emsp_and_token
     partner = await emsp.storage.partners.get("NL-CPO")
     assert partner is not None
-    await emsp.storage.partners.save(dataclasses.replace(partner, settings={"cdr_tolerance": "2.00"}))
+    await emsp.storage.partners.save(
+        dataclasses.replace(partner, settings={"cdr_tolerance": "2.00"})
+    )
     async with emsp.client(token) as http:
         await http.put("/ocpi/2.2.1/emsp/tariffs/NL/CPO/T1", json=TARIFF)
         r = await http.post("/ocpi/2.2.1/emsp/cdrs", json=cdr("C-WRONG", excl=4.5, incl=4.95))
@@ -201,3 +208,46 @@ async def test_a_partner_tolerance_switch_decides_within_tolerance(
     await run_pending_checks(emsp.storage)
     (row,) = await list_checks(emsp.storage)
     assert row["verdict"] == "within_tolerance"
+
+
+async def test_the_queue_is_written_with_the_cdr_and_follows_its_revision(
+    storage_url: str,
+) -> None:
+    """Storage queues the check in the write that stores a partner's CDR (the SQL trigger),
+    never for our own CDRs or other objects; a CDR written again is checked again, and an
+    outcome for an older revision is not stored."""
+    storage: Storage = (
+        MemoryStorage() if storage_url == "memory" else SqlStorage.from_url(storage_url)
+    )
+    try:
+        await storage.partners.save(Partner("NL-CPO", PartnerStatus.REGISTERED))
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        key = ObjectKey("CDR", "NL", "CPO", "C1")
+        await storage.objects.put(key, orjson.dumps(cdr("C1")), last_updated=at, owner="NL-CPO")
+        await storage.objects.put(
+            ObjectKey("CDR", "NL", "OWN", "C2"),
+            orjson.dumps(cdr("C2")),
+            last_updated=at,
+            owner=None,
+        )
+        await storage.objects.put(
+            ObjectKey("Tariff", "NL", "CPO", "T1"),
+            orjson.dumps(TARIFF),
+            last_updated=at,
+            owner="NL-CPO",
+        )
+        (first,) = await storage.cdr_checks.pending()
+        assert (first.cdr_id, first.owner, first.revision) == ("C1", "NL-CPO", 1)
+        outcome = CheckOutcome(Verdict.OK, [], {}, None)
+        await storage.objects.put(
+            key, orjson.dumps(cdr("C1", excl=9.0)), last_updated=at, owner="NL-CPO"
+        )
+        assert not await storage.cdr_checks.finish(first, outcome)  # stale revision
+        (again,) = await storage.cdr_checks.pending()
+        assert again.revision == 2
+        assert await storage.cdr_checks.finish(again, outcome)
+        assert await storage.cdr_checks.pending() == []
+        (done,) = await storage.cdr_checks.listing()
+        assert (done.verdict, done.state.value) == (Verdict.OK, "done")
+    finally:
+        await storage.aclose()

@@ -147,9 +147,7 @@ class SqlCdrChecks:
         if since is not None:
             query = query.where(cdr_checks.c.checked_at >= since)
         query = query.order_by(cdr_checks.c.object_seq).limit(limit)
-        return await self._db.read(
-            lambda conn: [_check(r) for r in conn.execute(query)], scan=True
-        )
+        return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)], scan=True)
 
     async def find(self, cdr_id: str) -> list[CdrCheck]:
         query = (

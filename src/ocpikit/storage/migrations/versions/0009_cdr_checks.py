@@ -84,12 +84,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("object_seq", name=op.f("pk_cdr_checks")),
     )
-    op.create_index(
-        op.f("ix_cdr_checks_state_object_seq"), "cdr_checks", ["state", "object_seq"]
-    )
-    op.create_index(
-        op.f("ix_cdr_checks_owner_session_key"), "cdr_checks", ["owner", "session_key"]
-    )
+    op.create_index(op.f("ix_cdr_checks_state_object_seq"), "cdr_checks", ["state", "object_seq"])
+    op.create_index(op.f("ix_cdr_checks_owner_session_key"), "cdr_checks", ["owner", "session_key"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRES_FUNCTION)
         op.execute(POSTGRES_TRIGGER)
