@@ -265,15 +265,21 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[SqlStorage]:
 
 
 def _trace_writes(storage: SqlStorage) -> list[str]:
-    """Every statement the writer connection runs from now on."""
+    """Every statement the writer connection runs from now on. SQLite reports each firing of
+    a trigger program (the ``cdr_checks`` triggers of migration 0009 run per row) with the text
+    of the statement that fired it: such repeats of the statement just reported are left out."""
     import sqlalchemy as sa
 
     statements: list[str] = []
     engine = storage.objects._db.engines.write
 
+    def record(text: str) -> None:
+        if not statements or statements[-1] != text:
+            statements.append(text)
+
     @sa.event.listens_for(engine, "connect")
     def _trace(dbapi: Any, _record: Any) -> None:
-        dbapi.set_trace_callback(statements.append)
+        dbapi.set_trace_callback(record)
 
     group = storage.objects._db._group
     assert group is not None

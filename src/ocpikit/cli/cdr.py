@@ -7,6 +7,8 @@
   of a finished session, costs filled, in the asked version (through ``convert.from_head``).
 - ``cdr invoice RECORD.json --cdrs CDRS.json [--total X] [--tariff T.json]``: 2.3.0 Invoice
   Reconciliation: the expected total of the record's CDRs, compared with the invoice's.
+- ``cdr disputes [--partner P] [--since T] [--json|--csv]``: the platform's checks of received
+  CDRs that need the operator (:mod:`ocpikit.cli.cdr_disputes`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ocpikit.cli._files import InputError, load_document
+from ocpikit.cli.cdr_disputes import add_disputes
 from ocpikit.cli.tariff import (
     VERSIONS,
     Loaded,
@@ -79,6 +82,7 @@ def register(sub: Any) -> None:
     add_common_options(inv)
     inv.add_argument("--json", action="store_true", help="machine-readable output")
     inv.set_defaults(handler=run_invoice)
+    add_disputes(csub)
     p.set_defaults(handler=lambda args: _usage(p))
 
 

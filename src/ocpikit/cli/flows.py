@@ -3,7 +3,8 @@ authorization, webhooks) into the platform, and ``ocpikit flows ...`` (docs/flow
 
 ``flow_app`` is what ``ocpikit serve`` runs: the platform app with the flow routes of the
 backend API, and the sweep of :mod:`ocpikit.operations.commands` (timeouts, result
-deliveries, webhook deliveries) registered as a periodic background task of the server. The
+deliveries, webhook deliveries) and the checks of received CDRs
+(:mod:`ocpikit.operations.cdr_checks`) registered as periodic background tasks of the server. The
 use cases get their ports (partner calls, webhook POSTs) from
 :func:`ocpikit.client.partner_calls.flow_ports`.
 
@@ -75,6 +76,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
     from ocpikit.operations import commands
+    from ocpikit.operations.cdr_checks import run_pending_checks
     from ocpikit.server.admin import flow_routes
     from ocpikit.server.app import create_app
 
@@ -90,6 +92,12 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
             pass
 
     register_periodic(PeriodicTask("flows-sweep", interval, sweep, first=interval))
+
+    async def cdr_checks(ctx: TaskContext) -> None:
+        while await run_pending_checks(ctx.storage, ports.events) > 0:
+            pass
+
+    register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
     forwarder = None
     if any(Role.HUB in p.roles for p in settings.parties):
         from ocpikit.client.hub_forward import HttpHubForwarder

@@ -46,6 +46,7 @@ from typing import Any, Final, Protocol
 import orjson
 
 from ocpikit.core.types import ci_key
+from ocpikit.protocol.cdr_checks import CdrCheckStore
 from ocpikit.protocol.party_records import Learned, RemoteParty
 
 __all__ = [
@@ -858,6 +859,9 @@ class Storage(Protocol):
 
     @property
     def parties(self) -> PartyDirectory: ...
+
+    @property
+    def cdr_checks(self) -> CdrCheckStore: ...
 
     @property
     def credentials_changes(self) -> CredentialsChanges: ...

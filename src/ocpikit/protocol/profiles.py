@@ -119,6 +119,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             '"CPO"; without it the hub learns the role from what the connection sends',
         ),
         Switch(
+            "cdr_tolerance",
+            "0.01",
+            "amounts of a received CDR within this many currency units of the price engine's "
+            "are `within_tolerance`, not disputed (operations/cdr_checks.py)",
+        ),
+        Switch(
             "pull_max_wait",
             60,
             "the longest wait in seconds before such a retry; a longer Retry-After is capped "

@@ -45,6 +45,7 @@ from ocpikit.protocol.ports import (
     token_digest,
 )
 from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
+from ocpikit.storage.memory_cdr_checks import MemoryCdrChecks
 from ocpikit.storage.memory_parties import MemoryParties
 from ocpikit.storage.redaction import redact_exchange
 
@@ -89,6 +90,7 @@ class _State:
         self.outbox: dict[tuple[str, ObjectKey], OutboxEntry] = {}
         self.outbox_ids = itertools.count(1)
         self.commands: dict[tuple[CommandDirection, str], CommandRecord] = {}
+        self.cdr_checks = MemoryCdrChecks(clock, self.objects)
 
     def enqueue(
         self,
@@ -153,6 +155,8 @@ class MemoryObjects:
             self._s.objects[key] = obj
         for partner_id in push_to:
             self._s.enqueue(partner_id, key, OutboxOperation.PUT, raw, obj.revision)
+        if key.kind == "CDR" and owner is not None:
+            self._s.cdr_checks.queue(obj.seq, key, owner, obj.revision, last_updated)
         return obj.view(None)
 
     async def put(
@@ -690,6 +694,7 @@ class MemoryStorage:
         self._facts = MemoryFacts()
         self._parties = MemoryParties(clock, state.partners)
         self._credentials_changes = MemoryCredentialsChanges(state)
+        self._cdr_checks = state.cdr_checks
 
     @property
     def objects(self) -> MemoryObjects:
@@ -722,6 +727,10 @@ class MemoryStorage:
     @property
     def parties(self) -> MemoryParties:
         return self._parties
+
+    @property
+    def cdr_checks(self) -> MemoryCdrChecks:
+        return self._cdr_checks
 
     @property
     def credentials_changes(self) -> MemoryCredentialsChanges:

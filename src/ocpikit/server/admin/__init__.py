@@ -15,6 +15,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
 - ``GET /admin/api/partners``; ``GET /admin/api/parties`` (the party directory);
   ``GET /admin/api/hub/parties`` (a hub's connected parties, as ``ocpikit hub parties``);
   ``POST /admin/api/invites`` (a token A).
+- ``GET /admin/api/cdr-checks?verdict=...``, ``POST /admin/api/cdr-checks/{cdr_id}/resolution``:
+  the checks of received CDRs and the operator's resolution of a dispute.
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from ocpikit.server.admin.cdr_checks import list_cdr_checks, resolve_cdr_check
 from ocpikit.server.admin.common import MODULES, admin_endpoint
 from ocpikit.server.admin.flows import flow_routes, get_command, list_clientinfo, list_commands
 from ocpikit.server.admin.objects import (
@@ -62,5 +65,11 @@ def admin_routes() -> list[BaseRoute]:
             methods=["GET"],
         ),
         Route("/admin/api/hubclientinfo", admin_endpoint(list_clientinfo), methods=["GET"]),
+        Route("/admin/api/cdr-checks", admin_endpoint(list_cdr_checks), methods=["GET"]),
+        Route(
+            "/admin/api/cdr-checks/{cdr_id}/resolution",
+            admin_endpoint(resolve_cdr_check),
+            methods=["POST"],
+        ),
         Route("/admin/api/{module}", admin_endpoint(list_objects), methods=["GET"]),
     ]

@@ -27,6 +27,7 @@ from ocpikit.core.types import iso_seconds
 __all__ = [
     "JsonText",
     "UtcDateTime",
+    "cdr_checks",
     "commands",
     "credentials_generation",
     "credentials_tokens",
@@ -417,6 +418,32 @@ outbox = sa.Table(
     sa.UniqueConstraint("partner_id", "kind", "cc_key", "pid_key", "id_key"),
     # the claim query: due entries in order
     sa.Index(None, "state", "next_attempt_at", "id"),
+)
+
+cdr_checks = sa.Table(
+    "cdr_checks",
+    metadata,
+    # one row per CDR a partner stored with us, queued by a trigger (migration 0009) in the
+    # transaction that stores the CDR (ocpikit.protocol.cdr_checks)
+    sa.Column(
+        "object_seq",
+        _surrogate(),
+        sa.ForeignKey("ocpi_objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("owner", _PARTNER, nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("queued_at", UtcDateTime(), nullable=False),
+    sa.Column("checked_at", UtcDateTime(), nullable=True),
+    sa.Column("session_key", _OID, nullable=True),  # ci_key of the CDR's session_id
+    sa.Column("verdict", sa.String(32), nullable=True),
+    sa.Column("result", JsonText(), nullable=True),
+    sa.Column("resolution", sa.String(16), nullable=True),
+    sa.Column("note", sa.Text(), nullable=True),
+    sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "state", "object_seq"),
+    sa.Index(None, "owner", "session_key"),
 )
 
 commands = sa.Table(

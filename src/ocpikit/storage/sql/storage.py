@@ -2,7 +2,8 @@
 database (SQLAlchemy Core; SQLite by default, or PostgreSQL). docs/storage.md.
 
 Each repository lives in its own module (:mod:`.objects`, :mod:`.partners`, :mod:`.tokens`,
-:mod:`.exchange_log`, :mod:`.outbox`, :mod:`.commands`, :mod:`.facts`, and the signal
+:mod:`.exchange_log`, :mod:`.outbox`, :mod:`.commands`, :mod:`.facts`, :mod:`.cdr_checks`,
+and the signal
 :mod:`.credentials_changes`); they share one
 :class:`~.database.Database`, which decides where each transaction runs.
 """
@@ -14,6 +15,7 @@ import asyncio
 from sqlalchemy.engine import URL
 
 from ocpikit.storage._common import Clock, utcnow
+from ocpikit.storage.sql.cdr_checks import SqlCdrChecks
 from ocpikit.storage.sql.commands import SqlCommands
 from ocpikit.storage.sql.credentials_changes import (
     NotificationCount,
@@ -60,6 +62,7 @@ class SqlStorage:
         self._commands = SqlCommands(self._db)
         self._facts = SqlFacts(self._db)
         self._parties = SqlParties(self._db)
+        self._cdr_checks = SqlCdrChecks(self._db)
 
     @classmethod
     def from_url(
@@ -122,6 +125,10 @@ class SqlStorage:
     @property
     def parties(self) -> SqlParties:
         return self._parties
+
+    @property
+    def cdr_checks(self) -> SqlCdrChecks:
+        return self._cdr_checks
 
     @property
     def credentials_changes(self) -> SignalFile | NotificationCount:

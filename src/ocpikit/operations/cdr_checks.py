@@ -1,0 +1,281 @@
+"""The checks of partners' CDRs, as use cases over the ports (docs/cdrs.md "CDR checks in the
+platform"): run the pending checks, list them (the disputes), record the operator's
+resolution.
+
+A check reads what we hold: the CDR (head document), the tariffs it names as the CPO stored
+them with us (else those embedded in the CDR, OCPI 2.2.1 cdrs §10.4.1 ``tariffs``), the
+Session it names (OCPI 2.2.1 sessions; DIGEST §5.6 lists what must agree) and the Location for
+its time zone. It prices the CDR with the engine (``ocpikit.tariffs.reconcile.check_cdr``,
+the reason codes of ``ocpikit cdr check``), verifies ``signed_data`` (OCMF,
+``ocpikit.eichrecht``) when present, and finds a second CDR of one session (``duplicate``).
+The verdict follows :func:`ocpikit.protocol.cdr_checks.verdict_of` with the partner's
+``cdr_tolerance`` switch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ocpikit.eichrecht import verify_cdr
+from ocpikit.protocol.cdr_checks import (
+    COST_FIELDS,
+    DEFAULT_TOLERANCE,
+    DISPUTE_VERDICTS,
+    CdrCheck,
+    CheckOutcome,
+    Finding,
+    Resolution,
+    Verdict,
+    verdict_of,
+)
+from ocpikit.protocol.ports import ObjectKey, Partner, Storage
+from ocpikit.protocol.profiles import effective_settings
+from ocpikit.protocol.webhooks import EventSink
+from ocpikit.tariffs import PricingInputError
+from ocpikit.tariffs.reconcile import Discrepancy, check_cdr
+
+__all__ = [
+    "check_one",
+    "list_checks",
+    "resolve_check",
+    "run_pending_checks",
+    "tolerance_of",
+]
+
+log = logging.getLogger("ocpikit.cdr_checks")
+
+
+def tolerance_of(partner: Partner | None) -> Decimal:
+    """The partner's ``cdr_tolerance`` switch (currency units), else the default."""
+    raw = effective_settings(partner.settings if partner else None).get("cdr_tolerance")
+    if raw is None:
+        return DEFAULT_TOLERANCE
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        log.warning("partner %s: cdr_tolerance %r is not a number", partner and partner.id, raw)
+        return DEFAULT_TOLERANCE
+    return value if value >= 0 else DEFAULT_TOLERANCE
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def _finding(d: Discrepancy) -> Finding:
+    return Finding(d.code, d.field, d.message, d.amount, d.amount_incl)
+
+
+def _pair(value: Any) -> str | None:
+    if isinstance(value, tuple):
+        value = value[0] if value else None
+    return None if value is None else str(value)
+
+
+def _differences(found: Sequence[Discrepancy]) -> dict[str, dict[str, str | None]]:
+    out: dict[str, dict[str, str | None]] = {}
+    for d in found:
+        if d.field in COST_FIELDS:
+            out[d.field] = {
+                "declared": _pair(d.declared),
+                "expected": _pair(d.expected),
+                "difference": None if d.amount is None else str(d.amount),
+            }
+    return out
+
+
+async def _tariffs(
+    storage: Storage, doc: Mapping[str, Any], key: ObjectKey
+) -> tuple[list[dict[str, Any]] | None, list[str]]:
+    """The stored tariffs the CDR names, and the ids of those we do not hold (None: none
+    named, or none held: the engine then takes the CDR's embedded tariffs)."""
+    named: list[str] = []
+    for period in doc.get("charging_periods") or ():
+        tid = period.get("tariff_id") if isinstance(period, dict) else None
+        if tid and tid not in named:
+            named.append(str(tid))
+    for t in doc.get("tariffs") or ():
+        tid = t.get("id") if isinstance(t, dict) else None
+        if tid and tid not in named:
+            named.append(str(tid))
+    held: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for tid in named:
+        stored = await storage.objects.get(ObjectKey("Tariff", key.country_code, key.party_id, tid))
+        if stored is None:
+            missing.append(tid)
+        else:
+            held.append(stored.document)
+    return (held or None), missing
+
+
+async def _related(
+    storage: Storage, doc: Mapping[str, Any], key: ObjectKey, owner: str
+) -> tuple[Any, Any, str | None]:
+    """The session we hold for the CDR (of the same partner), the original of a credit CDR,
+    and the time zone of its location."""
+    session = original = None
+    sid = _text(doc.get("session_id"))
+    if sid:
+        got = await storage.objects.get(ObjectKey("Session", key.country_code, key.party_id, sid))
+        if got is not None and got.owner == owner:
+            session = got.document
+    ref = _text(doc.get("credit_reference_id"))
+    if doc.get("credit") is True and ref:
+        got = await storage.objects.get(ObjectKey("CDR", key.country_code, key.party_id, ref))
+        original = None if got is None else got.document
+    zone = None
+    loc = doc.get("cdr_location")
+    loc_id = loc.get("id") if isinstance(loc, dict) else None
+    if loc_id:
+        got = await storage.objects.get(
+            ObjectKey("Location", key.country_code, key.party_id, str(loc_id))
+        )
+        if got is not None and isinstance(got.document.get("time_zone"), str):
+            zone = got.document["time_zone"]
+    return session, original, zone
+
+
+async def check_one(storage: Storage, check: CdrCheck, partner: Partner | None) -> CheckOutcome:
+    """Check the CDR of ``check`` against what we hold (see the module docstring)."""
+    key = ObjectKey("CDR", check.country_code, check.party_id, check.cdr_id)
+    stored = await storage.objects.get(key)
+    doc: Mapping[str, Any] = stored.document if stored is not None else {}
+    findings: list[Finding] = []
+    detail: dict[str, Any] = {}
+    tariffs, missing = await _tariffs(storage, doc, key)
+    priced = tariffs is not None or bool(doc.get("tariffs"))
+    if not priced:
+        why = f"tariff(s) {', '.join(missing)} not held" if missing else "the CDR names no tariff"
+        findings.append(Finding("tariff_missing", "tariffs", f"cannot price the CDR: {why}"))
+    session, original, zone = await _related(storage, doc, key, check.owner)
+    found: list[Discrepancy] = []
+    try:
+        report = check_cdr(
+            doc,
+            tariffs,
+            session,
+            original=original,
+            time_zone=zone,
+            origin=partner.version if partner else None,
+        )
+        found = report.discrepancies
+        detail["notes"] = [n.to_json() for n in report.notes]
+        if report.result is not None:
+            detail["breakdown"] = report.result.to_json()
+    except (PricingInputError, ValueError, TypeError, KeyError) as exc:
+        found = [Discrepancy("version_rule", "cdr", f"cannot read the CDR: {exc}")]
+    findings.extend(_finding(d) for d in found)
+    if doc.get("signed_data"):
+        ocmf = verify_cdr(dict(doc))
+        detail["signed_data"] = ocmf.to_dict()
+        if ocmf.status.failed:
+            findings.append(
+                Finding("signed_data", "signed_data", f"OCMF {ocmf.status.value}: {ocmf.message}")
+            )
+    sid = _text(doc.get("session_id"))
+    if sid and doc.get("credit") is not True:
+        first = await storage.cdr_checks.first_with_session(check.owner, sid, before_seq=check.seq)
+        if first is not None:
+            findings.append(
+                Finding(
+                    "duplicate",
+                    "session_id",
+                    f"session {sid} was already billed by CDR {first.cdr_id}",
+                )
+            )
+    detail["findings"] = [
+        {"code": f.code, "field": f.field, "message": f.message} for f in findings
+    ]
+    verdict = verdict_of(findings, tolerance_of(partner), priced=priced)
+    reasons = list(dict.fromkeys(f.code for f in findings))
+    return CheckOutcome(verdict, reasons, _differences(found), sid, detail)
+
+
+async def run_pending_checks(
+    storage: Storage, events: EventSink | None = None, *, limit: int = 100
+) -> int:
+    """Check up to ``limit`` pending CDRs in their arrival order, store each outcome and
+    queue a ``cdr.checked`` webhook event; the number checked. A CDR written again while it
+    was checked stays pending (its next run checks the new revision)."""
+    pending = await storage.cdr_checks.pending(limit=limit)
+    partners: dict[str, Partner | None] = {}
+    done = 0
+    for check in pending:
+        if check.owner not in partners:
+            partners[check.owner] = await storage.partners.get(check.owner)
+        outcome = await check_one(storage, check, partners[check.owner])
+        if not await storage.cdr_checks.finish(check, outcome):
+            continue
+        done += 1
+        if events is not None:
+            await events.emit(
+                "cdr.checked",
+                {
+                    "cdr_id": check.cdr_id,
+                    "country_code": check.country_code,
+                    "party_id": check.party_id,
+                    "verdict": outcome.verdict.value,
+                    "reasons": outcome.reasons,
+                    "differences": outcome.differences,
+                },
+                partner_id=check.owner,
+            )
+    return done
+
+
+async def list_checks(
+    storage: Storage,
+    *,
+    verdicts: Sequence[str] = (),
+    partner: str | None = None,
+    since: datetime | None = None,
+    disputes: bool = False,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """The checks as JSON (:meth:`CdrCheck.to_json`); ``disputes``: the verdicts that need
+    the operator (``disputed``, ``unverifiable``). Raises ValueError for an unknown verdict."""
+    wanted = list(DISPUTE_VERDICTS) if disputes else []
+    for v in verdicts:
+        try:
+            wanted.append(Verdict(v))
+        except ValueError:
+            raise ValueError(
+                f"verdict {v!r}: one of {', '.join(x.value for x in Verdict)}"
+            ) from None
+    rows = await storage.cdr_checks.listing(
+        verdicts=wanted, partner=partner, since=since, limit=limit
+    )
+    return [c.to_json() for c in rows]
+
+
+async def resolve_check(
+    storage: Storage,
+    cdr_id: str,
+    resolution: str,
+    note: str | None = None,
+    *,
+    party: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Mark the check of CDR ``cdr_id`` accepted or contested with a note; ``party``
+    (country_code, party_id) picks one when several parties sent a CDR with this id.
+    Raises LookupError (no such check) or ValueError (bad resolution, ambiguous id)."""
+    try:
+        chosen = Resolution(resolution)
+    except ValueError:
+        raise ValueError(f"resolution {resolution!r}: accepted or contested") from None
+    found = await storage.cdr_checks.find(cdr_id)
+    if party is not None:
+        cc, pid = (p.upper() for p in party)
+        found = [c for c in found if (c.country_code.upper(), c.party_id.upper()) == (cc, pid)]
+    if not found:
+        raise LookupError(f"no check of CDR {cdr_id!r}")
+    if len(found) > 1:
+        raise ValueError(f"CDR id {cdr_id!r} is used by several parties: name the party")
+    await storage.cdr_checks.resolve(found[0].seq, chosen, note)
+    done = await storage.cdr_checks.find(cdr_id)
+    return next(c.to_json() for c in done if c.seq == found[0].seq)

@@ -1,0 +1,109 @@
+"""The in-memory ``cdr_checks``: :class:`~ocpikit.protocol.cdr_checks.CdrCheckStore` over a
+dict keyed by the CDR's creation order. :meth:`MemoryCdrChecks.queue` is called by the memory
+object store in the same write that stores a partner's CDR (what the SQL trigger does)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ocpikit.core.types import ci_key
+from ocpikit.protocol.cdr_checks import (
+    CdrCheck,
+    CdrCheckState,
+    CheckOutcome,
+    Resolution,
+    Verdict,
+)
+
+__all__ = ["MemoryCdrChecks"]
+
+
+class MemoryCdrChecks:
+    def __init__(self, clock: Callable[[], datetime], objects: Mapping[Any, Any]) -> None:
+        self._clock = clock
+        self._objects = objects  # ObjectKey -> the memory store's object (seq, key)
+        self._rows: dict[int, CdrCheck] = {}
+        self._sessions: dict[int, str] = {}
+
+    def queue(self, seq: int, key: Any, owner: str, revision: int, at: datetime) -> None:
+        current = self._rows.get(seq)
+        if current is None:
+            self._rows[seq] = CdrCheck(
+                seq=seq,
+                country_code=key.country_code,
+                party_id=key.party_id,
+                cdr_id=key.id,
+                owner=owner,
+                revision=revision,
+                state=CdrCheckState.PENDING,
+                queued_at=at,
+            )
+        elif current.revision != revision:
+            self._rows[seq] = dataclasses.replace(
+                current, owner=owner, revision=revision, state=CdrCheckState.PENDING
+            )
+
+    def _live(self) -> list[CdrCheck]:
+        alive = {obj.seq for obj in self._objects.values()}
+        return [self._rows[s] for s in sorted(self._rows) if s in alive]
+
+    async def pending(self, *, limit: int = 100) -> list[CdrCheck]:
+        return [c for c in self._live() if c.state is CdrCheckState.PENDING][:limit]
+
+    async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
+        current = self._rows.get(check.seq)
+        if current is None or current.revision != check.revision:
+            return False
+        self._rows[check.seq] = dataclasses.replace(
+            current,
+            state=CdrCheckState.DONE,
+            checked_at=self._clock(),
+            verdict=outcome.verdict,
+            result=orjson.loads(orjson.dumps(outcome.to_json())),
+        )
+        if outcome.session_id is not None:
+            self._sessions[check.seq] = ci_key(outcome.session_id)
+        return True
+
+    async def first_with_session(
+        self, owner: str, session_id: str, *, before_seq: int
+    ) -> CdrCheck | None:
+        wanted = ci_key(session_id)
+        for c in self._live():
+            if c.seq < before_seq and c.owner == owner and self._sessions.get(c.seq) == wanted:
+                return c
+        return None
+
+    async def listing(
+        self,
+        *,
+        verdicts: Sequence[Verdict] = (),
+        partner: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[CdrCheck]:
+        out = [
+            c
+            for c in self._live()
+            if (not verdicts or c.verdict in verdicts)
+            and (partner is None or c.owner == partner)
+            and (since is None or (c.checked_at is not None and c.checked_at >= since))
+        ]
+        return out[:limit]
+
+    async def find(self, cdr_id: str) -> list[CdrCheck]:
+        return [c for c in self._live() if ci_key(c.cdr_id) == ci_key(cdr_id)]
+
+    async def resolve(self, seq: int, resolution: Resolution, note: str | None) -> bool:
+        current = self._rows.get(seq)
+        if current is None:
+            return False
+        self._rows[seq] = dataclasses.replace(
+            current, resolution=resolution, note=note, resolved_at=self._clock()
+        )
+        return True

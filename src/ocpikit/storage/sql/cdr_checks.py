@@ -1,0 +1,172 @@
+"""The ``cdr_checks`` table: :class:`~ocpikit.protocol.cdr_checks.CdrCheckStore` on SQL.
+
+Rows are inserted by the trigger of migration 0009 (in the transaction that stores a partner's
+CDR); this module reads the queue and writes outcomes and resolutions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import orjson
+import sqlalchemy as sa
+
+from ocpikit.core.types import ci_key
+from ocpikit.protocol.cdr_checks import (
+    CdrCheck,
+    CdrCheckState,
+    CheckOutcome,
+    Resolution,
+    Verdict,
+)
+from ocpikit.storage.sql.schema import cdr_checks, objects
+
+T = TypeVar("T")
+
+__all__ = ["SqlCdrChecks"]
+
+
+class Database(Protocol):
+    clock: Callable[[], datetime]
+
+    async def read(self, fn: Callable[[sa.Connection], T], *, scan: bool = False) -> T: ...
+
+    async def write(self, fn: Callable[[sa.Connection], T]) -> T: ...
+
+
+_COLUMNS = (
+    cdr_checks.c.object_seq,
+    objects.c.country_code,
+    objects.c.party_id,
+    objects.c.object_id,
+    cdr_checks.c.owner,
+    cdr_checks.c.revision,
+    cdr_checks.c.state,
+    cdr_checks.c.queued_at,
+    cdr_checks.c.checked_at,
+    cdr_checks.c.verdict,
+    cdr_checks.c.result,
+    cdr_checks.c.resolution,
+    cdr_checks.c.note,
+    cdr_checks.c.resolved_at,
+)
+_JOINED = cdr_checks.join(objects, objects.c.seq == cdr_checks.c.object_seq)
+
+
+def _check(row: Any) -> CdrCheck:
+    return CdrCheck(
+        seq=row.object_seq,
+        country_code=row.country_code,
+        party_id=row.party_id,
+        cdr_id=row.object_id,
+        owner=row.owner,
+        revision=row.revision,
+        state=CdrCheckState(row.state),
+        queued_at=row.queued_at,
+        checked_at=row.checked_at,
+        verdict=None if row.verdict is None else Verdict(row.verdict),
+        result=None if row.result is None else orjson.loads(row.result),
+        resolution=None if row.resolution is None else Resolution(row.resolution),
+        note=row.note,
+        resolved_at=row.resolved_at,
+    )
+
+
+class SqlCdrChecks:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def pending(self, *, limit: int = 100) -> list[CdrCheck]:
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(_JOINED)
+            .where(cdr_checks.c.state == CdrCheckState.PENDING.value)
+            .order_by(cdr_checks.c.object_seq)
+            .limit(limit)
+        )
+        return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)])
+
+    async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
+        db = self._db
+        sid = outcome.session_id
+        stmt = (
+            sa.update(cdr_checks)
+            .where(
+                cdr_checks.c.object_seq == check.seq,
+                cdr_checks.c.revision == check.revision,
+            )
+            .values(
+                state=CdrCheckState.DONE.value,
+                verdict=outcome.verdict.value,
+                result=orjson.dumps(outcome.to_json()).decode(),
+                session_key=None if sid is None else ci_key(sid),
+            )
+        )
+
+        def run(conn: sa.Connection) -> bool:
+            return conn.execute(stmt.values(checked_at=db.clock())).rowcount > 0
+
+        return await db.write(run)
+
+    async def first_with_session(
+        self, owner: str, session_id: str, *, before_seq: int
+    ) -> CdrCheck | None:
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(_JOINED)
+            .where(
+                cdr_checks.c.owner == owner,
+                cdr_checks.c.session_key == ci_key(session_id),
+                cdr_checks.c.object_seq < before_seq,
+            )
+            .order_by(cdr_checks.c.object_seq)
+            .limit(1)
+        )
+
+        def run(conn: sa.Connection) -> CdrCheck | None:
+            row = conn.execute(query).first()
+            return None if row is None else _check(row)
+
+        return await self._db.read(run)
+
+    async def listing(
+        self,
+        *,
+        verdicts: Sequence[Verdict] = (),
+        partner: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[CdrCheck]:
+        query = sa.select(*_COLUMNS).select_from(_JOINED)
+        if verdicts:
+            query = query.where(cdr_checks.c.verdict.in_([v.value for v in verdicts]))
+        if partner is not None:
+            query = query.where(cdr_checks.c.owner == partner)
+        if since is not None:
+            query = query.where(cdr_checks.c.checked_at >= since)
+        query = query.order_by(cdr_checks.c.object_seq).limit(limit)
+        return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)], scan=True)
+
+    async def find(self, cdr_id: str) -> list[CdrCheck]:
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(_JOINED)
+            .where(objects.c.kind == "CDR", objects.c.id_key == ci_key(cdr_id))
+            .order_by(cdr_checks.c.object_seq)
+        )
+        return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)])
+
+    async def resolve(self, seq: int, resolution: Resolution, note: str | None) -> bool:
+        db = self._db
+
+        def run(conn: sa.Connection) -> bool:
+            stmt = (
+                sa.update(cdr_checks)
+                .where(cdr_checks.c.object_seq == seq)
+                .values(resolution=resolution.value, note=note, resolved_at=db.clock())
+            )
+            return conn.execute(stmt).rowcount > 0
+
+        return await db.write(run)
