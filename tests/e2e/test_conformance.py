@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ._nodes import Instance
@@ -186,28 +185,8 @@ def test_demo_emsp_passes_every_check(
 # --- against ocpikit emulate with fault modes --------------------------------------------------
 
 
-class Emulated:
-    def __init__(self, role: str, *faults: str) -> None:
-        cmd = [*OCPIKIT, "emulate", role, "--seed", "7", "--page-size", "10"]
-        for fault in faults:
-            cmd += ["--fault", fault]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line, "the emulator did not start"
-        self.info = json.loads(line)
-
-    def state(self) -> dict[str, Any]:
-        r = httpx.get(f"{self.info['control_url']}/state", timeout=10, trust_env=False)
-        result: dict[str, Any] = r.json()
-        return result
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=15)
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
-
+#: the emulated partners' pages (the expected failures below are for these)
+PAGE_SIZE = ["--page-size", "10"]
 
 #: fault -> (the checks it breaks, a word of the symptom each names)
 FAULTS = {
@@ -244,23 +223,14 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", [None, *FAULTS])
 def test_emulated_cpo_fails_exactly_what_the_fault_breaks(
-    fault: str | None, tmp_path: Path
+    fault: str | None, tmp_path: Path, ocpi_partner: Any
 ) -> None:
-    emu = Emulated("cpo", *([fault] if fault else []))
-    try:
-        code, report, stdout = conformance(
-            tmp_path,
-            emu.info["versions_url"],
-            emu.info["token_a"],
-            "--role",
-            "cpo",
-            "--version",
-            "2.2.1",
-        )
-        # registered, then unregistered at the end
-        assert emu.state()["registered"] is False
-    finally:
-        emu.close()
+    emu = ocpi_partner("cpo", faults=[fault] if fault else [], seed=7, extra=PAGE_SIZE)
+    code, report, stdout = conformance(
+        tmp_path, emu.versions_url, emu.token_a, "--role", "cpo", "--version", "2.2.1"
+    )
+    # registered, then unregistered at the end
+    assert emu.state()["registered"] is False
     expected = FAULTS.get(fault or "", {})
     got = failed(report)
     assert set(got) == set(expected), stdout
@@ -274,20 +244,14 @@ def test_emulated_cpo_fails_exactly_what_the_fault_breaks(
     }
 
 
-def test_selected_checks_from_python(tmp_path: Path) -> None:
+def test_selected_checks_from_python(ocpi_partner: Any) -> None:
     from ocpikit.testing import conformance as kit
 
-    emu = Emulated("emsp", "missing-headers:kind=ids")
-    try:
-        report = kit.run(
-            versions_url=emu.info["versions_url"],
-            token=emu.info["token_a"],
-            checks=["transport.*"],
-            version="2.2.1",
-        )
-        assert emu.state()["registered"] is False
-    finally:
-        emu.close()
+    emu = ocpi_partner("emsp", faults=["missing-headers:kind=ids"], seed=7, extra=PAGE_SIZE)
+    report = kit.run(
+        versions_url=emu.versions_url, token=emu.token_a, checks=["transport.*"], version="2.2.1"
+    )
+    assert emu.state()["registered"] is False
     assert report.results and all(r.id.startswith("transport.") for r in report.results)
     assert set(report.failed()) == {"transport.request_id_echo", "transport.correlation_id_echo"}
     assert report.info["role"] == "emsp" and report.info["registration"] == "registered by the run"
