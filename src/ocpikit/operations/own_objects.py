@@ -54,6 +54,10 @@ async def targets(
         return push_targets(partners, key, document)
     session = session_of(key, document)
     pinned = await storage.parties.pinned(*session) if session is not None else None
+    if pinned is not None and push_targets(partners, key, document, pinned=pinned) == [pinned]:
+        # the session's connection still takes it: no need to read the whole directory (every
+        # PATCH of a running session comes here)
+        return [pinned]
     found = push_targets(
         partners,
         key,

@@ -19,7 +19,7 @@ async def party_directory(
     """One row per (party, role, connection): ``party`` (``CC-PID``), ``country_code``,
     ``party_id``, ``role``, ``partner`` (the connection), ``path`` (``direct`` | ``hub``),
     ``status`` (HubClientInfo's, or null), ``learned`` (``credentials`` | ``hubclientinfo`` |
-    ``traffic`` | ``operator``), ``updated_at`` and ``chosen`` (this connection carries the
+    ``traffic``), ``updated_at`` and ``chosen`` (this connection carries the
     party's traffic in that role)."""
     entries = directory(await storage.partners.all(), await storage.parties.learned())
     rows: list[dict[str, Any]] = []

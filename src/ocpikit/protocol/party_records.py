@@ -30,7 +30,6 @@ class Learned(enum.StrEnum):
     CREDENTIALS = "credentials"  # the connection's credentials roles
     HUBCLIENTINFO = "hubclientinfo"  # the hub listed it (pushed or pulled ClientInfo)
     TRAFFIC = "traffic"  # the hub forwarded an object of it
-    OPERATOR = "operator"  # the operator said so
 
 
 @dataclass(frozen=True, slots=True)
