@@ -47,6 +47,7 @@ from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import InterfaceRole
 from ocpikit.operations.partners import SYNCED_MODULES
 from ocpikit.protocol.endpoints import INTERFACES
+from ocpikit.protocol.id_case import case_conflict, compares_case, id_field_of
 from ocpikit.protocol.paging import delta_date_from
 from ocpikit.protocol.parties import TrafficLearner, client_info_entry, is_hub
 from ocpikit.protocol.ports import ObjectKey, Partner, PullResume, Storage
@@ -173,6 +174,19 @@ async def _store(
                 item.key.kind,
                 item.key.id,
                 existing.owner or "us",
+            )
+            return
+        if compares_case(partner) and case_conflict(
+            item.key.kind, existing.document, str(item.head.get(id_field_of(item.key.kind), ""))
+        ):
+            # the hub holds two objects whose ids differ only in case; one key here: refuse
+            report.refused += 1
+            log.warning(
+                "partner %s: skipped %s %s: its id differs only in case from the stored one "
+                "(switch case_sensitive_ids)",
+                partner.id,
+                item.key.kind,
+                item.key.id,
             )
             return
         if existing.raw == raw or existing.document == item.head:

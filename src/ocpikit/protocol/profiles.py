@@ -125,6 +125,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "are `within_tolerance`, not disputed (operations/cdr_checks.py)",
         ),
         Switch(
+            "case_sensitive_ids",
+            False,
+            "the hub compares object ids case-sensitively: an id differing only in case from "
+            "a stored one is another object, refused rather than merged (protocol/id_case.py)",
+        ),
+        Switch(
             "pull_max_wait",
             60,
             "the longest wait in seconds before such a retry; a longer Retry-After is capped "
@@ -151,7 +157,12 @@ PROFILES: Final[Mapping[str, Mapping[str, Any]]] = {
         "authorization_needs_location": True,
         "tariffs_immutable": True,
     },
-    "e-clearing": {"hub": True, "dash_placeholders": True, "hub_sets_last_updated": True},
+    "e-clearing": {
+        "hub": True,
+        "dash_placeholders": True,
+        "hub_sets_last_updated": True,
+        "case_sensitive_ids": True,
+    },
     "ocn": {"hub": True, "version_aliases": {"2.2": "2.2.1"}},
 }
 

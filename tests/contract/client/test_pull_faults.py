@@ -241,3 +241,26 @@ async def test_the_partners_switches_win_over_the_platforms_defaults() -> None:
         assert fallback.driver.pull_retry == RetryPolicy(retries=7, max_wait=3.0)
         never = PartnerClient(partner(settings={"pull_retries": 0, "pull_max_wait": 0}), http)
         assert never.driver.pull_retry == RetryPolicy(retries=0, max_wait=0.0)
+
+
+async def test_a_case_sensitive_hubs_ids_differing_only_in_case_are_not_merged() -> None:
+    """With ``case_sensitive_ids`` (e-clearing.net), the hub's ``loc-3`` and ``LOC-3`` are two
+    objects: the second is refused (logged, counted), never merged into the first."""
+    items = stamped(locations(4), STAMP)
+    twin = {**items[3], "id": items[3]["id"].swapcase(), "name": "the other one"}
+    async with FaultPartner([*items, twin]) as fake:
+        storage = MemoryStorage()
+        async with http_client() as http:
+            client = PartnerClient(_at(fake, {"case_sensitive_ids": True}), http)
+            report = await pull_into_storage(client, storage, "locations", limit=5)
+        # (refused once per reading: the walk reads the last page again, missing one object)
+        assert report.created == 4 and report.refused >= 1
+        stored = await storage.objects.get(ObjectKey("Location", "NL", "CPO", items[3]["id"]))
+        assert stored is not None and stored.document["id"] == items[3]["id"]
+        assert stored.document.get("name") != "the other one"
+        # without the switch the twin overwrites (CiString ids, OCPI types §CiString)
+        storage = MemoryStorage()
+        async with http_client() as http:
+            client = PartnerClient(_at(fake, {}), http)
+            report = await pull_into_storage(client, storage, "locations", limit=5)
+        assert report.created == 4 and report.updated == 1

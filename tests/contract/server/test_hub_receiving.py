@@ -169,3 +169,60 @@ async def test_an_e_clearing_hubs_placeholders_are_read_as_absent(cpo: Node, ems
     stored = await emsp.storage.objects.get(ObjectKey("Location", "DE", "AAA", "LOC1"))
     assert stored is not None
     assert "postal_code" not in stored.document and "name" not in stored.document
+
+
+async def _e_clearing(cpo: Node, emsp: Node, **switches: Any) -> str:
+    import dataclasses
+
+    token = await _hub_connection(cpo, emsp)
+    partner = await emsp.storage.partners.get("NL-CPO")
+    assert partner is not None
+    settings = {"profile": "e-clearing", **switches}
+    await emsp.storage.partners.save(dataclasses.replace(partner, settings=settings))
+    platform_of(emsp.app).auth.forget()
+    return token
+
+
+async def test_an_id_differing_only_in_case_is_another_object_at_e_clearing(
+    cpo: Node, emsp: Node
+) -> None:
+    token = await _e_clearing(cpo, emsp)
+    base = "/ocpi/2.2.1/emsp/locations/DE/AAA"
+    async with emsp.client(token) as http:
+        r = await http.put(f"{base}/LOC1", json=location("DE", "AAA"), headers=sender("DE", "AAA"))
+        assert r.status_code == 201, r.text
+        # the hub's "loc1" is not our "LOC1": refused, naming the id, nothing overwritten
+        r = await http.put(
+            f"{base}/loc1",
+            json={**location("DE", "AAA", "loc1"), "name": "other"},
+            headers=sender("DE", "AAA"),
+        )
+        assert r.status_code == 400 and r.json()["status_code"] == 2001, r.text
+        assert "differs only in case" in r.json()["status_message"]
+        assert "'LOC1'" in r.json()["status_message"]
+        # and reading, patching or deleting "loc1" finds nothing
+        assert (await http.get(f"{base}/loc1", headers=sender("DE", "AAA"))).status_code == 404
+        patch = {"name": "x", "last_updated": "2026-01-02T00:00:00Z"}
+        r = await http.patch(f"{base}/loc1", json=patch, headers=sender("DE", "AAA"))
+        assert r.status_code == 404, r.text
+        # a body id differing in case from the URL is refused too
+        r = await http.put(
+            f"{base}/LOC1", json=location("DE", "AAA", "Loc1"), headers=sender("DE", "AAA")
+        )
+        assert r.status_code == 400 and "case-sensitive" in r.json()["status_message"], r.text
+        # the exact id still works
+        r = await http.patch(f"{base}/LOC1", json=patch, headers=sender("DE", "AAA"))
+        assert r.status_code == 200, r.text
+    stored = await emsp.storage.objects.get(ObjectKey("Location", "DE", "AAA", "LOC1"))
+    assert stored is not None and stored.document["id"] == "LOC1"
+    assert stored.document["name"] == "x"
+
+
+async def test_without_the_switch_ids_stay_case_insensitive(cpo: Node, emsp: Node) -> None:
+    token = await _e_clearing(cpo, emsp, case_sensitive_ids=False)
+    base = "/ocpi/2.2.1/emsp/locations/DE/AAA"
+    async with emsp.client(token) as http:
+        r = await http.put(f"{base}/LOC1", json=location("DE", "AAA"), headers=sender("DE", "AAA"))
+        assert r.status_code == 201, r.text
+        r = await http.get(f"{base}/loc1", headers=sender("DE", "AAA"))
+        assert r.status_code == 200 and r.json()["data"]["id"] == "LOC1", r.text

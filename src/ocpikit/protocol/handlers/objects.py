@@ -40,7 +40,15 @@ from ocpikit.protocol.handlers.base import (
     serve_object,
     wire_of,
 )
-from ocpikit.protocol.ports import PatchPlan, ReplaceDocument, SetFields, StoredObject, WireEntry
+from ocpikit.protocol.id_case import case_conflict, compares_case
+from ocpikit.protocol.ports import (
+    ObjectKey,
+    PatchPlan,
+    ReplaceDocument,
+    SetFields,
+    StoredObject,
+    WireEntry,
+)
 from ocpikit.protocol.webhooks import event_sink
 
 log = logging.getLogger("ocpikit.server")
@@ -247,13 +255,45 @@ async def get_object(call: Call, services: Services, kind: Kind) -> Reply:
     stored = await services.storage.objects.get(
         object_key(kind.name, cc, pid, _key_id(kind, call)), version=call.version.text
     )
-    if stored is None or stored.owner != _partner_id(call):
+    if stored is None or stored.owner != _partner_id(call) or _other_case(call, kind, stored):
         raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
     return Reply(raw_data=await serve_object(services, stored, call.version, kind.name))
 
 
 def _partner_id(call: Call) -> str | None:
     return call.partner.id if call.partner is not None else None
+
+
+def _other_case(call: Call, kind: Kind, stored: StoredObject | None) -> bool:
+    """Whether ``stored`` is, for a connection comparing ids case-sensitively
+    (:mod:`ocpikit.protocol.id_case`), another object than the URL's id names."""
+    if stored is None or not compares_case(call.partner):
+        return False
+    return case_conflict(kind.name, stored.document, call.params[kind.param]) is not None
+
+
+async def _refuse_other_case(call: Call, services: Services, kind: Kind, key: ObjectKey) -> None:
+    """A PUT from a connection comparing ids case-sensitively must not overwrite an object
+    whose id differs only in case (the hub holds them as two objects): 2001 naming the id."""
+    if not compares_case(call.partner):
+        return
+    url_id = call.params[kind.param]
+    sent = call.body.get(kind.id_field) if isinstance(call.body, dict) else None
+    if sent is not None and sent != url_id:
+        raise InvalidOrMissingParameters(
+            f"{kind.id_field}: {sent!r} differs from the URL ({url_id!r}); this connection's "
+            "ids are case-sensitive",
+            path=kind.id_field,
+        )
+    stored = await services.storage.objects.get(key)
+    other = case_conflict(kind.name, stored.document, url_id) if stored is not None else None
+    if other is not None:
+        raise InvalidOrMissingParameters(
+            f"{kind.id_field}: {url_id!r} differs only in case from the stored {other!r}; this "
+            "connection's ids are case-sensitive (switch case_sensitive_ids) and ocpikit keeps "
+            "one object per id whatever its case, so it refuses to merge them",
+            path=kind.id_field,
+        )
 
 
 async def put_object(call: Call, services: Services, kind: Kind) -> Reply:
@@ -267,9 +307,11 @@ async def put_object(call: Call, services: Services, kind: Kind) -> Reply:
     if call.version < V2_2_1 and kind.owner_fields:
         # 2.1.1 objects carry no owner: the URL says it (DIGEST §1.8)
         head["country_code"], head["party_id"] = cc, pid
+    key = object_key(kind.name, cc, pid, _key_id(kind, call, head))
+    await _refuse_other_case(call, services, kind, key)
     now = services.clock.now()
     stored = await services.storage.objects.put(
-        object_key(kind.name, cc, pid, _key_id(kind, call, head)),
+        key,
         orjson.dumps(head),
         last_updated=last_updated_of(head, now),
         owner=_partner_id(call),
@@ -309,6 +351,10 @@ async def patch_object(call: Call, services: Services, kind: Kind) -> Reply:
     check_owner(call, cc, pid)
     patch = load_patch(call.version, kind.name, call.body)
     key = object_key(kind.name, cc, pid, _key_id(kind, call))
+    if compares_case(call.partner) and _other_case(
+        call, kind, await services.storage.objects.get(key)
+    ):
+        raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
     # ownership is checked in the same transaction as the merge (no read of our own first)
     result = await services.storage.objects.patch(
         key, patch_plan_of(call, services, kind, patch), owner=_partner_id(call)
@@ -372,7 +418,7 @@ async def delete_object(call: Call, services: Services, kind: Kind) -> Reply:
     check_owner(call, cc, pid)
     key = object_key(kind.name, cc, pid, _key_id(kind, call))
     existing = await services.storage.objects.get(key)
-    if existing is None or existing.owner != _partner_id(call):
+    if existing is None or existing.owner != _partner_id(call) or _other_case(call, kind, existing):
         raise NotFound(f"Unknown {kind.name} {call.params[kind.param]!r}")
     await services.storage.objects.delete(key)
     return Reply()
@@ -422,7 +468,11 @@ async def get_nested(call: Call, services: Services, nested: Nested, *, own: boo
         key = object_key(top.name, cc, pid, call.params[top.param])
     stored = await services.storage.objects.get(key)
     expected_owner = None if own else _partner_id(call)
-    if stored is None or stored.owner != expected_owner:
+    if (
+        stored is None
+        or stored.owner != expected_owner
+        or (not own and _other_case(call, top, stored))
+    ):
         raise NotFound(f"Unknown {top.name} {call.params[top.param]!r}")
     in_version = head_to_version(stored.document, call.version, top.name)
     return Reply(data=_nested_in(in_version, nested, call))
@@ -436,7 +486,7 @@ async def write_nested(call: Call, services: Services, nested: Nested, *, patch:
     check_owner(call, cc, pid)
     key = object_key(top.name, cc, pid, call.params[top.param])
     existing = await services.storage.objects.get(key)
-    if existing is None or existing.owner != _partner_id(call):
+    if existing is None or existing.owner != _partner_id(call) or _other_case(call, top, existing):
         raise NotFound(f"Unknown {top.name} {call.params[top.param]!r}")
     version: Version = call.version
     body = load_patch(version, nested.name, call.body) if patch else call.body
