@@ -125,6 +125,13 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "are `within_tolerance`, not disputed (operations/cdr_checks.py)",
         ),
         Switch(
+            "hub_replaces_references",
+            False,
+            "the hub replaces authorization references (and session ids) with its own: the "
+            "session a START_SESSION started is found by token, location and time "
+            "(protocol/started_sessions.py)",
+        ),
+        Switch(
             "case_sensitive_ids",
             False,
             "the hub compares object ids case-sensitively: an id differing only in case from "
@@ -156,6 +163,7 @@ PROFILES: Final[Mapping[str, Mapping[str, Any]]] = {
         "rfid_uid_format": "hex-8-or-14-upper",
         "authorization_needs_location": True,
         "tariffs_immutable": True,
+        "hub_replaces_references": True,
     },
     "e-clearing": {
         "hub": True,

@@ -199,3 +199,52 @@ async def test_bad_command_bodies_are_refused_by_the_backend_api(pair: Pair) -> 
         assert r.status_code == 404
         r = await http.post("/admin/api/partners/NOBODY/commands/START_SESSION", json=START)
         assert r.status_code == 404
+
+
+@pytest.mark.parametrize("version", ["2.2.1", "2.3.0"])
+async def test_the_emsp_sees_the_session_its_start_session_started(version: str) -> None:
+    """The CPO copies the command's authorization_reference into the Session; the eMSP's view
+    of the command names that session once it has arrived (ocpikit.protocol.started_sessions)."""
+    from datetime import UTC, datetime
+
+    from ocpikit.core.types import format_datetime
+
+    pair = await make_pair(version)
+    sent = await _send(pair.emsp, "START_SESSION", {**START, "authorization_reference": "REF-7"})
+    assert (await _get(pair.emsp, "sent", sent["id"]))["session"] is None
+    [received] = await _open_received(pair.cpo)
+    await _report(pair.cpo, received["id"], "ACCEPTED")
+    now = format_datetime(datetime.now(UTC))
+    session = {
+        "country_code": "NL",
+        "party_id": "CPO",
+        "id": "S-STARTED",
+        "start_date_time": now,
+        "kwh": 0,
+        "cdr_token": {
+            "country_code": "DE",
+            "party_id": "MSP",
+            "uid": TOKEN["uid"],
+            "type": "RFID",
+            "contract_id": TOKEN["contract_id"],
+        },
+        "auth_method": "COMMAND",
+        "authorization_reference": received["request"]["authorization_reference"],
+        "location_id": "LOC00001",
+        "evse_uid": "LOC00001-E1",
+        "connector_id": "1",
+        "currency": "EUR",
+        "status": "ACTIVE",
+        "last_updated": now,
+    }
+    async with pair.cpo.admin() as http:
+        r = await http.put("/admin/api/sessions/NL/CPO/S-STARTED", json=session)
+        assert r.status_code == 201, r.text
+    assert "sent" in await pair.cpo.deliver_outbox()
+    got = await _get(pair.emsp, "sent", sent["id"])
+    assert got["session"] == {
+        "country_code": "NL",
+        "party_id": "CPO",
+        "id": "S-STARTED",
+        "status": "ACTIVE",
+    }

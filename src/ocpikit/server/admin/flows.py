@@ -17,6 +17,7 @@ from ocpikit.core.versions import HEAD, Version
 from ocpikit.operations import authorization, commands
 from ocpikit.operations.flow_ports import FlowPorts
 from ocpikit.operations.partners import hub_clients
+from ocpikit.operations.started_sessions import session_started_by
 from ocpikit.protocol.commands import COMMAND_OBJECTS, PROFILE_ACTIONS, InvalidTransition
 from ocpikit.protocol.handlers.base import load_head
 from ocpikit.protocol.ports import CommandDirection, CommandRecord
@@ -71,7 +72,20 @@ async def get_command(request: Request, platform: Platform) -> Response:
     record = await commands.command_record(platform.storage, direction, command_id)
     if record is None:
         raise NotFound(f"Unknown command {request.path_params['command_id']!r}")
-    return json_response(_record_json(record))
+    out = _record_json(record)
+    if record.command == "START_SESSION" and direction is CommandDirection.SENT:
+        session = await session_started_by(platform.storage, record)
+        out["session"] = (
+            None
+            if session is None
+            else {
+                "country_code": session.key.country_code,
+                "party_id": session.key.party_id,
+                "id": session.key.id,
+                "status": session.document.get("status"),
+            }
+        )
+    return json_response(out)
 
 
 async def list_clientinfo(request: Request, platform: Platform) -> Response:
