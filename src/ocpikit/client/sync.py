@@ -128,10 +128,6 @@ def remember_auth(storage: Storage) -> Callable[[str, bool], Awaitable[None]]:
     return save
 
 
-#: the parties hubs list objects for, written to the party directory once per process
-_LEARNER = TrafficLearner()
-
-
 def _may_send(partner: Partner, key: ObjectKey, any_party: bool) -> bool:
     """A partner lists objects of its own parties; a hub those of the parties behind it, never
     of our party (the one it registered with); ``pull_any_party`` lets everything in."""
@@ -149,7 +145,11 @@ def _may_send(partner: Partner, key: ObjectKey, any_party: bool) -> bool:
 
 
 async def _store(
-    client: PartnerClient, storage: Storage, item: PulledObject, report: PullReport
+    client: PartnerClient,
+    storage: Storage,
+    item: PulledObject,
+    report: PullReport,
+    learner: TrafficLearner,
 ) -> None:
     partner = client.partner
     if not _may_send(partner, item.key, client.switches.pull_any_party):
@@ -199,14 +199,16 @@ async def _store(
             report.stale += 1
             return
     await storage.objects.put(item.key, raw, last_updated=item.last_updated, owner=partner.id)
-    await _learn(storage, partner, item)
+    await _learn(storage, partner, item, learner)
     if existing is None:
         report.created += 1
     else:
         report.updated += 1
 
 
-async def _learn(storage: Storage, partner: Partner, item: PulledObject) -> None:
+async def _learn(
+    storage: Storage, partner: Partner, item: PulledObject, learner: TrafficLearner
+) -> None:
     """What a hub listed fills the party directory: a ClientInfo with its status, any other
     object its party (:mod:`ocpikit.protocol.parties`)."""
     if item.key.kind == "ClientInfo":
@@ -214,7 +216,7 @@ async def _learn(storage: Storage, partner: Partner, item: PulledObject) -> None
             await storage.parties.learn([client_info_entry(partner, item.head)])
         return
     key = item.key
-    await _LEARNER.saw(storage.parties, partner, key.country_code, key.party_id, key.kind)
+    await learner.saw(storage.parties, partner, key.country_code, key.party_id, key.kind)
 
 
 async def pull_into_storage(
@@ -327,13 +329,14 @@ async def _walk(
         resume_url=resume.url if resume is not None else None,
         first_page=pages_before + 1,
     )
+    learner = TrafficLearner()  # each party behind a hub written once per walk
     async for page in walk:
         report.pages += 1
         report.total = page.total_count
         report.skipped += len(page.skipped)
         report.seen += len(page.items) + len(page.skipped)
         for item in page.items:
-            await _store(client, storage, item, report)
+            await _store(client, storage, item, report, learner)
         if page.next_url is not None:
             here = PullResume(
                 page.next_url,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ocpikit.core.types import ci_equal
@@ -180,13 +181,15 @@ def forwarded_for(partner: Partner, country_code: str, party_id: str) -> bool:
 
 class TrafficLearner:
     """Learns the parties a hub forwards objects for (:attr:`Learned.TRAFFIC`), writing each
-    (connection, party, role) once per process: a remembered entry costs no storage write.
+    (connection, party, role) once per learner (one per app, one per pull walk): a remembered
+    entry costs no storage write. A connection registered again (its learned parties went with
+    its old row) is a new connection here: the mark holds its ``created_at``.
     Bounded: the memory is cleared when it holds ``max_entries`` (the entries are then written
     again, harmlessly: :meth:`~ocpikit.protocol.ports.PartyDirectory.learn` is an upsert)."""
 
     def __init__(self, *, max_entries: int = 100_000) -> None:
         self.max_entries = max_entries
-        self._seen: set[tuple[str, str, str, str]] = set()
+        self._seen: set[tuple[str, datetime | None, str, str, str]] = set()
 
     async def saw(
         self,
@@ -200,7 +203,7 @@ class TrafficLearner:
         if not forwarded_for(partner, country_code, party_id):
             return
         role = role_of_kind(kind)
-        mark = (partner.id, country_code.upper(), party_id.upper(), role)
+        mark = (partner.id, partner.created_at, country_code.upper(), party_id.upper(), role)
         if mark in self._seen:
             return
         if len(self._seen) >= self.max_entries:
