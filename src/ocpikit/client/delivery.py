@@ -72,6 +72,7 @@ from ocpikit.protocol.ports import (
 from ocpikit.protocol.profiles import rfid_uid
 from ocpikit.protocol.push import push_targets, token_party
 
+from .modules.payments import PAYMENT_PATHS
 from .partner import MODULE_OBJECTS, NoEndpoint, PartnerBusy, PartnerClient
 from .policy import PartnerSwitches, PushPolicy
 from .sync import remember_auth
@@ -330,6 +331,9 @@ class DeliveryWorker:
 
     async def _send(self, client: PartnerClient, entry: OutboxEntry) -> None:
         kind = entry.key.kind
+        if kind in PAYMENT_PATHS:
+            await _send_payment(client, entry)
+            return
         if kind not in _MODULE_OF_KIND:
             raise _Permanent(f"{kind} objects are not pushed")
         if entry.operation is OutboxOperation.DELETE:
@@ -534,6 +538,14 @@ async def _send_relayed(
         to_party=receiver,
         from_party=sender,
     )
+
+
+async def _send_payment(client: PartnerClient, entry: OutboxEntry) -> None:
+    """A PTP's Terminal or FinancialAdviceConfirmation: POSTed to the CPO's Payments Receiver
+    as stored (2.3.0 only, the head version; DIGEST §3.9)."""
+    if entry.operation is OutboxOperation.DELETE or entry.payload is None:
+        raise _Permanent(f"OCPI has no DELETE of a {entry.key.kind}; nothing sent")
+    await client.payments.post(entry.key.kind, entry.payload)
 
 
 def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:

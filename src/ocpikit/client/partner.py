@@ -53,6 +53,7 @@ from .modules import (
     TariffsClient,
     TokensClient,
 )
+from .modules.payments import PaymentsClient
 from .policy import PartnerSwitches
 
 __all__ = [
@@ -115,6 +116,7 @@ class PartnerClient:
         self.hubclientinfo = HubClientInfoClient(driver)
         self.commands = CommandsClient(driver)
         self.chargingprofiles = ChargingProfilesClient(driver)
+        self.payments = PaymentsClient(driver)
         # the calls of one module or of the driver, under the facade's names
         address, objects = driver.address, driver.objects
         self.request = driver.request

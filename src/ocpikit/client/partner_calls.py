@@ -16,7 +16,7 @@ import httpx
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.operations.flow_ports import FlowPorts
 from ocpikit.protocol.parties import RoutingRules
-from ocpikit.protocol.partner_calls import PartnerCalls, PartnerReach
+from ocpikit.protocol.partner_calls import PartnerCalls, PartnerReach, PaymentCalls, PaymentReach
 from ocpikit.protocol.ports import Partner, Storage
 from ocpikit.protocol.webhooks import StoredEvents
 
@@ -24,7 +24,7 @@ from .partner import PartnerClient
 from .sync import remember_auth
 from .webhooks import WebhookSender
 
-__all__ = ["flow_ports", "partner_reach"]
+__all__ = ["flow_ports", "partner_reach", "payment_reach"]
 
 
 def partner_reach(storage: Storage, http: httpx.AsyncClient, clock: Clock) -> PartnerReach:
@@ -34,6 +34,16 @@ def partner_reach(storage: Storage, http: httpx.AsyncClient, clock: Clock) -> Pa
 
     def reach(partner: Partner) -> PartnerCalls:
         return PartnerClient(partner, http, clock=clock, on_auth_learned=learn)
+
+    return reach
+
+
+def payment_reach(storage: Storage, http: httpx.AsyncClient, clock: Clock) -> PaymentReach:
+    """The Payments calls of a :class:`PartnerClient` per partner (as :func:`partner_reach`)."""
+    learn = remember_auth(storage)
+
+    def reach(partner: Partner) -> PaymentCalls:
+        return PartnerClient(partner, http, clock=clock, on_auth_learned=learn).payments
 
     return reach
 
@@ -67,4 +77,5 @@ def flow_ports(
         webhooks=webhooks,
         lease=timedelta(seconds=lease),
         rules=rules,
+        payments=payment_reach(storage, http, clock),
     )

@@ -148,7 +148,9 @@ def modules_of(version: Version | str) -> tuple[ModuleID, ...]:
 
 
 class Role(StrEnum):
-    """Party roles (types §Role). ``HUB`` exists in 2.2.1 only; 2.3.0 dropped it."""
+    """Party roles (types §Role). ``HUB`` exists in 2.2.1 only; 2.3.0 dropped it. ``PTP``, the
+    Payment Terminal Provider of 2.3.0 mod_payments, is a role of ours only: the spec's Role
+    enum has no such value (DIGEST A16), so a PTP presents itself as ``OTHER``."""
 
     CPO = "CPO"
     EMSP = "EMSP"
@@ -156,6 +158,7 @@ class Role(StrEnum):
     NAP = "NAP"
     NSP = "NSP"
     OTHER = "OTHER"
+    PTP = "PTP"
     SCSP = "SCSP"
 
 

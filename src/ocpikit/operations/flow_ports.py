@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.protocol.parties import RoutingRules
-from ocpikit.protocol.partner_calls import PartnerReach
+from ocpikit.protocol.partner_calls import PartnerReach, PaymentReach
 from ocpikit.protocol.ports import Storage
 from ocpikit.protocol.webhooks import EventDelivery, EventSink
 
@@ -37,3 +37,5 @@ class FlowPorts:
     lease: timedelta = DEFAULT_LEASE
     #: the operator's choice between connections that reach the same party (``[routing]``)
     rules: RoutingRules | None = None
+    #: a CPO's calls to a Payment Terminal Provider (None: the edge wires none)
+    payments: PaymentReach | None = None

@@ -41,6 +41,7 @@ RECEIVER = InterfaceRole.RECEIVER
 CPO = Role.CPO
 EMSP = Role.EMSP
 HUB = Role.HUB
+PTP = Role.PTP
 
 _ALL = frozenset({V2_1_1, V2_2_1, V2_3_0})
 _22 = frozenset({V2_2_1, V2_3_0})
@@ -101,6 +102,14 @@ INTERFACES: tuple[Interface, ...] = (
     Interface(ModuleID.hubclientinfo, RECEIVER, EMSP, _22),
     Interface(ModuleID.hubclientinfo, SENDER, HUB, _22),
     Interface(ModuleID.payments, RECEIVER, CPO, _23),
+    # the Payment Terminal Provider (2.3.0 mod_payments; DIGEST §3.9): eMSP-like receivers of
+    # the CPO's data, the Commands Sender (StartSession), and the Payments Sender
+    Interface(ModuleID.locations, RECEIVER, PTP, _23),
+    Interface(ModuleID.sessions, RECEIVER, PTP, _23),
+    Interface(ModuleID.cdrs, RECEIVER, PTP, _23),
+    Interface(ModuleID.tariffs, RECEIVER, PTP, _23),
+    Interface(ModuleID.commands, SENDER, PTP, _23),
+    Interface(ModuleID.payments, SENDER, PTP, _23),
     Interface(ModuleID.bookings, SENDER, CPO, _23),
     Interface(ModuleID.bookings, RECEIVER, EMSP, _23),
     Interface(ModuleID.invoicereconciliation, SENDER, CPO, _23),
@@ -123,7 +132,7 @@ def _ops(module: ModuleID, role: InterfaceRole, *rows: tuple[Any, ...]) -> list[
                 path=path,
                 action=action,
                 versions=versions,
-                paginated=action == "list",
+                paginated=action in ("list", "list_terminals", "list_facs"),
             )
         )
     return out
@@ -223,7 +232,20 @@ OPERATIONS: tuple[Operation, ...] = tuple(
         ("GET", _CO, "get", _22),
         ("PUT", _CO, "put", _22),
     )
-    # Payments (DIGEST §3.9, 2.3.0): the CPO's Receiver; no client-owned-object segments
+    # Payments (DIGEST §3.9, 2.3.0): the PTP's Sender (the CPO calls PUT, PATCH and POST on
+    # it too) and the CPO's Receiver; no client-owned-object segments
+    + _ops(
+        ModuleID.payments,
+        SENDER,
+        ("GET", "/terminals", "list_terminals", _23),
+        ("POST", "/terminals/activate", "activate_terminal", _23),
+        ("GET", "/terminals/{terminal_id}", "get_terminal", _23),
+        ("PUT", "/terminals/{terminal_id}", "put_terminal", _23),
+        ("PATCH", "/terminals/{terminal_id}", "patch_terminal", _23),
+        ("POST", "/terminals/{terminal_id}/deactivate", "deactivate_terminal", _23),
+        ("GET", "/financial-advice-confirmations", "list_facs", _23),
+        ("GET", "/financial-advice-confirmations/{fac_id}", "get_fac", _23),
+    )
     + _ops(
         ModuleID.payments,
         RECEIVER,

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from ocpikit.core.headers import PartyRef
 from ocpikit.protocol.ports import Partner
 
-__all__ = ["PartnerCalls", "PartnerReach"]
+__all__ = ["PartnerCalls", "PartnerReach", "PaymentCalls", "PaymentReach"]
 
 
 class PartnerCalls(Protocol):
@@ -76,3 +76,29 @@ class PartnerReach(Protocol):
     :class:`~ocpikit.core.errors.NoEndpoint` when it cannot be called at all."""
 
     def __call__(self, partner: Partner) -> PartnerCalls: ...
+
+
+class PaymentCalls(Protocol):
+    """A CPO's calls to a Payment Terminal Provider's Payments Sender (2.3.0 mod_payments;
+    DIGEST §3.9), head Terminal bodies."""
+
+    async def activate(self, terminal: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST {terminals}/activate``: the activated Terminal."""
+        ...
+
+    async def deactivate(self, terminal_id: str) -> dict[str, Any]:
+        """``POST {terminals}/{terminal_id}/deactivate``: the Terminal as it was, when sent."""
+        ...
+
+    async def update(
+        self, terminal_id: str, fields: Mapping[str, Any], *, patch: bool
+    ) -> dict[str, Any]:
+        """``PUT`` or ``PATCH {terminals}/{terminal_id}``: the Terminal, when sent."""
+        ...
+
+
+class PaymentReach(Protocol):
+    """The Payments calls to one registered PTP; raises
+    :class:`~ocpikit.core.errors.NoEndpoint` when it has no Payments Sender."""
+
+    def __call__(self, partner: Partner) -> PaymentCalls: ...

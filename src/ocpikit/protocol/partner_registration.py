@@ -199,9 +199,15 @@ class PartnerRegistration:
         details = party.business_details()
         hub = Role.HUB in party.roles and version >= V2_3_0
         roles = [
-            # 2.3.0 has no HUB role: a hub names itself in hub_party_id (credentials §2.3.0)
-            PartyRole("OTHER" if hub else role.value, party.country_code, party.party_id, details)
-            for role in party.roles
+            # 2.3.0 has no HUB role: a hub names itself in hub_party_id (credentials §2.3.0);
+            # no version has a PTP role: a Payment Terminal Provider is OTHER (DIGEST A16)
+            PartyRole(
+                "OTHER" if hub or role is Role.PTP else role.value,
+                party.country_code,
+                party.party_id,
+                details,
+            )
+            for role in dict.fromkeys(party.roles)
         ]
         body = build_credentials(version, token, self.versions_url, roles)
         if hub:

@@ -93,6 +93,10 @@ def push_targets(
         return [pinned]
     entries = [e for e in directory(eligible, learned) if e.partner_id in ids]
     route = choose_route(entries, owner[0], owner[1], role="EMSP", rules=rules)
+    if route is None:
+        # a Payment Terminal Provider started it with its own ad-hoc token: it receives the
+        # session and CDR (DIGEST §3.9), and presents itself as OTHER (no version has PTP)
+        route = choose_route(entries, owner[0], owner[1], role="OTHER", rules=rules)
     return [route.partner_id] if route is not None else []
 
 

@@ -202,12 +202,14 @@ def _versions(value: Any, where: str) -> tuple[Version, ...]:
 def _roles(value: Any, where: str) -> tuple[Role, ...]:
     items = value.replace("+", ",").split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
-        raise ConfigError(f"{where}: expected roles such as ['CPO'], ['CPO', 'EMSP'] or ['HUB']")
+        raise ConfigError(
+            f"{where}: expected roles such as ['CPO'], ['CPO', 'EMSP'], ['HUB'] or ['PTP']"
+        )
     out: list[Role] = []
     for item in items:
         text = str(item).strip().upper()
-        if text not in ("CPO", "EMSP", "HUB"):
-            raise ConfigError(f"{where}: role {item!r} is not CPO, EMSP or HUB")
+        if text not in ("CPO", "EMSP", "HUB", "PTP"):
+            raise ConfigError(f"{where}: role {item!r} is not CPO, EMSP, HUB or PTP")
         out.append(Role(text))
     if Role.HUB in out and len(set(out)) > 1:
         # a hub only reports itself as HUB (OCPI 2.2.1 credentials §CredentialsRole)

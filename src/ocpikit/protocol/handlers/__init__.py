@@ -12,6 +12,7 @@ from functools import partial
 
 from ocpikit.protocol.handlers import modules as m
 from ocpikit.protocol.handlers import objects as o
+from ocpikit.protocol.handlers import payments as pay
 from ocpikit.protocol.handlers.base import Call, Handler, OwnParty, Reply, Services
 
 __all__ = ["HANDLERS", "Call", "Handler", "OwnParty", "Reply", "Services"]
@@ -113,11 +114,19 @@ HANDLERS: Mapping[str, Handler] = {
     "hubclientinfo.sender.list": _list("ClientInfo"),
     "hubclientinfo.receiver.get": m.clientinfo_get,
     "hubclientinfo.receiver.put": m.clientinfo_put,
-    # Payments
-    "payments.receiver.post_terminal": m.post_terminal,
-    "payments.receiver.get_terminal": m.get_terminal,
-    "payments.receiver.post_fac": m.post_fac,
-    "payments.receiver.get_fac": m.get_fac,
+    # Payments: the PTP's Sender, the CPO's Receiver
+    "payments.sender.list_terminals": pay.list_terminals,
+    "payments.sender.activate_terminal": pay.activate_terminal,
+    "payments.sender.get_terminal": pay.get_own_terminal,
+    "payments.sender.put_terminal": pay.update_terminal,
+    "payments.sender.patch_terminal": pay.update_terminal,
+    "payments.sender.deactivate_terminal": pay.deactivate_terminal,
+    "payments.sender.list_facs": pay.list_facs,
+    "payments.sender.get_fac": pay.get_own_fac,
+    "payments.receiver.post_terminal": pay.post_terminal,
+    "payments.receiver.get_terminal": pay.get_terminal,
+    "payments.receiver.post_fac": pay.post_fac,
+    "payments.receiver.get_fac": pay.get_fac,
     # Bookings
     "bookings.sender.list_booking_locations": _list("BookingLocation"),
     "bookings.sender.get_booking_location": m.get_booking_location,

@@ -431,48 +431,12 @@ async def clientinfo_put(call: Call, services: Services) -> Reply:
     return Reply(http_status=201 if stored.created else 200)
 
 
-# --- Payments Receiver (CPO, 2.3.0) ------------------------------------------------------------
 def _partner_party(call: Call) -> tuple[str, str]:
+    """The calling connection's first party (ours when there is no partner)."""
     partner = call.partner
     if partner is not None and partner.roles:
         return partner.roles[0].country_code, partner.roles[0].party_id
     return call.party.country_code, call.party.party_id
-
-
-async def _post_payment_object(call: Call, services: Services, name: str, id_field: str) -> Reply:
-    head = load_head(call.version, name, call.body)
-    cc, pid = _partner_party(call)
-    await services.storage.objects.put(
-        object_key(name, cc, pid, str(head[id_field])),
-        orjson.dumps(head),
-        last_updated=last_updated_of(head, services.clock.now()),
-        owner=_partner_id(call),
-    )
-    return Reply(http_status=201, data=head)
-
-
-async def _get_payment_object(call: Call, services: Services, name: str, param: str) -> Reply:
-    cc, pid = _partner_party(call)
-    stored = await services.storage.objects.get(object_key(name, cc, pid, call.params[param]))
-    if stored is None or stored.owner != _partner_id(call):
-        raise NotFound(f"Unknown {name} {call.params[param]!r}")
-    return Reply(raw_data=stored.raw)
-
-
-async def post_terminal(call: Call, services: Services) -> Reply:
-    return await _post_payment_object(call, services, "Terminal", "terminal_id")
-
-
-async def get_terminal(call: Call, services: Services) -> Reply:
-    return await _get_payment_object(call, services, "Terminal", "terminal_id")
-
-
-async def post_fac(call: Call, services: Services) -> Reply:
-    return await _post_payment_object(call, services, "FinancialAdviceConfirmation", "id")
-
-
-async def get_fac(call: Call, services: Services) -> Reply:
-    return await _get_payment_object(call, services, "FinancialAdviceConfirmation", "fac_id")
 
 
 # --- Bookings Sender (CPO, 2.3.0): BookingRequest → Booking -----------------------------------

@@ -17,6 +17,9 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
   ``POST /admin/api/invites`` (a token A).
 - ``GET /admin/api/cdr-checks?verdict=...``, ``POST /admin/api/cdr-checks/{cdr_id}/resolution``:
   the checks of received CDRs and the operator's resolution of a dispute.
+- Payments (2.3.0): ``/admin/api/terminals``, ``/admin/api/financial-advice-confirmations``,
+  ``/admin/api/payments/confirmations`` and ``/admin/api/partners/{partner_id}/terminals/...``
+  (``payments``).
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -41,6 +44,7 @@ from ocpikit.server.admin.partners import (
     list_parties,
     list_partners,
 )
+from ocpikit.server.admin.payments import payment_routes
 
 __all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
 
@@ -54,6 +58,7 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/api/parties", admin_endpoint(list_parties), methods=["GET"]),
         Route("/admin/api/hub/parties", admin_endpoint(list_hub_parties), methods=["GET"]),
         Route("/admin/api/invites", admin_endpoint(create_invite), methods=["POST"]),
+        *payment_routes(),
         Route(obj, admin_endpoint(put_object), methods=["PUT"]),
         Route(obj, admin_endpoint(patch_object), methods=["PATCH"]),
         Route(obj, admin_endpoint(get_object), methods=["GET"]),

@@ -28,6 +28,7 @@ from ocpikit.server.admin.common import (
     read_body,
     requested_version,
 )
+from ocpikit.server.admin.payments import terminal_flow_routes
 from ocpikit.server.platform import Platform
 
 __all__ = ["flow_routes", "get_command", "list_clientinfo", "list_commands"]
@@ -221,4 +222,5 @@ def flow_routes(ports: FlowPorts) -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/admin/api/authorize", admin_endpoint(authorize), methods=["POST"]),
+        *terminal_flow_routes(ports),
     ]
