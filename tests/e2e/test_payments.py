@@ -7,8 +7,8 @@ which finds the CDR it pays."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +156,15 @@ def test_a_ptp_and_a_cpo_exchange_terminals_and_a_confirmation(
             "id": "PAY-C1",
             "invoice_reference_id": "INV-0001",
         }
+        # the same through the CLI: the CPO's confirmations, and an assignment at the PTP
+        out = cpo.cli("terminals", "confirmations", "--json")
+        assert out.returncode == 0 and json.loads(out.stdout) == [row], out.stderr
+        out = cpo.cli(
+            "terminals", "assign", "DE-PTP", "T-0001", "--location", "LOC00002", "--evse", "E9"
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        listed = json.loads(ptp.cli("terminals", "list", "--json").stdout)
+        [mine] = [t["object"] for t in listed if t["object"]["terminal_id"] == "T-0001"]
+        assert (mine["location_ids"], mine["evse_uids"]) == (["LOC00002"], ["E9"])
+        out = cpo.cli("terminals", "deactivate", "DE-PTP", "NOT-YOURS")
+        assert out.returncode == 1 and "Unknown Terminal 'NOT-YOURS'" in out.stdout

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "pull",
     "outbox",
     "flows",
+    "terminals",
     "emulate",
     "conformance",
 )
