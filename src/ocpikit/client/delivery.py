@@ -72,6 +72,7 @@ from ocpikit.protocol.ports import (
 from ocpikit.protocol.profiles import rfid_uid
 from ocpikit.protocol.push import push_targets, token_party
 
+from .modules.bookings import BOOKING_KINDS
 from .modules.payments import PAYMENT_PATHS
 from .partner import MODULE_OBJECTS, NoEndpoint, PartnerBusy, PartnerClient
 from .policy import PartnerSwitches, PushPolicy
@@ -334,6 +335,9 @@ class DeliveryWorker:
         if kind in PAYMENT_PATHS:
             await _send_payment(client, entry)
             return
+        if kind in BOOKING_KINDS:
+            await _send_booking(client, entry)
+            return
         if kind not in _MODULE_OF_KIND:
             raise _Permanent(f"{kind} objects are not pushed")
         if entry.operation is OutboxOperation.DELETE:
@@ -546,6 +550,14 @@ async def _send_payment(client: PartnerClient, entry: OutboxEntry) -> None:
     if entry.operation is OutboxOperation.DELETE or entry.payload is None:
         raise _Permanent(f"OCPI has no DELETE of a {entry.key.kind}; nothing sent")
     await client.payments.post(entry.key.kind, entry.payload)
+
+
+async def _send_booking(client: PartnerClient, entry: OutboxEntry) -> None:
+    """Our Booking (to the eMSP that asked for it) or BookingLocation: PUT to the eMSP's
+    Bookings Receiver as stored (2.3.0 only, the head version; DIGEST §3.10)."""
+    if entry.operation is OutboxOperation.DELETE or entry.payload is None:
+        raise _Permanent(f"OCPI has no DELETE of a {entry.key.kind}; nothing sent")
+    await client.bookings.put(entry.key, entry.payload)
 
 
 def _token_to_party(client: PartnerClient, document: Mapping[str, Any]) -> PartyRef | None:

@@ -53,6 +53,7 @@ from .modules import (
     TariffsClient,
     TokensClient,
 )
+from .modules.bookings import BookingsClient
 from .modules.payments import PaymentsClient
 from .policy import PartnerSwitches
 
@@ -117,6 +118,7 @@ class PartnerClient:
         self.commands = CommandsClient(driver)
         self.chargingprofiles = ChargingProfilesClient(driver)
         self.payments = PaymentsClient(driver)
+        self.bookings = BookingsClient(driver)
         # the calls of one module or of the driver, under the facade's names
         address, objects = driver.address, driver.objects
         self.request = driver.request

@@ -50,6 +50,9 @@ async def targets(
     pinned to the connection of its first push, and its CDR follows it (the party directory,
     :mod:`ocpikit.protocol.parties`)."""
     partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
+    if key.kind == "Booking":
+        pinned = await storage.parties.pinned(key.kind, key.country_code, key.party_id, key.id)
+        return push_targets(partners, key, document, pinned=pinned)
     if key.kind not in ("Session", "CDR") or token_party(document) is None:
         return push_targets(partners, key, document)
     session = session_of(key, document)

@@ -1,5 +1,6 @@
 """The port to the operator's systems for decisions the platform cannot take alone: accept a
-command (CPO), authorize a token in real time (eMSP), accept a charging profile (CPO).
+command (CPO), authorize a token in real time (eMSP), accept a charging profile (CPO), answer a
+booking request (CPO, 2.3.0 Bookings).
 
 The server wires one implementation: a webhook (``ocpikit.server.decisions.WebhookDecisions``,
 configured by ``[decisions] webhook_url``), a Python hook (``python_hook = "pkg.mod:fn"``,
@@ -22,6 +23,7 @@ log = logging.getLogger("ocpikit.decisions")
 
 __all__ = [
     "AuthorizationDecision",
+    "BookingDecision",
     "CommandDecision",
     "DecisionRequest",
     "Decisions",
@@ -33,8 +35,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class DecisionRequest:
-    """What the operator is asked. ``kind`` is ``"command"``, ``"authorize"`` or
-    ``"charging_profile"``; ``payload`` holds the head JSON of the request and the objects it
+    """What the operator is asked. ``kind`` is ``"command"``, ``"authorize"``,
+    ``"charging_profile"`` or ``"booking"``; ``payload`` holds the head JSON of the request and the objects it
     refers to (``token``, ``location``, ``session``), ``None`` where unknown."""
 
     kind: str
@@ -72,12 +74,23 @@ class AuthorizationDecision:
     message: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BookingDecision:
+    """``status``: the ReservationStatus a new booking request gets (2.3.0 mod_bookings
+    §Flow and Lifecycle: ``PENDING``, or at once ``RESERVED``, ``REJECTED`` or ``FAILED``)."""
+
+    status: str
+    message: str | None = None
+
+
 class Decisions(Protocol):
     async def command(self, request: DecisionRequest) -> CommandDecision: ...
 
     async def authorize(self, request: DecisionRequest) -> AuthorizationDecision: ...
 
     async def charging_profile(self, request: DecisionRequest) -> CommandDecision: ...
+
+    async def booking(self, request: DecisionRequest) -> BookingDecision: ...
 
 
 class DemoDecisions:
@@ -104,6 +117,11 @@ class DemoDecisions:
     async def charging_profile(self, request: DecisionRequest) -> CommandDecision:
         return CommandDecision("ACCEPTED")
 
+    async def booking(self, request: DecisionRequest) -> BookingDecision:
+        """Undecided: ``PENDING`` until the operator answers (the backend API's Booking
+        PATCH, pushed to the eMSP)."""
+        return BookingDecision("PENDING")
+
 
 Hook = Callable[[dict[str, Any]], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 
@@ -127,6 +145,8 @@ COMMAND_OUTCOMES = frozenset(
         "UNKNOWN_RESERVATION",
     }
 )
+#: the ReservationStatus values a new booking request may get (mod_bookings §Flow and Lifecycle)
+BOOKING_STATUSES = frozenset({"PENDING", "RESERVED", "REJECTED", "FAILED"})
 #: seconds a command may wait for its result, as an operator may set it
 TIMEOUT_RANGE = range(1, 3601)
 
@@ -167,11 +187,13 @@ class HookDecisions:
 
     The answer has ``result`` (and optional ``timeout``, ``message``, and ``command_result``
     when the outcome is already known) for commands and charging profiles, ``allowed`` (and
-    optional ``authorization_reference``, ``message``) for authorization.
+    optional ``authorization_reference``, ``message``) for authorization, ``status`` (and
+    optional ``message``) for a booking request.
 
     Fails closed: when the hook raises (the webhook is unreachable or answers an HTTP error) or
     answers anything but a decision of the values above, the command or charging profile is
-    ``REJECTED`` and the token ``NOT_ALLOWED``, and the reason is logged. A platform must never
+    ``REJECTED``, the token ``NOT_ALLOWED`` and the booking ``FAILED``, and the reason is
+    logged. A platform must never
     let a driver charge, or start a charger, because the operator's system was down.
     """
 
@@ -226,3 +248,12 @@ class HookDecisions:
             return CommandDecision(_text(answer, "result", PROFILE_RESULTS), _timeout(answer))
         except Exception as exc:
             return CommandDecision("REJECTED", message=self._refused(request, exc))
+
+    async def booking(self, request: DecisionRequest) -> BookingDecision:
+        try:
+            answer = await self._ask(request)
+            return BookingDecision(
+                _text(answer, "status", BOOKING_STATUSES), _optional(answer, "message")
+            )
+        except Exception as exc:
+            return BookingDecision("FAILED", message=self._refused(request, exc))

@@ -36,6 +36,8 @@ MODULE_OF_KIND: Final = {
     "CDR": "cdrs",
     "Tariff": "tariffs",
     "Token": "tokens",
+    "Booking": "bookings",
+    "BookingLocation": "bookings",
 }
 
 
@@ -79,12 +81,16 @@ def push_targets(
 
     A Session or CDR goes to the one connection that reaches its token's eMSP (``pinned`` when
     that connection still takes it, else the best route of the party directory: ``learned``
-    are the directory's learned entries, ``rules`` the operator's choices); every other object
-    to every connection that takes it, a hub once (not once per party behind it)."""
+    are the directory's learned entries, ``rules`` the operator's choices), or its payment
+    terminal provider; a Booking to the eMSP that asked for it (``pinned``) only; every other
+    object to every connection that takes it, a hub once (not once per party behind it)."""
     module = MODULE_OF_KIND.get(key.kind)
     if module is None:
         return []
     eligible = [p for p in partners if _takes(p, module, key)]
+    if key.kind == "Booking":
+        # a booking goes to the eMSP that asked for it, only (2.3.0 mod_bookings §Flow)
+        return [pinned] if pinned is not None and pinned in {p.id for p in eligible} else []
     owner = token_party(document) if key.kind in ("Session", "CDR") else None
     if owner is None:
         return [p.id for p in eligible]

@@ -439,6 +439,15 @@ def _partner_party(call: Call) -> tuple[str, str]:
     return call.party.country_code, call.party.party_id
 
 
+#: a new booking's ReservationStatus -> the status of its request (mod_bookings §Flow)
+REQUEST_STATUS_OF = {
+    "PENDING": "PENDING",
+    "RESERVED": "ACCEPTED",
+    "REJECTED": "DECLINED",
+    "FAILED": "FAILED",
+}
+
+
 # --- Bookings Sender (CPO, 2.3.0): BookingRequest → Booking -----------------------------------
 async def post_booking(call: Call, services: Services) -> Reply:
     req = load_head(call.version, "BookingRequest", call.body)
@@ -448,6 +457,10 @@ async def post_booking(call: Call, services: Services) -> Reply:
     )
     if loc is None or loc.owner is not None:
         raise UnknownLocation(f"Unknown location {req['location_id']!r}")
+    decision = await services.decisions.booking(
+        _request(call, "booking", {"booking_request": req, "location": loc.document})
+    )
+    status = decision.status
     now = services.clock.now()
     terms: dict[str, Any] = {
         "supported_access_methods": ["OPEN"],
@@ -461,12 +474,12 @@ async def post_booking(call: Call, services: Services) -> Reply:
         "request_id": req["request_id"],
         "location_id": req["location_id"],
         "period": req["period"],
-        "reservation_status": "PENDING",
+        "reservation_status": status,
         "authorization_reference": req["authorization_reference"],
         "booking_terms": terms,
         "booking_requests": [
             {
-                "request_status": "PENDING",
+                "request_status": REQUEST_STATUS_OF[status],
                 "booking_request": req,
                 "request_received": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
@@ -485,7 +498,12 @@ async def post_booking(call: Call, services: Services) -> Reply:
         last_updated=now,
         owner=None,
     )
-    return Reply(data=head)
+    if call.partner is not None:
+        # its later changes go to the eMSP that asked (ocpikit.operations.own_objects.targets)
+        await services.storage.parties.pin(
+            "Booking", party.country_code, party.party_id, booking["id"], call.partner.id
+        )
+    return Reply(data=head, status_message=decision.message)
 
 
 async def get_booking_location(call: Call, services: Services) -> Reply:

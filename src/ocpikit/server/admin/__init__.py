@@ -7,7 +7,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
 ``{"error": ..., "status_code": <OCPI code>}`` with the HTTP status of the code.
 
 - ``PUT|PATCH|GET|DELETE /admin/api/{module}/{country_code}/{party_id}/{id}``: our own
-  Locations, Tariffs, Sessions, CDRs and Tokens. Bodies are head (2.3.0) JSON unless the
+  Locations, Tariffs, Sessions, CDRs and Tokens (and 2.3.0 Bookings and BookingLocations,
+  modules ``bookings`` and ``booking_locations``). Bodies are head (2.3.0) JSON unless the
   request names a version (``?version=2.1.1`` or header ``OCPI-Version: 2.1.1``); answers use
   the same version.
 - ``GET /admin/api/{module}?owner=own|any|<partner id>&offset=&limit=&version=``: list ours, or

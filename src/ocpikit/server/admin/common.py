@@ -37,6 +37,8 @@ MODULES: dict[str, tuple[str, str]] = {
     "sessions": ("Session", "id"),
     "cdrs": ("CDR", "id"),
     "tokens": ("Token", "uid"),
+    "bookings": ("Booking", "id"),
+    "booking_locations": ("BookingLocation", "id"),
 }
 
 failure_log = logging.getLogger("ocpikit.server")
