@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "pull",
     "outbox",
     "flows",
+    "console",
     "emulate",
     "conformance",
 )
