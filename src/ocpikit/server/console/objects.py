@@ -18,6 +18,8 @@ from ocpikit.server.console.web import Page, UserError
 __all__ = ["location_map", "objects_page"]
 
 PAGE_ROWS = 50
+#: the most Locations drawn on the map
+MAP_POINTS = 2000
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640.0, 320.0, 16.0
 
 
@@ -100,7 +102,10 @@ async def objects_page(page: Page) -> Response:
                 "json": orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode(),
             }
         )
-    documents = [item.document for item in listing.items] if kind == "Location" else []
+    documents = []
+    if kind == "Location":  # the map shows every Location of the listing, not only this page
+        every = await page.platform.storage.objects.list_page(kind, limit=MAP_POINTS, owner=owner)
+        documents = [item.document for item in every.items]
     partners = [p.id for p in await page.platform.storage.partners.all()]
     return page.render(
         "objects.html",

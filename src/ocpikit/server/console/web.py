@@ -129,7 +129,10 @@ class Console:
 
     def config(self, platform: Platform) -> ConsoleConfig:
         if self._config is None:
-            self._config = console_config(platform.settings.extra, platform.settings.base_url)
+            try:
+                self._config = console_config(platform.settings.extra, platform.settings.base_url)
+            except ValueError as exc:  # `serve` checks it first; an embedding app may not
+                raise UserError(f"Configuration error: {exc}", 500) from None
         return self._config
 
     async def keys(self, platform: Platform) -> SessionKeys:
