@@ -403,3 +403,92 @@ async def test_disputes_page_resolves_a_check(pair: tuple[Node, Node]) -> None:
         assert r.status_code == 200 and "CDR C-D1: contested" in r.text, r.text[-1500:]
         again = (await http.get("/console/disputes?verdict=all")).text
         assert "&lt;b&gt;too dear&lt;/b&gt;" in again
+
+
+async def test_register_with_an_unreachable_partner_is_a_clear_error(
+    pair: tuple[Node, Node],
+) -> None:
+    _, emsp = pair
+    async with _signed_in(emsp) as http:
+        r = await _post(
+            http,
+            "/console/partners/register",
+            {"versions_url": "http://nowhere.test/ocpi/versions", "token": "abc"},
+            "/console/partners",
+        )
+        assert 400 <= r.status_code < 600 and r.status_code != 500, r.status_code
+        assert "nowhere.test" in r.text or "reach" in r.text.lower(), r.text[-800:]
+        assert len(await emsp.storage.partners.all()) == 1
+
+
+async def test_on_its_own_admin_listener_the_console_leaves_the_partners_listener(
+    router: Router,
+) -> None:
+    from ocpikit.server.app import admin_app
+
+    node = make_node(router, "split.test", "NL", "CPO", (Role.CPO,))
+    app = create_app(node.settings, node.storage, extra_routes=console_routes(), admin_here=False)
+    router.add("split.test", app)
+    router.add("admin.split.test", admin_app(app))
+    async with node.client() as http:
+        r = await http.get("/console/login")
+        assert r.status_code == 404
+    async with httpx.AsyncClient(transport=router, base_url="http://admin.split.test") as http:
+        r = await http.get("/console/login")
+        assert r.status_code == 200 and 'name="password"' in r.text
+
+
+async def test_traffic_filters_tail_and_sync_failures(pair: tuple[Node, Node]) -> None:
+    from ocpikit.protocol.ports import Exchange, ExchangeDirection
+
+    _, emsp = pair
+    [partner] = await emsp.storage.partners.all()
+    await platform_of(emsp.app).exchange_log.flush()
+    before = await emsp.storage.exchanges.recent(limit=1)
+    newest = before[0].id or 0
+    at = datetime(2020, 3, 1, 12, tzinfo=UTC)  # before the registration's exchanges
+    await emsp.storage.exchanges.record(
+        [
+            Exchange(
+                ExchangeDirection.OUTBOUND,
+                "GET",
+                "http://cpo.test/ocpi/2.2.1/cpo/tariffs?offset=0",
+                at,
+                partner_id=partner.id,
+                status=503,
+                error="HTTP 503 after 3 tries",
+                request_id="req-failed-pull",
+            ),
+            Exchange(
+                ExchangeDirection.INBOUND,
+                "PUT",
+                "http://emsp.test/ocpi/2.2.1/emsp/sessions/NL/CPO/S-TRACE",
+                at,
+                partner_id=partner.id,
+                status=200,
+                ocpi_status=1000,
+                correlation_id="corr-trace",
+            ),
+        ]
+    )
+    async with _signed_in(emsp) as http:
+        sync = (await http.get("/console/sync")).text
+        assert "HTTP 503 after 3 tries" in sync  # the tariffs row's last failure
+        for query, present, absent in (
+            ("status=error", "req-failed-pull", "corr-trace"),
+            ("direction=in&module=sessions", "corr-trace", "req-failed-pull"),
+            ("object=S-TRACE", "corr-trace", "req-failed-pull"),
+            ("status=503", "req-failed-pull", "corr-trace"),
+            ("since=2021-01-01T00:00:00Z", "/ocpi/versions", "corr-trace"),
+            ("since=2999-01-01T00:00:00Z", "No exchanges match", "corr-trace"),
+        ):
+            page = (await http.get(f"/console/traffic?{query}")).text
+            assert present in page and absent not in page, query
+        r = await http.get(f"/console/traffic/tail?after={newest}")
+        assert "corr-trace" in r.text and "req-failed-pull" in r.text
+        latest = int(r.headers["x-newest-exchange"])
+        assert latest > newest
+        r = await http.get(f"/console/traffic/tail?after={latest}")
+        assert r.text.strip() == "" and r.headers["x-newest-exchange"] == str(latest)
+        r = await http.get(f"/console/traffic/tail?after={newest}&direction=out")
+        assert "req-failed-pull" in r.text and "corr-trace" not in r.text

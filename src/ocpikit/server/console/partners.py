@@ -18,7 +18,13 @@ from ocpikit.core.types import format_datetime
 from ocpikit.operations import partners as ops
 from ocpikit.protocol.ports import Partner
 from ocpikit.protocol.profiles import PROFILES, profile_of
-from ocpikit.server.console.traffic import TrafficFilter, exchange_row, last_exchange, matching
+from ocpikit.server.console.traffic import (
+    TrafficFilter,
+    exchange_row,
+    last_exchange,
+    matching,
+    module_of,
+)
 from ocpikit.server.console.web import Page, UserError
 from ocpikit.server.registry import invite, register_with
 
@@ -32,6 +38,9 @@ __all__ = [
     "trigger_pull",
     "unregister_partner",
 ]
+
+#: the failed exchanges of a partner the Sync page looks through (newest first) per partner
+FAILURES_READ = 200
 
 _SWITCH_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -177,15 +186,17 @@ async def sync_page(page: Page, **extra: Any) -> Response:
     rows = []
     for partner in await storage.partners.all():
         status = await ops.sync_status(storage, partner.id)
+        failures = await matching(
+            storage,
+            TrafficFilter(partner=partner.id, status="error"),
+            limit=FAILURES_READ,
+            scan=FAILURES_READ * 5,
+        )
         modules = []
         for module in ops.SYNCED_MODULES:
             state = status.get(module, {"last_sync": None, "objects": 0})
             resume = await storage.partners.get_pull_resume(partner.id, module)
-            failed = await matching(
-                storage,
-                TrafficFilter(partner=partner.id, module=module, status="error"),
-                limit=1,
-            )
+            failed = [e for e in failures if module_of(e.url) == module]
             modules.append(
                 {
                     "module": module,

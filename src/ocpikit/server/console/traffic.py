@@ -8,7 +8,8 @@ exchange's detail. What it shows is read through the storage port
 Filters (all optional): ``partner``, ``direction`` (in|out), ``module`` (the OCPI module in the
 URL), ``object`` (an id in the URL or the request body: a Session's or CDR's exchanges),
 ``status`` (an HTTP status, or ``error``: HTTP ≥ 400 or an OCPI status other than 1xxx),
-``since`` (RFC 3339). The page scans at most :data:`SCAN` of the newest exchanges.
+``since`` (RFC 3339). The page reads at most :data:`SCAN` of the newest exchanges (of the partner, when one is
+chosen).
 """
 
 from __future__ import annotations
@@ -25,10 +26,20 @@ from ocpikit.protocol.addressing import KIND_OF_MODULE
 from ocpikit.protocol.ports import Exchange, ExchangeDirection, Storage
 from ocpikit.server.console.web import SECURITY_HEADERS, Page, UserError
 
-__all__ = ["SCAN", "TrafficFilter", "exchange_detail", "exchange_row", "last_exchange", "traffic"]
+__all__ = [
+    "SCAN",
+    "TrafficFilter",
+    "exchange_detail",
+    "exchange_row",
+    "last_exchange",
+    "matching",
+    "module_of",
+    "traffic",
+    "traffic_tail",
+]
 
 #: the most exchanges one listing reads (newest first) to find its matches
-SCAN = 5000
+SCAN = 3000
 #: rows on a page
 PAGE_ROWS = 100
 #: OCPI modules besides the object modules that an exchange URL may name
@@ -130,14 +141,21 @@ class TrafficFilter:
 
 
 async def matching(
-    storage: Storage, flt: TrafficFilter, *, after_id: int = 0, limit: int = PAGE_ROWS
+    storage: Storage,
+    flt: TrafficFilter,
+    *,
+    after_id: int = 0,
+    limit: int = PAGE_ROWS,
+    scan: int = SCAN,
 ) -> list[Exchange]:
-    """Newest first, at most ``limit``, newer than ``after_id``, within the newest :data:`SCAN`."""
+    """Newest first, at most ``limit``, newer than ``after_id``, within the newest ``scan``."""
     found: list[Exchange] = []
     before: int | None = None
     scanned = 0
-    while scanned < SCAN and len(found) < limit:
-        batch = await storage.exchanges.recent(limit=500, before_id=before, partner_id=flt.partner)
+    while scanned < scan and len(found) < limit:
+        batch = await storage.exchanges.recent(
+            limit=min(500, scan - scanned), before_id=before, partner_id=flt.partner
+        )
         if not batch:
             break
         for e in batch:
