@@ -243,6 +243,8 @@ async def test_every_page_renders(pair: tuple[Node, Node]) -> None:
             r = await http.get(path.format(partner=partner.id))
             assert r.status_code == 200, (path, r.text[:300])
             assert "<h1>" in r.text and "/console/static/console.css" in r.text
+        partners = (await http.get("/console/partners")).text
+        assert '<table id="parties">' in partners and "NL-CPO" in partners
         traffic = (await http.get("/console/traffic")).text
         assert "/ocpi/" in traffic  # the registration's exchanges
         for name in ("console.css", "console.js"):

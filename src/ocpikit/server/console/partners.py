@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from ocpikit.core.types import format_datetime
 from ocpikit.operations import partners as ops
+from ocpikit.operations.parties import party_directory
 from ocpikit.protocol.ports import Partner
 from ocpikit.protocol.profiles import PROFILES, profile_of
 from ocpikit.server.console.traffic import (
@@ -74,7 +75,8 @@ async def partners_page(page: Page, **extra: Any) -> Response:
         "partners.html",
         partners=rows,
         invites=await ops.invites(storage),
-        parties=[p.key for p in page.platform.settings.parties],
+        parties=await party_directory(storage, page.platform.settings.routing),
+        our_parties=[p.key for p in page.platform.settings.parties],
         profiles=sorted(PROFILES),
         **extra,
     )
