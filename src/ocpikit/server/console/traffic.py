@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from starlette.responses import HTMLResponse, Response
 
 from ocpikit.core.types import parse_datetime
@@ -42,6 +43,8 @@ __all__ = [
 SCAN = 3000
 #: rows on a page
 PAGE_ROWS = 100
+#: the most bytes of a body the exchange page shows
+BODY_SHOWN = 200_000
 #: OCPI modules besides the object modules that an exchange URL may name
 OTHER_MODULES = frozenset(
     {"versions", "credentials", "commands", "chargingprofiles", "hubclientinfo"}
@@ -216,7 +219,15 @@ async def exchange_detail(page: Page) -> Response:
     e = batch[0]
 
     def text(body: bytes | None) -> str:
-        return "" if body is None else body[:200_000].decode("utf-8", errors="replace")
+        """The body as text, JSON indented (a body cut at :data:`BODY_SHOWN` bytes as is)."""
+        if body is None:
+            return ""
+        if len(body) <= BODY_SHOWN:
+            try:
+                return orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()
+            except orjson.JSONDecodeError:
+                pass
+        return body[:BODY_SHOWN].decode("utf-8", errors="replace")
 
     return page.render(
         "exchange.html",
