@@ -398,6 +398,22 @@ async def test_outbox_backoff_lease_expiry_dead_letters_and_replay(
     assert back.attempts == 1 and back.dead_reason is None
 
 
+async def test_outbox_drop_removes_dead_letters_only(storage: Storage) -> None:
+    await storage.partners.save(partner())
+    await storage.outbox.enqueue("p1", KEY, OutboxOperation.DELETE, None)
+    other = ObjectKey("CDR", "NL", "ABC", "c-drop")
+    await storage.outbox.enqueue("p1", other, OutboxOperation.PUT, {"id": "c-drop"})
+    claimed = await storage.outbox.claim("w1", limit=5, lease=LEASE)
+    dead = next(e for e in claimed if e.key == KEY)
+    assert await storage.outbox.bury(dead, reason="rejected")
+    live = next(e for e in claimed if e.key == other)
+    assert await storage.outbox.drop(entry_id=live.id) == 0  # in flight: not a dead letter
+    assert await storage.outbox.drop(partner_id="p2") == 0
+    assert await storage.outbox.drop(entry_id=dead.id) == 1
+    assert [e.key for e in await storage.outbox.entries()] == [other]
+    assert await storage.outbox.drop() == 0
+
+
 async def test_outbox_claim_limit_and_order(storage: Storage, clock: FakeClock) -> None:
     await storage.partners.save(partner())
     for i in range(5):

@@ -73,6 +73,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     """The platform app with the flow routes; the sweep of :mod:`ocpikit.operations.commands`
     (timeouts, result and webhook deliveries) is registered as a periodic background task
     (``ocpikit.client.background``), which ``ocpikit serve`` runs in-process."""
+    from ocpikit.cli.console import console_routes_for
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
     from ocpikit.operations import commands
@@ -122,7 +123,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         storage,
         decisions=decisions,
         driver=driver,
-        extra_routes=flow_routes(ports),
+        extra_routes=flow_routes(ports) + console_routes_for(settings, storage, ports),
         admin_here=settings.admin_port is None,
         hub_forwarder=forwarder,
     )

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "outbox",
     "flows",
     "terminals",
+    "console",
     "emulate",
     "conformance",
 )

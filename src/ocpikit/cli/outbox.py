@@ -3,6 +3,7 @@
 - ``outbox list``: counts per state and the entries (filter by partner and state);
 - ``outbox dead``: the dead letters with their reasons;
 - ``outbox replay (--id N | --partner P | --all)``: dead letters back to pending;
+- ``outbox drop (--id N | --partner P | --all)``: delete dead letters;
 - ``outbox work``: run a delivery worker (several may run against one PostgreSQL database).
 """
 
@@ -54,6 +55,14 @@ def register(sub: Any) -> None:
     which.add_argument("--partner", metavar="ID", help="every dead letter of a partner")
     which.add_argument("--all", action="store_true", help="every dead letter")
     rp.set_defaults(handler=run_replay)
+
+    dp = osub.add_parser("drop", help="delete dead letters")
+    add_config(dp)
+    which = dp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, metavar="N", help="one entry")
+    which.add_argument("--partner", metavar="ID", help="every dead letter of a partner")
+    which.add_argument("--all", action="store_true", help="every dead letter")
+    dp.set_defaults(handler=run_drop)
 
     wk = osub.add_parser("work", help="run a delivery worker until interrupted")
     add_config(wk)
@@ -129,9 +138,20 @@ def _problem(row: dict[str, Any], *, dead_only: bool) -> str | None:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from ocpikit.operations import outbox
+
     settings = settings_from(args)
-    n = run_async(lambda s: s.outbox.replay(entry_id=args.id, partner_id=args.partner), settings)
+    n = run_async(lambda s: outbox.replay(s, entry_id=args.id, partner_id=args.partner), settings)
     print(f"replayed {n} dead letter(s)")
+    return 0 if n or args.all else 1
+
+
+def run_drop(args: argparse.Namespace) -> int:
+    from ocpikit.operations import outbox
+
+    settings = settings_from(args)
+    n = run_async(lambda s: outbox.drop(s, entry_id=args.id, partner_id=args.partner), settings)
+    print(f"dropped {n} dead letter(s)")
     return 0 if n or args.all else 1
 
 

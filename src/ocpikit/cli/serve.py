@@ -117,6 +117,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from ocpikit.cli.flows import flow_app
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
+    from ocpikit.server.console.session import console_config
     from ocpikit.server.demo import load_demo
     from ocpikit.server.listener import listener_config, serve
     from ocpikit.server.registry import invite
@@ -136,6 +137,11 @@ def run_serve(args: argparse.Namespace) -> int:
             settings.extra,
             worker_override=False if args.no_worker else os.environ.get("OCPIKIT_OUTBOX_WORKER"),
         )
+    except ValueError as exc:
+        print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        console_config(settings.extra, settings.base_url)
     except ValueError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -184,6 +190,7 @@ def run_serve(args: argparse.Namespace) -> int:
     print(
         f"backend API:  {admin_url}/admin/api/openapi.json (Bearer admin token from the config, OCPIKIT_ADMIN_TOKEN or ./.ocpikit-admin-token)"
     )
+    print(f"console:      {admin_url}/console (admin token or a [console] user)")
     print(f"background:   {', '.join(background.names) or 'none'}")
     sys.stdout.flush()
     settle_gc()

@@ -728,6 +728,11 @@ class Outbox(Protocol):
         """Dead letters back to pending (one, one partner's, or all); returns how many."""
         ...
 
+    async def drop(self, *, entry_id: int | None = None, partner_id: str | None = None) -> int:
+        """Delete dead letters (one, one partner's, or all; never a pending or in-flight
+        entry); returns how many."""
+        ...
+
     async def entries(
         self,
         *,

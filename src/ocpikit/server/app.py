@@ -176,7 +176,8 @@ def create_app(
 
 
 def _is_admin(path: str) -> bool:
-    return path == "/admin" or path.startswith("/admin/")
+    """The backend API and the operator console (on the admin listener when there is one)."""
+    return any(path == p or path.startswith(p + "/") for p in ("/admin", "/console"))
 
 
 def admin_app(app: ASGIApp) -> ASGIApp:

@@ -603,6 +603,18 @@ class MemoryOutbox:
                 count += 1
         return count
 
+    async def drop(self, *, entry_id: int | None = None, partner_id: str | None = None) -> int:
+        doomed = [
+            k
+            for k, e in self._s.outbox.items()
+            if e.state is OutboxState.DEAD
+            and (entry_id is None or e.id == entry_id)
+            and (partner_id is None or e.partner_id == partner_id)
+        ]
+        for k in doomed:
+            del self._s.outbox[k]
+        return len(doomed)
+
     async def entries(
         self,
         *,

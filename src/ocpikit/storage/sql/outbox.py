@@ -409,6 +409,18 @@ class SqlOutbox:
 
         return await self._db.write(run)
 
+    async def drop(self, *, entry_id: int | None = None, partner_id: str | None = None) -> int:
+        where = [outbox.c.state == OutboxState.DEAD.value]
+        if entry_id is not None:
+            where.append(outbox.c.id == entry_id)
+        if partner_id is not None:
+            where.append(outbox.c.partner_id == partner_id)
+
+        def run(conn: sa.Connection) -> int:
+            return conn.execute(sa.delete(outbox).where(*where)).rowcount
+
+        return await self._db.write(run)
+
     async def entries(
         self,
         *,
