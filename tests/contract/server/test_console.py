@@ -184,6 +184,29 @@ async def test_a_cookie_from_another_secret_is_no_session(pair: tuple[Node, Node
         assert (await http.get("/console/partners")).status_code == 303
 
 
+async def test_sessions_are_bound_to_the_admin_token_and_the_configured_users(
+    pair: tuple[Node, Node],
+) -> None:
+    """The platform's secret alone does not sign a session (a new admin token signs everyone
+    out), and a user no longer in ``[console] users`` has no session."""
+    import hashlib
+    import hmac
+
+    from ocpikit.server.console.session import session_secret
+
+    cpo, _ = pair
+    secret = await session_secret(cpo.storage)
+    later = 10**10 - 10**9
+    _, unbound = SessionKeys(secret).issue("admin", later, timedelta(hours=1))
+    bound = SessionKeys(hmac.new(secret, b"admin-secret", hashlib.sha256).digest())
+    _, ghost = bound.issue("ghost", later, timedelta(hours=1))
+    _, admin = bound.issue("admin", later, timedelta(hours=1))
+    async with cpo.client() as http:
+        for cookie, expected in ((unbound, 303), (ghost, 303), (admin, 200)):
+            http.cookies.set(COOKIE, cookie)
+            assert (await http.get("/console/partners")).status_code == expected
+
+
 # --- CSRF and Origin --------------------------------------------------------------------------
 async def test_posts_without_the_session_csrf_token_are_refused(pair: tuple[Node, Node]) -> None:
     cpo, _ = pair

@@ -9,6 +9,8 @@ refuses.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -136,9 +138,17 @@ class Console:
         return self._config
 
     async def keys(self, platform: Platform) -> SessionKeys:
+        """The keys sign with the platform's secret bound to the admin token: a new admin
+        token signs every session out (a stolen cookie dies with the token it was won by)."""
         if self._keys is None:
-            self._keys = SessionKeys(await session_secret(platform.storage))
+            secret = await session_secret(platform.storage)
+            bound = hmac.new(secret, platform.settings.admin_token.encode(), hashlib.sha256)
+            self._keys = SessionKeys(bound.digest())
         return self._keys
+
+    def still_allowed(self, platform: Platform, user: str) -> bool:
+        """A session's user must still be configured (``admin``: the admin token's)."""
+        return user == "admin" or user in self.config(platform).users
 
     def render(self, page: Page, template: str, status: int = 200, **values: Any) -> Response:
         csrf = self._keys.csrf(page.session) if self._keys and page.session else ""
@@ -167,6 +177,8 @@ class Console:
             try:
                 keys = await self.keys(platform)
                 page.session = keys.read(request.cookies.get(COOKIE), time.time())
+                if page.session is not None and not self.still_allowed(platform, page.session.user):
+                    page.session = None
                 if page.session is None and not public:
                     return _signed_out(request, fragment)
                 if request.method == "POST":
