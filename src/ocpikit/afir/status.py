@@ -1,0 +1,139 @@
+"""The dynamic publication (Mobilithek ``aegiEnergyInfrastructureStatusPublication`` in a
+``messageContainer``): every refill point's status and ad hoc prices, as a full snapshot or
+as a delta of what changed since a given time.
+
+Feed rules of the Mobilithek guideline for AFIR data offers: deltas at most once per second,
+a full snapshot at least every six hours. For a pulling client :func:`delta_window` gives a
+``since`` older than six hours (or none) the full snapshot instead of a delta; the server
+(``ocpikit.server.nap``) answers the same delta request at most once per second (a repeat
+within the second gets the same document).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ocpikit.afir.common import published, station_id
+from ocpikit.afir.mobilithek import (
+    PROFILE_NAME,
+    PROFILE_VERSION,
+    Dataset,
+    evse_status_entry,
+    site,
+    table_id,
+)
+from ocpikit.core.types import format_datetime
+
+__all__ = ["SNAPSHOT_EVERY", "Window", "delta_window", "status_publication"]
+
+#: a consumer whose last data is older than this gets a full snapshot
+SNAPSHOT_EVERY = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What one status request covers: ``since`` None is a full snapshot; ``until`` is the
+    instant the content is complete up to (the client's next ``since``)."""
+
+    since: datetime | None
+    until: datetime
+
+
+def delta_window(since: datetime | None, now: datetime) -> Window:
+    """The window for a request at ``now`` asking for changes ``since`` (see the module
+    docstring). ``since`` in the future is treated as ``until`` (an empty delta)."""
+    until = now
+    if since is None or now - since > SNAPSHOT_EVERY:
+        return Window(None, until)
+    return Window(min(since, until), until)
+
+
+def status_publication(
+    ds: Dataset,
+    window: Window,
+    *,
+    changed_tariffs: frozenset[tuple[str, str, str]] = frozenset(),
+) -> dict[str, Any]:
+    """The status message of ``ds.locations`` (for a delta: the locations changed in the
+    window, plus every station whose prices come from one of ``changed_tariffs``, keys
+    ``(country_code, party_id, id)`` upper-cased)."""
+    site_entries = []
+    for loc in published(ds.locations):
+        static = site(loc, ds)
+        stations = {s["idG"]: s for s in static.get("energyInfrastructureStation", [])}
+        changed_loc = window.since is None or _changed(loc, window)
+        entries = []
+        for evse in loc.get("evses") or []:
+            station = stations.get(station_id(loc, evse))
+            if station is None:
+                continue
+            if changed_loc or _uses(loc, evse, changed_tariffs):
+                entries.append(evse_status_entry(station, evse, with_prices=True))
+        if entries:
+            site_entries.append(
+                {
+                    "reference": {
+                        "targetClass": "FacilityObject",
+                        "idG": static["idG"],
+                        "versionG": static["versionG"],
+                    },
+                    "lastUpdated": str(loc["last_updated"]),
+                    "energyInfrastructureStationStatus": entries,
+                }
+            )
+    body: dict[str, Any] = {
+        "lang": ds.lang,
+        "publicationTime": format_datetime(window.until),
+        "publicationCreator": ds.creator(),
+        "tableReference": [{"targetClass": "EnergyInfrastructureTable", "idG": table_id(ds)}],
+        "energyInfrastructureSiteStatus": site_entries,
+    }
+    payload = {
+        "modelBaseVersionG": "3",
+        "profileNameG": PROFILE_NAME,
+        "profileVersionG": PROFILE_VERSION,
+        "aegiEnergyInfrastructureStatusPublication": body,
+    }
+    protocol = "snapshotPull" if window.since is None else "deltaPull"
+    return {
+        "messageContainer": {
+            "payload": [payload],
+            "exchangeInformation": {
+                "exchangeContext": {
+                    "codedExchangeProtocol": {"value": protocol},
+                    "exchangeSpecificationVersion": "3.0",
+                    "supplierOrCisRequester": {},
+                },
+                "dynamicInformation": {
+                    "exchangeStatus": {"value": "online"},
+                    "messageGenerationTimestamp": format_datetime(ds.now),
+                },
+            },
+        }
+    }
+
+
+def _stamp(text: Any) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+def _changed(loc: Mapping[str, Any], window: Window) -> bool:
+    assert window.since is not None
+    stamps = [_stamp(loc["last_updated"])] + [
+        _stamp(e["last_updated"]) for e in loc.get("evses") or []
+    ]
+    return any(window.since <= s < window.until for s in stamps)
+
+
+def _uses(
+    loc: Mapping[str, Any], evse: Mapping[str, Any], tariffs: frozenset[tuple[str, str, str]]
+) -> bool:
+    cc, pid = str(loc["country_code"]).upper(), str(loc["party_id"]).upper()
+    return any(
+        (cc, pid, str(t).upper()) in tariffs
+        for con in evse.get("connectors") or []
+        for t in con.get("tariff_ids") or []
+    )
