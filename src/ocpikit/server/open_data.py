@@ -10,7 +10,7 @@ true``; off by default: every path below is then a 404).
 
 Invariants: a Location is served only with ``publish = true`` and no ``publish_allowed_to``
 (OCPI 2.3.0 mod_locations §Location: the list restricts who may see it, so it never goes to
-anonymous callers); anything else is "not found" (2003 for a Location, like an unknown one). A
+anonymous callers); anything else is "not found" (HTTP 404, as an unknown object: nothing tells it exists). A
 Tariff is served only when an open Location's connector refers to it (Tariffs have no publish
 flag; one used only at closed locations stays closed). Answers are OCPI envelopes, paginated
 as any OCPI list (transport §Pagination). Each caller address has a token bucket
@@ -32,7 +32,7 @@ from ocpikit.afir.common import is_open_data
 from ocpikit.afir.source import own_documents
 from ocpikit.core.envelope import error as error_envelope
 from ocpikit.core.envelope import success
-from ocpikit.core.errors import NotFound, OcpiError, TooManyRequests, UnknownLocation
+from ocpikit.core.errors import NotFound, OcpiError, TooManyRequests
 from ocpikit.core.pagination import PageParams, link_header, next_page_url
 from ocpikit.core.types import parse_datetime
 from ocpikit.core.versions import Version
@@ -177,9 +177,7 @@ def _single(kind: str) -> Any:
             if str(doc["id"]) == wanted:
                 data = head_to_version(doc, version, kind)
                 return _answer(platform, success(data, clock=platform.clock).to_json())
-        if kind == "Location":
-            raise UnknownLocation(f"No open Location {wanted!r}")
-        raise NotFound(f"No open Tariff {wanted!r}")
+        raise NotFound(f"No open {kind} {wanted!r}")
 
     return single
 
