@@ -22,7 +22,6 @@ __all__ = [
     "DAYS",
     "is_open_data",
     "point_id",
-    "price_lines",
     "published",
     "rate_id",
     "rate_policy",
@@ -110,25 +109,3 @@ def rate_policy(tariff: Mapping[str, Any]) -> str:
     """``adHoc`` for an AD_HOC_PAYMENT tariff or one without a type (the price for everyone),
     ``contract`` for the others (REGULAR, PROFILE_*: prices under a contract)."""
     return "adHoc" if tariff.get("type") in (None, "AD_HOC_PAYMENT") else "contract"
-
-
-_PRICE_TYPES = {"ENERGY": "pricePerKWh", "TIME": "pricePerMinute", "FLAT": "basePrice"}
-
-
-def price_lines(tariff: Mapping[str, Any]) -> list[tuple[str, float, bool]]:
-    """The tariff's unconditional price components as ``(DATEX II priceType, value, tax
-    included)``: ENERGY per kWh as is, TIME per hour / 60 → per minute, FLAT → basePrice.
-    Elements with restrictions (time of day, energy, power, ...) and PARKING_TIME are left
-    out: the Mobilithek profile has no place for their conditions (docs/afir.md, "Gaps")."""
-    taxed = tariff.get("tax_included") == "YES"
-    lines: list[tuple[str, float, bool]] = []
-    for element in tariff.get("elements") or []:
-        if element.get("restrictions"):
-            continue
-        for pc in element.get("price_components") or []:
-            kind = _PRICE_TYPES.get(pc.get("type", ""))
-            if kind is None:
-                continue
-            price = float(pc["price"])
-            lines.append((kind, round(price / 60, 6) if pc["type"] == "TIME" else price, taxed))
-    return lines

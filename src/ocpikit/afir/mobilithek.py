@@ -18,7 +18,6 @@ from ocpikit.afir import codes
 from ocpikit.afir.common import (
     is_open_data,
     point_id,
-    price_lines,
     published,
     rate_id,
     rate_policy,
@@ -28,6 +27,7 @@ from ocpikit.afir.common import (
     version_of,
     weekly_hours,
 )
+from ocpikit.afir.prices import energy_prices
 from ocpikit.afir.supplement import Supplement
 from ocpikit.core.types import format_datetime
 
@@ -150,7 +150,7 @@ def _operator(loc: Mapping[str, Any], supplement: Mapping[str, Any], lang: str) 
     return {"afacAnOrganisation": org}
 
 
-def _rate(tariff: Mapping[str, Any], supplement: Mapping[str, Any]) -> dict[str, Any]:
+def _rate(tariff: Mapping[str, Any], supplement: Mapping[str, Any], lang: str) -> dict[str, Any]:
     rate: dict[str, Any] = {
         "idG": rate_id(tariff),
         "ratePolicy": {"value": rate_policy(tariff)},
@@ -168,18 +168,10 @@ def _rate(tariff: Mapping[str, Any], supplement: Mapping[str, Any]) -> dict[str,
         ]
     if payment and rate["ratePolicy"]["value"] == "adHoc":
         rate["payment"] = payment
-    prices = energy_prices(tariff)
+    prices = energy_prices(tariff, lang)
     if prices:
         rate["energyPrice"] = prices
     return rate
-
-
-def energy_prices(tariff: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """DATEX II ``energyPrice`` entries of a tariff (:func:`ocpikit.afir.common.price_lines`)."""
-    return [
-        {"priceType": {"value": kind}, "value": value, "taxIncluded": taxed}
-        for kind, value, taxed in price_lines(tariff)
-    ]
 
 
 def _connector(con: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,7 +221,7 @@ def _refill_point(
         point["smartRechargingServices"] = [
             codes.enum_value(s, codes.SMART_SERVICES) for s in dict.fromkeys(services)
         ]
-    rates = [_rate(t, supplement) for t in _tariffs_of(evse, loc, ds)]
+    rates = [_rate(t, supplement, ds.lang) for t in _tariffs_of(evse, loc, ds)]
     if rates:
         point["electricEnergy"] = [{"energyRate": rates}]
     point["versionG"] = version_of(point)

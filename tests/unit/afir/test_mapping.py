@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from ocpikit.afir import codes
-from ocpikit.afir.common import price_lines, utc_offset, version_of
+from ocpikit.afir.common import utc_offset, version_of
 from ocpikit.afir.mobilithek import Dataset, site, table_publication
+from ocpikit.afir.prices import energy_prices
 from ocpikit.afir.status import SNAPSHOT_EVERY, delta_window, status_publication
 from ocpikit.core.types import format_datetime
 
@@ -43,23 +44,61 @@ def test_codes() -> None:
     assert utc_offset("Mars/Olympus", NOW) is None
 
 
-def test_prices_per_kwh_per_minute_and_session() -> None:
+def test_prices_units_and_conditions() -> None:
     tariff = {
         "tax_included": "YES",
+        "last_updated": "2026-01-01T00:00:00Z",
         "elements": [
             {"price_components": [{"type": "ENERGY", "price": 0.49, "step_size": 1}]},
             {"price_components": [{"type": "TIME", "price": 3.0, "step_size": 60}]},
             {"price_components": [{"type": "FLAT", "price": 1.0, "step_size": 1}]},
             {
                 "price_components": [{"type": "PARKING_TIME", "price": 6.0, "step_size": 60}],
-                "restrictions": {"start_time": "09:00", "end_time": "18:00"},
+                "restrictions": {
+                    "start_time": "09:00",
+                    "end_time": "18:00",
+                    "day_of_week": ["MONDAY", "FRIDAY"],
+                    "min_duration": 7200,
+                },
+            },
+            {
+                "price_components": [{"type": "ENERGY", "price": 0.3, "step_size": 1}],
+                "restrictions": {"max_power": 11.0},
             },
         ],
     }
-    assert price_lines(tariff) == [
-        ("pricePerKWh", 0.49, True),
-        ("pricePerMinute", 0.05, True),
-        ("basePrice", 1.0, True),
+    base = {"taxIncluded": True}
+    assert energy_prices(tariff, "de") == [
+        {"priceType": {"value": "pricePerKWh"}, "value": 0.49, **base},
+        {"priceType": {"value": "pricePerMinute"}, "value": 0.05, **base},
+        {"priceType": {"value": "basePrice"}, "value": 1.0, **base},
+        {
+            "priceType": {"value": "pricePerMinute"},
+            "value": 0.1,
+            **base,
+            "additionalInformation": {
+                "values": [{"lang": "de", "value": "parking fee per minute (OCPI PARKING_TIME)"}]
+            },
+            "overallPeriod": {
+                "overallStartTime": "2026-01-01T00:00:00Z",
+                "validPeriod": [
+                    {
+                        "recurringTimePeriodOfDay": [
+                            {"startTimeOfPeriod": "09:00:00", "endTimeOfPeriod": "18:00:00"}
+                        ],
+                        "recurringDayWeekMonthPeriod": [
+                            {
+                                "comDayWeekMonth": {
+                                    "applicableDay": [{"value": "monday"}, {"value": "friday"}]
+                                }
+                            }
+                        ],
+                    }
+                ],
+            },
+            "timeBasedApplicability": {"fromMinute": 120},
+        },
+        # the max_power element is left out: the profile cannot state that condition
     ]
 
 
