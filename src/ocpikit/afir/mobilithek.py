@@ -27,6 +27,7 @@ from ocpikit.afir.common import (
     version_of,
     weekly_hours,
 )
+from ocpikit.afir.parking import parking_spaces
 from ocpikit.afir.prices import energy_prices
 from ocpikit.afir.supplement import Supplement
 from ocpikit.core.types import format_datetime
@@ -302,6 +303,9 @@ def site(loc: Mapping[str, Any], ds: Dataset) -> dict[str, Any]:
     operator = _operator(loc, supplement, ds.lang)
     if operator:
         out["operator"] = operator
+    spaces = parking_spaces(loc, out["idG"])
+    if spaces:
+        out["dedicatedParkingSpaces"] = spaces
     out["energyInfrastructureStation"] = [
         _station(loc, evse, ds, supplement)
         for evse in loc.get("evses") or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,3 +38,35 @@ def demo(demo_docs: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> Datase
     locations, tariffs = demo_docs
     supplement = parse_supplement({"lang": "de", "legal_name": "OK Test GmbH"})
     return Dataset(locations, tariffs, supplement, NOW)
+
+
+#: a supplement with every key the check looks for except the per-location ``nuts1``
+FULL_SUPPLEMENT: dict[str, Any] = {
+    "legal_name": "OK Test GmbH",
+    "service_support": "unattended",
+    "payment_methods": ["emv"],
+    "payment_brands": ["visa"],
+    "smart_charging": ["remoteMonitoring"],
+}
+
+
+def complete_location(location: dict[str, Any]) -> dict[str, Any]:
+    """``location`` with every AFIR item OCPI can carry filled in."""
+    loc = copy.deepcopy(location)
+    loc["help_phone"] = "+49301234567"
+    loc["directions"] = [{"language": "de", "text": "Parkdeck 2"}]
+    loc["parking_places"] = [
+        {
+            "id": "P1",
+            "vehicle_types": ["PERSONAL_VEHICLE", "DISABLED"],
+            "max_vehicle_height": 210,
+            "restricted_to_type": False,
+            "reservation_required": False,
+        }
+    ]
+    loc["energy_mix"] = {"is_green_energy": True}
+    for evse in loc["evses"]:
+        evse["accepted_service_providers"] = ["DE-ABC"]
+        for con in evse["connectors"]:
+            con["capabilities"] = ["ISO_15118_2_PLUG_AND_CHARGE"]
+    return loc

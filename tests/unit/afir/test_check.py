@@ -13,6 +13,8 @@ from ocpikit.afir.items import EVSE_ITEMS, LOCATION_ITEMS
 from ocpikit.afir.mobilithek import Dataset
 from ocpikit.afir.supplement import Supplement, SupplementError, parse_supplement
 
+from .conftest import FULL_SUPPLEMENT, complete_location
+
 #: what the demo generator never fills, with the OCPI field the report must name
 DEMO_MISSING = {
     "A4": "none (no attendance value in Location.facilities)",
@@ -65,42 +67,14 @@ def test_demo_names_each_missing_item_with_its_ocpi_field(demo: Dataset) -> None
     assert evse_rows["F1"]["state"] == evse_rows["F2"]["state"] == "derivable"
 
 
-def _complete(location: dict[str, Any]) -> dict[str, Any]:
-    loc = copy.deepcopy(location)
-    loc["help_phone"] = "+49301234567"
-    loc["directions"] = [{"language": "de", "text": "Parkdeck 2"}]
-    loc["parking_places"] = [
-        {
-            "id": "P1",
-            "vehicle_types": ["PERSONAL_VEHICLE", "DISABLED"],
-            "max_vehicle_height": 210,
-            "restricted_to_type": False,
-            "reservation_required": False,
-        }
-    ]
-    loc["energy_mix"] = {"is_green_energy": True}
-    for evse in loc["evses"]:
-        evse["accepted_service_providers"] = ["DE-ABC"]
-        for con in evse["connectors"]:
-            con["capabilities"] = ["ISO_15118_2_PLUG_AND_CHARGE"]
-    return loc
-
-
-def test_filled_location_is_complete(demo: Dataset) -> None:
+def test_filled_location_iscomplete_location(demo: Dataset) -> None:
     supplement = parse_supplement(
-        {
-            "legal_name": "OK Test GmbH",
-            "service_support": "unattended",
-            "payment_methods": ["emv"],
-            "payment_brands": ["visa"],
-            "smart_charging": ["remoteMonitoring"],
-            "location": {str(demo.locations[0]["id"]): {"nuts1": "DE3"}},
-        }
+        {**FULL_SUPPLEMENT, "location": {str(demo.locations[0]["id"]): {"nuts1": "DE3"}}}
     )
-    loc = _complete(dict(demo.locations[0]))
+    loc = complete_location(dict(demo.locations[0]))
     report = check_location(loc, supplement, tariffs_by_id(demo.tariffs))
     assert report["complete"], report["missing"]
-    other = _complete(dict(demo.locations[1]))  # no nuts1 for this one
+    other = complete_location(dict(demo.locations[1]))  # no nuts1 for this one
     assert check_location(other, supplement, tariffs_by_id(demo.tariffs))["missing"] == ["A10"]
 
 

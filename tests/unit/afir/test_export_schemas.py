@@ -15,6 +15,7 @@ from ocpikit.afir.datex37_json import table_publication_37
 from ocpikit.afir.export import ExportError, render_static
 from ocpikit.afir.mobilithek import Dataset, table_publication
 from ocpikit.afir.status import delta_window, status_publication
+from ocpikit.afir.supplement import parse_supplement
 from tests.afir_schemas import (
     MOBILITHEK_STATUS,
     MOBILITHEK_TABLE,
@@ -25,7 +26,7 @@ from tests.afir_schemas import (
     xml_errors,
 )
 
-from .conftest import DEMO_LOCATIONS, NOW
+from .conftest import DEMO_LOCATIONS, FULL_SUPPLEMENT, NOW, complete_location
 
 
 def _sites(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,3 +104,32 @@ def test_render_static_offers_three_combinations(demo: Dataset) -> None:
         render_static(demo, "datex2-xml", "mobilithek")
     with pytest.raises(ExportError, match="format"):
         render_static(demo, "csv")
+
+
+def test_a_complete_location_validates_with_parking_and_prices(demo: Dataset) -> None:
+    loc = complete_location(dict(demo.locations[0]))
+    loc["parking_places"][0].update(max_vehicle_weight=3500, roofed=True, lighting=False)
+    supplement = parse_supplement(
+        {**FULL_SUPPLEMENT, "location": {str(loc["id"]): {"nuts1": "DE3"}}}
+    )
+    ds = Dataset([loc], demo.tariffs, supplement, NOW)
+    doc = table_publication(ds)
+    assert json_errors(mobilithek_table(), doc) == []
+    assert xml_errors(table_publication_xml(ds)) == []
+    assert json_errors(datex37_json(), table_publication_37(ds)) == []
+    [site] = _sites(doc)
+    [space] = site["dedicatedParkingSpaces"]
+    assert space["userSpecific"] == [{"value": "personsWithDisabilities"}]
+    vehicles = space["applicableForVehicles"][0]
+    assert vehicles["vehicleType"] == [{"value": "car"}]
+    assert vehicles["heightCharacteristic"][0]["vehicleHeight"] == 2.1  # 210 cm
+    assert vehicles["grossWeightCharacteristic"][0]["grossVehicleWeight"] == 3.5  # 3500 kg
+    assert space["amenities"] == {"roofed": True, "illuminated": False}
+    station = site["energyInfrastructureStation"][0]
+    assert station["serviceType"] == [{"serviceType": {"value": "unattended"}}]
+    assert station["helpdesk"]["afacAnOrganisation"]["organisationUnit"][0]["contactInformation"]
+    assert station["electricEnergy"] == [{"isGreenEnergy": True}]
+    point = station["refillPoint"][0]["aegiElectricChargingPoint"]
+    assert {"value": "plugAndCharge"} in point["smartRechargingServices"]
+    facility = station["locationReference"]["locPointLocation"]["locLocationExtensionG"]
+    assert facility["FacilityLocation"]["nutsArea"][0]["nutsCode"] == "DE3"
