@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ocpikit.afir.common import published, station_id
+from ocpikit.afir.common import is_open_data, point_id, site_id, station_id
 from ocpikit.afir.mobilithek import (
     PROFILE_NAME,
     PROFILE_VERSION,
@@ -61,29 +61,10 @@ def status_publication(
     window, plus every station whose prices come from one of ``changed_tariffs``, keys
     ``(country_code, party_id, id)`` upper-cased)."""
     site_entries = []
-    for loc in published(ds.locations):
-        static = site(loc, ds)
-        stations = {s["idG"]: s for s in static.get("energyInfrastructureStation", [])}
-        changed_loc = window.since is None or _changed(loc, window)
-        entries = []
-        for evse in loc.get("evses") or []:
-            station = stations.get(station_id(loc, evse))
-            if station is None:
-                continue
-            if changed_loc or _uses(loc, evse, changed_tariffs):
-                entries.append(evse_status_entry(station, evse, with_prices=True))
-        if entries:
-            site_entries.append(
-                {
-                    "reference": {
-                        "targetClass": "FacilityObject",
-                        "idG": static["idG"],
-                        "versionG": static["versionG"],
-                    },
-                    "lastUpdated": str(loc["last_updated"]),
-                    "energyInfrastructureStationStatus": entries,
-                }
-            )
+    for loc in ds.locations:
+        entry = _site_status(loc, ds, window, changed_tariffs)
+        if entry is not None:
+            site_entries.append(entry)
     body: dict[str, Any] = {
         "lang": ds.lang,
         "publicationTime": format_datetime(window.until),
@@ -113,6 +94,63 @@ def status_publication(
                 },
             },
         }
+    }
+
+
+def _site_status(
+    loc: Mapping[str, Any],
+    ds: Dataset,
+    window: Window,
+    changed_tariffs: frozenset[tuple[str, str, str]],
+) -> dict[str, Any] | None:
+    """One site's status entry, or None when nothing of it belongs in this message. In a delta,
+    a changed location that is no longer open data (``publish`` false, ``publish_allowed_to``
+    set) and a changed EVSE now ``REMOVED`` are reported ``removed``, so the NAP drops them."""
+    changed_loc = window.since is None or _changed(loc, window)
+    if not is_open_data(loc):
+        if window.since is None or not changed_loc:
+            return None
+        entries = [_removed(loc, evse) for evse in loc.get("evses") or []]
+        return _site_entry(loc, {"idG": site_id(loc)}, entries)
+    static = site(loc, ds)
+    stations = {s["idG"]: s for s in static.get("energyInfrastructureStation", [])}
+    entries = []
+    for evse in loc.get("evses") or []:
+        station = stations.get(station_id(loc, evse))
+        if station is None:
+            if window.since is not None and changed_loc:
+                entries.append(_removed(loc, evse))
+        elif changed_loc or _uses(loc, evse, changed_tariffs):
+            entries.append(evse_status_entry(station, evse, with_prices=True))
+    return _site_entry(loc, static, entries) if entries else None
+
+
+def _site_entry(
+    loc: Mapping[str, Any], static: Mapping[str, Any], entries: list[dict[str, Any]]
+) -> dict[str, Any]:
+    reference = {"targetClass": "FacilityObject", "idG": static["idG"]}
+    if "versionG" in static:
+        reference["versionG"] = static["versionG"]
+    return {
+        "reference": reference,
+        "lastUpdated": str(loc["last_updated"]),
+        "energyInfrastructureStationStatus": entries,
+    }
+
+
+def _removed(loc: Mapping[str, Any], evse: Mapping[str, Any]) -> dict[str, Any]:
+    """A station status saying its refill point is gone (references without versions: the
+    static objects are no longer published)."""
+    stamp = str(evse.get("last_updated") or loc["last_updated"])
+    point = {
+        "reference": {"targetClass": "FacilityObject", "idG": point_id(loc, evse)},
+        "lastUpdated": stamp,
+        "status": {"value": "removed"},
+    }
+    return {
+        "reference": {"targetClass": "FacilityObject", "idG": station_id(loc, evse)},
+        "lastUpdated": stamp,
+        "refillPointStatus": [{"aegiElectricChargingPointStatus": point}],
     }
 
 

@@ -6,8 +6,9 @@ data check, over HTTP:
 - ``GET /nap/status``: the full status publication (Mobilithek profile, ``snapshotPull``);
   ``GET /nap/status?since=<RFC 3339>``: the delta of status and price changes since then
   (``deltaPull``), a full snapshot when ``since`` is older than six hours; the header
-  ``X-Nap-Until`` is the ``since`` of the next poll. A repeated delta request within one
-  second gets the same document (deltas at most once per second, Mobilithek guideline);
+  ``X-Nap-Until`` is the ``since`` of the next poll. A repeated request within one second
+  gets the same document (deltas at most once per second, Mobilithek guideline; it also
+  bounds what an anonymous caller can make the platform build);
 - ``GET /admin/api/afir/check[?location=ID]``: the AFIR data check (admin token);
 - ``GET /admin/api/afir/supplement``, ``PUT /admin/api/afir/supplement/{location_id}``: the
   per-location supplement the backend API keeps (merged over the config's ``[afir]``).
@@ -65,15 +66,25 @@ async def _dataset(platform: Platform, locations: list[dict[str, Any]] | None = 
     )
 
 
-async def nap_static(request: Request, platform: Platform) -> Response:
-    fmt = request.query_params.get("format", "datex2-json")
-    try:
-        body, media = render_static(
-            await _dataset(platform), fmt, request.query_params.get("profile")
-        )
-    except ExportError as exc:
-        raise InvalidOrMissingParameters(str(exc)) from None
-    return Response(body, media_type=media)
+def nap_static_endpoint() -> BaseRoute:
+    memo = _Memo()
+
+    async def nap_static(request: Request, platform: Platform) -> Response:
+        fmt = request.query_params.get("format", "datex2-json")
+        profile = request.query_params.get("profile")
+        key, tick = f"{fmt} {profile}", time.monotonic()
+        hit = memo.get(key, tick)
+        if hit is None:
+            try:
+                body, media = render_static(await _dataset(platform), fmt, profile)
+            except ExportError as exc:
+                raise InvalidOrMissingParameters(str(exc)) from None
+            memo.put(key, tick, body, media)
+        else:
+            body, media = hit
+        return Response(body, media_type=media)
+
+    return Route("/nap/static", admin_endpoint(nap_static, auth=False), methods=["GET"])
 
 
 def _since(request: Request) -> datetime | None:
@@ -90,7 +101,8 @@ def _since(request: Request) -> datetime | None:
 
 
 class _Memo:
-    """The delta documents of the last second, by ``since`` (bounded)."""
+    """The documents built in the last second, by request (bounded): the anonymous feeds
+    build each answer at most once a second however often they are asked."""
 
     def __init__(self) -> None:
         self.entries: dict[str, tuple[float, bytes, str]] = {}
@@ -133,12 +145,11 @@ def nap_status_endpoint() -> BaseRoute:
         since = _since(request)
         key = request.query_params.get("since", "")
         tick = time.monotonic()
-        hit = memo.get(key, tick) if since is not None else None
+        hit = memo.get(key, tick)
         if hit is None:
             window = delta_window(since, platform.clock.now())
             body, until = await _status_body(platform, window), format_datetime(window.until)
-            if since is not None:
-                memo.put(key, tick, body, until)
+            memo.put(key, tick, body, until)
         else:
             body, until = hit
         return Response(body, media_type="application/json", headers={"X-Nap-Until": until})
@@ -185,7 +196,7 @@ async def put_supplement(request: Request, platform: Platform) -> Response:
 def nap_routes() -> list[BaseRoute]:
     """The NAP feeds and the AFIR backend API routes."""
     return [
-        Route("/nap/static", admin_endpoint(nap_static, auth=False), methods=["GET"]),
+        nap_static_endpoint(),
         nap_status_endpoint(),
         Route("/admin/api/afir/check", admin_endpoint(afir_check), methods=["GET"]),
         Route("/admin/api/afir/supplement", admin_endpoint(get_supplement), methods=["GET"]),

@@ -13,6 +13,7 @@ from ocpikit.afir.mobilithek import Dataset, site, table_publication
 from ocpikit.afir.prices import energy_prices
 from ocpikit.afir.status import SNAPSHOT_EVERY, delta_window, status_publication
 from ocpikit.core.types import format_datetime
+from tests.afir_schemas import json_errors, mobilithek_status
 
 from .conftest import NOW
 
@@ -172,3 +173,31 @@ def test_delta_holds_changed_locations_and_users_of_changed_tariffs(demo: Datase
     assert users
     got = _site_ids(status_publication(ds, window, changed_tariffs=changed))
     assert set(got) == set(users) | {f"DE-OKT-{locs[3]['id']}"}
+
+
+def test_delta_reports_closed_locations_and_removed_evses(demo: Dataset) -> None:
+    locs = [copy.deepcopy(dict(loc)) for loc in demo.locations[:4]]
+    stamp = format_datetime(NOW - timedelta(seconds=2))
+    locs[0].update(publish=False, last_updated=stamp)
+    locs[1].update(publish_allowed_to=[{"uid": "T1"}], last_updated=stamp)
+    locs[2]["evses"][0].update(status="REMOVED", last_updated=stamp)
+    ds = Dataset(locs, demo.tariffs, demo.supplement, NOW)
+    delta = status_publication(ds, delta_window(NOW - timedelta(seconds=10), NOW))
+    assert json_errors(mobilithek_status(), delta) == []
+    pub = delta["messageContainer"]["payload"][0]["aegiEnergyInfrastructureStatusPublication"]
+    found = {s["reference"]["idG"]: s for s in pub["energyInfrastructureSiteStatus"]}
+    assert set(found) == {f"DE-OKT-{locs[i]['id']}" for i in range(3)}
+
+    def statuses(i: int) -> list[str]:
+        return [
+            rp["aegiElectricChargingPointStatus"]["status"]["value"]
+            for st in found[f"DE-OKT-{locs[i]['id']}"]["energyInfrastructureStationStatus"]
+            for rp in st["refillPointStatus"]
+        ]
+
+    assert set(statuses(0)) == set(statuses(1)) == {"removed"}
+    # a changed location brings all its EVSEs: the removed one says so, the others their status
+    assert statuses(2)[0] == "removed" and "removed" not in statuses(2)[1:]
+    assert len(statuses(2)) == len(locs[2]["evses"])
+    full = status_publication(ds, delta_window(None, NOW))
+    assert _site_ids(full) == [f"DE-OKT-{locs[i]['id']}" for i in (2, 3)]
