@@ -26,8 +26,8 @@ legal_name = "OK Test GmbH"
 
 [open_data]
 enabled = true
-requests_per_second = 20
-burst = 40
+requests_per_second = 1
+burst = 20
 """
 
 
@@ -145,5 +145,5 @@ def test_open_data(cpo: Instance) -> None:
         tariffs = c.get("/open/ocpi/2.2.1/tariffs").json()["data"]
         assert {t["id"] for t in tariffs} == {"AC-STD", "AC-PARK", "DC-FAST"}
         assert c.post("/open/ocpi/2.2.1/locations").status_code == 405
-        statuses = [c.get("/open/ocpi/versions").status_code for _ in range(60)]
-        assert 429 in statuses  # over the bucket (20/s, burst 40)
+        statuses = [c.get("/open/ocpi/versions").status_code for _ in range(40)]
+        assert 429 in statuses  # over the bucket (1/s, burst 20)
