@@ -67,27 +67,28 @@ class Supplement:
     def with_location(self, location_id: str, values: Mapping[str, Any]) -> Supplement:
         """A copy with ``values`` checked and set for one location (the backend API's PUT)."""
         locations = dict(self.locations)
-        locations[location_id] = _checked(values, f"location {location_id}")
+        locations[location_id] = _checked(values, f"location.{location_id}")
         return replace(self, locations=locations)
 
 
 def _checked(table: Any, where: str) -> dict[str, Any]:
+    where = f"afir.{where}" if where else "afir"
     if not isinstance(table, Mapping):
-        raise SupplementError(f"afir {where}: expected a table")
+        raise SupplementError(f"{where}: expected a table")
     out: dict[str, Any] = {}
     for key, value in table.items():
         if key in ("party", "location"):
             continue
         if key not in KEYS:
-            raise SupplementError(f"afir {where}: unknown key {key!r}; known: {sorted(KEYS)}")
+            raise SupplementError(f"{where}: unknown key {key!r}; known: {sorted(KEYS)}")
         kind = KEYS[key][0]
         if kind is list:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise SupplementError(f"afir {where}.{key}: expected a list of strings")
+                raise SupplementError(f"{where}.{key}: expected a list of strings")
         elif not isinstance(value, str) or not value:
-            raise SupplementError(f"afir {where}.{key}: expected a non-empty string")
+            raise SupplementError(f"{where}.{key}: expected a non-empty string")
         if key == "service_support" and value not in _SERVICE:
-            raise SupplementError(f"afir {where}.{key}: one of {list(_SERVICE)}")
+            raise SupplementError(f"{where}.{key}: one of {list(_SERVICE)}")
         out[key] = value
     return out
 
@@ -103,6 +104,6 @@ def parse_supplement(section: Any) -> Supplement:
         raise SupplementError("afir.party and afir.location must be tables")
     return Supplement(
         common=common,
-        parties={str(k).upper(): _checked(v, f"party {k}") for k, v in parties.items()},
-        locations={str(k): _checked(v, f"location {k}") for k, v in locations.items()},
+        parties={str(k).upper(): _checked(v, f"party.{k}") for k, v in parties.items()},
+        locations={str(k): _checked(v, f"location.{k}") for k, v in locations.items()},
     )

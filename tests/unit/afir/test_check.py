@@ -102,7 +102,7 @@ def test_ad_hoc_tariff_is_present(demo: Dataset) -> None:
         ({"legal_nam": "x"}, "unknown key 'legal_nam'"),
         ({"service_support": "sometimes"}, "service_support: one of"),
         ({"payment_methods": "emv"}, "payment_methods: expected a list"),
-        ({"location": {"L1": {"nuts1": 3}}}, "location L1.nuts1: expected a non-empty string"),
+        ({"location": {"L1": {"nuts1": 3}}}, "afir.location.L1.nuts1: expected a non-empty string"),
         ({"party": []}, "must be tables"),
     ],
 )
