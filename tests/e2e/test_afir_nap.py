@@ -95,6 +95,8 @@ def test_backend_edit_is_in_the_delta_within_a_second(cpo: Instance) -> None:
             point["status"]["value"]
             == {"BLOCKED": "blocked", "AVAILABLE": "available"}[evses[0]["status"]]
         )
+        # the status is as new as the edit (the EVSE's own last_updated did not change)
+        assert point["lastUpdated"] == r.json()["last_updated"]
         assert json_errors(mobilithek_status(), delta.json()) == []
         assert latency < 1.0, f"delta after {latency:.3f} s"
 

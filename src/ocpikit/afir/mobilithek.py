@@ -356,14 +356,17 @@ def _ref(target: str, obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def evse_status_entry(
-    station: Mapping[str, Any], evse: Mapping[str, Any], with_prices: bool
+    station: Mapping[str, Any], evse: Mapping[str, Any], stamp: str, with_prices: bool
 ) -> dict[str, Any]:
     """The ``energyInfrastructureStationStatus`` of one station (EVSE): the refill point's
-    status and, when ``with_prices``, its current ad hoc prices (``energyRateUpdate``)."""
+    status and, when ``with_prices``, its current ad hoc prices (``energyRateUpdate``).
+    ``stamp`` is the status's ``lastUpdated``: the later of the EVSE's and its Location's
+    ``last_updated`` (a Location PATCH may change an EVSE's status without touching the
+    EVSE's own time, and a NAP keeps the newest status by this time)."""
     point = station["refillPoint"][0]["aegiElectricChargingPoint"]
     status: dict[str, Any] = {
         "reference": _ref("FacilityObject", point),
-        "lastUpdated": str(evse["last_updated"]),
+        "lastUpdated": stamp,
         "status": {"value": codes.evse_status(str(evse["status"]))},
     }
     if with_prices:
@@ -381,6 +384,6 @@ def evse_status_entry(
             status["energyRateUpdate"] = updates
     return {
         "reference": _ref("FacilityObject", station),
-        "lastUpdated": str(evse["last_updated"]),
+        "lastUpdated": stamp,
         "refillPointStatus": [{"aegiElectricChargingPointStatus": status}],
     }

@@ -121,7 +121,8 @@ def _site_status(
             if window.since is not None and changed_loc:
                 entries.append(_removed(loc, evse))
         elif changed_loc or _uses(loc, evse, changed_tariffs):
-            entries.append(evse_status_entry(station, evse, with_prices=True))
+            stamp = max((str(evse["last_updated"]), str(loc["last_updated"])), key=_stamp)
+            entries.append(evse_status_entry(station, evse, stamp, with_prices=True))
     return _site_entry(loc, static, entries) if entries else None
 
 
