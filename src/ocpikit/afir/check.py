@@ -32,25 +32,26 @@ def _row(item: Item, view: View) -> dict[str, Any]:
     return row
 
 
-def tariffs_by_id(tariffs: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Tariffs grouped by party: ``(CC-PID, ) → {tariff id: tariff}`` flattened as a dict
-    keyed ``(party key, id)``."""
-    return {
-        (f"{t['country_code']}-{t['party_id']}".upper(), str(t["id"])): dict(t) for t in tariffs
-    }
+def tariffs_by_id(
+    tariffs: Iterable[Mapping[str, Any]],
+) -> dict[str, dict[str, Mapping[str, Any]]]:
+    """Tariffs by party (``CC-PID``) and id: a Location's connectors name its own party's."""
+    out: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for t in tariffs:
+        out.setdefault(f"{t['country_code']}-{t['party_id']}".upper(), {})[str(t["id"])] = t
+    return out
 
 
 def _party_tariffs(
-    location: Mapping[str, Any], tariffs: Mapping[tuple[str, str], Mapping[str, Any]]
-) -> dict[str, Mapping[str, Any]]:
-    party = f"{location['country_code']}-{location['party_id']}".upper()
-    return {tid: t for (p, tid), t in tariffs.items() if p == party}
+    location: Mapping[str, Any], tariffs: Mapping[str, Mapping[str, Mapping[str, Any]]]
+) -> Mapping[str, Mapping[str, Any]]:
+    return tariffs.get(f"{location['country_code']}-{location['party_id']}".upper(), {})
 
 
 def check_location(
     location: Mapping[str, Any],
     supplement: Supplement,
-    tariffs: Mapping[tuple[str, str], Mapping[str, Any]],
+    tariffs: Mapping[str, Mapping[str, Mapping[str, Any]]],
 ) -> dict[str, Any]:
     """The report of one head Location (see the module docstring)."""
     merged = supplement.for_location(

@@ -47,20 +47,22 @@ class Dataset:
     tariffs: Sequence[Mapping[str, Any]]
     supplement: Supplement = field(default_factory=Supplement)
     now: datetime = field(default_factory=lambda: datetime.fromtimestamp(0).astimezone())
+    _index: dict[tuple[str, str, str], Mapping[str, Any]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        index = {_tariff_key(t["country_code"], t["party_id"], t["id"]): t for t in self.tariffs}
+        object.__setattr__(self, "_index", index)
 
     @property
     def lang(self) -> str:
         return str(self.supplement.common.get("lang", "en"))
 
     def tariff(self, loc: Mapping[str, Any], tariff_id: str) -> Mapping[str, Any] | None:
-        for t in self.tariffs:
-            if (
-                str(t["id"]) == tariff_id
-                and str(t["country_code"]).upper() == str(loc["country_code"]).upper()
-                and str(t["party_id"]).upper() == str(loc["party_id"]).upper()
-            ):
-                return t
-        return None
+        """The Tariff ``tariff_id`` of the location's party (ids compare case-insensitively,
+        OCPI CiString)."""
+        return self._index.get(_tariff_key(loc["country_code"], loc["party_id"], tariff_id))
 
     def creator(self) -> dict[str, str]:
         """``publicationCreator``: from the supplement (``publisher``, ``publisher_country``),
@@ -76,6 +78,10 @@ class Dataset:
                 )
             ),
         }
+
+
+def _tariff_key(cc: Any, pid: Any, tariff_id: Any) -> tuple[str, str, str]:
+    return str(cc).upper(), str(pid).upper(), str(tariff_id).upper()
 
 
 def ml(text: str, lang: str) -> dict[str, Any]:
