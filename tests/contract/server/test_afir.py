@@ -106,3 +106,24 @@ async def test_bad_sections_fail_at_start(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         create_app(dataclasses.replace(cpo.settings, extra=extra), MemoryStorage())
+
+
+async def test_open_data_in_every_version(cpo: Node) -> None:
+    settings = dataclasses.replace(
+        cpo.settings, extra={"open_data": {"enabled": True, "burst": 100}}
+    )
+    cpo.router.add(cpo.host, create_app(settings, cpo.storage))
+    async with cpo.client() as http:
+        versions = (await http.get("/open/ocpi/versions")).json()["data"]
+        assert [v["version"] for v in versions] == ["2.1.1", "2.2.1", "2.3.0"]
+        for v in versions:
+            details = (await http.get(v["url"].removeprefix("http://cpo.test"))).json()["data"]
+            assert {e["identifier"] for e in details["endpoints"]} == {"locations", "tariffs"}
+            page = await http.get(f"/open/ocpi/{v['version']}/locations", params={"limit": 5})
+            body = page.json()
+            assert page.status_code == 200 and len(body["data"]) == 5, body
+            assert page.headers["X-Total-Count"] == "25" and "next" in page.links
+            one = await http.get(f"/open/ocpi/{v['version']}/tariffs/DC-FAST")
+            assert one.json()["data"]["id"] == "DC-FAST"
+        bad = await http.get("/open/ocpi/2.2.1/locations", params={"offset": "x"})
+        assert bad.status_code == 400 and "offset" in bad.json()["status_message"]
