@@ -115,8 +115,16 @@ def _hours(loc: Mapping[str, Any], ds: Dataset) -> dict[str, Any] | None:
     return {"afacOperatingHoursSpecification": spec}
 
 
-def _place(loc: Mapping[str, Any], ds: Dataset, supplement: Mapping[str, Any]) -> dict[str, Any]:
-    lat, lon = float(loc["coordinates"]["latitude"]), float(loc["coordinates"]["longitude"])
+def _place(
+    loc: Mapping[str, Any],
+    ds: Dataset,
+    supplement: Mapping[str, Any],
+    evse: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The site's (``evse`` None) or a station's point: the EVSE's own ``coordinates`` when
+    it has them, else the Location's; decimal strings → numbers (WGS84)."""
+    where = (evse or {}).get("coordinates") or loc["coordinates"]
+    lat, lon = float(where["latitude"]), float(where["longitude"])
     address: dict[str, Any] = {"city": ml(str(loc["city"]), ds.lang)}
     if loc.get("postal_code"):
         address["postcode"] = str(loc["postal_code"])
@@ -256,7 +264,7 @@ def _station(
                 else {"value": "extendedG", "extendedValueG": "unknown"}
             }
         ],
-        "locationReference": _place(loc, ds, supplement),
+        "locationReference": _place(loc, ds, supplement, evse),
         "refillPoint": [point],
     }
     methods = [

@@ -106,7 +106,13 @@ def test_prices_units_and_conditions() -> None:
 def test_site_mapping(demo: Dataset) -> None:
     loc = copy.deepcopy(dict(demo.locations[0]))
     loc["evses"][0]["connectors"][0].pop("max_electric_power")
+    loc["evses"][0]["coordinates"] = {"latitude": "52.100000", "longitude": "13.200000"}
     s = site(loc, demo)
+    stations = _stations(s)
+    here = stations[0]["locationReference"]["locPointLocation"]["pointByCoordinates"]
+    assert here["pointCoordinates"] == {"latitude": 52.1, "longitude": 13.2}  # the EVSE's own
+    site_point = s["locationReference"]["locPointLocation"]["coordinatesForDisplay"]
+    assert site_point["latitude"] == float(loc["coordinates"]["latitude"])
     assert s["idG"] == f"DE-OKT-{loc['id']}"
     address = s["locationReference"]["locPointLocation"]["locLocationExtensionG"][
         "FacilityLocation"
