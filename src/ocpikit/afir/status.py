@@ -27,10 +27,15 @@ from ocpikit.afir.mobilithek import (
 )
 from ocpikit.core.types import format_datetime
 
-__all__ = ["SNAPSHOT_EVERY", "Window", "delta_window", "status_publication"]
+__all__ = ["LOOKBACK", "SNAPSHOT_EVERY", "Window", "delta_window", "status_publication"]
 
 #: a consumer whose last data is older than this gets a full snapshot
 SNAPSHOT_EVERY = timedelta(hours=6)
+#: how far before ``since`` a delta still looks: an object committed after the previous poll
+#: read, with a ``last_updated`` stamped before that read (the admin API stamps, then
+#: commits), or sent with a clock a little behind ours, is in the next delta, not lost.
+#: Statuses are idempotent (a NAP keeps the newest by ``lastUpdated``), so a repeat is harmless.
+LOOKBACK = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,11 @@ class Window:
 
     since: datetime | None
     until: datetime
+
+    @property
+    def changed_from(self) -> datetime | None:
+        """The earliest ``last_updated`` a delta reads: ``since`` less :data:`LOOKBACK`."""
+        return None if self.since is None else self.since - LOOKBACK
 
 
 def delta_window(since: datetime | None, now: datetime) -> Window:
@@ -160,11 +170,13 @@ def _stamp(text: Any) -> datetime:
 
 
 def _changed(loc: Mapping[str, Any], window: Window) -> bool:
-    assert window.since is not None
+    start = window.changed_from
+    assert start is not None
     stamps = [_stamp(loc["last_updated"])] + [
         _stamp(e["last_updated"]) for e in loc.get("evses") or []
     ]
-    return any(window.since <= s < window.until for s in stamps)
+    # no upper bound: a last_updated ahead of our clock is reported now (and again, harmlessly)
+    return any(s >= start for s in stamps)
 
 
 def _uses(

@@ -122,7 +122,7 @@ async def _status_body(platform: Platform, window: Window) -> bytes:
     if window.since is None:
         ds = await _dataset(platform)
         return orjson.dumps(status_publication(ds, window))
-    tariffs = await own_documents(platform.storage, "Tariff", since=window.since)
+    tariffs = await own_documents(platform.storage, "Tariff", since=window.changed_from)
     changed = frozenset(
         (str(t["country_code"]).upper(), str(t["party_id"]).upper(), str(t["id"]).upper())
         for t in tariffs
@@ -134,8 +134,8 @@ async def _status_body(platform: Platform, window: Window) -> bytes:
 
 
 async def _changed_locations(platform: Platform, window: Window) -> list[dict[str, Any]]:
-    assert window.since is not None
-    return await own_documents(platform.storage, "Location", since=window.since)
+    assert window.changed_from is not None
+    return await own_documents(platform.storage, "Location", since=window.changed_from)
 
 
 def nap_status_endpoint() -> BaseRoute:

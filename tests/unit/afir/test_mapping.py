@@ -11,7 +11,7 @@ from ocpikit.afir import codes
 from ocpikit.afir.common import utc_offset, version_of
 from ocpikit.afir.mobilithek import Dataset, site, table_publication
 from ocpikit.afir.prices import energy_prices
-from ocpikit.afir.status import SNAPSHOT_EVERY, delta_window, status_publication
+from ocpikit.afir.status import LOOKBACK, SNAPSHOT_EVERY, delta_window, status_publication
 from ocpikit.core.types import format_datetime
 from tests.afir_schemas import json_errors, mobilithek_status
 
@@ -207,3 +207,15 @@ def test_delta_reports_closed_locations_and_removed_evses(demo: Dataset) -> None
     assert len(statuses(2)) == len(locs[2]["evses"])
     full = status_publication(ds, delta_window(None, NOW))
     assert _site_ids(full) == [f"DE-OKT-{locs[i]['id']}" for i in (2, 3)]
+
+
+def test_delta_looks_back_a_minute_and_takes_future_stamps(demo: Dataset) -> None:
+    locs = [copy.deepcopy(dict(loc)) for loc in demo.locations[:4]]
+    since = NOW - timedelta(seconds=5)
+    # stamped before the previous poll read, committed after it: still in this delta
+    locs[0]["last_updated"] = format_datetime(since - LOOKBACK + timedelta(seconds=1))
+    locs[1]["last_updated"] = format_datetime(since - LOOKBACK - timedelta(seconds=1))
+    locs[2]["last_updated"] = format_datetime(NOW + timedelta(minutes=3))  # sender's clock ahead
+    ds = Dataset(locs, demo.tariffs, demo.supplement, NOW)
+    got = _site_ids(status_publication(ds, delta_window(since, NOW)))
+    assert got == [f"DE-OKT-{locs[i]['id']}" for i in (0, 2)]
