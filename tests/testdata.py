@@ -25,6 +25,10 @@ EXPECTED = {
     "spec examples 2.3.0": 80,
     "tariff cases": 45,
     "ocmf samples": 55,
+    "afir mobilithek table schemas": 7,
+    "afir mobilithek status schemas": 7,
+    "afir datex2 3.7 json schemas": 7,
+    "afir datex2 3.7 xsds": 7,
 }
 
 T = TypeVar("T")

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "hub",
     "pull",
     "outbox",
+    "afir",
     "flows",
     "terminals",
     "console",

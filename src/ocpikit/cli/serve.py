@@ -166,8 +166,12 @@ def run_serve(args: argparse.Namespace) -> int:
             return await invite(settings, storage, None)
         return None  # invitations are open already: `ocpikit invite --list`
 
+    try:  # the app checks the sections its routes read ([afir], [open_data])
+        ocpi_app = flow_app(settings, storage, driver=registration_driver(settings))
+    except ConfigError as exc:
+        print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
+        return 2
     created = asyncio.run(prepare())
-    ocpi_app = flow_app(settings, storage, driver=registration_driver(settings))
     background = platform_background(
         storage,
         settings.extra,

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ocpikit.afir.supplement import SupplementError, parse_supplement
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.core.errors import MethodNotAllowed, NotFound, OcpiError, ServerError
 from ocpikit.core.headers import MessageIds
@@ -34,12 +35,14 @@ from ocpikit.protocol.ports import Storage
 from ocpikit.server.adapter import Answer, OcpiRequest, send_answer
 from ocpikit.server.admin import admin_routes
 from ocpikit.server.message_ids import message_id
+from ocpikit.server.nap import nap_routes
+from ocpikit.server.open_data import open_data_routes, parse_open_data
 from ocpikit.server.pipeline import Endpoint, RequestContext, run_endpoint
 from ocpikit.server.platform import Platform
 from ocpikit.server.replies import error_body
 from ocpikit.server.routes import ocpi_routes
 from ocpikit.server.routing import Match, Router
-from ocpikit.server.settings import Settings
+from ocpikit.server.settings import ConfigError, Settings
 
 __all__ = ["OcpiApp", "admin_app", "create_app", "platform_of"]
 
@@ -164,7 +167,7 @@ def create_app(
         yield
         await platform.exchange_log.close()
 
-    routes = admin_routes() + list(extra_routes or [])
+    routes = _afir_routes(settings) + admin_routes() + list(extra_routes or [])
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_exception, Exception: _server_error},
@@ -173,6 +176,17 @@ def create_app(
     app.router.redirect_slashes = False
     app.state.platform = platform
     return OcpiApp(platform, app, admin_here=admin_here)
+
+
+def _afir_routes(settings: Settings) -> list[BaseRoute]:
+    """The NAP feeds, the AFIR backend API and OCPI open data (docs/afir.md); their config
+    sections (``[afir]``, ``[open_data]``) are checked here, at start."""
+    try:
+        parse_supplement(settings.extra.get("afir"))
+        open_data = parse_open_data(settings.extra.get("open_data"))
+    except (SupplementError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    return nap_routes() + open_data_routes(open_data)
 
 
 def _is_admin(path: str) -> bool:

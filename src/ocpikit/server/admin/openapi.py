@@ -124,6 +124,7 @@ def openapi(base_url: str) -> bytes:
             "responses": {"201": {"description": "{versions_url, token}"}},
         }
     }
+    paths.update(_afir_paths(errors))
     doc = {
         "openapi": "3.1.0",
         "info": {"title": "ocpikit backend API", "version": "1"},
@@ -136,3 +137,28 @@ def openapi(base_url: str) -> bytes:
         "paths": paths,
     }
     return orjson.dumps(doc)
+
+
+def _afir_paths(errors: dict[str, Any]) -> dict[str, Any]:
+    """The AFIR backend API (docs/afir.md)."""
+    paths: dict[str, Any] = {}
+    paths["/admin/api/afir/check"] = {
+        "get": {
+            "summary": "The AFIR data check (Tables A, B, F) per location and EVSE (docs/afir.md)",
+            "parameters": [{"name": "location", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "{summary, locations}"}, "404": errors["404"]},
+        }
+    }
+    paths["/admin/api/afir/supplement"] = {
+        "get": {
+            "summary": "The AFIR supplement: config merged with what the API stored",
+            "responses": {"200": {"description": "{common, party, location}"}},
+        }
+    }
+    paths["/admin/api/afir/supplement/{location_id}"] = {
+        "put": {
+            "summary": "Store one location's AFIR supplement (legal_name, nuts1, ...)",
+            "responses": {"200": {"description": "The location's merged supplement"}},
+        }
+    }
+    return paths
