@@ -133,7 +133,7 @@ class Instance:
             check=False,
         )
 
-    def start(self, *extra: str) -> None:
+    def start(self, *extra: str, timeout: float = 30.0) -> None:
         with (self.workdir / "serve.log").open("a") as log:
             self.proc = subprocess.Popen(
                 [*OCPIKIT, "serve", *extra],
@@ -143,7 +143,7 @@ class Instance:
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break

@@ -92,7 +92,9 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         while await commands.sweep(worker) > 0:
             pass
 
-    register_periodic(PeriodicTask("flows-sweep", interval, sweep, first=interval))
+    register_periodic(
+        PeriodicTask("flows-sweep", interval, sweep, first=interval, every_worker=True)
+    )
 
     async def cdr_checks(ctx: TaskContext) -> None:
         while await run_pending_checks(ctx.storage, ports.events) > 0:

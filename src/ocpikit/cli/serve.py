@@ -24,6 +24,7 @@ from ocpikit.cli._platform import (
     registration_driver,
     settings_from,
 )
+from ocpikit.cli.workers import run_workers
 from ocpikit.protocol.ports import BASE_URL_FACT
 from ocpikit.server.settings import ConfigError
 
@@ -52,6 +53,21 @@ def register(sub: Any) -> None:
         "--invite",
         action="store_true",
         help="print a fresh token A even when invitations are open",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve with N processes on one database and port (docs/server.md; PostgreSQL "
+        "recommended)",
+    )
+    p.add_argument(
+        "--worker-index",
+        type=int,
+        metavar="I",
+        help="serve as worker I of a group on one database (several hosts behind a load "
+        "balancer): only worker 0 runs the once-per-platform tasks; no demo, no invitation",
     )
     p.add_argument(
         "--no-worker",
@@ -122,6 +138,11 @@ def run_serve(args: argparse.Namespace) -> int:
     from ocpikit.server.listener import listener_config, serve
     from ocpikit.server.registry import invite
 
+    if args.workers < 1:
+        print("ocpikit: --workers must be at least 1", file=sys.stderr)
+        return 2
+    worker = args.worker_index  # None: this process serves alone or supervises the workers
+    supervisor = args.workers > 1 and worker is None
     settings = settings_from(args, recorded_base_url=False)
     try:
         settings = settings.with_overrides(host=args.host, port=args.port, base_url=args.base_url)
@@ -137,6 +158,7 @@ def run_serve(args: argparse.Namespace) -> int:
             settings.extra,
             worker_override=False if args.no_worker else os.environ.get("OCPIKIT_OUTBOX_WORKER"),
         )
+        bg_config = replace(bg_config, singletons=worker in (None, 0))
     except ValueError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -171,7 +193,10 @@ def run_serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         return 2
-    created = asyncio.run(prepare())
+    created = asyncio.run(prepare()) if worker is None else None
+    if supervisor:
+        _banner(settings, created, f"{args.workers} worker processes")
+        return run_workers(args.workers, sys.argv[sys.argv.index("serve") + 1 :])
     background = platform_background(
         storage,
         settings.extra,
@@ -179,6 +204,28 @@ def run_serve(args: argparse.Namespace) -> int:
         http=partner_http(settings, concurrency=bg_config.concurrency),
     )
     app = with_background(ocpi_app, background)
+    if worker is None:
+        _banner(settings, created, ", ".join(background.names) or "none")
+    else:
+        print(f"ocpikit worker {worker} serving {settings.base_url}")
+    sys.stdout.flush()
+    settle_gc()
+    main = listener_config(app, settings.host, settings.port, settings.limits)
+    second = None
+    if settings.admin_port is not None and settings.admin_host is not None:
+        second = listener_config(
+            admin_app(ocpi_app),
+            settings.admin_host,
+            settings.admin_port,
+            settings.limits,
+            lifespan="off",
+        )
+    serve(main, second, shared=worker is not None)
+    return 0
+
+
+def _banner(settings: Any, created: dict[str, Any] | None, background: str) -> None:
+    """What ``serve`` prints once at start: parties, URLs, the token A, the background."""
     admin_url = (
         f"http://{settings.admin_host}:{settings.admin_port}"
         if settings.admin_port is not None
@@ -195,21 +242,7 @@ def run_serve(args: argparse.Namespace) -> int:
         f"backend API:  {admin_url}/admin/api/openapi.json (Bearer admin token from the config, OCPIKIT_ADMIN_TOKEN or ./.ocpikit-admin-token)"
     )
     print(f"console:      {admin_url}/console (admin token or a [console] user)")
-    print(f"background:   {', '.join(background.names) or 'none'}")
-    sys.stdout.flush()
-    settle_gc()
-    main = listener_config(app, settings.host, settings.port, settings.limits)
-    second = None
-    if settings.admin_port is not None and settings.admin_host is not None:
-        second = listener_config(
-            admin_app(ocpi_app),
-            settings.admin_host,
-            settings.admin_port,
-            settings.limits,
-            lifespan="off",
-        )
-    serve(main, second)
-    return 0
+    print(f"background:   {background}")
 
 
 #: the youngest generation's collection threshold while serving (CPython's default: 700)

@@ -75,13 +75,18 @@ LoopFn = Callable[[asyncio.Event], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class PeriodicTask:
     """``fn(ctx)`` every ``every`` seconds (± ``splay`` × ``every``, random), the first run after
-    ``first`` seconds (default: one interval). Runs never overlap."""
+    ``first`` seconds (default: one interval). Runs never overlap.
+
+    ``every_worker``: the task is safe to run in every process of a platform at once (it leases
+    what it works on, as the command sweep and the CDR checks do); other tasks run in one
+    process of ``ocpikit serve --workers N`` only (:attr:`BackgroundConfig.singletons`)."""
 
     name: str
     every: float
     fn: TaskFn
     splay: float = 0.1
     first: float | None = None
+    every_worker: bool = False
 
 
 _REGISTRY: dict[str, PeriodicTask] = {}
@@ -218,6 +223,10 @@ class BackgroundConfig:
     #: (a partner's ``pull_retries`` / ``pull_max_wait`` switches win)
     pull_retries: int = PULL_RETRIES
     pull_max_wait: float = PULL_MAX_WAIT
+    #: this process runs the tasks that must run once per platform (pulls, resyncs, probes,
+    #: periodic tasks not marked ``every_worker``); with ``ocpikit serve --workers N`` only the
+    #: first worker does, the others deliver the outbox and run the leased tasks
+    singletons: bool = True
 
     @property
     def pull_defaults(self) -> RetryPolicy:
@@ -344,7 +353,7 @@ def platform_background(
             await worker.run(stop, idle=cfg.idle)
 
         loops["outbox-worker"] = deliver
-    if cfg.resync_on_return:
+    if cfg.resync_on_return and cfg.singletons:
 
         async def resync_at_start(stop: asyncio.Event) -> None:
             # we were away ourselves (stopped, crashed, deployed): for us every partner comes back
@@ -356,12 +365,12 @@ def platform_background(
             await stop.wait()
 
         loops["resync-at-start"] = resync_at_start
-    if cfg.first_pull:
+    if cfg.first_pull and cfg.singletons:
         first = FirstPull(
             storage, make_client, poll=cfg.first_pull_poll, skip_present=cfg.resync_on_return
         )
         loops["first-pull"] = first.run
-    if cfg.resync_interval > 0:
+    if cfg.resync_interval > 0 and cfg.singletons:
 
         async def scheduled_resync(stop: asyncio.Event) -> None:
             await resync_forever(storage, make_client, interval=cfg.resync_interval, stop=stop)
@@ -377,7 +386,11 @@ def platform_background(
     return Background(
         ctx,
         loops=loops,
-        tasks=[*registered_tasks(), *(extra_tasks or [])],
+        tasks=[
+            t
+            for t in [*registered_tasks(), *(extra_tasks or [])]
+            if cfg.singletons or t.every_worker
+        ],
         stop_timeout=cfg.stop_timeout,
         on_close=close,
     )

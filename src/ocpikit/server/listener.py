@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Generator
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ocpikit.server.settings import Limits
 
-__all__ = ["HeaderTimeoutProtocol", "listener_config", "serve"]
+__all__ = ["HeaderTimeoutProtocol", "listener_config", "serve", "shared_socket"]
 
 
 class HeaderTimeoutProtocol(H11Protocol):
@@ -89,18 +90,37 @@ class _SecondListener(uvicorn.Server):
         yield
 
 
-def serve(main: uvicorn.Config, second: uvicorn.Config | None = None) -> None:
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that other processes may bind too (``SO_REUSEPORT``): the kernel
+    spreads the connections over the processes of ``ocpikit serve --workers N``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    main: uvicorn.Config, second: uvicorn.Config | None = None, *, shared: bool = False
+) -> None:
     """Run the ``main`` listener (and ``second``, e.g. the backend API on its own port) until
-    a signal stops it."""
+    a signal stops it; ``shared``: on ports other worker processes listen on too."""
+
+    def sockets(config: uvicorn.Config) -> list[socket.socket] | None:
+        return [shared_socket(config.host, config.port)] if shared else None
+
     if second is None:
-        uvicorn.Server(main).run()
+        uvicorn.Server(main).run(sockets=sockets(main))
         return
 
     async def both() -> None:
         other = _SecondListener(second)
-        task = asyncio.create_task(other.serve())
+        task = asyncio.create_task(other.serve(sockets=sockets(second)))
         try:
-            await uvicorn.Server(main).serve()
+            await uvicorn.Server(main).serve(sockets=sockets(main))
         finally:
             other.should_exit = True
             await task
