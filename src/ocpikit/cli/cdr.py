@@ -9,6 +9,8 @@
   Reconciliation: the expected total of the record's CDRs, compared with the invoice's.
 - ``cdr disputes [--partner P] [--since T] [--json|--csv]``: the platform's checks of received
   CDRs that need the operator (:mod:`ocpikit.cli.cdr_disputes`).
+- ``cdr credit CDR_ID [...]``: correct a CDR of ours, a Credit CDR and a new CDR
+  (:mod:`ocpikit.cli.cdr_credit`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ocpikit.cli._files import InputError, load_document
+from ocpikit.cli.cdr_credit import add_credit
 from ocpikit.cli.cdr_disputes import add_disputes
 from ocpikit.cli.tariff import (
     VERSIONS,
@@ -83,6 +86,7 @@ def register(sub: Any) -> None:
     inv.add_argument("--json", action="store_true", help="machine-readable output")
     inv.set_defaults(handler=run_invoice)
     add_disputes(csub)
+    add_credit(csub)
     p.set_defaults(handler=lambda args: _usage(p))
 
 

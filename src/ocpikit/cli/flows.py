@@ -37,7 +37,17 @@ from ocpikit.server.settings import Settings
 if TYPE_CHECKING:
     from ocpikit.operations.flow_ports import FlowPorts
 
-__all__ = ["flow_app", "register", "webhook_config"]
+__all__ = ["cdr_build_mode", "flow_app", "register", "webhook_config"]
+
+
+def cdr_build_mode(settings: Settings) -> str:
+    """``[cdrs] build = "auto" | "off"`` (default "off"): whether the platform builds the CDR
+    of each session of ours that ends (docs/cdrs.md). Anything else is a configuration error."""
+    section = settings.extra.get("cdrs", {})
+    value = section.get("build", "off") if isinstance(section, dict) else "off"
+    if value not in ("auto", "off"):
+        raise ValueError(f'[cdrs] build: "auto" or "off", not {value!r}')
+    return str(value)
 
 
 def webhook_config(settings: Settings) -> tuple[str | None, str | None]:
@@ -76,6 +86,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
     from ocpikit.operations import commands
+    from ocpikit.operations.cdr_builds import run_pending_builds
     from ocpikit.operations.cdr_checks import run_pending_checks
     from ocpikit.server.admin import flow_routes
     from ocpikit.server.app import create_app
@@ -98,6 +109,15 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
             pass
 
     register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
+    mode = cdr_build_mode(settings)
+
+    async def cdr_builds(ctx: TaskContext) -> None:
+        while await run_pending_builds(
+            ctx.storage, ports.events, mode=mode, rules=settings.routing
+        ):
+            pass
+
+    register_periodic(PeriodicTask("cdr-builds", interval, cdr_builds, first=interval))
     forwarder = None
     if any(Role.HUB in p.roles for p in settings.parties):
         from ocpikit.client.hub_forward import HttpHubForwarder

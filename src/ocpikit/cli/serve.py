@@ -114,7 +114,7 @@ def _exec_with_huge_pages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
-    from ocpikit.cli.flows import flow_app
+    from ocpikit.cli.flows import cdr_build_mode, flow_app
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
     from ocpikit.server.demo import load_demo
@@ -136,6 +136,7 @@ def run_serve(args: argparse.Namespace) -> int:
             settings.extra,
             worker_override=False if args.no_worker else os.environ.get("OCPIKIT_OUTBOX_WORKER"),
         )
+        cdr_build_mode(settings)
     except ValueError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
   ``POST /admin/api/invites`` (a token A).
 - ``GET /admin/api/cdr-checks?verdict=...``, ``POST /admin/api/cdr-checks/{cdr_id}/resolution``:
   the checks of received CDRs and the operator's resolution of a dispute.
+- ``GET /admin/api/cdr-builds?state=...``, ``POST /admin/api/cdrs/{id}/credit``: the CDRs the
+  platform builds for our finished sessions, and the correction of one of our CDRs.
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from ocpikit.server.admin.cdr_builds import credit_cdr_endpoint, list_cdr_builds
 from ocpikit.server.admin.cdr_checks import list_cdr_checks, resolve_cdr_check
 from ocpikit.server.admin.common import MODULES, admin_endpoint
 from ocpikit.server.admin.flows import flow_routes, get_command, list_clientinfo, list_commands
@@ -71,5 +74,7 @@ def admin_routes() -> list[BaseRoute]:
             admin_endpoint(resolve_cdr_check),
             methods=["POST"],
         ),
+        Route("/admin/api/cdr-builds", admin_endpoint(list_cdr_builds), methods=["GET"]),
+        Route("/admin/api/cdrs/{id}/credit", admin_endpoint(credit_cdr_endpoint), methods=["POST"]),
         Route("/admin/api/{module}", admin_endpoint(list_objects), methods=["GET"]),
     ]

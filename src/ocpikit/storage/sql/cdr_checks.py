@@ -7,7 +7,7 @@ CDR); this module reads the queue and writes outcomes and resolutions.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ocpikit.core.types import ci_key
 from ocpikit.protocol.cdr_checks import (
+    CHECK_LEASE_SECONDS,
     CdrCheck,
     CdrCheckState,
     CheckOutcome,
@@ -88,6 +89,51 @@ class SqlCdrChecks:
         )
         return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)])
 
+    async def claim(
+        self, *, limit: int = 100, lease: float = CHECK_LEASE_SECONDS
+    ) -> list[CdrCheck]:
+        db = self._db
+
+        def run(conn: sa.Connection) -> list[CdrCheck]:
+            now = db.clock()
+            free = sa.and_(
+                cdr_checks.c.state == CdrCheckState.PENDING.value,
+                sa.or_(cdr_checks.c.lease_until.is_(None), cdr_checks.c.lease_until < now),
+            )
+            rows = conn.execute(
+                sa.select(*_COLUMNS)
+                .select_from(_JOINED)
+                .where(free)
+                .order_by(cdr_checks.c.object_seq)
+                .limit(limit)
+            ).all()
+            if not rows:
+                return []
+            until = now + timedelta(seconds=lease)
+            taken = conn.execute(
+                sa.update(cdr_checks)
+                .where(cdr_checks.c.object_seq.in_([r.object_seq for r in rows]), free)
+                .values(lease_until=until)
+                .returning(cdr_checks.c.object_seq)
+            ).scalars()
+            mine = set(taken)
+            return [_check(r) for r in rows if r.object_seq in mine]
+
+        return await db.write(run)
+
+    async def requeue(self, seqs: Sequence[int]) -> int:
+        if not seqs:
+            return 0
+        stmt = (
+            sa.update(cdr_checks)
+            .where(
+                cdr_checks.c.object_seq.in_(list(seqs)),
+                cdr_checks.c.state == CdrCheckState.DONE.value,
+            )
+            .values(state=CdrCheckState.PENDING.value, lease_until=None)
+        )
+        return await self._db.write(lambda conn: conn.execute(stmt).rowcount)
+
     async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
         db = self._db
         sid = outcome.session_id
@@ -102,6 +148,7 @@ class SqlCdrChecks:
                 verdict=outcome.verdict.value,
                 result=orjson.dumps(outcome.to_json()).decode(),
                 session_key=None if sid is None else ci_key(sid),
+                lease_until=None,
             )
         )
 
@@ -130,6 +177,19 @@ class SqlCdrChecks:
             return None if row is None else _check(row)
 
         return await self._db.read(run)
+
+    async def with_session(self, owner: str, session_id: str, *, before_seq: int) -> list[CdrCheck]:
+        query = (
+            sa.select(*_COLUMNS)
+            .select_from(_JOINED)
+            .where(
+                cdr_checks.c.owner == owner,
+                cdr_checks.c.session_key == ci_key(session_id),
+                cdr_checks.c.object_seq < before_seq,
+            )
+            .order_by(cdr_checks.c.object_seq)
+        )
+        return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)])
 
     async def listing(
         self,
