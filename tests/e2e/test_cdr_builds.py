@@ -2,7 +2,8 @@
 ends a session through its backend API; the platform builds the CDR from the session, the
 connector's tariff and the location and pushes it; the eMSP receives it and its check verdict
 is ``ok``. A correction (``ocpikit cdr credit``) sends a Credit CDR and a new CDR, both checked
-``ok`` (SQLite and PostgreSQL)."""
+``ok``; the CPO's Invoice Reconciliation record of the three reaches the eMSP, whose check of
+it finds no difference (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -29,14 +30,8 @@ V = "?version=2.2.1"
 @pytest.fixture
 def nodes(tmp_path: Path, databases: Databases) -> Iterator[tuple[Instance, Instance]]:
     cpo_dir, emsp_dir = tmp_path / "cpo", tmp_path / "emsp"
-    cpo = Instance(
-        cpo_dir,
-        "NL-CPO:CPO",
-        databases.new(cpo_dir),
-        versions="2.2.1",
-        config='[cdrs]\nbuild = "auto"\n',
-    )
-    emsp = Instance(emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir), versions="2.2.1")
+    cpo = Instance(cpo_dir, "NL-CPO:CPO", databases.new(cpo_dir), config='[cdrs]\nbuild = "auto"\n')
+    emsp = Instance(emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir))  # 2.3.0 between them
     try:
         yield cpo, emsp
     finally:
@@ -96,3 +91,27 @@ def test_a_session_ended_at_the_cpo_becomes_a_cdr_checked_ok_at_the_emsp(
     assert rows["S1-C"]["verdict"] == "ok", rows["S1-C"]
     # the new CDR bills the session S1 again, after its credit: not a duplicate
     assert rows["S1-2"]["verdict"] == "ok", rows["S1-2"]
+
+    # the CPO invoices the three (Invoice Reconciliation, 2.3.0): the eMSP checks the record
+    record = {
+        "country_code": "NL",
+        "party_id": "CPO",
+        "id": "R1",
+        "invoice_id": "INV-2026-01",
+        "cdrs": ["S1", "S1-C", "S1-2"],
+        "last_updated": "2026-02-01T00:00:00Z",
+    }
+    with httpx.Client(base_url=cpo.url, headers=ADMIN, timeout=10) as c:
+        r = c.put("/admin/api/invoicereconciliation/NL/CPO/R1", json=record)
+        assert r.status_code == 201, r.text
+
+    def reconciled() -> Any:
+        with httpx.Client(base_url=emsp.url, headers=ADMIN, timeout=10) as e:
+            return e.get("/admin/api/invoice-checks?partner=NL-CPO").json() or None
+
+    (row,) = until(reconciled, "the invoice record checked at the eMSP", 30.0, cpo, emsp)
+    assert (row["record_id"], row["verdict"], row["declared_total"]["excl_vat"]) == (
+        "R1",
+        "ok",
+        "3.00",
+    ), row

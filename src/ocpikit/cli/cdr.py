@@ -11,6 +11,8 @@
   CDRs that need the operator (:mod:`ocpikit.cli.cdr_disputes`).
 - ``cdr credit CDR_ID [...]``: correct a CDR of ours, a Credit CDR and a new CDR
   (:mod:`ocpikit.cli.cdr_credit`).
+- ``cdr invoices [--partner P | --own] [--differences] [--json]``: the Invoice Reconciliation
+  records held, checked against our CDRs (:mod:`ocpikit.cli.cdr_invoices`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from ocpikit.cli._files import InputError, load_document
 from ocpikit.cli.cdr_credit import add_credit
 from ocpikit.cli.cdr_disputes import add_disputes
+from ocpikit.cli.cdr_invoices import add_invoices
 from ocpikit.cli.tariff import (
     VERSIONS,
     Loaded,
@@ -87,6 +90,7 @@ def register(sub: Any) -> None:
     inv.set_defaults(handler=run_invoice)
     add_disputes(csub)
     add_credit(csub)
+    add_invoices(csub)
     p.set_defaults(handler=lambda args: _usage(p))
 
 

@@ -47,6 +47,7 @@ from .modules import (
     ChargingProfilesClient,
     CommandsClient,
     HubClientInfoClient,
+    InvoiceReconciliationClient,
     LocationsClient,
     ObjectsClient,
     SessionsClient,
@@ -113,6 +114,7 @@ class PartnerClient:
         self.tariffs = TariffsClient(driver)
         self.tokens = TokensClient(driver)
         self.hubclientinfo = HubClientInfoClient(driver)
+        self.invoicereconciliation = InvoiceReconciliationClient(driver)
         self.commands = CommandsClient(driver)
         self.chargingprofiles = ChargingProfilesClient(driver)
         # the calls of one module or of the driver, under the facade's names
@@ -142,6 +144,7 @@ class PartnerClient:
                 self.tariffs,
                 self.tokens,
                 self.hubclientinfo,
+                self.invoicereconciliation,
             )
         }
 

@@ -36,6 +36,7 @@ MODULE_OF_KIND: Final = {
     "CDR": "cdrs",
     "Tariff": "tariffs",
     "Token": "tokens",
+    "InvoiceReconciliationRecord": "invoicereconciliation",
 }
 
 

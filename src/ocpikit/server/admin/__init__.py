@@ -19,6 +19,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
   the checks of received CDRs and the operator's resolution of a dispute.
 - ``GET /admin/api/cdr-builds?state=...``, ``POST /admin/api/cdrs/{id}/credit``: the CDRs the
   platform builds for our finished sessions, and the correction of one of our CDRs.
+- ``GET /admin/api/invoice-checks``: the Invoice Reconciliation records we hold (ours and
+  partners') checked against our CDRs.
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -30,6 +32,7 @@ from ocpikit.server.admin.cdr_builds import credit_cdr_endpoint, list_cdr_builds
 from ocpikit.server.admin.cdr_checks import list_cdr_checks, resolve_cdr_check
 from ocpikit.server.admin.common import MODULES, admin_endpoint
 from ocpikit.server.admin.flows import flow_routes, get_command, list_clientinfo, list_commands
+from ocpikit.server.admin.invoice_checks import list_invoice_check_rows
 from ocpikit.server.admin.objects import (
     delete_object,
     get_object,
@@ -75,6 +78,9 @@ def admin_routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/admin/api/cdr-builds", admin_endpoint(list_cdr_builds), methods=["GET"]),
+        Route(
+            "/admin/api/invoice-checks", admin_endpoint(list_invoice_check_rows), methods=["GET"]
+        ),
         Route("/admin/api/cdrs/{id}/credit", admin_endpoint(credit_cdr_endpoint), methods=["POST"]),
         Route("/admin/api/{module}", admin_endpoint(list_objects), methods=["GET"]),
     ]

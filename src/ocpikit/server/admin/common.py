@@ -37,6 +37,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "sessions": ("Session", "id"),
     "cdrs": ("CDR", "id"),
     "tokens": ("Token", "uid"),
+    "invoicereconciliation": ("InvoiceReconciliationRecord", "id"),
 }
 
 failure_log = logging.getLogger("ocpikit.server")
