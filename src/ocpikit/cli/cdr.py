@@ -13,6 +13,8 @@
   (:mod:`ocpikit.cli.cdr_credit`).
 - ``cdr invoices [--partner P | --own] [--differences] [--json]``: the Invoice Reconciliation
   records held, checked against our CDRs (:mod:`ocpikit.cli.cdr_invoices`).
+- ``cdr estimates [--partner P] [--status S] [--differences] [--json]``: partners' sessions'
+  reported cost against the engine's estimate (:mod:`ocpikit.cli.cdr_estimates`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from ocpikit.cli._files import InputError, load_document
 from ocpikit.cli.cdr_credit import add_credit
 from ocpikit.cli.cdr_disputes import add_disputes
+from ocpikit.cli.cdr_estimates import add_estimates
 from ocpikit.cli.cdr_invoices import add_invoices
 from ocpikit.cli.tariff import (
     VERSIONS,
@@ -91,6 +94,7 @@ def register(sub: Any) -> None:
     add_disputes(csub)
     add_credit(csub)
     add_invoices(csub)
+    add_estimates(csub)
     p.set_defaults(handler=lambda args: _usage(p))
 
 

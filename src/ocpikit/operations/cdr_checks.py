@@ -42,6 +42,7 @@ from ocpikit.tariffs.reconcile import Discrepancy, check_cdr
 
 __all__ = [
     "check_one",
+    "dispute_reasons_of",
     "list_checks",
     "resolve_check",
     "run_pending_checks",
@@ -65,6 +66,16 @@ def tolerance_of(partner: Partner | None) -> Decimal:
         log.warning("partner %s: cdr_tolerance %r is not a number", partner and partner.id, raw)
         return DEFAULT_TOLERANCE
     return value if value >= 0 else DEFAULT_TOLERANCE
+
+
+def dispute_reasons_of(partner: Partner | None) -> frozenset[str] | None:
+    """The partner's ``cdr_dispute_reasons`` switch (a list or a comma-separated string of
+    reason codes), None when unset (every reason disputes)."""
+    raw = effective_settings(partner.settings if partner else None).get("cdr_dispute_reasons")
+    if raw is None:
+        return None
+    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return frozenset(str(i).strip() for i in items if str(i).strip())
 
 
 def _text(value: Any) -> str | None:
@@ -254,7 +265,9 @@ async def check_one(storage: Storage, check: CdrCheck, partner: Partner | None) 
     detail["findings"] = [
         {"code": f.code, "field": f.field, "message": f.message} for f in findings
     ]
-    verdict = verdict_of(findings, tolerance_of(partner), priced=priced)
+    verdict = verdict_of(
+        findings, tolerance_of(partner), priced=priced, disputing=dispute_reasons_of(partner)
+    )
     reasons = list(dict.fromkeys(f.code for f in findings))
     return CheckOutcome(verdict, reasons, _differences(found), sid, detail)
 

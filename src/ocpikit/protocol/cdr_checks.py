@@ -22,7 +22,7 @@ Invariants:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -96,11 +96,21 @@ class Finding:
     amount_incl: Decimal | None = None
 
 
-def verdict_of(findings: Iterable[Finding], tolerance: Decimal, *, priced: bool) -> Verdict:
-    """The verdict of a check: ``priced`` says whether a tariff was found to price the CDR."""
+def verdict_of(
+    findings: Iterable[Finding],
+    tolerance: Decimal,
+    *,
+    priced: bool,
+    disputing: Collection[str] | None = None,
+) -> Verdict:
+    """The verdict of a check: ``priced`` says whether a tariff was found to price the CDR;
+    ``disputing`` (the partner's ``cdr_dispute_reasons``), when given, the reason codes that
+    can dispute it (the others do not count)."""
     tolerated = 0
     other = 0
     for f in findings:
+        if disputing is not None and f.code not in disputing and f.code != "tariff_missing":
+            continue
         if (
             f.field in COST_FIELDS
             and f.amount is not None

@@ -125,6 +125,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "are `within_tolerance`, not disputed (operations/cdr_checks.py)",
         ),
         Switch(
+            "cdr_dispute_reasons",
+            None,
+            "the reason codes that make a received CDR `disputed` (a list, or comma-separated); "
+            "other findings stay in the check's reasons without disputing it (default: all)",
+        ),
+        Switch(
             "pull_max_wait",
             60,
             "the longest wait in seconds before such a retry; a longer Retry-After is capped "

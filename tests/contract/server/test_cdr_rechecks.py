@@ -6,6 +6,8 @@ never hold the same check (memory, SQLite and PostgreSQL stores)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ocpikit.operations.cdr_checks import list_checks, run_pending_checks
@@ -105,3 +107,28 @@ async def test_two_workers_never_hold_the_same_check(emsp_and_token: tuple[Node,
     assert await run_pending_checks(emsp.storage) == 0
     expired = await emsp.storage.cdr_checks.claim(lease=0.0)  # nothing free yet
     assert expired == []
+
+
+async def test_the_partners_dispute_reasons_decide_what_is_disputed(
+    emsp_and_token: tuple[Node, str],
+) -> None:
+    emsp, token = emsp_and_token
+    partner = await emsp.storage.partners.get("NL-CPO")
+    assert partner is not None
+    await emsp.storage.partners.save(
+        dataclasses.replace(partner, settings={"cdr_dispute_reasons": "cost"})
+    )
+    async with emsp.client(token) as http:
+        r = await http.put(f"{BASE}/tariffs/NL/CPO/T1", json=TARIFF)
+        assert r.status_code in (200, 201), r.text
+        for body in (
+            cdr("C-D1", session_id="S-D"),
+            cdr("C-D2", session_id="S-D"),  # a duplicate: not a dispute for this partner
+            cdr("C-COST", excl=4.5, incl=4.95),
+        ):
+            r = await http.post(f"{BASE}/cdrs", json=body)
+            assert r.status_code == 201, r.text
+    assert await run_pending_checks(emsp.storage) == 3
+    got = await _verdicts(emsp)
+    assert got["C-D2"] == ("ok", ["duplicate"])  # the reason is kept, the verdict is ok
+    assert got["C-COST"] == ("disputed", ["cost"])

@@ -20,7 +20,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
 - ``GET /admin/api/cdr-builds?state=...``, ``POST /admin/api/cdrs/{id}/credit``: the CDRs the
   platform builds for our finished sessions, and the correction of one of our CDRs.
 - ``GET /admin/api/invoice-checks``: the Invoice Reconciliation records we hold (ours and
-  partners') checked against our CDRs.
+  partners') checked against our CDRs; ``GET /admin/api/session-estimates``: partners'
+  sessions' reported cost against the engine's estimate.
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -47,6 +48,7 @@ from ocpikit.server.admin.partners import (
     list_parties,
     list_partners,
 )
+from ocpikit.server.admin.session_estimates import list_session_estimate_rows
 
 __all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
 
@@ -80,6 +82,11 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/api/cdr-builds", admin_endpoint(list_cdr_builds), methods=["GET"]),
         Route(
             "/admin/api/invoice-checks", admin_endpoint(list_invoice_check_rows), methods=["GET"]
+        ),
+        Route(
+            "/admin/api/session-estimates",
+            admin_endpoint(list_session_estimate_rows),
+            methods=["GET"],
         ),
         Route("/admin/api/cdrs/{id}/credit", admin_endpoint(credit_cdr_endpoint), methods=["POST"]),
         Route("/admin/api/{module}", admin_endpoint(list_objects), methods=["GET"]),

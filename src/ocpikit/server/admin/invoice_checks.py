@@ -15,10 +15,11 @@ from ocpikit.operations.invoice_checks import list_invoice_checks
 from ocpikit.server.admin.common import json_response
 from ocpikit.server.platform import Platform
 
-__all__ = ["list_invoice_check_rows"]
+__all__ = ["flag", "list_invoice_check_rows"]
 
 
-def _flag(value: str | None, name: str) -> bool:
+def flag(value: str | None, name: str) -> bool:
+    """A boolean query parameter (absent: false); 2001 naming it when it is neither."""
     if value is None or value in ("false", "0"):
         return False
     if value in ("true", "1", ""):
@@ -35,8 +36,8 @@ async def list_invoice_check_rows(request: Request, platform: Platform) -> Respo
     rows = await list_invoice_checks(
         platform.storage,
         partner=q.get("partner"),
-        own=_flag(q.get("own"), "own"),
-        differences=_flag(q.get("differences"), "differences"),
+        own=flag(q.get("own"), "own"),
+        differences=flag(q.get("differences"), "differences"),
         limit=max(1, min(limit, 10000)),
     )
     return json_response(rows)

@@ -196,6 +196,18 @@ def _cdr_paths(errors: dict[str, Any]) -> dict[str, Any]:
                 "responses": {"200": {"description": "Rows"}, "400": errors["400"]},
             }
         },
+        "/admin/api/session-estimates": {
+            "get": {
+                "summary": "Partners' sessions: reported total_cost against the engine's estimate",
+                "parameters": [
+                    {"name": "partner", "in": "query", "schema": {"type": "string"}},
+                    {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {"name": "differences", "in": "query", "schema": {"type": "boolean"}},
+                    *q,
+                ],
+                "responses": {"200": {"description": "Rows"}, "400": errors["400"]},
+            }
+        },
         "/admin/api/cdrs/{id}/credit": {
             "post": {
                 "summary": "Correct a CDR of ours: a Credit CDR, then a new CDR (both pushed)",
