@@ -37,7 +37,7 @@ from ocpikit.server.settings import Settings
 if TYPE_CHECKING:
     from ocpikit.operations.flow_ports import FlowPorts
 
-__all__ = ["cdr_build_mode", "flow_app", "register", "webhook_config"]
+__all__ = ["cdr_build_mode", "cdr_decimals", "flow_app", "register", "webhook_config"]
 
 
 def cdr_build_mode(settings: Settings) -> str:
@@ -48,6 +48,16 @@ def cdr_build_mode(settings: Settings) -> str:
     if value not in ("auto", "off"):
         raise ValueError(f'[cdrs] build: "auto" or "off", not {value!r}')
     return str(value)
+
+
+def cdr_decimals(settings: Settings) -> int:
+    """``[cdrs] decimals`` (default 2): the decimals the amounts of the CDRs the platform builds
+    are rounded to, half-up (the spec leaves rounding to the parties, DIGEST §4.2)."""
+    section = settings.extra.get("cdrs", {})
+    value = section.get("decimals", 2) if isinstance(section, dict) else 2
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+        raise ValueError(f"[cdrs] decimals: a whole number from 0 to 6, not {value!r}")
+    return value
 
 
 def webhook_config(settings: Settings) -> tuple[str | None, str | None]:
@@ -109,11 +119,11 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
             pass
 
     register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
-    mode = cdr_build_mode(settings)
+    mode, decimals = cdr_build_mode(settings), cdr_decimals(settings)
 
     async def cdr_builds(ctx: TaskContext) -> None:
         while await run_pending_builds(
-            ctx.storage, ports.events, mode=mode, rules=settings.routing
+            ctx.storage, ports.events, mode=mode, rules=settings.routing, decimals=decimals
         ):
             pass
 

@@ -114,7 +114,7 @@ def _exec_with_huge_pages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
-    from ocpikit.cli.flows import cdr_build_mode, flow_app
+    from ocpikit.cli.flows import cdr_build_mode, cdr_decimals, flow_app
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
     from ocpikit.server.demo import load_demo
@@ -137,6 +137,7 @@ def run_serve(args: argparse.Namespace) -> int:
             worker_override=False if args.no_worker else os.environ.get("OCPIKIT_OUTBOX_WORKER"),
         )
         cdr_build_mode(settings)
+        cdr_decimals(settings)
     except ValueError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         return 2

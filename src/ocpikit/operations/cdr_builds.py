@@ -83,8 +83,10 @@ async def build_one(
     *,
     cdr_id: str | None = None,
     now: datetime | None = None,
+    decimals: int = 2,
 ) -> dict[str, Any]:
-    """The head CDR of our finished ``session`` (head document); raises :class:`BuildFailed`."""
+    """The head CDR of our finished ``session`` (head document), amounts rounded half-up to
+    ``decimals``; raises :class:`BuildFailed`."""
     cc, pid = str(session.get("country_code")), str(session.get("party_id"))
     loc = await storage.objects.get(ObjectKey("Location", cc, pid, str(session.get("location_id"))))
     location = loc.document if loc is not None and loc.owner is None else None
@@ -95,7 +97,9 @@ async def build_one(
             "force at the session's start"
         )
     try:
-        built = build_cdr(dict(session), tariffs, cdr_id=cdr_id, location=location, now=now)
+        built = build_cdr(
+            dict(session), tariffs, cdr_id=cdr_id, location=location, now=now, decimals=decimals
+        )
     except (PricingInputError, ValueError, TypeError, KeyError) as exc:
         raise BuildFailed(str(exc)) from None
     for warning in built.warnings:
@@ -107,7 +111,7 @@ async def build_one(
 
 
 async def _build(
-    storage: Storage, build: CdrBuild, rules: RoutingRules | None
+    storage: Storage, build: CdrBuild, rules: RoutingRules | None, decimals: int
 ) -> tuple[CdrBuildState, str | None, str | None]:
     skey = ObjectKey("Session", build.country_code, build.party_id, build.session_id)
     stored = await storage.objects.get(skey)
@@ -118,7 +122,7 @@ async def _build(
     if existing is not None:
         return CdrBuildState.SKIPPED, existing.key.id, "a CDR of this id is already stored"
     try:
-        doc = await build_one(storage, stored.document)
+        doc = await build_one(storage, stored.document, decimals=decimals)
     except BuildFailed as exc:
         return CdrBuildState.FAILED, None, str(exc)
     await put_own_object(storage, ckey, doc, rules=rules)
@@ -132,10 +136,12 @@ async def run_pending_builds(
     mode: BuildMode = "auto",
     rules: RoutingRules | None = None,
     limit: int = 50,
+    decimals: int = 2,
 ) -> int:
     """Build the CDRs of up to ``limit`` queued sessions (leased, so no other process builds
     them meanwhile), store and queue each for its receivers, queue a ``cdr.built`` webhook
-    event; the number handled. ``mode`` "off": each is marked skipped."""
+    event; the number handled. ``mode`` "off": each is marked skipped. Amounts are rounded
+    half-up to ``decimals`` (``[cdrs] decimals``; the spec leaves rounding to the parties)."""
     handled = 0
     for build in await storage.cdr_builds.claim(limit=limit):
         state: CdrBuildState
@@ -144,7 +150,7 @@ async def run_pending_builds(
         if mode != "auto":
             state, cdr_id, error = CdrBuildState.SKIPPED, None, '[cdrs] build = "off"'
         else:
-            state, cdr_id, error = await _build(storage, build, rules)
+            state, cdr_id, error = await _build(storage, build, rules, decimals)
         if not await storage.cdr_builds.finish(build.seq, state, cdr_id=cdr_id, error=error):
             continue
         handled += 1
