@@ -26,7 +26,7 @@ from typing import Any, Protocol
 __all__ = ["BUILD_LEASE_SECONDS", "CdrBuild", "CdrBuildState", "CdrBuildStore"]
 
 #: how long a claimed build stays out of other processes' reach
-BUILD_LEASE_SECONDS = 60.0
+BUILD_LEASE_SECONDS = 15.0
 
 
 class CdrBuildState(enum.StrEnum):

@@ -48,7 +48,7 @@ __all__ = [
 DEFAULT_TOLERANCE = Decimal("0.01")
 
 #: how long a claimed check stays out of other processes' reach
-CHECK_LEASE_SECONDS = 60.0
+CHECK_LEASE_SECONDS = 15.0
 
 #: the cost fields of a CDR whose differences the tolerance applies to (OCPI 2.2.1 cdrs §10.4.1)
 COST_FIELDS: frozenset[str] = frozenset(
