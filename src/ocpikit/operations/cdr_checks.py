@@ -14,6 +14,7 @@ The verdict follows :func:`ocpikit.protocol.cdr_checks.verdict_of` with the part
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -189,13 +190,26 @@ async def _related(
     return session, original, zone
 
 
-async def _still_billed(storage: Storage, check: CdrCheck, session_id: str) -> str | None:
+#: the CDRs checked earlier in one batch, not stored yet, per (owner, session id upper-cased):
+#: (seq, cdr id, credit_reference_id of a credit CDR or None)
+BatchSessions = dict[tuple[str, str], list[tuple[int, str, str | None]]]
+
+
+async def _still_billed(
+    storage: Storage, check: CdrCheck, session_id: str, batch: BatchSessions | None = None
+) -> str | None:
     """The earlier CDR of the partner that still bills ``session_id`` (one not cancelled by a
     credit CDR naming it, whenever that arrived; OCPI 2.2.1 cdrs §10.3: a correction is a
-    credit CDR, then a new CDR), if any."""
+    credit CDR, then a new CDR), if any; ``batch``: the CDRs checked before this one in the
+    same run, whose results are not stored yet."""
     others = await storage.cdr_checks.with_session(check.owner, session_id, before_seq=_ALL)
     billing: list[str] = []
     credited: set[str] = set()
+    for seq, cid, ref in (batch or {}).get((check.owner, session_id.upper()), ()):
+        if ref is not None:
+            credited.add(ref.upper())
+        elif seq < check.seq:
+            billing.append(cid)
     for c in others:
         got = await storage.objects.get(ObjectKey("CDR", c.country_code, c.party_id, c.cdr_id))
         if got is None:
@@ -208,8 +222,14 @@ async def _still_billed(storage: Storage, check: CdrCheck, session_id: str) -> s
     return live[0] if live else None
 
 
-async def check_one(storage: Storage, check: CdrCheck, partner: Partner | None) -> CheckOutcome:
-    """Check the CDR of ``check`` against what we hold (see the module docstring)."""
+async def check_one(
+    storage: Storage,
+    check: CdrCheck,
+    partner: Partner | None,
+    batch: BatchSessions | None = None,
+) -> CheckOutcome:
+    """Check the CDR of ``check`` against what we hold (see the module docstring); ``batch``
+    as for :func:`_still_billed`, which it also extends with this CDR."""
     key = ObjectKey("CDR", check.country_code, check.party_id, check.cdr_id)
     stored = await storage.objects.get(key)
     doc: Mapping[str, Any] = stored.document if stored is not None else {}
@@ -250,8 +270,13 @@ async def check_one(storage: Storage, check: CdrCheck, partner: Partner | None) 
                 Finding("signed_data", "signed_data", f"OCMF {ocmf.status.value}: {ocmf.message}")
             )
     sid = _text(doc.get("session_id"))
+    if sid and batch is not None:
+        ref = _text(doc.get("credit_reference_id")) if doc.get("credit") is True else None
+        batch.setdefault((check.owner, sid.upper()), []).append(
+            (check.seq, check.cdr_id, ref or ("" if doc.get("credit") is True else None))
+        )
     if sid and doc.get("credit") is not True:
-        billed = await _still_billed(storage, check, sid)
+        billed = await _still_billed(storage, check, sid, batch)
         if billed is not None:
             findings.append(
                 Finding(
@@ -287,17 +312,23 @@ async def _recheck_duplicates(storage: Storage, credit: CdrCheck, session_id: st
 async def run_pending_checks(
     storage: Storage, events: EventSink | None = None, *, limit: int = 100
 ) -> int:
-    """Check up to ``limit`` pending CDRs in their arrival order, store each outcome and
-    queue a ``cdr.checked`` webhook event; the number checked. A CDR written again while it
-    was checked stays pending (its next run checks the new revision)."""
+    """Check up to ``limit`` pending CDRs in their arrival order, store the outcomes (in one
+    write) and queue a ``cdr.checked`` webhook event for each; the number checked. A CDR
+    written again while it was checked stays pending (its next run checks the new
+    revision)."""
     pending = await storage.cdr_checks.claim(limit=limit)
     partners: dict[str, Partner | None] = {}
-    done = 0
+    batch: BatchSessions = {}
+    outcomes: list[tuple[CdrCheck, CheckOutcome]] = []
     for check in pending:
         if check.owner not in partners:
             partners[check.owner] = await storage.partners.get(check.owner)
-        outcome = await check_one(storage, check, partners[check.owner])
-        if not await storage.cdr_checks.finish(check, outcome):
+        outcomes.append((check, await check_one(storage, check, partners[check.owner], batch)))
+        await asyncio.sleep(0)  # let the endpoints answer between two checks (same event loop)
+    stored = await storage.cdr_checks.finish_many(outcomes) if outcomes else []
+    done = 0
+    for (check, outcome), ok in zip(outcomes, stored, strict=True):
+        if not ok:
             continue
         done += 1
         if outcome.detail.get("credit") and outcome.session_id:

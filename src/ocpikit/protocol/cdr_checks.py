@@ -212,6 +212,10 @@ class CdrCheckStore(Protocol):
         ``check`` was read (it stays pending for its new revision)."""
         ...
 
+    async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
+        """:meth:`finish` of each, in one write transaction; whether each was stored."""
+        ...
+
     async def first_with_session(
         self, owner: str, session_id: str, *, before_seq: int
     ) -> CdrCheck | None:

@@ -109,6 +109,9 @@ class MemoryCdrChecks:
             self._sessions[check.seq] = ci_key(outcome.session_id)
         return True
 
+    async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
+        return [await self.finish(check, outcome) for check, outcome in items]
+
     async def first_with_session(
         self, owner: str, session_id: str, *, before_seq: int
     ) -> CdrCheck | None:

@@ -56,6 +56,19 @@ _COLUMNS = (
 _JOINED = cdr_checks.join(objects, objects.c.seq == cdr_checks.c.object_seq)
 
 
+#: the checks of one partner that read one session (built once: a check runs it per CDR)
+_WITH_SESSION = (
+    sa.select(*_COLUMNS)
+    .select_from(_JOINED)
+    .where(
+        cdr_checks.c.owner == sa.bindparam("owner"),
+        cdr_checks.c.session_key == sa.bindparam("session_key"),
+        cdr_checks.c.object_seq < sa.bindparam("before_seq"),
+    )
+    .order_by(cdr_checks.c.object_seq)
+)
+
+
 def _check(row: Any) -> CdrCheck:
     return CdrCheck(
         seq=row.object_seq,
@@ -135,25 +148,32 @@ class SqlCdrChecks:
         return await self._db.write(lambda conn: conn.execute(stmt).rowcount)
 
     async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
-        db = self._db
-        sid = outcome.session_id
-        stmt = (
-            sa.update(cdr_checks)
-            .where(
-                cdr_checks.c.object_seq == check.seq,
-                cdr_checks.c.revision == check.revision,
-            )
-            .values(
-                state=CdrCheckState.DONE.value,
-                verdict=outcome.verdict.value,
-                result=orjson.dumps(outcome.to_json()).decode(),
-                session_key=None if sid is None else ci_key(sid),
-                lease_until=None,
-            )
-        )
+        (done,) = await self.finish_many([(check, outcome)])
+        return done
 
-        def run(conn: sa.Connection) -> bool:
-            return conn.execute(stmt.values(checked_at=db.clock())).rowcount > 0
+    async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
+        db = self._db
+        stmts = []
+        for check, outcome in items:
+            sid = outcome.session_id
+            stmts.append(
+                sa.update(cdr_checks)
+                .where(
+                    cdr_checks.c.object_seq == check.seq,
+                    cdr_checks.c.revision == check.revision,
+                )
+                .values(
+                    state=CdrCheckState.DONE.value,
+                    verdict=outcome.verdict.value,
+                    result=orjson.dumps(outcome.to_json()).decode(),
+                    session_key=None if sid is None else ci_key(sid),
+                    lease_until=None,
+                )
+            )
+
+        def run(conn: sa.Connection) -> list[bool]:
+            now = db.clock()
+            return [conn.execute(stmt.values(checked_at=now)).rowcount > 0 for stmt in stmts]
 
         return await db.write(run)
 
@@ -178,18 +198,13 @@ class SqlCdrChecks:
 
         return await self._db.read(run)
 
-    async def with_session(self, owner: str, session_id: str, *, before_seq: int) -> list[CdrCheck]:
-        query = (
-            sa.select(*_COLUMNS)
-            .select_from(_JOINED)
-            .where(
-                cdr_checks.c.owner == owner,
-                cdr_checks.c.session_key == ci_key(session_id),
-                cdr_checks.c.object_seq < before_seq,
-            )
-            .order_by(cdr_checks.c.object_seq)
+    async def with_session(
+        self, owner: str, session_id: str, *, before_seq: int
+    ) -> list[CdrCheck]:
+        params = {"owner": owner, "session_key": ci_key(session_id), "before_seq": before_seq}
+        return await self._db.read(
+            lambda conn: [_check(r) for r in conn.execute(_WITH_SESSION, params)]
         )
-        return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)])
 
     async def listing(
         self,
