@@ -115,3 +115,42 @@ def test_a_session_ended_at_the_cpo_becomes_a_cdr_checked_ok_at_the_emsp(
         "ok",
         "3.00",
     ), row
+
+
+def test_a_session_ended_just_before_a_crash_still_becomes_a_cdr(
+    nodes: tuple[Instance, Instance],
+) -> None:
+    """The final PATCH is committed, the process dies before the build: the build was queued
+    in the PATCH's transaction, and the restarted CPO builds and pushes the CDR."""
+    cpo, emsp = nodes
+    cpo.start()
+    emsp.start()
+    invite = json.loads(cpo.cli("invite").stdout)
+    reg = emsp.cli("register", "--versions-url", invite["versions_url"], "--token", invite["token"])
+    assert reg.returncode == 0, reg.stderr
+    with httpx.Client(base_url=cpo.url, headers=ADMIN, timeout=10) as c:
+        for path, body in (
+            (f"/admin/api/tariffs/NL/CPO/T1{V}", TARIFF),
+            (f"/admin/api/locations/NL/CPO/LOC00001{V}", location(["T1"])),
+            (f"/admin/api/sessions/NL/CPO/S9{V}", session("S9")),
+        ):
+            r = c.put(path, json=body)
+            assert r.status_code == 201, r.text
+    cpo.kill()
+
+    async def final_patch(storage: Any) -> None:
+        from ocpikit.operations import patch_own_object
+        from ocpikit.protocol.ports import ObjectKey
+
+        def merge(current: dict[str, Any]) -> dict[str, Any]:
+            return {**current, **FINAL}
+
+        stored = await patch_own_object(storage, ObjectKey("Session", "NL", "CPO", "S9"), merge)
+        assert stored is not None
+        builds = await storage.cdr_builds.listing()
+        assert [(b.session_id, b.state.value) for b in builds] == [("S9", "pending")]
+
+    cpo.run(final_patch)
+    cpo.start()
+    got = until(lambda: _checks(emsp).get("S9"), "the CDR built after the restart", 60.0, cpo, emsp)
+    assert got["verdict"] == "ok", got
