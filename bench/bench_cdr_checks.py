@@ -9,7 +9,9 @@ Measured:
 
 - receiving: ``POST /ocpi/2.2.1/emsp/cdrs`` of N CDRs one after the other, mean answer time,
   (a) with no check running, (b) while the platform's checker runs as ``ocpikit serve`` runs
-  it (the ``cdr-checks`` loop, every 0.5 s, in the same event loop);
+  it (the ``cdr-checks`` loop, every 0.5 s, in the same event loop), (c) while ``ocpikit cdr
+  work`` checks them in a process of its own on the same database (``[cdrs] work =
+  "worker"``);
 - checks: ``run_pending_checks`` over the N CDRs of (a), CDRs per second (read, price, compare,
   store the result, queue nothing: no webhook);
 - bare engine: ``ocpikit.tariffs.price`` on the same head CDRs and tariff, in a loop; and
@@ -27,7 +29,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -104,6 +109,15 @@ async def run(count: int, workdir: Path) -> None:
             stop.set()
             await checker
 
+            worker = _worker(url, workdir)
+            try:
+                await asyncio.sleep(2.0)  # the worker's start-up
+                apart = await _post_all(http, _bodies("C", count))
+                await _until_checked(storage, 3 * count + 50)
+            finally:
+                worker.terminate()
+                worker.wait(timeout=20)
+
         tariff = await storage.objects.get(ObjectKey("Tariff", "NL", "CPO", "T1"))
         assert tariff is not None
         docs = []
@@ -130,7 +144,25 @@ async def run(count: int, workdir: Path) -> None:
     print(f"platform checks:  {check_rate:9.0f} CDRs/s  ({check_rate / bare_rate:.0%} of bare)")
     print(f"POST /cdrs quiet: {q * 1000:9.2f} ms mean, p95 {_p95(quiet) * 1000:.2f} ms")
     print(f"POST /cdrs busy:  {b * 1000:9.2f} ms mean, p95 {_p95(busy) * 1000:.2f} ms")
+    a = statistics.mean(apart)
     print(f"slowdown of the receiving endpoint while checking: {b / q - 1:+.1%}")
+    print(f"POST /cdrs, checks in `ocpikit cdr work`: {a * 1000:.2f} ms mean ({a / q - 1:+.1%})")
+
+
+def _worker(url: str, workdir: Path) -> subprocess.Popen[bytes]:
+    """``ocpikit cdr work`` on the same database, in a process of its own."""
+    env = {**os.environ, "OCPIKIT_DATABASE_URL": url}
+    code = "from ocpikit.cli.main import main; raise SystemExit(main(['cdr', 'work']))"
+    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=workdir)
+
+
+async def _until_checked(storage: SqlStorage, n: int) -> None:
+    for _ in range(600):
+        rows = await storage.cdr_checks.listing(limit=100000)
+        if sum(1 for r in rows if r.state.value == "done") >= n:
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError("the worker did not check every CDR")
 
 
 def _p95(values: list[float]) -> float:

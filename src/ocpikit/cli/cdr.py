@@ -15,6 +15,8 @@
   records held, checked against our CDRs (:mod:`ocpikit.cli.cdr_invoices`).
 - ``cdr estimates [--partner P] [--status S] [--differences] [--json]``: partners' sessions'
   reported cost against the engine's estimate (:mod:`ocpikit.cli.cdr_estimates`).
+- ``cdr work [--once]``: the CDR checks and builds in a process of their own
+  (:mod:`ocpikit.cli.cdr_work`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ocpikit.cli.cdr_credit import add_credit
 from ocpikit.cli.cdr_disputes import add_disputes
 from ocpikit.cli.cdr_estimates import add_estimates
 from ocpikit.cli.cdr_invoices import add_invoices
+from ocpikit.cli.cdr_work import add_work
 from ocpikit.cli.tariff import (
     VERSIONS,
     Loaded,
@@ -95,6 +98,7 @@ def register(sub: Any) -> None:
     add_credit(csub)
     add_invoices(csub)
     add_estimates(csub)
+    add_work(csub)
     p.set_defaults(handler=lambda args: _usage(p))
 
 

@@ -37,7 +37,14 @@ from ocpikit.server.settings import Settings
 if TYPE_CHECKING:
     from ocpikit.operations.flow_ports import FlowPorts
 
-__all__ = ["cdr_build_mode", "cdr_decimals", "flow_app", "register", "webhook_config"]
+__all__ = [
+    "cdr_build_mode",
+    "cdr_decimals",
+    "cdr_work_in_serve",
+    "flow_app",
+    "register",
+    "webhook_config",
+]
 
 
 def cdr_build_mode(settings: Settings) -> str:
@@ -48,6 +55,16 @@ def cdr_build_mode(settings: Settings) -> str:
     if value not in ("auto", "off"):
         raise ValueError(f'[cdrs] build: "auto" or "off", not {value!r}')
     return str(value)
+
+
+def cdr_work_in_serve(settings: Settings) -> bool:
+    """``[cdrs] work = "serve" | "worker"`` (default "serve"): whether ``ocpikit serve`` runs
+    the CDR checks and builds, or leaves them to ``ocpikit cdr work``."""
+    section = settings.extra.get("cdrs", {})
+    value = section.get("work", "serve") if isinstance(section, dict) else "serve"
+    if value not in ("serve", "worker"):
+        raise ValueError(f'[cdrs] work: "serve" or "worker", not {value!r}')
+    return value == "serve"
 
 
 def cdr_decimals(settings: Settings) -> int:
@@ -118,7 +135,6 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         while await run_pending_checks(ctx.storage, ports.events) > 0:
             pass
 
-    register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
     mode, decimals = cdr_build_mode(settings), cdr_decimals(settings)
 
     async def cdr_builds(ctx: TaskContext) -> None:
@@ -127,7 +143,9 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         ):
             pass
 
-    register_periodic(PeriodicTask("cdr-builds", interval, cdr_builds, first=interval))
+    if cdr_work_in_serve(settings):
+        register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
+        register_periodic(PeriodicTask("cdr-builds", interval, cdr_builds, first=interval))
     forwarder = None
     if any(Role.HUB in p.roles for p in settings.parties):
         from ocpikit.client.hub_forward import HttpHubForwarder

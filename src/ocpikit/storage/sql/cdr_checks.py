@@ -198,9 +198,7 @@ class SqlCdrChecks:
 
         return await self._db.read(run)
 
-    async def with_session(
-        self, owner: str, session_id: str, *, before_seq: int
-    ) -> list[CdrCheck]:
+    async def with_session(self, owner: str, session_id: str, *, before_seq: int) -> list[CdrCheck]:
         params = {"owner": owner, "session_key": ci_key(session_id), "before_seq": before_seq}
         return await self._db.read(
             lambda conn: [_check(r) for r in conn.execute(_WITH_SESSION, params)]
