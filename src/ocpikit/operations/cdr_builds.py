@@ -30,14 +30,9 @@ from ocpikit.protocol.webhooks import EventSink
 from ocpikit.tariffs import PricingInputError
 from ocpikit.tariffs.builder import build_cdr
 
-__all__ = ["BuildMode", "build_one", "list_builds", "run_pending_builds", "session_tariffs"]
+__all__ = ["BuildFailed", "build_one", "list_builds", "run_pending_builds", "session_tariffs"]
 
 log = logging.getLogger("ocpikit.cdr_builds")
-
-#: ``[cdrs] build``: "auto" builds the CDR of every session of ours that ends, "off" leaves it
-#: to the operator's systems
-BuildMode = str
-BUILD_MODES = ("auto", "off")
 
 
 class BuildFailed(Exception):
@@ -133,14 +128,15 @@ async def run_pending_builds(
     storage: Storage,
     events: EventSink | None = None,
     *,
-    mode: BuildMode = "auto",
+    mode: str = "auto",
     rules: RoutingRules | None = None,
     limit: int = 50,
     decimals: int = 2,
 ) -> int:
     """Build the CDRs of up to ``limit`` queued sessions (leased, so no other process builds
     them meanwhile), store and queue each for its receivers, queue a ``cdr.built`` webhook
-    event; the number handled. ``mode`` "off": each is marked skipped. Amounts are rounded
+    event; the number handled. ``mode`` is ``[cdrs] build``: "off" marks each skipped (the
+    operator's systems supply the CDRs). Amounts are rounded
     half-up to ``decimals`` (``[cdrs] decimals``; the spec leaves rounding to the parties)."""
     handled = 0
     for build in await storage.cdr_builds.claim(limit=limit):

@@ -3,13 +3,15 @@ platform"): run the pending checks, list them (the disputes), record the operato
 resolution.
 
 A check reads what we hold: the CDR (head document), the tariffs it names as the CPO stored
-them with us (else those embedded in the CDR, OCPI 2.2.1 cdrs §10.4.1 ``tariffs``), the
-Session it names (OCPI 2.2.1 sessions; DIGEST §5.6 lists what must agree) and the Location for
-its time zone. It prices the CDR with the engine (``ocpikit.tariffs.reconcile.check_cdr``,
+them with us (else those embedded in the CDR, OCPI 2.2.1 cdrs §10.4.1 ``tariffs``; a CDR that
+names none: its connector's tariffs in force at its start), the Session it names (OCPI 2.2.1
+sessions; DIGEST §5.6 lists what must agree) and the Location for its time zone. It prices the CDR with the engine (``ocpikit.tariffs.reconcile.check_cdr``,
 the reason codes of ``ocpikit cdr check``), verifies ``signed_data`` (OCMF,
 ``ocpikit.eichrecht``) when present, and finds a second CDR of one session (``duplicate``).
 The verdict follows :func:`ocpikit.protocol.cdr_checks.verdict_of` with the partner's
-``cdr_tolerance`` switch.
+``cdr_tolerance`` and ``cdr_dispute_reasons`` switches. A run claims (leases) a batch of
+pending checks, checks them in order (a CDR of a session seen earlier in the batch counts for
+``duplicate``) and stores the outcomes in one write.
 """
 
 from __future__ import annotations
