@@ -11,7 +11,8 @@ Invariants:
 - a check is taken under a lease (:meth:`CdrCheckStore.claim`): two processes never check the
   same CDR at the same time; a lease left by a crashed process runs out;
 - an ``unverifiable`` check goes back to ``pending`` when the partner stores a Tariff (the CDR
-  arrived before its tariff), in the transaction that stores it; the checks that found a
+  arrived before its tariff), in the transaction that stores it; a check in flight then
+  (pending) that ends ``unverifiable`` is stored but stays ``pending``; the checks that found a
   ``duplicate`` of a session go back to ``pending`` when a credit CDR of that session is
   checked (a correction: credit CDR, then a new CDR, whatever order they arrive in);
 - the verdict is a pure function of the findings (:func:`verdict_of`): ``ok`` (nothing found),

@@ -31,6 +31,7 @@ class MemoryCdrChecks:
         self._rows: dict[int, CdrCheck] = {}
         self._sessions: dict[int, str] = {}
         self._leases: dict[int, datetime] = {}
+        self._tariff_changed: set[int] = set()  # a Tariff arrived while pending
 
     def queue(self, seq: int, key: Any, owner: str, revision: int, at: datetime) -> None:
         current = self._rows.get(seq)
@@ -83,6 +84,11 @@ class MemoryCdrChecks:
 
     def recheck_unverifiable(self, owner: str) -> None:
         """A Tariff of ``owner`` was stored: its unverifiable checks are pending again."""
+        self._tariff_changed.update(
+            c.seq
+            for c in self._rows.values()
+            if c.owner == owner and c.state is CdrCheckState.PENDING
+        )
         seqs = [
             c.seq
             for c in self._rows.values()
@@ -98,9 +104,12 @@ class MemoryCdrChecks:
         if current is None or current.revision != check.revision:
             return False
         self._leases.pop(check.seq, None)
+        changed = check.seq in self._tariff_changed
+        self._tariff_changed.discard(check.seq)
+        again = changed and outcome.verdict is Verdict.UNVERIFIABLE
         self._rows[check.seq] = dataclasses.replace(
             current,
-            state=CdrCheckState.DONE,
+            state=CdrCheckState.PENDING if again else CdrCheckState.DONE,
             checked_at=self._clock(),
             verdict=outcome.verdict,
             result=orjson.loads(orjson.dumps(outcome.to_json())),

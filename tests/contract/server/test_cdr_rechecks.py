@@ -132,3 +132,23 @@ async def test_the_partners_dispute_reasons_decide_what_is_disputed(
     got = await _verdicts(emsp)
     assert got["C-D2"] == ("ok", ["duplicate"])  # the reason is kept, the verdict is ok
     assert got["C-COST"] == ("disputed", ["cost"])
+
+
+async def test_a_tariff_arriving_while_the_check_runs_gets_the_cdr_checked_again(
+    emsp_and_token: tuple[Node, str],
+) -> None:
+    emsp, token = emsp_and_token
+    async with emsp.client(token) as http:
+        r = await http.post(f"{BASE}/cdrs", json=cdr("C-RACE"))
+        assert r.status_code == 201, r.text
+        (check,) = await emsp.storage.cdr_checks.claim()  # a check in flight: no tariff yet
+        from ocpikit.operations.cdr_checks import check_one
+
+        outcome = await check_one(emsp.storage, check, None)
+        assert outcome.verdict.value == "unverifiable"
+        r = await http.put(f"{BASE}/tariffs/NL/CPO/T1", json=TARIFF)  # arrives meanwhile
+        assert r.status_code in (200, 201), r.text
+    assert await emsp.storage.cdr_checks.finish(check, outcome)
+    assert [c.cdr_id for c in await emsp.storage.cdr_checks.pending()] == ["C-RACE"]
+    assert await run_pending_checks(emsp.storage) == 1
+    assert (await _verdicts(emsp))["C-RACE"] == ("ok", [])

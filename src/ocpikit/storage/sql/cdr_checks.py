@@ -156,6 +156,13 @@ class SqlCdrChecks:
         stmts = []
         for check, outcome in items:
             sid = outcome.session_id
+            state: Any = CdrCheckState.DONE.value
+            if outcome.verdict is Verdict.UNVERIFIABLE:
+                # a tariff arrived while it was checked: check it again
+                state = sa.case(
+                    (cdr_checks.c.tariff_changed, CdrCheckState.PENDING.value),
+                    else_=CdrCheckState.DONE.value,
+                )
             stmts.append(
                 sa.update(cdr_checks)
                 .where(
@@ -163,7 +170,8 @@ class SqlCdrChecks:
                     cdr_checks.c.revision == check.revision,
                 )
                 .values(
-                    state=CdrCheckState.DONE.value,
+                    state=state,
+                    tariff_changed=False,
                     verdict=outcome.verdict.value,
                     result=orjson.dumps(outcome.to_json()).decode(),
                     session_key=None if sid is None else ci_key(sid),

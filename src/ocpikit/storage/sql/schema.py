@@ -444,6 +444,8 @@ cdr_checks = sa.Table(
     sa.Column("note", sa.Text(), nullable=True),
     sa.Column("resolved_at", UtcDateTime(), nullable=True),
     sa.Column("lease_until", UtcDateTime(), nullable=True),  # a process is checking it
+    # a Tariff of the partner arrived while the check was pending (trigger of migration 0012)
+    sa.Column("tariff_changed", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index(None, "state", "object_seq"),
     sa.Index(None, "owner", "session_key"),
 )

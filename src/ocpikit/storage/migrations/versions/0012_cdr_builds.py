@@ -4,7 +4,8 @@ Sessions (``owner`` NULL) with status ``COMPLETED``, whichever process or tool w
 per session (``ocpikit.protocol.cdr_builds``, docs/cdrs.md). ``cdr_checks`` gets a lease
 (``lease_until``) so two processes never check the same CDR at the same time, and a Tariff a
 partner stores puts that partner's ``unverifiable`` checks back to ``pending`` (a CDR that
-arrived before its tariff is checked again when the tariff arrives).
+arrived before its tariff is checked again when the tariff arrives) and marks its pending ones
+``tariff_changed`` (a check in flight that ends ``unverifiable`` stays pending).
 
 SQLite: no conflict clause in the trigger (an upsert that fires it would impose its own).
 
@@ -46,6 +47,8 @@ WHEN NEW.kind = 'Tariff' AND NEW.owner IS NOT NULL
 BEGIN
     UPDATE cdr_checks SET state = 'pending'
     WHERE owner = NEW.owner AND state = 'done' AND verdict = 'unverifiable';
+    UPDATE cdr_checks SET tariff_changed = 1
+    WHERE owner = NEW.owner AND state = 'pending' AND tariff_changed = 0;
 END
 """
 SQLITE_RECHECK_EVENTS = {
@@ -80,6 +83,8 @@ SET search_path FROM CURRENT AS $$
 BEGIN
     UPDATE cdr_checks SET state = 'pending'
     WHERE owner = NEW.owner AND state = 'done' AND verdict = 'unverifiable';
+    UPDATE cdr_checks SET tariff_changed = true
+    WHERE owner = NEW.owner AND state = 'pending' AND NOT tariff_changed;
     RETURN NULL;
 END
 $$
@@ -111,8 +116,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("session_seq", name=op.f("pk_cdr_builds")),
     )
     op.create_index(op.f("ix_cdr_builds_state_session_seq"), "cdr_builds", ["state", "session_seq"])
-    with op.batch_alter_table("cdr_checks") as batch:
-        batch.add_column(sa.Column("lease_until", UTC_DATETIME, nullable=True))
+    # plain ALTER TABLE ADD COLUMN (SQLite too): a batch copy of the table would trip over the
+    # triggers of migration 0009 that name it
+    op.add_column("cdr_checks", sa.Column("lease_until", UTC_DATETIME, nullable=True))
+    op.add_column(
+        "cdr_checks",
+        sa.Column("tariff_changed", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRES_FUNCTION)
         op.execute(POSTGRES_TRIGGER)
@@ -134,7 +144,7 @@ def downgrade() -> None:
     else:
         for name in [*SQLITE_EVENTS, *SQLITE_RECHECK_EVENTS]:
             op.execute(f"DROP TRIGGER {name}")
-    with op.batch_alter_table("cdr_checks") as batch:
-        batch.drop_column("lease_until")
+    op.drop_column("cdr_checks", "tariff_changed")  # SQLite >= 3.35: ALTER TABLE DROP COLUMN
+    op.drop_column("cdr_checks", "lease_until")
     op.drop_index(op.f("ix_cdr_builds_state_session_seq"), table_name="cdr_builds")
     op.drop_table("cdr_builds")
