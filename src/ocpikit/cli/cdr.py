@@ -9,6 +9,14 @@
   Reconciliation: the expected total of the record's CDRs, compared with the invoice's.
 - ``cdr disputes [--partner P] [--since T] [--json|--csv]``: the platform's checks of received
   CDRs that need the operator (:mod:`ocpikit.cli.cdr_disputes`).
+- ``cdr credit CDR_ID [...]``: correct a CDR of ours, a Credit CDR and a new CDR
+  (:mod:`ocpikit.cli.cdr_credit`).
+- ``cdr invoices [--partner P | --own] [--differences] [--json]``: the Invoice Reconciliation
+  records held, checked against our CDRs (:mod:`ocpikit.cli.cdr_invoices`).
+- ``cdr estimates [--partner P] [--status S] [--differences] [--json]``: partners' sessions'
+  reported cost against the engine's estimate (:mod:`ocpikit.cli.cdr_estimates`).
+- ``cdr work [--once]``: the CDR checks and builds in a process of their own
+  (:mod:`ocpikit.cli.cdr_work`).
 """
 
 from __future__ import annotations
@@ -20,7 +28,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ocpikit.cli._files import InputError, load_document
+from ocpikit.cli.cdr_credit import add_credit
 from ocpikit.cli.cdr_disputes import add_disputes
+from ocpikit.cli.cdr_estimates import add_estimates
+from ocpikit.cli.cdr_invoices import add_invoices
+from ocpikit.cli.cdr_work import add_work
 from ocpikit.cli.tariff import (
     VERSIONS,
     Loaded,
@@ -83,6 +95,10 @@ def register(sub: Any) -> None:
     inv.add_argument("--json", action="store_true", help="machine-readable output")
     inv.set_defaults(handler=run_invoice)
     add_disputes(csub)
+    add_credit(csub)
+    add_invoices(csub)
+    add_estimates(csub)
+    add_work(csub)
     p.set_defaults(handler=lambda args: _usage(p))
 
 

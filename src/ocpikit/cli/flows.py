@@ -37,7 +37,44 @@ from ocpikit.server.settings import Settings
 if TYPE_CHECKING:
     from ocpikit.operations.flow_ports import FlowPorts
 
-__all__ = ["flow_app", "register", "webhook_config"]
+__all__ = [
+    "cdr_build_mode",
+    "cdr_decimals",
+    "cdr_work_in_serve",
+    "flow_app",
+    "register",
+    "webhook_config",
+]
+
+
+def cdr_build_mode(settings: Settings) -> str:
+    """``[cdrs] build = "auto" | "off"`` (default "off"): whether the platform builds the CDR
+    of each session of ours that ends (docs/cdrs.md). Anything else is a configuration error."""
+    section = settings.extra.get("cdrs", {})
+    value = section.get("build", "off") if isinstance(section, dict) else "off"
+    if value not in ("auto", "off"):
+        raise ValueError(f'[cdrs] build: "auto" or "off", not {value!r}')
+    return str(value)
+
+
+def cdr_work_in_serve(settings: Settings) -> bool:
+    """``[cdrs] work = "serve" | "worker"`` (default "serve"): whether ``ocpikit serve`` runs
+    the CDR checks and builds, or leaves them to ``ocpikit cdr work``."""
+    section = settings.extra.get("cdrs", {})
+    value = section.get("work", "serve") if isinstance(section, dict) else "serve"
+    if value not in ("serve", "worker"):
+        raise ValueError(f'[cdrs] work: "serve" or "worker", not {value!r}')
+    return value == "serve"
+
+
+def cdr_decimals(settings: Settings) -> int:
+    """``[cdrs] decimals`` (default 2): the decimals the amounts of the CDRs the platform builds
+    are rounded to, half-up (the spec leaves rounding to the parties, DIGEST §4.2)."""
+    section = settings.extra.get("cdrs", {})
+    value = section.get("decimals", 2) if isinstance(section, dict) else 2
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+        raise ValueError(f"[cdrs] decimals: a whole number from 0 to 6, not {value!r}")
+    return value
 
 
 def webhook_config(settings: Settings) -> tuple[str | None, str | None]:
@@ -77,6 +114,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
     from ocpikit.operations import commands
+    from ocpikit.operations.cdr_builds import run_pending_builds
     from ocpikit.operations.cdr_checks import run_pending_checks
     from ocpikit.server.admin import flow_routes
     from ocpikit.server.app import create_app
@@ -100,7 +138,17 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         while await run_pending_checks(ctx.storage, ports.events) > 0:
             pass
 
-    register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
+    mode, decimals = cdr_build_mode(settings), cdr_decimals(settings)
+
+    async def cdr_builds(ctx: TaskContext) -> None:
+        while await run_pending_builds(
+            ctx.storage, ports.events, mode=mode, rules=settings.routing, decimals=decimals
+        ):
+            pass
+
+    if cdr_work_in_serve(settings):
+        register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
+        register_periodic(PeriodicTask("cdr-builds", interval, cdr_builds, first=interval))
     forwarder = None
     if any(Role.HUB in p.roles for p in settings.parties):
         from ocpikit.client.hub_forward import HttpHubForwarder

@@ -130,7 +130,7 @@ def _exec_with_huge_pages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
-    from ocpikit.cli.flows import flow_app
+    from ocpikit.cli.flows import cdr_build_mode, cdr_decimals, cdr_work_in_serve, flow_app
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
     from ocpikit.server.console.session import console_config
@@ -159,6 +159,9 @@ def run_serve(args: argparse.Namespace) -> int:
             worker_override=False if args.no_worker else os.environ.get("OCPIKIT_OUTBOX_WORKER"),
         )
         bg_config = replace(bg_config, singletons=worker in (None, 0))
+        cdr_build_mode(settings)
+        cdr_decimals(settings)
+        cdr_work_in_serve(settings)
     except ValueError as exc:
         print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -47,6 +47,7 @@ from .modules import (
     ChargingProfilesClient,
     CommandsClient,
     HubClientInfoClient,
+    InvoiceReconciliationClient,
     LocationsClient,
     ObjectsClient,
     SessionsClient,
@@ -115,6 +116,7 @@ class PartnerClient:
         self.tariffs = TariffsClient(driver)
         self.tokens = TokensClient(driver)
         self.hubclientinfo = HubClientInfoClient(driver)
+        self.invoicereconciliation = InvoiceReconciliationClient(driver)
         self.commands = CommandsClient(driver)
         self.chargingprofiles = ChargingProfilesClient(driver)
         self.payments = PaymentsClient(driver)
@@ -146,6 +148,7 @@ class PartnerClient:
                 self.tariffs,
                 self.tokens,
                 self.hubclientinfo,
+                self.invoicereconciliation,
             )
         }
 

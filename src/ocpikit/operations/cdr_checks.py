@@ -3,24 +3,29 @@ platform"): run the pending checks, list them (the disputes), record the operato
 resolution.
 
 A check reads what we hold: the CDR (head document), the tariffs it names as the CPO stored
-them with us (else those embedded in the CDR, OCPI 2.2.1 cdrs §10.4.1 ``tariffs``), the
-Session it names (OCPI 2.2.1 sessions; DIGEST §5.6 lists what must agree) and the Location for
-its time zone. It prices the CDR with the engine (``ocpikit.tariffs.reconcile.check_cdr``,
+them with us (else those embedded in the CDR, OCPI 2.2.1 cdrs §10.4.1 ``tariffs``; a CDR that
+names none: its connector's tariffs in force at its start), the Session it names (OCPI 2.2.1
+sessions; DIGEST §5.6 lists what must agree) and the Location for its time zone. It prices the CDR with the engine (``ocpikit.tariffs.reconcile.check_cdr``,
 the reason codes of ``ocpikit cdr check``), verifies ``signed_data`` (OCMF,
 ``ocpikit.eichrecht``) when present, and finds a second CDR of one session (``duplicate``).
 The verdict follows :func:`ocpikit.protocol.cdr_checks.verdict_of` with the partner's
-``cdr_tolerance`` switch.
+``cdr_tolerance`` and ``cdr_dispute_reasons`` switches. A run claims (leases) a batch of
+pending checks, checks them in order (a CDR of a session seen earlier in the batch counts for
+``duplicate``) and stores the outcomes in one write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ocpikit.core.types import parse_datetime
 from ocpikit.eichrecht import verify_cdr
+from ocpikit.operations.tariffs_in_force import tariffs_in_force
 from ocpikit.protocol.cdr_checks import (
     COST_FIELDS,
     DEFAULT_TOLERANCE,
@@ -40,6 +45,7 @@ from ocpikit.tariffs.reconcile import Discrepancy, check_cdr
 
 __all__ = [
     "check_one",
+    "dispute_reasons_of",
     "list_checks",
     "resolve_check",
     "run_pending_checks",
@@ -47,6 +53,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("ocpikit.cdr_checks")
+
+#: ``before_seq`` that takes every CDR
+_ALL = 2**62
 
 
 def tolerance_of(partner: Partner | None) -> Decimal:
@@ -60,6 +69,16 @@ def tolerance_of(partner: Partner | None) -> Decimal:
         log.warning("partner %s: cdr_tolerance %r is not a number", partner and partner.id, raw)
         return DEFAULT_TOLERANCE
     return value if value >= 0 else DEFAULT_TOLERANCE
+
+
+def dispute_reasons_of(partner: Partner | None) -> frozenset[str] | None:
+    """The partner's ``cdr_dispute_reasons`` switch (a list or a comma-separated string of
+    reason codes), None when unset (every reason disputes)."""
+    raw = effective_settings(partner.settings if partner else None).get("cdr_dispute_reasons")
+    if raw is None:
+        return None
+    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return frozenset(str(i).strip() for i in items if str(i).strip())
 
 
 def _text(value: Any) -> str | None:
@@ -88,11 +107,42 @@ def _differences(found: Sequence[Discrepancy]) -> dict[str, dict[str, str | None
     return out
 
 
+async def _in_force(
+    storage: Storage, doc: Mapping[str, Any], key: ObjectKey, owner: str
+) -> list[dict[str, Any]]:
+    """The tariffs of the CDR's connector (the partner's Location we hold) in force at the
+    CDR's start, for a CDR that names none."""
+    loc = doc.get("cdr_location")
+    if not isinstance(loc, dict) or not loc.get("id"):
+        return []
+    got = await storage.objects.get(
+        ObjectKey("Location", key.country_code, key.party_id, str(loc["id"]))
+    )
+    if got is None or got.owner != owner:
+        return []
+    start = doc.get("start_date_time")
+    try:
+        at = parse_datetime(start) if isinstance(start, str) else None
+    except ValueError:
+        at = None
+    return await tariffs_in_force(
+        storage,
+        key.country_code,
+        key.party_id,
+        location=got.document,
+        evse_uid=loc.get("evse_uid"),
+        connector_id=loc.get("connector_id"),
+        start=at,
+        owner=owner,
+    )
+
+
 async def _tariffs(
-    storage: Storage, doc: Mapping[str, Any], key: ObjectKey
+    storage: Storage, doc: Mapping[str, Any], key: ObjectKey, owner: str
 ) -> tuple[list[dict[str, Any]] | None, list[str]]:
     """The stored tariffs the CDR names, and the ids of those we do not hold (None: none
-    named, or none held: the engine then takes the CDR's embedded tariffs)."""
+    held: the engine then takes the CDR's embedded tariffs). A CDR that names none is priced
+    with its connector's tariffs in force at its start (:func:`_in_force`)."""
     named: list[str] = []
     for period in doc.get("charging_periods") or ():
         tid = period.get("tariff_id") if isinstance(period, dict) else None
@@ -102,6 +152,8 @@ async def _tariffs(
         tid = t.get("id") if isinstance(t, dict) else None
         if tid and tid not in named:
             named.append(str(tid))
+    if not named:
+        return (await _in_force(storage, doc, key, owner) or None), []
     held: list[dict[str, Any]] = []
     missing: list[str] = []
     for tid in named:
@@ -140,17 +192,59 @@ async def _related(
     return session, original, zone
 
 
-async def check_one(storage: Storage, check: CdrCheck, partner: Partner | None) -> CheckOutcome:
-    """Check the CDR of ``check`` against what we hold (see the module docstring)."""
+#: the CDRs checked earlier in one batch, not stored yet, per (owner, session id upper-cased):
+#: (seq, cdr id, credit_reference_id of a credit CDR or None)
+BatchSessions = dict[tuple[str, str], list[tuple[int, str, str | None]]]
+
+
+async def _still_billed(
+    storage: Storage, check: CdrCheck, session_id: str, batch: BatchSessions | None = None
+) -> str | None:
+    """The earlier CDR of the partner that still bills ``session_id`` (one not cancelled by a
+    credit CDR naming it, whenever that arrived; OCPI 2.2.1 cdrs §10.3: a correction is a
+    credit CDR, then a new CDR), if any; ``batch``: the CDRs checked before this one in the
+    same run, whose results are not stored yet."""
+    others = await storage.cdr_checks.with_session(check.owner, session_id, before_seq=_ALL)
+    billing: list[str] = []
+    credited: set[str] = set()
+    for seq, cid, ref in (batch or {}).get((check.owner, session_id.upper()), ()):
+        if ref is not None:
+            credited.add(ref.upper())
+        elif seq < check.seq:
+            billing.append(cid)
+    for c in others:
+        got = await storage.objects.get(ObjectKey("CDR", c.country_code, c.party_id, c.cdr_id))
+        if got is None:
+            continue
+        if got.document.get("credit") is True:
+            credited.add(str(got.document.get("credit_reference_id", "")).upper())
+        elif c.seq < check.seq:
+            billing.append(c.cdr_id)
+    live = [cid for cid in billing if cid.upper() not in credited]
+    return live[0] if live else None
+
+
+async def check_one(
+    storage: Storage,
+    check: CdrCheck,
+    partner: Partner | None,
+    batch: BatchSessions | None = None,
+) -> CheckOutcome:
+    """Check the CDR of ``check`` against what we hold (see the module docstring); ``batch``
+    as for :func:`_still_billed`, which it also extends with this CDR."""
     key = ObjectKey("CDR", check.country_code, check.party_id, check.cdr_id)
     stored = await storage.objects.get(key)
     doc: Mapping[str, Any] = stored.document if stored is not None else {}
     findings: list[Finding] = []
     detail: dict[str, Any] = {}
-    tariffs, missing = await _tariffs(storage, doc, key)
+    tariffs, missing = await _tariffs(storage, doc, key, check.owner)
     priced = tariffs is not None or bool(doc.get("tariffs"))
     if not priced:
-        why = f"tariff(s) {', '.join(missing)} not held" if missing else "the CDR names no tariff"
+        why = (
+            f"tariff(s) {', '.join(missing)} not held"
+            if missing
+            else "the CDR names no tariff and its connector has none in force at its start"
+        )
         findings.append(Finding("tariff_missing", "tariffs", f"cannot price the CDR: {why}"))
     session, original, zone = await _related(storage, doc, key, check.owner)
     found: list[Discrepancy] = []
@@ -178,40 +272,69 @@ async def check_one(storage: Storage, check: CdrCheck, partner: Partner | None) 
                 Finding("signed_data", "signed_data", f"OCMF {ocmf.status.value}: {ocmf.message}")
             )
     sid = _text(doc.get("session_id"))
+    if sid and batch is not None:
+        ref = _text(doc.get("credit_reference_id")) if doc.get("credit") is True else None
+        batch.setdefault((check.owner, sid.upper()), []).append(
+            (check.seq, check.cdr_id, ref or ("" if doc.get("credit") is True else None))
+        )
     if sid and doc.get("credit") is not True:
-        first = await storage.cdr_checks.first_with_session(check.owner, sid, before_seq=check.seq)
-        if first is not None:
+        billed = await _still_billed(storage, check, sid, batch)
+        if billed is not None:
             findings.append(
                 Finding(
                     "duplicate",
                     "session_id",
-                    f"session {sid} was already billed by CDR {first.cdr_id}",
+                    f"session {sid} was already billed by CDR {billed}",
                 )
             )
+    if doc.get("credit") is True:
+        detail["credit"] = True
     detail["findings"] = [
         {"code": f.code, "field": f.field, "message": f.message} for f in findings
     ]
-    verdict = verdict_of(findings, tolerance_of(partner), priced=priced)
+    verdict = verdict_of(
+        findings, tolerance_of(partner), priced=priced, disputing=dispute_reasons_of(partner)
+    )
     reasons = list(dict.fromkeys(f.code for f in findings))
     return CheckOutcome(verdict, reasons, _differences(found), sid, detail)
+
+
+async def _recheck_duplicates(storage: Storage, credit: CdrCheck, session_id: str) -> None:
+    """A credit CDR of ``session_id`` was checked: the CDRs of the session found ``duplicate``
+    are checked again (the new CDR of a correction may have arrived before the credit)."""
+    others = await storage.cdr_checks.with_session(credit.owner, session_id, before_seq=_ALL)
+    again = [
+        c.seq
+        for c in others
+        if c.seq != credit.seq and "duplicate" in (c.result or {}).get("reasons", ())
+    ]
+    await storage.cdr_checks.requeue(again)
 
 
 async def run_pending_checks(
     storage: Storage, events: EventSink | None = None, *, limit: int = 100
 ) -> int:
-    """Check up to ``limit`` pending CDRs in their arrival order, store each outcome and
-    queue a ``cdr.checked`` webhook event; the number checked. A CDR written again while it
-    was checked stays pending (its next run checks the new revision)."""
-    pending = await storage.cdr_checks.pending(limit=limit)
+    """Check up to ``limit`` pending CDRs in their arrival order, store the outcomes (in one
+    write) and queue a ``cdr.checked`` webhook event for each; the number checked. A CDR
+    written again while it was checked stays pending (its next run checks the new
+    revision)."""
+    pending = await storage.cdr_checks.claim(limit=limit)
     partners: dict[str, Partner | None] = {}
-    done = 0
+    batch: BatchSessions = {}
+    outcomes: list[tuple[CdrCheck, CheckOutcome]] = []
     for check in pending:
         if check.owner not in partners:
             partners[check.owner] = await storage.partners.get(check.owner)
-        outcome = await check_one(storage, check, partners[check.owner])
-        if not await storage.cdr_checks.finish(check, outcome):
+        outcomes.append((check, await check_one(storage, check, partners[check.owner], batch)))
+        await asyncio.sleep(0)  # let the endpoints answer between two checks (same event loop)
+    stored = await storage.cdr_checks.finish_many(outcomes) if outcomes else []
+    done = 0
+    for (check, outcome), ok in zip(outcomes, stored, strict=True):
+        if not ok:
             continue
         done += 1
+        if outcome.detail.get("credit") and outcome.session_id:
+            await _recheck_duplicates(storage, check, outcome.session_id)
         if events is not None:
             await events.emit(
                 "cdr.checked",

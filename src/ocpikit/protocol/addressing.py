@@ -41,6 +41,7 @@ KIND_OF_MODULE: Mapping[str, str] = {
     "tariffs": "Tariff",
     "tokens": "Token",
     "hubclientinfo": "ClientInfo",
+    "invoicereconciliation": "InvoiceReconciliationRecord",
 }
 #: head object name -> its module identifier
 MODULE_OF_KIND: Mapping[str, str] = {v: k for k, v in KIND_OF_MODULE.items()}

@@ -8,6 +8,13 @@ Invariants:
   trigger of migration 0009; memory: in the same write), so a crash loses no check;
 - a check is ``done`` only for the revision of the CDR it looked at: a CDR written again is
   checked again;
+- a check is taken under a lease (:meth:`CdrCheckStore.claim`): two processes never check the
+  same CDR at the same time; a lease left by a crashed process runs out;
+- an ``unverifiable`` check goes back to ``pending`` when the partner stores a Tariff (the CDR
+  arrived before its tariff), in the transaction that stores it; a check in flight then
+  (pending) that ends ``unverifiable`` is stored but stays ``pending``; the checks that found a
+  ``duplicate`` of a session go back to ``pending`` when a credit CDR of that session is
+  checked (a correction: credit CDR, then a new CDR, whatever order they arrive in);
 - the verdict is a pure function of the findings (:func:`verdict_of`): ``ok`` (nothing found),
   ``within_tolerance`` (only amounts within the partner's ``cdr_tolerance``), ``disputed``
   (anything else), ``unverifiable`` (no tariff to price it with, and nothing else found).
@@ -16,13 +23,14 @@ Invariants:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 __all__ = [
+    "CHECK_LEASE_SECONDS",
     "COST_FIELDS",
     "DEFAULT_TOLERANCE",
     "DISPUTE_VERDICTS",
@@ -39,6 +47,9 @@ __all__ = [
 #: amounts (declared - expected, excl. and incl. VAT) within this many currency units are
 #: tolerated when the partner sets no ``cdr_tolerance`` switch
 DEFAULT_TOLERANCE = Decimal("0.01")
+
+#: how long a claimed check stays out of other processes' reach
+CHECK_LEASE_SECONDS = 15.0
 
 #: the cost fields of a CDR whose differences the tolerance applies to (OCPI 2.2.1 cdrs §10.4.1)
 COST_FIELDS: frozenset[str] = frozenset(
@@ -86,11 +97,21 @@ class Finding:
     amount_incl: Decimal | None = None
 
 
-def verdict_of(findings: Iterable[Finding], tolerance: Decimal, *, priced: bool) -> Verdict:
-    """The verdict of a check: ``priced`` says whether a tariff was found to price the CDR."""
+def verdict_of(
+    findings: Iterable[Finding],
+    tolerance: Decimal,
+    *,
+    priced: bool,
+    disputing: Collection[str] | None = None,
+) -> Verdict:
+    """The verdict of a check: ``priced`` says whether a tariff was found to price the CDR;
+    ``disputing`` (the partner's ``cdr_dispute_reasons``), when given, the reason codes that
+    can dispute it (the others do not count)."""
     tolerated = 0
     other = 0
     for f in findings:
+        if disputing is not None and f.code not in disputing and f.code != "tariff_missing":
+            continue
         if (
             f.field in COST_FIELDS
             and f.amount is not None
@@ -175,9 +196,25 @@ class CdrCheckStore(Protocol):
         """Pending checks in the CDRs' creation order."""
         ...
 
+    async def claim(
+        self, *, limit: int = 100, lease: float = CHECK_LEASE_SECONDS
+    ) -> list[CdrCheck]:
+        """Pending checks whose lease is free or ran out, in the CDRs' creation order, each
+        leased to the caller for ``lease`` seconds: two processes never check one CDR at once."""
+        ...
+
+    async def requeue(self, seqs: Sequence[int]) -> int:
+        """Put these done checks back to ``pending`` (something they read changed); the
+        number requeued."""
+        ...
+
     async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
         """Store the outcome (:meth:`CheckOutcome.to_json`); False (nothing written) when the CDR was written again since
         ``check`` was read (it stays pending for its new revision)."""
+        ...
+
+    async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
+        """:meth:`finish` of each, in one write transaction; whether each was stored."""
         ...
 
     async def first_with_session(
@@ -185,6 +222,12 @@ class CdrCheckStore(Protocol):
     ) -> CdrCheck | None:
         """A CDR of ``owner`` created before ``before_seq`` whose done check read the same
         session id (case-insensitive), if any: the second CDR of one session."""
+        ...
+
+    async def with_session(self, owner: str, session_id: str, *, before_seq: int) -> list[CdrCheck]:
+        """Every CDR of ``owner`` created before ``before_seq`` whose done check read the same
+        session id (case-insensitive), in creation order: the CDRs (and credit CDRs) that
+        billed the session before."""
         ...
 
     async def listing(

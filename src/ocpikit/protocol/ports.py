@@ -46,6 +46,7 @@ from typing import Any, Final, Protocol
 import orjson
 
 from ocpikit.core.types import ci_key
+from ocpikit.protocol.cdr_builds import CdrBuildStore
 from ocpikit.protocol.cdr_checks import CdrCheckStore
 from ocpikit.protocol.party_records import Learned, RemoteParty
 
@@ -867,6 +868,9 @@ class Storage(Protocol):
 
     @property
     def cdr_checks(self) -> CdrCheckStore: ...
+
+    @property
+    def cdr_builds(self) -> CdrBuildStore: ...
 
     @property
     def credentials_changes(self) -> CredentialsChanges: ...

@@ -136,6 +136,10 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             False,
             "the hub compares object ids case-sensitively: an id differing only in case from "
             "a stored one is another object, refused rather than merged (protocol/id_case.py)",
+            "cdr_dispute_reasons",
+            None,
+            "the reason codes that make a received CDR `disputed` (a list, or comma-separated); "
+            "other findings stay in the check's reasons without disputing it (default: all)",
         ),
         Switch(
             "pull_max_wait",

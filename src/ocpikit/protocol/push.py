@@ -38,6 +38,7 @@ MODULE_OF_KIND: Final = {
     "Token": "tokens",
     "Booking": "bookings",
     "BookingLocation": "bookings",
+    "InvoiceReconciliationRecord": "invoicereconciliation",
 }
 
 

@@ -45,6 +45,7 @@ from ocpikit.protocol.ports import (
     token_digest,
 )
 from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
+from ocpikit.storage.memory_cdr_builds import MemoryCdrBuilds
 from ocpikit.storage.memory_cdr_checks import MemoryCdrChecks
 from ocpikit.storage.memory_parties import MemoryParties
 from ocpikit.storage.redaction import redact_exchange
@@ -91,6 +92,7 @@ class _State:
         self.outbox_ids = itertools.count(1)
         self.commands: dict[tuple[CommandDirection, str], CommandRecord] = {}
         self.cdr_checks = MemoryCdrChecks(clock, self.objects)
+        self.cdr_builds = MemoryCdrBuilds(clock, self.objects)
 
     def enqueue(
         self,
@@ -157,6 +159,15 @@ class MemoryObjects:
             self._s.enqueue(partner_id, key, OutboxOperation.PUT, raw, obj.revision)
         if key.kind == "CDR" and owner is not None:
             self._s.cdr_checks.queue(obj.seq, key, owner, obj.revision, last_updated)
+        if key.kind == "Tariff" and owner is not None:
+            self._s.cdr_checks.recheck_unverifiable(owner)
+        if (
+            key.kind == "Session"
+            and owner is None
+            and b"COMPLETED" in raw
+            and orjson.loads(raw).get("status") == "COMPLETED"
+        ):
+            self._s.cdr_builds.queue(obj.seq, key, last_updated)
         return obj.view(None)
 
     async def put(
@@ -707,6 +718,7 @@ class MemoryStorage:
         self._parties = MemoryParties(clock, state.partners)
         self._credentials_changes = MemoryCredentialsChanges(state)
         self._cdr_checks = state.cdr_checks
+        self._cdr_builds = state.cdr_builds
 
     @property
     def objects(self) -> MemoryObjects:
@@ -743,6 +755,10 @@ class MemoryStorage:
     @property
     def cdr_checks(self) -> MemoryCdrChecks:
         return self._cdr_checks
+
+    @property
+    def cdr_builds(self) -> MemoryCdrBuilds:
+        return self._cdr_builds
 
     @property
     def credentials_changes(self) -> MemoryCredentialsChanges:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from ocpikit.core.types import ci_key
 from ocpikit.protocol.cdr_checks import (
+    CHECK_LEASE_SECONDS,
     CdrCheck,
     CdrCheckState,
     CheckOutcome,
@@ -29,6 +30,8 @@ class MemoryCdrChecks:
         self._objects = objects  # ObjectKey -> the memory store's object (seq, key)
         self._rows: dict[int, CdrCheck] = {}
         self._sessions: dict[int, str] = {}
+        self._leases: dict[int, datetime] = {}
+        self._tariff_changed: set[int] = set()  # a Tariff arrived while pending
 
     def queue(self, seq: int, key: Any, owner: str, revision: int, at: datetime) -> None:
         current = self._rows.get(seq)
@@ -55,13 +58,58 @@ class MemoryCdrChecks:
     async def pending(self, *, limit: int = 100) -> list[CdrCheck]:
         return [c for c in self._live() if c.state is CdrCheckState.PENDING][:limit]
 
+    async def claim(
+        self, *, limit: int = 100, lease: float = CHECK_LEASE_SECONDS
+    ) -> list[CdrCheck]:
+        now = self._clock()
+        taken: list[CdrCheck] = []
+        for c in self._live():
+            if len(taken) >= limit:
+                break
+            held = self._leases.get(c.seq)
+            if c.state is CdrCheckState.PENDING and (held is None or held < now):
+                self._leases[c.seq] = now + timedelta(seconds=lease)
+                taken.append(c)
+        return taken
+
+    async def requeue(self, seqs: Sequence[int]) -> int:
+        done = 0
+        for seq in seqs:
+            current = self._rows.get(seq)
+            if current is not None and current.state is CdrCheckState.DONE:
+                self._rows[seq] = dataclasses.replace(current, state=CdrCheckState.PENDING)
+                self._leases.pop(seq, None)
+                done += 1
+        return done
+
+    def recheck_unverifiable(self, owner: str) -> None:
+        """A Tariff of ``owner`` was stored: its unverifiable checks are pending again."""
+        self._tariff_changed.update(
+            c.seq
+            for c in self._rows.values()
+            if c.owner == owner and c.state is CdrCheckState.PENDING
+        )
+        seqs = [
+            c.seq
+            for c in self._rows.values()
+            if c.owner == owner
+            and c.state is CdrCheckState.DONE
+            and c.verdict is Verdict.UNVERIFIABLE
+        ]
+        for seq in seqs:
+            self._rows[seq] = dataclasses.replace(self._rows[seq], state=CdrCheckState.PENDING)
+
     async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
         current = self._rows.get(check.seq)
         if current is None or current.revision != check.revision:
             return False
+        self._leases.pop(check.seq, None)
+        changed = check.seq in self._tariff_changed
+        self._tariff_changed.discard(check.seq)
+        again = changed and outcome.verdict is Verdict.UNVERIFIABLE
         self._rows[check.seq] = dataclasses.replace(
             current,
-            state=CdrCheckState.DONE,
+            state=CdrCheckState.PENDING if again else CdrCheckState.DONE,
             checked_at=self._clock(),
             verdict=outcome.verdict,
             result=orjson.loads(orjson.dumps(outcome.to_json())),
@@ -69,6 +117,9 @@ class MemoryCdrChecks:
         if outcome.session_id is not None:
             self._sessions[check.seq] = ci_key(outcome.session_id)
         return True
+
+    async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
+        return [await self.finish(check, outcome) for check, outcome in items]
 
     async def first_with_session(
         self, owner: str, session_id: str, *, before_seq: int
@@ -78,6 +129,14 @@ class MemoryCdrChecks:
             if c.seq < before_seq and c.owner == owner and self._sessions.get(c.seq) == wanted:
                 return c
         return None
+
+    async def with_session(self, owner: str, session_id: str, *, before_seq: int) -> list[CdrCheck]:
+        wanted = ci_key(session_id)
+        return [
+            c
+            for c in self._live()
+            if c.seq < before_seq and c.owner == owner and self._sessions.get(c.seq) == wanted
+        ]
 
     async def listing(
         self,

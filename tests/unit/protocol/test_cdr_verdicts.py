@@ -59,3 +59,14 @@ def test_a_larger_partner_tolerance_tolerates_more() -> None:
     assert verdict_of([cost("1.5", "1.65")], Decimal("2"), priced=True) is (
         Verdict.WITHIN_TOLERANCE
     )
+
+
+def test_only_the_partners_dispute_reasons_dispute() -> None:
+    session = Finding("session", "start_date_time", "differs from the session")
+    assert verdict_of([session], TOL, priced=True, disputing={"cost"}) is Verdict.OK
+    assert verdict_of([session], TOL, priced=True, disputing={"session"}) is Verdict.DISPUTED
+    assert verdict_of([session, cost("1.0")], TOL, priced=True, disputing={"cost"}) is (
+        Verdict.DISPUTED
+    )
+    missing = Finding("tariff_missing", "tariffs", "no tariff")
+    assert verdict_of([missing], TOL, priced=False, disputing=set()) is Verdict.UNVERIFIABLE

@@ -6,6 +6,7 @@ from .cdrs import CdrsClient
 from .chargingprofiles import ChargingProfilesClient
 from .commands import CommandsClient
 from .hubclientinfo import HubClientInfoClient
+from .invoicereconciliation import InvoiceReconciliationClient
 from .locations import LocationsClient
 from .objects import ObjectsClient
 from .sessions import SessionsClient
@@ -17,6 +18,7 @@ __all__ = [
     "ChargingProfilesClient",
     "CommandsClient",
     "HubClientInfoClient",
+    "InvoiceReconciliationClient",
     "LocationsClient",
     "ObjectsClient",
     "SessionsClient",

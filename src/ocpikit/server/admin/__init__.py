@@ -21,6 +21,11 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
 - Payments (2.3.0): ``/admin/api/terminals``, ``/admin/api/financial-advice-confirmations``,
   ``/admin/api/payments/confirmations`` and ``/admin/api/partners/{partner_id}/terminals/...``
   (``payments``).
+- ``GET /admin/api/cdr-builds?state=...``, ``POST /admin/api/cdrs/{id}/credit``: the CDRs the
+  platform builds for our finished sessions, and the correction of one of our CDRs.
+- ``GET /admin/api/invoice-checks``: the Invoice Reconciliation records we hold (ours and
+  partners') checked against our CDRs; ``GET /admin/api/session-estimates``: partners'
+  sessions' reported cost against the engine's estimate.
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -28,9 +33,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from ocpikit.server.admin.cdr_builds import credit_cdr_endpoint, list_cdr_builds
 from ocpikit.server.admin.cdr_checks import list_cdr_checks, resolve_cdr_check
 from ocpikit.server.admin.common import MODULES, admin_endpoint
 from ocpikit.server.admin.flows import flow_routes, get_command, list_clientinfo, list_commands
+from ocpikit.server.admin.invoice_checks import list_invoice_check_rows
 from ocpikit.server.admin.objects import (
     delete_object,
     get_object,
@@ -46,6 +53,7 @@ from ocpikit.server.admin.partners import (
     list_partners,
 )
 from ocpikit.server.admin.payments import payment_routes
+from ocpikit.server.admin.session_estimates import list_session_estimate_rows
 
 __all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
 
@@ -77,5 +85,15 @@ def admin_routes() -> list[BaseRoute]:
             admin_endpoint(resolve_cdr_check),
             methods=["POST"],
         ),
+        Route("/admin/api/cdr-builds", admin_endpoint(list_cdr_builds), methods=["GET"]),
+        Route(
+            "/admin/api/invoice-checks", admin_endpoint(list_invoice_check_rows), methods=["GET"]
+        ),
+        Route(
+            "/admin/api/session-estimates",
+            admin_endpoint(list_session_estimate_rows),
+            methods=["GET"],
+        ),
+        Route("/admin/api/cdrs/{id}/credit", admin_endpoint(credit_cdr_endpoint), methods=["POST"]),
         Route("/admin/api/{module}", admin_endpoint(list_objects), methods=["GET"]),
     ]

@@ -39,6 +39,7 @@ MODULES: dict[str, tuple[str, str]] = {
     "tokens": ("Token", "uid"),
     "bookings": ("Booking", "id"),
     "booking_locations": ("BookingLocation", "id"),
+    "invoicereconciliation": ("InvoiceReconciliationRecord", "id"),
 }
 
 failure_log = logging.getLogger("ocpikit.server")

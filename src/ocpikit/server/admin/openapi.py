@@ -125,6 +125,7 @@ def openapi(base_url: str) -> bytes:
         }
     }
     paths.update(_afir_paths(errors))
+    paths.update(_cdr_paths(errors))
     doc = {
         "openapi": "3.1.0",
         "info": {"title": "ocpikit backend API", "version": "1"},
@@ -162,3 +163,88 @@ def _afir_paths(errors: dict[str, Any]) -> dict[str, Any]:
         }
     }
     return paths
+
+
+def _cdr_paths(errors: dict[str, Any]) -> dict[str, Any]:
+    """The CDR pipeline's endpoints (docs/cdrs.md): checks of received CDRs, CDRs built for
+    our sessions, corrections."""
+    q = [
+        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+    ]
+    return {
+        "/admin/api/cdr-checks": {
+            "get": {
+                "summary": "Checks of received CDRs (verdict=disputes: disputed and unverifiable)",
+                "parameters": [
+                    {"name": "verdict", "in": "query", "schema": {"type": "string"}},
+                    {"name": "partner", "in": "query", "schema": {"type": "string"}},
+                    {"name": "since", "in": "query", "schema": {"type": "string"}},
+                    *q,
+                ],
+                "responses": {
+                    "200": {"description": "Rows (as `ocpikit cdr disputes --json`)"},
+                    "400": errors["400"],
+                },
+            }
+        },
+        "/admin/api/cdr-checks/{cdr_id}/resolution": {
+            "post": {
+                "summary": "Mark a dispute accepted or contested with a note",
+                "parameters": [
+                    {"name": "cdr_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {"200": {"description": "The check"}, **errors},
+            }
+        },
+        "/admin/api/cdr-builds": {
+            "get": {
+                "summary": "Finished sessions of ours and the CDR the platform built for each",
+                "parameters": [
+                    {"name": "state", "in": "query", "schema": {"type": "string"}},
+                    *q,
+                ],
+                "responses": {"200": {"description": "Rows"}, "400": errors["400"]},
+            }
+        },
+        "/admin/api/invoice-checks": {
+            "get": {
+                "summary": "Invoice Reconciliation records we hold, checked against our CDRs",
+                "parameters": [
+                    {"name": "partner", "in": "query", "schema": {"type": "string"}},
+                    {"name": "own", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "differences", "in": "query", "schema": {"type": "boolean"}},
+                    *q,
+                ],
+                "responses": {"200": {"description": "Rows"}, "400": errors["400"]},
+            }
+        },
+        "/admin/api/session-estimates": {
+            "get": {
+                "summary": "Partners' sessions: reported total_cost against the engine's estimate",
+                "parameters": [
+                    {"name": "partner", "in": "query", "schema": {"type": "string"}},
+                    {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {"name": "differences", "in": "query", "schema": {"type": "boolean"}},
+                    *q,
+                ],
+                "responses": {"200": {"description": "Rows"}, "400": errors["400"]},
+            }
+        },
+        "/admin/api/cdrs/{id}/credit": {
+            "post": {
+                "summary": "Correct a CDR of ours: a Credit CDR, then a new CDR (both pushed)",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {"201": {"description": "{credit, cdr}"}, **errors},
+            }
+        },
+    }

@@ -7,7 +7,7 @@ CDR); this module reads the queue and writes outcomes and resolutions.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ocpikit.core.types import ci_key
 from ocpikit.protocol.cdr_checks import (
+    CHECK_LEASE_SECONDS,
     CdrCheck,
     CdrCheckState,
     CheckOutcome,
@@ -55,6 +56,19 @@ _COLUMNS = (
 _JOINED = cdr_checks.join(objects, objects.c.seq == cdr_checks.c.object_seq)
 
 
+#: the checks of one partner that read one session (built once: a check runs it per CDR)
+_WITH_SESSION = (
+    sa.select(*_COLUMNS)
+    .select_from(_JOINED)
+    .where(
+        cdr_checks.c.owner == sa.bindparam("owner"),
+        cdr_checks.c.session_key == sa.bindparam("session_key"),
+        cdr_checks.c.object_seq < sa.bindparam("before_seq"),
+    )
+    .order_by(cdr_checks.c.object_seq)
+)
+
+
 def _check(row: Any) -> CdrCheck:
     return CdrCheck(
         seq=row.object_seq,
@@ -88,25 +102,86 @@ class SqlCdrChecks:
         )
         return await self._db.read(lambda conn: [_check(r) for r in conn.execute(query)])
 
-    async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
+    async def claim(
+        self, *, limit: int = 100, lease: float = CHECK_LEASE_SECONDS
+    ) -> list[CdrCheck]:
         db = self._db
-        sid = outcome.session_id
+
+        def run(conn: sa.Connection) -> list[CdrCheck]:
+            now = db.clock()
+            free = sa.and_(
+                cdr_checks.c.state == CdrCheckState.PENDING.value,
+                sa.or_(cdr_checks.c.lease_until.is_(None), cdr_checks.c.lease_until < now),
+            )
+            rows = conn.execute(
+                sa.select(*_COLUMNS)
+                .select_from(_JOINED)
+                .where(free)
+                .order_by(cdr_checks.c.object_seq)
+                .limit(limit)
+            ).all()
+            if not rows:
+                return []
+            until = now + timedelta(seconds=lease)
+            taken = conn.execute(
+                sa.update(cdr_checks)
+                .where(cdr_checks.c.object_seq.in_([r.object_seq for r in rows]), free)
+                .values(lease_until=until)
+                .returning(cdr_checks.c.object_seq)
+            ).scalars()
+            mine = set(taken)
+            return [_check(r) for r in rows if r.object_seq in mine]
+
+        return await db.write(run)
+
+    async def requeue(self, seqs: Sequence[int]) -> int:
+        if not seqs:
+            return 0
         stmt = (
             sa.update(cdr_checks)
             .where(
-                cdr_checks.c.object_seq == check.seq,
-                cdr_checks.c.revision == check.revision,
+                cdr_checks.c.object_seq.in_(list(seqs)),
+                cdr_checks.c.state == CdrCheckState.DONE.value,
             )
-            .values(
-                state=CdrCheckState.DONE.value,
-                verdict=outcome.verdict.value,
-                result=orjson.dumps(outcome.to_json()).decode(),
-                session_key=None if sid is None else ci_key(sid),
-            )
+            .values(state=CdrCheckState.PENDING.value, lease_until=None)
         )
+        return await self._db.write(lambda conn: conn.execute(stmt).rowcount)
 
-        def run(conn: sa.Connection) -> bool:
-            return conn.execute(stmt.values(checked_at=db.clock())).rowcount > 0
+    async def finish(self, check: CdrCheck, outcome: CheckOutcome) -> bool:
+        (done,) = await self.finish_many([(check, outcome)])
+        return done
+
+    async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
+        db = self._db
+        stmts = []
+        for check, outcome in items:
+            sid = outcome.session_id
+            state: Any = CdrCheckState.DONE.value
+            if outcome.verdict is Verdict.UNVERIFIABLE:
+                # a tariff arrived while it was checked: check it again
+                state = sa.case(
+                    (cdr_checks.c.tariff_changed, CdrCheckState.PENDING.value),
+                    else_=CdrCheckState.DONE.value,
+                )
+            stmts.append(
+                sa.update(cdr_checks)
+                .where(
+                    cdr_checks.c.object_seq == check.seq,
+                    cdr_checks.c.revision == check.revision,
+                )
+                .values(
+                    state=state,
+                    tariff_changed=False,
+                    verdict=outcome.verdict.value,
+                    result=orjson.dumps(outcome.to_json()).decode(),
+                    session_key=None if sid is None else ci_key(sid),
+                    lease_until=None,
+                )
+            )
+
+        def run(conn: sa.Connection) -> list[bool]:
+            now = db.clock()
+            return [conn.execute(stmt.values(checked_at=now)).rowcount > 0 for stmt in stmts]
 
         return await db.write(run)
 
@@ -130,6 +205,12 @@ class SqlCdrChecks:
             return None if row is None else _check(row)
 
         return await self._db.read(run)
+
+    async def with_session(self, owner: str, session_id: str, *, before_seq: int) -> list[CdrCheck]:
+        params = {"owner": owner, "session_key": ci_key(session_id), "before_seq": before_seq}
+        return await self._db.read(
+            lambda conn: [_check(r) for r in conn.execute(_WITH_SESSION, params)]
+        )
 
     async def listing(
         self,

@@ -27,6 +27,7 @@ from ocpikit.core.types import iso_seconds
 __all__ = [
     "JsonText",
     "UtcDateTime",
+    "cdr_builds",
     "cdr_checks",
     "commands",
     "credentials_generation",
@@ -442,8 +443,31 @@ cdr_checks = sa.Table(
     sa.Column("resolution", sa.String(16), nullable=True),
     sa.Column("note", sa.Text(), nullable=True),
     sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),  # a process is checking it
+    # a Tariff of the partner arrived while the check was pending (trigger of migration 0010)
+    sa.Column("tariff_changed", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index(None, "state", "object_seq"),
     sa.Index(None, "owner", "session_key"),
+)
+
+cdr_builds = sa.Table(
+    "cdr_builds",
+    metadata,
+    # one row per Session of ours that became COMPLETED, queued by a trigger (migration
+    # cdr_builds) in the transaction that stores it (ocpikit.protocol.cdr_builds)
+    sa.Column(
+        "session_seq",
+        _surrogate(),
+        sa.ForeignKey("ocpi_objects.seq", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("queued_at", UtcDateTime(), nullable=False),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("built_at", UtcDateTime(), nullable=True),
+    sa.Column("cdr_id", _OID, nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Index(None, "state", "session_seq"),
 )
 
 commands = sa.Table(

@@ -15,6 +15,7 @@ import asyncio
 from sqlalchemy.engine import URL
 
 from ocpikit.storage._common import Clock, utcnow
+from ocpikit.storage.sql.cdr_builds import SqlCdrBuilds
 from ocpikit.storage.sql.cdr_checks import SqlCdrChecks
 from ocpikit.storage.sql.commands import SqlCommands
 from ocpikit.storage.sql.credentials_changes import (
@@ -63,6 +64,7 @@ class SqlStorage:
         self._facts = SqlFacts(self._db)
         self._parties = SqlParties(self._db)
         self._cdr_checks = SqlCdrChecks(self._db)
+        self._cdr_builds = SqlCdrBuilds(self._db)
 
     @classmethod
     def from_url(
@@ -129,6 +131,10 @@ class SqlStorage:
     @property
     def cdr_checks(self) -> SqlCdrChecks:
         return self._cdr_checks
+
+    @property
+    def cdr_builds(self) -> SqlCdrBuilds:
+        return self._cdr_builds
 
     @property
     def credentials_changes(self) -> SignalFile | NotificationCount:
