@@ -136,6 +136,8 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             False,
             "the hub compares object ids case-sensitively: an id differing only in case from "
             "a stored one is another object, refused rather than merged (protocol/id_case.py)",
+        ),
+        Switch(
             "cdr_dispute_reasons",
             None,
             "the reason codes that make a received CDR `disputed` (a list, or comma-separated); "
