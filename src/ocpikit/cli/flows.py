@@ -147,8 +147,9 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
             pass
 
     if cdr_work_in_serve(settings):
-        register_periodic(PeriodicTask("cdr-checks", interval, cdr_checks, first=interval))
-        register_periodic(PeriodicTask("cdr-builds", interval, cdr_builds, first=interval))
+        # both lease what they work on: every worker of `serve --workers N` may run them
+        for name, fn in (("cdr-checks", cdr_checks), ("cdr-builds", cdr_builds)):
+            register_periodic(PeriodicTask(name, interval, fn, first=interval, every_worker=True))
     forwarder = None
     if any(Role.HUB in p.roles for p in settings.parties):
         from ocpikit.client.hub_forward import HttpHubForwarder

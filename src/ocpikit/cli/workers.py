@@ -8,7 +8,7 @@ with the same options and ``--worker-index I``. The workers listen on the same p
 - every worker answers partners and the backend API, and delivers the outbox (claims are
   leased rows, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL: an entry goes out once);
 - the periodic tasks that lease what they work on (``every_worker``: the command and webhook
-  sweep) run in every worker; the tasks that must run once per platform (first pulls,
+  sweep, the CDR checks and builds) run in every worker; the tasks that must run once per platform (first pulls,
   resyncs, hub probes and ClientInfo pushes, retention) run in worker 0 only;
 - caches that other processes' writes make stale are invalidated across processes
   (credentials: docs/security.md; listings: docs/storage.md).
