@@ -19,8 +19,8 @@ from typing import Any
 from ocpikit.cli._output import print_table
 from ocpikit.cli._platform import (
     add_config,
+    logged_partner_http,
     open_storage,
-    partner_http,
     run_async,
     settings_from,
 )
@@ -148,7 +148,7 @@ def run_work(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
                 loop.add_signal_handler(sig, stop.set)
         try:
-            async with partner_http(settings, concurrency=args.concurrency) as http:
+            async with logged_partner_http(settings, storage, concurrency=args.concurrency) as http:
                 worker = DeliveryWorker(
                     storage, http, batch=args.batch, concurrency=args.concurrency
                 )

@@ -114,7 +114,7 @@ def _exec_with_huge_pages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
-    from ocpikit.cli.flows import flow_app
+    from ocpikit.cli.flows import flow_app, log_traffic
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
     from ocpikit.server.demo import load_demo
@@ -162,12 +162,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
     created = asyncio.run(prepare())
     ocpi_app = flow_app(settings, storage, driver=registration_driver(settings))
-    background = platform_background(
-        storage,
-        settings.extra,
-        bg_config,
-        http=partner_http(settings, concurrency=bg_config.concurrency),
-    )
+    calls = partner_http(settings, concurrency=bg_config.concurrency)
+    log_traffic(ocpi_app, calls)  # pushes, pulls, command results: the exchange log, "out"
+    background = platform_background(storage, settings.extra, bg_config, http=calls)
     app = with_background(ocpi_app, background)
     admin_url = (
         f"http://{settings.admin_host}:{settings.admin_port}"

@@ -369,7 +369,7 @@ class DeliveryWorker:
         if relayed is not None:
             await _send_relayed(client, kind, key, wire, to_party, relayed)
         elif kind == "CDR":
-            await client.post_cdr(wire=wire, to_party=to_party)
+            await client.post_cdr(wire=wire, to_party=to_party, object_id=key.id)
         else:
             await client.put_object(kind, key, wire=wire, to_party=to_party)
 
@@ -523,7 +523,13 @@ async def _send_relayed(
     if kind == "CDR":
         url = driver.address.endpoint(module, PartnerClient.RECEIVER)
         await driver.request(
-            "POST", url, module=module, content=wire, to_party=receiver, from_party=sender
+            "POST",
+            url,
+            module=module,
+            content=wire,
+            to_party=receiver,
+            from_party=sender,
+            object_id=key.id,
         )
         return
     await driver.request(
@@ -533,6 +539,7 @@ async def _send_relayed(
         content=wire,
         to_party=receiver,
         from_party=sender,
+        object_id=key.id,
     )
 
 

@@ -144,10 +144,16 @@ async def run_endpoint(
         # an unauthenticated request is logged without its body (nobody's data, anyone's size)
         known = context.auth is not None and status not in (408, 413)
         request_body = await request.body() if known and request.method != "GET" else None
-        log.record(_exchange(platform, request, request_body, context, status, headers, body))
+        log.record(
+            _exchange(platform, request, request_body, context, status, headers, body, module)
+        )
         if log.backlog:
             await log.drain()
     return status, body, headers
+
+
+#: the URL parameters that name the object of a request, in the order they are looked for
+_OBJECT_PARAMS = ("location_id", "session_id", "cdr_id", "tariff_id", "token_uid", "uid")
 
 
 def _log_failure(
@@ -174,8 +180,10 @@ def _exchange(
     status: int,
     headers: dict[str, str],
     body: bytes,
+    module: str | None,
 ) -> Exchange:
     auth, ids = context.auth, context.ids
+    params = request.path_params
     return Exchange(
         direction=ExchangeDirection.INBOUND,
         method=request.method,
@@ -191,4 +199,6 @@ def _exchange(
         request_id=ids.request_id if ids else None,
         correlation_id=ids.correlation_id if ids else None,
         secrets=(auth.token,) if auth is not None else (),
+        module=module,
+        object_id=next((params[n] for n in _OBJECT_PARAMS if n in params), None),
     )

@@ -17,6 +17,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
   ``POST /admin/api/invites`` (a token A).
 - ``GET /admin/api/cdr-checks?verdict=...``, ``POST /admin/api/cdr-checks/{cdr_id}/resolution``:
   the checks of received CDRs and the operator's resolution of a dispute.
+- ``GET /admin/api/exchanges?direction=in|out&partner=&module=&object_id=&status=&since=``:
+  the traffic log, both directions, redacted (``traffic``).
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -41,6 +43,7 @@ from ocpikit.server.admin.partners import (
     list_parties,
     list_partners,
 )
+from ocpikit.server.admin.traffic import list_exchanges
 
 __all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
 
@@ -71,5 +74,6 @@ def admin_routes() -> list[BaseRoute]:
             admin_endpoint(resolve_cdr_check),
             methods=["POST"],
         ),
+        Route("/admin/api/exchanges", admin_endpoint(list_exchanges), methods=["GET"]),
         Route("/admin/api/{module}", admin_endpoint(list_objects), methods=["GET"]),
     ]
