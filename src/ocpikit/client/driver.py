@@ -276,7 +276,9 @@ class _Traffic:
 
     def failed(self, exc: BaseException) -> None:
         if self._sink is not None:
-            self._sink(self._exchange(None, None, f"{type(exc).__name__}: {exc}"))
+            cause = exc.__cause__  # the transport's own error: its kind only (no URL, no token)
+            why = f" ({type(cause).__name__})" if cause is not None else ""
+            self._sink(self._exchange(None, None, f"{type(exc).__name__}: {exc}{why}"))
 
     def _exchange(
         self, response: httpx.Response | None, envelope: Envelope | None, error: str | None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from ocpikit.protocol.ports import Exchange, Storage
 
@@ -59,17 +60,27 @@ def log_excerpt(body: bytes) -> bytes:
 
 
 class ExchangeLogBatcher:
-    """The queue and its writer task; ``enabled`` False: :meth:`record` keeps nothing."""
+    """The queue and its writer task; ``enabled`` False: :meth:`record` keeps nothing.
+    ``observe`` is handed every exchange :meth:`record` gets, kept or not (the metrics)."""
 
-    def __init__(self, storage: Storage, *, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        enabled: bool = True,
+        observe: Callable[[Exchange], None] | None = None,
+    ) -> None:
         self.storage = storage
         self.enabled = enabled
+        self.observe = observe
         self._queue: list[Exchange] = []
         self._writer: asyncio.Task[None] | None = None
         self._writer_waits = False  # the writer is between two batches
 
     def record(self, exchange: Exchange) -> None:
         """Queue ``exchange``; starts the writer task when none runs."""
+        if self.observe is not None:
+            self.observe(exchange)
         if not self.enabled:
             return
         self._queue.append(exchange)

@@ -834,4 +834,9 @@ class Storage(Protocol):
     @property
     def credentials_changes(self) -> CredentialsChanges: ...
 
+    async def readiness(self) -> list[str]:
+        """What keeps the storage from serving: the database cannot be reached, or its schema
+        is not the newest migration (``GET /ready``); empty when ready. Never raises."""
+        ...
+
     async def aclose(self) -> None: ...

@@ -140,9 +140,9 @@ async def run_endpoint(
     headers = response_headers(context, module)
     headers.update(extra)
     log = platform.exchange_log
-    if log.enabled:
+    if log.enabled or log.observe is not None:
         # an unauthenticated request is logged without its body (nobody's data, anyone's size)
-        known = context.auth is not None and status not in (408, 413)
+        known = log.enabled and context.auth is not None and status not in (408, 413)
         request_body = await request.body() if known and request.method != "GET" else None
         log.record(
             _exchange(platform, request, request_body, context, status, headers, body, module)

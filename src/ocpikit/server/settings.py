@@ -127,6 +127,10 @@ class Settings:
     #: ``[routing]``: which connection carries a party's traffic when several reach it
     #: (docs/hubs.md; ocpikit.protocol.parties)
     routing: RoutingRules = field(default_factory=RoutingRules)
+    #: ``[metrics] public``: ``GET /metrics`` without the admin token (docs/operations.md)
+    metrics_public: bool = False
+    #: ``[logging] format`` (``OCPIKIT_LOG_FORMAT``): ``text`` (default) or ``json`` lines
+    log_format: str = "text"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -361,8 +365,39 @@ def load_settings(
         previous_secrets_keys=tuple(previous),
         secrets_key_file=here / ".ocpikit-secrets-key",
         routing=_routing(data.get("routing", {})),
+        metrics_public=_metrics_public(data.get("metrics", {}), env),
+        log_format=_log_format(data.get("logging", {}), env),
         extra=data,
     )
+
+
+#: the values of ``[logging] format``
+LOG_FORMATS = ("text", "json")
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
+def _metrics_public(table: Any, env: Mapping[str, str]) -> bool:
+    """``[metrics] public`` (``OCPIKIT_METRICS_PUBLIC``): true lets anyone read ``/metrics``;
+    default false: the admin token is required, as for the backend API."""
+    if not isinstance(table, dict):
+        raise ConfigError("[metrics] must be a table")
+    raw = env.get("OCPIKIT_METRICS_PUBLIC", table.get("public", False))
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"metrics.public: {raw!r} is not true or false")
+
+
+def _log_format(table: Any, env: Mapping[str, str]) -> str:
+    """``[logging] format`` (``OCPIKIT_LOG_FORMAT``): ``text`` or ``json``."""
+    if not isinstance(table, dict):
+        raise ConfigError("[logging] must be a table")
+    raw = str(env.get("OCPIKIT_LOG_FORMAT") or table.get("format", "text")).strip().lower()
+    if raw not in LOG_FORMATS:
+        raise ConfigError(f"logging.format: {raw!r} is not one of {', '.join(LOG_FORMATS)}")
+    return raw
 
 
 def _routing(table: Any) -> RoutingRules:
@@ -490,9 +525,17 @@ url = "sqlite:///ocpikit.db"
 wire_cache_mib = 256
 
 [exchange_log]
-# Every OCPI request and response is logged (Authorization redacted). Entries older than this
-# many days are deleted hourly; 0 keeps everything.
+# Every OCPI request and response, in and out, is logged (Authorization redacted). Entries
+# older than this many days are deleted hourly; 0 keeps everything.
 keep_days = 30
+
+[metrics]
+# GET /metrics (Prometheus) needs the admin token unless public (docs/operations.md).
+# public = false
+
+[logging]
+# "text" (readable lines, the default) or "json" (one JSON object per line).
+# format = "text"
 
 [decisions]
 # Where the platform asks the operator's systems to accept commands and authorize tokens.

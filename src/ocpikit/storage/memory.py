@@ -749,5 +749,8 @@ class MemoryStorage:
     def credentials_changes(self) -> MemoryCredentialsChanges:
         return self._credentials_changes
 
+    async def readiness(self) -> list[str]:
+        return []
+
     async def aclose(self) -> None:
         return None
