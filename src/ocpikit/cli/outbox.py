@@ -24,6 +24,7 @@ from ocpikit.cli._platform import (
     run_async,
     settings_from,
 )
+from ocpikit.core.logs import configure_logging
 
 __all__ = ["register"]
 
@@ -139,6 +140,7 @@ def run_work(args: argparse.Namespace) -> int:
     from ocpikit.client.delivery import DeliveryWorker
 
     settings = settings_from(args)
+    configure_logging(settings.log_format, level=settings.log_level)
     storage = open_storage(settings)
 
     async def main() -> int:

@@ -24,6 +24,7 @@ from ocpikit.cli._platform import (
     registration_driver,
     settings_from,
 )
+from ocpikit.core.logs import configure_logging
 from ocpikit.protocol.ports import BASE_URL_FACT
 from ocpikit.server.settings import ConfigError
 
@@ -129,6 +130,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if args.demo:  # the demo's partners run on this machine
         settings = replace(settings, demo=True)
+    configure_logging(settings.log_format, level=settings.log_level)
     if settings.base_url_warning:
         print(f"ocpikit: warning: {settings.base_url_warning}", file=sys.stderr)
     try:

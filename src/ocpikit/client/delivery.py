@@ -34,6 +34,7 @@ retrying (default for CDRs and Tariffs); ``drop-and-resync`` gives up after a fe
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -56,6 +57,7 @@ from ocpikit.core.errors import (
     Unauthorized,
 )
 from ocpikit.core.headers import PartyRef
+from ocpikit.core.logs import event
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import HEAD
 from ocpikit.protocol.handlers.base import embeds_location, location_lookup
@@ -224,7 +226,9 @@ class DeliveryWorker:
         finally:
             if handled is not None and len(handled) < len(entries):  # never got to _deliver
                 self._handled(len(entries) - len(handled))
-        return [results[e.id] for e in entries if e.id in results]
+        outcomes = [results[e.id] for e in entries if e.id in results]
+        _log_batch(self.worker_id, outcomes)
+        return outcomes
 
     def _handled(self, n: int = 1) -> None:
         self._open -= n
@@ -506,6 +510,22 @@ def _relayed_from(partner: Partner, key: ObjectKey) -> PartyRef | None:
     if ci_equal(local[0], key.country_code) and ci_equal(local[1], key.party_id):
         return None
     return PartyRef(key.country_code, key.party_id)
+
+
+def _log_batch(worker_id: str, outcomes: list[Outcome]) -> None:
+    """One event per delivered batch (a background step): how many of each outcome."""
+    if not outcomes or not log.isEnabledFor(logging.INFO):
+        return
+    counts = collections.Counter(o.result for o in outcomes)
+    event(
+        log,
+        logging.INFO,
+        "outbox batch: " + ", ".join(f"{n} {result}" for result, n in sorted(counts.items())),
+        worker=worker_id,
+        entries=len(outcomes),
+        partners=len({o.partner_id for o in outcomes}),
+        **{result: n for result, n in counts.items()},
+    )
 
 
 async def _send_relayed(

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 
+from ocpikit.core.logs import event
 from ocpikit.protocol.ports import Exchange, Storage
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "LOG_TAIL",
     "ExchangeLogBatcher",
     "log_excerpt",
+    "log_exchange",
 ]
 
 #: a response body up to this many bytes is logged whole
@@ -49,6 +52,31 @@ LOG_TAIL = 256
 LOG_QUEUE_MAX = 10_000
 #: seconds between two batches of the exchange log
 LOG_INTERVAL = 0.2
+
+
+#: one INFO event per exchange, in and out (docs/operations.md "Logs")
+_events = logging.getLogger("ocpikit.exchanges")
+
+
+def log_exchange(e: Exchange) -> None:
+    """The exchange's log event: what, where (the URL without its query), the answer, the
+    time, the partner, the subject and the message ids. Never headers or bodies."""
+    status = e.status if e.status is not None else "no answer"
+    event(
+        _events,
+        logging.WARNING if e.status is None or e.status >= 500 else logging.INFO,
+        f"{e.direction.value} {e.method} {e.url.split('?', 1)[0]} {status}",
+        direction=e.direction.value,
+        status=e.status,
+        ocpi_status=e.ocpi_status,
+        duration_ms=round(e.duration_ms, 2) if e.duration_ms is not None else None,
+        partner=e.partner_id,
+        module=e.module,
+        object_id=e.object_id,
+        request_id=e.request_id,
+        correlation_id=e.correlation_id,
+        error=e.error,
+    )
 
 
 def log_excerpt(body: bytes) -> bytes:
@@ -78,9 +106,12 @@ class ExchangeLogBatcher:
         self._writer_waits = False  # the writer is between two batches
 
     def record(self, exchange: Exchange) -> None:
-        """Queue ``exchange``; starts the writer task when none runs."""
+        """Queue ``exchange``; starts the writer task when none runs. Logs the exchange's
+        event (:func:`log_exchange`) whether it is kept or not."""
         if self.observe is not None:
             self.observe(exchange)
+        if _events.isEnabledFor(logging.WARNING):
+            log_exchange(exchange)
         if not self.enabled:
             return
         self._queue.append(exchange)

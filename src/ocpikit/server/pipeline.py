@@ -32,6 +32,7 @@ from ocpikit.core.headers import (
     carries_routing_headers,
 )
 from ocpikit.core.json_bounds import check_json_bounds
+from ocpikit.core.logs import MESSAGE_IDS
 from ocpikit.core.versions import Version
 from ocpikit.protocol.ports import Exchange, ExchangeDirection
 from ocpikit.server.adapter import Answer, OcpiRequest
@@ -126,7 +127,8 @@ async def run_endpoint(
 ) -> Answer:
     """Run an endpoint's ``work``: ids, error mapping, response headers, exchange log."""
     context = RequestContext()
-    context.ids = MessageIds.from_headers(request.headers.lower, factory=message_id)
+    context.ids = ids = MessageIds.from_headers(request.headers.lower, factory=message_id)
+    MESSAGE_IDS.set((ids.request_id, ids.correlation_id))  # on every record logged meanwhile
     try:
         status, body, extra = await work(context)
     except OcpiError as exc:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ocpikit.core.logs import LOG_FORMATS, LOG_LEVELS
 from ocpikit.core.versions import SUPPORTED_VERSIONS, Role, Version
 from ocpikit.protocol.parties import RoutingRules
 
@@ -131,6 +132,8 @@ class Settings:
     metrics_public: bool = False
     #: ``[logging] format`` (``OCPIKIT_LOG_FORMAT``): ``text`` (default) or ``json`` lines
     log_format: str = "text"
+    #: ``[logging] level`` (``OCPIKIT_LOG_LEVEL``): ``info`` logs one event per exchange
+    log_level: str = "info"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -367,12 +370,11 @@ def load_settings(
         routing=_routing(data.get("routing", {})),
         metrics_public=_metrics_public(data.get("metrics", {}), env),
         log_format=_log_format(data.get("logging", {}), env),
+        log_level=_log_level(data.get("logging", {}), env),
         extra=data,
     )
 
 
-#: the values of ``[logging] format``
-LOG_FORMATS = ("text", "json")
 _TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
 
 
@@ -388,6 +390,15 @@ def _metrics_public(table: Any, env: Mapping[str, str]) -> bool:
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
     raise ConfigError(f"metrics.public: {raw!r} is not true or false")
+
+
+def _log_level(table: Any, env: Mapping[str, str]) -> str:
+    """``[logging] level`` (``OCPIKIT_LOG_LEVEL``): ``debug``, ``info`` (default), ``warning``
+    or ``error``."""
+    raw = str(env.get("OCPIKIT_LOG_LEVEL") or table.get("level", "info")).strip().lower()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"logging.level: {raw!r} is not one of {', '.join(LOG_LEVELS)}")
+    return raw
 
 
 def _log_format(table: Any, env: Mapping[str, str]) -> str:
@@ -536,6 +547,9 @@ keep_days = 30
 [logging]
 # "text" (readable lines, the default) or "json" (one JSON object per line).
 # format = "text"
+# "info" logs one line per exchange (in and out) and per background step; "warning" only
+# failures; "debug" more.
+# level = "info"
 
 [decisions]
 # Where the platform asks the operator's systems to accept commands and authorize tokens.
