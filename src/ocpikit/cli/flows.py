@@ -75,6 +75,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     (``ocpikit.client.background``), which ``ocpikit serve`` runs in-process."""
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
+    from ocpikit.client.pull_port import pull_port
     from ocpikit.operations import commands
     from ocpikit.operations.cdr_checks import run_pending_checks
     from ocpikit.server.admin import flow_routes
@@ -125,7 +126,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         storage,
         decisions=decisions,
         driver=driver,
-        extra_routes=flow_routes(ports),
+        extra_routes=flow_routes(ports, pull=pull_port(storage, calls)),
         admin_here=settings.admin_port is None,
         hub_forwarder=forwarder,
     )
