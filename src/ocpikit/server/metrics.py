@@ -148,12 +148,16 @@ class PlatformMetrics:
             "ocpikit_outbox_dead_letters", "Dead letters by partner", labels=["partner"]
         )
         ages: dict[str, float] = {}
+        # every partner has a dead-letter count, 0 included (an alert on it needs the series)
+        deads = dict.fromkeys((partner for partner, _ in snap.status), 0)
         for partner, state, count, age in snap.outbox:
             depth.add_metric([partner, state], count)
             if state == OutboxState.DEAD.value:
-                dead.add_metric([partner], count)
+                deads[partner] = count
             else:
                 ages[partner] = max(ages.get(partner, 0.0), age)
+        for partner, count in sorted(deads.items()):
+            dead.add_metric([partner], count)
         for partner, age in sorted(ages.items()):
             oldest.add_metric([partner], age)
         lag = GaugeMetricFamily(

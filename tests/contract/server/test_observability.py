@@ -232,3 +232,26 @@ async def test_health_and_ready(cpo: Node, tmp_path: Any) -> None:
 
 async def test_memory_storage_is_always_ready() -> None:
     assert await MemoryStorage().readiness() == []
+
+
+async def test_the_dashboard_and_the_docs_name_only_metrics_that_exist(
+    cpo: Node, emsp: Node
+) -> None:
+    import re
+    from pathlib import Path
+
+    from ocpikit.operations import put_own_object
+
+    await emsp.register(cpo)
+    await put_own_object(cpo.storage, ObjectKey("Session", "NL", "CPO", "S1"), SESSION)
+    await cpo.storage.partners.set_sync_mark("DE-MSP", "tokens", platform_of(cpo.app).clock.now())
+    client, http = await _pushing_client(cpo, "DE-MSP")
+    async with http:
+        await client.put_object("Session", ObjectKey("Session", "NL", "CPO", "S1"), SESSION)
+    names = {name for name, _ in await _scrape(cpo)}
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    for doc in ("grafana-dashboard.json", "operations.md"):
+        named = set(re.findall(r"\bocpikit_[a-z_]+", (docs / doc).read_text()))
+        assert named, doc
+        families = {re.sub(r"_(total|bucket|count|sum)$", "", n) for n in names}
+        assert named <= names | families, (doc, named - names)
