@@ -140,7 +140,9 @@ def run_work(args: argparse.Namespace) -> int:
     from ocpikit.client.delivery import DeliveryWorker
 
     settings = settings_from(args)
-    configure_logging(settings.log_format, level=settings.log_level)
+    configure_logging(
+        settings.log_format, level=settings.log_level, exchanges=settings.log_exchanges
+    )
     storage = open_storage(settings)
 
     async def main() -> int:

@@ -130,7 +130,9 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if args.demo:  # the demo's partners run on this machine
         settings = replace(settings, demo=True)
-    configure_logging(settings.log_format, level=settings.log_level)
+    configure_logging(
+        settings.log_format, level=settings.log_level, exchanges=settings.log_exchanges
+    )
     if settings.base_url_warning:
         print(f"ocpikit: warning: {settings.base_url_warning}", file=sys.stderr)
     try:

@@ -21,13 +21,14 @@ import contextvars
 import logging
 import re
 import sys
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
 
 __all__ = [
+    "EXCHANGE_LOGGER",
     "LOG_FORMATS",
     "LOG_LEVELS",
     "MESSAGE_IDS",
@@ -41,6 +42,8 @@ __all__ = [
 
 #: the values of ``[logging] format``
 LOG_FORMATS = ("text", "json")
+#: the logger of the one event per exchange (``ocpikit.operations.exchange_log``)
+EXCHANGE_LOGGER = "ocpikit.exchanges"
 #: the values of ``[logging] level``
 LOG_LEVELS = ("debug", "info", "warning", "error")
 #: ``(request_id, correlation_id)`` of the request this task is handling, if any
@@ -55,6 +58,7 @@ _SECRET = re.compile(
 )
 _HANDLER = "ocpikit"
 _STANDARD = frozenset(vars(logging.makeLogRecord({})))
+_NOT_FIELDS = frozenset({"fields", "message", "asctime"})
 
 
 def scrub(text: str) -> str:
@@ -84,32 +88,39 @@ class ContextFilter(logging.Filter):
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     """The structured fields of a record: ``fields`` of :func:`event`, the message ids, and
     any other ``extra`` a caller passed."""
-    out: dict[str, Any] = {}
-    for key, value in vars(record).items():
-        if key in _STANDARD or key in ("fields", "message", "asctime"):
-            continue
-        out[key] = value
-    given = getattr(record, "fields", None)
+    attributes = vars(record)
+    extra = attributes.keys() - _STANDARD  # a set difference in C: no loop over 25 attributes
+    out = {key: attributes[key] for key in extra if key not in _NOT_FIELDS}
+    given = attributes.get("fields")
     if isinstance(given, Mapping):
         out.update(given)
     return out
 
 
 def _safe(value: Any) -> Any:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return scrub(value)
-    if isinstance(value, int | float | bool) or value is None:
+    if kind is int or kind is float or kind is bool or value is None:
         return value
     return scrub(str(value))
 
 
+def _time(created: float) -> str:
+    """RFC 3339 UTC with milliseconds: ``2026-01-01T10:00:00.000Z``."""
+    seconds = int(created)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + (
+        ".%03dZ" % int((created - seconds) * 1000)  # noqa: UP031 (the fastest form)
+    )
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ``time`` (RFC 3339, UTC), ``level``, ``logger``, ``message``,
+    """One JSON object per line: ``time`` (RFC 3339, UTC, ``Z``), ``level``, ``logger``, ``message``,
     the record's fields, and ``exception`` (the traceback) when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": _time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": scrub(record.getMessage()),
@@ -127,8 +138,7 @@ class TextFormatter(logging.Formatter):
     """``2026-01-01T10:00:00.000Z INFO ocpikit.delivery: message key=value ...``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        at = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
-        line = f"{at.replace('+00:00', 'Z')} {record.levelname} {record.name}: "
+        line = f"{_time(record.created)} {record.levelname} {record.name}: "
         line += scrub(record.getMessage())
         fields = " ".join(f"{k}={_safe(v)}" for k, v in _fields(record).items())
         if fields:
@@ -139,14 +149,22 @@ class TextFormatter(logging.Formatter):
 
 
 def configure_logging(
-    fmt: str = "text", *, level: int | str = logging.INFO, stream: TextIO | None = None
+    fmt: str = "text",
+    *,
+    level: int | str = logging.INFO,
+    stream: TextIO | None = None,
+    exchanges: bool = True,
 ) -> logging.Handler:
     """One handler on the root logger writing ``fmt`` (``text`` or ``json``) to ``stream``
     (default stderr), replacing the one an earlier call installed (others are left alone);
     ``level``: a number or one of
-    :data:`LOG_LEVELS`. Returns the handler."""
+    :data:`LOG_LEVELS`; ``exchanges`` False: the event of each exchange is left out (those that
+    failed are still logged, as warnings). Returns the handler."""
     if isinstance(level, str):
         level = logging.getLevelNamesMapping()[level.upper()]
+    # no record asks for its process or multiprocessing name: not looked up for each one
+    logging.logProcesses = logging.logMultiprocessing = False
+    logging.getLogger(EXCHANGE_LOGGER).setLevel(logging.NOTSET if exchanges else logging.WARNING)
     if fmt not in LOG_FORMATS:
         raise ValueError(f"log format {fmt!r}: one of {', '.join(LOG_FORMATS)}")
     handler = logging.StreamHandler(stream or sys.stderr)

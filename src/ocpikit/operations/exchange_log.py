@@ -28,7 +28,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from ocpikit.core.logs import event
+from ocpikit.core.logs import EXCHANGE_LOGGER, event
 from ocpikit.protocol.ports import Exchange, Storage
 
 __all__ = [
@@ -55,16 +55,19 @@ LOG_INTERVAL = 0.2
 
 
 #: one INFO event per exchange, in and out (docs/operations.md "Logs")
-_events = logging.getLogger("ocpikit.exchanges")
+_events = logging.getLogger(EXCHANGE_LOGGER)
 
 
 def log_exchange(e: Exchange) -> None:
     """The exchange's log event: what, where (the URL without its query), the answer, the
     time, the partner, the subject and the message ids. Never headers or bodies."""
+    level = logging.WARNING if e.status is None or e.status >= 500 else logging.INFO
+    if not _events.isEnabledFor(level):
+        return
     status = e.status if e.status is not None else "no answer"
     event(
         _events,
-        logging.WARNING if e.status is None or e.status >= 500 else logging.INFO,
+        level,
         f"{e.direction.value} {e.method} {e.url.split('?', 1)[0]} {status}",
         direction=e.direction.value,
         status=e.status,

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -93,18 +94,25 @@ class PlatformMetrics:
         #: partner id -> 1.0 when its last answer to our calls was an answer below 500
         self.reachable: dict[str, float] = {}
         self._snapshot = _Snapshot()
+        self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self.registry.register(_StateCollector(self))
 
     def observe(self, e: Exchange) -> None:
-        """Count one exchange (called for every exchange, on the hot path: a few label
-        lookups)."""
+        """Count one exchange (called for every exchange, on the hot path: the labelled
+        children are looked up once per label set, then kept)."""
         direction = e.direction.value
         module = e.module or "-"
-        partner = e.partner_id or "-"
-        status = str(e.status) if e.status is not None else "error"
-        self.requests.labels(direction, module, role_of(e), status, partner).inc()
+        key = (direction, module, role_of(e), e.status, e.partner_id)
+        children = self._children.get(key)
+        if children is None:
+            status = str(e.status) if e.status is not None else "error"
+            children = self._children[key] = (
+                self.requests.labels(direction, module, key[2], status, e.partner_id or "-"),
+                self.latency.labels(direction, module),
+            )
+        children[0].inc()
         if e.duration_ms is not None:
-            self.latency.labels(direction, module).observe(e.duration_ms / 1000)
+            children[1].observe(e.duration_ms / 1000)
         if e.direction is ExchangeDirection.OUTBOUND and e.partner_id is not None:
             answered = e.status is not None and e.status < 500
             self.reachable[e.partner_id] = 1.0 if answered else 0.0

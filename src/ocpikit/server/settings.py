@@ -134,6 +134,8 @@ class Settings:
     log_format: str = "text"
     #: ``[logging] level`` (``OCPIKIT_LOG_LEVEL``): ``info`` logs one event per exchange
     log_level: str = "info"
+    #: ``[logging] exchanges`` (``OCPIKIT_LOG_EXCHANGES``): one event per exchange (default on)
+    log_exchanges: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -371,6 +373,9 @@ def load_settings(
         metrics_public=_metrics_public(data.get("metrics", {}), env),
         log_format=_log_format(data.get("logging", {}), env),
         log_level=_log_level(data.get("logging", {}), env),
+        log_exchanges=_flag_setting(
+            data.get("logging", {}), env, "exchanges", "OCPIKIT_LOG_EXCHANGES", default=True
+        ),
         extra=data,
     )
 
@@ -383,13 +388,18 @@ def _metrics_public(table: Any, env: Mapping[str, str]) -> bool:
     default false: the admin token is required, as for the backend API."""
     if not isinstance(table, dict):
         raise ConfigError("[metrics] must be a table")
-    raw = env.get("OCPIKIT_METRICS_PUBLIC", table.get("public", False))
+    return _flag_setting(table, env, "public", "OCPIKIT_METRICS_PUBLIC", default=False)
+
+
+def _flag_setting(table: Any, env: Mapping[str, str], key: str, var: str, *, default: bool) -> bool:
+    """A true/false setting of a table, its environment variable first."""
+    raw = env.get(var, table.get(key, default) if isinstance(table, dict) else default)
     if isinstance(raw, bool):
         return raw
     text = str(raw).strip().lower()
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
-    raise ConfigError(f"metrics.public: {raw!r} is not true or false")
+    raise ConfigError(f"{key}: {raw!r} is not true or false ({var})")
 
 
 def _log_level(table: Any, env: Mapping[str, str]) -> str:
@@ -550,6 +560,8 @@ keep_days = 30
 # "info" logs one line per exchange (in and out) and per background step; "warning" only
 # failures; "debug" more.
 # level = "info"
+# One line per exchange (false: only those that failed; the traffic log has them all).
+# exchanges = true
 
 [decisions]
 # Where the platform asks the operator's systems to accept commands and authorize tokens.

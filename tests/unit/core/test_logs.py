@@ -8,10 +8,11 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from ocpikit.core.logs import MESSAGE_IDS, configure_logging, event, scrub
+from ocpikit.core.logs import EXCHANGE_LOGGER, MESSAGE_IDS, configure_logging, event, scrub
 from ocpikit.operations.exchange_log import log_exchange
 from ocpikit.protocol.ports import Exchange, ExchangeDirection
 
@@ -43,7 +44,7 @@ def test_json_lines_carry_fields_and_the_request_ids(stream: io.StringIO) -> Non
     assert first["logger"] == "ocpikit.test"
     assert first["task"] == "sweep" and first["entries"] == 3 and "skipped" not in first
     assert first["request_id"] == "req-1" and first["correlation_id"] == "corr-1"
-    assert str(first["time"]).endswith("+00:00")
+    assert str(first["time"]).endswith("Z") and str(first["time"])[10] == "T"
     assert second["message"] == "plain message" and "request_id" not in second
 
 
@@ -127,3 +128,48 @@ def test_a_second_configuration_replaces_the_first_and_leaves_others() -> None:
         root.removeHandler(second)
     with pytest.raises(ValueError, match="log format"):
         configure_logging("xml")
+
+
+def test_exchange_events_can_be_left_out_but_not_failures() -> None:
+    out = io.StringIO()
+    handler = configure_logging("json", stream=out, exchanges=False)
+    try:
+        for status in (200, None):
+            log_exchange(
+                Exchange(
+                    direction=ExchangeDirection.INBOUND,
+                    method="GET",
+                    url="http://us.example/ocpi/versions",
+                    started_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    status=status,
+                )
+            )
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger(EXCHANGE_LOGGER).setLevel(logging.NOTSET)  # on again
+    assert [line["level"] for line in _lines(out)] == ["warning"]
+
+
+def test_logging_and_metrics_settings(tmp_path: Path) -> None:
+    from ocpikit.server.settings import ConfigError, load_settings
+
+    config = tmp_path / "ocpikit.toml"
+    config.write_text(
+        '[logging]\nformat = "json"\nlevel = "warning"\nexchanges = false\n'
+        "[metrics]\npublic = true\n"
+    )
+    s = load_settings(config, environ={}, cwd=tmp_path)
+    assert (s.log_format, s.log_level, s.log_exchanges, s.metrics_public) == (
+        "json",
+        "warning",
+        False,
+        True,
+    )
+    s = load_settings(config, environ={"OCPIKIT_LOG_FORMAT": "text"}, cwd=tmp_path)
+    assert s.log_format == "text"
+    config.write_text('[logging]\nformat = "xml"\n')
+    with pytest.raises(ConfigError, match="logging.format"):
+        load_settings(config, environ={}, cwd=tmp_path)
+    config.write_text("[metrics]\npublic = 3\n")
+    with pytest.raises(ConfigError, match="public"):
+        load_settings(config, environ={}, cwd=tmp_path)
