@@ -245,8 +245,19 @@ class _Traffic:
     """The exchange-log records of one :meth:`RequestDriver.request` (nothing at all when the
     client logs nothing: a few attribute reads per request)."""
 
-    __slots__ = ("_sink", "_t0", "at", "content", "driver", "headers", "ids", "method", "module")
-    __slots__ += ("object_id", "url")
+    __slots__ = (
+        "_sink",
+        "_t0",
+        "at",
+        "content",
+        "driver",
+        "headers",
+        "ids",
+        "method",
+        "module",
+        "object_id",
+        "url",
+    )
 
     def __init__(
         self,

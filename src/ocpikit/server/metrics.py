@@ -180,15 +180,15 @@ class PlatformMetrics:
             "1 for each partner's registration status",
             labels=["partner", "status"],
         )
-        for partner, value in snap.status:
-            status.add_metric([partner, value], 1)
+        for partner, registration in snap.status:
+            status.add_metric([partner, registration], 1)
         up = GaugeMetricFamily(
             "ocpikit_partner_reachable",
             "1 when the partner's last answer to our calls was an answer below HTTP 500",
             labels=["partner"],
         )
-        for partner, value in sorted(self.reachable.items()):
-            up.add_metric([partner], value)
+        for partner, reachable in sorted(self.reachable.items()):
+            up.add_metric([partner], reachable)
         return [depth, oldest, dead, lag, status, up]
 
 

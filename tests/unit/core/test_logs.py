@@ -168,7 +168,7 @@ def test_logging_and_metrics_settings(tmp_path: Path) -> None:
     s = load_settings(config, environ={"OCPIKIT_LOG_FORMAT": "text"}, cwd=tmp_path)
     assert s.log_format == "text"
     config.write_text('[logging]\nformat = "xml"\n')
-    with pytest.raises(ConfigError, match="logging.format"):
+    with pytest.raises(ConfigError, match=r"logging\.format"):
         load_settings(config, environ={}, cwd=tmp_path)
     config.write_text("[metrics]\npublic = 3\n")
     with pytest.raises(ConfigError, match="public"):
