@@ -29,7 +29,8 @@ ADMIN = {"Authorization": "Bearer e2e-admin"}
 def pair(tmp_path: Path, databases: Databases) -> Iterator[tuple[Instance, Instance]]:
     cpo_dir, emsp_dir = tmp_path / "cpo", tmp_path / "emsp"
     cpo = Instance(cpo_dir, "NL-CPO:CPO", databases.new(cpo_dir), versions="2.2.1")
-    json_logs = '[logging]\nformat = "json"\n'
+    cpo.env["OCPIKIT_LOG_EXCHANGES"] = "true"  # text lines, one per exchange
+    json_logs = '[logging]\nformat = "json"\nexchanges = true\n'
     emsp = Instance(
         emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir), versions="2.2.1", config=json_logs
     )

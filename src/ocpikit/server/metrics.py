@@ -30,6 +30,7 @@ from prometheus_client.registry import Collector
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.operations.partners import SYNCED_MODULES
+from ocpikit.protocol.partner_registration import PENDING_PREFIX
 from ocpikit.protocol.ports import (
     Exchange,
     ExchangeDirection,
@@ -46,6 +47,15 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 #: the sides of our OCPI URLs (``/ocpi/{version}/{side}/{module}``)
 _SIDES = frozenset({"cpo", "emsp", "hub", "ncp", "other"})
+
+
+def partner_label(e: Exchange) -> str:
+    """The partner label: its id; ``-`` for a caller without one; ``pending`` for a
+    registration under way (each has an id of its own: as labels they would never end)."""
+    partner = e.partner_id
+    if partner is None:
+        return "-"
+    return "pending" if partner.startswith(PENDING_PREFIX) else partner
 
 
 def role_of(e: Exchange) -> str:
@@ -107,7 +117,7 @@ class PlatformMetrics:
         if children is None:
             status = str(e.status) if e.status is not None else "error"
             children = self._children[key] = (
-                self.requests.labels(direction, module, key[2], status, e.partner_id or "-"),
+                self.requests.labels(direction, module, key[2], status, partner_label(e)),
                 self.latency.labels(direction, module),
             )
         children[0].inc()

@@ -134,8 +134,9 @@ class Settings:
     log_format: str = "text"
     #: ``[logging] level`` (``OCPIKIT_LOG_LEVEL``): ``info`` logs one event per exchange
     log_level: str = "info"
-    #: ``[logging] exchanges`` (``OCPIKIT_LOG_EXCHANGES``): one event per exchange (default on)
-    log_exchanges: bool = True
+    #: ``[logging] exchanges`` (``OCPIKIT_LOG_EXCHANGES``): one event per exchange that did not
+    #: fail (default off: it costs the hot path a log line per request; docs/operations.md)
+    log_exchanges: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -374,7 +375,7 @@ def load_settings(
         log_format=_log_format(data.get("logging", {}), env),
         log_level=_log_level(data.get("logging", {}), env),
         log_exchanges=_flag_setting(
-            data.get("logging", {}), env, "exchanges", "OCPIKIT_LOG_EXCHANGES", default=True
+            data.get("logging", {}), env, "exchanges", "OCPIKIT_LOG_EXCHANGES", default=False
         ),
         extra=data,
     )
@@ -560,8 +561,9 @@ keep_days = 30
 # "info" logs one line per exchange (in and out) and per background step; "warning" only
 # failures; "debug" more.
 # level = "info"
-# One line per exchange (false: only those that failed; the traffic log has them all).
-# exchanges = true
+# One line per exchange, in and out (default false: only those that failed, as warnings; the
+# traffic log and /metrics have them all). A line per request costs the hot path.
+# exchanges = false
 
 [decisions]
 # Where the platform asks the operator's systems to accept commands and authorize tokens.

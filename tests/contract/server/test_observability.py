@@ -167,6 +167,10 @@ async def test_metrics_parse_and_move_with_traffic(cpo: Node, emsp: Node) -> Non
     async with http:
         await client.put_object("Session", ObjectKey("Session", "NL", "CPO", "S1"), SESSION)
     after = await _scrape(cpo)
+    # the eMSP registered: the CPO's calls back came in under a pending partner's id
+    partners = {dict(labels).get("partner") for _, labels in await _scrape(emsp)}
+    assert "pending" in partners  # the registration's calls, under one label
+    assert not any(str(p).startswith("pending-") for p in partners)
     counter = "ocpikit_requests_total"
     inbound = dict(direction="in", module="locations", role="cpo", status="200", partner="DE-MSP")
     assert _total(after, counter, **inbound) - _total(before, counter, **inbound) == 3

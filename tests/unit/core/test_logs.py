@@ -167,6 +167,14 @@ def test_logging_and_metrics_settings(tmp_path: Path) -> None:
     )
     s = load_settings(config, environ={"OCPIKIT_LOG_FORMAT": "text"}, cwd=tmp_path)
     assert s.log_format == "text"
+    config.write_text("")
+    s = load_settings(config, environ={}, cwd=tmp_path)
+    assert (s.log_format, s.log_level, s.log_exchanges, s.metrics_public) == (
+        "text",
+        "info",
+        False,
+        False,
+    )
     config.write_text('[logging]\nformat = "xml"\n')
     with pytest.raises(ConfigError, match=r"logging\.format"):
         load_settings(config, environ={}, cwd=tmp_path)
