@@ -333,7 +333,7 @@ def main() -> None:
         help="the worker's calls are not logged (default: logged as `ocpikit serve` does)",
     )
     args = ap.parse_args()
-    # as `ocpikit serve` logs (one INFO line per exchange), to nowhere
+    # as `ocpikit serve` logs by default, to nowhere
     configure_logging("text", stream=open(os.devnull, "w"))  # noqa: SIM115
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)

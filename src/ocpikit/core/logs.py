@@ -153,13 +153,13 @@ def configure_logging(
     *,
     level: int | str = logging.INFO,
     stream: TextIO | None = None,
-    exchanges: bool = True,
+    exchanges: bool = False,
 ) -> logging.Handler:
     """One handler on the root logger writing ``fmt`` (``text`` or ``json``) to ``stream``
     (default stderr), replacing the one an earlier call installed (others are left alone);
     ``level``: a number or one of
-    :data:`LOG_LEVELS`; ``exchanges`` False: the event of each exchange is left out (those that
-    failed are still logged, as warnings). Returns the handler."""
+    :data:`LOG_LEVELS`; ``exchanges``: an event for every exchange (else only for those that
+    failed, as warnings). Returns the handler."""
     if isinstance(level, str):
         level = logging.getLevelNamesMapping()[level.upper()]
     # no record asks for its process or multiprocessing name: not looked up for each one

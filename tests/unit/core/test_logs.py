@@ -22,7 +22,7 @@ TOKEN = "c-8d9e0f1a-we-give-partner-CCCC"
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
     out = io.StringIO()
-    handler = configure_logging("json", stream=out)
+    handler = configure_logging("json", stream=out, exchanges=True)
     yield out
     logging.getLogger().removeHandler(handler)
 
