@@ -308,7 +308,7 @@ async def test_exchange_log_batches_once_per_interval_under_load(
     import time
 
     from ocpikit.server import app as server_app
-    from ocpikit.server import exchange_log
+    from ocpikit.operations import exchange_log
 
     cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (V2_3_0,))
     emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (V2_3_0,))
