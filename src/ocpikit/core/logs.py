@@ -164,6 +164,10 @@ def configure_logging(
         level = logging.getLevelNamesMapping()[level.upper()]
     # no record asks for its process or multiprocessing name: not looked up for each one
     logging.logProcesses = logging.logMultiprocessing = False
+    # alembic reports each migration with its whole docstring at INFO: only when debugging
+    logging.getLogger("alembic").setLevel(
+        logging.NOTSET if level <= logging.DEBUG else logging.WARNING
+    )
     logging.getLogger(EXCHANGE_LOGGER).setLevel(logging.NOTSET if exchanges else logging.WARNING)
     if fmt not in LOG_FORMATS:
         raise ValueError(f"log format {fmt!r}: one of {', '.join(LOG_FORMATS)}")
