@@ -259,3 +259,14 @@ async def test_the_dashboard_and_the_docs_name_only_metrics_that_exist(
         assert named, doc
         families = {re.sub(r"_(total|bucket|count|sum)$", "", n) for n in names}
         assert named <= names | families, (doc, named - names)
+
+
+async def test_an_unreachable_database_is_not_ready() -> None:
+    from ocpikit.storage.sql import SqlStorage
+
+    storage = SqlStorage.from_url("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_size=1)
+    try:
+        [problem] = await storage.readiness()
+    finally:
+        await storage.aclose()
+    assert problem.startswith("database unreachable: ")
