@@ -39,9 +39,18 @@ import httpx
 from ocpikit.client.delivery import DeliveryWorker, Outcome
 from ocpikit.client.http import http_client
 from ocpikit.client.partner import PartnerClient
+from ocpikit.core.logs import configure_logging
 from ocpikit.operations import put_own_object
-from ocpikit.protocol.ports import ObjectKey, OutboxOperation, OutboxState
+from ocpikit.operations.exchange_log import ExchangeLogBatcher
+from ocpikit.protocol.ports import (
+    ExchangeDirection,
+    ExchangeQuery,
+    ObjectKey,
+    OutboxOperation,
+    OutboxState,
+)
 from ocpikit.server.demo import demo_sessions_and_cdrs
+from ocpikit.server.metrics import PlatformMetrics
 from ocpikit.storage import SqlStorage
 from ocpikit.storage.sql.secrets import SecretBox
 
@@ -198,6 +207,7 @@ async def bench(
     batch: int,
     pending: int,
     profile: Path | None,
+    traffic_log: bool = True,
 ) -> None:
     cpo_url = f"sqlite:///{tmp / 'cpo'}.db"
     key_file = tmp / ".ocpikit-secrets-key"  # the servers' key: partner tokens are sealed
@@ -212,7 +222,10 @@ async def bench(
         "SQLite synchronous=FULL on both sides"
     )
 
+    traffic = ExchangeLogBatcher(storage, observe=PlatformMetrics(storage).observe)
     async with http_client(concurrency=concurrency) as http:
+        if traffic_log:  # as `ocpikit serve` does: exchange log, metrics, one log event each
+            http.traffic = traffic.record
         client = PartnerClient(partner, http)
         sem = asyncio.Semaphore(concurrency)
 
@@ -297,6 +310,11 @@ async def bench(
                 f"TARGET memory flat with {pending} pending: growth {growth:+.0f} MB  "
                 f"{'met' if growth < 20 else 'NOT met'}"
             )
+    await traffic.close()
+    out = ExchangeQuery(direction=ExchangeDirection.OUTBOUND)
+    logged = await storage.exchanges.recent(limit=1, query=out)
+    print(f"traffic log {'on' if traffic_log else 'off'}: newest outbound row id ", end="")
+    print(logged[0].id if logged else None)
     await storage.aclose()
 
 
@@ -309,7 +327,14 @@ def main() -> None:
         "--pending", type=int, default=100000, help="backlog for the memory check (0: skip)"
     )
     ap.add_argument("--profile", type=Path, metavar="DIR")
+    ap.add_argument(
+        "--no-traffic-log",
+        action="store_true",
+        help="the worker's calls are not logged (default: logged as `ocpikit serve` does)",
+    )
     args = ap.parse_args()
+    # as `ocpikit serve` logs by default, to nowhere
+    configure_logging("text", stream=open(os.devnull, "w"))  # noqa: SIM115
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as d:
@@ -366,6 +391,7 @@ def main() -> None:
                     args.batch,
                     args.pending,
                     args.profile,
+                    traffic_log=not args.no_traffic_log,
                 )
             )
         finally:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ T = TypeVar("T")
 __all__ = [
     "add_config",
     "decisions_for",
+    "logged_partner_http",
     "open_storage",
     "partner_http",
     "registration_driver",
@@ -165,6 +167,25 @@ def partner_http(settings: Settings, *, concurrency: int = 32) -> Any:
         policy=url_policy(settings),
         max_response_bytes=settings.limits.max_response_bytes,
     )
+
+
+@contextlib.asynccontextmanager
+async def logged_partner_http(
+    settings: Settings, storage: Any, *, concurrency: int = 32
+) -> AsyncIterator[Any]:
+    """:func:`partner_http` whose calls go to the exchange log of ``storage`` (direction
+    ``out``), through a batcher of this process that is written out when the block ends: what
+    ``ocpikit pull`` and ``ocpikit outbox work`` send is in the traffic log as what ``ocpikit
+    serve`` sends is."""
+    from ocpikit.operations.exchange_log import ExchangeLogBatcher
+
+    log = ExchangeLogBatcher(storage)
+    try:
+        async with partner_http(settings, concurrency=concurrency) as http:
+            http.traffic = log.record
+            yield http
+    finally:
+        await log.close()
 
 
 def registration_driver(settings: Settings) -> Any:

@@ -113,6 +113,7 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     from ocpikit.cli.console import console_routes_for
     from ocpikit.client.background import PeriodicTask, TaskContext, register_periodic
     from ocpikit.client.http import http_client
+    from ocpikit.client.pull_port import pull_port
     from ocpikit.operations import commands
     from ocpikit.operations.cdr_builds import run_pending_builds
     from ocpikit.operations.cdr_checks import run_pending_checks
@@ -120,7 +121,8 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     from ocpikit.server.app import create_app
 
     webhook_http = http_client()  # the operator's own service: not a partner's word
-    ports = platform_flows(settings, storage, partner_http(settings), webhook_http)
+    calls = partner_http(settings)
+    ports = platform_flows(settings, storage, calls, webhook_http)
     decisions = decisions_for(settings)
     if isinstance(decisions, (DemoDecisions, HookDecisions)):
         decisions.events = ports.events
@@ -151,11 +153,13 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
         for name, fn in (("cdr-checks", cdr_checks), ("cdr-builds", cdr_builds)):
             register_periodic(PeriodicTask(name, interval, fn, first=interval, every_worker=True))
     forwarder = None
+    logged: list[Any] = [calls]
     if any(Role.HUB in p.roles for p in settings.parties):
         from ocpikit.client.hub_forward import HttpHubForwarder
         from ocpikit.operations.hub_clients import sync_client_info
 
         forwarder = HttpHubForwarder(partner_http(settings))
+        logged.append(forwarder.http)
 
         async def client_info(ctx: TaskContext) -> None:
             await sync_client_info(ctx.storage, ctx.clock)
@@ -169,15 +173,28 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
                 await probe_connections(ctx.storage, prober, ctx.clock)
 
             register_periodic(PeriodicTask("hub-probe", probe_every, probe, first=probe_every))
-    return create_app(
+    app = create_app(
         settings,
         storage,
         decisions=decisions,
         driver=driver,
-        extra_routes=flow_routes(ports) + console_routes_for(settings, storage, ports),
+        extra_routes=flow_routes(ports, pull=pull_port(storage, calls))
+        + console_routes_for(settings, storage, ports),
         admin_here=settings.admin_port is None,
         hub_forwarder=forwarder,
     )
+    log_traffic(app, *logged)
+    return app
+
+
+def log_traffic(app: Any, *clients: Any) -> None:
+    """The partner calls on ``clients`` (``ocpikit.client.http`` clients) go to the exchange
+    log of ``app`` (an app of ``create_app``): one batcher for both directions."""
+    from ocpikit.server.app import platform_of
+
+    record = platform_of(app).exchange_log.record
+    for http in clients:
+        http.traffic = record
 
 
 # --- CLI ----------------------------------------------------------------------------------------

@@ -20,11 +20,12 @@ from typing import Any
 from ocpikit.cli._output import print_table
 from ocpikit.cli._platform import (
     add_config,
+    logged_partner_http,
     open_storage,
-    partner_http,
     run_async,
     settings_from,
 )
+from ocpikit.core.logs import configure_logging
 
 __all__ = ["register"]
 
@@ -159,6 +160,9 @@ def run_work(args: argparse.Namespace) -> int:
     from ocpikit.client.delivery import DeliveryWorker
 
     settings = settings_from(args)
+    configure_logging(
+        settings.log_format, level=settings.log_level, exchanges=settings.log_exchanges
+    )
     storage = open_storage(settings)
 
     async def main() -> int:
@@ -168,7 +172,7 @@ def run_work(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
                 loop.add_signal_handler(sig, stop.set)
         try:
-            async with partner_http(settings, concurrency=args.concurrency) as http:
+            async with logged_partner_http(settings, storage, concurrency=args.concurrency) as http:
                 worker = DeliveryWorker(
                     storage, http, batch=args.batch, concurrency=args.concurrency
                 )

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from ocpikit.cli._output import ModuleProgress
-from ocpikit.cli._platform import add_config, open_storage, partner_http, settings_from
+from ocpikit.cli._platform import add_config, logged_partner_http, open_storage, settings_from
 
 __all__ = ["register"]
 
@@ -84,7 +84,7 @@ def run_pull(args: argparse.Namespace) -> int:
             if partner is None:
                 print(f"ocpikit: no partner {args.partner!r}", file=sys.stderr)
                 return 1, []
-            async with partner_http(settings) as http:
+            async with logged_partner_http(settings, storage) as http:
                 client = PartnerClient(
                     partner,
                     http,

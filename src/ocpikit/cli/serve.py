@@ -25,6 +25,7 @@ from ocpikit.cli._platform import (
     settings_from,
 )
 from ocpikit.cli.workers import run_workers
+from ocpikit.core.logs import configure_logging
 from ocpikit.protocol.ports import BASE_URL_FACT
 from ocpikit.server.settings import ConfigError
 
@@ -130,7 +131,13 @@ def _exec_with_huge_pages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
-    from ocpikit.cli.flows import cdr_build_mode, cdr_decimals, cdr_work_in_serve, flow_app
+    from ocpikit.cli.flows import (
+        cdr_build_mode,
+        cdr_decimals,
+        cdr_work_in_serve,
+        flow_app,
+        log_traffic,
+    )
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
     from ocpikit.server.console.session import console_config
@@ -151,6 +158,9 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if args.demo:  # the demo's partners run on this machine
         settings = replace(settings, demo=True)
+    configure_logging(
+        settings.log_format, level=settings.log_level, exchanges=settings.log_exchanges
+    )
     if settings.base_url_warning:
         print(f"ocpikit: warning: {settings.base_url_warning}", file=sys.stderr)
     try:
@@ -200,12 +210,9 @@ def run_serve(args: argparse.Namespace) -> int:
     if supervisor:
         _banner(settings, created, f"{args.workers} worker processes")
         return run_workers(args.workers, sys.argv[sys.argv.index("serve") + 1 :])
-    background = platform_background(
-        storage,
-        settings.extra,
-        bg_config,
-        http=partner_http(settings, concurrency=bg_config.concurrency),
-    )
+    calls = partner_http(settings, concurrency=bg_config.concurrency)
+    log_traffic(ocpi_app, calls)  # pushes, pulls, command results: the exchange log, "out"
+    background = platform_background(storage, settings.extra, bg_config, http=calls)
     app = with_background(ocpi_app, background)
     if worker is None:
         _banner(settings, created, ", ".join(background.names) or "none")

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +33,7 @@ from typing import Any
 import httpx
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
+from ocpikit.core.logs import event
 from ocpikit.protocol.ports import Partner, PartnerStatus, Storage
 from ocpikit.protocol.pull_retry import PULL_MAX_WAIT, PULL_RETRIES, RetryPolicy
 
@@ -191,10 +193,19 @@ class Background:
         every = max(MIN_INTERVAL, task.every)
         wait = every if task.first is None else max(0.0, task.first)
         while not await self._sleep(wait):
+            started = time.perf_counter()
             try:
                 await task.fn(self.ctx)
             except Exception:
                 log.exception("background task %s failed", task.name)
+            else:
+                event(
+                    log,
+                    logging.DEBUG,
+                    f"background task {task.name} ran",
+                    task=task.name,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
             wait = every * (1 + task.splay * (2 * self.rng.random() - 1))
 
     async def _sleep(self, seconds: float) -> bool:

@@ -34,6 +34,7 @@ retrying (default for CDRs and Tariffs); ``drop-and-resync`` gives up after a fe
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -56,6 +57,7 @@ from ocpikit.core.errors import (
     Unauthorized,
 )
 from ocpikit.core.headers import PartyRef
+from ocpikit.core.logs import event
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import HEAD
 from ocpikit.protocol.handlers.base import embeds_location, location_lookup
@@ -226,7 +228,9 @@ class DeliveryWorker:
         finally:
             if handled is not None and len(handled) < len(entries):  # never got to _deliver
                 self._handled(len(entries) - len(handled))
-        return [results[e.id] for e in entries if e.id in results]
+        outcomes = [results[e.id] for e in entries if e.id in results]
+        _log_batch(self.worker_id, outcomes)
+        return outcomes
 
     def _handled(self, n: int = 1) -> None:
         self._open -= n
@@ -377,7 +381,7 @@ class DeliveryWorker:
         if relayed is not None:
             await _send_relayed(client, kind, key, wire, to_party, relayed)
         elif kind == "CDR":
-            await client.post_cdr(wire=wire, to_party=to_party)
+            await client.post_cdr(wire=wire, to_party=to_party, object_id=key.id)
         else:
             await client.put_object(kind, key, wire=wire, to_party=to_party)
 
@@ -516,6 +520,22 @@ def _relayed_from(partner: Partner, key: ObjectKey) -> PartyRef | None:
     return PartyRef(key.country_code, key.party_id)
 
 
+def _log_batch(worker_id: str, outcomes: list[Outcome]) -> None:
+    """One event per delivered batch (a background step): how many of each outcome."""
+    if not outcomes or not log.isEnabledFor(logging.INFO):
+        return
+    counts = collections.Counter(o.result for o in outcomes)
+    event(
+        log,
+        logging.INFO,
+        "outbox batch: " + ", ".join(f"{n} {result}" for result, n in sorted(counts.items())),
+        worker=worker_id,
+        entries=len(outcomes),
+        partners=len({o.partner_id for o in outcomes}),
+        **{result: n for result, n in counts.items()},
+    )
+
+
 async def _send_relayed(
     client: PartnerClient,
     kind: str,
@@ -531,7 +551,13 @@ async def _send_relayed(
     if kind == "CDR":
         url = driver.address.endpoint(module, PartnerClient.RECEIVER)
         await driver.request(
-            "POST", url, module=module, content=wire, to_party=receiver, from_party=sender
+            "POST",
+            url,
+            module=module,
+            content=wire,
+            to_party=receiver,
+            from_party=sender,
+            object_id=key.id,
         )
         return
     await driver.request(
@@ -541,6 +567,7 @@ async def _send_relayed(
         content=wire,
         to_party=receiver,
         from_party=sender,
+        object_id=key.id,
     )
 
 

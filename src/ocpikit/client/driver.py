@@ -25,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,17 +40,18 @@ from ocpikit.core.envelope import Envelope
 from ocpikit.core.errors import TransportError
 from ocpikit.core.headers import MessageIds, PartyRef, new_id
 from ocpikit.core.versions import Version
+from ocpikit.operations.exchange_log import log_excerpt
 from ocpikit.protocol.addressing import NoEndpoint, PartnerAddress
 from ocpikit.protocol.auth_retry import AuthAttempts, first_encoding
 from ocpikit.protocol.paging import with_query
 from ocpikit.protocol.partner_objects import PartnerObjects
-from ocpikit.protocol.ports import Partner
+from ocpikit.protocol.ports import Exchange, ExchangeDirection, Partner
 from ocpikit.protocol.pull_retry import RetryPolicy
 from ocpikit.protocol.replies import classify_reply
 from ocpikit.protocol.request_headers import AuthorizationValues, request_headers
 from ocpikit.protocol.url_policy import PartnerSites
 
-from .http import exchange
+from .http import exchange, traffic_of
 from .policy import PartnerSwitches
 
 __all__ = ["Reply", "RequestDriver"]
@@ -152,11 +155,16 @@ class RequestDriver:
         correlation_id: str | None = None,
         from_party: PartyRef | None = None,
         timeout: float | None = None,
+        object_id: str | None = None,
     ) -> Reply:
         """Send one OCPI request and return the HTTP response with its parsed success envelope.
         ``body`` is sent as JSON unless ``content`` (bytes) is given; ``from_party`` replaces
         our party in ``OCPI-from-*`` (a hub forwards for the original sender), ``timeout`` the
-        partner's. Raises the error tree's exceptions for everything else (module docstring)."""
+        partner's. Raises the error tree's exceptions for everything else (module docstring).
+
+        Every HTTP exchange (each attempt of the 401 retry, and one that got no answer) goes to
+        the exchange log when the client has one (:func:`~ocpikit.client.http.traffic_of`),
+        with ``module`` and ``object_id`` (what the request was about) as its subject."""
         if body is not None and content is None:
             content = orjson.dumps(body)
         headers, ids = request_headers(
@@ -174,19 +182,27 @@ class RequestDriver:
         self.sites.check(url, "URL the partner gave us (response_url, Link)")
         attempts = AuthAttempts(self._encode, self.switches.auth_retry)
         response: httpx.Response | None = None
+        log = _Traffic(self, method, url, module, object_id, ids, content, headers)
         for attempt, encode in enumerate(attempts.encodings()):
             self._authorization.set_on(headers, encode)
-            response = await self._send(method, url, headers, content, timeout)
+            log.start()
+            try:
+                response = await self._send(method, url, headers, content, timeout)
+            except Exception as exc:
+                log.failed(exc)
+                raise
             status = response.status_code
             if not attempts.retry_after(status):
                 learned = attempts.learned(attempt, status)
                 if learned is not None:
                     await self._learned(learned)
                 break
+            log.answered(response, None)
         assert response is not None
         verdict = classify_reply(
             response.status_code, response.content, response.headers.get("retry-after"), self.clock
         )
+        log.answered(response, verdict.envelope)
         error = verdict.error()
         if error is not None:
             raise error from verdict.cause
@@ -223,6 +239,82 @@ class RequestDriver:
         self._encode = encode
         if self.on_auth_learned is not None:
             await self.on_auth_learned(self.partner.id, encode)
+
+
+class _Traffic:
+    """The exchange-log records of one :meth:`RequestDriver.request` (nothing at all when the
+    client logs nothing: a few attribute reads per request)."""
+
+    __slots__ = (
+        "_sink",
+        "_t0",
+        "at",
+        "content",
+        "driver",
+        "headers",
+        "ids",
+        "method",
+        "module",
+        "object_id",
+        "url",
+    )
+
+    def __init__(
+        self,
+        driver: RequestDriver,
+        method: str,
+        url: str,
+        module: str,
+        object_id: str | None,
+        ids: MessageIds | None,
+        content: bytes | None,
+        headers: dict[str, str],
+    ) -> None:
+        self._sink = traffic_of(driver.http)
+        self.driver, self.method, self.url, self.module = driver, method, url, module
+        self.object_id, self.ids, self.content, self.headers = object_id, ids, content, headers
+        self._t0 = 0.0
+        self.at: datetime | None = None
+
+    def start(self) -> None:
+        if self._sink is not None:
+            self._t0 = time.perf_counter()
+            self.at = self.driver.clock.now()
+
+    def answered(self, response: httpx.Response, envelope: Envelope | None) -> None:
+        if self._sink is not None:
+            self._sink(self._exchange(response, envelope, None))
+
+    def failed(self, exc: BaseException) -> None:
+        if self._sink is not None:
+            cause = exc.__cause__  # the transport's own error: its kind only (no URL, no token)
+            why = f" ({type(cause).__name__})" if cause is not None else ""
+            self._sink(self._exchange(None, None, f"{type(exc).__name__}: {exc}{why}"))
+
+    def _exchange(
+        self, response: httpx.Response | None, envelope: Envelope | None, error: str | None
+    ) -> Exchange:
+        ids, driver = self.ids, self.driver
+        return Exchange(
+            direction=ExchangeDirection.OUTBOUND,
+            method=self.method,
+            url=self.url,
+            started_at=self.at or driver.clock.now(),
+            partner_id=driver.partner.id,
+            duration_ms=(time.perf_counter() - self._t0) * 1000,
+            status=response.status_code if response is not None else None,
+            ocpi_status=envelope.status_code if envelope is not None else None,
+            request_headers=tuple(self.headers.items()),
+            request_body=self.content,
+            response_headers=tuple(response.headers.items()) if response is not None else (),
+            response_body=log_excerpt(response.content) if response is not None else None,
+            request_id=ids.request_id if ids is not None else None,
+            correlation_id=ids.correlation_id if ids is not None else None,
+            error=error,
+            secrets=(driver.partner.outbound_token or "",),
+            module=self.module,
+            object_id=self.object_id,
+        )
 
 
 def _safe_url(url: str) -> str:

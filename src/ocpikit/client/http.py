@@ -15,11 +15,13 @@ through ``request``.
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ocpikit.core.errors import ResponseTooLarge
+from ocpikit.protocol.ports import Exchange
 from ocpikit.protocol.url_policy import UrlPolicy
 
 from .lanes import LaneTransport
@@ -32,6 +34,7 @@ __all__ = [
     "http_client",
     "read_within",
     "reference_transport",
+    "traffic_of",
 ]
 
 #: what a partner's answer may weigh once decompressed, unless configured
@@ -91,6 +94,10 @@ class PartnerHttp(httpx.AsyncClient):
         super().__init__(transport=transport, **kwargs)
         self.transport = transport
         self.max_response_bytes = max_response_bytes
+        #: where the request driver hands every exchange it had on this client (the exchange
+        #: log's batcher, ``ocpikit.operations.exchange_log``; None: not logged). Set by the
+        #: composition root (``ocpikit serve``, the CLI commands that call partners).
+        self.traffic: Callable[[Exchange], None] | None = None
         #: False when httpx routes some URLs through an environment proxy: then every call
         #: takes ``request``, which knows the routes
         self.direct = not (self.trust_env and _environment_proxies())
@@ -209,3 +216,9 @@ async def exchange(
     if isinstance(http, PartnerHttp):
         return await http.exchange(method, url, headers=headers, content=content, timeout=timeout)
     return await http.request(method, url, headers=headers, content=content, timeout=timeout)
+
+
+def traffic_of(http: httpx.AsyncClient) -> Callable[[Exchange], None] | None:
+    """Where the exchanges on ``http`` are logged (:attr:`PartnerHttp.traffic`); None for any
+    other client."""
+    return http.traffic if isinstance(http, PartnerHttp) else None

@@ -93,6 +93,7 @@ async def send(
                 response_body=resp.content[:8192] if resp is not None else None,
                 error=error,
                 secrets=(req.token,),
+                module="versions" if req.method == "GET" else "credentials",
             )
         )
     if error is not None or resp is None:

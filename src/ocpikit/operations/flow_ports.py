@@ -6,16 +6,23 @@ builds one over httpx; a test builds one over fakes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.partner_calls import PartnerReach, PaymentReach
-from ocpikit.protocol.ports import Storage
+from ocpikit.protocol.ports import Partner, Storage
 from ocpikit.protocol.webhooks import EventDelivery, EventSink
 
-__all__ = ["DEFAULT_LEASE", "FlowPorts"]
+__all__ = ["DEFAULT_LEASE", "FlowPorts", "PullPort"]
+
+PullPort = Callable[[Partner, str, datetime | None, bool], Awaitable[list[dict[str, Any]]]]
+"""``pull(partner, module or "all", since, full)``: one report row per module, as
+``ocpikit pull --json`` prints them; ValueError for a module that cannot be pulled
+(``ocpikit.client.pull_port`` builds one over httpx)."""
 
 #: how long a sweep holds a record it works on (its deadline moved forward): another process
 #: sweeping the same database skips it meanwhile

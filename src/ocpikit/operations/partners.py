@@ -145,7 +145,7 @@ async def sync_status(storage: Storage, partner_id: str) -> dict[str, dict[str, 
             continue
         out[module] = {
             "last_sync": format_datetime(mark) if mark else None,
-            "objects": page.total,
+            "objects": int(page.total),  # PostgreSQL sums counts as NUMERIC
         }
     return out
 

@@ -63,6 +63,7 @@ from ocpikit.protocol.registration import (
 )
 
 __all__ = [
+    "PENDING_PREFIX",
     "FlowDriver",
     "OurParty",
     "PartnerRegistration",
@@ -73,6 +74,9 @@ __all__ = [
     "registered_partner",
     "unregister",
 ]
+
+#: the id of a partner whose registration is under way starts with this
+PENDING_PREFIX = "pending-"
 
 RecordExchange = Callable[[Exchange], None]
 """Receives each exchange a flow makes, for the exchange log."""
@@ -258,7 +262,7 @@ class PartnerRegistration:
         the connection's switches (a hub ``profile``), which the handshake already follows
         (``version_aliases``) and the registered partner keeps."""
         token_b = new_token()
-        pending_id = "pending-" + uuid.uuid4().hex[:12]
+        pending_id = PENDING_PREFIX + uuid.uuid4().hex[:12]
         await self.storage.partners.save(
             Partner(
                 id=pending_id,

@@ -48,6 +48,13 @@ import orjson
 from ocpikit.core.types import ci_key
 from ocpikit.protocol.cdr_builds import CdrBuildStore
 from ocpikit.protocol.cdr_checks import CdrCheckStore
+from ocpikit.protocol.exchanges import (
+    Exchange,
+    ExchangeDirection,
+    ExchangeLog,
+    ExchangeQuery,
+    exchange_query,
+)
 from ocpikit.protocol.party_records import Learned, RemoteParty
 
 __all__ = [
@@ -63,9 +70,11 @@ __all__ = [
     "Exchange",
     "ExchangeDirection",
     "ExchangeLog",
+    "ExchangeQuery",
     "Merge",
     "ObjectKey",
     "ObjectRepository",
+    "OutboxDepth",
     "OutboxEntry",
     "OutboxOperation",
     "OutboxState",
@@ -88,6 +97,7 @@ __all__ = [
     "WireEntry",
     "WirePage",
     "dump_document",
+    "exchange_query",
     "patch_plan",
     "token_digest",
 ]
@@ -578,63 +588,6 @@ class CredentialsChanges(Protocol):
     async def mark(self) -> Hashable: ...
 
 
-# --- exchange log -----------------------------------------------------------------------------
-
-
-class ExchangeDirection(enum.StrEnum):
-    INBOUND = "in"  # a partner called us
-    OUTBOUND = "out"  # we called a partner
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One OCPI request and its response (or transport error).
-
-    Headers are ``(name, value)`` pairs so repeated headers survive. ``secrets`` lists values
-    (tokens) the caller knows to be in play; they are scrubbed everywhere and never stored.
-    Whatever the caller passes, storage redacts ``Authorization`` headers and string ``token``
-    fields of JSON bodies (credentials objects) before writing.
-    """
-
-    direction: ExchangeDirection
-    method: str
-    url: str
-    started_at: datetime
-    partner_id: str | None = None
-    duration_ms: float | None = None
-    status: int | None = None
-    ocpi_status: int | None = None
-    request_headers: tuple[tuple[str, str], ...] = ()
-    request_body: bytes | None = None
-    response_headers: tuple[tuple[str, str], ...] = ()
-    response_body: bytes | None = None
-    request_id: str | None = None
-    correlation_id: str | None = None
-    error: str | None = None
-    secrets: tuple[str, ...] = ()
-    id: int | None = None
-
-
-class ExchangeLog(Protocol):
-    async def record(self, exchanges: Sequence[Exchange]) -> None:
-        """Append exchanges (batched: one transaction for the whole sequence)."""
-        ...
-
-    async def recent(
-        self,
-        *,
-        limit: int = 100,
-        before_id: int | None = None,
-        partner_id: str | None = None,
-    ) -> list[Exchange]:
-        """Newest first, keyset-paged by ``before_id``; as stored (redacted)."""
-        ...
-
-    async def prune(self, before: datetime) -> int:
-        """Delete exchanges started before ``before``; returns how many."""
-        ...
-
-
 # --- outbox -----------------------------------------------------------------------------------
 
 
@@ -673,6 +626,16 @@ class OutboxEntry:
     lease_until: datetime | None = None
     last_error: str | None = None
     dead_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDepth:
+    """How many entries one partner has in one state, and the oldest one's ``created_at``."""
+
+    partner_id: str
+    state: OutboxState
+    count: int
+    oldest: datetime
 
 
 class Outbox(Protocol):
@@ -744,6 +707,11 @@ class Outbox(Protocol):
     ) -> list[OutboxEntry]: ...
 
     async def counts(self) -> dict[OutboxState, int]: ...
+
+    async def depths(self) -> list[OutboxDepth]:
+        """Per partner and state: how many entries, and when the oldest was queued (the
+        metrics' queue gauges, read at scrape time)."""
+        ...
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -874,5 +842,10 @@ class Storage(Protocol):
 
     @property
     def credentials_changes(self) -> CredentialsChanges: ...
+
+    async def readiness(self) -> list[str]:
+        """What keeps the storage from serving: the database cannot be reached, or its schema
+        is not the newest migration (``GET /ready``); empty when ready. Never raises."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -9,7 +9,7 @@ never reach a partner (:mod:`ocpikit.server.pipeline`).
 
 Layout of the package (each imports only those listed after it): ``app`` → ``admin``,
 ``registry`` → ``routes`` → ``endpoints.*`` → ``pipeline`` → ``platform``, ``replies`` →
-``auth``, ``exchange_log``, ``adapter``, ``routing``, ``query``, ``message_ids``, ``settings``.
+``auth``, ``exchange_log``, ``metrics``, ``guard``, ``adapter``, ``routing``, ``query``, ``message_ids``, ``settings``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ocpikit.protocol.partner_registration import FlowDriver
 from ocpikit.protocol.ports import Storage
 from ocpikit.server.adapter import Answer, OcpiRequest, send_answer
 from ocpikit.server.admin import admin_routes
+from ocpikit.server.admin.probes import PROBE_PATHS, probe_routes
 from ocpikit.server.message_ids import message_id
 from ocpikit.server.nap import nap_routes
 from ocpikit.server.open_data import open_data_routes, parse_open_data
@@ -167,7 +168,7 @@ def create_app(
         yield
         await platform.exchange_log.close()
 
-    routes = _afir_routes(settings) + admin_routes() + list(extra_routes or [])
+    routes = probe_routes() + _afir_routes(settings) + admin_routes() + list(extra_routes or [])
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_exception, Exception: _server_error},
@@ -201,7 +202,9 @@ def admin_app(app: ASGIApp) -> ASGIApp:
     backend = app.app
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _is_admin(scope["path"]):
+        if scope["type"] == "http" and not (
+            _is_admin(scope["path"]) or scope["path"] in PROBE_PATHS
+        ):
             body = b'{"error": "not found", "status_code": 2000}'
             await send_answer(send, 404, body, {}, scope["method"] == "HEAD")
             return

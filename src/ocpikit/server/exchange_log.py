@@ -1,30 +1,17 @@
-"""The exchange log of the OCPI routes, written in batches off the hot path.
-
-Plan: a request only appends its :class:`~ocpikit.protocol.ports.Exchange` to a queue; one
-background task writes the queue in batches, one transaction per batch and at most one batch
-every :data:`LOG_INTERVAL` seconds while requests keep coming (a task that wrote again as soon
-as a write returned would write batches of a few rows back to back under load, paying the
-per-transaction cost on every few requests). The task ends once an interval passed with nothing
-queued.
-
-Invariants: nothing is dropped. The queue is bounded: once it holds :data:`LOG_QUEUE_MAX`
-exchanges, the request that filled it writes it before answering (backpressure); a clean
-shutdown (:meth:`ExchangeLogBatcher.close`) writes what is queued without waiting for the next
-interval. The rows written are those :meth:`ExchangeLogBatcher.record` received, in order; the
-plain reference is writing each exchange at once (``storage.exchanges.record([exchange])``).
-A failed write is not retried and never fails a request.
-
-A response body is logged whole up to :data:`LOG_BODY` bytes, a longer one (a page of objects)
-as an excerpt (:func:`log_excerpt`), so the log does not multiply the write load of the hot
-path.
-"""
+"""The exchange log of the OCPI routes: the batcher of :mod:`ocpikit.operations.exchange_log`
+(shared with the outbound calls of the client, so one writer task serves both directions)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-from ocpikit.protocol.ports import Exchange, Storage
+from ocpikit.operations.exchange_log import (
+    LOG_BODY,
+    LOG_HEAD,
+    LOG_INTERVAL,
+    LOG_QUEUE_MAX,
+    LOG_TAIL,
+    ExchangeLogBatcher,
+    log_excerpt,
+)
 
 __all__ = [
     "LOG_BODY",
@@ -35,80 +22,3 @@ __all__ = [
     "ExchangeLogBatcher",
     "log_excerpt",
 ]
-
-#: a response body up to this many bytes is logged whole
-LOG_BODY = 8192
-#: of a longer body, the log keeps the first LOG_HEAD bytes and the last LOG_TAIL (the
-#: envelope's status and timestamp)
-LOG_HEAD = 256
-LOG_TAIL = 256
-#: exchanges queued for the log before requests wait for the writer
-LOG_QUEUE_MAX = 10_000
-#: seconds between two batches of the exchange log
-LOG_INTERVAL = 0.2
-
-
-def log_excerpt(body: bytes) -> bytes:
-    """What the exchange log keeps of a response body (see :data:`LOG_BODY`)."""
-    if len(body) <= LOG_BODY:
-        return body
-    left_out = len(body) - LOG_HEAD - LOG_TAIL
-    return b"".join((body[:LOG_HEAD], b"...[%d bytes left out]..." % left_out, body[-LOG_TAIL:]))
-
-
-class ExchangeLogBatcher:
-    """The queue and its writer task; ``enabled`` False: :meth:`record` keeps nothing."""
-
-    def __init__(self, storage: Storage, *, enabled: bool = True) -> None:
-        self.storage = storage
-        self.enabled = enabled
-        self._queue: list[Exchange] = []
-        self._writer: asyncio.Task[None] | None = None
-        self._writer_waits = False  # the writer is between two batches
-
-    def record(self, exchange: Exchange) -> None:
-        """Queue ``exchange``; starts the writer task when none runs."""
-        if not self.enabled:
-            return
-        self._queue.append(exchange)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_while_busy())
-
-    @property
-    def backlog(self) -> bool:
-        """The queue is full: the caller should ``await drain()``."""
-        return len(self._queue) >= LOG_QUEUE_MAX
-
-    async def drain(self) -> None:
-        """Write the queue now if it is full (the backpressure of a request)."""
-        if self.backlog:
-            await self.flush()
-
-    async def _write_while_busy(self) -> None:
-        # one batch per interval, then gone once an interval passed with nothing queued
-        while True:
-            if not self.backlog:
-                self._writer_waits = True
-                try:
-                    await asyncio.sleep(LOG_INTERVAL)
-                finally:
-                    self._writer_waits = False
-            if not self._queue:
-                return
-            await self.flush()
-
-    async def flush(self) -> None:
-        """Write what is queued, now."""
-        batch, self._queue = self._queue, []
-        if batch:
-            with contextlib.suppress(Exception):
-                await self.storage.exchanges.record(batch)
-
-    async def close(self) -> None:
-        """Write everything queued (clean shutdown)."""
-        writer = self._writer
-        if writer is not None and not writer.done():
-            if self._writer_waits:  # not in the middle of a batch: no need to wait
-                writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
-        await self.flush()

@@ -148,6 +148,8 @@ def listener_config(
         h11_max_incomplete_event_size=limits.max_header_bytes,
         timeout_keep_alive=max(1, int(limits.keep_alive_timeout)),
         log_level="warning",
+        # uvicorn's records go to the root logger: the platform's format (ocpikit.core.logs)
+        log_config=None,
         access_log=False,
         lifespan=lifespan,
     )

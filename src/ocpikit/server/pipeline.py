@@ -32,6 +32,7 @@ from ocpikit.core.headers import (
     carries_routing_headers,
 )
 from ocpikit.core.json_bounds import check_json_bounds
+from ocpikit.core.logs import MESSAGE_IDS
 from ocpikit.core.versions import Version
 from ocpikit.protocol.ports import Exchange, ExchangeDirection
 from ocpikit.server.adapter import Answer, OcpiRequest
@@ -126,7 +127,8 @@ async def run_endpoint(
 ) -> Answer:
     """Run an endpoint's ``work``: ids, error mapping, response headers, exchange log."""
     context = RequestContext()
-    context.ids = MessageIds.from_headers(request.headers.lower, factory=message_id)
+    context.ids = ids = MessageIds.from_headers(request.headers.lower, factory=message_id)
+    MESSAGE_IDS.set((ids.request_id, ids.correlation_id))  # on every record logged meanwhile
     try:
         status, body, extra = await work(context)
     except OcpiError as exc:
@@ -140,14 +142,20 @@ async def run_endpoint(
     headers = response_headers(context, module)
     headers.update(extra)
     log = platform.exchange_log
-    if log.enabled:
+    if log.enabled or log.observe is not None:
         # an unauthenticated request is logged without its body (nobody's data, anyone's size)
-        known = context.auth is not None and status not in (408, 413)
+        known = log.enabled and context.auth is not None and status not in (408, 413)
         request_body = await request.body() if known and request.method != "GET" else None
-        log.record(_exchange(platform, request, request_body, context, status, headers, body))
+        log.record(
+            _exchange(platform, request, request_body, context, status, headers, body, module)
+        )
         if log.backlog:
             await log.drain()
     return status, body, headers
+
+
+#: the URL parameters that name the object of a request, in the order they are looked for
+_OBJECT_PARAMS = ("location_id", "session_id", "cdr_id", "tariff_id", "token_uid", "uid")
 
 
 def _log_failure(
@@ -174,8 +182,10 @@ def _exchange(
     status: int,
     headers: dict[str, str],
     body: bytes,
+    module: str | None,
 ) -> Exchange:
     auth, ids = context.auth, context.ids
+    params = request.path_params
     return Exchange(
         direction=ExchangeDirection.INBOUND,
         method=request.method,
@@ -191,4 +201,6 @@ def _exchange(
         request_id=ids.request_id if ids else None,
         correlation_id=ids.correlation_id if ids else None,
         secrets=(auth.token,) if auth is not None else (),
+        module=module,
+        object_id=next((params[n] for n in _OBJECT_PARAMS if n in params), None),
     )

@@ -21,6 +21,7 @@ from ocpikit.server.adapter import OcpiRequest
 from ocpikit.server.auth import AuthCache, Authenticated
 from ocpikit.server.exchange_log import ExchangeLogBatcher
 from ocpikit.server.guard import RequestGuard
+from ocpikit.server.metrics import PlatformMetrics
 from ocpikit.server.settings import PartyConfig, Settings
 
 __all__ = ["Platform", "own_party"]
@@ -57,7 +58,11 @@ class Platform:
         )
         self.auth = AuthCache(storage)
         self.guard = RequestGuard(settings.limits)
-        self.exchange_log = ExchangeLogBatcher(storage, enabled=log_exchanges)
+        #: the traffic counters and the state gauges of ``GET /metrics``
+        self.metrics = PlatformMetrics(storage, clock)
+        self.exchange_log = ExchangeLogBatcher(
+            storage, enabled=log_exchanges, observe=self.metrics.observe
+        )
         self._versions: dict[str, Version] = {v.text: v for v in settings.versions}
         self._parties: dict[str, PartyConfig] = {p.key: p for p in settings.parties}
         sole = len(settings.parties) == 1

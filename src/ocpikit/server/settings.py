@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ocpikit.core.logs import LOG_FORMATS, LOG_LEVELS
 from ocpikit.core.versions import SUPPORTED_VERSIONS, Role, Version
 from ocpikit.protocol.parties import RoutingRules
 
@@ -127,6 +128,15 @@ class Settings:
     #: ``[routing]``: which connection carries a party's traffic when several reach it
     #: (docs/hubs.md; ocpikit.protocol.parties)
     routing: RoutingRules = field(default_factory=RoutingRules)
+    #: ``[metrics] public``: ``GET /metrics`` without the admin token (docs/operations.md)
+    metrics_public: bool = False
+    #: ``[logging] format`` (``OCPIKIT_LOG_FORMAT``): ``text`` (default) or ``json`` lines
+    log_format: str = "text"
+    #: ``[logging] level`` (``OCPIKIT_LOG_LEVEL``): ``info`` logs one event per exchange
+    log_level: str = "info"
+    #: ``[logging] exchanges`` (``OCPIKIT_LOG_EXCHANGES``): one event per exchange that did not
+    #: fail (default off: it costs the hot path a log line per request; docs/operations.md)
+    log_exchanges: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -363,8 +373,55 @@ def load_settings(
         previous_secrets_keys=tuple(previous),
         secrets_key_file=here / ".ocpikit-secrets-key",
         routing=_routing(data.get("routing", {})),
+        metrics_public=_metrics_public(data.get("metrics", {}), env),
+        log_format=_log_format(data.get("logging", {}), env),
+        log_level=_log_level(data.get("logging", {}), env),
+        log_exchanges=_flag_setting(
+            data.get("logging", {}), env, "exchanges", "OCPIKIT_LOG_EXCHANGES", default=False
+        ),
         extra=data,
     )
+
+
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
+def _metrics_public(table: Any, env: Mapping[str, str]) -> bool:
+    """``[metrics] public`` (``OCPIKIT_METRICS_PUBLIC``): true lets anyone read ``/metrics``;
+    default false: the admin token is required, as for the backend API."""
+    if not isinstance(table, dict):
+        raise ConfigError("[metrics] must be a table")
+    return _flag_setting(table, env, "public", "OCPIKIT_METRICS_PUBLIC", default=False)
+
+
+def _flag_setting(table: Any, env: Mapping[str, str], key: str, var: str, *, default: bool) -> bool:
+    """A true/false setting of a table, its environment variable first."""
+    raw = env.get(var, table.get(key, default) if isinstance(table, dict) else default)
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"{key}: {raw!r} is not true or false ({var})")
+
+
+def _log_level(table: Any, env: Mapping[str, str]) -> str:
+    """``[logging] level`` (``OCPIKIT_LOG_LEVEL``): ``debug``, ``info`` (default), ``warning``
+    or ``error``."""
+    raw = str(env.get("OCPIKIT_LOG_LEVEL") or table.get("level", "info")).strip().lower()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"logging.level: {raw!r} is not one of {', '.join(LOG_LEVELS)}")
+    return raw
+
+
+def _log_format(table: Any, env: Mapping[str, str]) -> str:
+    """``[logging] format`` (``OCPIKIT_LOG_FORMAT``): ``text`` or ``json``."""
+    if not isinstance(table, dict):
+        raise ConfigError("[logging] must be a table")
+    raw = str(env.get("OCPIKIT_LOG_FORMAT") or table.get("format", "text")).strip().lower()
+    if raw not in LOG_FORMATS:
+        raise ConfigError(f"logging.format: {raw!r} is not one of {', '.join(LOG_FORMATS)}")
+    return raw
 
 
 def _routing(table: Any) -> RoutingRules:
@@ -492,9 +549,23 @@ url = "sqlite:///ocpikit.db"
 wire_cache_mib = 256
 
 [exchange_log]
-# Every OCPI request and response is logged (Authorization redacted). Entries older than this
-# many days are deleted hourly; 0 keeps everything.
+# Every OCPI request and response, in and out, is logged (Authorization redacted). Entries
+# older than this many days are deleted hourly; 0 keeps everything.
 keep_days = 30
+
+[metrics]
+# GET /metrics (Prometheus) needs the admin token unless public (docs/operations.md).
+# public = false
+
+[logging]
+# "text" (readable lines, the default) or "json" (one JSON object per line).
+# format = "text"
+# "info" logs one line per exchange (in and out) and per background step; "warning" only
+# failures; "debug" more.
+# level = "info"
+# One line per exchange, in and out (default false: only those that failed, as warnings; the
+# traffic log and /metrics have them all). A line per request costs the hot path.
+# exchanges = false
 
 [decisions]
 # Where the platform asks the operator's systems to accept commands and authorize tokens.

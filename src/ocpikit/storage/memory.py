@@ -23,8 +23,10 @@ from ocpikit.protocol.ports import (
     CommandRecord,
     CredentialsToken,
     Exchange,
+    ExchangeQuery,
     Merge,
     ObjectKey,
+    OutboxDepth,
     OutboxEntry,
     OutboxOperation,
     OutboxState,
@@ -41,6 +43,7 @@ from ocpikit.protocol.ports import (
     WireEntry,
     WirePage,
     dump_document,
+    exchange_query,
     patch_plan,
     token_digest,
 )
@@ -454,12 +457,13 @@ class MemoryExchangeLog:
         limit: int = 100,
         before_id: int | None = None,
         partner_id: str | None = None,
+        query: ExchangeQuery | None = None,
     ) -> list[Exchange]:
+        q = exchange_query(query, before_id=before_id, partner_id=partner_id)
+        q.status_bounds()  # ValueError for a status that is none
         out: list[Exchange] = []
         for exchange in reversed(self._s.exchanges):
-            if before_id is not None and (exchange.id or 0) >= before_id:
-                continue
-            if partner_id is not None and exchange.partner_id != partner_id:
+            if not q.matches(exchange):
                 continue
             out.append(exchange)
             if len(out) >= limit:
@@ -652,6 +656,15 @@ class MemoryOutbox:
             counts[e.state] += 1
         return counts
 
+    async def depths(self) -> list[OutboxDepth]:
+        groups: dict[tuple[str, OutboxState], list[datetime]] = {}
+        for e in self._s.outbox.values():
+            groups.setdefault((e.partner_id, e.state), []).append(e.created_at)
+        return [
+            OutboxDepth(partner, state, len(times), min(times))
+            for (partner, state), times in sorted(groups.items())
+        ]
+
 
 class MemoryCommands:
     def __init__(self, state: _State) -> None:
@@ -763,6 +776,9 @@ class MemoryStorage:
     @property
     def credentials_changes(self) -> MemoryCredentialsChanges:
         return self._credentials_changes
+
+    async def readiness(self) -> list[str]:
+        return []
 
     async def aclose(self) -> None:
         return None

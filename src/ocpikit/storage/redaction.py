@@ -186,4 +186,6 @@ def redact_exchange(exchange: Exchange, *, max_body_bytes: int = 256 * 1024) -> 
         response_body=response_body,
         error=error,
         secrets=(),
+        module=exchange.module,
+        object_id=exchange.object_id,
     )

@@ -307,8 +307,8 @@ async def test_exchange_log_batches_once_per_interval_under_load(
     import asyncio
     import time
 
+    from ocpikit.operations import exchange_log
     from ocpikit.server import app as server_app
-    from ocpikit.server import exchange_log
 
     cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (V2_3_0,))
     emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (V2_3_0,))

@@ -30,6 +30,7 @@ class CdrsClient(ObjectsClient):
         wire: bytes | None = None,
         to_party: PartyRef | None = None,
         lookup: Lookups | None = None,
+        object_id: str | None = None,
     ) -> str | None:
         """POST a CDR to the partner's Receiver; returns the ``Location`` header (required by the
         spec; a missing one is logged, not fatal: the CDR arrived). ``wire``: bytes already in
@@ -44,6 +45,7 @@ class CdrsClient(ObjectsClient):
             module=self.module,
             content=content,
             to_party=to_party or driver.address.their_party(self.module, RECEIVER),
+            object_id=object_id if object_id is not None else (head or {}).get("id"),
         )
         location: str | None = reply.response.headers.get("location")
         if not location:

@@ -52,6 +52,7 @@ class ChargingProfilesClient:
             module=MODULE,
             body=dict(profile),
             to_party=driver.address.their_party(MODULE, SENDER),
+            object_id=session_id,
         )
 
     async def post_result(self, response_url: str, result: Mapping[str, Any]) -> None:
@@ -82,6 +83,7 @@ class ChargingProfilesClient:
             body=body,
             params=params,
             to_party=driver.address.their_party(MODULE, RECEIVER),
+            object_id=session_id,
         )
         data = reply.envelope.data
         if not isinstance(data, dict):

@@ -216,6 +216,7 @@ class ObjectsClient:
             module=self.module,
             content=content,
             to_party=self._receiver_party(to_party),
+            object_id=key.id,
         )
         return reply.response.status_code
 
@@ -232,6 +233,7 @@ class ObjectsClient:
             module=self.module,
             body=body,
             to_party=self._receiver_party(None),
+            object_id=key.id,
         )
         return reply.response.status_code
 
@@ -242,6 +244,7 @@ class ObjectsClient:
             self.object_url(key),
             module=self.module,
             to_party=self._receiver_party(to_party),
+            object_id=key.id,
         )
         return reply.response.status_code
 
@@ -249,6 +252,10 @@ class ObjectsClient:
         """GET our object as the partner's Receiver stored it (to check a push), head form."""
         driver = self.driver
         reply = await driver.request(
-            "GET", self.object_url(key), module=self.module, to_party=self._receiver_party(None)
+            "GET",
+            self.object_url(key),
+            module=self.module,
+            to_party=self._receiver_party(None),
+            object_id=key.id,
         )
         return driver.objects.data_to_head(self.kind, reply.envelope.data)

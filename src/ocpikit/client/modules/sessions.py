@@ -33,6 +33,7 @@ class SessionsClient(ObjectsClient):
             module=self.module,
             body=dict(preferences),
             to_party=driver.address.their_party(self.module, SENDER),
+            object_id=session_id,
         )
         data = reply.envelope.data
         return data if isinstance(data, str) else None

@@ -49,6 +49,7 @@ class TokensClient(ObjectsClient):
             module=self.module,
             content=orjson.dumps(body) if body is not None else b"",
             to_party=to_party or driver.address.their_party(self.module, SENDER),
+            object_id=token_uid,
         )
         data = reply.envelope.data
         if not isinstance(data, dict):

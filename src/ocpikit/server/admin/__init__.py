@@ -26,6 +26,12 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
 - ``GET /admin/api/invoice-checks``: the Invoice Reconciliation records we hold (ours and
   partners') checked against our CDRs; ``GET /admin/api/session-estimates``: partners'
   sessions' reported cost against the engine's estimate.
+- ``GET|DELETE /admin/api/partners/{id}``, ``GET|PATCH .../switches``, ``GET .../sync``,
+  ``POST .../pull``; ``GET /admin/api/invites``, ``DELETE /admin/api/invites/{id}``;
+  ``POST /admin/api/registrations``; ``GET /admin/api/outbox``,
+  ``POST /admin/api/outbox/replay`` (``operational``).
+- ``GET /admin/api/exchanges?direction=in|out&partner=&module=&object_id=&status=&since=``:
+  the traffic log, both directions, redacted (``traffic``).
 - ``GET /admin/api/openapi.json``: this description (no authentication).
 """
 
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from ocpikit.server.admin import operational as op
 from ocpikit.server.admin.cdr_builds import credit_cdr_endpoint, list_cdr_builds
 from ocpikit.server.admin.cdr_checks import list_cdr_checks, resolve_cdr_check
 from ocpikit.server.admin.common import MODULES, admin_endpoint
@@ -54,8 +61,28 @@ from ocpikit.server.admin.partners import (
 )
 from ocpikit.server.admin.payments import payment_routes
 from ocpikit.server.admin.session_estimates import list_session_estimate_rows
+from ocpikit.server.admin.traffic import list_exchanges
 
 __all__ = ["MODULES", "admin_routes", "flow_routes", "openapi"]
+
+
+def operational_routes() -> list[BaseRoute]:
+    """Partners, invites, registrations and the outbox (:mod:`.operational`)."""
+    one = "/admin/api/partners/{partner_id}"
+    return [
+        Route(one, admin_endpoint(op.get_partner), methods=["GET"]),
+        Route(one, admin_endpoint(op.delete_partner), methods=["DELETE"]),
+        Route(f"{one}/switches", admin_endpoint(op.get_switches), methods=["GET"]),
+        Route(f"{one}/switches", admin_endpoint(op.patch_switches), methods=["PATCH"]),
+        Route(f"{one}/sync", admin_endpoint(op.get_sync), methods=["GET"]),
+        Route("/admin/api/invites", admin_endpoint(op.list_invites), methods=["GET"]),
+        Route(
+            "/admin/api/invites/{invite_id}", admin_endpoint(op.delete_invite), methods=["DELETE"]
+        ),
+        Route("/admin/api/registrations", admin_endpoint(op.create_registration), methods=["POST"]),
+        Route("/admin/api/outbox", admin_endpoint(op.list_outbox), methods=["GET"]),
+        Route("/admin/api/outbox/replay", admin_endpoint(op.replay_outbox), methods=["POST"]),
+    ]
 
 
 def admin_routes() -> list[BaseRoute]:
@@ -64,6 +91,7 @@ def admin_routes() -> list[BaseRoute]:
     return [
         Route("/admin/api/openapi.json", admin_endpoint(openapi_json, auth=False), methods=["GET"]),
         Route("/admin/api/partners", admin_endpoint(list_partners), methods=["GET"]),
+        *operational_routes(),
         Route("/admin/api/parties", admin_endpoint(list_parties), methods=["GET"]),
         Route("/admin/api/hub/parties", admin_endpoint(list_hub_parties), methods=["GET"]),
         Route("/admin/api/invites", admin_endpoint(create_invite), methods=["POST"]),
@@ -95,5 +123,6 @@ def admin_routes() -> list[BaseRoute]:
             methods=["GET"],
         ),
         Route("/admin/api/cdrs/{id}/credit", admin_endpoint(credit_cdr_endpoint), methods=["POST"]),
+        Route("/admin/api/exchanges", admin_endpoint(list_exchanges), methods=["GET"]),
         Route("/admin/api/{module}", admin_endpoint(list_objects), methods=["GET"]),
     ]

@@ -12,10 +12,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ocpikit.core.errors import InvalidOrMissingParameters, NoEndpoint, NotFound
-from ocpikit.core.types import format_datetime
+from ocpikit.core.types import format_datetime, parse_datetime
 from ocpikit.core.versions import HEAD, Version
 from ocpikit.operations import authorization, commands
-from ocpikit.operations.flow_ports import FlowPorts
+from ocpikit.operations.flow_ports import FlowPorts, PullPort
 from ocpikit.operations.partners import hub_clients
 from ocpikit.operations.started_sessions import session_started_by
 from ocpikit.protocol.commands import COMMAND_OBJECTS, PROFILE_ACTIONS, InvalidTransition
@@ -106,11 +106,11 @@ def _command_body(version: Version, command: str, body: Any) -> dict[str, Any]:
     return head
 
 
-def flow_routes(ports: FlowPorts) -> list[BaseRoute]:
+def flow_routes(ports: FlowPorts, pull: PullPort | None = None) -> list[BaseRoute]:
     """Backend API routes that talk to partners: the use cases of
     :mod:`ocpikit.operations.commands` and :mod:`ocpikit.operations.authorization` over
-    ``ports`` (wired by the composition root, ``ocpikit.cli.flows``; pass them as
-    ``create_app(extra_routes=...)``)."""
+    ``ports``, and a pull over ``pull`` (``ocpikit.client.pull_port``; wired by the
+    composition root, ``ocpikit.cli.flows``; pass them as ``create_app(extra_routes=...)``)."""
 
     async def send_command(request: Request, platform: Platform) -> Response:
         command = request.path_params["command"].upper()
@@ -223,4 +223,40 @@ def flow_routes(ports: FlowPorts) -> list[BaseRoute]:
         ),
         Route("/admin/api/authorize", admin_endpoint(authorize), methods=["POST"]),
         *terminal_flow_routes(ports),
+        *([pull_route(pull)] if pull is not None else []),
     ]
+
+
+def pull_route(pull: PullPort) -> BaseRoute:
+    """``POST /admin/api/partners/{partner_id}/pull`` with ``{"module": "tokens"|"all",
+    "since": RFC 3339, "full": bool}`` (all optional; module ``all``): the pull's report rows,
+    as ``ocpikit pull --json``."""
+
+    async def run_pull(request: Request, platform: Platform) -> Response:
+        raw = await request.body()
+        body = await read_body(request) if raw.strip() else {}
+        if not isinstance(body, dict):
+            raise InvalidOrMissingParameters("The body must be a JSON object")
+        module, since, full = body.get("module", "all"), body.get("since"), body.get("full", False)
+        if not isinstance(module, str):
+            raise InvalidOrMissingParameters("module: a module name or all", path="module")
+        if not isinstance(full, bool):
+            raise InvalidOrMissingParameters("full: true or false", path="full")
+        try:
+            when = parse_datetime(since) if isinstance(since, str) else None
+        except ValueError:
+            when = None
+        if since is not None and when is None:
+            raise InvalidOrMissingParameters("since: an RFC 3339 time", path="since")
+        partner = await platform.storage.partners.get(request.path_params["partner_id"])
+        if partner is None:
+            raise NotFound(f"Unknown partner {request.path_params['partner_id']!r}")
+        try:
+            rows = await pull(partner, module, when, full)
+        except ValueError as exc:
+            raise InvalidOrMissingParameters(f"module: {exc}", path="module") from None
+        return json_response(rows)
+
+    return Route(
+        "/admin/api/partners/{partner_id}/pull", admin_endpoint(run_pull), methods=["POST"]
+    )

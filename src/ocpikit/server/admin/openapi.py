@@ -13,6 +13,7 @@ from starlette.responses import Response
 from ocpikit.core.versions import HEAD, SUPPORTED_VERSIONS
 from ocpikit.models import model_for
 from ocpikit.server.admin.common import MODULES
+from ocpikit.server.admin.openapi_paths import operational_paths, operational_schemas
 from ocpikit.server.platform import Platform
 
 __all__ = ["openapi", "openapi_json"]
@@ -102,33 +103,19 @@ def openapi(base_url: str) -> bytes:
                 "responses": {"200": {"description": "A page"}, "401": errors["401"]},
             }
         }
-    paths["/admin/api/parties"] = {
-        "get": {
-            "summary": "The party directory: remote parties and the connection reaching each",
-            "responses": {"200": {"description": "Directory rows (as `ocpikit parties --json`)"}},
-        }
-    }
-    paths["/admin/api/hub/parties"] = {
-        "get": {
-            "summary": "A hub's connected parties: roles, version, connection status, last exchange",
-            "responses": {"200": {"description": "Rows (as `ocpikit hub parties --json`)"}},
-        }
-    }
-    paths["/admin/api/partners"] = {
-        "get": {"summary": "List partners", "responses": {"200": {"description": "Partners"}}}
-    }
-    paths["/admin/api/invites"] = {
-        "post": {
-            "summary": "Create a registration token A",
-            "parameters": [{"name": "party", "in": "query", "schema": {"type": "string"}}],
-            "responses": {"201": {"description": "{versions_url, token}"}},
-        }
-    }
+    paths.update(operational_paths())
+    for name, schema in operational_schemas().items():
+        schemas.setdefault(name, schema)
     paths.update(_afir_paths(errors))
     paths.update(_cdr_paths(errors))
     doc = {
         "openapi": "3.1.0",
-        "info": {"title": "ocpikit backend API", "version": "1"},
+        "info": {
+            "title": "ocpikit backend API",
+            "version": "1",
+            "description": "The operator's API (plain JSON, not OCPI envelopes): every "
+            "operation of the CLI. Authorization: Bearer <admin token>.",
+        },
         "servers": [{"url": base_url}],
         "components": {
             "schemas": schemas,

@@ -12,7 +12,13 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from ocpikit.protocol.ports import Exchange, ExchangeDirection
+from ocpikit.protocol.exchanges import (
+    ERROR_STATUSES,
+    Exchange,
+    ExchangeDirection,
+    ExchangeQuery,
+    exchange_query,
+)
 from ocpikit.storage.redaction import Redacted, redact_fields
 from ocpikit.storage.sql.database import Database, cursor
 from ocpikit.storage.sql.schema import exchange_log, sqlite_time
@@ -36,8 +42,10 @@ _LOG_COLUMNS = (
     "response_headers",
     "response_body",
     "error",
+    "module",
+    "object_id",
 )
-#: log rows per INSERT statement on SQLite (15 values each: below the 32,766 variables of
+#: log rows per INSERT statement on SQLite (17 values each: below the 32,766 variables of
 #: SQLite 3.32+, or the 999 of older builds)
 _LOG_ROWS_PER_INSERT = 256 if sqlite3.sqlite_version_info >= (3, 32) else 999 // len(_LOG_COLUMNS)
 
@@ -81,6 +89,8 @@ def _log_values(e: Exchange, safe: Redacted, started_at: Any) -> tuple[Any, ...]
         _headers_json(response_headers),
         response_body,
         error,
+        e.module,
+        e.object_id,
     )
 
 
@@ -90,6 +100,31 @@ def _headers_json(headers: tuple[tuple[str, str], ...]) -> str:
 
 def _headers_tuple(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((str(name), str(value)) for name, value in orjson.loads(text))
+
+
+def _filtered(q: ExchangeQuery) -> sa.Select[Any]:
+    """The rows :meth:`ExchangeQuery.matches` keeps (that method is the reference)."""
+    c = exchange_log.c
+    select = sa.select(exchange_log)
+    if q.before_id is not None:
+        select = select.where(c.id < q.before_id)
+    for column, value in (
+        (c.direction, q.direction.value if q.direction is not None else None),
+        (c.partner_id, q.partner_id),
+        (c.module, q.module),
+        (c.object_id, q.object_id),
+    ):
+        if value is not None:
+            select = select.where(column == value)
+    if q.since is not None:
+        select = select.where(c.started_at >= q.since)
+    bounds = q.status_bounds()
+    if bounds is not None:
+        within = c.status.between(*bounds)
+        select = select.where(
+            sa.or_(within, c.status.is_(None)) if bounds == ERROR_STATUSES else within
+        )
+    return select
 
 
 class SqlExchangeLog:
@@ -135,12 +170,10 @@ class SqlExchangeLog:
         limit: int = 100,
         before_id: int | None = None,
         partner_id: str | None = None,
+        query: ExchangeQuery | None = None,
     ) -> list[Exchange]:
-        query = sa.select(exchange_log).order_by(exchange_log.c.id.desc()).limit(limit)
-        if before_id is not None:
-            query = query.where(exchange_log.c.id < before_id)
-        if partner_id is not None:
-            query = query.where(exchange_log.c.partner_id == partner_id)
+        select = _filtered(exchange_query(query, before_id=before_id, partner_id=partner_id))
+        select = select.order_by(exchange_log.c.id.desc()).limit(limit)
 
         def run(conn: sa.Connection) -> list[Exchange]:
             return [
@@ -161,8 +194,10 @@ class SqlExchangeLog:
                     request_id=row.request_id,
                     correlation_id=row.correlation_id,
                     error=row.error,
+                    module=row.module,
+                    object_id=row.object_id,
                 )
-                for row in conn.execute(query)
+                for row in conn.execute(select)
             ]
 
         return await self._db.read(run)

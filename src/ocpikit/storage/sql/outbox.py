@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ocpikit.protocol.ports import (
     ObjectKey,
+    OutboxDepth,
     OutboxEntry,
     OutboxOperation,
     OutboxState,
@@ -435,6 +436,22 @@ class SqlOutbox:
         if partner_id is not None:
             query = query.where(outbox.c.partner_id == partner_id)
         return await self._db.read(lambda conn: [_row_to_entry(r) for r in conn.execute(query)])
+
+    async def depths(self) -> list[OutboxDepth]:
+        c = outbox.c
+        query = (
+            sa.select(c.partner_id, c.state, sa.func.count(), sa.func.min(c.created_at))
+            .group_by(c.partner_id, c.state)
+            .order_by(c.partner_id, c.state)
+        )
+
+        def run(conn: sa.Connection) -> list[OutboxDepth]:
+            return [
+                OutboxDepth(partner, OutboxState(state), n, oldest)
+                for partner, state, n, oldest in conn.execute(query)
+            ]
+
+        return await self._db.read(run)
 
     async def counts(self) -> dict[OutboxState, int]:
         query = sa.select(outbox.c.state, sa.func.count()).group_by(outbox.c.state)

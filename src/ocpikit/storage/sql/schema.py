@@ -382,8 +382,13 @@ exchange_log = sa.Table(
     sa.Column("response_headers", JsonText(), nullable=False),
     sa.Column("response_body", sa.LargeBinary(), nullable=True),
     sa.Column("error", sa.Text(), nullable=True),
+    # migration 0011: what the exchange was about, for the traffic log's filters
+    sa.Column("module", sa.String(32), nullable=True),
+    sa.Column("object_id", sa.String(255), nullable=True),
     sa.Index(None, "partner_id", "id"),
     sa.Index(None, "started_at"),
+    sa.Index(None, "direction", "id"),
+    sa.Index(None, "object_id", "id"),
 )
 
 outbox = sa.Table(

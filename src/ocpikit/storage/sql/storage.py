@@ -11,7 +11,10 @@ and the signal
 from __future__ import annotations
 
 import asyncio
+import functools
 
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import URL
 
 from ocpikit.storage._common import Clock, utcnow
@@ -28,6 +31,7 @@ from ocpikit.storage.sql.engine import Engines, create_engines
 from ocpikit.storage.sql.exchange_log import SqlExchangeLog
 from ocpikit.storage.sql.facts import SqlFacts
 from ocpikit.storage.sql.listing_cache import WIRE_CACHE_BYTES
+from ocpikit.storage.sql.migrate import head_revision
 from ocpikit.storage.sql.objects import SqlObjects
 from ocpikit.storage.sql.outbox import SqlOutbox
 from ocpikit.storage.sql.parties import SqlParties
@@ -36,6 +40,10 @@ from ocpikit.storage.sql.secrets import SecretBox
 from ocpikit.storage.sql.tokens import SqlTokens
 
 __all__ = ["SqlStorage"]
+
+
+#: the newest migration shipped (read once: the scripts do not change while a process runs)
+_head_revision = functools.cache(head_revision)
 
 
 class SqlStorage:
@@ -139,6 +147,21 @@ class SqlStorage:
     @property
     def credentials_changes(self) -> SignalFile | NotificationCount:
         return self._credentials_changes
+
+    async def readiness(self) -> list[str]:
+        """The database answers a read, and its schema is at the newest migration."""
+
+        def current(conn: sa.Connection) -> str | None:
+            return MigrationContext.configure(conn).get_current_revision()
+
+        try:
+            revision = await self._db.read(current)
+        except Exception as exc:
+            return [f"database unreachable: {type(exc).__name__}"]
+        head = _head_revision()
+        if revision != head:
+            return [f"database schema at migration {revision or 'none'}, expected {head}"]
+        return []
 
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._close)

@@ -1,0 +1,161 @@
+"""The exchange log, written in batches off the hot path: the requests partners send us (the
+OCPI routes, ``ocpikit.server.pipeline``) and the requests we send them (the request driver,
+``ocpikit.client.driver``), through the same batcher of the process.
+
+Plan: a request only appends its :class:`~ocpikit.protocol.ports.Exchange` to a queue; one
+background task writes the queue in batches, one transaction per batch and at most one batch
+every :data:`LOG_INTERVAL` seconds while requests keep coming (a task that wrote again as soon
+as a write returned would write batches of a few rows back to back under load, paying the
+per-transaction cost on every few requests). The task ends once an interval passed with nothing
+queued.
+
+Invariants: nothing is dropped. The queue is bounded: once it holds :data:`LOG_QUEUE_MAX`
+exchanges, the request that filled it writes it before answering (backpressure); a clean
+shutdown (:meth:`ExchangeLogBatcher.close`) writes what is queued without waiting for the next
+interval. The rows written are those :meth:`ExchangeLogBatcher.record` received, in order; the
+plain reference is writing each exchange at once (``storage.exchanges.record([exchange])``).
+A failed write is not retried and never fails a request.
+
+A response body is logged whole up to :data:`LOG_BODY` bytes, a longer one (a page of objects)
+as an excerpt (:func:`log_excerpt`), so the log does not multiply the write load of the hot
+path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from ocpikit.core.logs import EXCHANGE_LOGGER, event
+from ocpikit.protocol.ports import Exchange, Storage
+
+__all__ = [
+    "LOG_BODY",
+    "LOG_HEAD",
+    "LOG_INTERVAL",
+    "LOG_QUEUE_MAX",
+    "LOG_TAIL",
+    "ExchangeLogBatcher",
+    "log_excerpt",
+    "log_exchange",
+]
+
+#: a response body up to this many bytes is logged whole
+LOG_BODY = 8192
+#: of a longer body, the log keeps the first LOG_HEAD bytes and the last LOG_TAIL (the
+#: envelope's status and timestamp)
+LOG_HEAD = 256
+LOG_TAIL = 256
+#: exchanges queued for the log before requests wait for the writer
+LOG_QUEUE_MAX = 10_000
+#: seconds between two batches of the exchange log
+LOG_INTERVAL = 0.2
+
+
+#: one INFO event per exchange, in and out (docs/operations.md "Logs")
+_events = logging.getLogger(EXCHANGE_LOGGER)
+
+
+def log_exchange(e: Exchange) -> None:
+    """The exchange's log event: what, where (the URL without its query), the answer, the
+    time, the partner, the subject and the message ids. Never headers or bodies."""
+    level = logging.WARNING if e.status is None or e.status >= 500 else logging.INFO
+    if not _events.isEnabledFor(level):
+        return
+    status = e.status if e.status is not None else "no answer"
+    event(
+        _events,
+        level,
+        f"{e.direction.value} {e.method} {e.url.split('?', 1)[0]} {status}",
+        direction=e.direction.value,
+        status=e.status,
+        ocpi_status=e.ocpi_status,
+        duration_ms=round(e.duration_ms, 2) if e.duration_ms is not None else None,
+        partner=e.partner_id,
+        module=e.module,
+        object_id=e.object_id,
+        request_id=e.request_id,
+        correlation_id=e.correlation_id,
+        error=e.error,
+    )
+
+
+def log_excerpt(body: bytes) -> bytes:
+    """What the exchange log keeps of a response body (see :data:`LOG_BODY`)."""
+    if len(body) <= LOG_BODY:
+        return body
+    left_out = len(body) - LOG_HEAD - LOG_TAIL
+    return b"".join((body[:LOG_HEAD], b"...[%d bytes left out]..." % left_out, body[-LOG_TAIL:]))
+
+
+class ExchangeLogBatcher:
+    """The queue and its writer task; ``enabled`` False: :meth:`record` keeps nothing.
+    ``observe`` is handed every exchange :meth:`record` gets, kept or not (the metrics)."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        enabled: bool = True,
+        observe: Callable[[Exchange], None] | None = None,
+    ) -> None:
+        self.storage = storage
+        self.enabled = enabled
+        self.observe = observe
+        self._queue: list[Exchange] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._writer_waits = False  # the writer is between two batches
+
+    def record(self, exchange: Exchange) -> None:
+        """Queue ``exchange``; starts the writer task when none runs. Logs the exchange's
+        event (:func:`log_exchange`) whether it is kept or not."""
+        if self.observe is not None:
+            self.observe(exchange)
+        if _events.isEnabledFor(logging.WARNING):
+            log_exchange(exchange)
+        if not self.enabled:
+            return
+        self._queue.append(exchange)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_while_busy())
+
+    @property
+    def backlog(self) -> bool:
+        """The queue is full: the caller should ``await drain()``."""
+        return len(self._queue) >= LOG_QUEUE_MAX
+
+    async def drain(self) -> None:
+        """Write the queue now if it is full (the backpressure of a request)."""
+        if self.backlog:
+            await self.flush()
+
+    async def _write_while_busy(self) -> None:
+        # one batch per interval, then gone once an interval passed with nothing queued
+        while True:
+            if not self.backlog:
+                self._writer_waits = True
+                try:
+                    await asyncio.sleep(LOG_INTERVAL)
+                finally:
+                    self._writer_waits = False
+            if not self._queue:
+                return
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write what is queued, now."""
+        batch, self._queue = self._queue, []
+        if batch:
+            with contextlib.suppress(Exception):
+                await self.storage.exchanges.record(batch)
+
+    async def close(self) -> None:
+        """Write everything queued (clean shutdown)."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            if self._writer_waits:  # not in the middle of a batch: no need to wait
+                writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+        await self.flush()

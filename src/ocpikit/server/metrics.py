@@ -1,0 +1,210 @@
+"""The platform's metrics in the Prometheus text format (``GET /metrics``; docs/operations.md).
+
+Two kinds, one registry per app:
+
+- **Traffic**, counted as it happens: every exchange the exchange log's batcher is handed
+  (:meth:`PlatformMetrics.observe`: the OCPI routes' requests, direction ``in``, and the
+  request driver's, direction ``out``) moves ``ocpikit_requests_total`` (by direction, module,
+  role, HTTP status and partner) and ``ocpikit_request_duration_seconds`` (by direction and
+  module). The last answer of each partner to our calls sets its reachability.
+- **State**, read from the database at scrape time only (:meth:`PlatformMetrics.refresh`, then
+  a collector that yields the snapshot): the outbox depth per partner and state, the age of
+  each partner's oldest waiting entry, dead letters, the lag of each pulled module (time since
+  its last complete pull) and the partners' registration status. No request pays for them.
+
+Invariants: label values are bounded: modules and roles are the spec's, statuses are HTTP
+codes, partners are registered partners' ids (``-`` for a caller without one); no token, URL or
+object id is ever a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ocpikit.core.clock import SYSTEM_CLOCK, Clock
+from ocpikit.operations.partners import SYNCED_MODULES
+from ocpikit.protocol.partner_registration import PENDING_PREFIX
+from ocpikit.protocol.ports import (
+    Exchange,
+    ExchangeDirection,
+    OutboxState,
+    PartnerStatus,
+    Storage,
+)
+
+__all__ = ["CONTENT_TYPE", "LATENCY_BUCKETS", "PlatformMetrics"]
+
+#: ``Content-Type`` of the text format
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: seconds; from a local SQLite write to a slow partner's timeout
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: the sides of our OCPI URLs (``/ocpi/{version}/{side}/{module}``)
+_SIDES = frozenset({"cpo", "emsp", "hub", "ncp", "other"})
+
+
+def partner_label(e: Exchange) -> str:
+    """The partner label: its id; ``-`` for a caller without one; ``pending`` for a
+    registration under way (each has an id of its own: as labels they would never end)."""
+    partner = e.partner_id
+    if partner is None:
+        return "-"
+    return "pending" if partner.startswith(PENDING_PREFIX) else partner
+
+
+def role_of(e: Exchange) -> str:
+    """The role label: for a request to us, the side of our URL it reached (``cpo``, ``emsp``,
+    ``hub``; ``-`` for versions and credentials); for our calls, ``partner``."""
+    if e.direction is ExchangeDirection.OUTBOUND:
+        return "partner"
+    parts = e.url.split("/ocpi/", 1)
+    if len(parts) == 2:
+        segments = parts[1].split("/", 2)
+        if len(segments) >= 2 and segments[1] in _SIDES:
+            return segments[1]
+    return "-"
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """What the last scrape read from the database."""
+
+    at: datetime | None = None
+    outbox: list[tuple[str, str, int, float]] = field(default_factory=list)
+    lag: list[tuple[str, str, float]] = field(default_factory=list)
+    status: list[tuple[str, str]] = field(default_factory=list)
+
+
+class PlatformMetrics:
+    """The registry of one app; see the module docstring."""
+
+    def __init__(self, storage: Storage, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "ocpikit_requests",
+            "OCPI requests, in (partners calling us) and out (our calls), by answer",
+            ["direction", "module", "role", "status", "partner"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "ocpikit_request_duration_seconds",
+            "Time from request to answer (in: our handling; out: the partner's round trip)",
+            ["direction", "module"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        #: partner id -> 1.0 when its last answer to our calls was an answer below 500
+        self.reachable: dict[str, float] = {}
+        self._snapshot = _Snapshot()
+        self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self.registry.register(_StateCollector(self))
+
+    def observe(self, e: Exchange) -> None:
+        """Count one exchange (called for every exchange, on the hot path: the labelled
+        children are looked up once per label set, then kept)."""
+        direction = e.direction.value
+        module = e.module or "-"
+        key = (direction, module, role_of(e), e.status, e.partner_id)
+        children = self._children.get(key)
+        if children is None:
+            status = str(e.status) if e.status is not None else "error"
+            children = self._children[key] = (
+                self.requests.labels(direction, module, key[2], status, partner_label(e)),
+                self.latency.labels(direction, module),
+            )
+        children[0].inc()
+        if e.duration_ms is not None:
+            children[1].observe(e.duration_ms / 1000)
+        if e.direction is ExchangeDirection.OUTBOUND and e.partner_id is not None:
+            answered = e.status is not None and e.status < 500
+            self.reachable[e.partner_id] = 1.0 if answered else 0.0
+
+    async def refresh(self) -> None:
+        """Read the state gauges from the database (at scrape time)."""
+        storage, now = self.storage, self.clock.now()
+        snap = _Snapshot(at=now)
+        for depth in await storage.outbox.depths():
+            age = max(0.0, (now - depth.oldest).total_seconds())
+            snap.outbox.append((depth.partner_id, depth.state.value, depth.count, age))
+        for partner in await storage.partners.all():
+            snap.status.append((partner.id, partner.status.value))
+            if partner.status is not PartnerStatus.REGISTERED:
+                continue
+            for module in SYNCED_MODULES:
+                mark = await storage.partners.get_sync_mark(partner.id, module)
+                if mark is not None:
+                    snap.lag.append((partner.id, module, (now - mark).total_seconds()))
+        self._snapshot = snap
+
+    async def render(self) -> bytes:
+        """The text format, the state gauges read now."""
+        await self.refresh()
+        return generate_latest(self.registry)
+
+    def state_metrics(self) -> Iterable[Metric]:
+        """The gauges of the last :meth:`refresh` (the collector's ``collect``)."""
+        snap = self._snapshot
+        depth = GaugeMetricFamily(
+            "ocpikit_outbox_entries",
+            "Outbox entries by partner and state",
+            labels=["partner", "state"],
+        )
+        oldest = GaugeMetricFamily(
+            "ocpikit_outbox_oldest_age_seconds",
+            "Age of the oldest entry waiting for delivery (pending or in flight), by partner",
+            labels=["partner"],
+        )
+        dead = GaugeMetricFamily(
+            "ocpikit_outbox_dead_letters", "Dead letters by partner", labels=["partner"]
+        )
+        ages: dict[str, float] = {}
+        # every partner has a dead-letter count, 0 included (an alert on it needs the series)
+        deads = dict.fromkeys((partner for partner, _ in snap.status), 0)
+        for partner, state, count, age in snap.outbox:
+            depth.add_metric([partner, state], count)
+            if state == OutboxState.DEAD.value:
+                deads[partner] = count
+            else:
+                ages[partner] = max(ages.get(partner, 0.0), age)
+        for partner, count in sorted(deads.items()):
+            dead.add_metric([partner], count)
+        for partner, age in sorted(ages.items()):
+            oldest.add_metric([partner], age)
+        lag = GaugeMetricFamily(
+            "ocpikit_pull_lag_seconds",
+            "Time since the last complete pull of a partner's module",
+            labels=["partner", "module"],
+        )
+        for partner, module, seconds in snap.lag:
+            lag.add_metric([partner, module], seconds)
+        status = GaugeMetricFamily(
+            "ocpikit_partner_status",
+            "1 for each partner's registration status",
+            labels=["partner", "status"],
+        )
+        for partner, registration in snap.status:
+            status.add_metric([partner, registration], 1)
+        up = GaugeMetricFamily(
+            "ocpikit_partner_reachable",
+            "1 when the partner's last answer to our calls was an answer below HTTP 500",
+            labels=["partner"],
+        )
+        for partner, reachable in sorted(self.reachable.items()):
+            up.add_metric([partner], reachable)
+        return [depth, oldest, dead, lag, status, up]
+
+
+class _StateCollector(Collector):
+    def __init__(self, metrics: PlatformMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._metrics.state_metrics()
