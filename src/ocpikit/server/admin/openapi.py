@@ -146,6 +146,14 @@ def _afir_paths(errors: dict[str, Any]) -> dict[str, Any]:
     paths["/admin/api/afir/supplement/{location_id}"] = {
         "put": {
             "summary": "Store one location's AFIR supplement (legal_name, nuts1, ...)",
+            "parameters": [
+                {
+                    "name": "location_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
             "responses": {"200": {"description": "The location's merged supplement"}},
         }
     }

@@ -1,7 +1,8 @@
 """The backend API's operations beside the object CRUD, as OpenAPI 3.1 path items (partners,
 invites, registrations, pulls, the outbox, the traffic log, commands and charging profiles,
-authorization, hub client info, the party directories, CDR checks) and the probes (``/health``,
-``/ready``, ``/metrics``), with the schemas they refer to. :mod:`.openapi` puts them in the
+authorization, hub client info, the party directories, CDR checks, payments) and what is served
+without the admin token (the probes ``/health``, ``/ready``, ``/metrics``; the NAP feeds and OCPI
+open data), with the schemas they refer to. :mod:`.openapi` puts them in the
 document; a test holds every registered route to it."""
 
 from __future__ import annotations
@@ -464,5 +465,114 @@ def _probe_paths() -> dict[str, Any]:
     }
 
 
+def _payment_paths() -> dict[str, Any]:
+    """2.3.0 Payments (docs/payments.md): ours as PTP, a CPO's calls to a PTP."""
+    own = _query("own", {"type": "boolean"}, "true: ours (as PTP); false: received (as CPO)")
+    rows = _json({"type": "array", "items": _OBJ}, "{party, partner, object} rows")
+    terminal = _path("partner_id", "terminal_id")
+    return {
+        "/admin/api/terminals": {"get": _op("Payment terminals", rows, params=[own])},
+        "/admin/api/terminals/{country_code}/{party_id}/{terminal_id}": {
+            "put": _op(
+                "PTP: publish a terminal serving that CPO party (queued to it)",
+                _json(_OBJ, "The stored Terminal"),
+                params=_path("country_code", "party_id", "terminal_id"),
+                body=_OBJ,
+            )
+        },
+        "/admin/api/financial-advice-confirmations": {
+            "get": _op("Financial advice confirmations", rows, params=[own])
+        },
+        "/admin/api/financial-advice-confirmations/{country_code}/{party_id}": {
+            "post": _op(
+                "PTP: confirm a capture to that CPO party (queued to it)",
+                _json(_OBJ, "The stored confirmation"),
+                status="201",
+                params=_path("country_code", "party_id"),
+                body=_OBJ,
+            )
+        },
+        "/admin/api/payments/confirmations": {
+            "get": _op(
+                "CPO: the confirmations received, each with the CDR of ours it pays",
+                _json({"type": "array", "items": _OBJ}, "{partner, confirmation, cdr} rows"),
+            )
+        },
+        "/admin/api/partners/{partner_id}/terminals/activate": {
+            "post": _op(
+                "CPO: ask the PTP to activate a station terminal (reference)",
+                _json(_OBJ, "The activated Terminal"),
+                status="201",
+                params=_path("partner_id"),
+                body=_OBJ,
+            )
+        },
+        "/admin/api/partners/{partner_id}/terminals/{terminal_id}/deactivate": {
+            "post": _op(
+                "CPO: ask the PTP to deactivate a terminal", _json(_OBJ, "Done"), params=terminal
+            )
+        },
+        "/admin/api/partners/{partner_id}/terminals/{terminal_id}/assign": {
+            "post": _op(
+                "CPO: assign locations and EVSEs (the PTP's PATCH)",
+                _json(_OBJ, "The Terminal"),
+                params=terminal,
+                body=_OBJ,
+            )
+        },
+        "/admin/api/partners/{partner_id}/terminals/{terminal_id}/update": {
+            "post": _op(
+                "CPO: update a terminal's data (the PTP's PUT)",
+                _json(_OBJ, "The Terminal"),
+                params=terminal,
+                body=_OBJ,
+            )
+        },
+    }
+
+
+def _public_paths() -> dict[str, Any]:
+    """What the platform serves without the admin token (docs/afir.md): the NAP feeds and,
+    with ``[open_data] enabled = true``, read-only OCPI open data."""
+    doc = _json(_OBJ, "A DATEX II publication (JSON; XML with ?format=datex2-xml)")
+    since = _query("since", _STR, "a delta of the changes since this time (RFC 3339)")
+    ocpi = _json(_OBJ, "An OCPI response envelope")
+    version = _path("version")
+    paths: dict[str, Any] = {
+        "/nap/static": {"get": _op("NAP static table publication", doc, public=True)},
+        "/nap/status": {
+            "get": _op(
+                "NAP status publication (full, or ?since= delta)", doc, params=[since], public=True
+            )
+        },
+        "/open/ocpi/versions": {"get": _op("Open data: versions", ocpi, public=True)},
+        "/open/ocpi/{version}": {
+            "get": _op("Open data: version details", ocpi, params=version, public=True)
+        },
+    }
+    for module in ("locations", "tariffs"):
+        paths[f"/open/ocpi/{{version}}/{module}"] = {
+            "get": _op(
+                f"Open data: published {module}, paginated", ocpi, params=version, public=True
+            )
+        }
+        paths[f"/open/ocpi/{{version}}/{module}/{{object_id}}"] = {
+            "get": _op(
+                f"Open data: one published {module[:-1]}",
+                ocpi,
+                params=_path("version", "object_id"),
+                public=True,
+            )
+        }
+    return paths
+
+
 def operational_paths() -> dict[str, Any]:
-    return {**_partner_paths(), **_queue_and_traffic_paths(), **_flow_paths(), **_probe_paths()}
+    return {
+        **_partner_paths(),
+        **_queue_and_traffic_paths(),
+        **_flow_paths(),
+        **_probe_paths(),
+        **_payment_paths(),
+        **_public_paths(),
+    }
