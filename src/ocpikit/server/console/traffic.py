@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, Response
 
 from ocpikit.core.types import parse_datetime
 from ocpikit.protocol.addressing import KIND_OF_MODULE
+from ocpikit.protocol.exchanges import ExchangeQuery
 from ocpikit.protocol.ports import Exchange, ExchangeDirection, Storage
 from ocpikit.server.console.web import SECURITY_HEADERS, Page, UserError
 
@@ -156,8 +157,13 @@ async def matching(
     before: int | None = None
     scanned = 0
     while scanned < scan and len(found) < limit:
+        # the log's indexes narrow by partner, direction and time; the rest is filtered here
+        # (the console's object and failure rules look into bodies and OCPI statuses)
         batch = await storage.exchanges.recent(
-            limit=min(500, scan - scanned), before_id=before, partner_id=flt.partner
+            limit=min(500, scan - scanned),
+            query=ExchangeQuery(
+                direction=flt.direction, partner_id=flt.partner, since=flt.since, before_id=before
+            ),
         )
         if not batch:
             break
