@@ -76,6 +76,13 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_partners)
     add_partner_subcommands(p)
 
+    p = sub.add_parser(
+        "rotate", help="renew a partner's tokens both ways (credentials PUT; docs/security.md)"
+    )
+    add_config(p)
+    p.add_argument("partner", metavar="PARTNER", help="partner id as listed by `partners`")
+    p.set_defaults(handler=run_rotate)
+
     p = sub.add_parser("unregister", help="remove a partner (its tokens stop working)")
     add_config(p)
     p.add_argument("partner", metavar="PARTNER", help="partner id as listed by `partners`")
@@ -235,6 +242,29 @@ def run_partners(args: argparse.Namespace) -> int:
     if synced:
         print()
         print_table(("PARTNER", "MODULE", "LAST SYNC", "OBJECTS"), synced, empty="")
+    return 0
+
+
+def run_rotate(args: argparse.Namespace) -> int:
+    from ocpikit.core.errors import OcpiError
+    from ocpikit.server.registry import partner_summary, rotate
+
+    settings = settings_from(args)
+    storage = open_storage(settings)
+
+    async def main() -> dict[str, Any]:
+        try:
+            driver = registration_driver(settings)
+            return partner_summary(await rotate(settings, storage, driver, args.partner))
+        finally:
+            await storage.aclose()
+
+    try:
+        summary = asyncio.run(main())
+    except OcpiError as exc:
+        print(json.dumps({"error": exc.message, "status_code": exc.status_code}), file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2))
     return 0
 
 

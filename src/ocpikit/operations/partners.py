@@ -33,6 +33,7 @@ __all__ = [
     "partner_switches",
     "register_with",
     "revoke_invite",
+    "rotate",
     "set_partner_switches",
     "sync_status",
     "unregister",
@@ -108,6 +109,15 @@ async def register_with(
     switches, e.g. ``{"profile": "gireve"}`` (:mod:`ocpikit.protocol.profiles`)."""
     registration = PartnerRegistration(storage, versions_url, driver)
     return await registration.register_with(their_versions_url, token_a, party, settings)
+
+
+async def rotate(
+    storage: Storage, versions_url: str, driver: FlowDriver, partner_id: str, party: OurParty
+) -> Partner:
+    """Renew a registered connection's tokens both ways with a credentials PUT
+    (:meth:`~ocpikit.protocol.partner_registration.PartnerRegistration.rotate`)."""
+    registration = PartnerRegistration(storage, versions_url, driver)
+    return await registration.rotate(partner_id, party)
 
 
 async def unregister(storage: Storage, partner_id: str) -> bool:

@@ -387,6 +387,56 @@ class PartnerRegistration:
                     f"{path}: {key} is registered by another connection", path=path
                 )
 
+    async def rotate(self, partner_id: str, party: OurParty) -> Partner:
+        """Renew the tokens of a registered connection both ways (OCPI 2.2.1 credentials
+        §PUT: we send our Credentials with a new token for them, they answer with theirs).
+
+        The new token works before the PUT is sent (the partner calls our versions with it
+        while answering) and the old ones until the partner answered; then ours are revoked
+        and the new one kept. A connection whose hub refuses a credentials PUT (the
+        ``credentials_put`` switch, Gireve) is refused here, naming the way it does rotate."""
+        partner = await self.storage.partners.get(partner_id)
+        if partner is None or partner.status is not PartnerStatus.REGISTERED:
+            raise InvalidOrMissingParameters(f"partner: no registered partner {partner_id!r}")
+        if effective_settings(partner.settings).get("credentials_put") is False:
+            raise InvalidOrMissingParameters(
+                f"{partner_id} refuses a credentials PUT (switch credentials_put = false): "
+                "to renew its tokens, unregister it and register again with a new token A",
+                path="credentials_put",
+            )
+        if partner.versions_url is None or partner.outbound_token is None:
+            raise InvalidOrMissingParameters(f"partner: {partner_id} has no versions URL or token")
+        token = new_token()
+        await self.storage.tokens.issue(
+            token, TokenKind.C, partner_id=partner.id, local_party=partner.local_party
+        )
+        flow = RegisterFlow(
+            partner.versions_url,
+            partner.outbound_token,
+            party.versions,
+            lambda version: self.our_credentials(version, token, party),
+            method="PUT",
+            default_role=_their_default_role(party),
+            version_aliases=effective_settings(partner.settings).get("version_aliases"),
+        )
+        log: list[Exchange] = []
+        try:
+            handshake = await self._drive(flow.flow(), log.append)
+        except BaseException:
+            await self.storage.tokens.revoke(token)
+            raise
+        finally:
+            if log:
+                await self.storage.exchanges.record(log)
+        renewed = registered_partner(
+            handshake,
+            partner_id=partner.id,
+            local_party=partner.local_party or _local_party(party),
+            settings=partner.settings,
+        )
+        await self.storage.tokens.revoke_partner(partner.id, TokenKind.C)
+        return await self.storage.partners.save(renewed, issue=[(token, TokenKind.C)])
+
     async def unregister(self, partner_id: str) -> bool:
         """Forget a partner (:func:`unregister`)."""
         return await unregister(self.storage, partner_id)

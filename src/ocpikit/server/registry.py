@@ -16,7 +16,7 @@ from ocpikit.protocol.partner_registration import FlowDriver
 from ocpikit.protocol.ports import Partner, Storage
 from ocpikit.server.settings import Settings
 
-__all__ = ["invite", "partner_summary", "register_with", "unregister"]
+__all__ = ["invite", "partner_summary", "register_with", "rotate", "unregister"]
 
 
 def _versions_url(settings: Settings) -> str:
@@ -66,3 +66,14 @@ async def register_with(
         settings.party(party_key),
         partner_settings,
     )
+
+
+async def rotate(
+    settings: Settings, storage: Storage, driver: FlowDriver, partner_id: str
+) -> Partner:
+    """Renew a registered connection's tokens both ways (a credentials PUT), for the party of
+    ours it registered with."""
+    partner = await storage.partners.get(partner_id)
+    local = partner.local_party if partner is not None else None
+    party = settings.party(f"{local[0]}-{local[1]}" if local else None)
+    return await operations.rotate(storage, _versions_url(settings), driver, partner_id, party)

@@ -80,6 +80,11 @@ def operational_routes() -> list[BaseRoute]:
             "/admin/api/invites/{invite_id}", admin_endpoint(op.delete_invite), methods=["DELETE"]
         ),
         Route("/admin/api/registrations", admin_endpoint(op.create_registration), methods=["POST"]),
+        Route(
+            "/admin/api/partners/{partner_id}/rotate",
+            admin_endpoint(op.rotate_partner),
+            methods=["POST"],
+        ),
         Route("/admin/api/outbox", admin_endpoint(op.list_outbox), methods=["GET"]),
         Route("/admin/api/outbox/replay", admin_endpoint(op.replay_outbox), methods=["POST"]),
     ]

@@ -214,6 +214,13 @@ def _partner_paths() -> dict[str, Any]:
                 params=_path("invite_id"),
             )
         },
+        "/admin/api/partners/{partner_id}/rotate": {
+            "post": _op(
+                "Renew the partner's tokens both ways: a credentials PUT (`ocpikit rotate`)",
+                _json(_OBJ, "The partner with its new token"),
+                params=_path("partner_id"),
+            )
+        },
         "/admin/api/registrations": {
             "post": _op(
                 "Register with a partner that gave us a token A (`ocpikit register`)",

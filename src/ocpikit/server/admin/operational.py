@@ -11,6 +11,7 @@ the outbox port.
   and how many objects we hold;
 - ``GET /admin/api/invites``: the tokens A that still work (never the tokens);
   ``DELETE /admin/api/invites/{invite_id}``: revoke one;
+- ``POST /admin/api/partners/{id}/rotate``: renew its tokens both ways (credentials PUT)
 - ``POST /admin/api/registrations``: register with a partner that gave us a token A
   (``{"versions_url", "token", "party", "profile"}``);
 - ``GET /admin/api/outbox?state=&partner=&limit=&after=``: counts per state and entries;
@@ -30,7 +31,7 @@ from ocpikit.operations import partners as ops
 from ocpikit.protocol.ports import OutboxEntry, OutboxState, Partner
 from ocpikit.server.admin.common import json_response, read_body
 from ocpikit.server.platform import Platform
-from ocpikit.server.registry import register_with
+from ocpikit.server.registry import register_with, rotate
 
 __all__ = [
     "create_registration",
@@ -43,6 +44,7 @@ __all__ = [
     "list_outbox",
     "patch_switches",
     "replay_outbox",
+    "rotate_partner",
 ]
 
 
@@ -141,6 +143,18 @@ async def create_registration(request: Request, platform: Platform) -> Response:
         {"profile": profile} if profile else None,
     )
     return json_response(ops.partner_summary(partner), 201)
+
+
+async def rotate_partner(request: Request, platform: Platform) -> Response:
+    """A credentials PUT to the partner: new tokens both ways (``ocpikit rotate``)."""
+    driver = platform.registration.driver
+    if driver is None:
+        raise NotFound("This server cannot call partners (no registration driver)")
+    partner_id = request.path_params["partner_id"]
+    if await platform.storage.partners.get(partner_id) is None:
+        raise NotFound(f"Unknown partner {partner_id!r}")
+    partner = await rotate(platform.settings, platform.storage, driver, partner_id)
+    return json_response(ops.partner_summary(partner))
 
 
 def outbox_entry_json(e: OutboxEntry) -> dict[str, Any]:

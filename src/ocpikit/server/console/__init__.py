@@ -75,6 +75,11 @@ def console_routes(ports: ConsolePorts | None = None) -> list[BaseRoute]:
             methods=post,
         ),
         Route(
+            "/console/partners/{partner_id}/rotate",
+            c.endpoint(partners.rotate_partner),
+            methods=post,
+        ),
+        Route(
             "/console/partners/{partner_id}/unregister",
             c.endpoint(partners.unregister_partner),
             methods=post,

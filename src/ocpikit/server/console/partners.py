@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from ocpikit.core.errors import OcpiError
 from ocpikit.core.types import format_datetime
 from ocpikit.operations import partners as ops
 from ocpikit.operations.parties import party_directory
@@ -27,13 +28,14 @@ from ocpikit.server.console.traffic import (
     module_of,
 )
 from ocpikit.server.console.web import Page, UserError
-from ocpikit.server.registry import invite, register_with
+from ocpikit.server.registry import invite, register_with, rotate
 
 __all__ = [
     "create_invite",
     "partner_page",
     "partners_page",
     "register_partner",
+    "rotate_partner",
     "save_switches",
     "sync_page",
     "trigger_pull",
@@ -142,6 +144,19 @@ async def register_partner(page: Page) -> Response:
     except (KeyError, ValueError) as exc:
         raise UserError(str(exc)) from None
     return await partners_page(page, message=f"Registered with {partner.id} ({partner.version})")
+
+
+async def rotate_partner(page: Page) -> Response:
+    """New tokens both ways with a credentials PUT to the partner (``ocpikit rotate``)."""
+    partner = await _partner_or_404(page)
+    driver = page.platform.registration.driver
+    if driver is None:
+        raise UserError("This process cannot call partners (no HTTP driver)", 503)
+    try:
+        await rotate(page.platform.settings, page.platform.storage, driver, partner.id)
+    except OcpiError as exc:
+        raise UserError(f"Rotating failed: {exc.message}", 502) from None
+    return await partners_page(page, message=f"New tokens exchanged with {partner.id}")
 
 
 async def unregister_partner(page: Page) -> Response:
