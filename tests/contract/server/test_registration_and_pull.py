@@ -332,8 +332,9 @@ async def test_exchange_log_batches_once_per_interval_under_load(
             assert (await http.get("/ocpi/2.3.0/cpo/locations?limit=1")).status_code == 200
             sent += 1
             await asyncio.sleep(0.002)  # in-process requests never wait: let the loop turn
-        # five intervals of load: about five batches, each of many requests
-        assert 3 <= len(batches) <= 7, batches
+        # five intervals of load: at most about five batches (fewer on a loaded machine, where
+        # fewer requests fit), each of many requests, never one per write
+        assert 2 <= len(batches) <= 7, batches
         assert min(batches[:-1]) > 1, batches
         await platform.exchange_log.close()
         assert sum(batches) == sent
