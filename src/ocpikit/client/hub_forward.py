@@ -73,11 +73,14 @@ class HttpHubForwarder:
                 raise HubTimeout(f"the receiver did not answer within {timeout:g} s") from None
             raise HubConnectionProblem("the receiver cannot be reached") from None
         envelope = reply.envelope
+        headers = reply.response.headers
         return Forwarded(
             http_status=reply.response.status_code,
             status_code=envelope.status_code,
             status_message=envelope.status_message,
             data=envelope.data,
+            total_count=_count(headers.get("x-total-count")),
+            limit=_count(headers.get("x-limit")),
         )
 
     async def probe(self, partner: Partner, *, timeout: float = 5.0) -> bool:
@@ -94,3 +97,10 @@ class HttpHubForwarder:
         except (TransportError, PartnerBusy):
             return False
         return True
+
+
+def _count(value: str | None) -> int | None:
+    """A count header's value; None when absent or not a count."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)

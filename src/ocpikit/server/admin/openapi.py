@@ -110,8 +110,16 @@ def openapi(base_url: str) -> bytes:
     }
     paths["/admin/api/hub/parties"] = {
         "get": {
-            "summary": "A hub's connected parties: roles, version, connection status, last exchange",
+            "summary": "A hub's connected parties: roles, version, connection status, last "
+            "exchange, forwarded requests by outcome (`forwarded.sent`, `forwarded.received`)",
             "responses": {"200": {"description": "Rows (as `ocpikit hub parties --json`)"}},
+        }
+    }
+    paths["/admin/api/hub/losses"] = {
+        "get": {
+            "summary": "What version conversions of a hub's forwarded objects could not carry, "
+            "per connection and loss rule: partner, rule, object, from, to, field, count",
+            "responses": {"200": {"description": "Rows (as `ocpikit hub losses --json`)"}},
         }
     }
     paths["/admin/api/partners"] = {
