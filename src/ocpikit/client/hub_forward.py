@@ -40,10 +40,20 @@ class HttpHubForwarder:
         self.http = http
         self.clock = clock
         self.timeout = timeout
+        #: the driver of each connection, kept while the hub passes the same Partner object
+        self._drivers: dict[str, tuple[Partner, RequestDriver]] = {}
+
+    def _driver(self, partner: Partner) -> RequestDriver:
+        kept = self._drivers.get(partner.id)
+        if kept is not None and kept[0] is partner:
+            return kept[1]
+        driver = RequestDriver(partner, self.http, clock=self.clock)
+        self._drivers[partner.id] = (partner, driver)
+        return driver
 
     async def forward(self, call: Forward) -> Forwarded:
         try:
-            driver = RequestDriver(call.partner, self.http, clock=self.clock)
+            driver = self._driver(call.partner)
             url = call.url or join_url(driver.address.endpoint(call.module, call.role), *call.path)
         except NoEndpoint as exc:
             raise HubConnectionProblem(f"the receiver cannot be reached: {exc.message}") from None

@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -80,6 +81,8 @@ RELAYED = CommandDirection.RELAYED
 #: how many stored objects a lookup without a key reads at most (a token by uid, a location
 #: by id): the hub finds the receiver of a 2.1.1 request from what passed through it
 SCAN_LIMIT = 20_000
+#: seconds the hub keeps its reading of the unreachable connections
+OFFLINE_TTL = 0.5
 _PAGE = 500
 
 
@@ -118,6 +121,8 @@ class HubRelay:
         self._roles: dict[str, str] = {}
         #: forwarded requests by outcome and conversion losses, per connection
         self.counters = HubCounters(services.storage)
+        self._partners: tuple[Hashable, list[Partner]] | None = None
+        self._offline: tuple[float, dict[str, str]] | None = None
 
     @property
     def storage(self) -> Any:
@@ -129,7 +134,7 @@ class HubRelay:
         caller = call.partner
         assert caller is not None
         await self._learn_role(caller, call)
-        partners = await self.storage.partners.all()
+        partners = await self.partners()
         target: Partner | None = None
         try:
             decision = decide(
@@ -147,7 +152,7 @@ class HubRelay:
                 party = await self._find_receiver(call)
                 decision = route_to(partners, party, caller)
             target = next(p for p in partners if p.id == decision.partner_id)
-            offline = await offline_connections(self.storage)
+            offline = await self.offline()
             if target.id in offline:
                 raise HubConnectionProblem(
                     f"{decision.to_party or target.id} is not reachable "
@@ -160,6 +165,25 @@ class HubRelay:
                     caller.id, target.id if target else None, str(exc.status_code)
                 )
             raise
+
+    async def partners(self) -> list[Partner]:
+        """Every connection, read again only when a partner or a token changed (in any process:
+        the credentials mark, :class:`~ocpikit.protocol.ports.CredentialsChanges`); the same
+        objects until then."""
+        mark = await self.storage.credentials_changes.mark()
+        cached = self._partners
+        if cached is None or cached[0] != mark:
+            cached = self._partners = (mark, await self.storage.partners.all())
+        return cached[1]
+
+    async def offline(self) -> dict[str, str]:
+        """The connections the probe could not reach (:func:`offline_connections`), read at
+        most every :data:`OFFLINE_TTL` seconds (the probe runs every second at the most)."""
+        now = time.monotonic()
+        cached = self._offline
+        if cached is None or now - cached[0] > OFFLINE_TTL:
+            cached = self._offline = (now, await offline_connections(self.storage))
+        return cached[1]
 
     async def roles(self, partners: Sequence[Partner]) -> dict[str, str | None]:
         """Each connection's role (:func:`connection_role`, with what traffic showed)."""
@@ -211,8 +235,8 @@ class HubRelay:
         if not self.store and kind != "Token" and self.forwarder is not None:
             caller = call.partner
             assert caller is not None
-            partners = await self.storage.partners.all()
-            offline = await offline_connections(self.storage)
+            partners = await self.partners()
+            offline = await self.offline()
             sources = sender_sources(
                 [p for p in partners if p.id not in offline],
                 op.module.value,
@@ -550,7 +574,7 @@ class HubRelay:
         meta = dict(record.request or {}) if record is not None else {}
         if record is None or meta.get("target") != caller.id:
             raise NotFound(f"Unknown request {relay_id!r}")
-        partners = {p.id: p for p in await self.storage.partners.all()}
+        partners = {p.id: p for p in await self.partners()}
         origin = partners.get(record.partner_id or "")
         if origin is None or self.forwarder is None:
             raise HubConnectionProblem("The party that sent the request is not connected")
