@@ -2,21 +2,22 @@
 requests sent directly to the party that answers them (docs/hubs.md "ocpikit as a hub").
 
 Four ``ocpikit serve`` processes (one uvicorn worker each, SQLite), every party registered only
-with the hub through the real credentials handshake, all on OCPI 2.2.1: the hub (``NL-HUB``,
-``[hub] store = false``), an eMSP (``NL-EMX``) and two CPOs (``NL-CPA``, ``NL-CPB``) holding
-:data:`LOCATIONS` Locations each.
+with the hub through the real credentials handshake, all on OCPI 2.2.1: the hub (``NL-HUB``), an
+eMSP (``NL-EMX``) and two CPOs (``NL-CPA``, ``NL-CPB``) that each push :data:`LOCATIONS`
+Locations through the hub (the hub keeps them: ``[hub] store = true``).
 
 1. **Session PUTs** at 16 and 64 concurrent keep-alive clients (``_servers.http_load``):
    ``PUT /ocpi/2.2.1/hub/sessions/NL/CPB/{id}`` with CPO-B's token at the hub and
    ``OCPI-to-*: NL EMX`` (forwarded to the eMSP and its answer relayed), against
    ``PUT /ocpi/2.2.1/emsp/sessions/NL/CPB/{id}`` sent to the eMSP directly with the hub's
    own token there (the very request the hub sends). Target: through the hub >= 50 %.
-2. **Memory**: the hub's RSS sampled while ``--requests`` Session PUTs go through it
+2. **A merged page of 100 Locations**: eMSP-X's ``GET /ocpi/2.2.1/hub/locations?offset=50&
+   limit=100`` (no ``OCPI-to-*``: the last 50 of CPO-A and the first 50 of CPO-B) and the first
+   page (``offset=0``), against ``GET /ocpi/2.2.1/cpo/locations?offset=0&limit=100`` sent to
+   CPO-A directly; first served from the hub's store, then, the hub restarted with
+   ``[hub] store = false``, asked of both CPOs live. Target: >= 25 %.
+3. **Memory**: the hub's RSS sampled while ``--requests`` Session PUTs go through it
    (default 20,000; ``--requests 100000`` for the long run): it should stay flat.
-3. **A merged page of 100 Locations**: eMSP-X's ``GET /ocpi/2.2.1/hub/locations?offset=50&
-   limit=100`` (no ``OCPI-to-*``: the last 50 of CPO-A and the first 50 of CPO-B, asked live),
-   and the first page (``offset=0``), against ``GET /ocpi/2.2.1/cpo/locations?offset=0&limit=
-   100`` sent to CPO-A directly. Target: >= 25 %.
 
 Rounds alternate (hub, direct, ...; medians compared, ``_servers.compare``); the "bare" column
 of its output is the direct request. Only the ratios mean something: the machines are noisy,
@@ -56,7 +57,7 @@ from _servers import (
 LOCATIONS = 100
 SESSIONS = 500
 VERSION = "2.2.1"
-HUB_CONFIG = "[outbox]\nfirst_pull = false\n\n[hub]\nstore = false\nprobe_interval = 0\n"
+HUB_CONFIG = "[outbox]\nfirst_pull = false\n\n[hub]\nprobe_interval = 0\nstore = {store}\n"
 
 
 class Node:
@@ -71,7 +72,7 @@ class Node:
         if versions:
             self.env["OCPIKIT_VERSIONS"] = versions
         (self.workdir / "ocpikit.toml").write_text(
-            HUB_CONFIG if name == "hub" else "[outbox]\nfirst_pull = false\n"
+            HUB_CONFIG.format(store="true") if name == "hub" else "[outbox]\nfirst_pull = false\n"
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -118,34 +119,43 @@ class Node:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait()
+            self.proc = None
+
+    def restart(self, store: bool) -> None:
+        """The hub again, with ``[hub] store`` as given."""
+        self.stop()
+        (self.workdir / "ocpikit.toml").write_text(HUB_CONFIG.format(store=str(store).lower()))
+        self.start()
+
+    def pending(self) -> int:
+        """Outbox entries not delivered yet."""
+        from ocpikit.protocol.ports import OutboxState
+        from ocpikit.storage.sql import SqlStorage
+
+        async def read() -> int:
+            storage = SqlStorage.from_url(self.db)
+            try:
+                counts = await storage.outbox.counts()
+                return counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.IN_FLIGHT, 0)
+            finally:
+                await storage.aclose()
+
+        return asyncio.run(read())
 
 
-def _seed_locations(node: Node, pid: str) -> None:
-    """The CPO's own Locations, written before it starts (no pushes during the bench)."""
-    from ocpikit.protocol.ports import ObjectKey
+def _put_locations(node: Node, pid: str) -> None:
+    """The CPO's own Locations, through its backend API: its outbox pushes them to the hub,
+    which keeps them (``store = true``) and passes them on to the eMSP."""
+    import httpx
+
     from ocpikit.server.demo import demo_locations
-    from ocpikit.storage.sql import SqlStorage, upgrade
 
-    upgrade(node.db)
-
-    async def put() -> None:
-        storage = SqlStorage.from_url(node.db)
-        try:
-            for n, loc in enumerate(demo_locations("NL", pid, LOCATIONS)):
-                doc = {**loc, "id": f"{pid}{n:04d}"}
-                key = ObjectKey("Location", "NL", pid, doc["id"])
-                stamp = _parse(doc["last_updated"])
-                await storage.objects.put(key, orjson.dumps(doc), last_updated=stamp, owner=None)
-        finally:
-            await storage.aclose()
-
-    asyncio.run(put())
-
-
-def _parse(text: str) -> Any:
-    from ocpikit.core.types import parse_datetime
-
-    return parse_datetime(text)
+    headers = {"Authorization": "Bearer bench"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{node.port}", headers=headers) as http:
+        for n, loc in enumerate(demo_locations("NL", pid, LOCATIONS)):
+            ident = f"{pid}{n:04d}"
+            r = http.put(f"/admin/api/locations/NL/{pid}/{ident}", json={**loc, "id": ident})
+            assert r.status_code in (200, 201), r.text
 
 
 def nodes_in(root: Path) -> dict[str, Node]:
@@ -158,9 +168,8 @@ def nodes_in(root: Path) -> dict[str, Node]:
 
 
 def connect(nodes: dict[str, Node]) -> None:
-    """Seed the CPOs, start every node and register each party with the hub."""
-    _seed_locations(nodes["cpa"], "CPA")
-    _seed_locations(nodes["cpb"], "CPB")
+    """Start every node, register each party with the hub, and let each CPO push its
+    Locations through the hub (until every outbox is empty)."""
     for node in nodes.values():
         node.start()
     hub = nodes["hub"]
@@ -175,6 +184,12 @@ def connect(nodes: dict[str, Node]) -> None:
             "--profile",
             "generic",
         )
+    _put_locations(nodes["cpa"], "CPA")
+    _put_locations(nodes["cpb"], "CPB")
+    deadline = time.monotonic() + 300
+    while any(node.pending() for node in nodes.values()):
+        assert time.monotonic() < deadline, "the Locations did not get through the hub"
+        time.sleep(0.5)
 
 
 def _sessions() -> list[dict[str, Any]]:
@@ -294,23 +309,28 @@ def run(seconds: float, rounds: int, requests: int) -> None:
             one_cpo = page_get(f"/ocpi/{VERSION}/cpo/locations", hub.outbound_token("NL-CPA"), 0)
             check(hub.port, merged_mid, 100)
             check(cpa.port, one_cpo, 100)
-            print(
-                "\nA page of 100 Locations, eMSP-X through the hub (two CPOs, live) vs CPO-A directly"
-            )
-            for label, merged in (
-                ("offset 50 (both CPOs)", merged_mid),
-                ("offset 0", merged_first),
-            ):
-                http_load(hub.port, merged, 4, 1.0)
-                compare(
-                    f"page {label}",
-                    hub.proc.pid,
-                    cpa.proc.pid,
-                    lambda t, m=merged: http_load(hub.port, m, 4, t),
-                    lambda t: http_load(cpa.port, one_cpo, 4, t),
-                    seconds=seconds,
-                    rounds=rounds,
-                )
+            for store in (True, False):
+                if not store:
+                    hub.restart(store=False)
+                    assert hub.proc is not None
+                    check(hub.port, merged_mid, 100)
+                how = "from the hub's store" if store else "asked live, [hub] store = false"
+                print(f"\nA page of 100 Locations, eMSP-X through the hub ({how}) vs CPO-A")
+                for label, merged in (
+                    ("offset 50, both CPOs", merged_mid),
+                    ("offset 0", merged_first),
+                ):
+                    http_load(hub.port, merged, 4, 1.0)
+                    compare(
+                        f"page {label}",
+                        hub.proc.pid,
+                        cpa.proc.pid,
+                        lambda t, m=merged: http_load(hub.port, m, 4, t),
+                        lambda t: http_load(cpa.port, one_cpo, 4, t),
+                        seconds=seconds,
+                        rounds=rounds,
+                    )
+            assert hub.proc is not None
             memory_run(hub, via_hub, requests)
             print(
                 f"  peak RSS: hub {peak_rss_mb(hub.proc.pid):.0f} MB, eMSP {peak_rss_mb(emx.proc.pid):.0f} MB"

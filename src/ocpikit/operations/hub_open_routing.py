@@ -5,9 +5,10 @@ hub", ``[hub] store = false``).
 
 Plan, for a request at ``offset``/``limit`` with ``date_from``/``date_to``:
 
-1. Ask every sender party at once for its first items (``offset=0``; ``limit`` when the request
-   starts at 0, else 1), with the same date filters: each answer's ``X-Total-Count`` is that
-   party's count under the filters.
+1. Ask every sender party at once for its count under the same date filters (``offset=0``,
+   ``limit=1``: the answer's ``X-Total-Count``); a request at ``offset=0`` asks the first party
+   for ``limit`` items instead, which is the whole page when it has enough (the others' items
+   are not read for nothing).
 2. The merged list is the parties' lists one after the other, parties in a stable order
    (connection id, then party), each in its own order; ``X-Total-Count`` is the sum.
 3. The window ``[offset, offset + limit)`` is cut into each party's slice; what step 1 did
@@ -161,7 +162,9 @@ async def merged_page(
     ``sources`` in the merged list's order."""
     params = PageParams.from_query(call.query)
     first = params.limit if params.offset == 0 else 1
-    await asyncio.gather(*(_count(forwarder, s, call, params, first) for s in sources))
+    await asyncio.gather(
+        *(_count(forwarder, s, call, params, first if n == 0 else 1) for n, s in enumerate(sources))
+    )
     answering = [s for s in sources if s.failed is None]
     total = sum(s.total for s in answering)
     window: list[tuple[Source, int, int]] = []

@@ -44,7 +44,7 @@ from ocpikit.operations.hub_clients import offline_connections
 from ocpikit.operations.hub_counters import HubCounters
 from ocpikit.operations.hub_open_routing import merged_page, sender_sources
 from ocpikit.protocol.handlers import HANDLERS, Call, Reply, Services
-from ocpikit.protocol.handlers.base import check_owner, head_to_version
+from ocpikit.protocol.handlers.base import check_owner, wire_of
 from ocpikit.protocol.hub_routing import (
     ASYNC_OPERATIONS,
     OBJECT_MODULES,
@@ -69,6 +69,7 @@ from ocpikit.protocol.ports import (
     Partner,
     Storage,
     StoredObject,
+    WireEntry,
 )
 
 __all__ = ["RELAYED", "HubRelay", "HubRequest"]
@@ -252,8 +253,11 @@ class HubRelay:
         return await self._list(call, kind, owner=ANY_OWNER, party=to_party)
 
     async def _list(self, call: Call, kind: str, *, owner: Any, party: PartyRef | None) -> Reply:
+        """A page of what the hub holds, from the wire cache where it has the caller's
+        version (as any Sender list is served); what it converts now, it caches."""
         params = PageParams.from_query(call.query)
-        page = await self.storage.objects.list_page(
+        head = call.version == HEAD
+        page = await self.storage.objects.list_wire(
             kind,
             offset=params.offset,
             limit=params.limit,
@@ -262,13 +266,24 @@ class HubRelay:
             owner=owner,
             country_code=party.country_code if party else None,
             party_id=party.party_id if party else None,
+            version=None if head else call.version.text,
         )
         items: list[bytes] = []
+        fresh: list[WireEntry] = []
         for item in page.items:
+            if isinstance(item, bytes):
+                items.append(item)
+                continue
             try:
-                items.append(orjson.dumps(head_to_version(item.document, call.version, kind)))
+                body = wire_of(item, call.version, kind)
             except ValueError as exc:
                 log.warning("%s %s left out of a %s page: %s", kind, item.key, call.version, exc)
+                continue
+            if not head:
+                fresh.append(WireEntry(item.key, item.revision, call.version.text, body))
+            items.append(body)
+        if fresh:
+            await self.storage.objects.store_wire(fresh)
         meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
         return Reply(raw_items=items, headers=meta.headers())
 

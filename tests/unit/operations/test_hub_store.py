@@ -172,8 +172,17 @@ async def test_a_merged_list_is_every_cpos_list_in_a_stable_order() -> None:
     reply = await list_page(w, {"offset": "0", "limit": "10"})
     assert ids(reply) == ["A000", "A001", "A002", "B000", "B001", "B002", "B003"]
     assert reply.headers["X-Total-Count"] == "7" and "Link" not in reply.headers
-    assert len(w.forwarder.sent) == 2  # a first page: one request per CPO
     assert {c.to_party for c in w.forwarder.sent} == {PartyRef("NL", "CPA"), PartyRef("NL", "CPB")}
+
+
+async def test_a_first_page_the_first_cpo_fills_reads_only_the_others_counts() -> None:
+    w = await hub_world(store=False)
+    w.forwarder.answer = lists(12, 4)
+    reply = await list_page(w, {"offset": "0", "limit": "10"})
+    assert ids(reply) == [f"A{i:03}" for i in range(10)]
+    assert reply.headers["X-Total-Count"] == "16" and "offset=10" in reply.headers["Link"]
+    asked = {c.partner.id: (c.query or {})["limit"] for c in w.forwarder.sent}
+    assert asked == {"NL-CPA": "10", "NL-CPB": "1"}
 
 
 async def test_a_walk_over_the_links_sees_every_item_once() -> None:

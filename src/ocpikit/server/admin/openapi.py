@@ -108,20 +108,7 @@ def openapi(base_url: str) -> bytes:
             "responses": {"200": {"description": "Directory rows (as `ocpikit parties --json`)"}},
         }
     }
-    paths["/admin/api/hub/parties"] = {
-        "get": {
-            "summary": "A hub's connected parties: roles, version, connection status, last "
-            "exchange, forwarded requests by outcome (`forwarded.sent`, `forwarded.received`)",
-            "responses": {"200": {"description": "Rows (as `ocpikit hub parties --json`)"}},
-        }
-    }
-    paths["/admin/api/hub/losses"] = {
-        "get": {
-            "summary": "What version conversions of a hub's forwarded objects could not carry, "
-            "per connection and loss rule: partner, rule, object, from, to, field, count",
-            "responses": {"200": {"description": "Rows (as `ocpikit hub losses --json`)"}},
-        }
-    }
+    paths.update(_hub_paths())
     paths["/admin/api/partners"] = {
         "get": {"summary": "List partners", "responses": {"200": {"description": "Partners"}}}
     }
@@ -144,3 +131,23 @@ def openapi(base_url: str) -> bytes:
         "paths": paths,
     }
     return orjson.dumps(doc)
+
+
+def _hub_paths() -> dict[str, Any]:
+    """The hub's endpoints (docs/hubs.md "ocpikit as a hub")."""
+    paths: dict[str, Any] = {}
+    paths["/admin/api/hub/parties"] = {
+        "get": {
+            "summary": "A hub's connected parties: roles, version, connection status, last "
+            "exchange, forwarded requests by outcome (`forwarded.sent`, `forwarded.received`)",
+            "responses": {"200": {"description": "Rows (as `ocpikit hub parties --json`)"}},
+        }
+    }
+    paths["/admin/api/hub/losses"] = {
+        "get": {
+            "summary": "What version conversions of a hub's forwarded objects could not carry, "
+            "per connection and loss rule: partner, rule, object, from, to, field, count",
+            "responses": {"200": {"description": "Rows (as `ocpikit hub losses --json`)"}},
+        }
+    }
+    return paths
