@@ -8,11 +8,16 @@ served (the decision is :mod:`ocpikit.protocol.hub_routing`; OCPI 2.2.1 transpor
   gets the hub's own ``response_url`` (its original one is kept in the CommandStore, direction
   ``relayed``), so the asynchronous result comes back through the hub.
 - **Broadcast**: the receiver handler of the module stores the object, owned by the caller
-  (the same validation, ownership and id checks as any receiver), then one outbox entry per
-  receiving connection is queued with the stored revision: the outbox worker delivers each in
-  its receiver's version, and a slow receiver never delays another. A 2.1.1 Session or CDR
-  carries no token owner: the hub fills ``cdr_token`` from the Token that came through it.
-- What a conversion drops is named in the answer's ``status_message`` to the sender.
+  (the same validation, ownership and id checks as any receiver), and one outbox entry per
+  receiving connection is queued with it in the same transaction
+  (:mod:`ocpikit.operations.hub_broadcast`): the outbox worker delivers each in its receiver's
+  version, and a slow receiver never delays another. A 2.1.1 Session or CDR carries no token
+  owner: the hub fills ``cdr_token`` from the Token that came through it, before the write.
+- **Serve**: a Sender list from what the hub holds, or (``[hub] store = false``) merged live
+  from the sender parties (:mod:`ocpikit.operations.hub_open_routing`).
+- What a conversion drops is named in the answer's ``status_message`` to the sender and
+  counted per connection, as is every forward's outcome
+  (:mod:`ocpikit.operations.hub_counters`).
 """
 
 from __future__ import annotations
