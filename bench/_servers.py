@@ -23,6 +23,8 @@ __all__ = [
     "free_port",
     "http_load",
     "peak_rss_mb",
+    "platform_env",
+    "rss_mb",
     "start_bare",
     "start_platform",
     "wait",
@@ -40,6 +42,17 @@ def peak_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    """Current resident set size (VmRSS) of a process, in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -66,9 +79,9 @@ def wait(port: int, path: str = "/") -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
-def start_platform(workdir: Path, db_url: str, port: int, party: str) -> subprocess.Popen[bytes]:
-    """``ocpikit serve`` for ``party`` (e.g. ``NL-CPO:CPO``) on a given database."""
-    env = {
+def platform_env(db_url: str, port: int, party: str) -> dict[str, str]:
+    """The environment of ``ocpikit serve`` (and of its CLI) for ``party`` on a database."""
+    return {
         **os.environ,
         "OCPIKIT_DATABASE_URL": db_url,
         "OCPIKIT_PARTY": party,
@@ -78,6 +91,18 @@ def start_platform(workdir: Path, db_url: str, port: int, party: str) -> subproc
         "OCPIKIT_REQUESTS_PER_SECOND": "0",
         "OCPIKIT_ALLOWED_HOSTS": "127.0.0.1,localhost",  # the bench's partners are local
     }
+
+
+def start_platform(
+    workdir: Path,
+    db_url: str,
+    port: int,
+    party: str,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``ocpikit serve`` for ``party`` (e.g. ``NL-CPO:CPO``) on a given database
+    (``extra_env``: more ``OCPIKIT_*`` settings, e.g. ``OCPIKIT_VERSIONS``)."""
+    env = {**platform_env(db_url, port, party), **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "ocpikit.cli.main", "serve"],
         cwd=workdir,

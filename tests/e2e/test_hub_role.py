@@ -8,8 +8,11 @@ eMSP-X starts a session at CPO-B through the hub (``OCPI-to-*``, the response UR
 and receives the CommandResult; CPO-B's session and CDR reach eMSP-X; CPO-A's 2.1.1 CDR
 reaches eMSP-X as a valid 2.3.0 CDR, its ``cdr_token`` filled by the hub from the token; an
 unknown receiver is a 4001; the hub lists its parties with HubClientInfo; eMSP-Y pulls the
-merged location list of both CPOs through the hub, every location once; when CPO-B stops,
-every other party learns it (OFFLINE) and a command to it is a 4003 until it returns.
+merged location list of both CPOs through the hub, every location once; the hub counts the
+forwards by outcome and lists the losses of CPO-A's CDR (``hub parties``, ``hub losses``); when
+CPO-B stops, every other party learns it (OFFLINE) and a command to it is a 4003 until it
+returns; restarted with ``[hub] store = false``, the hub keeps its counters, relays without
+keeping and merges the CPOs' location lists live.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import httpx
 import pytest
 
 from ocpikit.models import model_for
+from ocpikit.protocol.ports import ObjectKey
 from ocpikit.server.demo import demo_sessions_and_cdrs, demo_tokens
 
 from ._nodes import Instance
@@ -252,6 +256,43 @@ def test_an_unknown_receiver_is_a_4001(net: dict[str, Instance]) -> None:
     assert "UnknownReceiver" in r.json()["response"]["error"], r.text
 
 
+def test_the_hub_counts_forwards_and_lists_the_losses_of_cpo_a_cdr(
+    net: dict[str, Instance],
+) -> None:
+    """After the flows above: CPO-A's 2.1.1 CDR lost what 2.1.1 cannot say (its exchange in
+    the hub's log names it, ``hub losses`` sums it up for CPO-A's connection); the forwarded
+    command and the 4001 are counted on their connections (``hub parties``, the API)."""
+    hub = net["hub"]
+
+    def cdr_losses() -> list[dict[str, Any]]:
+        r = hub.cli("hub", "losses", "--json")
+        assert r.returncode == 0, r.stderr
+        return [x for x in json.loads(r.stdout) if (x["partner"], x["object"]) == ("NL-CPA", "CDR")]
+
+    rows = waited(cdr_losses)
+    assert any(x["field"] == "cdr_token" and x["from"] == "2.1.1" for x in rows), rows
+    text = hub.cli("hub", "losses").stdout
+    assert "NL-CPA" in text and "cdr_token" in text, text
+    api = admin(hub, "GET", "hub/losses")
+    assert api.status_code == 200 and any(x["partner"] == "NL-CPA" for x in api.json())
+    logged = hub.run(lambda s: s.exchanges.recent(limit=500, partner_id="NL-CPA"))
+    cdr_posts = [e for e in logged if e.method == "POST" and "/hub/cdrs" in e.url]
+    assert cdr_posts and b"lost 2.1.1 to 2.3.0" in (cdr_posts[0].response_body or b"")
+
+    def forwarded() -> dict[str, Any] | None:
+        r = hub.cli("hub", "parties", "--json")
+        got = {row["party"]: row["forwarded"] for row in json.loads(r.stdout)}
+        ok = got["NL-EMX"]["sent"]["delivered"] >= 1 and got["NL-EMX"]["sent"]["4001"] >= 1
+        return got if ok and got["NL-CPB"]["received"]["delivered"] >= 1 else None
+
+    counts = waited(forwarded)
+    assert counts, hub.cli("hub", "parties", "--json").stdout
+    r = admin(hub, "GET", "hub/parties")
+    api_rows = {row["party"]: row["forwarded"] for row in r.json()}
+    assert api_rows["NL-EMX"]["sent"]["delivered"] >= counts["NL-EMX"]["sent"]["delivered"]
+    assert "SENT OK/FAILED" in hub.cli("hub", "parties").stdout
+
+
 def test_every_party_learns_the_others_through_hub_client_info(net: dict[str, Instance]) -> None:
     def statuses(node: Instance) -> dict[str, str]:
         r = admin(node, "GET", "hubclientinfo")
@@ -294,3 +335,29 @@ def test_a_party_that_stops_goes_offline_everywhere_and_gets_4003_until_it_retur
     finally:
         cpo_b.start()
     assert waited(lambda: status_of("NL-CPB") == "CONNECTED"), status_of("NL-CPB")
+
+
+def test_without_a_store_the_hub_merges_the_cpos_lists_live(net: dict[str, Instance]) -> None:
+    """Runs after CPO-B came back: the hub restarts with ``[hub] store = false``. Its counters
+    survived the restart; a new Location of CPO-B reaches eMSP-X without being kept at the
+    hub; eMSP-Y's pull of the merged list asks both CPOs live, every location once."""
+    hub = net["hub"]
+    before = {row["party"]: row["forwarded"] for row in admin(hub, "GET", "hub/parties").json()}
+    hub.stop()
+    (hub.workdir / "ocpikit.toml").write_text(CONFIG + "store = false\n")
+    hub.start()
+    after = {row["party"]: row["forwarded"] for row in admin(hub, "GET", "hub/parties").json()}
+    assert after["NL-EMX"]["sent"] == before["NL-EMX"]["sent"]  # durable
+    doc = location("NL", "CPB", "LOCB2")
+    r = admin(net["cpo_b"], "PUT", "locations/NL/CPB/LOCB2", doc)
+    assert r.status_code in (200, 201), r.text
+    got = waited(lambda: "LOCB2" in {o["id"] for o in owned(net["emsp_x"], "locations")})
+    assert got, hub.log()
+    key = ObjectKey("Location", "NL", "CPB", "LOCB2")
+    assert hub.run(lambda s: s.objects.get(key)) is None
+    r = net["emsp_y"].cli("pull", "NL-HUB", "locations", "--full", "--limit", "2", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    [report] = json.loads(r.stdout)
+    assert report["total"] == 3 and report["pages"] == 2, (report, hub.log())
+    held = {(o["party_id"], o["id"]) for o in owned(net["emsp_y"], "locations")}
+    assert held >= {("CPA", "LOCA"), ("CPB", "LOCB"), ("CPB", "LOCB2")}

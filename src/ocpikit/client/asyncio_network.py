@@ -9,7 +9,8 @@ cancel-scope machinery per read. The reference it replaces is httpcore's default
 Invariants: one reader at a time per connection (HTTP/1.1); a read returns buffered bytes
 before reporting end of stream or an error; every socket failure or timeout is raised as
 httpcore's exception of that kind (``ConnectError``, ``ReadTimeout``, ``WriteError``, ...),
-which :mod:`ocpikit.client.lanes` maps to httpx's; ``TCP_NODELAY`` is set on every TCP socket.
+which :mod:`ocpikit.client.lanes` maps to httpx's; ``TCP_NODELAY`` is set on every TCP socket;
+the writes of one request leave together (held until a read, :data:`COALESCE_BYTES`).
 """
 
 from __future__ import annotations
@@ -80,12 +81,21 @@ async def _within(
         raise error(str(exc)) from exc
 
 
+#: writes are held until this many bytes are pending or the stream is read: a request's head
+#: and body leave in one send (one segment, one wake-up of the peer)
+COALESCE_BYTES = 64 * 1024
+
+
 class _ProtocolStream(httpcore.AsyncNetworkStream):
     def __init__(self, protocol: _BufferingProtocol) -> None:
         self._protocol = protocol
+        self._pending: list[bytes] = []
+        self._pending_size = 0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
+        if self._pending:
+            await self._flush(timeout)
         if not protocol.buffer and not protocol.eof:
             protocol.waiter = asyncio.get_running_loop().create_future()
             try:
@@ -101,12 +111,24 @@ class _ProtocolStream(httpcore.AsyncNetworkStream):
         return b""
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        protocol = self._protocol
         if not buffer:
             return
+        if self._protocol.transport is None or self._protocol.transport.is_closing():
+            raise httpcore.WriteError("the connection is closed")
+        self._pending.append(buffer)
+        self._pending_size += len(buffer)
+        if self._pending_size >= COALESCE_BYTES:
+            await self._flush(timeout)
+
+    async def _flush(self, timeout: float | None) -> None:
+        """Send what :meth:`write` held, in one write; wait while the peer does not read."""
+        protocol = self._protocol
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
         if protocol.transport is None or protocol.transport.is_closing():
             raise httpcore.WriteError("the connection is closed")
-        protocol.transport.write(buffer)
+        protocol.transport.write(data)
         if protocol.paused:
             protocol.drained = asyncio.get_running_loop().create_future()
             try:

@@ -40,10 +40,20 @@ class HttpHubForwarder:
         self.http = http
         self.clock = clock
         self.timeout = timeout
+        #: the driver of each connection, kept while the hub passes the same Partner object
+        self._drivers: dict[str, tuple[Partner, RequestDriver]] = {}
+
+    def _driver(self, partner: Partner) -> RequestDriver:
+        kept = self._drivers.get(partner.id)
+        if kept is not None and kept[0] is partner:
+            return kept[1]
+        driver = RequestDriver(partner, self.http, clock=self.clock)
+        self._drivers[partner.id] = (partner, driver)
+        return driver
 
     async def forward(self, call: Forward) -> Forwarded:
         try:
-            driver = RequestDriver(call.partner, self.http, clock=self.clock)
+            driver = self._driver(call.partner)
             url = call.url or join_url(driver.address.endpoint(call.module, call.role), *call.path)
         except NoEndpoint as exc:
             raise HubConnectionProblem(f"the receiver cannot be reached: {exc.message}") from None
@@ -73,11 +83,14 @@ class HttpHubForwarder:
                 raise HubTimeout(f"the receiver did not answer within {timeout:g} s") from None
             raise HubConnectionProblem("the receiver cannot be reached") from None
         envelope = reply.envelope
+        headers = reply.response.headers
         return Forwarded(
             http_status=reply.response.status_code,
             status_code=envelope.status_code,
             status_message=envelope.status_message,
             data=envelope.data,
+            total_count=_count(headers.get("x-total-count")),
+            limit=_count(headers.get("x-limit")),
         )
 
     async def probe(self, partner: Partner, *, timeout: float = 5.0) -> bool:
@@ -94,3 +107,10 @@ class HttpHubForwarder:
         except (TransportError, PartnerBusy):
             return False
         return True
+
+
+def _count(value: str | None) -> int | None:
+    """A count header's value; None when absent or not a count."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)

@@ -40,12 +40,16 @@ from ocpikit.protocol.url_policy import UrlPolicy
 from .asyncio_network import ASYNCIO_BACKEND
 from .guarded_network import GuardedNetwork
 
-__all__ = ["EAGER_BYTES", "LaneTransport"]
+__all__ = ["EAGER_BYTES", "KEEPALIVE_EXPIRY", "LaneTransport"]
 
 _Origin = tuple[bytes, bytes, int | None]
 
 #: an answer declaring at most this many bytes (and no content coding) is read whole at once
 EAGER_BYTES = 64 * 1024
+#: seconds a lane's connection may sit idle and still be reused: under the 5 s after which
+#: uvicorn (ocpikit's own server) closes an idle connection, so a request is not sent on a
+#: connection the server is closing at that moment
+KEEPALIVE_EXPIRY = 4.0
 
 
 class LaneTransport(httpx.AsyncBaseTransport):
@@ -62,7 +66,7 @@ class LaneTransport(httpx.AsyncBaseTransport):
         self,
         *,
         concurrency: int = 32,
-        keepalive_expiry: float = 5.0,
+        keepalive_expiry: float = KEEPALIVE_EXPIRY,
         policy: UrlPolicy | None = None,
     ) -> None:
         if concurrency < 1:

@@ -152,11 +152,20 @@ def error(exc: OcpiError, *, clock: Clock = SYSTEM_CLOCK) -> Envelope:
     )
 
 
+def _loads(body: bytes | str) -> Any:
+    """JSON text to Python: orjson (several times faster on a page of objects), and the
+    standard library's reading of what orjson refuses (an integer beyond 64 bits, NaN)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
+
+
 def parse_envelope(body: bytes | str | Mapping[str, Any]) -> Envelope:
     """Read a partner's response body (see the module docstring for what is tolerated)."""
     if isinstance(body, (bytes, str)):
         try:
-            decoded: Any = json.loads(body)
+            decoded: Any = _loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise RemoteProtocolError(
                 "The partner's response is not JSON", status_code=3001

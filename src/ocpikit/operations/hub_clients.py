@@ -19,6 +19,7 @@ import orjson
 
 from ocpikit.core.clock import Clock
 from ocpikit.core.types import format_datetime
+from ocpikit.operations.hub_counters import forwarded_summary
 from ocpikit.protocol.hub_routing import connection_role
 from ocpikit.protocol.party_records import Path
 from ocpikit.protocol.ports import (
@@ -165,10 +166,17 @@ async def _catch_up(
             )
 
 
-async def hub_parties(storage: Storage) -> list[dict[str, Any]]:
+async def hub_parties(
+    storage: Storage, counters: Mapping[str, Mapping[str, int]] | None = None
+) -> list[dict[str, Any]]:
     """One row per party of every connection of the hub (``ocpikit hub parties``): the party,
-    its role, the connection, its OCPI version, its connection status (its ClientInfo) and
-    when the connection last exchanged a message with the hub."""
+    its role, the connection, its OCPI version, its connection status (its ClientInfo), when
+    the connection last exchanged a message with the hub, and the connection's counters of
+    forwarded requests by outcome (``forwarded``: ``sent`` and ``received``,
+    :func:`~ocpikit.operations.hub_counters.forwarded_summary`; ``counters``: as stored when
+    not given)."""
+    if counters is None:
+        counters = await storage.hub_counters.all()
     partners = await storage.partners.all()
     learned = {
         e.partner_id: e.role for e in await storage.parties.learned() if e.path is Path.DIRECT
@@ -192,6 +200,7 @@ async def hub_parties(storage: Storage) -> list[dict[str, Any]]:
                 "version": partner.version,
                 "status": status,
                 "last_exchange": last[partner_id],
+                "forwarded": forwarded_summary(counters.get(partner_id, {})),
             }
         )
     return rows

@@ -8,21 +8,28 @@ served (the decision is :mod:`ocpikit.protocol.hub_routing`; OCPI 2.2.1 transpor
   gets the hub's own ``response_url`` (its original one is kept in the CommandStore, direction
   ``relayed``), so the asynchronous result comes back through the hub.
 - **Broadcast**: the receiver handler of the module stores the object, owned by the caller
-  (the same validation, ownership and id checks as any receiver), then one outbox entry per
-  receiving connection is queued with the stored revision: the outbox worker delivers each in
-  its receiver's version, and a slow receiver never delays another. A 2.1.1 Session or CDR
-  carries no token owner: the hub fills ``cdr_token`` from the Token that came through it.
-- What a conversion drops is named in the answer's ``status_message`` to the sender.
+  (the same validation, ownership and id checks as any receiver), and one outbox entry per
+  receiving connection is queued with it in the same transaction
+  (:mod:`ocpikit.operations.hub_broadcast`): the outbox worker delivers each in its receiver's
+  version, and a slow receiver never delays another. A 2.1.1 Session or CDR carries no token
+  owner: the hub fills ``cdr_token`` from the Token that came through it, before the write.
+- **Serve**: a Sender list from what the hub holds, or (``[hub] store = false``) merged live
+  from the sender parties (:mod:`ocpikit.operations.hub_open_routing`).
+- What a conversion drops is named in the answer's ``status_message`` to the sender and
+  counted per connection, as is every forward's outcome
+  (:mod:`ocpikit.operations.hub_counters`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -37,10 +44,12 @@ from ocpikit.core.errors import (
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.pagination import PageParams, make_page
 from ocpikit.core.versions import HEAD, V2_2_1, InterfaceRole, Version
+from ocpikit.operations.hub_broadcast import BroadcastObjects, BroadcastStorage
 from ocpikit.operations.hub_clients import offline_connections
+from ocpikit.operations.hub_counters import HubCounters
+from ocpikit.operations.hub_open_routing import merged_page, sender_sources
 from ocpikit.protocol.handlers import HANDLERS, Call, Reply, Services
-from ocpikit.protocol.handlers.base import head_to_version
-from ocpikit.protocol.handlers.objects import token_key_id
+from ocpikit.protocol.handlers.base import check_owner, wire_of
 from ocpikit.protocol.hub_routing import (
     ASYNC_OPERATIONS,
     OBJECT_MODULES,
@@ -62,9 +71,10 @@ from ocpikit.protocol.ports import (
     CommandDirection,
     CommandRecord,
     ObjectKey,
-    OutboxOperation,
     Partner,
+    Storage,
     StoredObject,
+    WireEntry,
 )
 
 __all__ = ["RELAYED", "HubRelay", "HubRequest"]
@@ -77,6 +87,8 @@ RELAYED = CommandDirection.RELAYED
 #: how many stored objects a lookup without a key reads at most (a token by uid, a location
 #: by id): the hub finds the receiver of a 2.1.1 request from what passed through it
 SCAN_LIMIT = 20_000
+#: seconds the hub keeps its reading of the unreachable connections
+OFFLINE_TTL = 0.5
 _PAGE = 500
 
 
@@ -94,7 +106,7 @@ class HubRequest:
 class HubRelay:
     """The hub's work on ``services``; ``forwarder`` sends forwarded requests (none: every
     forward is a 4003), ``ocpi_url`` is the hub's ``{base}/ocpi`` (its rewritten response
-    URLs), ``hub_party`` the hub's own party."""
+    URLs), ``hub_party`` the hub's own party, ``store`` the ``[hub] store`` switch."""
 
     def __init__(
         self,
@@ -103,12 +115,20 @@ class HubRelay:
         *,
         ocpi_url: str,
         hub_party: PartyRef,
+        store: bool = True,
     ) -> None:
         self.services = services
+        #: ``[hub] store``: whether relayed objects are kept (and open-routing lists served
+        #: from them) or only queued and lists asked for live
+        self.store = store
         self.forwarder = forwarder
         self.ocpi_url = ocpi_url.rstrip("/")
         self.hub_party = hub_party
         self._roles: dict[str, str] = {}
+        #: forwarded requests by outcome and conversion losses, per connection
+        self.counters = HubCounters(services.storage)
+        self._partners: tuple[Hashable, list[Partner]] | None = None
+        self._offline: tuple[float, dict[str, str]] | None = None
 
     @property
     def storage(self) -> Any:
@@ -120,28 +140,56 @@ class HubRelay:
         caller = call.partner
         assert caller is not None
         await self._learn_role(caller, call)
-        partners = await self.storage.partners.all()
-        decision = decide(
-            call.op, request.method, request.to_party, self.hub_party, caller, partners
-        )
-        if decision.action is Action.SERVE:
-            # a list addressed to the hub itself is the merged list of every party
-            named = request.to_party if request.to_party != self.hub_party else None
-            return await self._serve(call, named)
-        if decision.action is Action.BROADCAST:
-            return await self._broadcast(call, partners)
-        if decision.action is Action.RESULT:
-            return await self._relay_result(request)
-        if decision.action is Action.FIND:
-            party = await self._find_receiver(call)
-            decision = route_to(partners, party, caller)
-        target = next(p for p in partners if p.id == decision.partner_id)
-        offline = await offline_connections(self.storage)
-        if target.id in offline:
-            raise HubConnectionProblem(
-                f"{decision.to_party or target.id} is not reachable (since {offline[target.id]})"
+        partners = await self.partners()
+        target: Partner | None = None
+        try:
+            decision = decide(
+                call.op, request.method, request.to_party, self.hub_party, caller, partners
             )
-        return await self._forward(request, target, decision.to_party)
+            if decision.action is Action.SERVE:
+                # a list addressed to the hub itself is the merged list of every party
+                named = request.to_party if request.to_party != self.hub_party else None
+                return await self._serve(call, named)
+            if decision.action is Action.BROADCAST:
+                return await self._broadcast(request, partners)
+            if decision.action is Action.RESULT:
+                return await self._relay_result(request)
+            if decision.action is Action.FIND:
+                party = await self._find_receiver(call)
+                decision = route_to(partners, party, caller)
+            target = next(p for p in partners if p.id == decision.partner_id)
+            offline = await self.offline()
+            if target.id in offline:
+                raise HubConnectionProblem(
+                    f"{decision.to_party or target.id} is not reachable "
+                    f"(since {offline[target.id]})"
+                )
+            return await self._forward(request, target, decision.to_party)
+        except OcpiError as exc:
+            if exc.status_code in (4001, 4002, 4003):
+                self.counters.forwarded(
+                    caller.id, target.id if target else None, str(exc.status_code)
+                )
+            raise
+
+    async def partners(self) -> list[Partner]:
+        """Every connection, read again only when a partner or a token changed (in any process:
+        the credentials mark, :class:`~ocpikit.protocol.ports.CredentialsChanges`); the same
+        objects until then."""
+        mark = await self.storage.credentials_changes.mark()
+        cached = self._partners
+        if cached is None or cached[0] != mark:
+            cached = self._partners = (mark, await self.storage.partners.all())
+        return cached[1]
+
+    async def offline(self) -> dict[str, str]:
+        """The connections the probe could not reach (:func:`offline_connections`), read at
+        most every :data:`OFFLINE_TTL` seconds (the probe runs every second at the most)."""
+        now = time.monotonic()
+        cached = self._offline
+        if cached is None or now - cached[0] > OFFLINE_TTL:
+            cached = self._offline = (now, await offline_connections(self.storage))
+        return cached[1]
 
     async def roles(self, partners: Sequence[Partner]) -> dict[str, str | None]:
         """Each connection's role (:func:`connection_role`, with what traffic showed)."""
@@ -190,11 +238,31 @@ class HubRelay:
             params = PageParams.from_query(call.query)
             meta = make_page(list[Any](), params=params, total_count=0, url=call.url)
             return Reply(data=[], headers=meta.headers())
+        if not self.store and kind != "Token" and self.forwarder is not None:
+            caller = call.partner
+            assert caller is not None
+            partners = await self.partners()
+            offline = await self.offline()
+            sources = sender_sources(
+                [p for p in partners if p.id not in offline],
+                op.module.value,
+                caller.id,
+                await self.roles(partners),
+                to_party,
+            )
+            reply = await merged_page(self.forwarder, call, kind, sources)
+            for source in sources:
+                outcome = "delivered" if source.failed is None else "receiver_error"
+                self.counters.forwarded(caller.id, source.partner.id, outcome)
+            return reply
         return await self._list(call, kind, owner=ANY_OWNER, party=to_party)
 
     async def _list(self, call: Call, kind: str, *, owner: Any, party: PartyRef | None) -> Reply:
+        """A page of what the hub holds, from the wire cache where it has the caller's
+        version (as any Sender list is served); what it converts now, it caches."""
         params = PageParams.from_query(call.query)
-        page = await self.storage.objects.list_page(
+        head = call.version == HEAD
+        page = await self.storage.objects.list_wire(
             kind,
             offset=params.offset,
             limit=params.limit,
@@ -203,57 +271,147 @@ class HubRelay:
             owner=owner,
             country_code=party.country_code if party else None,
             party_id=party.party_id if party else None,
+            version=None if head else call.version.text,
         )
         items: list[bytes] = []
+        fresh: list[WireEntry] = []
         for item in page.items:
+            if isinstance(item, bytes):
+                items.append(item)
+                continue
             try:
-                items.append(orjson.dumps(head_to_version(item.document, call.version, kind)))
+                body = wire_of(item, call.version, kind)
             except ValueError as exc:
                 log.warning("%s %s left out of a %s page: %s", kind, item.key, call.version, exc)
+                continue
+            if not head:
+                fresh.append(WireEntry(item.key, item.revision, call.version.text, body))
+            items.append(body)
+        if fresh:
+            await self.storage.objects.store_wire(fresh)
         meta = make_page(page.items, params=params, total_count=page.total, url=call.url)
         return Reply(raw_items=items, headers=meta.headers())
 
     # --- broadcast ------------------------------------------------------------------------
-    async def _broadcast(self, call: Call, partners: Sequence[Partner]) -> Reply:
+    async def _broadcast(self, request: HubRequest, partners: Sequence[Partner]) -> Reply:
+        """Stored and queued for every receiver in one transaction
+        (:mod:`ocpikit.operations.hub_broadcast`); without a store, a partial write or a
+        deletion is relayed live (:meth:`_relay_partial`)."""
+        call = request.call
         op, caller = call.op, call.partner
         assert caller is not None
         kind = OBJECT_MODULES[op.module.value]
-        reply = await HANDLERS[op.name](call, self.services)
-        key = _stored_key(call, kind, reply)
-        stored = await self.storage.objects.get(key) if op.method != "DELETE" else None
-        notes: list[str] = []
-        if stored is not None and kind in ("Session", "CDR"):
-            stored, filled = await self._fill_token(stored, caller)
-            if filled:
-                notes.append(filled)
-        document = stored.document if stored is not None else {}
+        if not self.store and kind != "Token" and not op_writes_whole(call):
+            return await self._relay_partial(request, partners, kind)
         roles = await self.roles(partners)
-        targets = hub_targets(partners, kind, document, caller.id, roles)
-        if op.method == "DELETE":
-            for pid in targets:
-                await self.storage.outbox.enqueue(pid, key, OutboxOperation.DELETE, None)
-        elif stored is not None:
-            for pid in targets:
-                await self.storage.outbox.enqueue(
-                    pid, key, OutboxOperation.PUT, stored.raw, revision=stored.revision
+        notes: list[str] = []
+
+        async def plan(key: ObjectKey, doc: dict[str, Any] | None) -> Planned:
+            if doc is not None and kind in ("Session", "CDR") and op_writes_whole(call):
+                doc, filled = await self._fill_token(doc)
+                if filled:
+                    notes.append(filled)
+            targets = hub_targets(partners, kind, doc or {}, caller.id, roles)
+            if not self.store and kind == "Session" and targets:
+                await self.storage.parties.pin(
+                    kind, key.country_code, key.party_id, key.id, targets[0]
                 )
-            notes.extend(
-                self._losses(call, kind, document, [p for p in partners if p.id in targets])
-            )
-        if kind in ("Session", "CDR") and not targets:
+            return doc, targets
+
+        objects = BroadcastObjects(
+            self.storage.objects, self.storage.outbox, plan, store=self.store
+        )
+        storage = cast(Storage, BroadcastStorage(self.storage, objects))
+        reply = await HANDLERS[op.name](call, replace(self.services, storage=storage))
+        written = objects.written
+        if written is not None and op.method != "DELETE":
+            receivers = [p for p in partners if p.id in objects.targets]
+            notes.extend(self._losses(call, kind, written.document, receivers))
+        if kind in ("Session", "CDR") and not objects.targets:
             notes.append("no connected eMSP holds the token's party: not forwarded")
         if notes:
             reply.status_message = "; ".join(notes)[:500]
         return reply
 
+    async def _relay_partial(
+        self, request: HubRequest, partners: Sequence[Partner], kind: str
+    ) -> Reply:
+        """Without a store (``[hub] store = false``) a PATCH, a nested PUT or a DELETE has no
+        stored object to apply to: it is sent on live to every receiver (a Session to the
+        connection its PUT went to), converted to each one's version; the receivers that do
+        not take it are named in the answer."""
+        call = request.call
+        caller = call.partner
+        assert caller is not None
+        cc, pid = call.params["country_code"], call.params["party_id"]
+        check_owner(call, cc, pid)
+        if call.op.method != "DELETE" and not isinstance(call.body, dict):
+            raise InvalidOrMissingParameters("the body must be a JSON object")
+        if kind == "Session":
+            pinned = await self.storage.parties.pinned(
+                kind, cc, pid, call.params.get("session_id", "")
+            )
+            targets = [p for p in partners if p.id == pinned]
+        else:
+            roles = await self.roles(partners)
+            ids = hub_targets(partners, kind, {}, caller.id, roles)
+            targets = [p for p in partners if p.id in ids]
+        name = _PARTIAL_BODIES.get(call.op.action, kind)
+        failed = await asyncio.gather(
+            *(self._send_partial(request, target, name) for target in targets)
+        )
+        notes = [f for f in failed if f]
+        reply = Reply()
+        if not targets:
+            notes.append(f"no connected receiver takes this {kind}")
+        if notes:
+            reply.status_message = "; ".join(notes)[:500]
+        return reply
+
+    async def _send_partial(self, request: HubRequest, target: Partner, name: str) -> str:
+        """One receiver's live copy of a partial write; what went wrong ("" when it took it)."""
+        call = request.call
+        caller = call.partner
+        assert caller is not None and self.forwarder is not None
+        version = version_of(target)
+        body: Any = call.body
+        try:
+            if isinstance(body, dict):
+                body, lost = _convert(body, name, call.version, version, caller)
+                self.counters.losses(caller.id, lost)
+            answer = await self.forwarder.forward(
+                Forward(
+                    partner=target,
+                    module=call.op.module.value,
+                    role=call.op.role,
+                    method=request.method,
+                    path=_segments(call),
+                    body=orjson.dumps(body) if body is not None else None,
+                    from_party=call.from_party or _party_of(caller),
+                    to_party=_party_of(target),
+                    correlation_id=request.correlation_id,
+                )
+            )
+        except OcpiError as exc:
+            self.counters.forwarded(caller.id, target.id, str(exc.status_code))
+            return f"{target.id}: {exc.status_code} {exc.message}"
+        outcome = _outcome(answer)
+        self.counters.forwarded(caller.id, target.id, outcome)
+        if outcome != "delivered":
+            return f"{target.id}: {answer.status_code} {answer.status_message or ''}".strip()
+        return ""
+
     def _losses(
         self, call: Call, kind: str, document: Mapping[str, Any], receivers: Sequence[Partner]
     ) -> list[str]:
         """What the conversions of a broadcast drop: from the caller's version to head, and
-        from head to each receiver's version (the outbox worker makes the same conversions)."""
+        from head to each receiver's version (the outbox worker makes the same conversions);
+        counted on the caller's connection, once per receiver."""
         out: list[str] = []
+        sender = call.partner.id if call.partner is not None else None
         if call.version != HEAD and isinstance(call.body, dict) and op_writes_whole(call):
             _, lost = convert(call.body, kind, call.version, HEAD)
+            self.counters.losses(sender, lost)
             out.extend(_describe(lost, f"{call.version} to {HEAD}"))
         for version in sorted({version_of(p) for p in receivers}):
             if version == HEAD or not document:
@@ -262,24 +420,25 @@ class HubRelay:
                 _, lost = convert(dict(document), kind, HEAD, version)
             except (ValueError, KeyError, TypeError):
                 continue
+            for _ in [p for p in receivers if version_of(p) == version]:
+                self.counters.losses(sender, lost)
             out.extend(_describe(lost, f"for {version} receivers"))
         return out
 
-    async def _fill_token(self, stored: StoredObject, caller: Partner) -> tuple[StoredObject, str]:
+    async def _fill_token(self, doc: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """A Session or CDR whose ``cdr_token`` names no real party (a 2.1.1 sender's): the
         owner, uid and type of the Token with its contract id (``auth_id``) that came through
-        the hub; the stored object is replaced with the filled one."""
-        doc = stored.document
+        the hub, written with the object (no second write)."""
         token = doc.get("cdr_token")
         if not isinstance(token, Mapping) or token.get("country_code") not in ("XX", None):
-            return stored, ""
+            return doc, ""
         contract = token.get("contract_id") or token.get("uid")
         found = await self._scan(
             "Token",
             lambda t: t.get("contract_id") == contract or t.get("uid") == contract,
         )
         if found is None:
-            return stored, ""
+            return doc, ""
         t = found.document
         doc["cdr_token"] = {
             **token,
@@ -289,17 +448,11 @@ class HubRelay:
             "type": t.get("type"),
             "contract_id": t.get("contract_id", contract),
         }
-        again = await self.storage.objects.put(
-            stored.key,
-            orjson.dumps(doc),
-            last_updated=stored.last_updated,
-            owner=caller.id,
-        )
         note = (
             f"cdr_token filled from token {t.get('uid')} of "
             f"{t.get('country_code')}-{t.get('party_id')}"
         )
-        return again, note
+        return doc, note
 
     async def _scan(self, kind: str, match: Any) -> StoredObject | None:
         """The first stored object of ``kind`` (any owner) that ``match`` accepts, reading at
@@ -375,7 +528,11 @@ class HubRelay:
                 correlation_id=request.correlation_id,
             )
         )
-        return _relayed(answer, answer_name, version, source, target, lost)
+        self.counters.losses(caller.id, lost)
+        reply, back = _relayed(answer, answer_name, version, source, target, lost)
+        self.counters.losses(target.id, back)
+        self.counters.forwarded(caller.id, target.id, _outcome(answer))
+        return reply
 
     async def _rewrite_response_url(
         self, call: Call, target: Partner, version: Version, body: Any
@@ -437,7 +594,7 @@ class HubRelay:
         meta = dict(record.request or {}) if record is not None else {}
         if record is None or meta.get("target") != caller.id:
             raise NotFound(f"Unknown request {relay_id!r}")
-        partners = {p.id: p for p in await self.storage.partners.all()}
+        partners = {p.id: p for p in await self.partners()}
         origin = partners.get(record.partner_id or "")
         if origin is None or self.forwarder is None:
             raise HubConnectionProblem("The party that sent the request is not connected")
@@ -460,10 +617,25 @@ class HubRelay:
             )
         )
         await self.storage.commands.save(replace(record, state="RELAYED", final=True, result=body))
-        return _relayed(answer, None, version, call.version, origin, lost)
+        self.counters.losses(caller.id, lost)
+        self.counters.forwarded(caller.id, origin.id, _outcome(answer))
+        reply, _ = _relayed(answer, None, version, call.version, origin, lost)
+        return reply
 
 
 # --- helpers ------------------------------------------------------------------------------------
+#: the head object of a partial write's body, by operation action
+_PARTIAL_BODIES: Mapping[str, str] = {
+    "put_evse": "EVSE",
+    "patch_evse": "EVSE",
+    "put_connector": "Connector",
+    "patch_connector": "Connector",
+}
+
+#: what the broadcast plan gives back: the document to write and its receivers
+Planned = tuple[dict[str, Any] | None, list[str]]
+
+
 def op_writes_whole(call: Call) -> bool:
     return call.op.method in ("PUT", "POST") and call.op.action in ("put", "post", "put_location")
 
@@ -493,9 +665,11 @@ def _relayed(
     target: Version,
     receiver: Partner,
     lost: Sequence[Loss],
-) -> Reply:
+) -> tuple[Reply, list[Loss]]:
     """The receiver's answer for the original sender: its data converted back, its status
-    relayed (transport_and_format §Message Routing: a hub passes on 2xxx and 3xxx)."""
+    relayed (transport_and_format §Message Routing: a hub passes on 2xxx and 3xxx); what the
+    conversions of the request (``lost``) and of the answer dropped is named in its
+    ``status_message``. Also the losses of the answer's conversion."""
     data = answer.data
     back: list[Loss] = []
     if name is not None and isinstance(data, dict):
@@ -511,7 +685,13 @@ def _relayed(
         status_code=answer.status_code,
         status_message=message,
     )
-    return reply
+    return reply, back
+
+
+def _outcome(answer: Forwarded) -> str:
+    """``delivered`` when the receiver answered 1xxx with a 2xx, else ``receiver_error``."""
+    ok = 1000 <= answer.status_code < 2000 and answer.http_status < 400
+    return "delivered" if ok else "receiver_error"
 
 
 def _unset() -> Any:
@@ -553,26 +733,3 @@ def _unref(value: Any) -> PartyRef | None:
     if isinstance(value, list) and len(value) == 2:
         return PartyRef(str(value[0]), str(value[1]))
     return None
-
-
-def _stored_key(call: Call, kind: str, reply: Reply) -> ObjectKey:
-    """The key of the object a receiver handler just wrote (a CDR's from its Location
-    header: ``.../{cc}/{pid}/{id}``)."""
-    params = call.params
-    if kind == "CDR" and "country_code" not in params:
-        location = reply.headers.get("Location", "")
-        cc, pid, ident = location.rstrip("/").split("/")[-3:]
-        return ObjectKey("CDR", cc, pid, ident)
-    ident = {
-        "Location": "location_id",
-        "Session": "session_id",
-        "Tariff": "tariff_id",
-        "Token": "token_uid",
-        "CDR": "cdr_id",
-    }[kind]
-    value = params[ident]
-    if kind == "Token":
-        body = call.body if isinstance(call.body, dict) else {}
-        token_type = call.query.get("type") or body.get("type")
-        value = token_key_id(value, str(token_type) if token_type else None)
-    return ObjectKey(kind, params["country_code"], params["party_id"], value)

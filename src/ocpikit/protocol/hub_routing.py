@@ -248,12 +248,23 @@ def body_names(op: Operation, params: Mapping[str, str]) -> tuple[str | None, st
     if module == "chargingprofiles" and op.role is InterfaceRole.RECEIVER:
         return None, "ChargingProfileResponse"
     kind = OBJECT_MODULES.get(module)
-    if kind is not None and op.role is InterfaceRole.RECEIVER:
-        if op.method in ("PUT", "POST"):
-            return kind, None
-        if op.method == "GET" and op.action == "get":
-            return None, kind
+    if kind is None:
+        return None, None
+    nested = _NESTED.get(op.action)
+    if op.role is InterfaceRole.RECEIVER and op.method in ("PUT", "POST"):
+        return nested or kind, None
+    if op.method == "GET" and not op.paginated:  # one object, of either side
+        return None, nested or kind
     return None, None
+
+
+#: the head object of a nested Location part, by operation action
+_NESTED: Mapping[str, str] = {
+    "get_evse": "EVSE",
+    "put_evse": "EVSE",
+    "get_connector": "Connector",
+    "put_connector": "Connector",
+}
 
 
 # --- broadcast ------------------------------------------------------------------------------
@@ -330,12 +341,15 @@ class Forward:
 
 @dataclass(frozen=True, slots=True)
 class Forwarded:
-    """The receiver's answer: its HTTP status, OCPI status and ``data`` (its version)."""
+    """The receiver's answer: its HTTP status, OCPI status and ``data`` (its version); of a
+    list, its ``X-Total-Count`` and ``X-Limit`` when it sent them."""
 
     http_status: int
     status_code: int
     status_message: str | None = None
     data: Any = None
+    total_count: int | None = None
+    limit: int | None = None
 
 
 class HubForwarder(Protocol):

@@ -71,6 +71,7 @@ __all__ = [
     "ExchangeDirection",
     "ExchangeLog",
     "ExchangeQuery",
+    "HubCounterStore",
     "Merge",
     "ObjectKey",
     "ObjectRepository",
@@ -773,6 +774,15 @@ class PlatformFacts(Protocol):
     async def set(self, name: str, value: str) -> None: ...
 
 
+class HubCounterStore(Protocol):
+    """A hub's durable counters per connection (``{partner id: {counter: count}}``): ``add``
+    adds a batch of increments in one transaction (docs/hubs.md "Hub operations")."""
+
+    async def add(self, increments: Mapping[tuple[str, str], int]) -> None: ...
+
+    async def all(self) -> dict[str, dict[str, int]]: ...
+
+
 # --- the party directory ---------------------------------------------------------------------
 
 
@@ -833,6 +843,9 @@ class Storage(Protocol):
 
     @property
     def parties(self) -> PartyDirectory: ...
+
+    @property
+    def hub_counters(self) -> HubCounterStore: ...
 
     @property
     def cdr_checks(self) -> CdrCheckStore: ...

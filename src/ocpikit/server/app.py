@@ -167,6 +167,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await platform.exchange_log.close()
+        if platform.hub is not None:
+            await platform.hub.counters.close()
 
     routes = probe_routes() + _afir_routes(settings) + admin_routes() + list(extra_routes or [])
     app = Starlette(

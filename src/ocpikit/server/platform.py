@@ -22,14 +22,24 @@ from ocpikit.server.auth import AuthCache, Authenticated
 from ocpikit.server.exchange_log import ExchangeLogBatcher
 from ocpikit.server.guard import RequestGuard
 from ocpikit.server.metrics import PlatformMetrics
-from ocpikit.server.settings import PartyConfig, Settings
+from ocpikit.server.settings import ConfigError, PartyConfig, Settings
 
-__all__ = ["Platform", "own_party"]
+__all__ = ["Platform", "hub_store", "own_party"]
 
 
 def own_party(party: PartyConfig, *, sole: bool = False) -> OwnParty:
     """The handlers' view of one of our parties."""
     return OwnParty(party.country_code, party.party_id, party.roles, party.business_details(), sole)
+
+
+def hub_store(settings: Settings) -> bool:
+    """``[hub] store`` (default true): whether a hub keeps the objects it relays (docs/hubs.md
+    "ocpikit as a hub")."""
+    table = settings.extra.get("hub", {})
+    value = table.get("store", True) if isinstance(table, dict) else True
+    if not isinstance(value, bool):
+        raise ConfigError("hub.store: expected true or false")
+    return value
 
 
 class Platform:
@@ -77,6 +87,7 @@ class Platform:
                 hub_forwarder,
                 ocpi_url=f"{settings.base_url}/ocpi",
                 hub_party=PartyRef(hub.country_code, hub.party_id),
+                store=hub_store(settings),
             )
             if hub is not None
             else None

@@ -705,6 +705,22 @@ class MemoryFacts:
         self._facts[name] = value
 
 
+class MemoryHubCounters:
+    """:class:`~ocpikit.protocol.ports.HubCounterStore` in a dictionary."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, dict[str, int]] = {}
+
+    async def add(self, increments: Mapping[tuple[str, str], int]) -> None:
+        for (pid, name), n in increments.items():
+            if n:
+                row = self._counts.setdefault(pid, {})
+                row[name[:200]] = row.get(name[:200], 0) + n
+
+    async def all(self) -> dict[str, dict[str, int]]:
+        return {pid: dict(row) for pid, row in self._counts.items()}
+
+
 class MemoryCredentialsChanges:
     """:class:`~ocpikit.protocol.ports.CredentialsChanges` of one in-memory store: its
     generation, one more at every change of a partner or a token."""
@@ -728,6 +744,7 @@ class MemoryStorage:
         self._outbox = MemoryOutbox(state)
         self._commands = MemoryCommands(state)
         self._facts = MemoryFacts()
+        self._hub_counters = MemoryHubCounters()
         self._parties = MemoryParties(clock, state.partners)
         self._credentials_changes = MemoryCredentialsChanges(state)
         self._cdr_checks = state.cdr_checks
@@ -764,6 +781,10 @@ class MemoryStorage:
     @property
     def parties(self) -> MemoryParties:
         return self._parties
+
+    @property
+    def hub_counters(self) -> MemoryHubCounters:
+        return self._hub_counters
 
     @property
     def cdr_checks(self) -> MemoryCdrChecks:

@@ -159,3 +159,16 @@ def test_hub_is_a_role_of_its_own_in_the_settings(tmp_path: Path) -> None:
     assert settings.parties[0].roles == (Role.HUB,)
     with pytest.raises(ConfigError, match="HUB party has no other role"):
         load_settings(environ={**env, "OCPIKIT_PARTY": "NL-HUB:HUB+CPO"}, cwd=tmp_path)
+
+
+def test_the_store_switch_defaults_to_true_and_must_be_a_boolean(tmp_path: Path) -> None:
+    from ocpikit.server.platform import hub_store
+    from ocpikit.server.settings import ConfigError, load_settings
+
+    env = {"OCPIKIT_PARTY": "NL-HUB:HUB", "OCPIKIT_ADMIN_TOKEN": "t"}
+    assert hub_store(load_settings(environ=env, cwd=tmp_path)) is True
+    (tmp_path / "ocpikit.toml").write_text("[hub]\nstore = false\n")
+    assert hub_store(load_settings(environ=env, cwd=tmp_path)) is False
+    (tmp_path / "ocpikit.toml").write_text('[hub]\nstore = "no"\n')
+    with pytest.raises(ConfigError, match=r"hub\.store"):
+        hub_store(load_settings(environ=env, cwd=tmp_path))

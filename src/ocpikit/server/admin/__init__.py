@@ -14,7 +14,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
 - ``GET /admin/api/{module}?owner=own|any|<partner id>&offset=&limit=&version=``: list ours, or
   what partners pushed to us.
 - ``GET /admin/api/partners``; ``GET /admin/api/parties`` (the party directory);
-  ``GET /admin/api/hub/parties`` (a hub's connected parties, as ``ocpikit hub parties``);
+  ``GET /admin/api/hub/parties`` (a hub's connected parties and their counters, as ``ocpikit
+  hub parties``); ``GET /admin/api/hub/losses`` (as ``ocpikit hub losses``);
   ``POST /admin/api/invites`` (a token A).
 - ``GET /admin/api/cdr-checks?verdict=...``, ``POST /admin/api/cdr-checks/{cdr_id}/resolution``:
   the checks of received CDRs and the operator's resolution of a dispute.
@@ -55,6 +56,7 @@ from ocpikit.server.admin.objects import (
 from ocpikit.server.admin.openapi import openapi, openapi_json
 from ocpikit.server.admin.partners import (
     create_invite,
+    list_hub_losses,
     list_hub_parties,
     list_parties,
     list_partners,
@@ -99,6 +101,7 @@ def admin_routes() -> list[BaseRoute]:
         *operational_routes(),
         Route("/admin/api/parties", admin_endpoint(list_parties), methods=["GET"]),
         Route("/admin/api/hub/parties", admin_endpoint(list_hub_parties), methods=["GET"]),
+        Route("/admin/api/hub/losses", admin_endpoint(list_hub_losses), methods=["GET"]),
         Route("/admin/api/invites", admin_endpoint(create_invite), methods=["POST"]),
         *payment_routes(),
         Route(obj, admin_endpoint(put_object), methods=["PUT"]),

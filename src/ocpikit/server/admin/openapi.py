@@ -108,6 +108,7 @@ def openapi(base_url: str) -> bytes:
         schemas.setdefault(name, schema)
     paths.update(_afir_paths(errors))
     paths.update(_cdr_paths(errors))
+    paths.update(_hub_paths())
     doc = {
         "openapi": "3.1.0",
         "info": {
@@ -243,3 +244,23 @@ def _cdr_paths(errors: dict[str, Any]) -> dict[str, Any]:
             }
         },
     }
+
+
+def _hub_paths() -> dict[str, Any]:
+    """The hub's endpoints (docs/hubs.md "ocpikit as a hub")."""
+    paths: dict[str, Any] = {}
+    paths["/admin/api/hub/parties"] = {
+        "get": {
+            "summary": "A hub's connected parties: roles, version, connection status, last "
+            "exchange, forwarded requests by outcome (`forwarded.sent`, `forwarded.received`)",
+            "responses": {"200": {"description": "Rows (as `ocpikit hub parties --json`)"}},
+        }
+    }
+    paths["/admin/api/hub/losses"] = {
+        "get": {
+            "summary": "What version conversions of a hub's forwarded objects could not carry, "
+            "per connection and loss rule: partner, rule, object, from, to, field, count",
+            "responses": {"200": {"description": "Rows (as `ocpikit hub losses --json`)"}},
+        }
+    }
+    return paths

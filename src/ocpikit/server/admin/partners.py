@@ -13,7 +13,13 @@ from ocpikit.server.admin.common import json_response
 from ocpikit.server.platform import Platform
 from ocpikit.server.registry import invite
 
-__all__ = ["create_invite", "list_parties", "list_partners"]
+__all__ = [
+    "create_invite",
+    "list_hub_losses",
+    "list_hub_parties",
+    "list_parties",
+    "list_partners",
+]
 
 
 async def list_partners(request: Request, platform: Platform) -> Response:
@@ -29,7 +35,20 @@ async def list_hub_parties(request: Request, platform: Platform) -> Response:
     """The parties connected to this hub, as ``ocpikit hub parties --json``."""
     from ocpikit.operations.hub_clients import hub_parties
 
-    return json_response(await hub_parties(platform.storage))
+    counters = await platform.hub.counters.all() if platform.hub is not None else None
+    return json_response(await hub_parties(platform.storage, counters))
+
+
+async def list_hub_losses(request: Request, platform: Platform) -> Response:
+    """What version conversions of a hub's forwarded objects could not carry, per connection
+    and loss rule, as ``ocpikit hub losses --json``."""
+    from ocpikit.operations.hub_counters import loss_rows
+
+    if platform.hub is not None:
+        counters = await platform.hub.counters.all()
+    else:
+        counters = await platform.storage.hub_counters.all()
+    return json_response(loss_rows(counters))
 
 
 async def create_invite(request: Request, platform: Platform) -> Response:

@@ -33,6 +33,7 @@ __all__ = [
     "credentials_generation",
     "credentials_tokens",
     "exchange_log",
+    "hub_counters",
     "metadata",
     "object_counts",
     "object_order",
@@ -261,6 +262,17 @@ platform_facts = sa.Table(
     # by the CLI in other processes; see ocpikit.protocol.ports.PlatformFacts
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+hub_counters = sa.Table(
+    "hub_counters",
+    metadata,
+    # a hub's counters per connection: forwarded requests by outcome, conversion losses by rule
+    # (ocpikit.operations.hub_counters); added to in batches, never per request
+    sa.Column("partner_id", _PARTNER, primary_key=True),
+    sa.Column("counter", sa.String(200), primary_key=True),
+    sa.Column("count", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 

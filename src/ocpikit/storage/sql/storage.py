@@ -30,6 +30,7 @@ from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.engine import Engines, create_engines
 from ocpikit.storage.sql.exchange_log import SqlExchangeLog
 from ocpikit.storage.sql.facts import SqlFacts
+from ocpikit.storage.sql.hub_counters import SqlHubCounters
 from ocpikit.storage.sql.listing_cache import WIRE_CACHE_BYTES
 from ocpikit.storage.sql.migrate import head_revision
 from ocpikit.storage.sql.objects import SqlObjects
@@ -70,6 +71,7 @@ class SqlStorage:
         self._outbox = SqlOutbox(self._db)
         self._commands = SqlCommands(self._db)
         self._facts = SqlFacts(self._db)
+        self._hub_counters = SqlHubCounters(self._db)
         self._parties = SqlParties(self._db)
         self._cdr_checks = SqlCdrChecks(self._db)
         self._cdr_builds = SqlCdrBuilds(self._db)
@@ -135,6 +137,10 @@ class SqlStorage:
     @property
     def parties(self) -> SqlParties:
         return self._parties
+
+    @property
+    def hub_counters(self) -> SqlHubCounters:
+        return self._hub_counters
 
     @property
     def cdr_checks(self) -> SqlCdrChecks:
