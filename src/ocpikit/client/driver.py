@@ -156,11 +156,14 @@ class RequestDriver:
         from_party: PartyRef | None = None,
         timeout: float | None = None,
         object_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """Send one OCPI request and return the HTTP response with its parsed success envelope.
         ``body`` is sent as JSON unless ``content`` (bytes) is given; ``from_party`` replaces
         our party in ``OCPI-from-*`` (a hub forwards for the original sender), ``timeout`` the
-        partner's. Raises the error tree's exceptions for everything else (module docstring).
+        partner's, ``extra_headers`` more headers sent as given (a hub passes a sender's
+        message signature on); they never replace the OCPI ones. Raises the error tree's
+        exceptions for everything else (module docstring).
 
         Every HTTP exchange (each attempt of the 401 retry, and one that got no answer) goes to
         the exchange log when the client has one (:func:`~ocpikit.client.http.traffic_of`),
@@ -177,6 +180,11 @@ class RequestDriver:
             id_factory=self.id_factory,
             always_route=self.switches.routing_headers_always,
         )
+        if extra_headers:
+            taken = {name.lower() for name in headers} | {"authorization"}
+            headers.update(
+                (name, value) for name, value in extra_headers.items() if name.lower() not in taken
+            )
         if params:
             url = with_query(url, dict(params))
         self.sites.check(url, "URL the partner gave us (response_url, Link)")

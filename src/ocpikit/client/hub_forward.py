@@ -69,6 +69,7 @@ class HttpHubForwarder:
                 from_party=call.from_party,
                 correlation_id=call.correlation_id,
                 timeout=timeout,
+                extra_headers=call.headers,
             )
         except PartnerBusy as exc:
             raise HubConnectionProblem(f"the receiver is busy: {exc.message}") from None

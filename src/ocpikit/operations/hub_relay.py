@@ -101,6 +101,8 @@ class HubRequest:
     method: str
     to_party: PartyRef | None = None
     correlation_id: str | None = None
+    #: the caller's headers its ``pass_headers`` switch names (``OCN-Signature``)
+    passed: Mapping[str, str] | None = None
 
 
 class HubRelay:
@@ -511,6 +513,7 @@ class HubRelay:
         body: Any = call.body
         if body_name is not None and isinstance(body, dict):
             body, lost = _convert(body, body_name, source, version, caller)
+        unchanged = version == source and call.op.name not in ASYNC_OPERATIONS
         if call.op.name in ASYNC_OPERATIONS:
             body = await self._rewrite_response_url(call, target, version, body)
         query = {k: v for k, v in call.query.items() if not (k == "type" and version < V2_2_1)}
@@ -526,6 +529,8 @@ class HubRelay:
                 from_party=call.from_party or _party_of(caller),
                 to_party=to,
                 correlation_id=request.correlation_id,
+                # a signature signs the values sent: passed on only with the values unchanged
+                headers=request.passed if unchanged else None,
             )
         )
         self.counters.losses(caller.id, lost)

@@ -337,6 +337,9 @@ class Forward:
     to_party: PartyRef | None = None
     correlation_id: str | None = None
     url: str | None = None
+    #: headers of the sender passed on unchanged (its ``pass_headers`` switch, e.g. a message
+    #: signature), only when the request goes on unchanged
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ __all__ = [
     "Switch",
     "effective_settings",
     "effective_switches",
+    "passed_headers",
     "profile_of",
     "rfid_uid",
     "without_placeholders",
@@ -132,6 +133,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "(protocol/started_sessions.py)",
         ),
         Switch(
+            "pass_headers",
+            [],
+            "request headers of this connection a hub passes on with a request it forwards "
+            'unchanged (same version, no response_url rewrite), e.g. ["OCN-Signature"]',
+        ),
+        Switch(
             "case_sensitive_ids",
             False,
             "the hub compares object ids case-sensitively: an id differing only in case from "
@@ -177,13 +184,28 @@ PROFILES: Final[Mapping[str, Mapping[str, Any]]] = {
         "hub_sets_last_updated": True,
         "case_sensitive_ids": True,
     },
-    "ocn": {"hub": True, "version_aliases": {"2.2": "2.2.1"}},
+    "ocn": {"hub": True, "version_aliases": {"2.2": "2.2.1"}, "pass_headers": ["OCN-Signature"]},
 }
 
 for _name, _values in PROFILES.items():
     _unknown = set(_values) - set(SWITCHES)
     if _unknown:  # pragma: no cover - a programming error caught at import
         raise RuntimeError(f"profile {_name} sets unknown switches {sorted(_unknown)}")
+
+
+def passed_headers(
+    settings: Mapping[str, Any] | None, headers: Mapping[str, str]
+) -> dict[str, str]:
+    """The request ``headers`` (lower-case names) a hub passes on for a connection with these
+    settings: those its ``pass_headers`` switch names, present in the request."""
+    names = effective_settings(settings).get("pass_headers") or []
+    if not isinstance(names, list):
+        return {}
+    out: dict[str, str] = {}
+    for name in names:
+        if isinstance(name, str) and name.lower() in headers:
+            out[name] = headers[name.lower()]
+    return out
 
 
 def profile_of(settings: Mapping[str, Any] | None) -> str | None:

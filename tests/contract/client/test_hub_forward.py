@@ -59,3 +59,21 @@ async def test_an_error_envelope_is_relayed_as_it_came_and_the_party_counts_as_t
         got = await HttpHubForwarder(http).forward(forward())
         assert (got.http_status, got.status_code) == (404, 2003)
         assert await HttpHubForwarder(http).probe(forward().partner) is True
+
+
+async def test_passed_headers_go_on_and_never_replace_the_ocpi_ones() -> None:
+    import dataclasses
+
+    seen: list[httpx.Headers] = []
+
+    def receiver(req: httpx.Request) -> httpx.Response:
+        seen.append(req.headers)
+        return httpx.Response(200, content=envelope({"id": "LOC1"}))
+
+    passed = {"OCN-Signature": "eyJzaWc", "ocpi-to-party-id": "EVIL", "Authorization": "x"}
+    async with mock(receiver) as http:
+        await HttpHubForwarder(http).forward(dataclasses.replace(forward(), headers=passed))
+    [headers] = seen
+    assert headers["ocn-signature"] == "eyJzaWc"
+    assert headers.get_list("ocpi-to-party-id") == ["CPO"]
+    assert headers.get_list("authorization") != ["x"]

@@ -84,6 +84,7 @@ class HubWorld:
         body: Any = None,
         query: dict[str, str] | None = None,
         to: PartyRef | None = None,
+        passed: dict[str, str] | None = None,
     ) -> Reply:
         op = operation(name)
         call = Call(
@@ -97,7 +98,7 @@ class HubWorld:
             url=f"https://hub/ocpi/{version}/hub/{op.module.value}",
             module_url=f"https://hub/ocpi/{version}/hub/{op.module.value}",
         )
-        return await self.relay.handle(HubRequest(call, method, to_party=to))
+        return await self.relay.handle(HubRequest(call, method, to_party=to, passed=passed))
 
 
 def operation(name: str) -> Operation:

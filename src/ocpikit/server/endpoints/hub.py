@@ -19,6 +19,7 @@ from ocpikit.protocol.endpoints import Operation
 from ocpikit.protocol.handlers import Call
 from ocpikit.protocol.hub_routing import path_params, pick_operation
 from ocpikit.protocol.ports import PartnerStatus, TokenKind
+from ocpikit.protocol.profiles import passed_headers
 from ocpikit.server.adapter import Answer, OcpiRequest
 from ocpikit.server.endpoints.modules import public_url
 from ocpikit.server.pipeline import Endpoint, RequestContext, read_json, run_endpoint, version_param
@@ -77,6 +78,7 @@ def hub_endpoint(module: ModuleID, candidates: tuple[Operation, ...]) -> Endpoin
                     request.method,
                     to_party=routing.to_party if routing is not None else None,
                     correlation_id=context.ids.correlation_id if context.ids else None,
+                    passed=passed_headers(partner.settings, request.headers.lower),
                 )
             )
             return reply.http_status, reply_body(reply, platform.clock), reply.headers
