@@ -4,7 +4,10 @@ Writing: every change to one of our objects goes through :mod:`ocpikit.operation
 (the storage port's object write with ``push_to`` = :func:`push_targets`), so the outbox entries
 are written in the same database transaction as the object (transactional outbox). Storage keeps at most one entry per partner and object and coalesces a
 newer change into it (the latest state wins; an entry in flight is re-queued after its delivery
-completes), which also keeps the per-object order.
+completes), which also keeps the per-object order. A change of one of our Locations or
+Sessions is queued as a ``PATCH`` entry (the full state plus the changed fields, coalesced per
+object: :mod:`ocpikit.protocol.push_patches`) and sent as the smallest PATCHes
+(:mod:`.patch_delivery`), falling back to a PUT of the full state.
 
 Delivering: :class:`DeliveryWorker` claims due entries (leases; on PostgreSQL ``SKIP LOCKED``,
 so several worker processes never send the same entry) and sends each in the partner's version:
@@ -69,10 +72,11 @@ from ocpikit.protocol.ports import (
     PartnerStatus,
     Storage,
 )
-from ocpikit.protocol.profiles import rfid_uid
+from ocpikit.protocol.profiles import effective_settings, rfid_uid
 from ocpikit.protocol.push import push_targets, token_party
 
 from .partner import MODULE_OBJECTS, NoEndpoint, PartnerBusy, PartnerClient
+from .patch_delivery import send_patches
 from .policy import PartnerSwitches, PushPolicy
 from .sync import remember_auth
 
@@ -366,6 +370,15 @@ class DeliveryWorker:
         except Exception as exc:  # a document we cannot send in the partner's version
             raise _Permanent(f"cannot convert to OCPI {client.version}: {exc}") from exc
         to_party = _token_to_party(client, document) if kind in ("Session", "CDR") else None
+        if (
+            entry.operation is OutboxOperation.PATCH
+            and relayed is None
+            and not effective_settings(client.partner.settings).get("whole_object_puts")
+            and await send_patches(
+                client, _MODULE_OF_KIND[kind], key, document, entry.changes, to_party
+            )
+        ):
+            return
         if relayed is not None:
             await _send_relayed(client, kind, key, wire, to_party, relayed)
         elif kind == "CDR":

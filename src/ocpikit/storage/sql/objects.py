@@ -33,6 +33,7 @@ from ocpikit.protocol.ports import (
     dump_document,
     patch_plan,
 )
+from ocpikit.protocol.push_patches import PushPatch
 from ocpikit.storage._common import last_updated_of, wire_page_of
 from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.group_commit import Batch
@@ -63,9 +64,12 @@ class ObjectStatements(Protocol):
         last_updated: datetime,
         owner: str | None,
         push_to: Sequence[str],
+        *,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject:
         """Insert or replace the object (keeping the invariants of :mod:`.object_rows`) and
-        queue a ``PUT`` of it for each partner of ``push_to``."""
+        queue a ``PUT`` of it for each partner of ``push_to`` (a ``PATCH`` for those of
+        ``push_patch``: :func:`.outbox.enqueue_pushes`)."""
         ...
 
     def current(self, conn: sa.Connection, key: ObjectKey) -> StoredObject | None:
@@ -147,18 +151,19 @@ class SqlObjects:
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject | None:
         plan = patch_plan(plan)
         merge: Merge
         match plan:
-            case SetFields() if self._fields_in_sql:
+            case SetFields() if self._fields_in_sql and push_patch is None:
                 return await self._patch_in_sql(key, plan, owner, push_to)
             case SetFields():
                 merge = plan.apply
             case ReplaceDocument():
                 merge = plan.merge
         return await self._db.write(
-            lambda conn: self._read_merge_write(conn, key, merge, owner, push_to)
+            lambda conn: self._read_merge_write(conn, key, merge, owner, push_to, push_patch)
         )
 
     def _read_merge_write(
@@ -168,6 +173,7 @@ class SqlObjects:
         merge: Merge,
         owner: OwnerFilter,
         push_to: Sequence[str],
+        push_patch: PushPatch | None = None,
     ) -> StoredObject | None:
         """The plain PATCH: the current document, merged in Python, written back."""
         current = self._statements.current(conn, key)
@@ -176,7 +182,13 @@ class SqlObjects:
         merged = merge(current.document)
         raw = orjson.dumps(merged).decode()
         return self._statements.write(
-            conn, current.key, raw, last_updated_of(merged), current.owner, push_to
+            conn,
+            current.key,
+            raw,
+            last_updated_of(merged),
+            current.owner,
+            push_to,
+            push_patch=push_patch,
         )
 
     async def _patch_in_sql(
