@@ -19,6 +19,7 @@ from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.ports import (
     Merge,
     ObjectKey,
+    Partner,
     PartnerStatus,
     PatchPlan,
     SetFields,
@@ -46,11 +47,17 @@ async def targets(
     key: ObjectKey,
     document: Mapping[str, Any],
     rules: RoutingRules | None = None,
+    registered: list[Partner] | None = None,
 ) -> list[str]:
     """The registered connections that receive a change of our object ``key``; a Session is
     pinned to the connection of its first push, and its CDR follows it (the party directory,
-    :mod:`ocpikit.protocol.parties`)."""
-    partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
+    :mod:`ocpikit.protocol.parties`). ``registered``: the registered partners, when the
+    caller has read them already."""
+    partners = (
+        registered
+        if registered is not None
+        else await storage.partners.all(status=PartnerStatus.REGISTERED)
+    )
     if key.kind not in ("Session", "CDR") or token_party(document) is None:
         return push_targets(partners, key, document)
     session = session_of(key, document)
@@ -146,7 +153,8 @@ async def patch_own_object(
     current = await storage.objects.get(key)
     if current is None:
         return None
-    receivers = await targets(storage, key, current.document, rules)
+    registered = await storage.partners.all(status=PartnerStatus.REGISTERED)
+    receivers = await targets(storage, key, current.document, rules, registered)
     merged: Mapping[str, Any] | None = None
     if key.kind in ("Tariff", "Location", "Session") and receivers:
         plan = patch_plan(plan)
@@ -158,12 +166,12 @@ async def patch_own_object(
         await check_tariff_change(storage, key, merged, receivers)
     push_patch = None
     if merged is not None and key.kind in ("Location", "Session"):
-        push_patch = await _push_patch(storage, receivers, key, current.document, merged)
+        push_patch = _push_patch(registered, receivers, key, current.document, merged)
     return await storage.objects.patch(key, plan, push_to=receivers, push_patch=push_patch)
 
 
-async def _push_patch(
-    storage: Storage,
+def _push_patch(
+    registered: list[Partner],
     receivers: list[str],
     key: ObjectKey,
     before: Mapping[str, Any],
@@ -177,7 +185,7 @@ async def _push_patch(
     wanted = set(receivers)
     partners = frozenset(
         p.id
-        for p in await storage.partners.all(status=PartnerStatus.REGISTERED)
+        for p in registered
         if p.id in wanted and not effective_settings(p.settings).get("whole_object_puts")
     )
     return PushPatch(changes, partners) if partners else None
