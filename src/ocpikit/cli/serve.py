@@ -37,6 +37,12 @@ TASK_MODULES: tuple[str, ...] = (
 
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the OCPI platform (CPO and/or eMSP)")
+    add_serve_arguments(p)
+    p.set_defaults(handler=run_serve)
+
+
+def add_serve_arguments(p: Any) -> None:
+    """The options of ``ocpikit serve`` (also those of ``ocpikit ocpp serve``)."""
     add_config(p)
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default 8000)")
@@ -58,7 +64,6 @@ def register(sub: Any) -> None:
         action="store_true",
         help="do not deliver the outbox in this process (run `ocpikit outbox work` instead)",
     )
-    p.set_defaults(handler=run_serve)
 
 
 #: what ``OCPIKIT_HUGE_PAGES`` turns the huge-page heap off with
@@ -115,6 +120,7 @@ def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
     from ocpikit.cli.flows import flow_app
+    from ocpikit.cli.ocpp import with_ocpp_endpoint
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
     from ocpikit.server.demo import load_demo
@@ -169,6 +175,13 @@ def run_serve(args: argparse.Namespace) -> int:
         http=partner_http(settings, concurrency=bg_config.concurrency),
     )
     app = with_background(ocpi_app, background)
+    try:
+        app, ocpp_line = with_ocpp_endpoint(
+            app, settings, storage, force=getattr(args, "ocpp_enabled", False)
+        )
+    except ValueError as exc:
+        print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
+        return 2
     admin_url = (
         f"http://{settings.admin_host}:{settings.admin_port}"
         if settings.admin_port is not None
@@ -185,6 +198,8 @@ def run_serve(args: argparse.Namespace) -> int:
         f"backend API:  {admin_url}/admin/api/openapi.json (Bearer admin token from the config, OCPIKIT_ADMIN_TOKEN or ./.ocpikit-admin-token)"
     )
     print(f"background:   {', '.join(background.names) or 'none'}")
+    if ocpp_line:
+        print(ocpp_line)
     sys.stdout.flush()
     settle_gc()
     main = listener_config(app, settings.host, settings.port, settings.limits)
