@@ -119,8 +119,8 @@ def _exec_with_huge_pages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
+    from ocpikit.cli._ocpp_endpoint import with_ocpp_endpoint
     from ocpikit.cli.flows import flow_app
-    from ocpikit.cli.ocpp import with_ocpp_endpoint
     from ocpikit.client.background import background_config, platform_background, with_background
     from ocpikit.server.app import admin_app
     from ocpikit.server.demo import load_demo
