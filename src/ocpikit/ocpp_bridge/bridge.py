@@ -96,6 +96,7 @@ class Bridge:
         self._pending: dict[tuple[str, int], PendingStart] = {}
         self._remote_ids = iter(range(1, 2**31))
         self._busy: set[str] = set()
+        self._reservations: dict[str, str] = {}  # OCPI reservation id -> charge point id
         self._poller: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
 
@@ -231,7 +232,8 @@ class Bridge:
             found = self.transactions.of_session(str(request.get("session_id", "")))
             return self.links.get(found[0]) if found else None
         if record.command == "CANCEL_RESERVATION":
-            return next(iter(self.links.values()), None) if len(self.links) == 1 else None
+            cp_id = self._reservations.get(str(request.get("reservation_id", "")))
+            return self.links.get(cp_id) if cp_id is not None else None
         location = request.get("location_id")
         if not isinstance(location, str):
             return None
@@ -279,6 +281,7 @@ class Bridge:
             return await link.unlock(number, int(connector) if connector.isdigit() else 1)
         if record.command == "RESERVE_NOW":
             token = request.get("token") or {}
+            self._reservations[str(request.get("reservation_id", ""))] = cp.id
             return await link.reserve(
                 number,
                 str(token.get("uid", "")),
