@@ -103,8 +103,11 @@ class Transactions:
         connector: int | None = None,
     ) -> ObjectKey:
         """Open the transaction and store its ACTIVE Session (queued for the token's eMSP);
-        ``meter_wh`` None: the first reading is the start."""
-        evse_uid = cp.evse_uid(number) or cp.evse_uids[0]
+        ``meter_wh`` None: the first reading is the start. ``ValueError`` for a connector/EVSE
+        number the configuration does not map (nothing stored)."""
+        evse_uid = cp.evse_uid(number)
+        if evse_uid is None:
+            raise ValueError(f"{cp.id}: connector/EVSE {number} is not mapped to an EVSE")
         connector_id, tariff_id, currency = await self._connector(cp, evse_uid, connector)
         key = ObjectKey("Session", cp.country_code, cp.party_id, session_id(cp.id, tx_id))
         doc: dict[str, Any] = {

@@ -79,9 +79,15 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
     ) -> call_result.StartTransaction:
         tx_id = next(_TX_IDS)
-        await self.bridge.start(
-            self.config, connector_id, str(tx_id), id_tag, float(meter_start), _at(timestamp)
-        )
+        try:
+            await self.bridge.start(
+                self.config, connector_id, str(tx_id), id_tag, float(meter_start), _at(timestamp)
+            )
+        except ValueError as exc:  # an unmapped connector: no Session, the tag refused
+            log.warning("%s", exc)
+            return call_result.StartTransaction(
+                transaction_id=tx_id, id_tag_info={"status": "Invalid"}
+            )
         return call_result.StartTransaction(
             transaction_id=tx_id, id_tag_info={"status": "Accepted"}
         )

@@ -91,9 +91,13 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
             connector = (evse or {}).get("connector_id")
             tag = str((id_token or {}).get("id_token", ""))
             start_wh = readings[0][1] if readings else None
-            await self.bridge.start(
-                self.config, number, tx, tag, start_wh, _at(timestamp), connector
-            )
+            try:
+                await self.bridge.start(
+                    self.config, number, tx, tag, start_wh, _at(timestamp), connector
+                )
+            except ValueError as exc:  # an unmapped EVSE: no Session, the token refused
+                log.warning("%s", exc)
+                return call_result.TransactionEvent(id_token_info={"status": "Invalid"})
             readings = readings[1:]
             info = {"status": "Accepted"}
         for at, wh in readings:
