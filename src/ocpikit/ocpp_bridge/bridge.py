@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from ocpikit.core.errors import NotFound
 from ocpikit.operations import authorize
+from ocpikit.operations.authorization import emsp_connection
 from ocpikit.operations.commands import open_commands, report_result
 from ocpikit.operations.evse_updates import set_evse_status
 from ocpikit.operations.flow_ports import FlowPorts
@@ -151,12 +152,21 @@ class Bridge:
             self.ports, (cp.country_code, cp.party_id), id_tag, location=location
         )
         token = info.get("token")
+        if not isinstance(token, Mapping):  # a 2.1.1 answer has none: the cached token
+            token = await self._cached_token(cp, id_tag)
         if isinstance(token, Mapping):
             self._authorized[id_tag.upper()] = {
                 **cdr_token_of(token),
                 "authorization_reference": info.get("authorization_reference"),
             }
         return str(info.get("allowed", "NOT_ALLOWED"))
+
+    async def _cached_token(self, cp: ChargePointConfig, id_tag: str) -> Mapping[str, Any] | None:
+        """The token an eMSP pushed to our party, as cached (None when unknown)."""
+        found = await emsp_connection(
+            self.ports.storage, (cp.country_code, cp.party_id), id_tag, rules=self.ports.rules
+        )
+        return found.token
 
     async def start(
         self,
@@ -169,13 +179,20 @@ class Bridge:
         connector: int | None = None,
     ) -> None:
         """A transaction started: its Session, with the token of the START_SESSION the
-        charger accepted on that connector, else of the last authorization of the tag."""
+        charger accepted on that connector (COMMAND), else of the tag's last authorization
+        (AUTH_REQUEST), else the token an eMSP pushed to us (WHITELIST: the charger let the tag
+        in by itself), else a token of our own party (WHITELIST)."""
         pending = self._pending.pop((cp.id, number), None)
         auth_method = "COMMAND" if pending is not None else "AUTH_REQUEST"
         if pending is not None:
             token, reference = dict(pending.cdr_token), pending.authorization_reference
         else:
-            known = self._authorized.get(id_tag.upper())
+            known = self._authorized.pop(id_tag.upper(), None)
+            if known is None:  # the charger let the tag in by itself: the cached token
+                cached = await self._cached_token(cp, id_tag)
+                if cached is not None:
+                    known = cdr_token_of(cached)
+                    auth_method = "WHITELIST"
             if known is None:
                 known = {
                     "country_code": cp.country_code,
