@@ -132,7 +132,8 @@ class DeliveryWorker:
     it with a fake clock); ``run`` delivers continuously until ``stop`` is set: it claims the
     next batch while the previous one is still being sent (when fewer than half a batch is left
     to send), so the partner never waits for the slowest request of a batch, and sleeps ``idle``
-    seconds when nothing is due. ``concurrency`` bounds the requests in flight across partners
+    seconds when nothing is due, unless a write of this process queues entries meanwhile (the
+    object repository's ``push_listeners``: then it claims at once). ``concurrency`` bounds the requests in flight across partners
     (different objects only: storage never hands out two entries of one object at a time).
 
     Successful deliveries are acknowledged in batches (:meth:`Outbox.complete_many`: one
@@ -176,12 +177,17 @@ class DeliveryWorker:
         """Deliver until ``stop`` is set (then finish what is claimed and return)."""
         batches: set[asyncio.Task[list[Outcome]]] = set()
         low = self.batch // 2
+        queued = asyncio.Event()  # a write of this process queued entries
+        listeners = getattr(self.storage.objects, "push_listeners", None)
+        if isinstance(listeners, set):
+            listeners.add(queued.set)
         try:
             while not stop.is_set():
                 if self._open > low:  # enough to send: wait until some of it is done
                     self._wake.clear()
                     await _first(self._wake.wait(), stop.wait())
                     continue
+                queued.clear()
                 try:
                     entries = await self._claim(self.batch - self._open)
                 except Exception:  # storage hiccup: log, wait, go on (entries stay leased)
@@ -193,10 +199,13 @@ class DeliveryWorker:
                     batches.add(task)
                     task.add_done_callback(_batch_done(batches, self.worker_id))
                     continue
-                # nothing due: poll again after the idle time
+                # nothing due: poll again after the idle time, or at once when a write of
+                # this process queues entries
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                    await asyncio.wait_for(_first(stop.wait(), queued.wait()), timeout=idle)
         finally:
+            if isinstance(listeners, set):
+                listeners.discard(queued.set)
             if batches:
                 await asyncio.gather(*batches, return_exceptions=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -156,6 +156,8 @@ class _State:
 class MemoryObjects:
     def __init__(self, state: _State) -> None:
         self._s = state
+        #: called after a write that queued outbox entries (as ``SqlObjects.push_listeners``)
+        self.push_listeners: set[Callable[[], None]] = set()
 
     def _write(
         self,
@@ -182,6 +184,9 @@ class MemoryObjects:
             self._s.enqueue(partner_id, key, OutboxOperation.PUT, raw, obj.revision, patch)
         if key.kind == "CDR" and owner is not None:
             self._s.cdr_checks.queue(obj.seq, key, owner, obj.revision, last_updated)
+        if push_to:
+            for listener in list(self.push_listeners):
+                listener()
         return obj.view(None)
 
     async def put(

@@ -163,3 +163,24 @@ async def test_session_charging_periods_are_appended(version: str) -> None:
     else:
         assert len(second["charging_periods"]) == 2  # 2.1.1 replaces the list
     assert second["kwh"] == 3.0
+
+
+async def test_a_write_of_this_process_wakes_the_idle_worker() -> None:
+    import asyncio
+    import time
+
+    w = World()
+    doc = await w.setup()
+    worker = DeliveryWorker(w.storage, w.http, worker_id="w", clock=w.clock, rng=random.Random(1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop, idle=30))
+    await asyncio.sleep(0.1)  # the worker found nothing and waits
+    t0 = time.monotonic()
+    await set_evse_status(w.storage, w.key, doc["evses"][0]["uid"], "CHARGING", now=NOW)
+    while not w.requests:
+        assert time.monotonic() - t0 < 5, "the worker slept through the write"
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert time.monotonic() - t0 < 5
+    assert w.sent()[0][0] == "PATCH"

@@ -10,7 +10,7 @@ plain path gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -99,6 +99,14 @@ class SqlObjects:
             SqliteWirePages(db, ListingCache(wire_cache_bytes)) if self._sqlite else None
         )
         self._store_wire = store_wire_statement(db)
+        #: called (in the event loop) after a write that queued outbox entries: an in-process
+        #: delivery worker wakes at once instead of at its next poll
+        self.push_listeners: set[Callable[[], None]] = set()
+
+    def _pushed(self, push_to: Sequence[str]) -> None:
+        if push_to:
+            for listener in list(self.push_listeners):
+                listener()
 
     @property
     def wire_cache(self) -> ListingCache | None:
@@ -129,9 +137,11 @@ class SqlObjects:
         raw = document if isinstance(document, str) else dump_document(document).decode()
         sqlite = self._sqlite
         if sqlite is None or push_to:
-            return await self._db.write(
+            stored = await self._db.write(
                 lambda conn: self._write(conn, key, raw, last_updated, owner, push_to)
             )
+            self._pushed(push_to)
+            return stored
         # the parameters are built here, not on the writer thread (where every stretch of
         # Python waits for the event loop's GIL), and the write may share one statement with
         # the PUTs next to it in its group
@@ -157,14 +167,18 @@ class SqlObjects:
         merge: Merge
         match plan:
             case SetFields() if self._fields_in_sql and push_patch is None:
-                return await self._patch_in_sql(key, plan, owner, push_to)
+                patched = await self._patch_in_sql(key, plan, owner, push_to)
+                self._pushed(push_to)
+                return patched
             case SetFields():
                 merge = plan.apply
             case ReplaceDocument():
                 merge = plan.merge
-        return await self._db.write(
+        stored = await self._db.write(
             lambda conn: self._read_merge_write(conn, key, merge, owner, push_to, push_patch)
         )
+        self._pushed(push_to)
+        return stored
 
     def _read_merge_write(
         self,
