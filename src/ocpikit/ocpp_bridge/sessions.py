@@ -145,17 +145,40 @@ class Transactions:
         await self._append(tx, meter_wh, at, {})
         return True
 
-    async def stop(self, cp_id: str, tx_id: str, meter_wh: float | None, at: datetime) -> bool:
-        """The last period and the COMPLETED Session; False when not open here."""
+    async def stop(
+        self,
+        cp_id: str,
+        tx_id: str,
+        meter_wh: float | None,
+        at: datetime,
+        cp: ChargePointConfig | None = None,
+    ) -> bool:
+        """The last period and the COMPLETED Session; False when not open here. A transaction
+        started before this process (a restart) still has its stored Session ended, without a
+        last period (its start reading is gone): with ``cp``, its ACTIVE Session is found by
+        id."""
         tx = self._open.pop((cp_id, tx_id), None)
         if tx is None:
-            return False
+            return cp is not None and await self._end_stored(cp, tx_id, at)
         wh = meter_wh if meter_wh is not None and meter_wh >= tx.last_wh else tx.last_wh
         end = max(at, tx.last_at)
         await self._append(
             tx, wh, end, {"status": "COMPLETED", "end_date_time": format_datetime(end)}
         )
         return True
+
+    async def _end_stored(self, cp: ChargePointConfig, tx_id: str, at: datetime) -> bool:
+        key = ObjectKey("Session", cp.country_code, cp.party_id, session_id(cp.id, tx_id))
+        stored = await self._storage.objects.get(key)
+        if stored is None or stored.owner is not None or stored.document.get("status") != "ACTIVE":
+            return False
+        stamp = format_datetime(at)
+
+        def merge(current: Mapping[str, Any]) -> Mapping[str, Any]:
+            end = {"status": "COMPLETED", "end_date_time": stamp, "last_updated": stamp}
+            return {**current, **end}
+
+        return await patch_own_object(self._storage, key, merge, self._rules) is not None
 
     async def _append(
         self, tx: Transaction, meter_wh: float, at: datetime, extra: Mapping[str, Any]

@@ -113,7 +113,9 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
         tx = str(transaction_id)
         for at, wh in energy_readings(transaction_data or []):
             await self.bridge.transactions.meter(self.config.id, tx, wh, at)
-        await self.bridge.transactions.stop(self.config.id, tx, float(meter_stop), _at(timestamp))
+        await self.bridge.transactions.stop(
+            self.config.id, tx, float(meter_stop), _at(timestamp), self.config
+        )
         return call_result.StopTransaction()
 
     # --- to the charge point (the Link of the bridge) ------------------------------------------

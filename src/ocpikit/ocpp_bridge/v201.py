@@ -104,7 +104,9 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
             await self.bridge.transactions.meter(self.config.id, tx, wh, at)
         if event_type == "Ended":
             last = readings[-1][1] if readings else None
-            await self.bridge.transactions.stop(self.config.id, tx, last, _at(timestamp))
+            await self.bridge.transactions.stop(
+                self.config.id, tx, last, _at(timestamp), self.config
+            )
         return call_result.TransactionEvent(id_token_info=info)
 
     # --- to the charging station (the Link of the bridge) --------------------------------------

@@ -171,3 +171,18 @@ async def test_a_received_start_session_goes_to_the_charger(answer: str, result:
     record = await w.storage.commands.get(CommandDirection.RECEIVED, "c1")
     assert record is not None and record.state == "DELIVERED"
     assert (("CP", 1) in w.bridge._pending) == (answer == "Accepted")
+
+
+async def test_a_transaction_started_before_a_restart_still_ends() -> None:
+    w = World()
+    await w.setup()
+    await w.bridge.start(w.cp, 1, "9", "TAG1", 0.0, T0)
+    restarted = World()  # a new bridge (no open transactions) on the same storage
+    restarted.storage, restarted.ports = w.storage, w.ports
+    bridge = Bridge(w.ports, restarted.bridge.config)
+    end = T0 + timedelta(minutes=30)
+    assert await bridge.transactions.stop("CP", "9", 5000.0, end, w.cp)
+    stored = await w.storage.objects.get(ObjectKey("Session", "NL", "CPO", "CP-9"))
+    assert stored is not None and stored.document["status"] == "COMPLETED"
+    assert stored.document["end_date_time"] == "2026-01-01T10:30:00Z"
+    assert not await bridge.transactions.stop("CP", "9", 5000.0, end, w.cp)  # once only
