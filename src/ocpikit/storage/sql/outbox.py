@@ -103,21 +103,26 @@ def enqueue_pushes(
 ) -> None:
     """Queue the write of ``key`` (full state ``raw``) for every partner of ``push_to``: a
     PUT, or for the partners of ``push_patch`` a PATCH whose changes are coalesced with the
-    entry already queued (:func:`~ocpikit.protocol.push_patches.coalesce`; the object's row
-    is locked by its write, so no other transaction changes that entry meanwhile)."""
+    entry already queued (:func:`~ocpikit.protocol.push_patches.coalesce`). The object's row
+    is locked by its write, so no other write of the object changes that entry meanwhile, and
+    on PostgreSQL the entry is locked from its read to its write, so no worker claims it in
+    between (SQLite has one writer at a time)."""
     for partner_id in push_to:
         if push_patch is None or partner_id not in push_patch.partners:
             enqueue(db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
             continue
-        row = conn.execute(
-            sa.select(outbox.c.operation, outbox.c.changes, outbox.c.state).where(
-                outbox.c.partner_id == partner_id,
-                outbox.c.kind == key.kind,
-                outbox.c.cc_key == key.norm[1],
-                outbox.c.pid_key == key.norm[2],
-                outbox.c.id_key == key.norm[3],
-            )
-        ).one_or_none()
+        query = sa.select(outbox.c.operation, outbox.c.changes, outbox.c.state).where(
+            outbox.c.partner_id == partner_id,
+            outbox.c.kind == key.kind,
+            outbox.c.cc_key == key.norm[1],
+            outbox.c.pid_key == key.norm[2],
+            outbox.c.id_key == key.norm[3],
+        )
+        if db.dialect == "postgresql":
+            # a worker's claim (SKIP LOCKED) must not take the entry between this read and the
+            # write below: appended items decided as "not in flight" would then be sent twice
+            query = query.with_for_update()
+        row = conn.execute(query).one_or_none()
         merged = coalesce(
             row.operation if row is not None else None,
             Changes.loads(row.changes) if row is not None and row.changes else None,
