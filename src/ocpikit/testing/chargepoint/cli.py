@@ -10,6 +10,8 @@ takes commands on standard input, one per line:
 - ``stop N``: the driver ends the transaction; ``status N STATUS``: e.g. ``Faulted``;
 - ``heartbeat``; ``quit``.
 
+At the end of standard input it goes on serving until the connection closes or SIGTERM.
+
 With ``--drivers TAG,TAG,...`` it also plays drivers by itself: one arrives every
 ``--arrival`` seconds on average at a free connector, taps one of the tags, charges for
 ``--duration`` seconds with meter values every ``--meter-interval`` seconds, and leaves.
@@ -77,10 +79,14 @@ async def _command(sim: Simulator, line: str) -> bool:
 
 
 async def _stdin(sim: Simulator) -> None:
+    """Run the commands of standard input until ``quit``; at its end (no ``quit``) the charge
+    point goes on serving (answering remote calls, playing ``--drivers``)."""
     loop = asyncio.get_running_loop()
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line or not await _command(sim, line):
+        if not line:
+            await asyncio.Event().wait()  # until the connection ends or SIGTERM
+        if not await _command(sim, line):
             return
 
 
