@@ -237,6 +237,7 @@ def _run(
         return None
 
     started = until(remote, "the remotely started session", 30, cpo, emsp)
+    _charging_profile(cpo, emsp, e, started["id"])
     # 4. STOP_SESSION ends it
     r = e.post(
         "/admin/api/partners/NL-CPO/commands/STOP_SESSION", json={"session_id": started["id"]}
@@ -256,6 +257,30 @@ def _run(
         cpo,
         emsp,
     )
+
+
+def _charging_profile(cpo: Instance, emsp: Instance, e: httpx.Client, session_id: str) -> None:
+    """SET_PROFILE reaches the charger as SetChargingProfile; GET_PROFILE answers its composite
+    schedule as the ActiveChargingProfile."""
+    url = f"/admin/api/partners/NL-CPO/chargingprofiles/{session_id}"
+    profile = {
+        "charging_rate_unit": "W",
+        "charging_profile_period": [{"start_period": 0, "limit": 7400}],
+    }
+
+    def final(record_id: str) -> Any:
+        got = e.get(f"/admin/api/commands/sent/{record_id}").json()
+        return got if got["final"] else None
+
+    r = e.post(url, json={"action": "SET_PROFILE", "charging_profile": profile})
+    assert r.status_code == 201, r.text
+    assert until(lambda: final(r.json()["id"]), "SET_PROFILE", 30, cpo, emsp)["state"] == "ACCEPTED"
+    r = e.post(url, json={"action": "GET_PROFILE", "duration": 600})
+    assert r.status_code == 201, r.text
+    got = until(lambda: final(r.json()["id"]), "GET_PROFILE", 30, cpo, emsp)
+    assert got["state"] == "ACCEPTED", got
+    active = got["result"]["profile"]["charging_profile"]
+    assert active["charging_profile_period"] == [{"start_period": 0, "limit": 7400}], got
 
 
 def _evse_patches_seen(emsp: Instance, location: str, uid: str) -> None:

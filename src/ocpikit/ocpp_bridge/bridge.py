@@ -9,8 +9,9 @@ commands we received to calls on the charge point. The version modules (:mod:`.v
   else real-time authorization at the token's eMSP);
 - transactions → Sessions (:mod:`.sessions`);
 - received OCPI commands (START_SESSION, STOP_SESSION, UNLOCK_CONNECTOR, RESERVE_NOW,
-  CANCEL_RESERVATION) for a charge point connected to this process → the OCPP call; the
-  charger's answer becomes the CommandResult (:func:`~ocpikit.operations.commands.
+  CANCEL_RESERVATION) and charging-profile requests (SET/CLEAR/GET_PROFILE, :mod:`.profiles`)
+  for a charge point connected to this process → the OCPP call; the charger's answer becomes
+  the CommandResult or charging-profile result (:func:`~ocpikit.operations.commands.
   report_result`, POSTed to the eMSP). A command whose charge point is connected elsewhere or
   not at all is left alone (the platform answers TIMEOUT at its deadline).
 """
@@ -31,11 +32,12 @@ from ocpikit.operations.authorization import emsp_connection
 from ocpikit.operations.commands import open_commands, report_result
 from ocpikit.operations.evse_updates import set_evse_status
 from ocpikit.operations.flow_ports import FlowPorts
-from ocpikit.protocol.commands import State
+from ocpikit.protocol.commands import PROFILE_ACTIONS, State
 from ocpikit.protocol.ports import CommandDirection, CommandRecord, ObjectKey
 
 from .config import ChargePointConfig, OcppConfig
 from .mapping import command_result
+from .profiles import profile_result
 from .sessions import Transactions
 
 __all__ = ["Bridge", "Link", "PendingStart"]
@@ -56,6 +58,13 @@ class Link(Protocol):
         self, number: int, id_tag: str, reservation_id: int, expiry: str
     ) -> str | None: ...
     async def cancel_reservation(self, reservation_id: int) -> str | None: ...
+    async def set_profile(
+        self, number: int, tx_id: str, profile: Mapping[str, Any]
+    ) -> str | None: ...
+    async def clear_profile(self, number: int) -> str | None: ...
+    async def composite_schedule(self, number: int, duration: int) -> dict[str, Any] | None:
+        """The OCPI ActiveChargingProfile of the charger's composite schedule, or None."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +254,7 @@ class Bridge:
 
     def _link_for(self, record: CommandRecord) -> Link | None:
         request = record.request or {}
-        if record.command in ("STOP_SESSION",):
+        if record.command in ("STOP_SESSION", *PROFILE_ACTIONS):
             found = self.transactions.of_session(str(request.get("session_id", "")))
             return self.links.get(found[0]) if found else None
         if record.command == "CANCEL_RESERVATION":
@@ -259,22 +268,48 @@ class Bridge:
         return self.links.get(cp.id) if cp is not None else None
 
     async def _execute(self, link: Link, record: CommandRecord) -> None:
+        profile = record.command in PROFILE_ACTIONS
+        result: dict[str, Any]
         try:
-            answer = await asyncio.wait_for(
-                self._call(link, record), timeout=self.config.call_timeout
-            )
-            result = command_result(answer)
+            if profile:
+                result = await asyncio.wait_for(
+                    self._call_profile(link, record), timeout=self.config.call_timeout
+                )
+            else:
+                answer = await asyncio.wait_for(
+                    self._call(link, record), timeout=self.config.call_timeout
+                )
+                result = {"result": command_result(answer)}
         except TimeoutError:
-            result = "TIMEOUT"
+            result = {"result": "UNKNOWN" if profile else "TIMEOUT"}
         except Exception as exc:
             log.warning("%s: %s %s failed: %s", link.config.id, record.command, record.id, exc)
-            result = "FAILED"
+            result = {"result": "UNKNOWN" if profile else "FAILED"}
         try:
-            await report_result(self.ports, record.id, {"result": result})
+            await report_result(self.ports, record.id, result)
         except Exception:
             log.exception("ocpp bridge: reporting %s %s", record.command, record.id)
         finally:
             self._busy.discard(record.id)
+
+    async def _call_profile(self, link: Link, record: CommandRecord) -> dict[str, Any]:
+        """SET_PROFILE → SetChargingProfile, CLEAR_PROFILE → ClearChargingProfile,
+        GET_PROFILE → GetCompositeSchedule, on the Session's transaction (:mod:`.profiles`)."""
+        request = record.request or {}
+        found = self.transactions.of_session(str(request.get("session_id", "")))
+        tx = self.transactions.find(*found) if found else None
+        if tx is None or found is None:
+            return {"result": "UNKNOWN"}
+        if record.command == "SET_PROFILE":
+            profile = request.get("charging_profile") or {}
+            return {"result": profile_result(await link.set_profile(tx.number, found[1], profile))}
+        if record.command == "CLEAR_PROFILE":
+            return {"result": profile_result(await link.clear_profile(tx.number))}
+        duration = int(request.get("duration", 0) or 0)
+        active = await link.composite_schedule(tx.number, duration)
+        if active is None:
+            return {"result": "REJECTED"}
+        return {"result": "ACCEPTED", "profile": active}
 
     async def _call(self, link: Link, record: CommandRecord) -> str | None:
         request = record.request or {}

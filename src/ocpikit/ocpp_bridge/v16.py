@@ -21,6 +21,7 @@ from ocpikit.core.types import format_datetime, parse_datetime
 from .bridge import Bridge
 from .config import ChargePointConfig
 from .mapping import AUTH_16, ocpi_status
+from .profiles import active_profile, ocpp_profile
 from .readings import energy_readings
 from .routing import on
 
@@ -146,3 +147,20 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
 
     async def cancel_reservation(self, reservation_id: int) -> str | None:
         return await self._status(call.CancelReservation(reservation_id=reservation_id))
+
+    async def set_profile(self, number: int, tx_id: str, profile: Any) -> str | None:
+        payload = ocpp_profile("1.6", profile, tx_id)
+        return await self._status(
+            call.SetChargingProfile(connector_id=number, cs_charging_profiles=payload)
+        )
+
+    async def clear_profile(self, number: int) -> str | None:
+        return await self._status(
+            call.ClearChargingProfile(connector_id=number, charging_profile_purpose="TxProfile")
+        )
+
+    async def composite_schedule(self, number: int, duration: int) -> dict[str, Any] | None:
+        answer = await self.call(call.GetCompositeSchedule(connector_id=number, duration=duration))
+        if answer is None or answer.status != "Accepted":
+            return None
+        return active_profile(answer.schedule_start, answer.charging_schedule)

@@ -18,6 +18,7 @@ from ocpikit.core.types import format_datetime, parse_datetime
 from .bridge import Bridge
 from .config import ChargePointConfig
 from .mapping import AUTH_201, ocpi_status
+from .profiles import active_profile, ocpp_profile
 from .readings import energy_readings
 from .routing import on
 
@@ -143,3 +144,17 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
 
     async def cancel_reservation(self, reservation_id: int) -> str | None:
         return await self._status(call.CancelReservation(reservation_id=reservation_id))
+
+    async def set_profile(self, number: int, tx_id: str, profile: Any) -> str | None:
+        payload = ocpp_profile("2.0.1", profile, tx_id)
+        return await self._status(call.SetChargingProfile(evse_id=number, charging_profile=payload))
+
+    async def clear_profile(self, number: int) -> str | None:
+        criteria = {"evse_id": number, "charging_profile_purpose": "TxProfile"}
+        return await self._status(call.ClearChargingProfile(charging_profile_criteria=criteria))
+
+    async def composite_schedule(self, number: int, duration: int) -> dict[str, Any] | None:
+        answer = await self.call(call.GetCompositeSchedule(duration=duration, evse_id=number))
+        if answer is None or answer.status != "Accepted":
+            return None
+        return active_profile(None, answer.schedule)

@@ -113,3 +113,46 @@ def test_energy_readings_of_both_versions() -> None:
         }
     ]
     assert energy_readings(v201) == [(datetime(2026, 1, 1, 10, tzinfo=UTC), 2500.0)]
+
+
+def test_charging_profiles_both_ways() -> None:
+    from ocpikit.ocpp_bridge.profiles import active_profile, ocpp_profile, profile_result
+
+    ocpi = {
+        "start_date_time": "2026-01-01T10:00:00Z",
+        "charging_rate_unit": "A",
+        "min_charging_rate": 6,
+        "charging_profile_period": [
+            {"start_period": 0, "limit": 16},
+            {"start_period": 600, "limit": 8},
+        ],
+    }
+    v16 = ocpp_profile("1.6", ocpi, "42")
+    assert v16["transaction_id"] == 42 and v16["charging_profile_purpose"] == "TxProfile"
+    assert v16["charging_profile_kind"] == "Absolute"
+    schedule = v16["charging_schedule"]
+    assert (
+        schedule["start_schedule"] == "2026-01-01T10:00:00Z" and schedule["min_charging_rate"] == 6
+    )
+    assert schedule["charging_schedule_period"][1] == {"start_period": 600, "limit": 8.0}
+    v201 = ocpp_profile("2.0.1", {**ocpi, "start_date_time": None}, "tx-1")
+    assert v201["transaction_id"] == "tx-1" and v201["charging_profile_kind"] == "Relative"
+    assert v201["charging_schedule"][0]["id"] == v201["id"]
+    back = active_profile("2026-01-01T10:00:00Z", {**schedule, "duration": 900})
+    assert back == {
+        "start_date_time": "2026-01-01T10:00:00Z",
+        "charging_profile": {
+            "charging_rate_unit": "A",
+            "charging_profile_period": [
+                {"start_period": 0, "limit": 16.0},
+                {"start_period": 600, "limit": 8.0},
+            ],
+            "duration": 900,
+        },
+    }
+    assert active_profile(None, None) is None
+    assert [profile_result(a) for a in ("Accepted", "Rejected", None)] == [
+        "ACCEPTED",
+        "REJECTED",
+        "UNKNOWN",
+    ]

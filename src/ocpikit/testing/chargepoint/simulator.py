@@ -3,7 +3,9 @@
 plays drivers: an RFID tap is authorized (Authorize) and starts a transaction, the meter
 advances along a charging curve (constant power, tapering above 80 % of the session's energy
 budget) and is reported as meter values, a stop ends the transaction; it accepts remote
-start/stop, unlock, reserve and cancel-reservation calls and starts or stops accordingly.
+start/stop, unlock, reserve and cancel-reservation calls and starts or stops accordingly, and
+keeps the charging schedule a SetChargingProfile gives (GetCompositeSchedule answers it,
+ClearChargingProfile forgets it).
 
 Connector numbers are 1-based (the OCPP 1.6 connector id, the OCPP 2.0.1 EVSE id, whose single
 connector is 1). Every event (a message sent and its answer, a call received) goes to
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,6 +96,31 @@ class _Client16(Cp16):  # type: ignore[misc]
         self.sim.event({"received": "CancelReservation", "reservation_id": reservation_id})
         return result16.CancelReservation(status="Accepted")
 
+    @on("SetChargingProfile")
+    async def set_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any]) -> Any:
+        self.sim.profiles[connector_id] = _floats(cs_charging_profiles.get("charging_schedule"))
+        self.sim.event({"received": "SetChargingProfile", "connector": connector_id})
+        return result16.SetChargingProfile(status="Accepted")
+
+    @on("ClearChargingProfile")
+    async def clear_profile(self, connector_id: int | None = None, **_: Any) -> Any:
+        self.sim.profiles.pop(connector_id or 0, None)
+        self.sim.event({"received": "ClearChargingProfile", "connector": connector_id})
+        return result16.ClearChargingProfile(status="Accepted")
+
+    @on("GetCompositeSchedule")
+    async def composite(self, connector_id: int, duration: int, **_: Any) -> Any:
+        schedule = self.sim.profiles.get(connector_id)
+        self.sim.event({"received": "GetCompositeSchedule", "connector": connector_id})
+        if not schedule:
+            return result16.GetCompositeSchedule(status="Rejected")
+        return result16.GetCompositeSchedule(
+            status="Accepted",
+            connector_id=connector_id,
+            schedule_start=_now(),
+            charging_schedule={**schedule, "duration": duration},
+        )
+
 
 class _Client201(Cp201):  # type: ignore[misc]
     sim: Simulator
@@ -132,6 +160,37 @@ class _Client201(Cp201):  # type: ignore[misc]
         self.sim.event({"received": "CancelReservation", "reservation_id": reservation_id})
         return result201.CancelReservation(status="Accepted")
 
+    @on("SetChargingProfile")
+    async def set_profile(self, evse_id: int, charging_profile: dict[str, Any], **_: Any) -> Any:
+        [schedule, *_rest] = charging_profile.get("charging_schedule") or [{}]
+        self.sim.profiles[evse_id] = _floats(schedule)
+        self.sim.event({"received": "SetChargingProfile", "connector": evse_id})
+        return result201.SetChargingProfile(status="Accepted")
+
+    @on("ClearChargingProfile")
+    async def clear_profile(self, charging_profile_criteria: Any = None, **_: Any) -> Any:
+        evse = (charging_profile_criteria or {}).get("evse_id", 0)
+        self.sim.profiles.pop(evse, None)
+        self.sim.event({"received": "ClearChargingProfile", "connector": evse})
+        return result201.ClearChargingProfile(status="Accepted")
+
+    @on("GetCompositeSchedule")
+    async def composite(self, duration: int, evse_id: int, **_: Any) -> Any:
+        schedule = self.sim.profiles.get(evse_id)
+        self.sim.event({"received": "GetCompositeSchedule", "connector": evse_id})
+        if not schedule:
+            return result201.GetCompositeSchedule(status="Rejected")
+        return result201.GetCompositeSchedule(
+            status="Accepted",
+            schedule={
+                "evse_id": evse_id,
+                "duration": duration,
+                "schedule_start": _now(),
+                "charging_rate_unit": schedule.get("charging_rate_unit", "W"),
+                "charging_schedule_period": schedule.get("charging_schedule_period") or [],
+            },
+        )
+
 
 class Simulator:
     """One charge point with ``connectors`` connectors (see the module docstring)."""
@@ -156,6 +215,8 @@ class Simulator:
         self._client: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seq = itertools.count()
+        #: the charging schedule set per connector (SetChargingProfile), snake_case
+        self.profiles: dict[int, dict[str, Any]] = {}
 
     # --- plumbing -----------------------------------------------------------------------------
     def event(self, data: dict[str, Any]) -> None:
@@ -379,6 +440,12 @@ def _sample201(wh: float, context: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _floats(value: Any) -> Any:
+    """``value`` with the ``Decimal`` numbers the ``ocpp`` library parses as floats (it cannot
+    write a ``Decimal`` back into an answer)."""
+    return json.loads(json.dumps(value or {}, default=float))
 
 
 def _plain(answer: Any) -> Any:
