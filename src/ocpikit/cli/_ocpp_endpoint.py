@@ -20,7 +20,7 @@ def with_ocpp_endpoint(
     """``app`` with the OCPP endpoint when ``[ocpp] enabled`` (or ``force``, or
     ``OCPIKIT_OCPP=true``), and the line ``ocpikit serve`` prints about it; ``ValueError``
     names a bad ``[ocpp]`` key."""
-    from ocpikit.ocpp_bridge import Bridge, ocpp_config, with_ocpp
+    from ocpikit.ocpp_bridge import ocpp_config
 
     cpo_parties = [(p.country_code, p.party_id) for p in settings.parties if Role.CPO in p.roles]
     config = ocpp_config(settings.extra, cpo_parties)
@@ -30,6 +30,8 @@ def with_ocpp_endpoint(
     from ocpikit.cli._platform import partner_http
     from ocpikit.cli.flows import platform_flows
     from ocpikit.client.http import http_client
+    from ocpikit.ocpp_bridge.asgi import with_ocpp
+    from ocpikit.ocpp_bridge.bridge import Bridge
 
     ports = platform_flows(settings, storage, partner_http(settings), http_client())
     bridge = Bridge(ports, config)

@@ -11,8 +11,8 @@ out of meter values), :mod:`.sessions` (transactions → Sessions), :mod:`.bridg
 
 from __future__ import annotations
 
-from .asgi import SUBPROTOCOLS, with_ocpp
-from .bridge import Bridge
 from .config import ChargePointConfig, OcppConfig, ocpp_config
 
-__all__ = ["SUBPROTOCOLS", "Bridge", "ChargePointConfig", "OcppConfig", "ocpp_config", "with_ocpp"]
+# the endpoint (``.asgi.with_ocpp``) and the core (``.bridge.Bridge``) are imported from their
+# modules, so that reading ``[ocpp]`` does not load the ``ocpp`` library when it is off
+__all__ = ["ChargePointConfig", "OcppConfig", "ocpp_config"]
