@@ -288,9 +288,11 @@ class Bridge:
         try:
             await report_result(self.ports, record.id, result)
         except Exception:
+            # stays "busy": the charger acted already, it is not asked again (the platform's
+            # sweep answers the command at its deadline)
             log.exception("ocpp bridge: reporting %s %s", record.command, record.id)
-        finally:
-            self._busy.discard(record.id)
+            return
+        self._busy.discard(record.id)
 
     async def _call_profile(self, link: Link, record: CommandRecord) -> dict[str, Any]:
         """SET_PROFILE → SetChargingProfile, CLEAR_PROFILE → ClearChargingProfile,
