@@ -38,6 +38,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--id", dest="cp_id", help="the charge point identity")
     g.add_argument("--connectors", type=int, default=2, help="connectors (2.0.1: EVSEs)")
     g.add_argument("--power", type=float, default=11000.0, help="charging power in W")
+    g.add_argument(
+        "--signed",
+        action="store_true",
+        help="send OCMF signed begin/end meter values (a test key, never a real meter's)",
+    )
     g.add_argument("--drivers", help="RFID tags of drivers arriving by themselves (comma list)")
     g.add_argument("--arrival", type=float, default=30.0, help="mean seconds between drivers")
     g.add_argument("--duration", type=float, default=60.0, help="seconds a driver charges")
@@ -108,7 +113,14 @@ async def _drivers(sim: Simulator, tags: list[str], args: argparse.Namespace) ->
 
 
 async def _main(args: argparse.Namespace) -> int:
-    sim = Simulator(args.cp_id, args.ocpp, args.connectors, on_event=_print, power_w=args.power)
+    sim = Simulator(
+        args.cp_id,
+        args.ocpp,
+        args.connectors,
+        on_event=_print,
+        power_w=args.power,
+        signed=args.signed,
+    )
     ready = asyncio.Event()
     runner = asyncio.create_task(sim.run(args.url, ready))
     await asyncio.wait(

@@ -4,7 +4,9 @@ plays drivers: an RFID tap is authorized (Authorize) and starts a transaction, t
 advances along a charging curve (constant power, tapering above 80 % of the session's energy
 budget) and is reported as meter values, a stop ends the transaction; it accepts remote
 start/stop, unlock, reserve and cancel-reservation calls and starts or stops accordingly, and
-keeps the charging schedule a SetChargingProfile gives (GetCompositeSchedule answers it,
+with ``signed`` sends OCMF signed begin and end readings of each transaction (a test key,
+:mod:`.ocmf`: 1.6 ``SignedData`` samples, 2.0.1 ``signedMeterValue``); it keeps the charging
+schedule a SetChargingProfile gives (GetCompositeSchedule answers it,
 ClearChargingProfile forgets it).
 
 Connector numbers are 1-based (the OCPP 1.6 connector id, the OCPP 2.0.1 EVSE id, whose single
@@ -32,6 +34,8 @@ from ocpp.v16 import call_result as result16
 from ocpp.v201 import ChargePoint as Cp201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
+
+from .ocmf import TEST_PUBLIC_KEY, signed_reading
 
 __all__ = ["Connector", "Simulator"]
 
@@ -203,6 +207,7 @@ class Simulator:
         *,
         on_event: Event | None = None,
         power_w: float = 11000.0,
+        signed: bool = False,
     ) -> None:
         if ocpp not in ("1.6", "2.0.1"):
             raise ValueError("ocpp: 1.6 or 2.0.1")
@@ -215,6 +220,10 @@ class Simulator:
         self._client: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seq = itertools.count()
+        #: send OCMF signed begin and end readings (test key: :mod:`.ocmf`)
+        self.signed = signed
+        #: every OCMF record sent, in order
+        self.ocmf: list[str] = []
         #: the charging schedule set per connector (SetChargingProfile), snake_case
         self.profiles: dict[int, dict[str, Any]] = {}
 
@@ -343,6 +352,14 @@ class Simulator:
                 )
             )
             c.tx_id = str(answer.transaction_id)
+            if self.signed:
+                await self._call(
+                    call16.MeterValues(
+                        connector_id=n,
+                        transaction_id=int(c.tx_id),
+                        meter_value=[self._signed16(c, "B", "Transaction.Begin")],
+                    )
+                )
         else:
             c.tx_id = uuid.uuid4().hex[:20]
             await self._transaction_event(c, "Started", "Authorized", id_tag)
@@ -381,12 +398,14 @@ class Simulator:
             return
         self._advance(c, seconds)
         if self.ocpp == "1.6":
+            data = [self._signed16(c, "E", "Transaction.End")] if self.signed else None
             await self._call(
                 call16.StopTransaction(
                     meter_stop=int(c.meter_wh),
                     timestamp=_now(),
                     transaction_id=int(c.tx_id),
                     reason="Local",
+                    transaction_data=data,
                 )
             )
         else:
@@ -394,24 +413,59 @@ class Simulator:
         c.tx_id = c.id_tag = None
         await self.set_status(n, "Available")
 
+    def _ocmf(self, c: Connector, kind: str) -> str:
+        record = signed_reading(
+            self.id, c.id_tag or "", kind, datetime.now(UTC), c.meter_wh, len(self.ocmf) + 1
+        )
+        self.ocmf.append(record)
+        self.event({"signed": kind, "connector": c.number, "ocmf": record})
+        return record
+
+    def _signed16(self, c: Connector, kind: str, context: str) -> dict[str, Any]:
+        return _signed_sample16(self._ocmf(c, kind), context)
+
     async def _transaction_event(
         self, c: Connector, kind: str, trigger: str, id_tag: str | None = None
     ) -> None:
         context = {"Started": "Transaction.Begin", "Ended": "Transaction.End"}.get(
             kind, "Sample.Periodic"
         )
+        sample = _sample201(c.meter_wh, context)
+        if self.signed and kind in ("Started", "Ended"):
+            ocmf = self._ocmf(c, "B" if kind == "Started" else "E")
+            sample["sampledValue"][0]["signedMeterValue"] = {
+                "signedMeterData": ocmf,
+                "signingMethod": "ECDSA-secp256r1-SHA256",
+                "encodingMethod": "OCMF",
+                "publicKey": TEST_PUBLIC_KEY,
+            }
         payload = call201.TransactionEvent(
             event_type=kind,
             timestamp=_now(),
             trigger_reason=trigger,
             seq_no=c.seq,
             transaction_info={"transaction_id": c.tx_id},
-            meter_value=[_sample201(c.meter_wh, context)],
+            meter_value=[sample],
             evse={"id": c.number, "connector_id": 1} if kind == "Started" else None,
             id_token={"id_token": id_tag, "type": "ISO14443"} if id_tag else None,
         )
         c.seq += 1
         await self._call(payload)
+
+
+def _signed_sample16(ocmf: str, context: str) -> dict[str, Any]:
+    return {
+        "timestamp": _now(),
+        "sampledValue": [
+            {
+                "value": ocmf,
+                "context": context,
+                "format": "SignedData",
+                "measurand": "Energy.Active.Import.Register",
+                "unit": "Wh",
+            }
+        ],
+    }
 
 
 def _sample16(wh: float, context: str) -> dict[str, Any]:
