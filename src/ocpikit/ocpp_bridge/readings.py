@@ -14,7 +14,7 @@ from typing import Any
 
 from ocpikit.core.types import parse_datetime
 
-__all__ = ["energy_readings"]
+__all__ = ["energy_readings", "signed_readings"]
 
 _ENERGY = "Energy.Active.Import.Register"
 
@@ -56,3 +56,23 @@ def energy_readings(meter_values: Iterable[Any]) -> list[tuple[datetime, float]]
                 break
     out.sort(key=lambda r: r[0])
     return out
+
+
+def signed_readings(meter_values: Iterable[Any]) -> list[tuple[str, str | None]]:
+    """``(OCMF record, public key or None)`` of each signed sample: OCPP 1.6 ``SignedData``
+    samples (the record is the value) and OCPP 2.0.1 ``signed_meter_value`` with encoding
+    OCMF; others (other encodings, non-OCMF text) are skipped."""
+    out: list[tuple[str, str | None]] = []
+    for mv in meter_values or []:
+        if not isinstance(mv, Mapping):
+            continue
+        for sample in mv.get("sampled_value") or []:
+            if not isinstance(sample, Mapping):
+                continue
+            signed = sample.get("signed_meter_value")
+            if isinstance(signed, Mapping) and str(signed.get("encoding_method")).upper() == "OCMF":
+                key = signed.get("public_key")
+                out.append((str(signed.get("signed_meter_data")), str(key) if key else None))
+            elif sample.get("format") == "SignedData":
+                out.append((str(sample.get("value")), None))
+    return [(text, key) for text, key in out if text.startswith("OCMF|")]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +48,8 @@ class Transaction:
     last_wh: float
     last_at: datetime
     tariff_id: str | None
+    #: the OCMF records the charger signed in this transaction, with its public key if given
+    signed: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 class Transactions:
@@ -57,6 +59,10 @@ class Transactions:
         self._storage = storage
         self._rules = rules
         self._open: dict[tuple[str, str], Transaction] = {}
+        self._signed: dict[ObjectKey, dict[str, Any]] = {}
+
+    #: how many ended transactions keep their signed data (:meth:`signed_data`)
+    KEEP_SIGNED = 1000
 
     def find(self, cp_id: str, tx_id: str) -> Transaction | None:
         return self._open.get((cp_id, tx_id))
@@ -160,12 +166,42 @@ class Transactions:
         tx = self._open.pop((cp_id, tx_id), None)
         if tx is None:
             return cp is not None and await self._end_stored(cp, tx_id, at)
+        self._keep_signed(tx)
         wh = meter_wh if meter_wh is not None and meter_wh >= tx.last_wh else tx.last_wh
         end = max(at, tx.last_at)
         await self._append(
             tx, wh, end, {"status": "COMPLETED", "end_date_time": format_datetime(end)}
         )
         return True
+
+    def add_signed(self, cp_id: str, tx_id: str, records: list[tuple[str, str | None]]) -> None:
+        """OCMF records the charger signed in an open transaction."""
+        tx = self._open.get((cp_id, tx_id))
+        if tx is not None:
+            tx.signed.extend(records)
+
+    def signed_data(self, key: ObjectKey) -> dict[str, Any] | None:
+        """The OCPI SignedData (OCPI 2.2.1 mod_cdrs §10.4.7: ``encoding_method`` OCMF, a
+        ``signed_values`` item per record, nature ``Start`` for the first, ``End`` for the last,
+        ``Intermediate`` between) of the ended transaction of our Session ``key``, for the
+        platform's CDR; None when its charger signed nothing (or it ended long ago)."""
+        return self._signed.get(key)
+
+    def _keep_signed(self, tx: Transaction) -> None:
+        if not tx.signed:
+            return
+        values = []
+        for i, (record, _key) in enumerate(tx.signed):
+            nature = "Start" if i == 0 else "End" if i == len(tx.signed) - 1 else "Intermediate"
+            plain = record.split("|")[1] if record.count("|") >= 2 else ""
+            values.append({"nature": nature, "plain_data": plain[:512], "signed_data": record})
+        data: dict[str, Any] = {"encoding_method": "OCMF", "signed_values": values}
+        key = next((k for _r, k in tx.signed if k), None)
+        if key is not None:
+            data["public_key"] = key
+        self._signed[tx.key] = data
+        while len(self._signed) > self.KEEP_SIGNED:
+            del self._signed[next(iter(self._signed))]
 
     async def _end_stored(self, cp: ChargePointConfig, tx_id: str, at: datetime) -> bool:
         key = ObjectKey("Session", cp.country_code, cp.party_id, session_id(cp.id, tx_id))

@@ -22,7 +22,7 @@ from .bridge import Bridge
 from .config import ChargePointConfig
 from .mapping import AUTH_16, ocpi_status
 from .profiles import active_profile, ocpp_profile
-from .readings import energy_readings
+from .readings import energy_readings, signed_readings
 from .routing import on
 
 __all__ = ["ChargePoint16"]
@@ -98,6 +98,8 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
         self, connector_id: int, meter_value: list[Any], transaction_id: int | None = None
     ) -> call_result.MeterValues:
         if transaction_id is not None:
+            signed = signed_readings(meter_value)
+            self.bridge.transactions.add_signed(self.config.id, str(transaction_id), signed)
             for at, wh in energy_readings(meter_value):
                 await self.bridge.transactions.meter(self.config.id, str(transaction_id), wh, at)
         return call_result.MeterValues()
@@ -112,6 +114,8 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
         **_: Any,
     ) -> call_result.StopTransaction:
         tx = str(transaction_id)
+        signed = signed_readings(transaction_data or [])
+        self.bridge.transactions.add_signed(self.config.id, tx, signed)
         for at, wh in energy_readings(transaction_data or []):
             await self.bridge.transactions.meter(self.config.id, tx, wh, at)
         await self.bridge.transactions.stop(

@@ -19,7 +19,7 @@ from .bridge import Bridge
 from .config import ChargePointConfig
 from .mapping import AUTH_201, ocpi_status
 from .profiles import active_profile, ocpp_profile
-from .readings import energy_readings
+from .readings import energy_readings, signed_readings
 from .routing import on
 
 __all__ = ["ChargePoint201"]
@@ -101,6 +101,7 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
                 return call_result.TransactionEvent(id_token_info={"status": "Invalid"})
             readings = readings[1:]
             info = {"status": "Accepted"}
+        self.bridge.transactions.add_signed(self.config.id, tx, signed_readings(meter_value or []))
         for at, wh in readings:
             await self.bridge.transactions.meter(self.config.id, tx, wh, at)
         if event_type == "Ended":

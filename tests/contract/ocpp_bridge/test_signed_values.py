@@ -1,7 +1,8 @@
 """The simulator's OCMF signed meter values (``--signed``): a begin and an end reading per
 transaction, in both OCPP versions, accepted by the bridge (schema-valid, not billed twice:
 the Session's energy comes from the plain readings) and verified by ocpikit's own Eichrecht
-verifier with the simulator's test key, readings matching the meter."""
+verifier with the simulator's test key, readings matching the meter; the bridge keeps them as
+the OCPI SignedData of the ended Session, which verifies too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 
 import pytest
 
-from ocpikit.eichrecht import Status, verify_ocmf
+from ocpikit.eichrecht import Status, verify_ocmf, verify_signed_data
 from ocpikit.ocpp_bridge.v16 import ChargePoint16
 from ocpikit.ocpp_bridge.v201 import ChargePoint201
 from ocpikit.testing.chargepoint.ocmf import TEST_PUBLIC_KEY
@@ -57,3 +58,8 @@ async def test_signed_begin_and_end_verify(ocpp: str) -> None:
     [stored] = page.items
     assert stored.document["status"] == "COMPLETED"
     assert stored.document["kwh"] == pytest.approx((end_wh - start_wh) / 1000, abs=0.01)
+    # the bridge keeps them as the SignedData of the Session's CDR
+    data = w.bridge.transactions.signed_data(stored.key)
+    assert data is not None
+    assert [v["nature"] for v in data["signed_values"]] == ["Start", "End"]
+    assert verify_signed_data(data, TEST_PUBLIC_KEY).status is Status.VALID
