@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "cdr",
     "ocmf",
     "serve",
+    "ocpp",
     "platform",
     "parties",
     "hub",

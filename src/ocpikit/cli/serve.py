@@ -39,6 +39,12 @@ TASK_MODULES: tuple[str, ...] = (
 
 def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the OCPI platform (CPO and/or eMSP)")
+    add_serve_arguments(p)
+    p.set_defaults(handler=run_serve)
+
+
+def add_serve_arguments(p: Any) -> None:
+    """The options of ``ocpikit serve`` (also those of ``ocpikit ocpp serve``)."""
     add_config(p)
     p.add_argument("--host", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="listen port (default 8000)")
@@ -75,7 +81,6 @@ def register(sub: Any) -> None:
         action="store_true",
         help="do not deliver the outbox in this process (run `ocpikit outbox work` instead)",
     )
-    p.set_defaults(handler=run_serve)
 
 
 #: what ``OCPIKIT_HUGE_PAGES`` turns the huge-page heap off with
@@ -131,6 +136,7 @@ def _exec_with_huge_pages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     _exec_with_huge_pages()
 
+    from ocpikit.cli._ocpp_endpoint import with_ocpp_endpoint
     from ocpikit.cli.flows import (
         cdr_build_mode,
         cdr_decimals,
@@ -214,8 +220,15 @@ def run_serve(args: argparse.Namespace) -> int:
     log_traffic(ocpi_app, calls)  # pushes, pulls, command results: the exchange log, "out"
     background = platform_background(storage, settings.extra, bg_config, http=calls)
     app = with_background(ocpi_app, background)
+    try:
+        app, ocpp_line = with_ocpp_endpoint(
+            app, settings, storage, force=getattr(args, "ocpp_enabled", False)
+        )
+    except ValueError as exc:
+        print(f"ocpikit: configuration error: {exc}", file=sys.stderr)
+        return 2
     if worker is None:
-        _banner(settings, created, ", ".join(background.names) or "none")
+        _banner(settings, created, ", ".join(background.names) or "none", ocpp_line)
     else:
         print(f"ocpikit worker {worker} serving {settings.base_url}")
     sys.stdout.flush()
@@ -234,7 +247,9 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(settings: Any, created: dict[str, Any] | None, background: str) -> None:
+def _banner(
+    settings: Any, created: dict[str, Any] | None, background: str, extra: str | None = None
+) -> None:
     """What ``serve`` prints once at start: parties, URLs, the token A, the background."""
     admin_url = (
         f"http://{settings.admin_host}:{settings.admin_port}"
@@ -253,6 +268,8 @@ def _banner(settings: Any, created: dict[str, Any] | None, background: str) -> N
     )
     print(f"console:      {admin_url}/console (admin token or a [console] user)")
     print(f"background:   {background}")
+    if extra:
+        print(extra)
 
 
 #: the youngest generation's collection threshold while serving (CPython's default: 700)

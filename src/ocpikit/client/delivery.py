@@ -4,7 +4,10 @@ Writing: every change to one of our objects goes through :mod:`ocpikit.operation
 (the storage port's object write with ``push_to`` = :func:`push_targets`), so the outbox entries
 are written in the same database transaction as the object (transactional outbox). Storage keeps at most one entry per partner and object and coalesces a
 newer change into it (the latest state wins; an entry in flight is re-queued after its delivery
-completes), which also keeps the per-object order.
+completes), which also keeps the per-object order. A change of one of our Locations or
+Sessions is queued as a ``PATCH`` entry (the full state plus the changed fields, coalesced per
+object: :mod:`ocpikit.protocol.push_patches`) and sent as the smallest PATCHes
+(:mod:`.patch_delivery`), falling back to a PUT of the full state.
 
 Delivering: :class:`DeliveryWorker` claims due entries (leases; on PostgreSQL ``SKIP LOCKED``,
 so several worker processes never send the same entry) and sends each in the partner's version:
@@ -71,12 +74,13 @@ from ocpikit.protocol.ports import (
     PartnerStatus,
     Storage,
 )
-from ocpikit.protocol.profiles import rfid_uid
+from ocpikit.protocol.profiles import effective_settings, rfid_uid
 from ocpikit.protocol.push import push_targets, token_party
 
 from .modules.bookings import BOOKING_KINDS
 from .modules.payments import PAYMENT_PATHS
 from .partner import MODULE_OBJECTS, NoEndpoint, PartnerBusy, PartnerClient
+from .patch_delivery import send_patches
 from .policy import PartnerSwitches, PushPolicy
 from .sync import remember_auth
 
@@ -132,7 +136,8 @@ class DeliveryWorker:
     it with a fake clock); ``run`` delivers continuously until ``stop`` is set: it claims the
     next batch while the previous one is still being sent (when fewer than half a batch is left
     to send), so the partner never waits for the slowest request of a batch, and sleeps ``idle``
-    seconds when nothing is due. ``concurrency`` bounds the requests in flight across partners
+    seconds when nothing is due, unless a write of this process queues entries meanwhile (the
+    object repository's ``push_listeners``: then it claims at once). ``concurrency`` bounds the requests in flight across partners
     (different objects only: storage never hands out two entries of one object at a time).
 
     Successful deliveries are acknowledged in batches (:meth:`Outbox.complete_many`: one
@@ -176,12 +181,17 @@ class DeliveryWorker:
         """Deliver until ``stop`` is set (then finish what is claimed and return)."""
         batches: set[asyncio.Task[list[Outcome]]] = set()
         low = self.batch // 2
+        queued = asyncio.Event()  # a write of this process queued entries
+        listeners = getattr(self.storage.objects, "push_listeners", None)
+        if isinstance(listeners, set):
+            listeners.add(queued.set)
         try:
             while not stop.is_set():
                 if self._open > low:  # enough to send: wait until some of it is done
                     self._wake.clear()
                     await _first(self._wake.wait(), stop.wait())
                     continue
+                queued.clear()
                 try:
                     entries = await self._claim(self.batch - self._open)
                 except Exception:  # storage hiccup: log, wait, go on (entries stay leased)
@@ -193,10 +203,13 @@ class DeliveryWorker:
                     batches.add(task)
                     task.add_done_callback(_batch_done(batches, self.worker_id))
                     continue
-                # nothing due: poll again after the idle time
+                # nothing due: poll again after the idle time, or at once when a write of
+                # this process queues entries
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                    await asyncio.wait_for(_first(stop.wait(), queued.wait()), timeout=idle)
         finally:
+            if isinstance(listeners, set):
+                listeners.discard(queued.set)
             if batches:
                 await asyncio.gather(*batches, return_exceptions=True)
 
@@ -378,6 +391,15 @@ class DeliveryWorker:
         except Exception as exc:  # a document we cannot send in the partner's version
             raise _Permanent(f"cannot convert to OCPI {client.version}: {exc}") from exc
         to_party = _token_to_party(client, document) if kind in ("Session", "CDR") else None
+        if (
+            entry.operation is OutboxOperation.PATCH
+            and relayed is None
+            and not effective_settings(client.partner.settings).get("whole_object_puts")
+            and await send_patches(
+                client, _MODULE_OF_KIND[kind], key, document, entry.changes, to_party
+            )
+        ):
+            return
         if relayed is not None:
             await _send_relayed(client, kind, key, wire, to_party, relayed)
         elif kind == "CDR":

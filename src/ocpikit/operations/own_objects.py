@@ -19,6 +19,7 @@ from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.ports import (
     Merge,
     ObjectKey,
+    Partner,
     PartnerStatus,
     PatchPlan,
     SetFields,
@@ -28,6 +29,7 @@ from ocpikit.protocol.ports import (
 )
 from ocpikit.protocol.profiles import effective_settings, without_stamps
 from ocpikit.protocol.push import push_targets, token_party
+from ocpikit.protocol.push_patches import PushPatch, changes_between
 
 __all__ = [
     "ImmutableTariff",
@@ -45,11 +47,17 @@ async def targets(
     key: ObjectKey,
     document: Mapping[str, Any],
     rules: RoutingRules | None = None,
+    registered: list[Partner] | None = None,
 ) -> list[str]:
     """The registered connections that receive a change of our object ``key``; a Session is
     pinned to the connection of its first push, and its CDR follows it (the party directory,
-    :mod:`ocpikit.protocol.parties`)."""
-    partners = await storage.partners.all(status=PartnerStatus.REGISTERED)
+    :mod:`ocpikit.protocol.parties`). ``registered``: the registered partners, when the
+    caller has read them already."""
+    partners = (
+        registered
+        if registered is not None
+        else await storage.partners.all(status=PartnerStatus.REGISTERED)
+    )
     if key.kind == "Booking":
         pinned = await storage.parties.pinned(key.kind, key.country_code, key.party_id, key.id)
         return push_targets(partners, key, document, pinned=pinned)
@@ -139,12 +147,19 @@ async def patch_own_object(
     storage: Storage, key: ObjectKey, plan: PatchPlan | Merge, rules: RoutingRules | None = None
 ) -> StoredObject | None:
     """Patch one of our objects (a plan, or a merge of the current head document) and queue
-    its new state for the receivers chosen from the current document; None when unknown."""
+    its new state for the receivers chosen from the current document; None when unknown.
+
+    A Location's or Session's change goes to each receiver as the smallest PATCH (per EVSE,
+    per Connector; a Session's new charging periods appended: :mod:`ocpikit.protocol.
+    push_patches`), coalesced with what is still queued for it; as a PUT of the full state
+    to a receiver whose ``whole_object_puts`` switch is on, or when no PATCH can say it."""
     current = await storage.objects.get(key)
     if current is None:
         return None
-    receivers = await targets(storage, key, current.document, rules)
-    if key.kind == "Tariff":
+    registered = await storage.partners.all(status=PartnerStatus.REGISTERED)
+    receivers = await targets(storage, key, current.document, rules, registered)
+    merged: Mapping[str, Any] | None = None
+    if key.kind in ("Tariff", "Location", "Session") and receivers:
         plan = patch_plan(plan)
         merged = (
             plan.apply(current.document)
@@ -152,7 +167,31 @@ async def patch_own_object(
             else plan.merge(current.document)
         )
         await check_tariff_change(storage, key, merged, receivers)
-    return await storage.objects.patch(key, plan, push_to=receivers)
+    push_patch = None
+    if merged is not None and key.kind in ("Location", "Session"):
+        push_patch = _push_patch(registered, receivers, key, current.document, merged)
+    return await storage.objects.patch(key, plan, push_to=receivers, push_patch=push_patch)
+
+
+def _push_patch(
+    registered: list[Partner],
+    receivers: list[str],
+    key: ObjectKey,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> PushPatch | None:
+    """The receivers that get ``before`` → ``after`` as PATCHes, with the changes; None when
+    it goes as a PUT to all."""
+    changes = changes_between(key.kind, before, after)
+    if changes is None:
+        return None
+    wanted = set(receivers)
+    partners = frozenset(
+        p.id
+        for p in registered
+        if p.id in wanted and not effective_settings(p.settings).get("whole_object_puts")
+    )
+    return PushPatch(changes, partners) if partners else None
 
 
 async def delete_own_object(storage: Storage, key: ObjectKey) -> bool:

@@ -56,6 +56,7 @@ from ocpikit.protocol.exchanges import (
     exchange_query,
 )
 from ocpikit.protocol.party_records import Learned, RemoteParty
+from ocpikit.protocol.push_patches import PushPatch
 
 __all__ = [
     "ANY_OWNER",
@@ -330,13 +331,16 @@ class ObjectRepository(Protocol):
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject | None:
         """Read-merge-write in one transaction, as ``plan`` says (:data:`PatchPlan`; a bare
         merge function is :class:`ReplaceDocument`); the new document's ``last_updated``
         becomes the indexed timestamp. ``None`` when the object does not exist, or when
         ``owner`` is given and the object's owner is not that one (``None``: our own objects),
         so a receiver checks ownership without a read of its own. ``push_to`` as in
-        :meth:`put` (the full merged state is queued, so a delivery can coalesce)."""
+        :meth:`put` (the full merged state is queued, so a delivery can coalesce); the partners
+        of ``push_patch`` get a ``PATCH`` entry instead, its changes coalesced with the entry
+        already queued (:func:`~ocpikit.protocol.push_patches.coalesce`)."""
         ...
 
     async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
@@ -600,6 +604,7 @@ class OutboxState(enum.StrEnum):
 
 class OutboxOperation(enum.StrEnum):
     PUT = "PUT"  # send the object's full state (PUT, or POST for a CDR)
+    PATCH = "PATCH"  # send only what changed (``changes``: protocol/push_patches.py)
     DELETE = "DELETE"
 
 
@@ -627,6 +632,9 @@ class OutboxEntry:
     lease_until: datetime | None = None
     last_error: str | None = None
     dead_reason: str | None = None
+    #: a ``PATCH`` entry's changed fields (JSON of :class:`~ocpikit.protocol.push_patches.
+    #: Changes`); ``payload`` still holds the full state (a fallback PUT sends it)
+    changes: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "other findings stay in the check's reasons without disputing it (default: all)",
         ),
         Switch(
+            "whole_object_puts",
+            False,
+            "every change of our Locations and Sessions is pushed as a PUT of the whole "
+            "object, never as the smallest PATCH (protocol/push_patches.py)",
+        ),
+        Switch(
             "pull_max_wait",
             60,
             "the longest wait in seconds before such a retry; a longer Retry-After is capped "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,7 @@ from ocpikit.protocol.ports import (
     patch_plan,
     token_digest,
 )
+from ocpikit.protocol.push_patches import Changes, PushPatch, coalesce
 from ocpikit.storage._common import Clock, last_updated_of, utcnow, wire_page_of
 from ocpikit.storage.memory_cdr_builds import MemoryCdrBuilds
 from ocpikit.storage.memory_cdr_checks import MemoryCdrChecks
@@ -104,9 +105,20 @@ class _State:
         operation: OutboxOperation,
         payload: bytes | None,
         revision: int,
+        patch: Changes | None = None,
     ) -> None:
         now = self.clock()
         current = self.outbox.get((partner_id, key))
+        changes: bytes | None = None
+        if patch is not None:
+            merged = coalesce(
+                current.operation.value if current is not None else None,
+                Changes.loads(current.changes) if current and current.changes else None,
+                current is not None and current.state is OutboxState.IN_FLIGHT,
+                patch,
+            )
+            if merged is not None:
+                operation, changes = OutboxOperation.PATCH, merged.dumps()
         if current is None:
             self.outbox[(partner_id, key)] = OutboxEntry(
                 id=next(self.outbox_ids),
@@ -120,16 +132,23 @@ class _State:
                 next_attempt_at=now,
                 created_at=now,
                 updated_at=now,
+                changes=changes,
             )
         elif current.state is OutboxState.IN_FLIGHT:
             self.outbox[(partner_id, key)] = dataclasses.replace(
-                current, operation=operation, payload=payload, revision=revision, updated_at=now
+                current,
+                operation=operation,
+                payload=payload,
+                revision=revision,
+                updated_at=now,
+                changes=changes,
             )
         else:
             self.outbox[(partner_id, key)] = dataclasses.replace(
                 current,
                 operation=operation,
                 payload=payload,
+                changes=changes,
                 revision=revision,
                 state=OutboxState.PENDING,
                 attempts=0,
@@ -142,6 +161,8 @@ class _State:
 class MemoryObjects:
     def __init__(self, state: _State) -> None:
         self._s = state
+        #: called after a write that queued outbox entries (as ``SqlObjects.push_listeners``)
+        self.push_listeners: set[Callable[[], None]] = set()
 
     def _write(
         self,
@@ -150,6 +171,7 @@ class MemoryObjects:
         last_updated: datetime,
         owner: str | None,
         push_to: Sequence[str],
+        push_patch: PushPatch | None = None,
     ) -> StoredObject:
         current = self._s.objects.get(key)
         if current is None:
@@ -159,7 +181,12 @@ class MemoryObjects:
             obj = _Obj(key, owner, raw, last_updated, current.seq, current.revision + 1)
             self._s.objects[key] = obj
         for partner_id in push_to:
-            self._s.enqueue(partner_id, key, OutboxOperation.PUT, raw, obj.revision)
+            patch = (
+                push_patch.changes
+                if push_patch is not None and partner_id in push_patch.partners
+                else None
+            )
+            self._s.enqueue(partner_id, key, OutboxOperation.PUT, raw, obj.revision, patch)
         if key.kind == "CDR" and owner is not None:
             self._s.cdr_checks.queue(obj.seq, key, owner, obj.revision, last_updated)
         if key.kind == "Tariff" and owner is not None:
@@ -171,6 +198,9 @@ class MemoryObjects:
             and orjson.loads(raw).get("status") == "COMPLETED"
         ):
             self._s.cdr_builds.queue(obj.seq, key, last_updated)
+        if push_to:
+            for listener in list(self.push_listeners):
+                listener()
         return obj.view(None)
 
     async def put(
@@ -195,6 +225,7 @@ class MemoryObjects:
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject | None:
         obj = self._s.objects.get(key)
         if obj is None or (owner is not ANY_OWNER and obj.owner != owner):
@@ -206,7 +237,9 @@ class MemoryObjects:
             case ReplaceDocument(merge=merge):
                 merged = merge(document)
         last_updated = last_updated_of(merged)
-        return self._write(obj.key, dump_document(merged), last_updated, obj.owner, push_to)
+        return self._write(
+            obj.key, dump_document(merged), last_updated, obj.owner, push_to, push_patch
+        )
 
     async def delete(self, key: ObjectKey, *, push_to: Sequence[str] = ()) -> bool:
         obj = self._s.objects.pop(key, None)

@@ -11,6 +11,8 @@ too). Plain JSON, not OCPI envelopes: this is not an OCPI interface. Errors are
   modules ``bookings`` and ``booking_locations``). Bodies are head (2.3.0) JSON unless the
   request names a version (``?version=2.1.1`` or header ``OCPI-Version: 2.1.1``); answers use
   the same version.
+- ``PATCH|GET /admin/api/locations/{id}/evses/{uid}`` and ``.../connectors/{connector_id}``:
+  one EVSE's or Connector's fields (status included), pushed to partners as the smallest PATCH.
 - ``GET /admin/api/{module}?owner=own|any|<partner id>&offset=&limit=&version=``: list ours, or
   what partners pushed to us.
 - ``GET /admin/api/partners``; ``GET /admin/api/parties`` (the party directory);
@@ -44,6 +46,7 @@ from ocpikit.server.admin import operational as op
 from ocpikit.server.admin.cdr_builds import credit_cdr_endpoint, list_cdr_builds
 from ocpikit.server.admin.cdr_checks import list_cdr_checks, resolve_cdr_check
 from ocpikit.server.admin.common import MODULES, admin_endpoint
+from ocpikit.server.admin.evses import get_evse, patch_evse_route
 from ocpikit.server.admin.flows import flow_routes, get_command, list_clientinfo, list_commands
 from ocpikit.server.admin.invoice_checks import list_invoice_check_rows
 from ocpikit.server.admin.objects import (
@@ -95,6 +98,8 @@ def operational_routes() -> list[BaseRoute]:
 def admin_routes() -> list[BaseRoute]:
     """The backend API's routes (the flow routes come apart: :func:`flow_routes`)."""
     obj = "/admin/api/{module}/{country_code}/{party_id}/{id}"
+    evse = "/admin/api/locations/{id}/evses/{uid}"
+    connector = evse + "/connectors/{connector_id}"
     return [
         Route("/admin/api/openapi.json", admin_endpoint(openapi_json, auth=False), methods=["GET"]),
         Route("/admin/api/partners", admin_endpoint(list_partners), methods=["GET"]),
@@ -104,6 +109,10 @@ def admin_routes() -> list[BaseRoute]:
         Route("/admin/api/hub/losses", admin_endpoint(list_hub_losses), methods=["GET"]),
         Route("/admin/api/invites", admin_endpoint(create_invite), methods=["POST"]),
         *payment_routes(),
+        Route(evse, admin_endpoint(patch_evse_route), methods=["PATCH"]),
+        Route(evse, admin_endpoint(get_evse), methods=["GET"]),
+        Route(connector, admin_endpoint(patch_evse_route), methods=["PATCH"]),
+        Route(connector, admin_endpoint(get_evse), methods=["GET"]),
         Route(obj, admin_endpoint(put_object), methods=["PUT"]),
         Route(obj, admin_endpoint(patch_object), methods=["PATCH"]),
         Route(obj, admin_endpoint(get_object), methods=["GET"]),

@@ -109,6 +109,7 @@ def openapi(base_url: str) -> bytes:
     paths.update(_afir_paths(errors))
     paths.update(_cdr_paths(errors))
     paths.update(_hub_paths())
+    paths.update(_evse_paths(version_param, errors))
     doc = {
         "openapi": "3.1.0",
         "info": {
@@ -263,4 +264,42 @@ def _hub_paths() -> dict[str, Any]:
             "responses": {"200": {"description": "Rows (as `ocpikit hub losses --json`)"}},
         }
     }
+    return paths
+
+
+def _evse_paths(version_param: dict[str, Any], errors: dict[str, Any]) -> dict[str, Any]:
+    """The paths of one EVSE or Connector of our Location (``server/admin/evses.py``)."""
+    paths: dict[str, Any] = {}
+    evse_params = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in ("id", "uid")
+    ] + [version_param]
+    for path, name, params in (
+        ("/admin/api/locations/{id}/evses/{uid}", "EVSE", evse_params),
+        (
+            "/admin/api/locations/{id}/evses/{uid}/connectors/{connector_id}",
+            "Connector",
+            [
+                *evse_params,
+                {"name": "connector_id", "in": "path", "required": True, "schema": {}},
+            ],
+        ),
+    ):
+        paths[path] = {
+            "patch": {
+                "summary": f"Update fields of one {name} of our Location (status included); "
+                f"pushed to partners as a {name}-level PATCH",
+                "parameters": params,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {"200": {"description": f"The {name}"}, **errors},
+            },
+            "get": {
+                "summary": f"Read one {name} of our Location",
+                "parameters": params,
+                "responses": {"200": {"description": f"The {name}"}, **errors},
+            },
+        }
     return paths

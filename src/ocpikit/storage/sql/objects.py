@@ -10,7 +10,7 @@ plain path gives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from ocpikit.protocol.ports import (
     dump_document,
     patch_plan,
 )
+from ocpikit.protocol.push_patches import PushPatch
 from ocpikit.storage._common import last_updated_of, wire_page_of
 from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.group_commit import Batch
@@ -63,9 +64,12 @@ class ObjectStatements(Protocol):
         last_updated: datetime,
         owner: str | None,
         push_to: Sequence[str],
+        *,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject:
         """Insert or replace the object (keeping the invariants of :mod:`.object_rows`) and
-        queue a ``PUT`` of it for each partner of ``push_to``."""
+        queue a ``PUT`` of it for each partner of ``push_to`` (a ``PATCH`` for those of
+        ``push_patch``: :func:`.outbox.enqueue_pushes`)."""
         ...
 
     def current(self, conn: sa.Connection, key: ObjectKey) -> StoredObject | None:
@@ -95,6 +99,14 @@ class SqlObjects:
             SqliteWirePages(db, ListingCache(wire_cache_bytes)) if self._sqlite else None
         )
         self._store_wire = store_wire_statement(db)
+        #: called (in the event loop) after a write that queued outbox entries: an in-process
+        #: delivery worker wakes at once instead of at its next poll
+        self.push_listeners: set[Callable[[], None]] = set()
+
+    def _pushed(self, push_to: Sequence[str]) -> None:
+        if push_to:
+            for listener in list(self.push_listeners):
+                listener()
 
     @property
     def wire_cache(self) -> ListingCache | None:
@@ -125,9 +137,11 @@ class SqlObjects:
         raw = document if isinstance(document, str) else dump_document(document).decode()
         sqlite = self._sqlite
         if sqlite is None or push_to:
-            return await self._db.write(
+            stored = await self._db.write(
                 lambda conn: self._write(conn, key, raw, last_updated, owner, push_to)
             )
+            self._pushed(push_to)
+            return stored
         # the parameters are built here, not on the writer thread (where every stretch of
         # Python waits for the event loop's GIL), and the write may share one statement with
         # the PUTs next to it in its group
@@ -147,19 +161,24 @@ class SqlObjects:
         *,
         push_to: Sequence[str] = (),
         owner: OwnerFilter = ANY_OWNER,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject | None:
         plan = patch_plan(plan)
         merge: Merge
         match plan:
-            case SetFields() if self._fields_in_sql:
-                return await self._patch_in_sql(key, plan, owner, push_to)
+            case SetFields() if self._fields_in_sql and push_patch is None:
+                patched = await self._patch_in_sql(key, plan, owner, push_to)
+                self._pushed(push_to)
+                return patched
             case SetFields():
                 merge = plan.apply
             case ReplaceDocument():
                 merge = plan.merge
-        return await self._db.write(
-            lambda conn: self._read_merge_write(conn, key, merge, owner, push_to)
+        stored = await self._db.write(
+            lambda conn: self._read_merge_write(conn, key, merge, owner, push_to, push_patch)
         )
+        self._pushed(push_to)
+        return stored
 
     def _read_merge_write(
         self,
@@ -168,6 +187,7 @@ class SqlObjects:
         merge: Merge,
         owner: OwnerFilter,
         push_to: Sequence[str],
+        push_patch: PushPatch | None = None,
     ) -> StoredObject | None:
         """The plain PATCH: the current document, merged in Python, written back."""
         current = self._statements.current(conn, key)
@@ -176,7 +196,13 @@ class SqlObjects:
         merged = merge(current.document)
         raw = orjson.dumps(merged).decode()
         return self._statements.write(
-            conn, current.key, raw, last_updated_of(merged), current.owner, push_to
+            conn,
+            current.key,
+            raw,
+            last_updated_of(merged),
+            current.owner,
+            push_to,
+            push_patch=push_patch,
         )
 
     async def _patch_in_sql(

@@ -12,7 +12,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ocpikit.protocol.ports import ObjectKey, OutboxOperation, StoredObject
+from ocpikit.protocol.ports import ObjectKey, StoredObject
+from ocpikit.protocol.push_patches import PushPatch
 from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.object_rows import (
     KEY_COLUMNS,
@@ -22,7 +23,7 @@ from ocpikit.storage.sql.object_rows import (
     key_where,
     row_to_object,
 )
-from ocpikit.storage.sql.outbox import enqueue
+from ocpikit.storage.sql.outbox import enqueue_pushes
 from ocpikit.storage.sql.schema import object_wire, objects
 
 __all__ = ["PostgresObjectStatements"]
@@ -42,6 +43,8 @@ class PostgresObjectStatements:
         last_updated: datetime,
         owner: str | None,
         push_to: Sequence[str],
+        *,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject:
         """Insert or replace the object (one upsert), then its bookkeeping and outbox entries."""
         db = self._db
@@ -81,8 +84,7 @@ class PostgresObjectStatements:
                 bump_count(db, conn, key.kind, old.owner, -1)
                 bump_count(db, conn, key.kind, owner, 1)
                 bump_order(db, conn, key.kind)
-        for partner_id in push_to:
-            enqueue(db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
+        enqueue_pushes(db, conn, push_to, key, raw, revision, push_patch)
         return StoredObject(
             key=key,
             owner=owner,

@@ -17,9 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ocpikit.protocol.ports import ObjectKey, OutboxOperation, StoredObject
+from ocpikit.protocol.ports import ObjectKey, StoredObject
+from ocpikit.protocol.push_patches import PushPatch
 from ocpikit.storage.sql.database import Database, cursor
-from ocpikit.storage.sql.outbox import enqueue
+from ocpikit.storage.sql.outbox import enqueue_pushes
 from ocpikit.storage.sql.schema import sqlite_time
 
 __all__ = [
@@ -117,6 +118,8 @@ class SqliteObjectStatements:
         owner: str | None,
         push_to: Sequence[str],
         values: tuple[Any, ...] | None = None,
+        *,
+        push_patch: PushPatch | None = None,
     ) -> StoredObject:
         """Insert or replace the object. ``values``: the upsert's parameters when the caller
         has them (:func:`object_values`, built off the writer thread)."""
@@ -138,8 +141,7 @@ class SqliteObjectStatements:
                 cur.execute(SQLITE_ORDER_BUMP, (key.kind,))
         finally:
             cur.close()
-        for partner_id in push_to:
-            enqueue(self._db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
+        enqueue_pushes(self._db, conn, push_to, key, raw, revision, push_patch)
         return StoredObject(
             key=key,
             owner=owner,

@@ -23,10 +23,11 @@ from ocpikit.protocol.ports import (
     OutboxState,
     dump_document,
 )
+from ocpikit.protocol.push_patches import Changes, PushPatch, coalesce
 from ocpikit.storage.sql.database import Database
 from ocpikit.storage.sql.schema import outbox
 
-__all__ = ["SqlOutbox", "enqueue"]
+__all__ = ["SqlOutbox", "enqueue", "enqueue_pushes"]
 
 
 def enqueue(
@@ -37,9 +38,11 @@ def enqueue(
     operation: OutboxOperation,
     payload: str | None,
     revision: int,
+    changes: str | None = None,
 ) -> None:
     """Queue ``operation`` of ``key`` for ``partner_id`` in the caller's transaction (the
-    transactional outbox: an object write and its entries commit together)."""
+    transactional outbox: an object write and its entries commit together); ``changes``: a
+    ``PATCH`` entry's changed fields."""
     now = db.clock()
     ins = db.insert(outbox).values(
         partner_id=partner_id,
@@ -58,6 +61,7 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
         updated_at=now,
+        changes=changes,
     )
     in_flight = outbox.c.state == OutboxState.IN_FLIGHT.value
     stmt = ins.on_conflict_do_update(
@@ -74,6 +78,7 @@ def enqueue(
             "object_id": ins.excluded.object_id,
             "operation": ins.excluded.operation,
             "payload": ins.excluded.payload,
+            "changes": ins.excluded.changes,
             "revision": ins.excluded.revision,
             # an entry in flight stays leased; complete() sends the newer revision after it
             "state": sa.case((in_flight, outbox.c.state), else_=OutboxState.PENDING.value),
@@ -86,6 +91,50 @@ def enqueue(
         },
     )
     conn.execute(stmt)
+
+
+def enqueue_pushes(
+    db: Database,
+    conn: sa.Connection,
+    push_to: Sequence[str],
+    key: ObjectKey,
+    raw: str,
+    revision: int,
+    push_patch: PushPatch | None = None,
+) -> None:
+    """Queue the write of ``key`` (full state ``raw``) for every partner of ``push_to``: a
+    PUT, or for the partners of ``push_patch`` a PATCH whose changes are coalesced with the
+    entry already queued (:func:`~ocpikit.protocol.push_patches.coalesce`). The object's row
+    is locked by its write, so no other write of the object changes that entry meanwhile, and
+    on PostgreSQL the entry is locked from its read to its write, so no worker claims it in
+    between (SQLite has one writer at a time)."""
+    for partner_id in push_to:
+        if push_patch is None or partner_id not in push_patch.partners:
+            enqueue(db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
+            continue
+        query = sa.select(outbox.c.operation, outbox.c.changes, outbox.c.state).where(
+            outbox.c.partner_id == partner_id,
+            outbox.c.kind == key.kind,
+            outbox.c.cc_key == key.norm[1],
+            outbox.c.pid_key == key.norm[2],
+            outbox.c.id_key == key.norm[3],
+        )
+        if db.dialect == "postgresql":
+            # a worker's claim (SKIP LOCKED) must not take the entry between this read and the
+            # write below: appended items decided as "not in flight" would then be sent twice
+            query = query.with_for_update()
+        row = conn.execute(query).one_or_none()
+        merged = coalesce(
+            row.operation if row is not None else None,
+            Changes.loads(row.changes) if row is not None and row.changes else None,
+            row is not None and row.state == OutboxState.IN_FLIGHT.value,
+            push_patch.changes,
+        )
+        if merged is None:
+            enqueue(db, conn, partner_id, key, OutboxOperation.PUT, raw, revision)
+        else:
+            operation = OutboxOperation.PATCH
+            enqueue(db, conn, partner_id, key, operation, raw, revision, merged.dumps().decode())
 
 
 def _row_to_entry(row: sa.Row[Any]) -> OutboxEntry:
@@ -105,6 +154,7 @@ def _row_to_entry(row: sa.Row[Any]) -> OutboxEntry:
         lease_until=row.lease_until,
         last_error=row.last_error,
         dead_reason=row.dead_reason,
+        changes=row.changes.encode() if row.changes is not None else None,
     )
 
 
@@ -129,6 +179,7 @@ _CLAIMED = (
     outbox.c.lease_until,
     outbox.c.last_error,
     outbox.c.dead_reason,
+    outbox.c.changes,
 )
 _OPERATIONS = {o.value: o for o in OutboxOperation}
 _STATES = {s.value: s for s in OutboxState}
@@ -155,6 +206,7 @@ def _claimed_entry(row: Any) -> OutboxEntry:
         lease_until,
         last_error,
         dead_reason,
+        changes,
     ) = row
     return OutboxEntry(
         id_,
@@ -172,6 +224,7 @@ def _claimed_entry(row: Any) -> OutboxEntry:
         lease_until,
         last_error,
         dead_reason,
+        changes.encode() if changes is not None else None,
     )
 
 

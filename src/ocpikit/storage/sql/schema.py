@@ -432,6 +432,8 @@ outbox = sa.Table(
     sa.Column("dead_reason", sa.Text(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # a PATCH entry's changed fields (protocol/push_patches.py; migration 0013)
+    sa.Column("changes", sa.Text(), nullable=True),
     # one entry per (partner, object): the coalescing key
     sa.UniqueConstraint("partner_id", "kind", "cc_key", "pid_key", "id_key"),
     # the claim query: due entries in order

@@ -27,7 +27,11 @@ def register(sub: Any) -> None:
             "rate-limit:0.3 or server-error:every=3 (docs/testing.md)."
         ),
     )
-    p.add_argument("role", choices=("cpo", "emsp", "hub"), help="which partner to emulate")
+    p.add_argument(
+        "role",
+        choices=("cpo", "emsp", "hub", "chargepoint"),
+        help="which partner to emulate (chargepoint: an OCPP charge point, docs/ocpp.md)",
+    )
     p.add_argument("--version", default="2.2.1", choices=("2.1.1", "2.2.1", "2.3.0"))
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
@@ -69,11 +73,19 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="seconds before a CommandResult is posted",
     )
+    from ocpikit.testing.chargepoint.cli import add_arguments
+
+    add_arguments(p)
     p.set_defaults(handler=run_emulate)
 
 
 def run_emulate(args: argparse.Namespace) -> int:
     import sys
+
+    if args.role == "chargepoint":
+        from ocpikit.testing.chargepoint.cli import run_chargepoint
+
+        return run_chargepoint(args)
 
     from .serve import ServeError, config_from_args, serve
 
