@@ -22,6 +22,7 @@ from typing import Any
 
 from ocpikit.core.types import format_datetime
 from ocpikit.operations import patch_own_object, put_own_object
+from ocpikit.operations.cdr_builds import keep_signed_data
 from ocpikit.operations.evse_updates import find_child
 from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.ports import ObjectKey, Storage
@@ -167,6 +168,9 @@ class Transactions:
         if tx is None:
             return cp is not None and await self._end_stored(cp, tx_id, at)
         self._keep_signed(tx)
+        signed = self._signed.get(tx.key)
+        if signed is not None:  # before the session completes: its CDR build reads it
+            await keep_signed_data(self._storage, tx.key, signed)
         wh = meter_wh if meter_wh is not None and meter_wh >= tx.last_wh else tx.last_wh
         end = max(at, tx.last_at)
         await self._append(

@@ -15,6 +15,7 @@ alone.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -23,14 +24,21 @@ from typing import Any
 from ocpikit.core.types import parse_datetime
 from ocpikit.operations.own_objects import put_own_object
 from ocpikit.operations.tariffs_in_force import tariffs_by_id, tariffs_in_force
-from ocpikit.protocol.cdr_builds import CdrBuild, CdrBuildState
+from ocpikit.protocol.cdr_builds import CdrBuild, CdrBuildState, signed_data_fact
 from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.ports import ObjectKey, Storage
 from ocpikit.protocol.webhooks import EventSink
 from ocpikit.tariffs import PricingInputError
 from ocpikit.tariffs.builder import build_cdr
 
-__all__ = ["BuildFailed", "build_one", "list_builds", "run_pending_builds", "session_tariffs"]
+__all__ = [
+    "BuildFailed",
+    "build_one",
+    "keep_signed_data",
+    "list_builds",
+    "run_pending_builds",
+    "session_tariffs",
+]
 
 log = logging.getLogger("ocpikit.cdr_builds")
 
@@ -72,6 +80,16 @@ async def session_tariffs(
     )
 
 
+async def keep_signed_data(
+    storage: Storage, session: ObjectKey, signed_data: Mapping[str, Any]
+) -> None:
+    """Keep the OCPI SignedData a charger signed for our ``session`` for the CDR built from it
+    (:func:`~ocpikit.protocol.cdr_builds.signed_data_fact`); call it before the session is
+    completed."""
+    name = signed_data_fact(session.country_code, session.party_id, session.id)
+    await storage.facts.set(name, json.dumps(dict(signed_data)))
+
+
 async def build_one(
     storage: Storage,
     session: Mapping[str, Any],
@@ -102,6 +120,10 @@ async def build_one(
     doc = built.cdr.dump()
     if session.get("signed_data") is not None:
         doc["signed_data"] = session["signed_data"]
+    else:
+        signed = await storage.facts.get(signed_data_fact(cc, pid, str(session.get("id"))))
+        if signed:
+            doc["signed_data"] = json.loads(signed)
     return doc
 
 

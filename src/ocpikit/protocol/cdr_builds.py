@@ -23,10 +23,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["BUILD_LEASE_SECONDS", "CdrBuild", "CdrBuildState", "CdrBuildStore"]
+__all__ = [
+    "BUILD_LEASE_SECONDS",
+    "CdrBuild",
+    "CdrBuildState",
+    "CdrBuildStore",
+    "signed_data_fact",
+]
 
 #: how long a claimed build stays out of other processes' reach
 BUILD_LEASE_SECONDS = 15.0
+
+
+def signed_data_fact(country_code: str, party_id: str, session_id: str) -> str:
+    """The platform fact holding the OCPI SignedData (JSON) that the charger signed for our
+    Session (the OCPP bridge writes it before it completes the session; the build carries it
+    into the CDR, OCPI 2.2.1 cdrs §10.4.1 ``signed_data``). A Session has no such field, so
+    it is kept beside the session, not sent to partners with it."""
+    return f"session_signed_data:{country_code.upper()}:{party_id.upper()}:{session_id}"
 
 
 class CdrBuildState(enum.StrEnum):

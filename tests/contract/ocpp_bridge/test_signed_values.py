@@ -7,6 +7,7 @@ the OCPI SignedData of the ended Session, which verifies too."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -63,3 +64,9 @@ async def test_signed_begin_and_end_verify(ocpp: str) -> None:
     assert data is not None
     assert [v["nature"] for v in data["signed_values"]] == ["Start", "End"]
     assert verify_signed_data(data, TEST_PUBLIC_KEY).status is Status.VALID
+    # and kept beside the Session, for the CDR the platform builds from it
+    from ocpikit.protocol.cdr_builds import signed_data_fact
+
+    key = stored.key
+    kept = await w.storage.facts.get(signed_data_fact(key.country_code, key.party_id, key.id))
+    assert kept is not None and json.loads(kept) == data

@@ -140,6 +140,21 @@ async def _end(cpo: Node, session_id: str, **final: Any) -> None:
         assert r.status_code == 200, r.text
 
 
+async def test_signed_data_kept_beside_the_session_goes_into_its_cdr(cpo: Node) -> None:
+    """The OCPP bridge keeps the charger's SignedData beside the Session (a Session has no such
+    field, so partners never get it with the Session); the built CDR carries it."""
+    from ocpikit.operations.cdr_builds import keep_signed_data
+
+    signed = {"encoding_method": "OCMF", "signed_values": [{"nature": "Start", "plain_data": "x"}]}
+    await keep_signed_data(cpo.storage, ObjectKey("Session", "NL", "CPO", "S2"), signed)
+    await _end(cpo, "S2")
+    assert await run_pending_builds(cpo.storage, Events(), mode="auto") == 1
+    stored = await cpo.storage.objects.get(ObjectKey("CDR", "NL", "CPO", "S2"))
+    assert stored is not None and stored.document["signed_data"] == signed
+    session = await cpo.storage.objects.get(ObjectKey("Session", "NL", "CPO", "S2"))
+    assert session is not None and "signed_data" not in session.document
+
+
 async def test_a_completed_session_becomes_a_priced_cdr_queued_for_the_emsp(cpo: Node) -> None:
     await _end(cpo, "S1", signed_data={"encoding_method": "OCMF", "signed_values": []})
     assert [b["state"] for b in await list_builds(cpo.storage)] == ["pending"]  # durably queued
