@@ -28,6 +28,9 @@ pytestmark = pytest.mark.e2e
 
 ADMIN = {"Authorization": "Bearer e2e-admin"}
 CONFIG = """
+[cdrs]
+build = "auto"
+
 [ocpp]
 enabled = true
 command_poll = 0.1
@@ -60,7 +63,11 @@ class Charger:
 
     def __init__(self, url: str, cp_id: str, ocpp: str, workdir: Path) -> None:
         self.proc = subprocess.Popen(
-            [*OCPIKIT, "emulate", "chargepoint", "--ocpp", ocpp, "--url", url, "--id", cp_id],
+            [
+                *OCPIKIT,
+                *("emulate", "chargepoint", "--ocpp", ocpp, "--url", url, "--id", cp_id),
+                "--signed",
+            ],
             cwd=workdir,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -212,6 +219,7 @@ def _run(
 
     done = until(completed, "completed session", 30, cpo, emsp)
     assert done["end_date_time"] and len(done["charging_periods"]) == 3
+    _cdr_checked_ok(cpo, emsp, e, done["id"])
     # 2. a status change on the charger reaches the eMSP within a second
     t0 = time.monotonic()
     charger.send("status 2 Faulted")
@@ -257,6 +265,23 @@ def _run(
         cpo,
         emsp,
     )
+
+
+def _cdr_checked_ok(cpo: Instance, emsp: Instance, e: httpx.Client, session_id: str) -> None:
+    """The CPO built the CDR of the completed session ([cdrs] build = "auto") with the
+    charger's signed readings; the eMSP's check of it agrees with the price engine and the
+    signed data (verdict ok)."""
+
+    def checked() -> dict[str, Any] | None:
+        rows = e.get("/admin/api/cdr-checks").json()
+        return next((r for r in rows if r["cdr_id"] == session_id and r["verdict"]), None)
+
+    row = until(checked, "the CDR checked at the eMSP", 60, cpo, emsp)
+    assert row["verdict"] == "ok", row
+    items = e.get("/admin/api/cdrs?owner=NL-CPO&limit=1000").json()["items"]
+    [cdr] = [i["object"] for i in items if i["object"]["id"] == session_id]
+    assert cdr["signed_data"]["encoding_method"] == "OCMF"
+    assert [v["nature"] for v in cdr["signed_data"]["signed_values"]] == ["Start", "End"]
 
 
 def _charging_profile(cpo: Instance, emsp: Instance, e: httpx.Client, session_id: str) -> None:

@@ -224,9 +224,9 @@ class Transactions:
         self, tx: Transaction, meter_wh: float, at: datetime, extra: Mapping[str, Any]
     ) -> None:
         period: dict[str, Any] | None = None
-        if at > tx.last_at:
-            energy = round((meter_wh - tx.last_wh) / 1000, 4)
-            hours = round((at - tx.last_at).total_seconds() / 3600, 6)
+        energy = round((meter_wh - tx.last_wh) / 1000, 4)
+        hours = round((at - tx.last_at).total_seconds() / 3600, 6)
+        if at > tx.last_at and (energy or hours):  # a reading right after another adds nothing
             period = {
                 "start_date_time": format_datetime(tx.last_at),
                 "dimensions": [
