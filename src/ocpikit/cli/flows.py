@@ -32,7 +32,7 @@ from ocpikit.cli._platform import (
 from ocpikit.core.versions import Role
 from ocpikit.protocol.decisions import DemoDecisions, HookDecisions
 from ocpikit.protocol.ports import Storage
-from ocpikit.server.settings import Settings
+from ocpikit.server.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
     from ocpikit.operations.flow_ports import FlowPorts
@@ -307,7 +307,9 @@ def hub_probe_interval(settings: Settings) -> float:
     default 10)."""
     table = settings.extra.get("hub", {})
     value = table.get("probe_interval", 10) if isinstance(table, dict) else 10
-    return float(value) if isinstance(value, int | float) and value >= 0 else 10.0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"hub.probe_interval: expected seconds >= 0 (0: off), got {value!r}")
+    return float(value)
 
 
 async def probe_connections(storage: Storage, forwarder: Any, clock: Any) -> int:
