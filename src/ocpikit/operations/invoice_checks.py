@@ -13,7 +13,10 @@ arrives after the record counts at once. For each record:
 - ``checked_total``: the excl.-tax sum with each CDR at the price our check of it found (a
   partner's CDR; ours count as declared); ``difference``: declared - checked (excl.); amounts
   with at least two decimals;
-- ``missing``: CDR ids we do not hold (of the record's party and owner); ``repeated``: ids named
+- ``missing``: CDR ids we do not hold: of the record's party and owner (direct billing), or,
+  for a record a partner sent us about CDRs we issued (reverse billing: the eMSP invoices the
+  CPO, §Flow and Lifecycle), ours under the party that connection registered with;
+  ``repeated``: ids named
   twice; ``disputed``: CDRs whose check verdict is ``disputed`` or ``unverifiable``;
   ``unchecked``: CDRs whose check is still pending;
 - ``verdict``: ``ok`` when all are empty and the totals agree, else ``differences``.
@@ -68,10 +71,33 @@ async def _check_of(storage: Storage, key: ObjectKey) -> Any:
     return None
 
 
+async def _our_party(storage: Storage, partner_id: str | None) -> tuple[str, str] | None:
+    partner = await storage.partners.get(partner_id) if partner_id is not None else None
+    return partner.local_party if partner is not None else None
+
+
+async def _cdr_named(
+    storage: Storage, record: StoredObject, cid: str, ours: tuple[str, str] | None
+) -> StoredObject | None:
+    """The CDR ``cid`` of ``record``: the invoicing party's, as its connection sent it to us
+    (direct billing), else, for a partner's record, ours (reverse billing)."""
+    doc = record.document
+    key = ObjectKey("CDR", str(doc.get("country_code")), str(doc.get("party_id")), cid)
+    cdr = await storage.objects.get(key)
+    if cdr is not None and cdr.owner == record.owner:
+        return cdr
+    if record.owner is not None and ours is not None:
+        own = await storage.objects.get(ObjectKey("CDR", ours[0], ours[1], cid))
+        if own is not None and own.owner is None:
+            return own
+    return None
+
+
 async def check_record(storage: Storage, record: StoredObject) -> dict[str, Any]:
     """The check of one stored record (see the module docstring)."""
     doc = record.document
     cc, pid = str(doc.get("country_code")), str(doc.get("party_id"))
+    ours = await _our_party(storage, record.owner)
     missing: list[str] = []
     repeated: list[str] = []
     disputed: list[dict[str, Any]] = []
@@ -85,17 +111,16 @@ async def check_record(storage: Storage, record: StoredObject) -> dict[str, Any]
             repeated.append(cid)
             continue
         seen.add(cid.upper())
-        key = ObjectKey("CDR", cc, pid, cid)
-        cdr = await storage.objects.get(key)
-        if cdr is None or cdr.owner != record.owner:
+        cdr = await _cdr_named(storage, record, cid, ours)
+        if cdr is None:
             missing.append(cid)
             continue
         excl, incl = price_amounts(cdr.document.get("total_cost"))
         declared[0] += excl
         declared[1] += incl
         diff = Decimal(0)
-        if record.owner is not None:
-            check = await _check_of(storage, key)
+        if cdr.owner is not None:  # a partner's CDR: as our check of it found it
+            check = await _check_of(storage, cdr.key)
             if check is None or check.state is CdrCheckState.PENDING:
                 unchecked.append(cid)
             else:

@@ -114,6 +114,9 @@ INTERFACES: tuple[Interface, ...] = (
     Interface(ModuleID.bookings, RECEIVER, EMSP, _23),
     Interface(ModuleID.invoicereconciliation, SENDER, CPO, _23),
     Interface(ModuleID.invoicereconciliation, RECEIVER, EMSP, _23),
+    # reverse billing (2.3.0 mod_invoice_reconciliation §Flow): the eMSP invoices the CPO
+    Interface(ModuleID.invoicereconciliation, SENDER, EMSP, _23),
+    Interface(ModuleID.invoicereconciliation, RECEIVER, CPO, _23),
 )
 
 _CO = "/{country_code}/{party_id}"
