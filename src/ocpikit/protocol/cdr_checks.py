@@ -230,6 +230,11 @@ class CdrCheckStore(Protocol):
         billed the session before."""
         ...
 
+    async def with_sessions(self, wanted: Iterable[tuple[str, str]]) -> list[CdrCheck]:
+        """:meth:`with_session` of every ``(owner, session id)`` pair at once (every creation
+        order), in creation order: one read for a batch of checks."""
+        ...
+
     async def listing(
         self,
         *,

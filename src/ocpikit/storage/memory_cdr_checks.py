@@ -5,7 +5,7 @@ object store in the same write that stores a partner's CDR (what the SQL trigger
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -137,6 +137,10 @@ class MemoryCdrChecks:
             for c in self._live()
             if c.seq < before_seq and c.owner == owner and self._sessions.get(c.seq) == wanted
         ]
+
+    async def with_sessions(self, wanted: Iterable[tuple[str, str]]) -> list[CdrCheck]:
+        pairs = {(owner, ci_key(sid)) for owner, sid in wanted}
+        return [c for c in self._live() if (c.owner, self._sessions.get(c.seq)) in pairs]
 
     async def listing(
         self,

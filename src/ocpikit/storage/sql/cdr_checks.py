@@ -6,7 +6,7 @@ CDR); this module reads the queue and writes outcomes and resolutions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -211,6 +211,28 @@ class SqlCdrChecks:
         return await self._db.read(
             lambda conn: [_check(r) for r in conn.execute(_WITH_SESSION, params)]
         )
+
+    async def with_sessions(self, wanted: Iterable[tuple[str, str]]) -> list[CdrCheck]:
+        pairs = sorted({(owner, ci_key(sid)) for owner, sid in wanted})
+        if not pairs:
+            return []
+
+        def run(conn: sa.Connection) -> list[CdrCheck]:
+            rows: dict[int, CdrCheck] = {}
+            for at in range(0, len(pairs), 200):
+                query = (
+                    sa.select(*_COLUMNS)
+                    .select_from(_JOINED)
+                    .where(
+                        sa.tuple_(cdr_checks.c.owner, cdr_checks.c.session_key).in_(
+                            pairs[at : at + 200]
+                        )
+                    )
+                )
+                rows.update((r.object_seq, _check(r)) for r in conn.execute(query))
+            return [rows[seq] for seq in sorted(rows)]
+
+        return await self._db.read(run)
 
     async def listing(
         self,
