@@ -81,18 +81,18 @@ async def test_with_sessions_answers_as_with_session_per_pair(storage: Storage) 
         await storage.objects.put(key, _doc(key), last_updated=T0, owner=owner)
     claimed = await storage.cdr_checks.claim(limit=10)
     by_id = {c.cdr_id: c for c in claimed}
-    outcomes = [
-        (by_id[cid], CheckOutcome(Verdict.OK, [], {}, sid)) for _o, cid, sid in plan
-    ]
+    outcomes = [(by_id[cid], CheckOutcome(Verdict.OK, [], {}, sid)) for _o, cid, sid in plan]
     assert all(await storage.cdr_checks.finish_many(outcomes))
 
-    got = await storage.cdr_checks.with_sessions([("p1", "s1"), ("p2", "S1"), ("p1", "S9")])
-    assert [c.cdr_id for c in got] == ["C1", "C2", "C4"]  # creation order
-    singles = [
-        c
-        for owner, sid in (("p1", "s1"), ("p2", "S1"), ("p1", "S9"))
-        for c in await storage.cdr_checks.with_session(owner, sid, before_seq=2**62)
-    ]
-    assert sorted(c.seq for c in singles) == [c.seq for c in got]
-    assert await storage.cdr_checks.with_sessions([]) == []
-    assert [c.cdr_id for c in await storage.cdr_checks.with_sessions([("p2", "S2")])] == []
+    asked = [("p1", "s1"), ("p2", "S1"), ("p1", "S9"), ("p1", "S2")]
+    got = await storage.cdr_checks.with_sessions(asked)
+    assert {k: [c.cdr_id for c in v] for k, v in got.items()} == {
+        ("p1", "S1"): ["C1", "C2"],  # creation order
+        ("p2", "S1"): ["C4"],
+        ("p1", "S2"): ["C3"],
+    }
+    for owner, sid in asked:
+        one = await storage.cdr_checks.with_session(owner, sid, before_seq=2**62)
+        assert [c.seq for c in one] == [c.seq for c in got.get((owner, sid.upper()), [])]
+    assert await storage.cdr_checks.with_sessions([]) == {}
+    assert await storage.cdr_checks.with_sessions([("p2", "S2")]) == {}

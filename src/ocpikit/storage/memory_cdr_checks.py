@@ -138,9 +138,16 @@ class MemoryCdrChecks:
             if c.seq < before_seq and c.owner == owner and self._sessions.get(c.seq) == wanted
         ]
 
-    async def with_sessions(self, wanted: Iterable[tuple[str, str]]) -> list[CdrCheck]:
+    async def with_sessions(
+        self, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[CdrCheck]]:
         pairs = {(owner, ci_key(sid)) for owner, sid in wanted}
-        return [c for c in self._live() if (c.owner, self._sessions.get(c.seq)) in pairs]
+        out: dict[tuple[str, str], list[CdrCheck]] = {}
+        for c in self._live():
+            pair = (c.owner, self._sessions.get(c.seq, ""))
+            if pair in pairs:
+                out.setdefault(pair, []).append(c)
+        return out
 
     async def listing(
         self,

@@ -212,25 +212,26 @@ class SqlCdrChecks:
             lambda conn: [_check(r) for r in conn.execute(_WITH_SESSION, params)]
         )
 
-    async def with_sessions(self, wanted: Iterable[tuple[str, str]]) -> list[CdrCheck]:
+    async def with_sessions(
+        self, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[CdrCheck]]:
         pairs = sorted({(owner, ci_key(sid)) for owner, sid in wanted})
         if not pairs:
-            return []
+            return {}
+        pair_of = sa.tuple_(cdr_checks.c.owner, cdr_checks.c.session_key)
 
-        def run(conn: sa.Connection) -> list[CdrCheck]:
-            rows: dict[int, CdrCheck] = {}
+        def run(conn: sa.Connection) -> dict[tuple[str, str], list[CdrCheck]]:
+            out: dict[tuple[str, str], list[CdrCheck]] = {}
             for at in range(0, len(pairs), 200):
                 query = (
-                    sa.select(*_COLUMNS)
+                    sa.select(*_COLUMNS, cdr_checks.c.session_key)
                     .select_from(_JOINED)
-                    .where(
-                        sa.tuple_(cdr_checks.c.owner, cdr_checks.c.session_key).in_(
-                            pairs[at : at + 200]
-                        )
-                    )
+                    .where(pair_of.in_(pairs[at : at + 200]))
+                    .order_by(cdr_checks.c.object_seq)
                 )
-                rows.update((r.object_seq, _check(r)) for r in conn.execute(query))
-            return [rows[seq] for seq in sorted(rows)]
+                for r in conn.execute(query):
+                    out.setdefault((r.owner, r.session_key), []).append(_check(r))
+            return out
 
         return await self._db.read(run)
 
