@@ -45,6 +45,7 @@ from ocpikit.tariffs.normal import (
     NSession,
     PricingInputError,
     normalise_session,
+    normalise_tariffs,
     to_decimal,
 )
 from ocpikit.tariffs.policy import Policy
@@ -213,7 +214,9 @@ def check_cdr(
     has_tariffs = tariffs is not None or bool(ns.tariffs)
     if has_tariffs:
         try:
-            result = price(cdr, tariffs, time_zone=time_zone, policy=pol, origin=origin)
+            # normalised once: the alternative readings re-price the same inputs
+            normal = None if tariffs is None else normalise_tariffs(tariffs, origin)
+            result = price(ns, normal, time_zone=time_zone, policy=pol, origin=origin)
         except PricingInputError as exc:
             add(Discrepancy("tariff_element", "tariffs", f"cannot price the CDR: {exc}"))
             return report
@@ -231,7 +234,7 @@ def check_cdr(
                         expected=sorted(known),
                     )
                 )
-        _costs(cdr, ns, tariffs, result, credit, time_zone, pol, origin, tolerance, report)
+        _costs(ns, normal, result, credit, time_zone, pol, origin, tolerance, report)
     return report
 
 
@@ -528,7 +531,6 @@ def _against_session(cdr: Any, ns: NSession, session: Any, add: Any) -> None:
 
 
 def _costs(
-    cdr: Any,
     ns: NSession,
     tariffs: Any,
     result: PriceResult,
@@ -580,7 +582,7 @@ def _costs(
             code, why = "vat", "only the incl. VAT amount differs"
         else:
             if alternatives is None:
-                alternatives = _alternatives(cdr, tariffs, ns, time_zone, pol, origin)
+                alternatives = _alternatives(tariffs, ns, time_zone, pol, origin)
             code, why = "cost", "no reading of the tariff explains the declared amount"
             for alt_code, alt in alternatives:
                 alt_excl = alt.cost(name).excl * sign
@@ -604,7 +606,7 @@ def _costs(
 
 
 def _alternatives(
-    cdr: Any, tariffs: Any, ns: NSession, time_zone: str | None, pol: Policy, origin: str | None
+    tariffs: Any, ns: NSession, time_zone: str | None, pol: Policy, origin: str | None
 ) -> list[tuple[str, PriceResult]]:
     out: list[tuple[str, PriceResult]] = []
     zones = ["UTC"] if (time_zone or ns.time_zone or "UTC") != "UTC" else []
@@ -612,13 +614,11 @@ def _alternatives(
         zones.append(ns.time_zone)
     for zone in zones:
         with contextlib.suppress(PricingInputError):
-            out.append(
-                ("time_zone", price(cdr, tariffs, time_zone=zone, policy=pol, origin=origin))
-            )
+            out.append(("time_zone", price(ns, tariffs, time_zone=zone, policy=pol, origin=origin)))
     for code, changes in ALTERNATIVES:
         try:
             alt = price(
-                cdr, tariffs, time_zone=time_zone, policy=pol.with_(**changes), origin=origin
+                ns, tariffs, time_zone=time_zone, policy=pol.with_(**changes), origin=origin
             )
         except PricingInputError:
             continue
