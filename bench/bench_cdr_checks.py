@@ -42,13 +42,16 @@ from tests.contract.server.conftest import Router, make_node
 from tests.contract.server.test_cdr_checks import TARIFF, cdr
 
 from ocpikit.core.versions import Role
-from ocpikit.operations.cdr_checks import run_pending_checks
+from ocpikit.operations.cdr_checks import SERVE_BATCH, run_pending_checks
+from ocpikit.operations.pace import Pace
 from ocpikit.protocol.ports import ObjectKey
+from ocpikit.server.settings import Limits
 from ocpikit.storage import SqlStorage, upgrade
 from ocpikit.tariffs import price
 from ocpikit.tariffs.reconcile import check_cdr
 
 BASE = "/ocpi/2.2.1/emsp"
+NO_RATE_LIMIT = Limits(requests_per_second=0)
 
 
 async def _post_all(http: Any, bodies: list[dict[str, Any]]) -> list[float]:
@@ -72,7 +75,8 @@ async def _checker(storage: SqlStorage, stop: asyncio.Event) -> int:
     """The ``cdr-checks`` task as ``ocpikit serve`` runs it (every 0.5 s, drain the queue)."""
     done = 0
     while not stop.is_set():
-        while (n := await run_pending_checks(storage)) > 0:
+        pace = Pace()
+        while (n := await run_pending_checks(storage, limit=SERVE_BATCH, pace=pace)) > 0:
             done += n
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
@@ -85,7 +89,10 @@ async def run(count: int, workdir: Path) -> None:
     storage = SqlStorage.from_url(url)
     router = Router()
     cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,))
-    emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), storage=storage)
+    # no rate limit: the bench posts faster than a partner may (the limit is not measured here)
+    emsp = make_node(
+        router, "emsp.test", "DE", "MSP", (Role.EMSP,), storage=storage, limits=NO_RATE_LIMIT
+    )
     await emsp.register(cpo)
     partner = await cpo.storage.partners.get("DE-MSP")
     assert partner is not None and partner.outbound_token

@@ -32,6 +32,7 @@ from ocpikit.operations.cdr_check_judge import (
     text_of,
     tolerance_of,
 )
+from ocpikit.operations.pace import Pace
 from ocpikit.operations.tariffs_in_force import tariffs_in_force
 from ocpikit.protocol.cdr_checks import (
     DISPUTE_VERDICTS,
@@ -44,6 +45,7 @@ from ocpikit.protocol.ports import ObjectKey, Partner, Storage
 from ocpikit.protocol.webhooks import EventSink
 
 __all__ = [
+    "SERVE_BATCH",
     "check_one",
     "dispute_reasons_of",
     "list_checks",
@@ -174,14 +176,27 @@ async def _recheck_duplicates(storage: Storage, credit: CdrCheck, session_id: st
     await storage.cdr_checks.requeue(again)
 
 
+#: the batch and the pace of the checks ``ocpikit serve`` runs in its own event loop: small
+#: batches (a batch's reads hold the loop) and slices that give way to requests
+SERVE_BATCH = 20
+
+
 async def run_pending_checks(
-    storage: Storage, events: EventSink | None = None, *, limit: int = 100
+    storage: Storage,
+    events: EventSink | None = None,
+    *,
+    limit: int = 100,
+    pace: Pace | None = None,
 ) -> int:
     """Check up to ``limit`` pending CDRs in their arrival order, store the outcomes (in one
     write) and queue a ``cdr.checked`` webhook event for each; the number checked. A CDR
     written again while it was checked stays pending (its next run checks the new
     revision). The batch is read set-based (:func:`read_batch`, the same inputs as
-    :func:`check_one` reads one by one) and judged in order."""
+    :func:`check_one` reads one by one) and judged in order. ``pace``: how the run gives way
+    to requests of the same event loop (:class:`~ocpikit.operations.pace.Pace`; None: a
+    bare yield between two checks)."""
+    if pace is not None:
+        await pace.give_way()
     pending = await storage.cdr_checks.claim(limit=limit)
     partners: dict[str, Partner | None] = {}
     for owner in dict.fromkeys(c.owner for c in pending):
@@ -190,7 +205,12 @@ async def run_pending_checks(
     outcomes: list[tuple[CdrCheck, CheckOutcome]] = []
     for check, inputs in zip(pending, await read_batch(storage, pending), strict=True):
         outcomes.append((check, judge(check, partners[check.owner], inputs, batch)))
-        await asyncio.sleep(0)  # let the endpoints answer between two checks (same event loop)
+        if pace is None:
+            await asyncio.sleep(0)  # let the endpoints answer between two checks (same loop)
+        else:
+            await pace.give_way()
+    if pace is not None:
+        await pace.give_way()
     stored = await storage.cdr_checks.finish_many(outcomes) if outcomes else []
     done = 0
     for (check, outcome), ok in zip(outcomes, stored, strict=True):

@@ -166,3 +166,18 @@ async def test_the_batch_path_gives_the_reference_outcomes(storage: Storage) -> 
     assert verdicts[("p2", "R1")] == ("ok", [])
     assert "duplicate" in verdicts[("p2", "R2")][1]
     assert "version_rule" in verdicts[("p1", "G1")][1]
+
+
+async def test_the_server_counts_the_requests_it_answers() -> None:
+    """What paced background work (``operations.pace``) waits for: a request in flight."""
+    from ocpikit.core.versions import Role
+    from ocpikit.operations.pace import REQUESTS
+
+    from .conftest import Router, make_node
+
+    node = make_node(Router(), "emsp.test", "DE", "MSP", (Role.EMSP,))
+    before = REQUESTS.last_end
+    async with node.client("no-such-token") as http:
+        r = await http.get("/ocpi/versions")
+    assert r.status_code == 401
+    assert REQUESTS.in_flight == 0 and REQUESTS.last_end > before
