@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeAlias
 
-from ocpikit.core.types import format_datetime, to_json_number
+from ocpikit.core.types import format_datetime
 from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.policy import PolicyValue
 
@@ -55,7 +55,10 @@ def json_number(value: Decimal | None, decimals: int = -1) -> int | float | None
         if value.adjusted() < 15:
             value = value.quantize(_NOISE_FLOOR)
         value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return to_json_number(value.normalize() if value == value.to_integral_value() else value)
+    # to_json_number inlined (a breakdown has some fifty numbers): integral as int, else float
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
 
 
 @fast_frozen
