@@ -49,6 +49,8 @@ _NOISE_FLOOR = Decimal("1e-12")
 def json_number(value: Decimal | None, decimals: int = -1) -> int | float | None:
     if value is None:
         return None
+    if not value:  # a zero (of any exponent or sign) is 0 at any decimals: most cost fields
+        return 0
     if decimals >= 0:
         # drop the 28th-digit noise of inexact quotients first (a 0.135 computed as
         # 0.1349999999999999999999999999 must round to 0.14), then half-up
