@@ -179,13 +179,16 @@ async def _recheck_duplicates(storage: Storage, credit: CdrCheck, session_id: st
 #: the batch and the pace of the checks ``ocpikit serve`` runs in its own event loop: small
 #: batches (a batch's reads hold the loop) and slices that give way to requests
 SERVE_BATCH = 20
+#: the batch of a run elsewhere (``ocpikit cdr work``): its two writes (claim, results) are
+#: shared by this many checks, well within the lease (``CHECK_LEASE_SECONDS``)
+BATCH = 200
 
 
 async def run_pending_checks(
     storage: Storage,
     events: EventSink | None = None,
     *,
-    limit: int = 100,
+    limit: int = BATCH,
     pace: Pace | None = None,
 ) -> int:
     """Check up to ``limit`` pending CDRs in their arrival order, store the outcomes (in one
