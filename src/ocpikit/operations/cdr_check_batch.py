@@ -19,7 +19,7 @@ moment: the same ownership rules (a Session, and a Location or Tariff found thro
 count only when held for the check's partner; a named Tariff, a credit's original and the
 Location of the time zone do not ask), the same order (named tariffs in naming order, connector
 tariffs in connector order, earlier checks in creation order). The batch test
-(tests/unit/operations/test_cdr_check_batch.py) compares both on a varied set of CDRs.
+(tests/contract/server/test_cdr_check_batch.py) compares both on a varied set of CDRs.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ the reason codes of ``ocpikit cdr check``), verifies ``signed_data`` (OCMF,
 ``ocpikit.eichrecht``) when present, and finds a second CDR of one session (``duplicate``).
 The verdict follows :func:`ocpikit.protocol.cdr_checks.verdict_of` with the partner's
 ``cdr_tolerance`` and ``cdr_dispute_reasons`` switches. A run claims (leases) a batch of
-pending checks, checks them in order (a CDR of a session seen earlier in the batch counts for
-``duplicate``) and stores the outcomes in one write.
+pending checks, reads what they all need set-based (:mod:`ocpikit.operations.cdr_check_batch`;
+:func:`read_inputs` is the plain one-by-one reference), judges them in order
+(:mod:`ocpikit.operations.cdr_check_judge`; a CDR of a session seen earlier in the batch
+counts for ``duplicate``) and stores the outcomes in one write.
 """
 
 from __future__ import annotations
@@ -201,6 +203,8 @@ async def run_pending_checks(
     if pace is not None:
         await pace.give_way()
     pending = await storage.cdr_checks.claim(limit=limit)
+    if not pending:
+        return 0
     partners: dict[str, Partner | None] = {}
     for owner in dict.fromkeys(c.owner for c in pending):
         partners[owner] = await storage.partners.get(owner)
