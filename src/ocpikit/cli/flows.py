@@ -116,7 +116,8 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     from ocpikit.client.pull_port import pull_port
     from ocpikit.operations import commands
     from ocpikit.operations.cdr_builds import run_pending_builds
-    from ocpikit.operations.cdr_checks import run_pending_checks
+    from ocpikit.operations.cdr_checks import SERVE_BATCH, run_pending_checks
+    from ocpikit.operations.pace import Pace
     from ocpikit.server.admin import flow_routes
     from ocpikit.server.app import create_app
 
@@ -137,7 +138,8 @@ def flow_app(settings: Settings, storage: Storage, *, driver: Any, interval: flo
     )
 
     async def cdr_checks(ctx: TaskContext) -> None:
-        while await run_pending_checks(ctx.storage, ports.events) > 0:
+        pace = Pace()  # gives way to the endpoints of this event loop
+        while await run_pending_checks(ctx.storage, ports.events, limit=SERVE_BATCH, pace=pace):
             pass
 
     mode, decimals = cdr_build_mode(settings), cdr_decimals(settings)

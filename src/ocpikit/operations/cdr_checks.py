@@ -10,101 +10,55 @@ the reason codes of ``ocpikit cdr check``), verifies ``signed_data`` (OCMF,
 ``ocpikit.eichrecht``) when present, and finds a second CDR of one session (``duplicate``).
 The verdict follows :func:`ocpikit.protocol.cdr_checks.verdict_of` with the partner's
 ``cdr_tolerance`` and ``cdr_dispute_reasons`` switches. A run claims (leases) a batch of
-pending checks, checks them in order (a CDR of a session seen earlier in the batch counts for
-``duplicate``) and stores the outcomes in one write.
+pending checks, reads what they all need set-based (:mod:`ocpikit.operations.cdr_check_batch`;
+:func:`read_inputs` is the plain one-by-one reference), judges them in order
+(:mod:`ocpikit.operations.cdr_check_judge`; a CDR of a session seen earlier in the batch
+counts for ``duplicate``) and stores the outcomes in one write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ocpikit.core.types import parse_datetime
-from ocpikit.eichrecht import verify_cdr
+from ocpikit.operations.cdr_check_batch import read_batch
+from ocpikit.operations.cdr_check_judge import (
+    BatchSessions,
+    CheckInputs,
+    dispute_reasons_of,
+    judge,
+    named_tariff_ids,
+    text_of,
+    tolerance_of,
+)
+from ocpikit.operations.pace import Pace
 from ocpikit.operations.tariffs_in_force import tariffs_in_force
 from ocpikit.protocol.cdr_checks import (
-    COST_FIELDS,
-    DEFAULT_TOLERANCE,
     DISPUTE_VERDICTS,
     CdrCheck,
     CheckOutcome,
-    Finding,
     Resolution,
     Verdict,
-    verdict_of,
 )
 from ocpikit.protocol.ports import ObjectKey, Partner, Storage
-from ocpikit.protocol.profiles import effective_settings
 from ocpikit.protocol.webhooks import EventSink
-from ocpikit.tariffs import PricingInputError
-from ocpikit.tariffs.reconcile import Discrepancy, check_cdr
 
 __all__ = [
+    "SERVE_BATCH",
     "check_one",
     "dispute_reasons_of",
     "list_checks",
+    "read_inputs",
     "resolve_check",
     "run_pending_checks",
     "tolerance_of",
 ]
 
-log = logging.getLogger("ocpikit.cdr_checks")
-
 #: ``before_seq`` that takes every CDR
 _ALL = 2**62
-
-
-def tolerance_of(partner: Partner | None) -> Decimal:
-    """The partner's ``cdr_tolerance`` switch (currency units), else the default."""
-    raw = effective_settings(partner.settings if partner else None).get("cdr_tolerance")
-    if raw is None:
-        return DEFAULT_TOLERANCE
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        log.warning("partner %s: cdr_tolerance %r is not a number", partner and partner.id, raw)
-        return DEFAULT_TOLERANCE
-    return value if value >= 0 else DEFAULT_TOLERANCE
-
-
-def dispute_reasons_of(partner: Partner | None) -> frozenset[str] | None:
-    """The partner's ``cdr_dispute_reasons`` switch (a list or a comma-separated string of
-    reason codes), None when unset (every reason disputes)."""
-    raw = effective_settings(partner.settings if partner else None).get("cdr_dispute_reasons")
-    if raw is None:
-        return None
-    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else []
-    return frozenset(str(i).strip() for i in items if str(i).strip())
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(getattr(value, "value", value))
-
-
-def _finding(d: Discrepancy) -> Finding:
-    return Finding(d.code, d.field, d.message, d.amount, d.amount_incl)
-
-
-def _pair(value: Any) -> str | None:
-    if isinstance(value, tuple):
-        value = value[0] if value else None
-    return None if value is None else str(value)
-
-
-def _differences(found: Sequence[Discrepancy]) -> dict[str, dict[str, str | None]]:
-    out: dict[str, dict[str, str | None]] = {}
-    for d in found:
-        if d.field in COST_FIELDS:
-            out[d.field] = {
-                "declared": _pair(d.declared),
-                "expected": _pair(d.expected),
-                "difference": None if d.amount is None else str(d.amount),
-            }
-    return out
 
 
 async def _in_force(
@@ -143,15 +97,7 @@ async def _tariffs(
     """The stored tariffs the CDR names, and the ids of those we do not hold (None: none
     held: the engine then takes the CDR's embedded tariffs). A CDR that names none is priced
     with its connector's tariffs in force at its start (:func:`_in_force`)."""
-    named: list[str] = []
-    for period in doc.get("charging_periods") or ():
-        tid = period.get("tariff_id") if isinstance(period, dict) else None
-        if tid and tid not in named:
-            named.append(str(tid))
-    for t in doc.get("tariffs") or ():
-        tid = t.get("id") if isinstance(t, dict) else None
-        if tid and tid not in named:
-            named.append(str(tid))
+    named = named_tariff_ids(doc)
     if not named:
         return (await _in_force(storage, doc, key, owner) or None), []
     held: list[dict[str, Any]] = []
@@ -171,12 +117,12 @@ async def _related(
     """The session we hold for the CDR (of the same partner), the original of a credit CDR,
     and the time zone of its location."""
     session = original = None
-    sid = _text(doc.get("session_id"))
+    sid = text_of(doc.get("session_id"))
     if sid:
         got = await storage.objects.get(ObjectKey("Session", key.country_code, key.party_id, sid))
         if got is not None and got.owner == owner:
             session = got.document
-    ref = _text(doc.get("credit_reference_id"))
+    ref = text_of(doc.get("credit_reference_id"))
     if doc.get("credit") is True and ref:
         got = await storage.objects.get(ObjectKey("CDR", key.country_code, key.party_id, ref))
         original = None if got is None else got.document
@@ -192,36 +138,21 @@ async def _related(
     return session, original, zone
 
 
-#: the CDRs checked earlier in one batch, not stored yet, per (owner, session id upper-cased):
-#: (seq, cdr id, credit_reference_id of a credit CDR or None)
-BatchSessions = dict[tuple[str, str], list[tuple[int, str, str | None]]]
-
-
-async def _still_billed(
-    storage: Storage, check: CdrCheck, session_id: str, batch: BatchSessions | None = None
-) -> str | None:
-    """The earlier CDR of the partner that still bills ``session_id`` (one not cancelled by a
-    credit CDR naming it, whenever that arrived; OCPI 2.2.1 cdrs §10.3: a correction is a
-    credit CDR, then a new CDR), if any; ``batch``: the CDRs checked before this one in the
-    same run, whose results are not stored yet."""
-    others = await storage.cdr_checks.with_session(check.owner, session_id, before_seq=_ALL)
-    billing: list[str] = []
-    credited: set[str] = set()
-    for seq, cid, ref in (batch or {}).get((check.owner, session_id.upper()), ()):
-        if ref is not None:
-            credited.add(ref.upper())
-        elif seq < check.seq:
-            billing.append(cid)
-    for c in others:
-        got = await storage.objects.get(ObjectKey("CDR", c.country_code, c.party_id, c.cdr_id))
-        if got is None:
-            continue
-        if got.document.get("credit") is True:
-            credited.add(str(got.document.get("credit_reference_id", "")).upper())
-        elif c.seq < check.seq:
-            billing.append(c.cdr_id)
-    live = [cid for cid in billing if cid.upper() not in credited]
-    return live[0] if live else None
+async def read_inputs(storage: Storage, check: CdrCheck) -> CheckInputs:
+    """What the check of ``check`` reads, one lookup after the other (the reference for
+    :mod:`ocpikit.operations.cdr_check_batch`, which reads a whole batch set-based)."""
+    key = ObjectKey("CDR", check.country_code, check.party_id, check.cdr_id)
+    stored = await storage.objects.get(key)
+    doc: Mapping[str, Any] = stored.document if stored is not None else {}
+    tariffs, missing = await _tariffs(storage, doc, key, check.owner)
+    session, original, zone = await _related(storage, doc, key, check.owner)
+    earlier: list[tuple[CdrCheck, Mapping[str, Any] | None]] = []
+    sid = text_of(doc.get("session_id"))
+    if sid and doc.get("credit") is not True:
+        for c in await storage.cdr_checks.with_session(check.owner, sid, before_seq=_ALL):
+            got = await storage.objects.get(ObjectKey("CDR", c.country_code, c.party_id, c.cdr_id))
+            earlier.append((c, None if got is None else got.document))
+    return CheckInputs(doc, tariffs, missing, session, original, zone, earlier)
 
 
 async def check_one(
@@ -230,73 +161,9 @@ async def check_one(
     partner: Partner | None,
     batch: BatchSessions | None = None,
 ) -> CheckOutcome:
-    """Check the CDR of ``check`` against what we hold (see the module docstring); ``batch``
-    as for :func:`_still_billed`, which it also extends with this CDR."""
-    key = ObjectKey("CDR", check.country_code, check.party_id, check.cdr_id)
-    stored = await storage.objects.get(key)
-    doc: Mapping[str, Any] = stored.document if stored is not None else {}
-    findings: list[Finding] = []
-    detail: dict[str, Any] = {}
-    tariffs, missing = await _tariffs(storage, doc, key, check.owner)
-    priced = tariffs is not None or bool(doc.get("tariffs"))
-    if not priced:
-        why = (
-            f"tariff(s) {', '.join(missing)} not held"
-            if missing
-            else "the CDR names no tariff and its connector has none in force at its start"
-        )
-        findings.append(Finding("tariff_missing", "tariffs", f"cannot price the CDR: {why}"))
-    session, original, zone = await _related(storage, doc, key, check.owner)
-    found: list[Discrepancy] = []
-    try:
-        report = check_cdr(
-            doc,
-            tariffs,
-            session,
-            original=original,
-            time_zone=zone,
-            origin=partner.version if partner else None,
-        )
-        found = report.discrepancies
-        detail["notes"] = [n.to_json() for n in report.notes]
-        if report.result is not None:
-            detail["breakdown"] = report.result.to_json()
-    except (PricingInputError, ValueError, TypeError, KeyError) as exc:
-        found = [Discrepancy("version_rule", "cdr", f"cannot read the CDR: {exc}")]
-    findings.extend(_finding(d) for d in found)
-    if doc.get("signed_data"):
-        ocmf = verify_cdr(dict(doc))
-        detail["signed_data"] = ocmf.to_dict()
-        if ocmf.status.failed:
-            findings.append(
-                Finding("signed_data", "signed_data", f"OCMF {ocmf.status.value}: {ocmf.message}")
-            )
-    sid = _text(doc.get("session_id"))
-    if sid and batch is not None:
-        ref = _text(doc.get("credit_reference_id")) if doc.get("credit") is True else None
-        batch.setdefault((check.owner, sid.upper()), []).append(
-            (check.seq, check.cdr_id, ref or ("" if doc.get("credit") is True else None))
-        )
-    if sid and doc.get("credit") is not True:
-        billed = await _still_billed(storage, check, sid, batch)
-        if billed is not None:
-            findings.append(
-                Finding(
-                    "duplicate",
-                    "session_id",
-                    f"session {sid} was already billed by CDR {billed}",
-                )
-            )
-    if doc.get("credit") is True:
-        detail["credit"] = True
-    detail["findings"] = [
-        {"code": f.code, "field": f.field, "message": f.message} for f in findings
-    ]
-    verdict = verdict_of(
-        findings, tolerance_of(partner), priced=priced, disputing=dispute_reasons_of(partner)
-    )
-    reasons = list(dict.fromkeys(f.code for f in findings))
-    return CheckOutcome(verdict, reasons, _differences(found), sid, detail)
+    """Check the CDR of ``check`` against what we hold (see the module docstring): the plain
+    form, :func:`read_inputs` then :func:`judge`; ``batch`` as for :func:`judge`."""
+    return judge(check, partner, await read_inputs(storage, check), batch)
 
 
 async def _recheck_duplicates(storage: Storage, credit: CdrCheck, session_id: str) -> None:
@@ -311,22 +178,46 @@ async def _recheck_duplicates(storage: Storage, credit: CdrCheck, session_id: st
     await storage.cdr_checks.requeue(again)
 
 
+#: the batch and the pace of the checks ``ocpikit serve`` runs in its own event loop: small
+#: batches (a batch's reads hold the loop) and slices that give way to requests
+SERVE_BATCH = 20
+#: the batch of a run elsewhere (``ocpikit cdr work``): its two writes (claim, results) are
+#: shared by this many checks, well within the lease (``CHECK_LEASE_SECONDS``)
+BATCH = 200
+
+
 async def run_pending_checks(
-    storage: Storage, events: EventSink | None = None, *, limit: int = 100
+    storage: Storage,
+    events: EventSink | None = None,
+    *,
+    limit: int = BATCH,
+    pace: Pace | None = None,
 ) -> int:
     """Check up to ``limit`` pending CDRs in their arrival order, store the outcomes (in one
     write) and queue a ``cdr.checked`` webhook event for each; the number checked. A CDR
     written again while it was checked stays pending (its next run checks the new
-    revision)."""
+    revision). The batch is read set-based (:func:`read_batch`, the same inputs as
+    :func:`check_one` reads one by one) and judged in order. ``pace``: how the run gives way
+    to requests of the same event loop (:class:`~ocpikit.operations.pace.Pace`; None: a
+    bare yield between two checks)."""
+    if pace is not None:
+        await pace.give_way()
     pending = await storage.cdr_checks.claim(limit=limit)
+    if not pending:
+        return 0
     partners: dict[str, Partner | None] = {}
+    for owner in dict.fromkeys(c.owner for c in pending):
+        partners[owner] = await storage.partners.get(owner)
     batch: BatchSessions = {}
     outcomes: list[tuple[CdrCheck, CheckOutcome]] = []
-    for check in pending:
-        if check.owner not in partners:
-            partners[check.owner] = await storage.partners.get(check.owner)
-        outcomes.append((check, await check_one(storage, check, partners[check.owner], batch)))
-        await asyncio.sleep(0)  # let the endpoints answer between two checks (same event loop)
+    for check, inputs in zip(pending, await read_batch(storage, pending), strict=True):
+        outcomes.append((check, judge(check, partners[check.owner], inputs, batch)))
+        if pace is None:
+            await asyncio.sleep(0)  # let the endpoints answer between two checks (same loop)
+        else:
+            await pace.give_way()
+    if pace is not None:
+        await pace.give_way()
     stored = await storage.cdr_checks.finish_many(outcomes) if outcomes else []
     done = 0
     for (check, outcome), ok in zip(outcomes, stored, strict=True):

@@ -230,6 +230,14 @@ class CdrCheckStore(Protocol):
         billed the session before."""
         ...
 
+    async def with_sessions(
+        self, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[CdrCheck]]:
+        """:meth:`with_session` of every ``(owner, session id)`` pair at once (whatever the
+        creation order), in one read: by ``(owner, session id upper-cased)`` (``ci_key``),
+        each list in creation order; a pair with no check is absent."""
+        ...
+
     async def listing(
         self,
         *,

@@ -324,6 +324,11 @@ class ObjectRepository(Protocol):
         """The object, or ``None``; with ``version``, ``wire`` is filled from the cache."""
         ...
 
+    async def get_many(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, StoredObject]:
+        """The head objects of ``keys`` that exist, by key (one read, whatever the number of
+        keys; no ``wire``): the set-based form of :meth:`get` for batch work."""
+        ...
+
     async def patch(
         self,
         key: ObjectKey,

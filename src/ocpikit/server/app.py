@@ -28,6 +28,7 @@ from ocpikit.afir.supplement import SupplementError, parse_supplement
 from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.core.errors import MethodNotAllowed, NotFound, OcpiError, ServerError
 from ocpikit.core.headers import MessageIds
+from ocpikit.operations.pace import REQUESTS
 from ocpikit.protocol.decisions import Decisions
 from ocpikit.protocol.hub_routing import HubForwarder
 from ocpikit.protocol.partner_registration import FlowDriver
@@ -119,11 +120,15 @@ class OcpiApp:
             max_body=limits.max_body_bytes,
             body_timeout=limits.body_timeout,
         )
-        if route is None:
-            status, body, headers = await self._no_route(request, match, method, path)
-        else:
-            status, body, headers = await route.endpoint(self.platform, request)
-        await send_answer(send, status, body, headers, method == "HEAD")
+        REQUESTS.enter()  # background work of this loop gives way meanwhile (operations.pace)
+        try:
+            if route is None:
+                status, body, headers = await self._no_route(request, match, method, path)
+            else:
+                status, body, headers = await route.endpoint(self.platform, request)
+            await send_answer(send, status, body, headers, method == "HEAD")
+        finally:
+            REQUESTS.leave()
 
     async def _no_route(self, request: OcpiRequest, match: Match, method: str, path: str) -> Answer:
         """404 (no route has the path) or 405 (none has it with this method), as envelopes."""

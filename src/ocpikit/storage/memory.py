@@ -218,6 +218,10 @@ class MemoryObjects:
         obj = self._s.objects.get(key)
         return obj.view(version) if obj is not None else None
 
+    async def get_many(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, StoredObject]:
+        found = {k: self._s.objects.get(k) for k in keys}
+        return {k: obj.view(None) for k, obj in found.items() if obj is not None}
+
     async def patch(
         self,
         key: ObjectKey,

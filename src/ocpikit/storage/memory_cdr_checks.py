@@ -5,7 +5,7 @@ object store in the same write that stores a partner's CDR (what the SQL trigger
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -137,6 +137,17 @@ class MemoryCdrChecks:
             for c in self._live()
             if c.seq < before_seq and c.owner == owner and self._sessions.get(c.seq) == wanted
         ]
+
+    async def with_sessions(
+        self, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[CdrCheck]]:
+        pairs = {(owner, ci_key(sid)) for owner, sid in wanted}
+        out: dict[tuple[str, str], list[CdrCheck]] = {}
+        for c in self._live():
+            pair = (c.owner, self._sessions.get(c.seq, ""))
+            if pair in pairs:
+                out.setdefault(pair, []).append(c)
+        return out
 
     async def listing(
         self,

@@ -32,7 +32,7 @@ currency, excl. VAT; incl. VAT beside it when known). Reason codes (``docs/tarif
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
@@ -45,6 +45,7 @@ from ocpikit.tariffs.normal import (
     NSession,
     PricingInputError,
     normalise_session,
+    normalise_tariffs,
     to_decimal,
 )
 from ocpikit.tariffs.policy import Policy
@@ -213,7 +214,9 @@ def check_cdr(
     has_tariffs = tariffs is not None or bool(ns.tariffs)
     if has_tariffs:
         try:
-            result = price(cdr, tariffs, time_zone=time_zone, policy=pol, origin=origin)
+            # normalised once: the alternative readings re-price the same inputs
+            normal = None if tariffs is None else normalise_tariffs(tariffs, origin)
+            result = price(ns, normal, time_zone=time_zone, policy=pol, origin=origin)
         except PricingInputError as exc:
             add(Discrepancy("tariff_element", "tariffs", f"cannot price the CDR: {exc}"))
             return report
@@ -231,7 +234,7 @@ def check_cdr(
                         expected=sorted(known),
                     )
                 )
-        _costs(cdr, ns, tariffs, result, credit, time_zone, pol, origin, tolerance, report)
+        _costs(ns, normal, result, credit, time_zone, pol, origin, tolerance, report)
     return report
 
 
@@ -528,7 +531,6 @@ def _against_session(cdr: Any, ns: NSession, session: Any, add: Any) -> None:
 
 
 def _costs(
-    cdr: Any,
     ns: NSession,
     tariffs: Any,
     result: PriceResult,
@@ -580,7 +582,11 @@ def _costs(
             code, why = "vat", "only the incl. VAT amount differs"
         else:
             if alternatives is None:
-                alternatives = _alternatives(cdr, tariffs, ns, time_zone, pol, origin)
+                # a reading that prices as the CDR was priced cannot explain it: skipped
+                # (min/max ignored when neither applied), unless a credit compares fields
+                # unsigned (total_cost_only)
+                same = () if credit and pol.credit == "total_cost_only" else result.adjustments
+                alternatives = _alternatives(tariffs, ns, time_zone, pol, origin, same)
             code, why = "cost", "no reading of the tariff explains the declared amount"
             for alt_code, alt in alternatives:
                 alt_excl = alt.cost(name).excl * sign
@@ -603,22 +609,43 @@ def _costs(
         )
 
 
+def _limit_not_applied(changes: dict[str, Any], applied: Sequence[str]) -> bool:
+    """``changes`` only ignores min_price or max_price, and that limit did not apply."""
+    if len(changes) != 1:
+        return False
+    ((name, value),) = changes.items()
+    return (
+        name in ("min_price", "max_price")
+        and value == "ignore"
+        and not any(note.startswith(f"{name}:") for note in applied)
+    )
+
+
 def _alternatives(
-    cdr: Any, tariffs: Any, ns: NSession, time_zone: str | None, pol: Policy, origin: str | None
+    tariffs: Any,
+    ns: NSession,
+    time_zone: str | None,
+    pol: Policy,
+    origin: str | None,
+    applied: Sequence[str] | None = None,
 ) -> list[tuple[str, PriceResult]]:
+    """The CDR priced by each other reading (:data:`ALTERNATIVES`). ``applied``: the notes of
+    the min/max stage of the CDR's own price, given when a reading that prices alike can be
+    left out: ignoring a limit that did not apply prices alike (the limits are the last stage,
+    :func:`ocpikit.tariffs.min_max.clamp`)."""
     out: list[tuple[str, PriceResult]] = []
     zones = ["UTC"] if (time_zone or ns.time_zone or "UTC") != "UTC" else []
     if time_zone and ns.time_zone and time_zone != ns.time_zone:
         zones.append(ns.time_zone)
     for zone in zones:
         with contextlib.suppress(PricingInputError):
-            out.append(
-                ("time_zone", price(cdr, tariffs, time_zone=zone, policy=pol, origin=origin))
-            )
+            out.append(("time_zone", price(ns, tariffs, time_zone=zone, policy=pol, origin=origin)))
     for code, changes in ALTERNATIVES:
+        if applied is not None and _limit_not_applied(changes, applied):
+            continue
         try:
             alt = price(
-                cdr, tariffs, time_zone=time_zone, policy=pol.with_(**changes), origin=origin
+                ns, tariffs, time_zone=time_zone, policy=pol.with_(**changes), origin=origin
             )
         except PricingInputError:
             continue

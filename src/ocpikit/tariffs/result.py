@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeAlias
 
-from ocpikit.core.types import format_datetime, to_json_number
+from ocpikit.core.types import format_datetime
 from ocpikit.tariffs.fast_records import fast_frozen
 from ocpikit.tariffs.policy import PolicyValue
 
@@ -49,13 +49,18 @@ _NOISE_FLOOR = Decimal("1e-12")
 def json_number(value: Decimal | None, decimals: int = -1) -> int | float | None:
     if value is None:
         return None
+    if not value:  # a zero (of any exponent or sign) is 0 at any decimals: most cost fields
+        return 0
     if decimals >= 0:
         # drop the 28th-digit noise of inexact quotients first (a 0.135 computed as
         # 0.1349999999999999999999999999 must round to 0.14), then half-up
         if value.adjusted() < 15:
             value = value.quantize(_NOISE_FLOOR)
         value = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return to_json_number(value.normalize() if value == value.to_integral_value() else value)
+    # to_json_number inlined (a breakdown has some fifty numbers): integral as int, else float
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
 
 
 @fast_frozen

@@ -6,7 +6,7 @@ CDR); this module reads the queue and writes outcomes and resolutions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -66,6 +66,34 @@ _WITH_SESSION = (
         cdr_checks.c.object_seq < sa.bindparam("before_seq"),
     )
     .order_by(cdr_checks.c.object_seq)
+)
+
+
+#: store one outcome (parameters ``b_*``); an unverifiable one whose tariff changed while it
+#: was checked goes back to pending (a tariff arrived: check it again)
+_FINISH = (
+    sa.update(cdr_checks)
+    .where(
+        cdr_checks.c.object_seq == sa.bindparam("b_seq"),
+        cdr_checks.c.revision == sa.bindparam("b_revision"),
+    )
+    .values(
+        state=sa.case(
+            (
+                sa.and_(
+                    sa.bindparam("b_unverifiable", type_=sa.Boolean()), cdr_checks.c.tariff_changed
+                ),
+                CdrCheckState.PENDING.value,
+            ),
+            else_=CdrCheckState.DONE.value,
+        ),
+        tariff_changed=False,
+        verdict=sa.bindparam("b_verdict"),
+        result=sa.bindparam("b_result"),
+        session_key=sa.bindparam("b_session_key"),
+        lease_until=None,
+        checked_at=sa.bindparam("b_now"),
+    )
 )
 
 
@@ -153,35 +181,23 @@ class SqlCdrChecks:
 
     async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
         db = self._db
-        stmts = []
-        for check, outcome in items:
-            sid = outcome.session_id
-            state: Any = CdrCheckState.DONE.value
-            if outcome.verdict is Verdict.UNVERIFIABLE:
-                # a tariff arrived while it was checked: check it again
-                state = sa.case(
-                    (cdr_checks.c.tariff_changed, CdrCheckState.PENDING.value),
-                    else_=CdrCheckState.DONE.value,
-                )
-            stmts.append(
-                sa.update(cdr_checks)
-                .where(
-                    cdr_checks.c.object_seq == check.seq,
-                    cdr_checks.c.revision == check.revision,
-                )
-                .values(
-                    state=state,
-                    tariff_changed=False,
-                    verdict=outcome.verdict.value,
-                    result=orjson.dumps(outcome.to_json()).decode(),
-                    session_key=None if sid is None else ci_key(sid),
-                    lease_until=None,
-                )
-            )
+        params = [
+            {
+                "b_seq": check.seq,
+                "b_revision": check.revision,
+                "b_unverifiable": outcome.verdict is Verdict.UNVERIFIABLE,
+                "b_verdict": outcome.verdict.value,
+                "b_result": orjson.dumps(outcome.to_json()).decode(),
+                "b_session_key": None if outcome.session_id is None else ci_key(outcome.session_id),
+            }
+            for check, outcome in items
+        ]
 
         def run(conn: sa.Connection) -> list[bool]:
             now = db.clock()
-            return [conn.execute(stmt.values(checked_at=now)).rowcount > 0 for stmt in stmts]
+            # one statement, executed per row: a rowcount each (a CDR written again since it
+            # was claimed has another revision and is left pending)
+            return [conn.execute(_FINISH, {**p, "b_now": now}).rowcount > 0 for p in params]
 
         return await db.write(run)
 
@@ -211,6 +227,29 @@ class SqlCdrChecks:
         return await self._db.read(
             lambda conn: [_check(r) for r in conn.execute(_WITH_SESSION, params)]
         )
+
+    async def with_sessions(
+        self, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[CdrCheck]]:
+        pairs = sorted({(owner, ci_key(sid)) for owner, sid in wanted})
+        if not pairs:
+            return {}
+        pair_of = sa.tuple_(cdr_checks.c.owner, cdr_checks.c.session_key)
+
+        def run(conn: sa.Connection) -> dict[tuple[str, str], list[CdrCheck]]:
+            out: dict[tuple[str, str], list[CdrCheck]] = {}
+            for at in range(0, len(pairs), 200):
+                query = (
+                    sa.select(*_COLUMNS, cdr_checks.c.session_key)
+                    .select_from(_JOINED)
+                    .where(pair_of.in_(pairs[at : at + 200]))
+                    .order_by(cdr_checks.c.object_seq)
+                )
+                for r in conn.execute(query):
+                    out.setdefault((r.owner, r.session_key), []).append(_check(r))
+            return out
+
+        return await self._db.read(run)
 
     async def listing(
         self,

@@ -40,7 +40,10 @@ from ocpikit.storage.sql.group_commit import Batch
 from ocpikit.storage.sql.listing_cache import WIRE_CACHE_BYTES, ListingCache
 from ocpikit.storage.sql.object_pages import read_page
 from ocpikit.storage.sql.object_rows import (
+    KEY_COLUMNS,
+    OBJECT_COLUMNS,
     delete_object,
+    row_to_object,
     store_wire_params,
     store_wire_statement,
 )
@@ -51,6 +54,9 @@ from ocpikit.storage.sql.sqlite_put_batch import PutItem, put_rows
 from ocpikit.storage.sql.wire_pages import SqliteWirePages
 
 __all__ = ["ObjectStatements", "SqlObjects"]
+
+#: keys per statement of :meth:`SqlObjects.get_many` (4 bound values each)
+_MANY_CHUNK = 200
 
 
 class ObjectStatements(Protocol):
@@ -153,6 +159,23 @@ class SqlObjects:
 
     async def get(self, key: ObjectKey, *, version: str | None = None) -> StoredObject | None:
         return await self._db.read(lambda conn: self._statements.get(conn, key, version))
+
+    async def get_many(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, StoredObject]:
+        wanted = list({k.norm: k for k in keys}.values())
+        if not wanted:
+            return {}
+
+        def run(conn: sa.Connection) -> dict[ObjectKey, StoredObject]:
+            found: dict[ObjectKey, StoredObject] = {}
+            for at in range(0, len(wanted), _MANY_CHUNK):
+                chunk = [k.norm for k in wanted[at : at + _MANY_CHUNK]]
+                query = sa.select(*OBJECT_COLUMNS).where(sa.tuple_(*KEY_COLUMNS).in_(chunk))
+                for row in conn.execute(query):
+                    obj = row_to_object(row)
+                    found[obj.key] = obj
+            return found
+
+        return await self._db.read(run)
 
     async def patch(
         self,
