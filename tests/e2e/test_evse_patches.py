@@ -27,7 +27,10 @@ ADMIN = {"Authorization": "Bearer e2e-admin"}
 def nodes(tmp_path: Path, databases: Databases) -> Iterator[tuple[Instance, Instance]]:
     cpo_dir, emsp_dir = tmp_path / "cpo", tmp_path / "emsp"
     cpo = Instance(cpo_dir, "NL-CPO:CPO", databases.new(cpo_dir))
-    emsp = Instance(emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir))
+    # the test reads the PATCH bodies the eMSP received from its exchange log
+    emsp = Instance(
+        emsp_dir, "DE-MSP:EMSP", databases.new(emsp_dir), config='[exchange_log]\nbodies = "all"\n'
+    )
     try:
         yield cpo, emsp
     finally:

@@ -72,6 +72,10 @@ SWITCHES = {"push_policy": "store-and-forward", "backoff_cap": 4, "max_attempts"
 EMSP_CONFIG = """
 [outbox]
 resync_on_return = false
+
+# the test reads the bodies the eMSP received from its exchange log
+[exchange_log]
+bodies = "all"
 """
 
 

@@ -177,9 +177,9 @@ async def logged_partner_http(
     ``out``), through a batcher of this process that is written out when the block ends: what
     ``ocpikit pull`` and ``ocpikit outbox work`` send is in the traffic log as what ``ocpikit
     serve`` sends is."""
-    from ocpikit.operations.exchange_log import ExchangeLogBatcher
+    from ocpikit.operations.exchange_log import ExchangeLogBatcher, log_policy
 
-    log = ExchangeLogBatcher(storage)
+    log = ExchangeLogBatcher(storage, policy=log_policy(settings.extra))
     try:
         async with partner_http(settings, concurrency=concurrency) as http:
             http.traffic = log.record

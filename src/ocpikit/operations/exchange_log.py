@@ -19,27 +19,47 @@ A failed write is not retried and never fails a request.
 A response body is logged whole up to :data:`LOG_BODY` bytes, a longer one (a page of objects)
 as an excerpt (:func:`log_excerpt`), so the log does not multiply the write load of the hot
 path.
+
+What a row keeps is the :class:`LogPolicy` (``[exchange_log] bodies``): by default a
+successful exchange (HTTP 2xx, an OCPI 1xxx status or none, no error) keeps its line (method,
+URL, statuses, time, partner, subject, message ids), no headers, of its request body an
+excerpt of :data:`COMPACT_EXCERPT` bytes and the first 128 bits of the SHA-256 of the whole, the same of a read's
+response body (a page, an object), and the answer to a write whole up to
+:data:`COMPACT_ANSWER` bytes (its status message, e.g. what a hub's conversion lost)
+(:func:`compact`): a page of 100 locations or a Session PUT costs a few
+hundred bytes of log; a failed exchange keeps its
+headers and bodies (redacted), which is what a traffic log is read for. ``bodies = "all"``
+keeps every body of every exchange. The policy is applied by the writer task, off the request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from ocpikit.core.logs import EXCHANGE_LOGGER, event
 from ocpikit.protocol.ports import Exchange, Storage
 
 __all__ = [
+    "COMPACT_ANSWER",
+    "COMPACT_EXCERPT",
     "LOG_BODY",
     "LOG_HEAD",
     "LOG_INTERVAL",
     "LOG_QUEUE_MAX",
     "LOG_TAIL",
     "ExchangeLogBatcher",
+    "LogPolicy",
+    "compact",
     "log_excerpt",
     "log_exchange",
+    "log_policy",
 ]
 
 #: a response body up to this many bytes is logged whole
@@ -52,6 +72,72 @@ LOG_TAIL = 256
 LOG_QUEUE_MAX = 10_000
 #: seconds between two batches of the exchange log
 LOG_INTERVAL = 0.2
+
+
+#: of a successful exchange's request body, the log keeps this many bytes and the whole's
+#: SHA-256 (the object itself is in the store)
+COMPACT_EXCERPT = 48
+#: a successful exchange's response body up to this size is kept whole: an answer to a write
+#: (its status message, e.g. what a hub's conversion lost), not a page of objects
+COMPACT_ANSWER = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LogPolicy:
+    """What the exchange log keeps of a row (``[exchange_log] bodies``): ``"failures"``
+    (default: whole bodies and headers of failed exchanges only) or ``"all"``."""
+
+    bodies: str = "failures"
+
+
+def log_policy(config: Mapping[str, Any]) -> LogPolicy:
+    """``[exchange_log] bodies`` of the raw config; ValueError naming the key."""
+    table = config.get("exchange_log", {})
+    if not isinstance(table, Mapping):
+        raise ValueError("[exchange_log] must be a table")
+    bodies = table.get("bodies", "failures")
+    if bodies not in ("failures", "all"):
+        raise ValueError('exchange_log.bodies must be "failures" or "all"')
+    return LogPolicy(bodies=bodies)
+
+
+def _failed(e: Exchange) -> bool:
+    return (
+        e.error is not None
+        or e.status is None
+        or not 200 <= e.status < 300
+        or (e.ocpi_status is not None and not 1000 <= e.ocpi_status < 2000)
+    )
+
+
+def _credentials(e: Exchange) -> bool:
+    """Credentials bodies carry tokens: kept whole, so that the storage's redaction finds and
+    hides them (an excerpt could cut a token where no rule recognises it)."""
+    return e.module == "credentials" or "/credentials" in e.url
+
+
+def _digest(body: bytes | None, whole: int) -> bytes | None:
+    if body is None or len(body) <= whole:
+        return body
+    # the first 128 bits of the SHA-256: enough to tell two bodies apart, half the bytes
+    sha = hashlib.sha256(body).hexdigest()[:32]
+    return body[:COMPACT_EXCERPT] + f"...[{len(body)} bytes, sha256/128 {sha}]".encode()
+
+
+def compact(e: Exchange, policy: LogPolicy) -> Exchange:
+    """What the log keeps of ``e`` under ``policy`` (see the module docstring)."""
+    if policy.bodies == "all" or _failed(e) or _credentials(e):
+        return e
+    return dataclasses.replace(
+        e,
+        request_headers=(),
+        response_headers=(),
+        request_body=_digest(e.request_body, COMPACT_EXCERPT),
+        # a read's answer is data (a page, an object): excerpted; a write's is its status
+        response_body=_digest(
+            e.response_body, COMPACT_EXCERPT if e.method == "GET" else COMPACT_ANSWER
+        ),
+    )
 
 
 #: one INFO event per exchange, in and out (docs/operations.md "Logs")
@@ -100,10 +186,12 @@ class ExchangeLogBatcher:
         *,
         enabled: bool = True,
         observe: Callable[[Exchange], None] | None = None,
+        policy: LogPolicy | None = None,
     ) -> None:
         self.storage = storage
         self.enabled = enabled
         self.observe = observe
+        self.policy = policy or LogPolicy()
         self._queue: list[Exchange] = []
         self._writer: asyncio.Task[None] | None = None
         self._writer_waits = False  # the writer is between two batches
@@ -148,8 +236,9 @@ class ExchangeLogBatcher:
         """Write what is queued, now."""
         batch, self._queue = self._queue, []
         if batch:
+            policy = self.policy
             with contextlib.suppress(Exception):
-                await self.storage.exchanges.record(batch)
+                await self.storage.exchanges.record([compact(e, policy) for e in batch])
 
     async def close(self) -> None:
         """Write everything queued (clean shutdown)."""

@@ -13,11 +13,13 @@ from typing import Final, Protocol
 
 __all__ = [
     "ERROR_STATUSES",
+    "ROW_OVERHEAD",
     "Exchange",
     "ExchangeDirection",
     "ExchangeLog",
     "ExchangeQuery",
     "exchange_query",
+    "stored_size",
 ]
 
 
@@ -126,6 +128,24 @@ def exchange_query(
     )
 
 
+#: bytes a stored exchange takes beside its text and body fields (its fixed columns, ids, the
+#: index entries): what :meth:`ExchangeLog.prune_to` adds to each row's lengths
+ROW_OVERHEAD = 160
+
+
+def stored_size(e: Exchange) -> int:
+    """The estimate of the space a stored exchange takes (see :meth:`ExchangeLog.prune_to`)."""
+    headers = sum(len(k) + len(v) + 6 for k, v in (*e.request_headers, *e.response_headers))
+    return (
+        ROW_OVERHEAD
+        + len(e.url)
+        + headers
+        + len(e.request_body or b"")
+        + len(e.response_body or b"")
+        + len(e.error or "")
+    )
+
+
 class ExchangeLog(Protocol):
     async def record(self, exchanges: Sequence[Exchange]) -> None:
         """Append exchanges (batched: one transaction for the whole sequence)."""
@@ -145,4 +165,10 @@ class ExchangeLog(Protocol):
 
     async def prune(self, before: datetime) -> int:
         """Delete exchanges started before ``before``; returns how many."""
+        ...
+
+    async def prune_to(self, max_bytes: int) -> int:
+        """Delete the oldest exchanges until what the log holds is at most ``max_bytes`` (the
+        stored fields' lengths plus :data:`ROW_OVERHEAD` a row, an estimate of the space they
+        take); returns how many."""
         ...

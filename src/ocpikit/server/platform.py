@@ -10,6 +10,7 @@ from ocpikit.core.clock import SYSTEM_CLOCK, Clock
 from ocpikit.core.errors import Unauthorized
 from ocpikit.core.headers import PartyRef
 from ocpikit.core.versions import Role, Version
+from ocpikit.operations.exchange_log import log_policy
 from ocpikit.operations.hub_relay import HubRelay
 from ocpikit.protocol.decisions import Decisions, DemoDecisions
 from ocpikit.protocol.endpoints import side_of
@@ -70,8 +71,12 @@ class Platform:
         self.guard = RequestGuard(settings.limits)
         #: the traffic counters and the state gauges of ``GET /metrics``
         self.metrics = PlatformMetrics(storage, clock)
+        try:
+            policy = log_policy(settings.extra)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.exchange_log = ExchangeLogBatcher(
-            storage, enabled=log_exchanges, observe=self.metrics.observe
+            storage, enabled=log_exchanges, observe=self.metrics.observe, policy=policy
         )
         self._versions: dict[str, Version] = {v.text: v for v in settings.versions}
         self._parties: dict[str, PartyConfig] = {p.key: p for p in settings.parties}

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from ocpikit.core.types import ci_key
+from ocpikit.protocol.exchanges import stored_size
 from ocpikit.protocol.ports import (
     ANY_OWNER,
     CommandDirection,
@@ -511,6 +512,14 @@ class MemoryExchangeLog:
         kept = [e for e in self._s.exchanges if e.started_at >= before]
         removed = len(self._s.exchanges) - len(kept)
         self._s.exchanges = kept
+        return removed
+
+    async def prune_to(self, max_bytes: int) -> int:
+        total = sum(stored_size(e) for e in self._s.exchanges)
+        removed = 0
+        while self._s.exchanges and total > max_bytes:
+            total -= stored_size(self._s.exchanges.pop(0))
+            removed += 1
         return removed
 
 

@@ -195,12 +195,15 @@ async def test_exchange_log_never_contains_a_token(cpo: Node, emsp: Node) -> Non
 
 
 async def test_exchange_log_keeps_an_excerpt_of_a_large_page(router: Router) -> None:
-    """A page larger than 8 KiB is logged as its first and last 256 bytes (the envelope's
-    status), with the number of bytes left out between them; a small body whole."""
+    """With ``[exchange_log] bodies = "all"``, a page larger than 8 KiB is logged as its first
+    and last 256 bytes (the envelope's status), with the number of bytes left out between
+    them; a small body whole."""
+    from ocpikit.operations.exchange_log import LogPolicy
     from ocpikit.server.app import platform_of
     from ocpikit.server.demo import load_demo
 
     cpo = make_node(router, "cpo.test", "NL", "CPO", (Role.CPO,), (V2_3_0,))
+    platform_of(cpo.app).exchange_log.policy = LogPolicy(bodies="all")
     await load_demo(cpo.storage, [("NL", "CPO", ("CPO",))], locations=20)
     emsp = make_node(router, "emsp.test", "DE", "MSP", (Role.EMSP,), (V2_3_0,))
     partner = await emsp.register(cpo)

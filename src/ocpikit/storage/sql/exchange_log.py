@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ocpikit.protocol.exchanges import (
     ERROR_STATUSES,
+    ROW_OVERHEAD,
     Exchange,
     ExchangeDirection,
     ExchangeQuery,
@@ -205,3 +206,32 @@ class SqlExchangeLog:
     async def prune(self, before: datetime) -> int:
         stmt = sa.delete(exchange_log).where(exchange_log.c.started_at < before)
         return await self._db.write(lambda conn: conn.execute(stmt).rowcount)
+
+    async def prune_to(self, max_bytes: int) -> int:
+        """One pass: the log's estimated size and row count, then, when over ``max_bytes``,
+        the oldest rows in proportion to the excess (a tenth more, so that the next pass need
+        not follow at once) deleted in one statement by id."""
+        t = exchange_log.c
+        size = sa.func.coalesce(
+            sa.func.sum(
+                ROW_OVERHEAD
+                + sa.func.length(t.url)
+                + sa.func.length(sa.cast(t.request_headers, sa.Text))
+                + sa.func.length(sa.cast(t.response_headers, sa.Text))
+                + sa.func.coalesce(sa.func.length(t.request_body), 0)
+                + sa.func.coalesce(sa.func.length(t.response_body), 0)
+                + sa.func.coalesce(sa.func.length(t.error), 0)
+            ),
+            0,
+        )
+
+        def run(conn: sa.Connection) -> int:
+            total, rows = conn.execute(sa.select(size, sa.func.count())).one()
+            if int(total) <= max_bytes or not rows:
+                return 0
+            excess = (int(total) - max_bytes) / int(total)
+            n = min(int(rows), int(rows * excess * 1.1) + 1)
+            last = conn.execute(sa.select(t.id).order_by(t.id).offset(n - 1).limit(1)).scalar_one()
+            return int(conn.execute(sa.delete(exchange_log).where(t.id <= last)).rowcount)
+
+        return await self._db.write(run)

@@ -1,0 +1,62 @@
+"""What the exchange log keeps of a row (``[exchange_log] bodies``): a successful exchange its
+line and an excerpt plus SHA-256 of each body, a failed one (or credentials) everything."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+
+from ocpikit.operations.exchange_log import COMPACT_EXCERPT, LogPolicy, compact, log_policy
+from ocpikit.protocol.ports import Exchange, ExchangeDirection
+
+PAGE = b'{"data": [' + b'{"id": "LOC"},' * 5000 + b'], "status_code": 1000}'
+
+
+def exchange(**over: object) -> Exchange:
+    base: dict[str, object] = {
+        "direction": ExchangeDirection.INBOUND,
+        "method": "GET",
+        "url": "https://us/ocpi/2.2.1/cpo/locations?limit=100",
+        "started_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "status": 200,
+        "ocpi_status": 1000,
+        "request_headers": (("authorization", "Token x"), ("x-request-id", "r1")),
+        "response_headers": (("x-total-count", "500"),),
+        "response_body": PAGE,
+        "module": "locations",
+    }
+    return Exchange(**{**base, **over})  # type: ignore[arg-type]
+
+
+def test_a_successful_page_keeps_its_line_an_excerpt_and_the_hash() -> None:
+    kept = compact(exchange(), LogPolicy())
+    assert kept.request_headers == () and kept.response_headers == ()
+    body = kept.response_body or b""
+    assert body.startswith(PAGE[:COMPACT_EXCERPT])
+    assert hashlib.sha256(PAGE).hexdigest()[:32].encode() in body and str(len(PAGE)).encode() in body
+    assert len(body) < 120 and (kept.url, kept.status) == (exchange().url, 200)
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"status": 404},
+        {"status": 200, "ocpi_status": 2001},
+        {"status": None, "error": "timeout"},
+        {"url": "https://us/ocpi/2.2.1/credentials", "module": "credentials"},
+    ],
+)
+def test_failures_and_credentials_are_kept_whole(over: dict[str, object]) -> None:
+    e = exchange(**over)
+    assert compact(e, LogPolicy()) is e
+
+
+def test_all_keeps_everything_and_the_policy_is_read_from_the_config() -> None:
+    e = exchange()
+    assert compact(e, LogPolicy(bodies="all")) is e
+    assert log_policy({}) == LogPolicy("failures")
+    assert log_policy({"exchange_log": {"bodies": "all"}}) == LogPolicy("all")
+    with pytest.raises(ValueError, match="exchange_log.bodies"):
+        log_policy({"exchange_log": {"bodies": "some"}})
