@@ -35,7 +35,9 @@ def test_a_successful_page_keeps_its_line_an_excerpt_and_the_hash() -> None:
     assert kept.request_headers == () and kept.response_headers == ()
     body = kept.response_body or b""
     assert body.startswith(PAGE[:COMPACT_EXCERPT])
-    assert hashlib.sha256(PAGE).hexdigest()[:32].encode() in body and str(len(PAGE)).encode() in body
+    assert (
+        hashlib.sha256(PAGE).hexdigest()[:32].encode() in body and str(len(PAGE)).encode() in body
+    )
     assert len(body) < 120 and (kept.url, kept.status) == (exchange().url, 200)
 
 
@@ -58,5 +60,5 @@ def test_all_keeps_everything_and_the_policy_is_read_from_the_config() -> None:
     assert compact(e, LogPolicy(bodies="all")) is e
     assert log_policy({}) == LogPolicy("failures")
     assert log_policy({"exchange_log": {"bodies": "all"}}) == LogPolicy("all")
-    with pytest.raises(ValueError, match="exchange_log.bodies"):
+    with pytest.raises(ValueError, match=r"exchange_log\.bodies"):
         log_policy({"exchange_log": {"bodies": "some"}})
