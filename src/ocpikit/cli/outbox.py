@@ -74,19 +74,9 @@ def register(sub: Any) -> None:
 
 
 def _row(e: Any) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "partner": e.partner_id,
-        "kind": e.key.kind,
-        "object": f"{e.key.country_code}/{e.key.party_id}/{e.key.id}",
-        "operation": e.operation.value,
-        "revision": e.revision,
-        "state": e.state.value,
-        "attempts": e.attempts,
-        "next_attempt_at": e.next_attempt_at.isoformat(),
-        "last_error": e.last_error,
-        "dead_reason": e.dead_reason,
-    }
+    from ocpikit.operations.outbox import entry_summary
+
+    return entry_summary(e)
 
 
 def run_list(args: argparse.Namespace) -> int:

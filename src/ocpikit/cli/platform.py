@@ -177,25 +177,18 @@ def run_invite(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_register(args: argparse.Namespace) -> int:
+def _handshake(args: argparse.Namespace, step: Any) -> int:
+    """Run ``step(settings, storage, driver)`` (a registration or a rotation, which calls the
+    partner) and print the partner it returns as JSON, or the OCPI error on stderr."""
     from ocpikit.core.errors import OcpiError
-    from ocpikit.server.registry import partner_summary, register_with
+    from ocpikit.server.registry import partner_summary
 
     settings = settings_from(args)
     storage = open_storage(settings)
 
     async def main() -> dict[str, Any]:
         try:
-            partner = await register_with(
-                settings,
-                storage,
-                registration_driver(settings),
-                args.versions_url,
-                args.token,
-                args.party,
-                {"profile": args.profile} if args.profile else None,
-            )
-            return partner_summary(partner)
+            return partner_summary(await step(settings, storage, registration_driver(settings)))
         finally:
             await storage.aclose()
 
@@ -206,6 +199,18 @@ def run_register(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def run_register(args: argparse.Namespace) -> int:
+    from ocpikit.server.registry import register_with
+
+    profile = {"profile": args.profile} if args.profile else None
+    return _handshake(
+        args,
+        lambda settings, storage, driver: register_with(
+            settings, storage, driver, args.versions_url, args.token, args.party, profile
+        ),
+    )
 
 
 def run_partners(args: argparse.Namespace) -> int:
@@ -246,26 +251,11 @@ def run_partners(args: argparse.Namespace) -> int:
 
 
 def run_rotate(args: argparse.Namespace) -> int:
-    from ocpikit.core.errors import OcpiError
-    from ocpikit.server.registry import partner_summary, rotate
+    from ocpikit.server.registry import rotate
 
-    settings = settings_from(args)
-    storage = open_storage(settings)
-
-    async def main() -> dict[str, Any]:
-        try:
-            driver = registration_driver(settings)
-            return partner_summary(await rotate(settings, storage, driver, args.partner))
-        finally:
-            await storage.aclose()
-
-    try:
-        summary = asyncio.run(main())
-    except OcpiError as exc:
-        print(json.dumps({"error": exc.message, "status_code": exc.status_code}), file=sys.stderr)
-        return 1
-    print(json.dumps(summary, indent=2))
-    return 0
+    return _handshake(
+        args, lambda settings, storage, driver: rotate(settings, storage, driver, args.partner)
+    )
 
 
 def run_unregister(args: argparse.Namespace) -> int:

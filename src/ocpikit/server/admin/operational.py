@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocpikit.core.errors import InvalidOrMissingParameters, NotFound
-from ocpikit.core.types import format_datetime
 from ocpikit.operations import partners as ops
+from ocpikit.operations.outbox import entry_summary
 from ocpikit.protocol.ports import OutboxEntry, OutboxState, Partner
 from ocpikit.server.admin.common import json_response, read_body
 from ocpikit.server.platform import Platform
@@ -159,20 +159,7 @@ async def rotate_partner(request: Request, platform: Platform) -> Response:
 
 def outbox_entry_json(e: OutboxEntry) -> dict[str, Any]:
     """One outbox entry as ``ocpikit outbox list --json`` shows it."""
-    return {
-        "id": e.id,
-        "partner": e.partner_id,
-        "kind": e.key.kind,
-        "object": f"{e.key.country_code}/{e.key.party_id}/{e.key.id}",
-        "operation": e.operation.value,
-        "revision": e.revision,
-        "state": e.state.value,
-        "attempts": e.attempts,
-        "next_attempt_at": format_datetime(e.next_attempt_at),
-        "created_at": format_datetime(e.created_at),
-        "last_error": e.last_error,
-        "dead_reason": e.dead_reason,
-    }
+    return entry_summary(e)
 
 
 def _number(request: Request, name: str, default: int) -> int:
