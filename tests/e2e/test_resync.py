@@ -35,7 +35,11 @@ ADMIN = {"Authorization": "Bearer e2e-admin"}
 def nodes(tmp_path: Path, databases: Databases) -> Iterator[tuple[Instance, Instance]]:
     cpo_dir, emsp_dir = tmp_path / "cpo", tmp_path / "emsp"
     cpo = Instance(
-        cpo_dir, "NL-CPO:CPO", databases.new(cpo_dir), config="[outbox]\nworker = false\n"
+        cpo_dir,
+        "NL-CPO:CPO",
+        databases.new(cpo_dir),
+        # the test reads the pages the CPO answered from its exchange log
+        config='[outbox]\nworker = false\n\n[exchange_log]\nbodies = "all"\n',
     )
     # no first pull after registration: these tests start from partners never synced
     emsp = Instance(
