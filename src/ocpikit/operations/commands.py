@@ -265,8 +265,11 @@ async def report_result(
     record = await ports.storage.commands.get(CommandDirection.RECEIVED, command_id)
     if record is None:
         raise KeyError(command_id)
-    updated = commands.on_operator_result(record, result, ports.clock.now())
-    await ports.storage.commands.save(updated)
+    now = ports.clock.now()
+    updated = commands.on_operator_result(record, result, now)
+    # leased while this process POSTs it: a sweep meanwhile (here or in another process) skips
+    # it, so the partner gets the result once
+    await ports.storage.commands.save(dataclasses.replace(updated, deadline=now + ports.lease))
     return await deliver(ports, updated)
 
 

@@ -159,6 +159,22 @@ async def test_the_operators_result_is_posted_at_once() -> None:
         await commands.report_result(w.ports, "C2", {"result": "ACCEPTED"})
 
 
+async def test_a_sweep_while_the_result_is_posted_does_not_post_it_again() -> None:
+    """The operator's result is leased while this process POSTs it: a sweep running meanwhile
+    (this process's or another's) finds it not due (it POSTed it a second time before)."""
+    w = world()
+    await w.storage.partners.save(partner("DE-MSP", party=("DE", "MSP"), role="EMSP"))
+    await _received(w, response_url="https://msp.example/r/C1")
+
+    async def meanwhile(*args: Any, **kwargs: Any) -> None:
+        await commands.sweep(w.ports)  # runs while the POST is in flight
+
+    w.calls.answers["post_result"] = meanwhile
+    done = await commands.report_result(w.ports, "C1", {"result": "ACCEPTED"})
+    assert done.state == machine.State.DELIVERED
+    assert [m for _, m, _, _ in w.calls.calls] == ["post_result"]
+
+
 @pytest.mark.parametrize(
     ("error", "state", "retried"),
     [
