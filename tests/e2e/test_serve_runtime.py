@@ -81,8 +81,9 @@ def _read_answer(sock: Any) -> bytes:
 
 
 def test_the_listener_bounds_request_heads(tmp_path: Path) -> None:
-    """A head that dribbles in is cut off after ``header_timeout``; one over ``max_header_bytes``
-    is refused; a normal request on a kept-alive connection still works."""
+    """The listener runs uvloop and httptools; a head that dribbles in is cut off after
+    ``header_timeout``; one over ``max_header_bytes`` is refused; a normal request on a
+    kept-alive connection still works."""
     import socket
     import time
 
@@ -90,6 +91,10 @@ def test_the_listener_bounds_request_heads(tmp_path: Path) -> None:
     node = Instance(tmp_path, "NL-CPO:CPO", f"sqlite:///{tmp_path / 'p.db'}", config=config)
     try:
         node.start()
+        assert node.proc is not None
+        loaded = Path(f"/proc/{node.proc.pid}/maps").read_text()
+        # the production stack: uvloop's event loop and the httptools parser
+        assert "uvloop" in loaded and "httptools" in loaded
         with socket.create_connection(("127.0.0.1", node.port), timeout=5) as slow:
             slow.sendall(b"GET /ocpi/versions HTTP/1.1\r\nHost: x\r\n")
             started = time.monotonic()

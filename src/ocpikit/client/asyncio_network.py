@@ -19,7 +19,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Awaitable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 
@@ -39,8 +39,8 @@ class _BufferingProtocol(asyncio.Protocol):
         self.drained: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # a stream transport; uvloop's do not subclass asyncio.Transport, so none is checked
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

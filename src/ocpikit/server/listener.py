@@ -1,13 +1,16 @@
-"""The HTTP listener ``ocpikit serve`` runs: uvicorn on h11 with the platform's ``[limits]``
-(docs/security.md, "Limits").
+"""The HTTP listener ``ocpikit serve`` runs: uvicorn on its production stack (uvloop's event
+loop and the httptools parser, h11 where httptools is not installed) with the platform's
+``[limits]`` (docs/security.md, "Limits").
 
-- Header size: ``max_header_bytes`` is h11's limit on an incomplete request head (a larger head
-  is answered 400 and the connection closed).
-- Header-read timeout: :class:`HeaderTimeoutProtocol` closes a connection whose request head
-  has not arrived ``header_timeout`` seconds (``[limits] header_timeout``) after the connection
-  opened or after the previous answer (a client dribbling its headers, "slowloris", cannot hold
-  a connection open). uvicorn has no such option; the subclass notes the time in the
-  protocol's own hooks and one sweep a second closes the overdue connections.
+- Header size: a request head (request line and header fields) over ``max_header_bytes`` is
+  answered 400 and the connection closed. On httptools both a parsed head and the bytes of a
+  head still arriving are counted; on h11 (the fallback) the bound is h11's own limit on an
+  incomplete event, so a complete oversized head that arrives in one read passes there.
+- Header-read timeout: a connection whose request head has not arrived ``header_timeout``
+  seconds (``[limits] header_timeout``) after the connection opened or after the previous
+  answer is closed (a client dribbling its headers, "slowloris", cannot hold a connection
+  open). uvicorn has no such option; the protocol notes the time in its own hooks and one
+  sweep a second closes the overdue connections (:class:`_HeadSweep`).
 - Body-read timeout and body size: :class:`~ocpikit.server.adapter.OcpiRequest` (408 and 413).
 - Idle keep-alive connections close after ``keep_alive_timeout`` seconds.
 """
@@ -25,16 +28,29 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ocpikit.server.settings import Limits
 
-__all__ = ["HeaderTimeoutProtocol", "listener_config", "serve", "shared_socket"]
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is a dependency; h11 is the fallback
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
+__all__ = [
+    "H11HeadProtocol",
+    "HttpToolsHeadProtocol",
+    "listener_config",
+    "listener_protocol",
+    "serve",
+    "shared_socket",
+]
 
 
-class HeaderTimeoutProtocol(H11Protocol):
+class H11HeadProtocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline on the request head (see the module docstring).
 
     Plan: no timer per request (timers armed and cancelled at thousands of requests a second
     churn the event loop's heap): a connection notes when it starts waiting for a head (opened,
     or its previous answer sent) and forgets it when a head arrives; one sweep a second, shared
-    by the connections of a server, closes those that waited longer than ``header_timeout``."""
+    by the connections of a server, closes those that waited longer than ``header_timeout``.
+    The head's size is h11's own limit (``h11_max_incomplete_event_size``)."""
 
     header_timeout: float = 10.0
     waiting_since: float | None = None
@@ -53,6 +69,85 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().on_response_complete()
         if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
             self.waiting_since = self.loop.time()
+
+
+if HttpToolsProtocol is not None:
+
+    class HttpToolsHeadProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with a deadline on the request head and a bound on its
+        size (see the module docstring); the deadline as in :class:`H11HeadProtocol`.
+
+        Invariants: ``head_size`` counts the parsed request line and header fields, so a
+        complete head over ``max_header_bytes`` is refused; ``head_bytes`` counts every byte
+        received while a head was awaited (the parser keeps a header field until it is
+        complete), so an incomplete one is refused too once over the limit. A chunk that
+        arrives while a body is read is not counted in ``head_bytes`` (a pipelined head it
+        starts is under-counted by at most that one chunk)."""
+
+        header_timeout: float = 10.0
+        max_header_bytes: int = 16 * 1024
+        waiting_since: float | None = None
+        head_bytes: int = 0
+        head_size: int = 0
+        awaiting_head: bool = True
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self.waiting_since = self.loop.time()
+            _HeadSweep.start(self.loop, self.connections, self.header_timeout)
+
+        def data_received(self, data: bytes) -> None:
+            counted = self.awaiting_head
+            super().data_received(data)
+            if counted and self.awaiting_head and self.parser is not None:
+                self.head_bytes += len(data)
+                if self.head_bytes > self.max_header_bytes and not self.transport.is_closing():
+                    self.send_400_response("Request head too large.")
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value) + 4)
+            super().on_header(name, value)
+
+        def _count(self, size: int) -> None:
+            """Count ``size`` bytes of a parsed head; over the limit, the parser stops with an
+            error (the protocol answers 400 and closes)."""
+            self.head_size += size
+            if self.head_size > self.max_header_bytes:
+                raise ValueError("request head too large")
+
+        def on_headers_complete(self) -> None:
+            self.awaiting_head = False
+            self.head_bytes = self.head_size = 0
+            self.waiting_since = None  # a request head arrived
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self.awaiting_head = True
+            super().on_message_complete()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing() and self.cycle.response_complete:
+                self.waiting_since = self.loop.time()
+
+else:  # pragma: no cover
+    HttpToolsHeadProtocol = None  # type: ignore[assignment,misc]
+
+
+def listener_protocol(limits: Limits) -> type[asyncio.Protocol]:
+    """The HTTP protocol class of a listener within ``limits``: httptools where installed."""
+    base: type[Any] = (
+        HttpToolsHeadProtocol if HttpToolsHeadProtocol is not None else H11HeadProtocol
+    )
+    return type(
+        "ListenerProtocol",
+        (base,),
+        {"header_timeout": limits.header_timeout, "max_header_bytes": limits.max_header_bytes},
+    )
 
 
 class _HeadSweep:
@@ -142,9 +237,8 @@ def listener_config(
         app,
         host=host,
         port=port,
-        http=type(
-            "ListenerProtocol", (HeaderTimeoutProtocol,), {"header_timeout": limits.header_timeout}
-        ),
+        http=listener_protocol(limits),
+        loop="auto",  # uvloop where installed
         h11_max_incomplete_event_size=limits.max_header_bytes,
         timeout_keep_alive=max(1, int(limits.keep_alive_timeout)),
         log_level="warning",

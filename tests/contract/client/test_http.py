@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 
 import httpx
 import orjson
@@ -16,6 +17,19 @@ from ocpikit.protocol.ports import ObjectKey
 from .helpers import ok, partner, sessions
 
 pytestmark = pytest.mark.anyio
+
+
+def _loops() -> list[object]:
+    """asyncio's own event loop and uvloop's (``ocpikit serve`` runs on uvloop)."""
+    if importlib.util.find_spec("uvloop") is None:
+        return ["asyncio"]
+    return ["asyncio", pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop")]
+
+
+@pytest.fixture(params=_loops())
+def anyio_backend(request: pytest.FixtureRequest) -> object:
+    return request.param
+
 
 REPLY = orjson.dumps({"status_code": 1000, "timestamp": "2024-01-01T00:00:00Z"})
 
