@@ -206,8 +206,16 @@ class _Conn(asyncio.BufferedProtocol):
     bytes as they arrive into one reused buffer (``recv_into``: no allocation per read) and
     sends the next one."""
 
-    def __init__(self, make: Callable[[random.Random], bytes], seed: int, stop: float) -> None:
+    def __init__(
+        self,
+        make: Callable[[random.Random], bytes],
+        seed: int,
+        stop: float,
+        latencies: list[float] | None = None,
+    ) -> None:
         self.make = make
+        self.latencies = latencies
+        self.sent = 0.0
         self.rng = random.Random(seed)
         self.stop = stop
         self.done = 0
@@ -220,6 +228,7 @@ class _Conn(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.sent = time.perf_counter()
         transport.write(self.make(self.rng))
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -247,7 +256,11 @@ class _Conn(asyncio.BufferedProtocol):
             self.done += 1
             self.left = -1
             assert self.transport is not None
-            if time.perf_counter() < self.stop:
+            now = time.perf_counter()
+            if self.latencies is not None:
+                self.latencies.append(now - self.sent)
+            if now < self.stop:
+                self.sent = now
                 self.transport.write(self.make(self.rng))
             else:
                 self.transport.close()
@@ -269,13 +282,18 @@ class _Conn(asyncio.BufferedProtocol):
 
 
 def http_load(
-    port: int, make: Callable[[random.Random], bytes], clients: int, seconds: float
+    port: int,
+    make: Callable[[random.Random], bytes],
+    clients: int,
+    seconds: float,
+    latencies: list[float] | None = None,
 ) -> float:
     """Requests per second from ``clients`` concurrent keep-alive connections to 127.0.0.1,
     each sending ``make(rng)`` (a whole HTTP/1.1 request) as soon as the previous response is
     complete. The responses are counted, not kept: with asyncio streams the client cost more
     per request than the bare app (~170 µs against ~140 µs for a 210 KiB page), so on two
-    cores it, not the server stack, set the bare app's "ceiling"."""
+    cores it, not the server stack, set the bare app's "ceiling". ``latencies``: each
+    request's time from its send to its answer's last byte is appended (seconds)."""
 
     async def run() -> float:
         loop = asyncio.get_running_loop()
@@ -283,7 +301,7 @@ def http_load(
         conns: list[_Conn] = []
         start = time.perf_counter()
         for i in range(clients):
-            conn = _Conn(make, i, stop)
+            conn = _Conn(make, i, stop, latencies)
             conns.append(conn)
             await loop.create_connection(lambda c=conn: c, "127.0.0.1", port)
         await asyncio.gather(*(c.finished for c in conns))

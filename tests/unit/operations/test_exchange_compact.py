@@ -62,3 +62,31 @@ def test_all_keeps_everything_and_the_policy_is_read_from_the_config() -> None:
     assert log_policy({"exchange_log": {"bodies": "all"}}) == LogPolicy("all")
     with pytest.raises(ValueError, match=r"exchange_log\.bodies"):
         log_policy({"exchange_log": {"bodies": "some"}})
+
+
+def test_compact_keeps_every_other_field_as_dataclasses_replace_would() -> None:
+    import dataclasses
+
+    # every field set to a value of its own (a field added later is covered too)
+    unset = {f.name for f in dataclasses.fields(Exchange)} - {
+        "direction",
+        "method",
+        "url",
+        "started_at",
+        "status",
+        "ocpi_status",
+        "request_headers",
+        "response_headers",
+        "response_body",
+        "error",
+    }
+    full = exchange(**{name: f"value-of-{name}" for name in unset})
+    kept = compact(full, LogPolicy())
+    reference = dataclasses.replace(
+        full,
+        request_headers=(),
+        response_headers=(),
+        request_body=kept.request_body,
+        response_body=kept.response_body,
+    )
+    assert kept == reference

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocpikit.core.envelope import success
+import orjson
+
+from ocpikit.core.envelope import success_around
 from ocpikit.core.errors import NotFound
 from ocpikit.core.versions import V2_2_1, Version
 from ocpikit.protocol.endpoints import interfaces_for
@@ -25,9 +27,16 @@ async def versions_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
         context.auth = auth = await platform.authenticate(request)
         party = platform.home_party(auth)
         data = [{"version": v.text, "url": platform.version_url(v)} for v in party.versions]
-        return 200, success(data, clock=platform.clock).to_json(), {}
+        return 200, _answer(platform, data), {}
 
     return await run_endpoint(platform, request, "versions", work)
+
+
+def _answer(platform: Platform, data: Any) -> bytes:
+    """The success envelope around ``data`` (plain JSON values: strings in lists and dicts,
+    dumped as they are; byte for byte what ``success(data).to_json()`` gives)."""
+    head, tail = success_around(clock=platform.clock)
+    return head + orjson.dumps(data) + tail
 
 
 def details_data(platform: Platform, party: PartyConfig, version: Version) -> dict[str, Any]:
@@ -58,7 +67,6 @@ async def details_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
         party = platform.home_party(auth)
         if version not in party.versions:
             raise NotFound(f"Version {version} is not offered")
-        data = details_data(platform, party, version)
-        return 200, success(data, clock=platform.clock).to_json(), {}
+        return 200, _answer(platform, details_data(platform, party, version)), {}
 
     return await run_endpoint(platform, request, "versions", work)
