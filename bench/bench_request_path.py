@@ -138,7 +138,9 @@ def _cpo_side(workdir: Path, args: argparse.Namespace) -> None:
             details_url = next(v["url"] for v in versions if v["version"] == "2.3.0")
             details = http.get(details_url).json()["data"]["endpoints"]
             url = next(
-                e["url"] for e in details if e["identifier"] == "locations" and e["role"] == "SENDER"
+                e["url"]
+                for e in details
+                if e["identifier"] == "locations" and e["role"] == "SENDER"
             )
             location = url.removeprefix(base) + "/LOC00001"
             print(f"\n{LOCATIONS} locations in a CPO platform, OCPI 2.3.0, SQLite")

@@ -167,3 +167,50 @@ async def test_field_patches_in_sql_store_what_the_python_merge_stores(open_sqli
         await storage.objects.patch(key(7), fields(70), push_to=["p1"])
         await storage.objects.patch(key(3), fields(30))
     assert await rows(in_sql) == await rows(plain)
+
+
+async def test_a_single_object_read_in_one_statement_is_the_two_statement_read(
+    open_sqlite: Open,
+) -> None:
+    """``SqliteObjectStatements.get_alone`` (object and cached wire form joined, no
+    transaction) against ``get`` (two statements in a read transaction), the reference: a
+    missing object, no cached form, a cached form of the current revision, of an older one,
+    and of another version."""
+    from ocpikit.protocol.ports import WireEntry
+    from ocpikit.storage.sql.database import cursor
+
+    storage = await open_sqlite("alone.db")
+    for i in range(4):
+        await storage.objects.put(key(i), doc(i), last_updated=T0, owner="p1")
+    await storage.objects.put(key(1), doc(1, kwh=5), last_updated=T0, owner="p1")  # revision 2
+    await storage.objects.store_wire(
+        [
+            WireEntry(key(0), 1, "2.2.1", b"wire-0"),
+            WireEntry(key(1), 1, "2.2.1", b"stale-1"),
+            WireEntry(key(2), 1, "2.1.1", b"other-version-2"),
+        ]
+    )
+    statements = storage.objects._sqlite
+    assert statements is not None
+
+    def both(conn: Any) -> list[tuple[Any, Any]]:
+        found = []
+        for k in (key(0), key(1), key(2), key(3), key(9)):
+            cur = cursor(conn)
+            try:
+                (alone,) = statements.get_alone(cur, k, "2.2.1")
+            finally:
+                cur.close()
+            found.append((alone, statements.get(conn, k, "2.2.1")))
+        return found
+
+    def fields(o: StoredObject | None) -> Any:
+        if o is None:
+            return None
+        return (o.key, o.owner, o.raw, o.last_updated, o.seq, o.revision, o.wire)
+
+    pairs = await storage.objects._db.read(both)
+    assert [fields(alone) for alone, _ in pairs] == [fields(plain) for _, plain in pairs]
+    assert [p.wire if p else None for _, p in pairs] == [b"wire-0", None, None, None, None]
+    got = await storage.objects.get(key(0), version="2.2.1")  # the path the endpoints take
+    assert fields(got) == fields(pairs[0][1])

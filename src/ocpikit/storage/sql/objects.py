@@ -158,6 +158,13 @@ class SqlObjects:
         )
 
     async def get(self, key: ObjectKey, *, version: str | None = None) -> StoredObject | None:
+        if self._sqlite is not None and version is not None:
+            # one statement, no transaction (a single object served to a partner)
+            found = self._db.read_quick(
+                lambda cur: SqliteObjectStatements.get_alone(cur, key, version)
+            )
+            if found is not None:
+                return found[0]
         return await self._db.read(lambda conn: self._statements.get(conn, key, version))
 
     async def get_many(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, StoredObject]:

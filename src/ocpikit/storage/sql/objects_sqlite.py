@@ -81,6 +81,15 @@ SQLITE_GET = (
 SQLITE_GET_WIRE = (
     "SELECT body FROM ocpi_object_wire WHERE object_seq = ? AND version = ? AND revision = ?"
 )
+#: :data:`SQLITE_GET` and :data:`SQLITE_GET_WIRE` in one statement (one snapshot, so it needs
+#: no transaction): the object and its cached form of a version at its current revision
+SQLITE_GET_WITH_WIRE = (
+    "SELECT o.seq, o.kind, o.country_code, o.party_id, o.object_id, o.owner, o.last_updated, "
+    "o.revision, CAST(o.document AS BLOB), w.body FROM ocpi_objects o "
+    "LEFT JOIN ocpi_object_wire w "
+    "ON w.object_seq = o.seq AND w.version = ? AND w.revision = o.revision "
+    "WHERE o.kind = ? AND o.cc_key = ? AND o.pid_key = ? AND o.id_key = ?"
+)
 
 
 def object_values(
@@ -169,12 +178,36 @@ class SqliteObjectStatements:
                 wire = hit[0] if hit is not None else None
         finally:
             cur.close()
-        return StoredObject(
-            key=ObjectKey(kind, cc, pid, oid),
-            owner=owner,
-            raw=raw,
-            last_updated=datetime.fromisoformat(stamp),
-            seq=seq,
-            revision=revision,
-            wire=wire,
-        )
+        return _stored(seq, kind, cc, pid, oid, owner, stamp, revision, raw, wire)
+
+    @staticmethod
+    def get_alone(cur: Any, key: ObjectKey, version: str) -> tuple[StoredObject | None]:
+        """:meth:`get` in one statement on a driver cursor outside any transaction (each
+        statement reads its own snapshot: ``Database.read_quick``); the answer is wrapped, as
+        ``read_quick`` gives None when it cannot run."""
+        row = cur.execute(SQLITE_GET_WITH_WIRE, (version, *key.norm)).fetchone()
+        return (_stored(*row) if row is not None else None,)
+
+
+def _stored(
+    seq: int,
+    kind: str,
+    cc: str,
+    pid: str,
+    oid: str,
+    owner: str | None,
+    stamp: str,
+    revision: int,
+    raw: bytes,
+    wire: bytes | None,
+) -> StoredObject:
+    """A stored object from its row's columns."""
+    return StoredObject(
+        key=ObjectKey(kind, cc, pid, oid),
+        owner=owner,
+        raw=raw,
+        last_updated=datetime.fromisoformat(stamp),
+        seq=seq,
+        revision=revision,
+        wire=wire,
+    )
