@@ -19,7 +19,7 @@ RequestStart/StopTransaction, UnlockConnector.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,6 +33,7 @@ from ocpp.v201 import call_result as result201
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .data import stamp
+from .links import Link
 from .ocpp_values import (
     authorization_status,
     energy_readings,
@@ -44,7 +45,7 @@ from .ocpp_values import (
 if TYPE_CHECKING:
     from .fleet import Fleet
 
-__all__ = ["SUBPROTOCOLS", "Link", "ocpp_endpoint"]
+__all__ = ["SUBPROTOCOLS", "ocpp_endpoint"]
 
 log = logging.getLogger("ocpikit.emulator.ocpp")
 
@@ -80,32 +81,6 @@ class _Socket:
 
     async def send(self, text: str) -> None:
         await self.ws.send_text(text)
-
-
-class Link:
-    """What the fleet asks of a connected charger (both versions); each call gives the
-    charger's ``status`` answer, None for none (a CALLERROR, a timeout, a closed socket)."""
-
-    ocpp: str = ""
-    #: the ``ocpp`` library's ChargePoint.call (the class this one is mixed into)
-    call: Callable[..., Awaitable[Any]]
-
-    async def _status(self, payload: Any) -> str | None:
-        try:
-            answer = await self.call(payload)
-        except Exception as exc:  # a timeout or a closed connection: no answer
-            log.warning("ocpp: %s: %r", type(payload).__name__, exc)
-            return None
-        return None if answer is None else str(answer.status)
-
-    async def remote_start(self, n: int, id_tag: str, remote_id: int) -> str | None:
-        raise NotImplementedError
-
-    async def remote_stop(self, tx_id: str) -> str | None:
-        raise NotImplementedError
-
-    async def unlock(self, n: int) -> str | None:
-        raise NotImplementedError
 
 
 class _Central16(ChargePoint16, Link):  # type: ignore[misc]

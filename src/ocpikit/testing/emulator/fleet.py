@@ -32,7 +32,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -43,14 +43,12 @@ from ocpikit.testing.chargepoint.simulator import Simulator
 from .authorization import Authorization, authorize, cdr_token
 from .charging import Charge
 from .data import Entry, in_version
+from .links import Link
 from .ocpp_values import command_result
 from .pricing import UnsupportedTariff
 from .pushes import Push, Pusher
 from .sites import Site, plan_sites
 from .state import Emulator
-
-if TYPE_CHECKING:
-    from .central import Link
 
 __all__ = ["CommandContext", "Fleet", "FleetError"]
 
