@@ -45,7 +45,7 @@ from .charging import Charge
 from .data import Entry, in_version
 from .links import Link
 from .ocpp_values import command_result
-from .pricing import UnsupportedTariff
+from .pricing import Costs, UnsupportedTariff
 from .pushes import Push, Pusher
 from .sites import Site, plan_sites
 from .state import Emulator
@@ -198,12 +198,15 @@ class Fleet:
                 return party
         return reg.party("EMSP")
 
-    def _serve(self, module: str, party: str, oid: str, data: dict[str, Any], when: Any) -> None:
+    def _serve(
+        self, module: str, party: str, oid: str, data: dict[str, Any], when: datetime
+    ) -> None:
         """Serve ``data`` as the current ``module`` object ``oid`` (last in its list, which
         stays in ``last_updated`` order)."""
         entries = self.emu.data.entries(module)
         entries[:] = [e for e in entries if not (e.party == party and e.id == oid)]
-        entries.append(Entry(party, oid, when.replace(microsecond=0), data))
+        moment = when.replace(microsecond=when.microsecond // 1000 * 1000)
+        entries.append(Entry(party, oid, moment, data))
 
     def _push_evse(self, site: Site, n: int) -> None:
         url = self._target("locations")
@@ -240,7 +243,7 @@ class Fleet:
         entry = self.emu.data.find("tariffs", tid) if tid else None
         return entry.data if entry is not None else None
 
-    def _costs(self, charge: Charge) -> Any:
+    def _costs(self, charge: Charge) -> Costs | None:
         try:
             return charge.costs(self._tariff(charge.site))
         except UnsupportedTariff as exc:
