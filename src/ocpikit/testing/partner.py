@@ -101,6 +101,38 @@ class _ControlCalls(Generic[R]):
         :meth:`state` under the returned ``reference``."""
         return self.control("POST", "command", {"command": command, "body": body or {}, **extra})
 
+    # --- an emulated CPO's simulated charge points (``--chargepoints N``) ----------------------
+    def chargepoints(self) -> R:
+        """The charge points: ``ocpp``, ``url`` and per charge point its ``id``,
+        ``location_id``, ``evse_uids``, ``tariff_id``, ``connected`` and ``connectors`` (EVSE
+        ``status``, ``ocpp_status``, ``transaction_id``, ``session_id``)."""
+        return self.control("GET", "chargepoints")
+
+    def tap(
+        self, token_uid: str, *, chargepoint: str | None = None, connector: int | None = None
+    ) -> R:
+        """A driver taps RFID ``token_uid`` at a charge point's connector (the first free one
+        when not given): the charger's authorization ``status`` (``Accepted``, ...) and the
+        ``session_id`` it started, once the platform has the Session."""
+        body = {"token_uid": token_uid, "chargepoint": chargepoint, "connector": connector}
+        return self.control("POST", "tap", {k: v for k, v in body.items() if v is not None})
+
+    def charger_status(self, chargepoint: str, connector: int, status: str) -> R:
+        """The charger reports an OCPP connector ``status`` (``Faulted``, ``Available``, ...)."""
+        body = {"connector": connector, "status": status}
+        return self.control("POST", f"chargepoints/{chargepoint}/status", body)
+
+    def meter(self, chargepoint: str, connector: int, seconds: float | None = None) -> R:
+        """The charger sends meter values after ``seconds`` more of charging (default: the
+        time since its last reading)."""
+        body = {"connector": connector, "seconds": seconds}
+        return self.control("POST", f"chargepoints/{chargepoint}/meter", body)
+
+    def stop_charging(self, chargepoint: str, connector: int) -> R:
+        """The driver ends the transaction at the charger (the Session completes, the CDR
+        follows)."""
+        return self.control("POST", f"chargepoints/{chargepoint}/stop", {"connector": connector})
+
 
 def _raise_for(method: str, path: str, r: httpx.Response) -> None:
     if r.status_code >= 400:

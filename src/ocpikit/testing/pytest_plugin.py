@@ -13,7 +13,9 @@ Fixtures (function scope; each partner is stopped after the test):
 Options: ``--ocpi-version V[,V...]`` (several: each test runs once per version), ``--ocpi-seed
 N``, ``--ocpi-fault MODE`` (repeatable: added to every partner's faults); ini options
 ``ocpi_version`` and ``ocpi_seed``; the marker ``@pytest.mark.ocpi(version=, faults=[...],
-seed=, extra=[...])`` sets them for one test.
+seed=, extra=[...], chargepoints=N, ocpp=, signed=)`` sets them for one test. ``chargepoints``
+backs an emulated CPO by N simulated OCPP charge points (``ocpp`` 1.6 or 2.0.1, OCMF-``signed``
+readings); ``ocpi_partner`` takes the same three keywords.
 
 Invariant: pytest loads this module in every run of every project that has ocpikit installed,
 so it imports only pytest and the standard library at import time; the emulator is imported
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from ocpikit.testing.partner import EmulatedPartner
 
 __all__ = [
+    "chargepoint_args",
     "ocpi_cpo",
     "ocpi_emsp",
     "ocpi_hub",
@@ -44,6 +47,8 @@ __all__ = [
 VERSIONS = ("2.1.1", "2.2.1", "2.3.0")
 DEFAULT_VERSION = "2.2.1"
 MARKER = "ocpi"
+#: the marker's and ``ocpi_partner``'s keywords for a CPO's simulated charge points
+CHARGEPOINT_KEYS = ("chargepoints", "ocpp", "signed")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,8 +76,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(version=None, faults=(), seed=None, extra=()): options of the emulated "
-        "OCPI partners (ocpi_cpo, ocpi_emsp, ocpi_hub, ocpi_partner) of this test",
+        f"{MARKER}(version=None, faults=(), seed=None, extra=(), chargepoints=0, ocpp='1.6', "
+        "signed=False): options of the emulated OCPI partners (ocpi_cpo, ocpi_emsp, ocpi_hub, "
+        "ocpi_partner) of this test; chargepoints: simulated charge points behind a CPO",
     )
 
 
@@ -91,7 +97,7 @@ def _marker(node: Any) -> dict[str, Any]:
         return {}
     if mark.args:
         raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keyword arguments only")
-    unknown = set(mark.kwargs) - {"version", "faults", "seed", "extra"}
+    unknown = set(mark.kwargs) - {"version", "faults", "seed", "extra", *CHARGEPOINT_KEYS}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}: unknown {', '.join(sorted(unknown))}")
     return dict(mark.kwargs)
@@ -135,14 +141,36 @@ def _seed(request: pytest.FixtureRequest) -> int:
     return int(raw) if raw else 0
 
 
+def chargepoint_args(
+    role: str, chargepoints: int | None, ocpp: str | None, signed: bool | None
+) -> list[str]:
+    """The ``ocpikit emulate`` options of a CPO's simulated charge points (none for other roles
+    or without ``chargepoints``)."""
+    if not chargepoints:
+        if ocpp is not None or signed:
+            raise pytest.UsageError("ocpp= and signed= need chargepoints=N")
+        return []
+    if role != "cpo":
+        raise pytest.UsageError(f"chargepoints=: only an emulated cpo has them, not a {role}")
+    args = ["--chargepoints", str(int(chargepoints))]
+    if ocpp is not None:
+        if ocpp not in ("1.6", "2.0.1"):
+            raise pytest.UsageError(f"ocpp={ocpp!r}: 1.6 or 2.0.1")
+        args += ["--ocpp", ocpp]
+    if signed:
+        args.append("--signed")
+    return args
+
+
 @pytest.fixture
 def ocpi_partner(
     request: pytest.FixtureRequest, ocpi_version: str
 ) -> Iterator[Callable[..., EmulatedPartner]]:
     """A factory of emulated partners, all stopped after the test:
-    ``ocpi_partner(role, *, version=None, faults=None, seed=None, extra=None)``. Unset
-    arguments come from ``@pytest.mark.ocpi``, then the command line and ini options;
-    ``--ocpi-fault`` modes are added to every partner's faults."""
+    ``ocpi_partner(role, *, version=None, faults=None, seed=None, extra=None,
+    chargepoints=None, ocpp=None, signed=None)``. Unset arguments come from
+    ``@pytest.mark.ocpi``, then the command line and ini options; ``--ocpi-fault`` modes are
+    added to every partner's faults; the marker's charge points apply to CPOs only."""
     from ocpikit.testing.partner import start_partner
 
     marked = _marker(request.node)
@@ -156,14 +184,22 @@ def ocpi_partner(
         faults: Sequence[str] | str | None = None,
         seed: int | None = None,
         extra: Sequence[str] | None = None,
+        chargepoints: int | None = None,
+        ocpp: str | None = None,
+        signed: bool | None = None,
     ) -> EmulatedPartner:
         chosen = marked.get("faults", ()) if faults is None else faults
+        given: dict[str, Any] = {"chargepoints": chargepoints, "ocpp": ocpp, "signed": signed}
+        explicit = any(v is not None for v in given.values())
+        if not explicit and role == "cpo":
+            given = {k: marked.get(k) for k in CHARGEPOINT_KEYS}
+        more = chargepoint_args(role, given["chargepoints"], given["ocpp"], given["signed"])
         partner = start_partner(
             role,
             version=version or ocpi_version,
             faults=always + ([chosen] if isinstance(chosen, str) else list(chosen)),
             seed=_seed(request) if seed is None else seed,
-            extra=list(marked.get("extra", ()) if extra is None else extra),
+            extra=list(marked.get("extra", ()) if extra is None else extra) + more,
         )
         started.append(partner)
         return partner
@@ -182,7 +218,8 @@ def ocpi_partner(
 @pytest.fixture
 def ocpi_cpo(ocpi_partner: Callable[..., EmulatedPartner]) -> EmulatedPartner:
     """An emulated CPO (party NL-ECP): Sender of locations, tariffs, sessions and CDRs,
-    Receiver of tokens and commands."""
+    Receiver of tokens and commands; with ``@pytest.mark.ocpi(chargepoints=N)`` backed by N
+    simulated charge points (its handle's ``tap``, ``meter``, ``stop_charging``, ...)."""
     return ocpi_partner("cpo")
 
 

@@ -137,3 +137,30 @@ def test_bad_options_are_usage_errors(
     assert result.ret != 0
     lines = result.stdout.lines + result.stderr.lines
     assert any(fnmatch.fnmatch(line, message) for line in lines), lines
+
+
+def test_charge_points_by_marker_and_factory(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(RECORDER)
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ocpi(chargepoints=2, ocpp="2.0.1", signed=True)
+        def test_marker(ocpi_cpo, ocpi_emsp):
+            assert ocpi_cpo.kw["extra"] == ["--chargepoints", "2", "--ocpp", "2.0.1", "--signed"]
+            assert ocpi_emsp.kw["extra"] == []
+
+        def test_factory(ocpi_partner):
+            cpo = ocpi_partner("cpo", chargepoints=1, extra=["--page-size", "3"])
+            assert cpo.kw["extra"] == ["--page-size", "3", "--chargepoints", "1"]
+
+        def test_without(ocpi_cpo):
+            assert ocpi_cpo.kw["extra"] == []
+
+        def test_not_for_an_emsp(ocpi_partner):
+            with pytest.raises(pytest.UsageError, match="only an emulated cpo"):
+                ocpi_partner("emsp", chargepoints=1)
+        """
+    )
+    result = pytester.runpytest(*LOAD)
+    result.assert_outcomes(passed=4)

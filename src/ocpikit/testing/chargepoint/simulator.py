@@ -9,7 +9,8 @@ with ``signed`` sends OCMF signed begin and end readings of each transaction (a 
 schedule a SetChargingProfile gives (GetCompositeSchedule answers it,
 ClearChargingProfile forgets it).
 
-Connector numbers are 1-based (the OCPP 1.6 connector id, the OCPP 2.0.1 EVSE id, whose single
+The meter register is reported in whole Wh everywhere (``meter_start``/``meter_stop``, samples,
+the signed readings' kWh). Connector numbers are 1-based (the OCPP 1.6 connector id, the OCPP 2.0.1 EVSE id, whose single
 connector is 1). Every event (a message sent and its answer, a call received) goes to
 ``on_event`` as a JSON-ready dict, which the CLI prints as one line each.
 """
@@ -348,7 +349,7 @@ class Simulator:
             await self.set_status(n, "Preparing")
             answer = await self._call(
                 call16.StartTransaction(
-                    connector_id=n, id_tag=id_tag, meter_start=int(c.meter_wh), timestamp=_now()
+                    connector_id=n, id_tag=id_tag, meter_start=_wh(c.meter_wh), timestamp=_now()
                 )
             )
             c.tx_id = str(answer.transaction_id)
@@ -401,7 +402,7 @@ class Simulator:
             data = [self._signed16(c, "E", "Transaction.End")] if self.signed else None
             await self._call(
                 call16.StopTransaction(
-                    meter_stop=int(c.meter_wh),
+                    meter_stop=_wh(c.meter_wh),
                     timestamp=_now(),
                     transaction_id=int(c.tx_id),
                     reason="Local",
@@ -415,7 +416,7 @@ class Simulator:
 
     def _ocmf(self, c: Connector, kind: str) -> str:
         record = signed_reading(
-            self.id, c.id_tag or "", kind, datetime.now(UTC), c.meter_wh, len(self.ocmf) + 1
+            self.id, c.id_tag or "", kind, datetime.now(UTC), _wh(c.meter_wh), len(self.ocmf) + 1
         )
         self.ocmf.append(record)
         self.event({"signed": kind, "connector": c.number, "ocmf": record})
@@ -453,6 +454,13 @@ class Simulator:
         await self._call(payload)
 
 
+def _wh(wh: float) -> int:
+    """The register as reported: whole Wh, the same in every message of a transaction (start,
+    samples, stop, signed readings), so the energy a central system computes from the unsigned
+    values equals the signed one."""
+    return round(wh)
+
+
 def _signed_sample16(ocmf: str, context: str) -> dict[str, Any]:
     return {
         "timestamp": _now(),
@@ -473,7 +481,7 @@ def _sample16(wh: float, context: str) -> dict[str, Any]:
         "timestamp": _now(),
         "sampledValue": [
             {
-                "value": f"{wh:.0f}",
+                "value": str(_wh(wh)),
                 "context": context,
                 "measurand": "Energy.Active.Import.Register",
                 "unit": "Wh",
@@ -487,7 +495,7 @@ def _sample201(wh: float, context: str) -> dict[str, Any]:
         "timestamp": _now(),
         "sampledValue": [
             {
-                "value": round(wh, 1),
+                "value": _wh(wh),
                 "context": context,
                 "measurand": "Energy.Active.Import.Register",
                 "unitOfMeasure": {"unit": "Wh"},

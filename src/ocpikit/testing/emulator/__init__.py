@@ -5,6 +5,10 @@ The emulator speaks OCPI with its own code (Starlette for the endpoints, httpx f
 requests); of ocpikit it uses only the models, to check its own and received objects. So it is
 an independent counterpart of ocpikit's server and client.
 
+A CPO may be backed by simulated OCPP charge points (``--chargepoints N``), run in the
+emulator's process against its own OCPP endpoint; what they do becomes its Sessions, CDRs and
+EVSE statuses (fleet.py).
+
 From tests: :func:`run_emulator` starts one as a subprocess and returns a
 :class:`EmulatorProcess` with its ``versions_url``, ``token_a``, ``control_url`` and helpers
 for the control API. The pure parts: :class:`FaultPlan` / :func:`parse_fault` (faults.py),

@@ -1,10 +1,12 @@
 """``ocpikit emulate cpo|emsp|hub [--version V] [--port N] [--fault MODE ...] [--seed N]``: run
-an emulated OCPI partner on loopback until SIGTERM (docs/testing.md).
+an emulated OCPI partner on loopback until SIGTERM (docs/testing.md); ``ocpikit emulate cpo
+--chargepoints N [--ocpp 1.6|2.0.1] [--connectors N] [--signed]`` backs the CPO by simulated
+charge points.
 
 The ``ocpikit`` command finds this module by name (``cli/main.py``): nothing in ocpikit imports
 the test kit. Importing it loads only argparse; the emulator is loaded when the command runs.
 At start-up it prints one JSON line on stdout: ``versions_url``, ``token_a``, ``control_url``,
-``role``, ``version``, ``parties``.
+``role``, ``version``, ``parties`` (with charge points also ``ocpp_url`` and ``chargepoints``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,14 @@ def register(sub: Any) -> None:
         default=0.3,
         metavar="SECONDS",
         help="seconds before a CommandResult is posted",
+    )
+    p.add_argument(
+        "--chargepoints",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cpo: back the CPO's first N locations by simulated OCPP charge points, run in "
+        "process (with --ocpp, --connectors, --signed, --power; docs/testing.md)",
     )
     from ocpikit.testing.chargepoint.cli import add_arguments
 

@@ -10,6 +10,11 @@ Roles (docs/testing.md):
   the HUB role (credentials §CredentialsRole: a Hub reports itself as role HUB and its parties
   through HubClientInfo); in 2.3.0, which has no HUB role, they list the parties behind it and
   ``hub_party_id`` (credentials §Credentials object). A hub needs 2.2.1 or later.
+
+A CPO may be backed by ``chargepoints`` simulated charge points (OCPP ``ocpp`` 1.6 or 2.0.1,
+``connectors`` each, OCMF-``signed`` readings, charging at ``power_w``): its first
+``chargepoints`` Locations are theirs (fleet.py, docs/testing.md). Without them (0, the
+default) the emulator is what it always was.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ VERSIONS = ("2.1.1", "2.2.1", "2.3.0")
 DEFAULT_PARTY = {"cpo": "NL-ECP", "emsp": "NL-EMS", "hub": "DE-HUB"}
 DEFAULT_BEHIND = (("DE-AAA", "CPO"), ("DE-AAB", "CPO"), ("NL-EMA", "EMSP"))
 _PARTY = re.compile(r"^[A-Z]{2}-[A-Z0-9]{3}$")
+OCPP_VERSIONS = ("1.6", "2.0.1")
+MAX_CHARGEPOINTS = 99
+MAX_CONNECTORS = 9
 
 
 class ConfigError(ValueError):
@@ -59,6 +67,16 @@ class EmulatorConfig:
     command_delay: float = 0.3
     #: the eMSP whose tokens a CPO's sessions and CDRs carry
     token_party: str = "NL-EMS"
+    #: simulated charge points behind a CPO (0: none)
+    chargepoints: int = 0
+    #: the OCPP version they speak: 1.6 or 2.0.1
+    ocpp: str = "1.6"
+    #: connectors (OCPP 2.0.1: EVSEs) of each charge point, one OCPI EVSE each
+    connectors: int = 2
+    #: they send OCMF signed begin and end readings (a test key)
+    signed: bool = False
+    #: their charging power in W
+    power_w: float = 11000.0
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -75,6 +93,26 @@ class EmulatorConfig:
             parse_party(party, "--behind")
             if role not in ("CPO", "EMSP"):
                 raise ConfigError(f"--behind {party}:{role}: the role is CPO or EMSP")
+        self._check_chargepoints()
+
+    def _check_chargepoints(self) -> None:
+        if self.chargepoints < 0 or self.chargepoints > MAX_CHARGEPOINTS:
+            raise ConfigError(f"--chargepoints must be from 0 to {MAX_CHARGEPOINTS}")
+        if not self.chargepoints:
+            return
+        if self.role != "cpo":
+            raise ConfigError("--chargepoints: only an emulated cpo has charge points")
+        if self.ocpp not in OCPP_VERSIONS:
+            raise ConfigError(f"--ocpp {self.ocpp!r}: one of {', '.join(OCPP_VERSIONS)}")
+        if not 1 <= self.connectors <= MAX_CONNECTORS:
+            raise ConfigError(f"--connectors must be from 1 to {MAX_CONNECTORS}")
+        if self.power_w <= 0:
+            raise ConfigError("--power must be more than 0 W")
+        if self.counts.get("locations", 0) < self.chargepoints:
+            raise ConfigError(
+                f"--chargepoints {self.chargepoints} needs as many locations "
+                f"(--objects locations={self.chargepoints})"
+            )
 
     @property
     def parties(self) -> list[tuple[str, str]]:

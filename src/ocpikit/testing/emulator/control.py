@@ -140,6 +140,58 @@ async def do_command(request: Request) -> Response:
     return JSONResponse(result)
 
 
+def _fleet(request: Request) -> Any:
+    fleet = _emu(request).fleet
+    if fleet is None:
+        raise ActionError(
+            "this emulator has no charge points (ocpikit emulate cpo --chargepoints N)"
+        )
+    return fleet
+
+
+async def chargepoints(request: Request) -> Response:
+    """The charge points: their Location and EVSEs, connection, and per connector the EVSE
+    status, the OCPP status, the open transaction and its Session."""
+    try:
+        return JSONResponse(_fleet(request).describe())
+    except ActionError as exc:
+        return _error(404, str(exc))
+
+
+async def tap(request: Request) -> Response:
+    """``{"token_uid": ..., "chargepoint": ID, "connector": N}``: a driver taps a token at a
+    charge point (the first free connector when not given); the charger's authorization
+    status and the Session it started."""
+    from .fleet import FleetError
+
+    try:
+        fleet = _fleet(request)
+        body = await _body(request)
+        uid = body.get("token_uid")
+        if not isinstance(uid, str) or not uid:
+            raise ActionError("token_uid: required")
+        cp = body.get("chargepoint")
+        result = await fleet.tap(uid, str(cp) if cp is not None else None, body.get("connector"))
+    except (ActionError, FleetError) as exc:
+        return _error(400, str(exc))
+    return JSONResponse(result)
+
+
+async def chargepoint_action(request: Request) -> Response:
+    """``POST /control/chargepoints/{id}/{status|meter|stop|tap}``: what happens at a charge
+    point (:meth:`~.fleet.Fleet.act`); the charge point afterwards."""
+    from .fleet import FleetError
+
+    try:
+        fleet = _fleet(request)
+        body = await _body(request)
+        p = request.path_params
+        result = await fleet.act(p["cp_id"], p["action"], body)
+    except (ActionError, FleetError) as exc:
+        return _error(400, str(exc))
+    return JSONResponse(result)
+
+
 ROUTES = [
     Route("/control/state", state, methods=["GET"]),
     Route("/control/received", received, methods=["GET"]),
@@ -151,4 +203,7 @@ ROUTES = [
     Route("/control/push", do_push, methods=["POST"]),
     Route("/control/authorize", do_authorize, methods=["POST"]),
     Route("/control/command", do_command, methods=["POST"]),
+    Route("/control/chargepoints", chargepoints, methods=["GET"]),
+    Route("/control/tap", tap, methods=["POST"]),
+    Route("/control/chargepoints/{cp_id}/{action}", chargepoint_action, methods=["POST"]),
 ]

@@ -24,7 +24,10 @@ __all__ = [
     "Entry",
     "format_time",
     "generate",
+    "in_version",
+    "location_221",
     "object_id",
+    "stamp",
 ]
 
 #: every generated ``last_updated`` is after this time and before it plus 30 days
@@ -83,6 +86,14 @@ _STATUSES = ("AVAILABLE", "AVAILABLE", "CHARGING", "OUTOFORDER")
 def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with ``Z`` and whole seconds (transport_and_format §DateTime)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with ``Z``, with milliseconds when there are any (2.2.1 types
+    §DateTime: fractional seconds MAY be used): the times of what charge points do."""
+    moment = moment.astimezone(UTC)
+    ms = moment.microsecond // 1000
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{ms:03d}Z" if ms else "Z")
 
 
 def object_id(module: str, party: str, n: int) -> str:
@@ -330,6 +341,19 @@ def _one_evse(loc: Mapping[str, Any], evse_uid: str) -> dict[str, Any]:
     return {**loc, "evses": [e for e in loc["evses"] if e["uid"] == evse_uid]}
 
 
+#: Session and CDR fields 2.2 added (2.1.1 mod_sessions, mod_cdrs object tables)
+_NOT_IN_V211 = (
+    "session_id",
+    "authorization_reference",
+    "signed_data",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
+
+
 def _v211(module: str, obj: dict[str, Any], loc: Mapping[str, Any]) -> dict[str, Any]:
     """The 2.1.1 form of a generated 2.2.1 object (2.1.1 mod_* object tables); ``loc`` is the
     location of a session or CDR (2.1.1 embeds the whole Location)."""
@@ -343,6 +367,10 @@ def _v211(module: str, obj: dict[str, Any], loc: Mapping[str, Any]) -> dict[str,
         return out
     token = out.pop("cdr_token")
     out["auth_id"] = token["contract_id"]
+    for key in _NOT_IN_V211:
+        out.pop(key, None)
+    if out.get("auth_method") == "COMMAND":  # 2.1.1 AuthMethod has no COMMAND
+        out["auth_method"] = "AUTH_REQUEST"
     if module == "sessions":
         out["start_datetime"] = out.pop("start_date_time")
         if "end_date_time" in out:
@@ -365,14 +393,26 @@ def _price_v230(price: Mapping[str, Any]) -> dict[str, Any]:
     return {"before_taxes": price["excl_vat"]}
 
 
+#: the Price fields of a Session or CDR (2.2.1 mod_cdrs §CDR Object)
+_PRICES = (
+    "total_cost",
+    "total_fixed_cost",
+    "total_energy_cost",
+    "total_time_cost",
+    "total_parking_cost",
+    "total_reservation_cost",
+)
+
+
 def _v230(module: str, obj: dict[str, Any]) -> dict[str, Any]:
     """The 2.3.0 form of a generated 2.2.1 object (2.3.0 mod_tariffs: ``tax_included``; Price
     with ``before_taxes``)."""
     out = dict(obj)
     if module == "tariffs":
         out["tax_included"] = "NO"
-    if "total_cost" in out:
-        out["total_cost"] = _price_v230(out["total_cost"])
+    for name in _PRICES:
+        if name in out:
+            out[name] = _price_v230(out[name])
     return out
 
 
@@ -383,6 +423,25 @@ _MAKERS = {
     "sessions": _session,
     "cdrs": _cdr,
 }
+
+
+def location_221(party: str, n: int, seed: int, when: datetime | None = None) -> dict[str, Any]:
+    """The ``n``-th Location of ``party`` in its 2.2.1 form (what :func:`in_version` reshapes)."""
+    return _location(
+        party, n, seed, when if when is not None else BASE_TIME + timedelta(minutes=37 * n)
+    )
+
+
+def in_version(
+    module: str, obj: dict[str, Any], version: str, location: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``version``'s wire form of a 2.2.1-form object of ``module``; ``location`` is the 2.2.1
+    Location of a Session or CDR (2.1.1 embeds it, limited to the EVSE used)."""
+    if version == "2.1.1":
+        return _v211(module, obj, location or {})
+    if version == "2.3.0":
+        return _v230(module, obj)
+    return obj
 
 
 def make_object(

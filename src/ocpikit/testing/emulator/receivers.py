@@ -1,7 +1,8 @@
 """The Receiver interfaces of the emulated partner: client-owned objects the platform pushes
 (transport_and_format §Client Owned Object Push: ``/{country_code}/{party_id}/{id}``), CDRs
 POSTed, and commands (mod_commands §Receiver interface), answered now with a CommandResponse
-and later with a CommandResult POSTed to the ``response_url``.
+and later with a CommandResult POSTed to the ``response_url`` (a command about a simulated
+charge point is forwarded to it, and its answer gives the CommandResult: fleet.py).
 
 A strict receiver: a body is checked against the model of our version, and a field error is
 answered with 2001 naming its JSON path; the URL's party must be one the platform registered
@@ -147,6 +148,13 @@ async def _command(c: Call, command: str) -> Response:
             )
         cpo = location.party
         c.to_party = cpo
+    response: dict[str, Any]
+    forwarded = _to_chargepoints(c, command, body, cpo)
+    if forwarded is not None:
+        response = {"result": forwarded[0]}
+        if version != "2.1.1":
+            response["timeout"] = 30
+        return reply(c, response, forwarded[1])
     result = "ACCEPTED"
     code = 1000
     if "location_id" in body and command != "RESERVE_NOW":
@@ -155,12 +163,33 @@ async def _command(c: Call, command: str) -> Response:
             result, code = "REJECTED", 2003
     if command == "STOP_SESSION" and emu.data.find("sessions", str(body["session_id"])) is None:
         result = "UNKNOWN_SESSION"
-    response: dict[str, Any] = {"result": result}
+    response = {"result": result}
     if version != "2.1.1":
         response["timeout"] = 30
     if result == "ACCEPTED":
         emu.spawn(_send_result(emu, c, str(body["response_url"]), cpo))
     return reply(c, response, code)
+
+
+def _to_chargepoints(
+    c: Call, command: str, body: dict[str, Any], cpo: str
+) -> tuple[str, int] | None:
+    """The CommandResponse of a command about one of our simulated charge points, which the
+    fleet forwards to the charger (fleet.py); None for any other command."""
+    fleet = c.emu.fleet
+    if fleet is None:
+        return None
+    from .fleet import CommandContext
+
+    reg = c.emu.registration
+    ctx = CommandContext(
+        response_url=str(body["response_url"]),
+        cpo=cpo,
+        emsp=c.from_party or (reg.party("EMSP") if reg is not None else None),
+        correlation_id=c.request.headers.get("x-correlation-id"),
+    )
+    routed: tuple[str, int] | None = fleet.command(command, body, ctx)
+    return routed
 
 
 async def _send_result(emu: Any, c: Call, url: str, cpo: str) -> None:

@@ -1,6 +1,7 @@
 """Running an emulated partner: the settings from the command line, a listening socket on
 loopback, uvicorn (HTTP/1.1 by h11, which the ``drop`` fault relies on), and the start-up line
-on stdout once it accepts connections."""
+on stdout once it accepts connections (and its charge points, if any, have connected and
+booted: the line then also names them and their ``ocpp_url``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import signal
 import socket
 import sys
+from typing import Any
 
 from .config import DEFAULT_BEHIND, ConfigError, EmulatorConfig, parse_party
 from .data import DEFAULT_COUNTS
@@ -61,6 +63,11 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             counts=_counts(args.objects),
             command_delay=args.command_delay,
             token_party=parse_party(args.token_party, "--token-party"),
+            chargepoints=getattr(args, "chargepoints", 0) or 0,
+            ocpp=getattr(args, "ocpp", "1.6"),
+            connectors=getattr(args, "connectors", 2),
+            signed=bool(getattr(args, "signed", False)),
+            power_w=getattr(args, "power", 11000.0),
         )
     except (ConfigError, FaultSpecError) as exc:
         raise ServeError(str(exc)) from None
@@ -94,7 +101,7 @@ def serve(config: EmulatorConfig) -> int:
             timeout_graceful_shutdown=2,
         )
     )
-    line = {
+    line: dict[str, Any] = {
         "versions_url": emulator.versions_url,
         "token_a": emulator.token_a,
         "control_url": emulator.control_url,
@@ -108,6 +115,18 @@ def serve(config: EmulatorConfig) -> int:
             if server.should_exit:
                 return
             await asyncio.sleep(0.01)
+        fleet = emulator.fleet
+        if fleet is not None:
+            from .fleet import CONNECT_TIMEOUT
+
+            try:
+                await asyncio.wait_for(fleet.ready.wait(), CONNECT_TIMEOUT + 5)
+            except TimeoutError:
+                print("ocpikit emulate: the charge points did not connect", file=sys.stderr)
+                server.should_exit = True
+                return
+            line["ocpp_url"] = fleet.url
+            line["chargepoints"] = [site.describe() for site in fleet.sites.values()]
         print(json.dumps(line), flush=True)
 
     # uvicorn re-raises a captured signal after its graceful shutdown; with these handlers

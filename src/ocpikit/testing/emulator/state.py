@@ -129,6 +129,9 @@ class Emulator:
         self.command_results: dict[str, Any] = {}
         self.sent: list[dict[str, Any]] = []
         self.tasks: set[asyncio.Task[None]] = set()
+        #: the simulated charge points (a :class:`~.fleet.Fleet`) of a CPO run with
+        #: ``--chargepoints``, set by the app; None otherwise
+        self.fleet: Any = None
         self._seq = itertools.count(1)
 
     @property
@@ -180,4 +183,5 @@ class Emulator:
             "received": len(self.received),
             "objects": {m: len(self.data.entries(m)) for m in self.data.modules},
             "command_results": self.command_results,
+            **({"chargepoints": self.fleet.describe()} if self.fleet is not None else {}),
         }
