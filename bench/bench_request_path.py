@@ -47,6 +47,8 @@ from _servers import (
     start_bare,
     start_platform,
 )
+from bench_server_pages import TOKEN as CPO_TOKEN
+from bench_server_pages import _fill as fill_cpo
 from bench_server_push import BARE, TOKEN, _requests, _sessions, patch_request, put_request
 from bench_server_push import _setup as setup_emsp
 
@@ -54,31 +56,9 @@ CLIENTS = 16
 LOCATIONS = 200
 
 
-async def _setup_cpo(db_url: str) -> None:
-    """A CPO platform's database: the eMSP partner DE-MSP (2.3.0) with the bench's token."""
-    from ocpikit.protocol.ports import Partner, PartnerStatus, PartyRole, TokenKind
-    from ocpikit.storage.sql import SqlStorage, upgrade
-
-    upgrade(db_url)
-    storage = SqlStorage.from_url(db_url)
-    try:
-        await storage.partners.save(
-            Partner(
-                id="DE-MSP",
-                status=PartnerStatus.REGISTERED,
-                roles=(PartyRole("EMSP", "DE", "MSP"),),
-                version="2.3.0",
-                local_party=("NL", "CPO"),
-            ),
-            issue=[(TOKEN, TokenKind.C)],
-        )
-    finally:
-        await storage.aclose()
-
-
 def _get(path: str) -> Callable[[random.Random], bytes]:
     request = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {TOKEN}\r\n\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {CPO_TOKEN}\r\n\r\n"
     ).encode()
     return lambda _rng: request
 
@@ -120,19 +100,13 @@ def _measure(
 
 
 def _cpo_side(workdir: Path, args: argparse.Namespace) -> None:
-    from ocpikit.server.demo import demo_locations
-
     db_url = f"sqlite:///{workdir / 'cpo.db'}"
-    asyncio.run(_setup_cpo(db_url))
+    asyncio.run(fill_cpo(db_url, LOCATIONS))  # the locations and the eMSP partner DE-MSP
     port = free_port()
     platform = start_platform(workdir, db_url, port, "NL-CPO:CPO")
     try:
         base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, headers={"Authorization": "Bearer bench"}) as admin:
-            for doc in demo_locations("NL", "CPO", LOCATIONS):
-                r = admin.put(f"/admin/api/locations/NL/CPO/{doc['id']}", json=doc)
-                assert r.status_code in (200, 201), r.text
-        headers = {"Authorization": f"Token {TOKEN}"}
+        headers = {"Authorization": f"Token {CPO_TOKEN}"}
         with httpx.Client(base_url=base, headers=headers) as http:
             versions = http.get("/ocpi/versions").json()["data"]
             details_url = next(v["url"] for v in versions if v["version"] == "2.3.0")
