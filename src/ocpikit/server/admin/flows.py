@@ -31,10 +31,19 @@ from ocpikit.server.admin.common import (
 from ocpikit.server.admin.payments import terminal_flow_routes
 from ocpikit.server.platform import Platform
 
-__all__ = ["flow_routes", "get_command", "list_clientinfo", "list_commands"]
+__all__ = [
+    "command_record_json",
+    "flow_routes",
+    "get_command",
+    "list_clientinfo",
+    "list_commands",
+    "operator_command_body",
+]
 
 
-def _record_json(record: CommandRecord) -> dict[str, Any]:
+def command_record_json(record: CommandRecord) -> dict[str, Any]:
+    """The JSON form of a command or charging-profile record, shared by the backend API and
+    the console."""
     return {
         "id": record.id,
         "direction": record.direction.value,
@@ -61,7 +70,7 @@ async def list_commands(request: Request, platform: Platform) -> Response:
     except ValueError:
         return json_response([])  # no record has that direction
     records = await commands.open_commands(platform.storage, direction=direction)
-    return json_response([_record_json(r) for r in records])
+    return json_response([command_record_json(r) for r in records])
 
 
 async def get_command(request: Request, platform: Platform) -> Response:
@@ -73,7 +82,7 @@ async def get_command(request: Request, platform: Platform) -> Response:
     record = await commands.command_record(platform.storage, direction, command_id)
     if record is None:
         raise NotFound(f"Unknown command {request.path_params['command_id']!r}")
-    out = _record_json(record)
+    out = command_record_json(record)
     if record.command == "START_SESSION" and direction is CommandDirection.SENT:
         session = await session_started_by(platform.storage, record)
         out["session"] = (
@@ -94,7 +103,10 @@ async def list_clientinfo(request: Request, platform: Platform) -> Response:
     return json_response(await hub_clients(platform.storage))
 
 
-def _command_body(version: Version, command: str, body: Any) -> dict[str, Any]:
+def operator_command_body(version: Version, command: str, body: Any) -> dict[str, Any]:
+    """The operator's command body (``version``'s wire form, without ``response_url``, which
+    the platform sets) as the head model's document; 404 for an unknown command, 2001 for a
+    body that is not a valid command object (OCPI 2.2.1 mod_commands §13.3)."""
     name = COMMAND_OBJECTS.get(command)
     if name is None:
         raise NotFound(f"Unknown command {command!r}; known: {sorted(COMMAND_OBJECTS)}")
@@ -114,18 +126,18 @@ def flow_routes(ports: FlowPorts, pull: PullPort | None = None) -> list[BaseRout
 
     async def send_command(request: Request, platform: Platform) -> Response:
         command = request.path_params["command"].upper()
-        body = _command_body(requested_version(request), command, await read_body(request))
+        body = operator_command_body(requested_version(request), command, await read_body(request))
         partner = request.path_params["partner_id"]
         if await platform.storage.partners.get(partner) is None:
             raise NotFound(f"Unknown partner {partner!r}")
         record = await commands.send_command(ports, partner, command, body)
-        return json_response(_record_json(record), 201)
+        return json_response(command_record_json(record), 201)
 
     async def send_command_to_party(request: Request, platform: Platform) -> Response:
         """A command to a CPO party over the connection that reaches it (direct, or a hub
         with ``OCPI-to-*`` naming the CPO): the party directory decides."""
         command = request.path_params["command"].upper()
-        body = _command_body(requested_version(request), command, await read_body(request))
+        body = operator_command_body(requested_version(request), command, await read_body(request))
         try:
             partner, to_party = await commands.party_route(
                 ports, request.path_params["party"], "CPO"
@@ -135,7 +147,7 @@ def flow_routes(ports: FlowPorts, pull: PullPort | None = None) -> list[BaseRout
         except NoEndpoint as exc:
             raise NotFound(exc.message) from None
         record = await commands.send_command(ports, partner, command, body, to_party=to_party)
-        return json_response(_record_json(record), 201)
+        return json_response(command_record_json(record), 201)
 
     async def send_profile(request: Request, platform: Platform) -> Response:
         body = await read_body(request)
@@ -155,7 +167,7 @@ def flow_routes(ports: FlowPorts, pull: PullPort | None = None) -> list[BaseRout
             raise NotFound(f"Unknown partner {partner!r}")
         session_id = request.path_params["session_id"]
         record = await commands.send_profile(ports, partner, action, session_id, body)
-        return json_response(_record_json(record), 201)
+        return json_response(command_record_json(record), 201)
 
     async def report_result(request: Request, platform: Platform) -> Response:
         body = await read_body(request)
@@ -175,7 +187,7 @@ def flow_routes(ports: FlowPorts, pull: PullPort | None = None) -> list[BaseRout
             done = await commands.report_result(ports, command_id, result)
         except InvalidTransition as exc:
             raise Conflict(str(exc)) from None
-        return json_response(_record_json(done))
+        return json_response(command_record_json(done))
 
     async def authorize(request: Request, platform: Platform) -> Response:
         body = await read_body(request)

@@ -16,7 +16,7 @@ from ocpikit.operations import commands
 from ocpikit.operations.started_sessions import session_started_by
 from ocpikit.protocol.commands import COMMAND_OBJECTS
 from ocpikit.protocol.ports import CommandDirection, PartnerStatus, Storage
-from ocpikit.server.admin.flows import _command_body, _record_json
+from ocpikit.server.admin.flows import command_record_json, operator_command_body
 from ocpikit.server.console.web import Page, UserError
 
 __all__ = ["command_page", "commands_page", "send_command"]
@@ -52,7 +52,7 @@ async def commands_page(page: Page, status: int = 200, **extra: Any) -> Response
     storage = page.platform.storage
     templates = await _templates(storage)
     partners = [p.id for p in await storage.partners.all(status=PartnerStatus.REGISTERED)]
-    open_records = [_record_json(r) for r in await commands.open_commands(storage)]
+    open_records = [command_record_json(r) for r in await commands.open_commands(storage)]
     chosen = extra.pop("command", "START_SESSION")
     body = extra.pop("body", None)
     if body is None:
@@ -87,7 +87,7 @@ async def send_command(page: Page) -> Response:
             page, 400, error=f"body: not JSON ({exc})", command=command, body=text
         )
     try:
-        head = _command_body(HEAD, command, body)
+        head = operator_command_body(HEAD, command, body)
     except InvalidOrMissingParameters as exc:
         return await commands_page(page, 400, error=exc.message, command=command, body=text)
     if await page.platform.storage.partners.get(partner) is None:
@@ -112,7 +112,7 @@ async def command_page(page: Page) -> Response:
     if record.command == "START_SESSION" and direction is CommandDirection.SENT:
         found = await session_started_by(page.platform.storage, record)
         session = None if found is None else found.key.id
-    out = _record_json(record)
+    out = command_record_json(record)
     pretty = {
         k: orjson.dumps(out[k], option=orjson.OPT_INDENT_2).decode()
         for k in ("request", "response", "result")
