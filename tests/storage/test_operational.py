@@ -528,3 +528,7 @@ async def test_platform_facts_are_kept_and_replaced(storage: Storage) -> None:
     await storage.facts.set(BASE_URL_FACT, "https://ocpi.example.com")
     assert await storage.facts.get(BASE_URL_FACT) == "https://ocpi.example.com"
     assert await storage.facts.get("other") == "x"
+    await storage.facts.delete("other")
+    await storage.facts.delete("never-set")
+    assert await storage.facts.get("other") is None
+    assert await storage.facts.get(BASE_URL_FACT) == "https://ocpi.example.com"

@@ -245,17 +245,28 @@ class Bridge:
         for record in records:
             if record.state != State.AWAITING_RESULT or record.id in self._busy:
                 continue
-            link = self._link_for(record)
+            link = await self._link_for(record)
             if link is None:
                 continue
             self._busy.add(record.id)
             started.append(asyncio.create_task(self._execute(link, record)))
         return started
 
-    def _link_for(self, record: CommandRecord) -> Link | None:
+    def _parties(self) -> list[tuple[str, str]]:
+        """Our parties that have charge points (``(country_code, party_id)``)."""
+        return list(
+            dict.fromkeys((cp.country_code, cp.party_id) for cp in self.config.charge_points)
+        )
+
+    async def _transaction_of(self, record: CommandRecord) -> tuple[str, str] | None:
+        """The ``(charge point id, transaction id)`` of the Session a command names."""
+        session = str((record.request or {}).get("session_id", ""))
+        return await self.transactions.of_session(session, self._parties())
+
+    async def _link_for(self, record: CommandRecord) -> Link | None:
         request = record.request or {}
         if record.command in ("STOP_SESSION", *PROFILE_ACTIONS):
-            found = self.transactions.of_session(str(request.get("session_id", "")))
+            found = await self._transaction_of(record)
             return self.links.get(found[0]) if found else None
         if record.command == "CANCEL_RESERVATION":
             cp_id = self._reservations.get(str(request.get("reservation_id", "")))
@@ -298,7 +309,7 @@ class Bridge:
         """SET_PROFILE → SetChargingProfile, CLEAR_PROFILE → ClearChargingProfile,
         GET_PROFILE → GetCompositeSchedule, on the Session's transaction (:mod:`.profiles`)."""
         request = record.request or {}
-        found = self.transactions.of_session(str(request.get("session_id", "")))
+        found = await self._transaction_of(record)
         tx = self.transactions.find(*found) if found else None
         if tx is None or found is None:
             return {"result": "UNKNOWN"}
@@ -328,7 +339,7 @@ class Bridge:
                 self._pending.pop((cp.id, number), None)
             return answer
         if record.command == "STOP_SESSION":
-            found = self.transactions.of_session(str(request.get("session_id", "")))
+            found = await self._transaction_of(record)
             return await link.remote_stop(found[1]) if found else "Rejected"
         if record.command == "UNLOCK_CONNECTOR":
             connector = str(request.get("connector_id", "1"))

@@ -10,17 +10,24 @@ starts where the previous one ended and carries the ENERGY (kWh) and TIME (hours
 it, with the tariff of the connector; ``kwh`` is the meter reading minus the start reading; an
 ended transaction is ``COMPLETED`` with ``end_date_time`` (the CDR is built from it by the
 platform's CDR feature, not here). A reading older than the previous one is ignored.
+
+An open transaction survives a restart of the platform: what its Session does not hold (the
+charge point and transaction ids, the connector number, the start reading, the tariff, the
+signed records so far) is kept as a platform fact (:func:`transaction_fact`) from its start to
+its end; the last reading and its time are the Session's ``kwh`` and ``last_updated``. A
+process that does not hold the transaction in memory reads it back on its next event.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ocpikit.core.types import format_datetime
+from ocpikit.core.types import format_datetime, parse_datetime
 from ocpikit.operations import patch_own_object, put_own_object
 from ocpikit.operations.cdr_builds import keep_signed_data
 from ocpikit.operations.evse_updates import find_child
@@ -29,7 +36,7 @@ from ocpikit.protocol.ports import ObjectKey, Storage
 
 from .config import ChargePointConfig
 
-__all__ = ["Transaction", "Transactions", "session_id"]
+__all__ = ["Transaction", "Transactions", "session_id", "transaction_fact"]
 
 
 def session_id(cp_id: str, tx_id: str) -> str:
@@ -40,10 +47,16 @@ def session_id(cp_id: str, tx_id: str) -> str:
     return f"{cp_id[:14]}-{hashlib.sha256(ident.encode()).hexdigest()[:21]}"
 
 
+def transaction_fact(key: ObjectKey) -> str:
+    """The platform fact that keeps the open transaction of our Session ``key``."""
+    return f"ocpp-transaction/{key.country_code.upper()}/{key.party_id.upper()}/{key.id}"
+
+
 @dataclass(slots=True)
 class Transaction:
     key: ObjectKey
     cp_id: str
+    tx_id: str
     number: int
     start_wh: float | None
     last_wh: float
@@ -66,14 +79,73 @@ class Transactions:
     KEEP_SIGNED = 1000
 
     def find(self, cp_id: str, tx_id: str) -> Transaction | None:
+        """The open transaction held in this process (:meth:`open_transaction` also reads
+        one back that another process, or this one before a restart, opened)."""
         return self._open.get((cp_id, tx_id))
 
-    def of_session(self, ident: str) -> tuple[str, str] | None:
-        """The ``(charge point id, transaction id)`` of our open Session ``ident``."""
+    async def open_transaction(self, cp: ChargePointConfig, tx_id: str) -> Transaction | None:
+        """The open transaction ``tx_id`` of the charge point ``cp``, held or read back."""
+        held = self._open.get((cp.id, tx_id))
+        if held is not None:
+            return held
+        key = ObjectKey("Session", cp.country_code, cp.party_id, session_id(cp.id, tx_id))
+        return await self._read_back(key)
+
+    async def of_session(
+        self, ident: str, parties: list[tuple[str, str]]
+    ) -> tuple[str, str] | None:
+        """The ``(charge point id, transaction id)`` of our open Session ``ident``, held here
+        or read back for one of our ``parties`` (``(country_code, party_id)``)."""
         for (cp_id, tx_id), tx in self._open.items():
             if tx.key.id.upper() == ident.upper():
                 return cp_id, tx_id
+        for cc, pid in parties:
+            back = await self._read_back(ObjectKey("Session", cc, pid, ident))
+            if back is not None:
+                return back.cp_id, back.tx_id
         return None
+
+    async def _save(self, tx: Transaction) -> None:
+        state = {
+            "cp_id": tx.cp_id,
+            "tx_id": tx.tx_id,
+            "number": tx.number,
+            "start_wh": tx.start_wh,
+            "tariff_id": tx.tariff_id,
+            "signed": tx.signed,
+        }
+        await self._storage.facts.set(transaction_fact(tx.key), json.dumps(state))
+
+    async def _read_back(self, key: ObjectKey) -> Transaction | None:
+        """The open transaction of Session ``key`` from its fact and the stored Session (its
+        last reading is the start reading plus ``kwh``); None when either is gone or the
+        Session is not ours or not ACTIVE."""
+        text = await self._storage.facts.get(transaction_fact(key))
+        if not text:
+            return None
+        stored = await self._storage.objects.get(key)
+        if stored is None or stored.owner is not None or stored.document.get("status") != "ACTIVE":
+            return None
+        try:
+            state = json.loads(text)
+            doc = stored.document
+            start_wh = state["start_wh"]
+            last_wh = (start_wh or 0.0) + float(doc.get("kwh") or 0) * 1000
+            tx = Transaction(
+                stored.key,
+                str(state["cp_id"]),
+                str(state["tx_id"]),
+                int(state["number"]),
+                start_wh,
+                last_wh,
+                parse_datetime(str(doc["last_updated"])),
+                state.get("tariff_id"),
+                [(str(r), k) for r, k in state.get("signed") or []],
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+        self._open[(tx.cp_id, tx.tx_id)] = tx
+        return tx
 
     async def _connector(
         self, cp: ChargePointConfig, evse_uid: str, connector: int | None
@@ -135,38 +207,34 @@ class Transactions:
         }
         if authorization_reference:
             doc["authorization_reference"] = authorization_reference
+        tx = Transaction(key, cp.id, tx_id, number, meter_wh, meter_wh or 0.0, at, tariff_id)
+        await self._save(tx)  # first: a Session never lacks its fact while it is open
         await put_own_object(self._storage, key, doc, rules=self._rules)
-        self._open[(cp.id, tx_id)] = Transaction(
-            key, cp.id, number, meter_wh, meter_wh or 0.0, at, tariff_id
-        )
+        self._open[(cp.id, tx_id)] = tx
         return key
 
-    async def meter(self, cp_id: str, tx_id: str, meter_wh: float, at: datetime) -> bool:
+    async def meter(self, cp: ChargePointConfig, tx_id: str, meter_wh: float, at: datetime) -> bool:
         """Append the charging period up to this reading; False when the transaction is not
-        open here or the reading is not newer."""
-        tx = self._open.get((cp_id, tx_id))
+        open or the reading is not newer."""
+        tx = await self.open_transaction(cp, tx_id)
         if tx is not None and tx.start_wh is None:
             tx.start_wh = tx.last_wh = meter_wh
+            await self._save(tx)
         if tx is None or at <= tx.last_at or meter_wh < tx.last_wh:
             return False
         await self._append(tx, meter_wh, at, {})
         return True
 
     async def stop(
-        self,
-        cp_id: str,
-        tx_id: str,
-        meter_wh: float | None,
-        at: datetime,
-        cp: ChargePointConfig | None = None,
+        self, cp: ChargePointConfig, tx_id: str, meter_wh: float | None, at: datetime
     ) -> bool:
-        """The last period and the COMPLETED Session; False when not open here. A transaction
-        started before this process (a restart) still has its stored Session ended, without a
-        last period (its start reading is gone): with ``cp``, its ACTIVE Session is found by
-        id."""
-        tx = self._open.pop((cp_id, tx_id), None)
+        """The last period and the COMPLETED Session; False when not open. A transaction whose
+        fact is gone (opened by a version of the bridge that kept none) still has its stored
+        ACTIVE Session ended, without a last period."""
+        tx = await self.open_transaction(cp, tx_id)
         if tx is None:
-            return cp is not None and await self._end_stored(cp, tx_id, at)
+            return await self._end_stored(cp, tx_id, at)
+        del self._open[(tx.cp_id, tx.tx_id)]
         self._keep_signed(tx)
         signed = self._signed.get(tx.key)
         if signed is not None:  # before the session completes: its CDR build reads it
@@ -176,13 +244,19 @@ class Transactions:
         await self._append(
             tx, wh, end, {"status": "COMPLETED", "end_date_time": format_datetime(end)}
         )
+        await self._storage.facts.delete(transaction_fact(tx.key))
         return True
 
-    def add_signed(self, cp_id: str, tx_id: str, records: list[tuple[str, str | None]]) -> None:
+    async def add_signed(
+        self, cp: ChargePointConfig, tx_id: str, records: list[tuple[str, str | None]]
+    ) -> None:
         """OCMF records the charger signed in an open transaction."""
-        tx = self._open.get((cp_id, tx_id))
+        if not records:
+            return
+        tx = await self.open_transaction(cp, tx_id)
         if tx is not None:
             tx.signed.extend(records)
+            await self._save(tx)
 
     def signed_data(self, key: ObjectKey) -> dict[str, Any] | None:
         """The OCPI SignedData (OCPI 2.2.1 mod_cdrs §10.4.7: ``encoding_method`` OCMF, a

@@ -99,9 +99,9 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
     ) -> call_result.MeterValues:
         if transaction_id is not None:
             signed = signed_readings(meter_value)
-            self.bridge.transactions.add_signed(self.config.id, str(transaction_id), signed)
+            await self.bridge.transactions.add_signed(self.config, str(transaction_id), signed)
             for at, wh in energy_readings(meter_value):
-                await self.bridge.transactions.meter(self.config.id, str(transaction_id), wh, at)
+                await self.bridge.transactions.meter(self.config, str(transaction_id), wh, at)
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
@@ -115,12 +115,10 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]
     ) -> call_result.StopTransaction:
         tx = str(transaction_id)
         signed = signed_readings(transaction_data or [])
-        self.bridge.transactions.add_signed(self.config.id, tx, signed)
+        await self.bridge.transactions.add_signed(self.config, tx, signed)
         for at, wh in energy_readings(transaction_data or []):
-            await self.bridge.transactions.meter(self.config.id, tx, wh, at)
-        await self.bridge.transactions.stop(
-            self.config.id, tx, float(meter_stop), _at(timestamp), self.config
-        )
+            await self.bridge.transactions.meter(self.config, tx, wh, at)
+        await self.bridge.transactions.stop(self.config, tx, float(meter_stop), _at(timestamp))
         return call_result.StopTransaction()
 
     # --- to the charge point (the Link of the bridge) ------------------------------------------

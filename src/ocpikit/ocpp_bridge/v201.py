@@ -101,14 +101,14 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]
                 return call_result.TransactionEvent(id_token_info={"status": "Invalid"})
             readings = readings[1:]
             info = {"status": "Accepted"}
-        self.bridge.transactions.add_signed(self.config.id, tx, signed_readings(meter_value or []))
+        await self.bridge.transactions.add_signed(
+            self.config, tx, signed_readings(meter_value or [])
+        )
         for at, wh in readings:
-            await self.bridge.transactions.meter(self.config.id, tx, wh, at)
+            await self.bridge.transactions.meter(self.config, tx, wh, at)
         if event_type == "Ended":
             last = readings[-1][1] if readings else None
-            await self.bridge.transactions.stop(
-                self.config.id, tx, last, _at(timestamp), self.config
-            )
+            await self.bridge.transactions.stop(self.config, tx, last, _at(timestamp))
         return call_result.TransactionEvent(id_token_info=info)
 
     # --- to the charging station (the Link of the bridge) --------------------------------------

@@ -786,6 +786,10 @@ class PlatformFacts(Protocol):
 
     async def set(self, name: str, value: str) -> None: ...
 
+    async def delete(self, name: str) -> None:
+        """Forget the fact (nothing happens when there is none)."""
+        ...
+
 
 class HubCounterStore(Protocol):
     """A hub's durable counters per connection (``{partner id: {counter: count}}``): ``add``

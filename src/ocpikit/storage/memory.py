@@ -750,6 +750,9 @@ class MemoryFacts:
     async def set(self, name: str, value: str) -> None:
         self._facts[name] = value
 
+    async def delete(self, name: str) -> None:
+        self._facts.pop(name, None)
+
 
 class MemoryHubCounters:
     """:class:`~ocpikit.protocol.ports.HubCounterStore` in a dictionary."""

@@ -85,9 +85,9 @@ async def test_a_transaction_is_a_session_with_appended_periods() -> None:
     await w.bridge.start(w.cp, 1, "7", "TAG1", 1000.0, T0)
     await w.deliver()
     for minutes, wh in ((10, 2000.0), (20, 3500.0)):
-        await w.bridge.transactions.meter("CP", "7", wh, T0 + timedelta(minutes=minutes))
+        await w.bridge.transactions.meter(w.cp, "7", wh, T0 + timedelta(minutes=minutes))
         await w.deliver()
-    await w.bridge.transactions.stop("CP", "7", 4000.0, T0 + timedelta(minutes=25))
+    await w.bridge.transactions.stop(w.cp, "7", 4000.0, T0 + timedelta(minutes=25))
     await w.deliver()
     sent = w.sent()
     assert [m for m, _p, _b in sent] == ["PUT", "PATCH", "PATCH", "PATCH"]
@@ -173,16 +173,62 @@ async def test_a_received_start_session_goes_to_the_charger(answer: str, result:
     assert (("CP", 1) in w.bridge._pending) == (answer == "Accepted")
 
 
-async def test_a_transaction_started_before_a_restart_still_ends() -> None:
+async def test_a_transaction_started_before_a_restart_goes_on_after_it() -> None:
+    """The platform restarts mid-transaction: the new bridge reads the open transaction back
+    (its fact and the stored Session), appends the next periods from the right start reading,
+    keeps the signed records of before and after, finds the Session's transaction for a
+    STOP_SESSION, and forgets the fact at the end."""
+    from ocpikit.ocpp_bridge.sessions import transaction_fact
+    from ocpikit.protocol.cdr_builds import signed_data_fact
+
+    w = World()
+    await w.setup()
+    await w.bridge.start(w.cp, 1, "9", "TAG1", 1000.0, T0)
+    await w.bridge.transactions.add_signed(w.cp, "9", [("OCMF|{}|{begin}", "KEY")])
+    await w.bridge.transactions.meter(w.cp, "9", 3000.0, T0 + timedelta(minutes=10))
+    key = ObjectKey("Session", "NL", "CPO", "CP-9")
+    assert await w.storage.facts.get(transaction_fact(key)) is not None
+
+    bridge = Bridge(w.ports, w.bridge.config)  # a new process: nothing held in memory
+    assert bridge.transactions.find("CP", "9") is None
+    found = await bridge.transactions.of_session("CP-9", [("NL", "CPO")])
+    assert found == ("CP", "9")
+
+    bridge = Bridge(w.ports, w.bridge.config)
+    assert await bridge.transactions.meter(w.cp, "9", 4000.0, T0 + timedelta(minutes=20))
+    await bridge.transactions.add_signed(w.cp, "9", [("OCMF|{}|{end}", None)])
+    end = T0 + timedelta(minutes=30)
+    assert await bridge.transactions.stop(w.cp, "9", 5000.0, end)
+    stored = await w.storage.objects.get(key)
+    assert stored is not None and stored.document["status"] == "COMPLETED"
+    assert stored.document["end_date_time"] == "2026-01-01T10:30:00Z"
+    assert stored.document["kwh"] == 4.0  # 5000 Wh read at the end, 1000 Wh at the start
+    periods = stored.document["charging_periods"]
+    energy = [next(d["volume"] for d in p["dimensions"] if d["type"] == "ENERGY") for p in periods]
+    assert energy == [2.0, 1.0, 1.0]
+    signed = await w.storage.facts.get(signed_data_fact("NL", "CPO", "CP-9"))
+    assert signed is not None
+    values = orjson.loads(signed)["signed_values"]
+    assert [v["nature"] for v in values] == ["Start", "End"]
+    assert orjson.loads(signed)["public_key"] == "KEY"
+    assert await w.storage.facts.get(transaction_fact(key)) is None
+    assert not await bridge.transactions.stop(w.cp, "9", 5000.0, end)  # once only
+
+
+async def test_a_session_without_its_transaction_fact_is_still_ended() -> None:
+    """A Session opened by a bridge that kept no fact (an older version) is ended without a
+    last period."""
+    from ocpikit.ocpp_bridge.sessions import transaction_fact
+
     w = World()
     await w.setup()
     await w.bridge.start(w.cp, 1, "9", "TAG1", 0.0, T0)
-    restarted = World()  # a new bridge (no open transactions) on the same storage
-    restarted.storage, restarted.ports = w.storage, w.ports
-    bridge = Bridge(w.ports, restarted.bridge.config)
+    key = ObjectKey("Session", "NL", "CPO", "CP-9")
+    await w.storage.facts.delete(transaction_fact(key))
+    bridge = Bridge(w.ports, w.bridge.config)
     end = T0 + timedelta(minutes=30)
-    assert await bridge.transactions.stop("CP", "9", 5000.0, end, w.cp)
-    stored = await w.storage.objects.get(ObjectKey("Session", "NL", "CPO", "CP-9"))
+    assert await bridge.transactions.stop(w.cp, "9", 5000.0, end)
+    stored = await w.storage.objects.get(key)
     assert stored is not None and stored.document["status"] == "COMPLETED"
     assert stored.document["end_date_time"] == "2026-01-01T10:30:00Z"
-    assert not await bridge.transactions.stop("CP", "9", 5000.0, end, w.cp)  # once only
+    assert not await bridge.transactions.stop(w.cp, "9", 5000.0, end)  # once only

@@ -57,3 +57,7 @@ class SqlFacts:
             )
 
         await db.write(run)
+
+    async def delete(self, name: str) -> None:
+        stmt = sa.delete(platform_facts).where(platform_facts.c.name == name)
+        await self._db.write(lambda conn: conn.execute(stmt))
