@@ -73,9 +73,10 @@ async def emsp_connection(
         where = (entry.country_code.upper(), entry.party_id.upper())
         if emsp is None or _same(where, emsp):
             reaching.setdefault(where, set()).add(entry.partner_id)
-    for (cc, pid), connections in reaching.items():
-        key = ObjectKey("Token", cc, pid, key_id)
-        stored = await storage.objects.get(key)
+    keys = {where: ObjectKey("Token", where[0], where[1], key_id) for where in reaching}
+    held = await storage.objects.get_many(keys.values())  # one read, whatever the directory
+    for where, connections in reaching.items():
+        stored = held.get(keys[where])
         if stored is not None and stored.owner in connections:
             return _connection(by_id[stored.owner], stored.key, stored.document)
     if emsp is None:
