@@ -6,7 +6,8 @@ Two kinds, one registry per app:
   (:meth:`PlatformMetrics.observe`: the OCPI routes' requests, direction ``in``, and the
   request driver's, direction ``out``) moves ``ocpikit_requests_total`` (by direction, module,
   role, HTTP status and partner) and ``ocpikit_request_duration_seconds`` (by direction and
-  module). The last answer of each partner to our calls sets its reachability.
+  module), tallied in :mod:`ocpikit.server.traffic_tally`. The last answer of each partner to
+  our calls sets its reachability.
 - **State**, read from the database at scrape time only (:meth:`PlatformMetrics.refresh`, then
   a collector that yields the snapshot): the outbox depth per partner and state, the age of
   each partner's oldest waiting entry, dead letters, the lag of each pulled module (time since
@@ -19,12 +20,12 @@ object id is ever a label.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -38,6 +39,7 @@ from ocpikit.protocol.ports import (
     PartnerStatus,
     Storage,
 )
+from ocpikit.server.traffic_tally import TrafficTally
 
 __all__ = ["CONTENT_TYPE", "LATENCY_BUCKETS", "PlatformMetrics"]
 
@@ -88,41 +90,27 @@ class PlatformMetrics:
         self.storage = storage
         self.clock = clock
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "ocpikit_requests",
-            "OCPI requests, in (partners calling us) and out (our calls), by answer",
-            ["direction", "module", "role", "status", "partner"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "ocpikit_request_duration_seconds",
-            "Time from request to answer (in: our handling; out: the partner's round trip)",
-            ["direction", "module"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.traffic = TrafficTally(LATENCY_BUCKETS)
         #: partner id -> 1.0 when its last answer to our calls was an answer below 500
         self.reachable: dict[str, float] = {}
         self._snapshot = _Snapshot()
-        self._children: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-        self.registry.register(_StateCollector(self))
+        self._labels: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self.registry.register(_Collector(self.traffic.collect))
+        self.registry.register(_Collector(self.state_metrics))
 
     def observe(self, e: Exchange) -> None:
-        """Count one exchange (called for every exchange, on the hot path: the labelled
-        children are looked up once per label set, then kept)."""
+        """Count one exchange (called for every exchange, on the hot path: the label values
+        are built once per kind of exchange, then kept)."""
         direction = e.direction.value
         module = e.module or "-"
         key = (direction, module, role_of(e), e.status, e.partner_id)
-        children = self._children.get(key)
-        if children is None:
+        labels = self._labels.get(key)
+        if labels is None:
             status = str(e.status) if e.status is not None else "error"
-            children = self._children[key] = (
-                self.requests.labels(direction, module, key[2], status, partner_label(e)),
-                self.latency.labels(direction, module),
-            )
-        children[0].inc()
+            labels = self._labels[key] = (direction, module, key[2], status, partner_label(e))
+        self.traffic.count(labels)
         if e.duration_ms is not None:
-            children[1].observe(e.duration_ms / 1000)
+            self.traffic.observe((direction, module), e.duration_ms / 1000)
         if e.direction is ExchangeDirection.OUTBOUND and e.partner_id is not None:
             answered = e.status is not None and e.status < 500
             self.reachable[e.partner_id] = 1.0 if answered else 0.0
@@ -202,9 +190,11 @@ class PlatformMetrics:
         return [depth, oldest, dead, lag, status, up]
 
 
-class _StateCollector(Collector):
-    def __init__(self, metrics: PlatformMetrics) -> None:
-        self._metrics = metrics
+class _Collector(Collector):
+    """A registry's collector over a function that yields metric families."""
+
+    def __init__(self, families: Callable[[], Iterable[Metric]]) -> None:
+        self._families = families
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._metrics.state_metrics()
+        yield from self._families()
