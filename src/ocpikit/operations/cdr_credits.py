@@ -12,12 +12,17 @@ Invariants:
   with the tariffs held now (:func:`ocpikit.operations.cdr_builds.build_one`);
 - both are stored as ours and queued for the original's receivers
   (:func:`~ocpikit.operations.own_objects.put_own_object`), the Credit CDR first; an original
-  that is a credit CDR, or was credited already, cannot be credited.
+  that is a credit CDR, or was credited already, cannot be credited;
+- a correction is finished or can be finished: both documents are kept as a platform fact
+  (:func:`correction_fact`) before the first is stored and forgotten after the second, so a
+  correction interrupted between its two writes (a crash) is completed, as first asked, by the
+  next request to correct the same CDR.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -31,7 +36,7 @@ from ocpikit.protocol.cdr_checks import COST_FIELDS
 from ocpikit.protocol.parties import RoutingRules
 from ocpikit.protocol.ports import ObjectKey, Storage
 
-__all__ = ["CreditRefused", "credit_cdr", "credit_of"]
+__all__ = ["CreditRefused", "correction_fact", "credit_cdr", "credit_of"]
 
 
 class CreditRefused(ValueError):
@@ -76,6 +81,11 @@ def credit_of(original: Mapping[str, Any], credit_id: str, now: datetime) -> dic
     return CDR.model_validate(doc).dump()
 
 
+def correction_fact(key: ObjectKey) -> str:
+    """The platform fact that holds the correction of our CDR ``key`` while it is written."""
+    return f"cdr-correction/{key.country_code.upper()}/{key.party_id.upper()}/{key.id}"
+
+
 async def _free_id(storage: Storage, key: ObjectKey) -> str:
     for n in range(2, 1000):
         candidate = f"{key.id}-{n}"
@@ -103,6 +113,9 @@ async def credit_cdr(
     stored = await storage.objects.get(key)
     if stored is None or stored.owner is not None:
         raise LookupError(f"no CDR {key.id!r} of ours")
+    unfinished = await storage.facts.get(correction_fact(key))
+    if unfinished:
+        return await _write(storage, key, json.loads(unfinished), rules)
     original = stored.document
     if original.get("credit") is True:
         raise CreditRefused(f"id: CDR {key.id} is a credit CDR itself")
@@ -115,12 +128,27 @@ async def credit_cdr(
             f"credit_id: CDR {credit_id} exists: {key.id} was credited already", "credit_id"
         )
     new_doc = await _new_cdr(storage, key, original, new_id, replacement, rebuild, now)
-    credit = credit_of(original, credit_id, now)
-    await put_own_object(storage, ckey, credit, rules=rules)
-    if new_doc is not None:
-        nkey = ObjectKey("CDR", key.country_code, key.party_id, str(new_doc["id"]))
-        await put_own_object(storage, nkey, new_doc, rules=rules)
-    return {"credit": credit, "cdr": new_doc}
+    correction = {"credit": credit_of(original, credit_id, now), "cdr": new_doc}
+    await storage.facts.set(correction_fact(key), json.dumps(correction))
+    return await _write(storage, key, correction, rules)
+
+
+async def _write(
+    storage: Storage,
+    key: ObjectKey,
+    correction: dict[str, Any],
+    rules: RoutingRules | None,
+) -> dict[str, Any]:
+    """Store the Credit CDR, then the new CDR, each unless stored already, and forget the
+    correction's fact."""
+    for doc in (correction["credit"], correction["cdr"]):
+        if doc is None:
+            continue
+        dkey = ObjectKey("CDR", key.country_code, key.party_id, str(doc["id"]))
+        if await storage.objects.get(dkey) is None:
+            await put_own_object(storage, dkey, doc, rules=rules)
+    await storage.facts.delete(correction_fact(key))
+    return correction
 
 
 async def _new_cdr(

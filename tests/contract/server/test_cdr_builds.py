@@ -289,3 +289,38 @@ async def test_a_correction_is_a_credit_cdr_then_a_new_cdr(cpo: Node) -> None:
         assert r.status_code == 400 and "rebuild" in r.text, r.text
     ids = {e.key.id for e in await cpo.storage.outbox.entries() if e.key.kind == "CDR"}
     assert ids == {"S8", "S8-C", "S8-2"}  # all three queued for the eMSP
+
+
+async def test_a_correction_interrupted_between_its_writes_is_completed_when_asked_again(
+    cpo: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the Credit CDR is stored and before the new CDR is: the next request to
+    correct the CDR stores the new CDR (as first asked, not refused as credited already)."""
+    from ocpikit.operations import cdr_credits
+
+    await _end(cpo, "S9")
+    assert await run_pending_builds(cpo.storage, mode="auto") == 1
+    real = cdr_credits.put_own_object
+
+    async def crash_on_the_new_cdr(storage: Storage, key: ObjectKey, *a: Any, **kw: Any) -> Any:
+        if key.id == "S9-2":
+            raise RuntimeError("the process died here")
+        return await real(storage, key, *a, **kw)
+
+    monkeypatch.setattr(cdr_credits, "put_own_object", crash_on_the_new_cdr)
+    async with cpo.client() as admin:
+        r = await admin.post("/admin/api/cdrs/S9/credit", json={}, headers=ADMIN)
+        assert r.status_code == 500
+    assert await cpo.storage.objects.get(ObjectKey("CDR", "NL", "CPO", "S9-C")) is not None
+    assert await cpo.storage.objects.get(ObjectKey("CDR", "NL", "CPO", "S9-2")) is None
+
+    monkeypatch.setattr(cdr_credits, "put_own_object", real)
+    async with cpo.client() as admin:
+        r = await admin.post("/admin/api/cdrs/S9/credit", json={"new_id": "OTHER"}, headers=ADMIN)
+        assert r.status_code == 201, r.text
+        assert (r.json()["credit"]["id"], r.json()["cdr"]["id"]) == ("S9-C", "S9-2")
+        # finished: a third request is refused as credited already
+        r = await admin.post("/admin/api/cdrs/S9/credit", json={}, headers=ADMIN)
+        assert r.status_code == 400 and "credit_id" in r.text, r.text
+    ids = {e.key.id for e in await cpo.storage.outbox.entries() if e.key.kind == "CDR"}
+    assert ids == {"S9", "S9-C", "S9-2"}
