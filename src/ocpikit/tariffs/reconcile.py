@@ -38,11 +38,13 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decima
 from typing import Any
 
 from ocpikit.core.types import format_datetime
+from ocpikit.tariffs.alike_readings import reading_alike, zone_alike
 from ocpikit.tariffs.builder import SESSION_ONLY_DIMENSIONS
 from ocpikit.tariffs.engine import price
 from ocpikit.tariffs.normal import (
     COST_FIELDS,
     NSession,
+    NTariff,
     PricingInputError,
     normalise_session,
     normalise_tariffs,
@@ -585,8 +587,10 @@ def _costs(
                 # a reading that prices as the CDR was priced cannot explain it: skipped
                 # (min/max ignored when neither applied), unless a credit compares fields
                 # unsigned (total_cost_only)
-                same = () if credit and pol.credit == "total_cost_only" else result.adjustments
-                alternatives = _alternatives(tariffs, ns, time_zone, pol, origin, same)
+                unsigned = credit and pol.credit == "total_cost_only"
+                same = () if unsigned else result.adjustments
+                alike = None if unsigned else result
+                alternatives = _alternatives(tariffs, ns, time_zone, pol, origin, same, alike)
             code, why = "cost", "no reading of the tariff explains the declared amount"
             for alt_code, alt in alternatives:
                 alt_excl = alt.cost(name).excl * sign
@@ -628,20 +632,30 @@ def _alternatives(
     pol: Policy,
     origin: str | None,
     applied: Sequence[str] | None = None,
+    alike: PriceResult | None = None,
 ) -> list[tuple[str, PriceResult]]:
     """The CDR priced by each other reading (:data:`ALTERNATIVES`). ``applied``: the notes of
     the min/max stage of the CDR's own price, given when a reading that prices alike can be
     left out: ignoring a limit that did not apply prices alike (the limits are the last stage,
-    :func:`ocpikit.tariffs.min_max.clamp`)."""
+    :func:`ocpikit.tariffs.min_max.clamp`). ``alike``: the CDR's own price, given when every
+    reading known to price alike without pricing it can be left out
+    (:mod:`ocpikit.tariffs.alike_readings`)."""
     out: list[tuple[str, PriceResult]] = []
+    used: list[NTariff] = []
+    if alike is not None:
+        used = tariffs or normalise_tariffs(ns.tariffs, origin)
     zones = ["UTC"] if (time_zone or ns.time_zone or "UTC") != "UTC" else []
     if time_zone and ns.time_zone and time_zone != ns.time_zone:
         zones.append(ns.time_zone)
+    if zones and alike is not None and zone_alike(used):
+        zones = []
     for zone in zones:
         with contextlib.suppress(PricingInputError):
             out.append(("time_zone", price(ns, tariffs, time_zone=zone, policy=pol, origin=origin)))
     for code, changes in ALTERNATIVES:
         if applied is not None and _limit_not_applied(changes, applied):
+            continue
+        if alike is not None and reading_alike(changes, used, ns, alike, pol):
             continue
         try:
             alt = price(
