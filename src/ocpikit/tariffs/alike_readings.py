@@ -34,7 +34,7 @@ no group can switch inside a period (the local clock is read nowhere else). The 
 that produce the lines read no step setting, so the lines of the CDR's own price are those of a
 step-size reading.
 
-Invariant: when :func:`reading_alike` (or :func:`zone_alike`) is true, pricing under the
+Invariant: when :meth:`AlikeReadings.reading` (or :meth:`AlikeReadings.zone`) is true, pricing under the
 reading gives the same amounts (excl. and incl.) in every cost field as ``result``.
 tests/unit/tariffs/test_alike_readings.py prices every reading over the tariff corpus and
 generated sessions and compares; the reconciliation findings are compared with the check that
@@ -45,13 +45,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 
-from ocpikit.tariffs.normal import NSession, NTariff
+from ocpikit.tariffs.normal import NPeriod, NSession, NTariff
 from ocpikit.tariffs.policy import Policy, PolicyValue
 from ocpikit.tariffs.result import PriceResult
 
-__all__ = ["TariffFeatures", "features_of", "reading_alike", "zone_alike"]
+__all__ = ["AlikeReadings", "TariffFeatures", "features_of"]
 
 _ZERO = Decimal(0)
 _UNIT = {
@@ -110,6 +110,8 @@ def _one(tariff: NTariff) -> TariffFeatures:
 
 def features_of(tariffs: Sequence[NTariff]) -> TariffFeatures:
     """The features of ``tariffs`` together (cached per tariff)."""
+    if len(tariffs) == 1:
+        return _one(tariffs[0])
     each = [_one(t) for t in tariffs]
     return TariffFeatures(
         restricted=any(f.restricted for f in each),
@@ -124,74 +126,98 @@ def features_of(tariffs: Sequence[NTariff]) -> TariffFeatures:
 
 
 def _steps_identity(result: PriceResult, policy: Policy) -> bool:
-    """Every step rounding of ``result``'s lines is the identity, in every grouping."""
+    """Every step rounding of ``result``'s lines is the identity, in every grouping and order
+    of summing: each line's volume in steps' units is a whole multiple of every step of its
+    kind, computed exactly; and the sum of the kind's volumes (in absolute value) and that sum
+    in steps' units are exact, so that every partial sum the engine forms, in any order, is
+    exact too (it is a multiple of the same smallest decimal unit, and not larger)."""
     if policy.time_step_tolerance < 0 or policy.energy_step_tolerance < 0:
         return False
-    lines = [ln for pr in result.periods for ln in pr.lines if ln.element is not None]
-    kinds: dict[bool, list[tuple[Decimal, int]]] = {True: [], False: []}
-    for ln in lines:
-        unit = _UNIT.get(ln.dimension)
-        if unit is None:
-            continue
-        energy = ln.dimension == "ENERGY"
-        step = ln.step_size if energy else (policy.time_step_override or ln.step_size)
-        kinds[energy].append((ln.volume * unit, step))
-    for items in kinds.values():
-        steps = {Decimal(step) for _, step in items if step > 0}
-        for quantity, _ in items:
-            if any(quantity % step != _ZERO for step in steps):
-                return False
+    kinds: dict[bool, list[tuple[Decimal, Decimal, int]]] = {True: [], False: []}
+    for pr in result.periods:
+        for ln in pr.lines:
+            unit = _UNIT.get(ln.dimension)
+            if unit is None or ln.element is None:
+                continue
+            energy = ln.dimension == "ENERGY"
+            step = ln.step_size if energy else (policy.time_step_override or ln.step_size)
+            kinds[energy].append((ln.volume, unit, step))
+    with localcontext() as ctx:
+        ctx.traps[Inexact] = True
+        try:
+            for items in kinds.values():
+                steps = {Decimal(step) for _, _, step in items if step > 0}
+                total = _ZERO
+                for volume, unit, _ in items:
+                    quantity = volume * unit
+                    if any(quantity % step != _ZERO for step in steps):
+                        return False
+                    total += abs(volume)
+                if items:
+                    _ = total * items[0][1]  # raises Inexact when not exact
+        except ArithmeticError:
+            return False
     return True
 
 
-def _setting_alike(
-    name: str, f: TariffFeatures, ns: NSession, result: PriceResult, policy: Policy
-) -> bool:
-    if name == "element_selection":
-        return not f.restricted and f.first_covers
-    if name == "duration_basis":
-        return not f.durations
-    if name == "day_of_week_wrap":
-        return not f.weekdays
-    if name == "end_time":
-        return not f.time_of_day
-    if name == "flat":
-        return not f.flat
-    if name == "parking_definition":
-        return all(
-            bool(p.dims.get("ENERGY"))
-            for p in ns.periods
-            if not (
-                "RESERVATION_TIME" in p.dims
-                and not ("ENERGY" in p.dims or "TIME" in p.dims or "PARKING_TIME" in p.dims)
-            )
-        )
-    if name in ("period_split", "kwh_split"):
-        return not f.splits
-    if name in ("step_size", "energy_step_size"):
-        return _steps_identity(result, policy)
-    return False
+class AlikeReadings:
+    """The plan applied to one CDR's own price ``result`` (``ns`` against ``tariffs`` under
+    ``policy``); each setting is judged once, when a reading first asks."""
 
+    __slots__ = ("_answers", "_features", "_ns", "_policy", "_result")
 
-def reading_alike(
-    changes: Mapping[str, PolicyValue],
-    tariffs: Sequence[NTariff],
-    ns: NSession,
-    result: PriceResult,
-    policy: Policy,
-) -> bool:
-    """``policy.with_(**changes)`` prices ``ns`` against ``tariffs`` as ``policy`` did
-    (``result``), by the plan; False when the plan does not tell."""
-    if not tariffs:
+    def __init__(
+        self, tariffs: Sequence[NTariff], ns: NSession, result: PriceResult, policy: Policy
+    ) -> None:
+        self._features = features_of(tariffs) if tariffs else None
+        self._ns = ns
+        self._result = result
+        self._policy = policy
+        self._answers: dict[str, bool] = {}
+
+    def reading(self, changes: Mapping[str, PolicyValue]) -> bool:
+        """``policy.with_(**changes)`` prices as ``policy`` did; False when the plan does not
+        tell."""
+        for name in changes:
+            known = self._answers.get(name)
+            if known is None:
+                known = self._answers[name] = self._setting(name)
+            if not known:
+                return False
+        return bool(changes)
+
+    def zone(self) -> bool:
+        """Any other time zone prices as the CDR's own (no element reads the local clock and
+        no group can switch inside a period)."""
+        f = self._features
+        return f is not None and not f.clock and not f.splits
+
+    def _setting(self, name: str) -> bool:
+        f = self._features
+        if f is None:
+            return False
+        if name == "element_selection":
+            return not f.restricted and f.first_covers
+        if name == "duration_basis":
+            return not f.durations
+        if name == "day_of_week_wrap":
+            return not f.weekdays
+        if name == "end_time":
+            return not f.time_of_day
+        if name == "flat":
+            return not f.flat
+        if name == "parking_definition":
+            return all(bool(p.dims.get("ENERGY")) for p in self._ns.periods if not _reserving(p))
+        if name in ("period_split", "kwh_split"):
+            return not f.splits
+        if name in ("step_size", "energy_step_size"):
+            return _steps_identity(self._result, self._policy)
         return False
-    f = features_of(tariffs)
-    return all(_setting_alike(name, f, ns, result, policy) for name in changes)
 
 
-def zone_alike(tariffs: Sequence[NTariff]) -> bool:
-    """Any other time zone prices as the CDR's own (no element reads the local clock and no
-    group can switch inside a period)."""
-    if not tariffs:
-        return False
-    f = features_of(tariffs)
-    return not f.clock and not f.splits
+def _reserving(p: NPeriod) -> bool:
+    """A reservation-only period (stage 1 leaves it out of charging)."""
+    dims = p.dims
+    return "RESERVATION_TIME" in dims and not (
+        "ENERGY" in dims or "TIME" in dims or "PARKING_TIME" in dims
+    )

@@ -38,13 +38,12 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decima
 from typing import Any
 
 from ocpikit.core.types import format_datetime
-from ocpikit.tariffs.alike_readings import reading_alike, zone_alike
+from ocpikit.tariffs.alike_readings import AlikeReadings
 from ocpikit.tariffs.builder import SESSION_ONLY_DIMENSIONS
 from ocpikit.tariffs.engine import price
 from ocpikit.tariffs.normal import (
     COST_FIELDS,
     NSession,
-    NTariff,
     PricingInputError,
     normalise_session,
     normalise_tariffs,
@@ -641,13 +640,13 @@ def _alternatives(
     reading known to price alike without pricing it can be left out
     (:mod:`ocpikit.tariffs.alike_readings`)."""
     out: list[tuple[str, PriceResult]] = []
-    used: list[NTariff] = []
+    same: AlikeReadings | None = None
     if alike is not None:
-        used = tariffs or normalise_tariffs(ns.tariffs, origin)
+        same = AlikeReadings(tariffs or normalise_tariffs(ns.tariffs, origin), ns, alike, pol)
     zones = ["UTC"] if (time_zone or ns.time_zone or "UTC") != "UTC" else []
     if time_zone and ns.time_zone and time_zone != ns.time_zone:
         zones.append(ns.time_zone)
-    if zones and alike is not None and zone_alike(used):
+    if zones and same is not None and same.zone():
         zones = []
     for zone in zones:
         with contextlib.suppress(PricingInputError):
@@ -655,7 +654,7 @@ def _alternatives(
     for code, changes in ALTERNATIVES:
         if applied is not None and _limit_not_applied(changes, applied):
             continue
-        if alike is not None and reading_alike(changes, used, ns, alike, pol):
+        if same is not None and same.reading(changes):
             continue
         try:
             alt = price(

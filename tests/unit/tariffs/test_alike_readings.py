@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ocpikit.tariffs import reconcile
-from ocpikit.tariffs.alike_readings import reading_alike, zone_alike
+from ocpikit.tariffs.alike_readings import AlikeReadings
 from ocpikit.tariffs.engine import price
 from ocpikit.tariffs.errors import PricingInputError
 from ocpikit.tariffs.normal import COST_FIELDS, normalise_session, normalise_tariffs
@@ -43,16 +43,16 @@ def _compare(doc: Any, tariffs: Any, zone: str | None, base: Policy) -> tuple[in
     except PricingInputError:
         return 0, 0
     ns = normalise_session(doc)
-    used = normalise_tariffs(tariffs)
+    same = AlikeReadings(normalise_tariffs(tariffs), ns, own, base)
     alike = priced = 0
     for changes in [c for _, c in ALTERNATIVES]:
-        if reading_alike(changes, used, ns, own, base):
+        if same.reading(changes):
             alike += 1
             other = price(doc, tariffs, time_zone=zone, policy=base.with_(**changes))
             assert _costs(other) == _costs(own), changes
         else:
             priced += 1
-    if zone_alike(used):
+    if same.zone():
         for other_zone in ZONES:
             other = price(doc, tariffs, time_zone=other_zone, policy=base)
             assert _costs(other) == _costs(own), other_zone
@@ -129,8 +129,8 @@ def test_generated_readings_left_out_price_alike(
 def _findings(doc: Any, tariffs: Any, zone: str | None, prune: bool, mp: Any) -> Any:
     with mp.context() as m:
         if not prune:
-            m.setattr(reconcile, "reading_alike", lambda *_: False)
-            m.setattr(reconcile, "zone_alike", lambda *_: False)
+            m.setattr(reconcile.AlikeReadings, "reading", lambda *_: False)
+            m.setattr(reconcile.AlikeReadings, "zone", lambda *_: False)
         report = check_cdr(doc, tariffs, time_zone=zone)
     return [d.to_json() for d in report.discrepancies]
 
