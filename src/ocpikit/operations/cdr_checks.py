@@ -210,8 +210,15 @@ async def run_pending_checks(
         partners[owner] = await storage.partners.get(owner)
     batch: BatchSessions = {}
     outcomes: list[tuple[CdrCheck, CheckOutcome]] = []
-    for check, inputs in zip(pending, await read_batch(storage, pending), strict=True):
-        outcomes.append((check, judge(check, partners[check.owner], inputs, batch)))
+    credits: list[bool] = []
+    inputs: list[CheckInputs | None] = list(await read_batch(storage, pending))
+    for i, check in enumerate(pending):
+        read = inputs[i]
+        assert read is not None
+        inputs[i] = None  # let go of the CDR's documents once judged (see CheckOutcome.packed)
+        outcome = judge(check, partners[check.owner], read, batch)
+        outcomes.append((check, outcome.packed()))
+        credits.append(bool(outcome.detail.get("credit")))
         if pace is None:
             await asyncio.sleep(0)  # let the endpoints answer between two checks (same loop)
         else:
@@ -220,11 +227,11 @@ async def run_pending_checks(
         await pace.give_way()
     stored = await storage.cdr_checks.finish_many(outcomes) if outcomes else []
     done = 0
-    for (check, outcome), ok in zip(outcomes, stored, strict=True):
+    for (check, outcome), credit, ok in zip(outcomes, credits, stored, strict=True):
         if not ok:
             continue
         done += 1
-        if outcome.detail.get("credit") and outcome.session_id:
+        if credit and outcome.session_id:
             await _recheck_duplicates(storage, check, outcome.session_id)
         if events is not None:
             await events.emit(

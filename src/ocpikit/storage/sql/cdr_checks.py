@@ -22,7 +22,8 @@ from ocpikit.protocol.cdr_checks import (
     Resolution,
     Verdict,
 )
-from ocpikit.storage.sql.schema import cdr_checks, objects
+from ocpikit.storage.sql.database import cursor
+from ocpikit.storage.sql.schema import cdr_checks, objects, sqlite_time
 
 T = TypeVar("T")
 
@@ -31,6 +32,7 @@ __all__ = ["SqlCdrChecks"]
 
 class Database(Protocol):
     clock: Callable[[], datetime]
+    dialect: str
 
     async def read(self, fn: Callable[[sa.Connection], T], *, scan: bool = False) -> T: ...
 
@@ -95,6 +97,36 @@ _FINISH = (
         checked_at=sa.bindparam("b_now"),
     )
 )
+
+
+#: :data:`_FINISH` as SQLite text for the driver's cursor (no construct bound per row: it runs
+#: on the writer thread, where every stretch of Python waits for the event loop's GIL);
+#: parameters: unverifiable, now, session key, verdict, result, seq, revision
+_SQLITE_FINISH = (
+    "UPDATE cdr_checks SET state = CASE WHEN (? = 1 AND cdr_checks.tariff_changed = 1) "
+    f"THEN '{CdrCheckState.PENDING.value}' ELSE '{CdrCheckState.DONE.value}' END, "
+    "checked_at = ?, session_key = ?, verdict = ?, result = ?, lease_until = NULL, "
+    "tariff_changed = 0 WHERE object_seq = ? AND revision = ?"
+)
+
+
+def _finish_sqlite(
+    conn: sa.Connection, now: datetime, rows: Sequence[tuple[bool, str | None, str, str, int, int]]
+) -> list[bool]:
+    """:data:`_SQLITE_FINISH` per row; whether each row was stored."""
+    stamp = sqlite_time(now)
+    cur = cursor(conn)
+    try:
+        out = []
+        for unverifiable, session_key, verdict, result, seq, revision in rows:
+            cur.execute(
+                _SQLITE_FINISH,
+                (1 if unverifiable else 0, stamp, session_key, verdict, result, seq, revision),
+            )
+            out.append(cur.rowcount > 0)
+        return out
+    finally:
+        cur.close()
 
 
 def _check(row: Any) -> CdrCheck:
@@ -187,11 +219,25 @@ class SqlCdrChecks:
                 "b_revision": check.revision,
                 "b_unverifiable": outcome.verdict is Verdict.UNVERIFIABLE,
                 "b_verdict": outcome.verdict.value,
-                "b_result": orjson.dumps(outcome.to_json()).decode(),
+                "b_result": outcome.json_bytes().decode(),
                 "b_session_key": None if outcome.session_id is None else ci_key(outcome.session_id),
             }
             for check, outcome in items
         ]
+
+        if db.dialect == "sqlite":
+            rows = [
+                (
+                    p["b_unverifiable"],
+                    p["b_session_key"],
+                    p["b_verdict"],
+                    p["b_result"],
+                    p["b_seq"],
+                    p["b_revision"],
+                )
+                for p in params
+            ]
+            return await db.write(lambda conn: _finish_sqlite(conn, db.clock(), rows))
 
         def run(conn: sa.Connection) -> list[bool]:
             now = db.clock()

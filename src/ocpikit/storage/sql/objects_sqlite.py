@@ -155,6 +155,30 @@ class SqliteObjectStatements:
         """The object (the writer's transaction holds the database lock already)."""
         return self.get(conn, key, None)
 
+    def get_many(self, conn: sa.Connection, keys: Sequence[ObjectKey]) -> dict[ObjectKey, StoredObject]:
+        """The objects of ``keys`` that exist, each read as :meth:`get` reads it (an index
+        seek per key on one cursor: cheaper than building a large IN list per call)."""
+        found: dict[ObjectKey, StoredObject] = {}
+        cur = cursor(conn)
+        try:
+            for key in keys:
+                row = cur.execute(SQLITE_GET, key.norm).fetchone()
+                if row is None:
+                    continue
+                seq, kind, cc, pid, oid, owner, stamp, revision, raw = row
+                obj = StoredObject(
+                    key=ObjectKey(kind, cc, pid, oid),
+                    owner=owner,
+                    raw=raw,
+                    last_updated=datetime.fromisoformat(stamp),
+                    seq=seq,
+                    revision=revision,
+                )
+                found[obj.key] = obj
+        finally:
+            cur.close()
+        return found
+
     def get(self, conn: sa.Connection, key: ObjectKey, version: str | None) -> StoredObject | None:
         """The object, with its cached ``version`` form of the current revision if any."""
         cur = cursor(conn)
