@@ -62,6 +62,7 @@ __all__ = [
 
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
+_DEFAULT_POLICY = Policy()
 #: volumes that went through JSON floats (0.03333333333333333 h) carry ~1e-17 of noise: an
 #: amount this close to the tolerance is within it (a declared 0.14 for an exact 0.135)
 _NOISE = Decimal("1e-9")
@@ -201,7 +202,7 @@ def check_cdr(
 ) -> ReconciliationReport:
     """Check one CDR (head model or JSON of any version) against its tariffs (given, or the
     embedded ones), the ``session`` it came from, and ``original`` when it is a credit CDR."""
-    pol = policy or Policy()
+    pol = policy or _DEFAULT_POLICY
     ns = normalise_session(cdr)
     report = ReconciliationReport(cdr_id=ns.id)
     add = report.discrepancies.append
@@ -222,17 +223,20 @@ def check_cdr(
             add(Discrepancy("tariff_element", "tariffs", f"cannot price the CDR: {exc}"))
             return report
         report.result = result
-        known = {t.upper() for t in result.tariff_ids}
-        given = _given_tariff_ids(tariffs, ns)
+        given: set[str] | None = None  # built when a period names a tariff
         for p in ns.periods:
-            if p.tariff_id and given and p.tariff_id.upper() not in given:
+            if not p.tariff_id:
+                continue
+            if given is None:
+                given = _given_tariff_ids(tariffs, ns)
+            if given and p.tariff_id.upper() not in given:
                 add(
                     Discrepancy(
                         "tariff_id",
                         f"charging_periods[{p.index}].tariff_id",
                         f"period names tariff {p.tariff_id}, which was not given",
                         declared=p.tariff_id,
-                        expected=sorted(known),
+                        expected=sorted({t.upper() for t in result.tariff_ids}),
                     )
                 )
         _costs(ns, normal, result, credit, time_zone, pol, origin, tolerance, report)

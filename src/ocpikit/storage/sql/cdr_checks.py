@@ -22,8 +22,8 @@ from ocpikit.protocol.cdr_checks import (
     Resolution,
     Verdict,
 )
-from ocpikit.storage.sql.database import cursor
-from ocpikit.storage.sql.schema import cdr_checks, objects, sqlite_time
+from ocpikit.storage.sql import cdr_checks_sqlite as sqlite_statements
+from ocpikit.storage.sql.schema import cdr_checks, objects
 
 T = TypeVar("T")
 
@@ -99,36 +99,6 @@ _FINISH = (
 )
 
 
-#: :data:`_FINISH` as SQLite text for the driver's cursor (no construct bound per row: it runs
-#: on the writer thread, where every stretch of Python waits for the event loop's GIL);
-#: parameters: unverifiable, now, session key, verdict, result, seq, revision
-_SQLITE_FINISH = (
-    "UPDATE cdr_checks SET state = CASE WHEN (? = 1 AND cdr_checks.tariff_changed = 1) "
-    f"THEN '{CdrCheckState.PENDING.value}' ELSE '{CdrCheckState.DONE.value}' END, "
-    "checked_at = ?, session_key = ?, verdict = ?, result = ?, lease_until = NULL, "
-    "tariff_changed = 0 WHERE object_seq = ? AND revision = ?"
-)
-
-
-def _finish_sqlite(
-    conn: sa.Connection, now: datetime, rows: Sequence[tuple[bool, str | None, str, str, int, int]]
-) -> list[bool]:
-    """:data:`_SQLITE_FINISH` per row; whether each row was stored."""
-    stamp = sqlite_time(now)
-    cur = cursor(conn)
-    try:
-        out = []
-        for unverifiable, session_key, verdict, result, seq, revision in rows:
-            cur.execute(
-                _SQLITE_FINISH,
-                (1 if unverifiable else 0, stamp, session_key, verdict, result, seq, revision),
-            )
-            out.append(cur.rowcount > 0)
-        return out
-    finally:
-        cur.close()
-
-
 def _check(row: Any) -> CdrCheck:
     return CdrCheck(
         seq=row.object_seq,
@@ -166,6 +136,13 @@ class SqlCdrChecks:
         self, *, limit: int = 100, lease: float = CHECK_LEASE_SECONDS
     ) -> list[CdrCheck]:
         db = self._db
+        if db.dialect == "sqlite":
+
+            def run_sqlite(conn: sa.Connection) -> list[CdrCheck]:
+                now = db.clock()
+                return sqlite_statements.claim(conn, now, now + timedelta(seconds=lease), limit)
+
+            return await db.write(run_sqlite)
 
         def run(conn: sa.Connection) -> list[CdrCheck]:
             now = db.clock()
@@ -237,7 +214,7 @@ class SqlCdrChecks:
                 )
                 for p in params
             ]
-            return await db.write(lambda conn: _finish_sqlite(conn, db.clock(), rows))
+            return await db.write(lambda conn: sqlite_statements.finish(conn, db.clock(), rows))
 
         def run(conn: sa.Connection) -> list[bool]:
             now = db.clock()
@@ -280,6 +257,8 @@ class SqlCdrChecks:
         pairs = sorted({(owner, ci_key(sid)) for owner, sid in wanted})
         if not pairs:
             return {}
+        if self._db.dialect == "sqlite":
+            return await self._db.read(lambda conn: sqlite_statements.with_sessions(conn, pairs))
         pair_of = sa.tuple_(cdr_checks.c.owner, cdr_checks.c.session_key)
 
         def run(conn: sa.Connection) -> dict[tuple[str, str], list[CdrCheck]]:

@@ -155,7 +155,9 @@ class SqliteObjectStatements:
         """The object (the writer's transaction holds the database lock already)."""
         return self.get(conn, key, None)
 
-    def get_many(self, conn: sa.Connection, keys: Sequence[ObjectKey]) -> dict[ObjectKey, StoredObject]:
+    def get_many(
+        self, conn: sa.Connection, keys: Sequence[ObjectKey]
+    ) -> dict[ObjectKey, StoredObject]:
         """The objects of ``keys`` that exist, each read as :meth:`get` reads it (an index
         seek per key on one cursor: cheaper than building a large IN list per call)."""
         found: dict[ObjectKey, StoredObject] = {}
