@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from tests.contract.server.conftest import Router, make_node
 from tests.contract.server.test_cdr_checks import TARIFF, cdr
 
 from ocpikit.core.versions import Role
+from ocpikit.operations.cdr_check_judge import BatchSessions, CheckInputs, judge
 from ocpikit.operations.cdr_checks import SERVE_BATCH, run_pending_checks
 from ocpikit.operations.exchange_log import LOG_INTERVAL
 from ocpikit.operations.pace import Pace
@@ -86,8 +88,9 @@ async def _checker(storage: SqlStorage, stop: asyncio.Event) -> int:
     return done
 
 
-async def _bare(storage: SqlStorage, prefix: str, count: int) -> tuple[float, float]:
-    """Seconds of the bare engine and of the bare checker over the CDRs ``prefix``."""
+async def _bare(storage: SqlStorage, prefix: str, count: int) -> tuple[float, float, float]:
+    """Seconds of the bare engine, of the bare checker and of the checks' judging in memory
+    (what a check records, serialized, without storage) over the CDRs ``prefix``."""
     tariff = await storage.objects.get(ObjectKey("Tariff", "NL", "CPO", "T1"))
     assert tariff is not None
     found = await storage.objects.get_many(
@@ -102,7 +105,16 @@ async def _bare(storage: SqlStorage, prefix: str, count: int) -> tuple[float, fl
     t0 = time.perf_counter()
     for doc in docs:
         check_cdr(doc, [tariff.document], None, origin="2.2.1")
-    return bare_s, time.perf_counter() - t0
+    checker_s = time.perf_counter() - t0
+    (done,) = await storage.cdr_checks.find(f"{prefix}00000")
+    partner = await storage.partners.get(done.owner)
+    checks = [replace(done, seq=done.seq + i, cdr_id=str(d["id"])) for i, d in enumerate(docs)]
+    batch: BatchSessions = {}
+    t0 = time.perf_counter()
+    for check, doc in zip(checks, docs, strict=True):
+        inputs = CheckInputs(doc, [tariff.document], [], None, None, None)
+        judge(check, partner, inputs, batch).packed()
+    return bare_s, checker_s, time.perf_counter() - t0
 
 
 async def _round(storage: SqlStorage, http: Any, r: int, count: int) -> dict[str, float]:
@@ -118,7 +130,7 @@ async def _round(storage: SqlStorage, http: Any, r: int, count: int) -> dict[str
         checked += n
     check_s = time.perf_counter() - t0
     assert checked == count, checked
-    bare_s, checker_s = await _bare(storage, f"A{r}", count)
+    bare_s, checker_s, judge_s = await _bare(storage, f"A{r}", count)
     stop = asyncio.Event()
     checker = asyncio.create_task(_checker(storage, stop))
     busy = await _post_all(http, _bodies(f"B{r}", count))
@@ -127,6 +139,7 @@ async def _round(storage: SqlStorage, http: Any, r: int, count: int) -> dict[str
     return {
         "bare": count / bare_s,
         "checker": count / checker_s,
+        "judge": count / judge_s,
         "checks": count / check_s,
         "quiet": statistics.mean(quiet),
         "busy": statistics.mean(busy),
@@ -170,13 +183,21 @@ async def run(count: int, rounds: int, workdir: Path) -> None:
     print(f"CDRs: {count} per phase, {rounds} rounds (each: quiet posts, checks, bare, busy)")
     for i, x in enumerate(results):
         print(
-            f"round {i}: bare engine {x['bare']:7.0f}/s, bare checker {x['checker']:6.0f}/s, "
+            f"round {i}: bare engine {x['bare']:7.0f}/s, bare checker {x['checker']:6.0f}/s "
+            f"({x['checker'] / x['bare']:.0%}), judging in memory {x['judge']:6.0f}/s "
+            f"({x['judge'] / x['bare']:.0%}), "
             f"platform checks {x['checks']:6.0f}/s ({x['checks'] / x['bare']:.0%} of bare); "
             f"POST /cdrs {x['quiet'] * 1000:.2f} ms quiet, {x['busy'] * 1000:.2f} ms busy "
             f"({x['busy'] / x['quiet'] - 1:+.1%})"
         )
     share = statistics.median(x["checks"] / x["bare"] for x in results)
     slowdown = statistics.median(x["busy"] / x["quiet"] - 1 for x in results)
+    for name, label in (
+        ("checker", "bare checker"),
+        ("judge", "judging in memory (check_cdr, findings, breakdown JSON, serialized)"),
+    ):
+        part = statistics.median(x[name] / x["bare"] for x in results)
+        print(f"{label} / bare engine (median of rounds): {part:.0%}")
     print(f"platform checks / bare engine (median of rounds): {share:.0%}")
     print(f"slowdown of the receiving endpoint while checking (median of rounds): {slowdown:+.1%}")
     a = statistics.mean(apart)

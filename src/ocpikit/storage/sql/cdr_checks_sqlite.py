@@ -55,30 +55,28 @@ _FINISH = (
 )
 
 
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+#: the enum members by their stored value (a dict lookup: an Enum call per row costs more)
+_STATES = {s.value: s for s in CdrCheckState}
 
 
 def _check(row: Sequence[Any]) -> CdrCheck:
     seq, cc, pid, oid, owner, revision, state, queued, checked, verdict, result = row[:11]
     resolution, note, resolved = row[11:14]
-    queued_at = _time(queued)
-    assert queued_at is not None
     return CdrCheck(
-        seq=seq,
-        country_code=cc,
-        party_id=pid,
-        cdr_id=oid,
-        owner=owner,
-        revision=revision,
-        state=CdrCheckState(state),
-        queued_at=queued_at,
-        checked_at=_time(checked),
-        verdict=None if verdict is None else Verdict(verdict),
-        result=None if result is None else orjson.loads(result),
-        resolution=None if resolution is None else Resolution(resolution),
-        note=note,
-        resolved_at=_time(resolved),
+        seq,
+        cc,
+        pid,
+        oid,
+        owner,
+        revision,
+        _STATES.get(state) or CdrCheckState(state),
+        datetime.fromisoformat(queued),
+        None if checked is None else datetime.fromisoformat(checked),
+        None if verdict is None else Verdict(verdict),
+        None if result is None else orjson.loads(result),
+        None if resolution is None else Resolution(resolution),
+        note,
+        None if resolved is None else datetime.fromisoformat(resolved),
     )
 
 
