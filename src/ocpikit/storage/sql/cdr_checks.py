@@ -190,31 +190,31 @@ class SqlCdrChecks:
 
     async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
         db = self._db
-        params = [
-            {
-                "b_seq": check.seq,
-                "b_revision": check.revision,
-                "b_unverifiable": outcome.verdict is Verdict.UNVERIFIABLE,
-                "b_verdict": outcome.verdict.value,
-                "b_result": outcome.json_bytes().decode(),
-                "b_session_key": None if outcome.session_id is None else ci_key(outcome.session_id),
-            }
+        # (unverifiable, session key, verdict, result JSON, seq, revision) of each outcome
+        rows = [
+            (
+                outcome.verdict is Verdict.UNVERIFIABLE,
+                None if outcome.session_id is None else ci_key(outcome.session_id),
+                outcome.verdict.value,
+                outcome.json_bytes().decode(),
+                check.seq,
+                check.revision,
+            )
             for check, outcome in items
         ]
-
         if db.dialect == "sqlite":
-            rows = [
-                (
-                    p["b_unverifiable"],
-                    p["b_session_key"],
-                    p["b_verdict"],
-                    p["b_result"],
-                    p["b_seq"],
-                    p["b_revision"],
-                )
-                for p in params
-            ]
             return await db.write(lambda conn: sqlite_statements.finish(conn, db.clock(), rows))
+        params = [
+            {
+                "b_unverifiable": unverifiable,
+                "b_session_key": session_key,
+                "b_verdict": verdict,
+                "b_result": result,
+                "b_seq": seq,
+                "b_revision": revision,
+            }
+            for unverifiable, session_key, verdict, result, seq, revision in rows
+        ]
 
         def run(conn: sa.Connection) -> list[bool]:
             now = db.clock()
