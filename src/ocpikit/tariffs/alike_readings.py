@@ -25,8 +25,9 @@ parking_definition   every period that is not reservation-only has ENERGY (the s
 period_split,        no group of any tariff can switch inside a period (no split information:
 kwh_split            nothing is cut, whatever the split readings)
 step_size,           every priced line's volume, in steps' units, is a whole multiple of every
-energy_step_size     step of its kind (rounding is then the identity in every grouping) and the
-                     step tolerances are not negative
+energy_step_size     step of its kind, and the sums of the volumes are exact in any order
+                     (rounding is then the identity in every grouping), and the step
+                     tolerances are not negative
 ==================== ==========================================================================
 
 and another time zone changes nothing when no element has a time, date or day restriction and
