@@ -19,6 +19,7 @@ counts for ``duplicate``) and stores the outcomes in one write.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -184,6 +185,10 @@ SERVE_BATCH = 20
 #: the batch of a run elsewhere (``ocpikit cdr work``): its two writes (claim, results) are
 #: shared by this many checks, well within the lease (``CHECK_LEASE_SECONDS``)
 BATCH = 200
+#: the checks of a batch read together (:func:`read_batch`) and judged before the next read
+READ_CHUNK = 50
+#: a run without a pace yields to the other tasks of its loop after this many seconds of work
+UNPACED_SLICE = 0.001
 
 
 async def run_pending_checks(
@@ -196,10 +201,10 @@ async def run_pending_checks(
     """Check up to ``limit`` pending CDRs in their arrival order, store the outcomes (in one
     write) and queue a ``cdr.checked`` webhook event for each; the number checked. A CDR
     written again while it was checked stays pending (its next run checks the new
-    revision). The batch is read set-based (:func:`read_batch`, the same inputs as
-    :func:`check_one` reads one by one) and judged in order. ``pace``: how the run gives way
-    to requests of the same event loop (:class:`~ocpikit.operations.pace.Pace`; None: a
-    bare yield between two checks)."""
+    revision). The batch is read set-based in chunks of :data:`READ_CHUNK` (:func:`read_batch`,
+    the same inputs as :func:`check_one` reads one by one) and judged in order. ``pace``: how
+    the run gives way to requests of the same event loop (:class:`~ocpikit.operations.pace.Pace`;
+    None: a bare yield after every :data:`UNPACED_SLICE` of work)."""
     if pace is not None:
         await pace.give_way()
     pending = await storage.cdr_checks.claim(limit=limit)
@@ -210,21 +215,31 @@ async def run_pending_checks(
         partners[owner] = await storage.partners.get(owner)
     batch: BatchSessions = {}
     outcomes: list[tuple[CdrCheck, CheckOutcome]] = []
-    for check, inputs in zip(pending, await read_batch(storage, pending), strict=True):
-        outcomes.append((check, judge(check, partners[check.owner], inputs, batch)))
-        if pace is None:
-            await asyncio.sleep(0)  # let the endpoints answer between two checks (same loop)
-        else:
-            await pace.give_way()
+    credits: list[bool] = []
+    slice_start = time.perf_counter()
+    # read in chunks and keep each outcome serialized (CheckOutcome.packed): a run holds the
+    # documents of one chunk at a time, not a whole batch of them (what outlives many
+    # allocations sets off the interpreter's full collections)
+    for at in range(0, len(pending), READ_CHUNK):
+        chunk = pending[at : at + READ_CHUNK]
+        for check, read in zip(chunk, await read_batch(storage, chunk), strict=True):
+            outcome = judge(check, partners[check.owner], read, batch)
+            outcomes.append((check, outcome.packed()))
+            credits.append(bool(outcome.detail.get("credit")))
+            if pace is not None:
+                await pace.give_way()
+            elif time.perf_counter() - slice_start >= UNPACED_SLICE:
+                await asyncio.sleep(0)  # let the other tasks of the loop run
+                slice_start = time.perf_counter()
     if pace is not None:
         await pace.give_way()
     stored = await storage.cdr_checks.finish_many(outcomes) if outcomes else []
     done = 0
-    for (check, outcome), ok in zip(outcomes, stored, strict=True):
+    for (check, outcome), credit, ok in zip(outcomes, credits, stored, strict=True):
         if not ok:
             continue
         done += 1
-        if outcome.detail.get("credit") and outcome.session_id:
+        if credit and outcome.session_id:
             await _recheck_duplicates(storage, check, outcome.session_id)
         if events is not None:
             await events.emit(

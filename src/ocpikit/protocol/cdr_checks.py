@@ -29,6 +29,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import orjson
+
 __all__ = [
     "CHECK_LEASE_SECONDS",
     "COST_FIELDS",
@@ -139,8 +141,13 @@ class CheckOutcome:
     differences: dict[str, dict[str, str | None]]
     session_id: str | None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: :meth:`to_json` serialized, in an outcome made by :meth:`packed` (``detail`` then empty)
+    packed_json: bytes | None = None
 
     def to_json(self) -> dict[str, Any]:
+        if self.packed_json is not None:
+            parsed: dict[str, Any] = orjson.loads(self.packed_json)
+            return parsed
         return {
             "verdict": self.verdict.value,
             "reasons": self.reasons,
@@ -148,6 +155,18 @@ class CheckOutcome:
             "session_id": self.session_id,
             **self.detail,
         }
+
+    def json_bytes(self) -> bytes:
+        """:meth:`to_json` serialized (compact, as orjson writes it)."""
+        return self.packed_json if self.packed_json is not None else orjson.dumps(self.to_json())
+
+    def packed(self) -> CheckOutcome:
+        """The same outcome with its JSON serialized once and ``detail`` (the priced breakdown,
+        a tree of many small objects) let go: a run holding a batch of outcomes until it stores
+        them keeps one bytes object each instead of the tree."""
+        return CheckOutcome(
+            self.verdict, self.reasons, self.differences, self.session_id, {}, self.json_bytes()
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decima
 from typing import Any
 
 from ocpikit.core.types import format_datetime
+from ocpikit.tariffs.alike_readings import AlikeReadings
 from ocpikit.tariffs.builder import SESSION_ONLY_DIMENSIONS
 from ocpikit.tariffs.engine import price
 from ocpikit.tariffs.normal import (
@@ -61,6 +62,7 @@ __all__ = [
 
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
+_DEFAULT_POLICY = Policy()
 #: volumes that went through JSON floats (0.03333333333333333 h) carry ~1e-17 of noise: an
 #: amount this close to the tolerance is within it (a declared 0.14 for an exact 0.135)
 _NOISE = Decimal("1e-9")
@@ -200,7 +202,7 @@ def check_cdr(
 ) -> ReconciliationReport:
     """Check one CDR (head model or JSON of any version) against its tariffs (given, or the
     embedded ones), the ``session`` it came from, and ``original`` when it is a credit CDR."""
-    pol = policy or Policy()
+    pol = policy or _DEFAULT_POLICY
     ns = normalise_session(cdr)
     report = ReconciliationReport(cdr_id=ns.id)
     add = report.discrepancies.append
@@ -221,17 +223,20 @@ def check_cdr(
             add(Discrepancy("tariff_element", "tariffs", f"cannot price the CDR: {exc}"))
             return report
         report.result = result
-        known = {t.upper() for t in result.tariff_ids}
-        given = _given_tariff_ids(tariffs, ns)
+        given: set[str] | None = None  # built when a period names a tariff
         for p in ns.periods:
-            if p.tariff_id and given and p.tariff_id.upper() not in given:
+            if not p.tariff_id:
+                continue
+            if given is None:
+                given = _given_tariff_ids(tariffs, ns)
+            if given and p.tariff_id.upper() not in given:
                 add(
                     Discrepancy(
                         "tariff_id",
                         f"charging_periods[{p.index}].tariff_id",
                         f"period names tariff {p.tariff_id}, which was not given",
                         declared=p.tariff_id,
-                        expected=sorted(known),
+                        expected=sorted({t.upper() for t in result.tariff_ids}),
                     )
                 )
         _costs(ns, normal, result, credit, time_zone, pol, origin, tolerance, report)
@@ -585,8 +590,10 @@ def _costs(
                 # a reading that prices as the CDR was priced cannot explain it: skipped
                 # (min/max ignored when neither applied), unless a credit compares fields
                 # unsigned (total_cost_only)
-                same = () if credit and pol.credit == "total_cost_only" else result.adjustments
-                alternatives = _alternatives(tariffs, ns, time_zone, pol, origin, same)
+                unsigned = credit and pol.credit == "total_cost_only"
+                same = () if unsigned else result.adjustments
+                alike = None if unsigned else result
+                alternatives = _alternatives(tariffs, ns, time_zone, pol, origin, same, alike)
             code, why = "cost", "no reading of the tariff explains the declared amount"
             for alt_code, alt in alternatives:
                 alt_excl = alt.cost(name).excl * sign
@@ -628,20 +635,30 @@ def _alternatives(
     pol: Policy,
     origin: str | None,
     applied: Sequence[str] | None = None,
+    alike: PriceResult | None = None,
 ) -> list[tuple[str, PriceResult]]:
     """The CDR priced by each other reading (:data:`ALTERNATIVES`). ``applied``: the notes of
     the min/max stage of the CDR's own price, given when a reading that prices alike can be
     left out: ignoring a limit that did not apply prices alike (the limits are the last stage,
-    :func:`ocpikit.tariffs.min_max.clamp`)."""
+    :func:`ocpikit.tariffs.min_max.clamp`). ``alike``: the CDR's own price, given when every
+    reading known to price alike without pricing it can be left out
+    (:mod:`ocpikit.tariffs.alike_readings`)."""
     out: list[tuple[str, PriceResult]] = []
+    same: AlikeReadings | None = None
+    if alike is not None:
+        same = AlikeReadings(tariffs or normalise_tariffs(ns.tariffs, origin), ns, alike, pol)
     zones = ["UTC"] if (time_zone or ns.time_zone or "UTC") != "UTC" else []
     if time_zone and ns.time_zone and time_zone != ns.time_zone:
         zones.append(ns.time_zone)
+    if zones and same is not None and same.zone():
+        zones = []
     for zone in zones:
         with contextlib.suppress(PricingInputError):
             out.append(("time_zone", price(ns, tariffs, time_zone=zone, policy=pol, origin=origin)))
     for code, changes in ALTERNATIVES:
         if applied is not None and _limit_not_applied(changes, applied):
+            continue
+        if same is not None and same.reading(changes):
             continue
         try:
             alt = price(

@@ -23,6 +23,7 @@ __all__ = [
     "Amount",
     "JsonDict",
     "Line",
+    "PeriodForms",
     "PeriodResult",
     "PriceResult",
     "Reason",
@@ -83,9 +84,11 @@ class Amount:
         return None if self.incl is None else self.incl - self.excl
 
     def to_json(self, decimals: int = -1) -> JsonDict:
+        # zeros (most cost fields of a report) without the call: json_number gives 0 for them
+        excl, incl = self.excl, self.incl
         return {
-            "excl_vat": json_number(self.excl, decimals),
-            "incl_vat": json_number(self.incl, decimals),
+            "excl_vat": json_number(excl, decimals) if excl else 0,
+            "incl_vat": json_number(incl, decimals) if incl else (None if incl is None else 0),
         }
 
 
@@ -188,14 +191,47 @@ class SubPeriod:
     local_start: datetime
     cause: str
 
-    def to_json(self) -> JsonDict:
+    def to_json(self, period: PeriodForms | None = None) -> JsonDict:
+        """``period``: the forms of the period's own times, reused where this piece has the
+        same (one piece per period is the rule)."""
+        if period is None:
+            period = PeriodForms.of(self.start, self.end, self.local_start)
         return {
             "sub_period": self.index,
-            "start_date_time": format_datetime(self.start),
-            "end_date_time": format_datetime(self.end),
-            "local_start": self.local_start.isoformat(),
+            "start_date_time": period.start_text
+            if self.start == period.start
+            else format_datetime(self.start),
+            "end_date_time": period.end_text
+            if self.end == period.end
+            else format_datetime(self.end),
+            "local_start": period.local_text
+            if self.local_start is period.local_start
+            else self.local_start.isoformat(),
             "starts_because": self.cause,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodForms:
+    """A period's start, end and local start with their JSON forms (formatted once)."""
+
+    start: datetime
+    end: datetime
+    local_start: datetime
+    start_text: str
+    end_text: str
+    local_text: str
+
+    @staticmethod
+    def of(start: datetime, end: datetime, local_start: datetime) -> PeriodForms:
+        return PeriodForms(
+            start,
+            end,
+            local_start,
+            format_datetime(start),
+            format_datetime(end),
+            local_start.isoformat(),
+        )
 
 
 @dataclass(slots=True)
@@ -217,14 +253,15 @@ class PeriodResult:
         return self.subs[sub].local_start if sub < len(self.subs) else self.local_start
 
     def to_json(self, decimals: int = -1) -> JsonDict:
+        forms = PeriodForms.of(self.start, self.end, self.local_start)
         return {
             "period": self.index,
             "kind": self.kind,
-            "start_date_time": format_datetime(self.start),
-            "end_date_time": format_datetime(self.end),
-            "local_start": self.local_start.isoformat(),
+            "start_date_time": forms.start_text,
+            "end_date_time": forms.end_text,
+            "local_start": forms.local_text,
             "tariff_id": self.tariff_id,
-            "sub_periods": [s.to_json() for s in self.subs],
+            "sub_periods": [s.to_json(forms) for s in self.subs],
             "dimensions": [line.to_json(decimals) for line in self.lines],
         }
 
@@ -289,16 +326,17 @@ class PriceResult:
 
     def to_json(self) -> JsonDict:
         d = self.decimals
+        buckets = [(name, self.cost(name)) for name in COST_BUCKETS]
         out: JsonDict = {"total_cost": self.total_cost.to_json(d)}
-        for name in COST_BUCKETS:
-            out[name] = self.cost(name).to_json(d)
+        for name, amount in buckets:
+            out[name] = amount.to_json(d)
         # the money at 2 decimals, ROUND_HALF_UP (5.625 -> 5.63, as the spec's examples round),
         # beside the exact amounts: a consumer rounding the exact JSON float with a float
         # round() would get 5.62 (binary tie, half-even)
         rounded: JsonDict = {"decimals": 2, "rounding": "ROUND_HALF_UP"}
         rounded["total_cost"] = self.total_cost.to_json(2)
-        for name in COST_BUCKETS:
-            rounded[name] = self.cost(name).to_json(2)
+        for name, amount in buckets:
+            rounded[name] = amount.to_json(2)
         out["rounded"] = rounded
         out["total_energy"] = json_number(self.total_energy)
         out["total_time"] = json_number(self.total_time)

@@ -22,6 +22,7 @@ from ocpikit.protocol.cdr_checks import (
     Resolution,
     Verdict,
 )
+from ocpikit.storage.sql import cdr_checks_sqlite as sqlite_statements
 from ocpikit.storage.sql.schema import cdr_checks, objects
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ __all__ = ["SqlCdrChecks"]
 
 class Database(Protocol):
     clock: Callable[[], datetime]
+    dialect: str
 
     async def read(self, fn: Callable[[sa.Connection], T], *, scan: bool = False) -> T: ...
 
@@ -134,6 +136,13 @@ class SqlCdrChecks:
         self, *, limit: int = 100, lease: float = CHECK_LEASE_SECONDS
     ) -> list[CdrCheck]:
         db = self._db
+        if db.dialect == "sqlite":
+
+            def run_sqlite(conn: sa.Connection) -> list[CdrCheck]:
+                now = db.clock()
+                return sqlite_statements.claim(conn, now, now + timedelta(seconds=lease), limit)
+
+            return await db.write(run_sqlite)
 
         def run(conn: sa.Connection) -> list[CdrCheck]:
             now = db.clock()
@@ -181,16 +190,30 @@ class SqlCdrChecks:
 
     async def finish_many(self, items: Sequence[tuple[CdrCheck, CheckOutcome]]) -> list[bool]:
         db = self._db
+        # (unverifiable, session key, verdict, result JSON, seq, revision) of each outcome
+        rows = [
+            (
+                outcome.verdict is Verdict.UNVERIFIABLE,
+                None if outcome.session_id is None else ci_key(outcome.session_id),
+                outcome.verdict.value,
+                outcome.json_bytes().decode(),
+                check.seq,
+                check.revision,
+            )
+            for check, outcome in items
+        ]
+        if db.dialect == "sqlite":
+            return await db.write(lambda conn: sqlite_statements.finish(conn, db.clock(), rows))
         params = [
             {
-                "b_seq": check.seq,
-                "b_revision": check.revision,
-                "b_unverifiable": outcome.verdict is Verdict.UNVERIFIABLE,
-                "b_verdict": outcome.verdict.value,
-                "b_result": orjson.dumps(outcome.to_json()).decode(),
-                "b_session_key": None if outcome.session_id is None else ci_key(outcome.session_id),
+                "b_unverifiable": unverifiable,
+                "b_session_key": session_key,
+                "b_verdict": verdict,
+                "b_result": result,
+                "b_seq": seq,
+                "b_revision": revision,
             }
-            for check, outcome in items
+            for unverifiable, session_key, verdict, result, seq, revision in rows
         ]
 
         def run(conn: sa.Connection) -> list[bool]:
@@ -234,6 +257,8 @@ class SqlCdrChecks:
         pairs = sorted({(owner, ci_key(sid)) for owner, sid in wanted})
         if not pairs:
             return {}
+        if self._db.dialect == "sqlite":
+            return await self._db.read(lambda conn: sqlite_statements.with_sessions(conn, pairs))
         pair_of = sa.tuple_(cdr_checks.c.owner, cdr_checks.c.session_key)
 
         def run(conn: sa.Connection) -> dict[tuple[str, str], list[CdrCheck]]:

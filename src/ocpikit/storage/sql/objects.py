@@ -171,6 +171,9 @@ class SqlObjects:
         wanted = list({k.norm: k for k in keys}.values())
         if not wanted:
             return {}
+        sqlite = self._sqlite
+        if sqlite is not None:
+            return await self._db.read(lambda conn: sqlite.get_many(conn, wanted))
 
         def run(conn: sa.Connection) -> dict[ObjectKey, StoredObject]:
             found: dict[ObjectKey, StoredObject] = {}

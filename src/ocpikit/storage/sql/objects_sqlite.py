@@ -77,6 +77,14 @@ SQLITE_GET = (
     "CAST(document AS BLOB) FROM ocpi_objects "
     "WHERE kind = ? AND cc_key = ? AND pid_key = ? AND id_key = ?"
 )
+#: how many ids one read of :meth:`SqliteObjectStatements.get_many` asks for (a shorter list
+#: is padded to the next size: a few statement texts, each prepared once per connection)
+_IDS_SIZES = (1, 4, 16, 64, 200)
+#: the objects of one kind and party among some ids, per size of the id list
+_SQLITE_GET_IDS = {
+    n: SQLITE_GET.replace(" AND id_key = ?", f" AND id_key IN ({', '.join('?' * n)})")
+    for n in _IDS_SIZES
+}
 #: an object's cached form of a version, if it is of the given revision
 SQLITE_GET_WIRE = (
     "SELECT body FROM ocpi_object_wire WHERE object_seq = ? AND version = ? AND revision = ?"
@@ -109,6 +117,19 @@ def object_values(
         sqlite_time(last_updated),
         raw,
         key.kind,
+    )
+
+
+def _stored(row: Sequence[Any]) -> StoredObject:
+    """A row of :data:`SQLITE_GET` as a stored object."""
+    seq, kind, cc, pid, oid, owner, stamp, revision, raw = row
+    return StoredObject(
+        key=ObjectKey(kind, cc, pid, oid),
+        owner=owner,
+        raw=raw,
+        last_updated=datetime.fromisoformat(stamp),
+        seq=seq,
+        revision=revision,
     )
 
 
@@ -163,6 +184,31 @@ class SqliteObjectStatements:
     def current(self, conn: sa.Connection, key: ObjectKey) -> StoredObject | None:
         """The object (the writer's transaction holds the database lock already)."""
         return self.get(conn, key, None)
+
+    def get_many(
+        self, conn: sa.Connection, keys: Sequence[ObjectKey]
+    ) -> dict[ObjectKey, StoredObject]:
+        """The objects of ``keys`` that exist, each read as :meth:`get` reads it: the keys of
+        one kind and party in one statement per :data:`_IDS_SIZES` ids (index seeks on
+        ``(kind, cc_key, pid_key, id_key)``; a row-value IN list would scan the table)."""
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for key in keys:
+            kind, cc, pid, oid = key.norm
+            groups.setdefault((kind, cc, pid), []).append(oid)
+        found: dict[ObjectKey, StoredObject] = {}
+        cur = cursor(conn)
+        try:
+            for party, ids in groups.items():
+                for at in range(0, len(ids), _IDS_SIZES[-1]):
+                    chunk = ids[at : at + _IDS_SIZES[-1]]
+                    size = next(n for n in _IDS_SIZES if n >= len(chunk))
+                    padded = chunk + chunk[-1:] * (size - len(chunk))  # IN is a set test
+                    for row in cur.execute(_SQLITE_GET_IDS[size], (*party, *padded)):
+                        obj = _stored(row)
+                        found[obj.key] = obj
+        finally:
+            cur.close()
+        return found
 
     def get(self, conn: sa.Connection, key: ObjectKey, version: str | None) -> StoredObject | None:
         """The object, with its cached ``version`` form of the current revision if any."""
