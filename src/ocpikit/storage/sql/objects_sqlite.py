@@ -120,8 +120,9 @@ def object_values(
     )
 
 
-def _stored(row: Sequence[Any]) -> StoredObject:
-    """A row of :data:`SQLITE_GET` as a stored object."""
+def _stored(row: Sequence[Any], wire: bytes | None = None) -> StoredObject:
+    """A row of :data:`SQLITE_GET` (with ``wire``, its cached form of a version) as a stored
+    object."""
     seq, kind, cc, pid, oid, owner, stamp, revision, raw = row
     return StoredObject(
         key=ObjectKey(kind, cc, pid, oid),
@@ -130,6 +131,7 @@ def _stored(row: Sequence[Any]) -> StoredObject:
         last_updated=datetime.fromisoformat(stamp),
         seq=seq,
         revision=revision,
+        wire=wire,
     )
 
 
@@ -217,14 +219,14 @@ class SqliteObjectStatements:
             row = cur.execute(SQLITE_GET, key.norm).fetchone()
             if row is None:
                 return None
-            seq, kind, cc, pid, oid, owner, stamp, revision, raw = row
             wire = None
             if version is not None:
+                seq, revision = row[0], row[7]
                 hit = cur.execute(SQLITE_GET_WIRE, (seq, version, revision)).fetchone()
                 wire = hit[0] if hit is not None else None
         finally:
             cur.close()
-        return _stored(seq, kind, cc, pid, oid, owner, stamp, revision, raw, wire)
+        return _stored(row, wire)
 
     @staticmethod
     def get_alone(cur: Any, key: ObjectKey, version: str) -> tuple[StoredObject | None]:
@@ -232,28 +234,4 @@ class SqliteObjectStatements:
         statement reads its own snapshot: ``Database.read_quick``); the answer is wrapped, as
         ``read_quick`` gives None when it cannot run."""
         row = cur.execute(SQLITE_GET_WITH_WIRE, (version, *key.norm)).fetchone()
-        return (_stored(*row) if row is not None else None,)
-
-
-def _stored(
-    seq: int,
-    kind: str,
-    cc: str,
-    pid: str,
-    oid: str,
-    owner: str | None,
-    stamp: str,
-    revision: int,
-    raw: bytes,
-    wire: bytes | None,
-) -> StoredObject:
-    """A stored object from its row's columns."""
-    return StoredObject(
-        key=ObjectKey(kind, cc, pid, oid),
-        owner=owner,
-        raw=raw,
-        last_updated=datetime.fromisoformat(stamp),
-        seq=seq,
-        revision=revision,
-        wire=wire,
-    )
+        return (_stored(row[:9], row[9]) if row is not None else None,)
