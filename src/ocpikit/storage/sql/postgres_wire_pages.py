@@ -5,14 +5,17 @@ connections (:mod:`.pg_pool`).
 Plan: every write stamps ``ocpi_objects.chg`` with its transaction id (a trigger, migration
 0014). A listing remembers the snapshot it was last brought up to date in (its ``gen``, the
 text of ``pg_current_snapshot()``), so "what changed since" is "the rows of the listing whose
-``chg`` that snapshot does not see": an index range on ``(kind, chg)`` from the snapshot's
-``xmin`` (every transaction below it had ended), filtered with ``pg_visible_in_snapshot``.
-Transactions commit in any order (identity values and ids too): a row that an older
-transaction wrote is still found once it commits, because that snapshot did not see it.
+``chg`` that snapshot does not see": those at or past the snapshot's ``xmax`` and those among
+its ``xip`` (in progress then), two ranges of the ``(kind, chg)`` index. Transactions commit
+in any order (identity values and ids too): a row that a transaction in progress then wrote is
+found once it commits, because that snapshot listed it in ``xip``; and a long transaction
+elsewhere in the cluster (which holds ``xmin`` back) does not widen the ranges.
 
 - **A page whose listing holds it** costs one statement (autocommit, its own snapshot): the
   kind's epoch and whether any row of the listing changed since the listing's snapshot; when
-  neither, the page is a list slice of the cache.
+  neither, the page is a list slice of the cache. Pages of one listing asked while such a
+  check is on its way share the next one (:class:`_Checks`): it is sent after each of them
+  was asked, so its snapshot sees every commit that returned before they were.
 - **Otherwise**, one listing at a time per process (an ``asyncio.Lock`` per listing), in a
   ``REPEATABLE READ`` read-only transaction: the epoch, the transaction's snapshot and the rows
   changed since the listing's (one statement); the listing is brought up to date to that
@@ -29,11 +32,12 @@ database, it does not wait for a notification.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, cast
 
 from ocpikit.protocol.ports import ANY_OWNER, ObjectKey, OwnerFilter, StoredObject, WirePage
-from ocpikit.storage.sql.listing_cache import ListingCache, ListingShape
+from ocpikit.storage.sql.listing_cache import Gen, ListingCache, ListingShape
 from ocpikit.storage.sql.pg_pool import AsyncPool
 
 __all__ = ["PostgresListingSource", "PostgresWirePages"]
@@ -41,20 +45,23 @@ __all__ = ["PostgresListingSource", "PostgresWirePages"]
 #: a READ ONLY transaction whose statements all read one snapshot
 BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
-#: the listing's rows changed since a snapshot (``{cond}`` on the alias ``c``; parameters:
-#: kind, the snapshot's xmin, the listing's filters, the snapshot): through the ``(kind, chg)``
-#: index (the ``OFFSET 0`` keeps the filters out of that scan), in ``seq`` order
+#: the listing's rows changed since a snapshot, i.e. written by a transaction that snapshot
+#: does not see: one at or past its ``xmax`` or among its ``xip`` (those in progress); two
+#: ranges of the ``(kind, chg)`` index (the ``OFFSET 0`` keeps the planner from pushing the
+#: filters into them and walking a page index instead), then the listing's filters
+#: (``{cond}``, each clause with its ``AND``); parameters: kind, xmax, kind, xip (array), the
+#: filters'
 _CHANGED = (
-    "SELECT c.seq, c.revision FROM (SELECT seq, revision, owner, cc_key, pid_key, chg "
-    "FROM ocpi_objects WHERE kind = %s AND chg >= %s OFFSET 0) AS c "
-    "WHERE {cond} NOT pg_visible_in_snapshot(c.chg::text::xid8, %s::pg_snapshot)"
+    "SELECT c.seq, c.revision FROM ("
+    "SELECT seq, revision, owner, cc_key, pid_key FROM ocpi_objects "
+    "WHERE kind = %s AND chg >= %s "
+    "UNION ALL SELECT seq, revision, owner, cc_key, pid_key FROM ocpi_objects "
+    "WHERE kind = %s AND chg = ANY(%s::bigint[]) OFFSET 0"
+    ") AS c WHERE TRUE{cond}"
 )
 #: the kind's epoch and whether the listing changed since a snapshot (parameters: kind, then
 #: those of :data:`_CHANGED`)
-_QUICK = (
-    "SELECT (SELECT epoch FROM ocpi_object_order WHERE kind = %s), "
-    f"EXISTS ({_CHANGED})"
-)
+_QUICK = f"SELECT (SELECT epoch FROM ocpi_object_order WHERE kind = %s), EXISTS ({_CHANGED})"
 #: the kind's epoch, this snapshot and the listing's rows changed since the listing's
 #: (parameters: as :data:`_QUICK`)
 _STATE_CHANGES = (
@@ -66,7 +73,7 @@ _STATE_CHANGES = (
 _STATE = (
     "SELECT (SELECT epoch FROM ocpi_object_order WHERE kind = %s), pg_current_snapshot()::text"
 )
-_POSITIONS = "SELECT seq, revision FROM ocpi_objects WHERE kind = %s {cond} ORDER BY seq"
+_POSITIONS = "SELECT seq, revision FROM ocpi_objects WHERE kind = %s{cond} ORDER BY seq"
 _HEADS = "SELECT seq, revision, document::text FROM ocpi_objects WHERE seq = ANY(%s)"
 _WIRES = (
     "SELECT object_seq, revision, body FROM ocpi_object_wire "
@@ -79,28 +86,30 @@ _OBJECTS = (
 
 
 def _filters(owner: OwnerFilter, cc: str | None, pid: str | None) -> tuple[str, list[Any]]:
-    """The listing's filters besides its kind, each followed by ``AND``, and their
-    parameters."""
+    """The listing's filters besides its kind, each clause with its leading ``AND``, and
+    their parameters."""
     where = ""
     args: list[Any] = []
     if owner is not ANY_OWNER:
         if owner is None:
-            where += "owner IS NULL AND "
+            where += " AND owner IS NULL"
         else:
-            where += "owner = %s AND "
+            where += " AND owner = %s"
             args.append(owner)
     if cc is not None:
-        where += "cc_key = %s AND "
+        where += " AND cc_key = %s"
         args.append(cc)
     if pid is not None:
-        where += "pid_key = %s AND "
+        where += " AND pid_key = %s"
         args.append(pid)
     return where, args
 
 
-def _xmin(snapshot: str) -> int:
-    """The ``xmin`` of a ``pg_snapshot`` text (``xmin:xmax:xip,...``)."""
-    return int(snapshot.split(":", 1)[0])
+def _unseen(kind: str, snapshot: str) -> list[Any]:
+    """The parameters of :data:`_CHANGED` before the filters': what ``snapshot`` (a
+    ``pg_snapshot`` text, ``xmin:xmax:xip,...``) does not see."""
+    _xmin, xmax, xip = snapshot.split(":")
+    return [kind, int(xmax), kind, [int(x) for x in xip.split(",")] if xip else []]
 
 
 class PostgresListingSource:
@@ -123,14 +132,15 @@ class PostgresListingSource:
             return int(epoch or 0), snapshot, None
         cur = await self._conn.execute(
             _STATE_CHANGES.format(cond=self._where),
-            [self._kind, self._kind, _xmin(since), *self._args, since],
+            [self._kind, *_unseen(self._kind, since), *self._args],
         )
         epoch, snapshot, changed = await cur.fetchone()
         return int(epoch or 0), snapshot, [(int(s), int(r)) for s, r in changed]
 
     async def positions(self) -> tuple[list[int], list[int]]:
-        cond = f"AND {self._where[:-5]}" if self._where else ""
-        cur = await self._conn.execute(_POSITIONS.format(cond=cond), [self._kind, *self._args])
+        cur = await self._conn.execute(
+            _POSITIONS.format(cond=self._where), [self._kind, *self._args]
+        )
         rows = await cur.fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
@@ -165,6 +175,50 @@ class PostgresListingSource:
         return out
 
 
+#: what a check of a listing found: the ``(epoch, gen)`` it checked and whether the listing
+#: was still at it
+_Checked = tuple[tuple[int, Gen], bool]
+
+
+class _Checks:
+    """The freshness checks of one listing, coalesced: a caller waits for the next check sent
+    after it asked (one at a time; those who ask while one is on its way share the next)."""
+
+    def __init__(self, run: Callable[[], Awaitable[_Checked | None]]) -> None:
+        self._run = run
+        self._waiting: list[asyncio.Future[_Checked | None]] = []
+        self._driving = False
+
+    async def ask(self) -> _Checked | None:
+        future: asyncio.Future[_Checked | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        if not self._driving:
+            self._driving = True
+            asyncio.ensure_future(self._drive())
+        return await future
+
+    async def _drive(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    result = await self._run()  # sent now: after each of the batch asked
+                except Exception as exc:
+                    for future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for future in batch:
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._driving = False
+            for future in self._waiting:  # only if cancelled half-way: they check alone
+                if not future.done():
+                    future.set_result(None)
+            self._waiting.clear()
+
+
 class PostgresWirePages:
     """``list_wire`` on PostgreSQL without a date window, over one :class:`ListingCache`."""
 
@@ -172,17 +226,46 @@ class PostgresWirePages:
         self._pool = pool
         self.cache = cache
         self._locks: dict[ListingShape, asyncio.Lock] = {}
+        self._checks: dict[ListingShape, _Checks] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _lock(self, shape: ListingShape) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # locks belong to one event loop
-            self._locks.clear()
-            self._loop = loop
+        self._same_loop()
         lock = self._locks.get(shape)
         if lock is None:
             lock = self._locks[shape] = asyncio.Lock()
         return lock
+
+    def _same_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # locks and checks belong to one event loop
+            self._locks.clear()
+            self._checks.clear()
+            self._loop = loop
+
+    async def _check(
+        self, shape: ListingShape, kind: str, where: str, args: list[Any]
+    ) -> _Checked | None:
+        """Whether the listing held is current (see :class:`_Checks`); None: none held."""
+        self._same_loop()
+        checks = self._checks.get(shape)
+        if checks is None:
+
+            async def run() -> _Checked | None:
+                held = self.cache.held(shape)
+                if held is None:
+                    return None
+                epoch, gen = held[1]
+                snapshot = cast("str", gen)
+                async with self._pool.connection() as conn:
+                    cur = await conn.execute(
+                        _QUICK.format(cond=where), [kind, *_unseen(kind, snapshot), *args]
+                    )
+                    now, changed = await cur.fetchone()
+                return held[1], int(now or 0) == epoch and not changed
+
+            checks = self._checks[shape] = _Checks(run)
+        return await checks.ask()
 
     async def page(
         self,
@@ -199,17 +282,10 @@ class PostgresWirePages:
         shape: ListingShape = (kind, repr(owner), cc or "", pid or "")
         where, args = _filters(owner, cc, pid)
         cache = self.cache
-        held = cache.held(shape)
-        if held is not None:
-            epoch, gen = held[1]
-            snapshot = cast("str", gen)
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(
-                    _QUICK.format(cond=where),
-                    [kind, kind, _xmin(snapshot), *args, snapshot],
-                )
-                now, changed = await cur.fetchone()
-            if int(now or 0) == epoch and not changed:
+        if cache.held(shape) is not None:
+            checked = await self._check(shape, kind, where, args)
+            if checked is not None and checked[1]:
+                (epoch, gen), _current = checked
                 found = cache.quick(shape, epoch, gen, offset, limit, version)
                 if found is not None:
                     total, part = found
