@@ -164,7 +164,9 @@ def run_pages(
         t0 = time.perf_counter()
         asyncio.run(pages._fill(sqlite_url, size))
         asyncio.run(pages._fill(pg_url, size))
-        print(f"\npages of 100 of {size} locations, OCPI 2.3.0 (filled in {time.perf_counter() - t0:.0f}s)")
+        print(
+            f"\npages of 100 of {size} locations, OCPI 2.3.0 (filled in {time.perf_counter() - t0:.0f}s)"
+        )
         targets: list[Target] = []
         try:
             for label, url, args in (

@@ -316,12 +316,12 @@ class SqlObjects:
             raise ValueError("offset and limit must not be negative")
         pages = self._wire_pages
         windowed = date_from is not None or date_to is not None
+        cc = ci_key(country_code) if country_code is not None else None
+        pid = ci_key(party_id) if party_id is not None else None
         if self._pg_pages is not None and not windowed:
-            cc = ci_key(country_code) if country_code is not None else None
-            pid = ci_key(party_id) if party_id is not None else None
-            page = await self._pg_pages.page(kind, offset, limit, owner, cc, pid, version)
-            if page is not None:
-                return page
+            served = await self._pg_pages.page(kind, offset, limit, owner, cc, pid, version)
+            if served is not None:
+                return served
         if pages is None or windowed:
             page = await self.list_page(
                 kind,
@@ -335,8 +335,6 @@ class SqlObjects:
                 version=version,
             )
             return wire_page_of(page, version)
-        cc = ci_key(country_code) if country_code is not None else None
-        pid = ci_key(party_id) if party_id is not None else None
         served = pages.quick(kind, offset, limit, owner, cc, pid, version)
         if served is not None:
             return served

@@ -197,7 +197,9 @@ class PostgresStatements:
             raw = orjson.dumps(merged).decode()
             stamp = last_updated_of(merged)
             cur = await conn.execute(PG_REPLACE, (raw, stamp, current.seq))
-            (revision,) = await cur.fetchone()  # type: ignore[misc]
+            written = await cur.fetchone()
+            assert written is not None  # the row is locked by this transaction
+            (revision,) = written
         return StoredObject(
             key=current.key,
             owner=current.owner,

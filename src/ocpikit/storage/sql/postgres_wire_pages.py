@@ -70,9 +70,7 @@ _STATE_CHANGES = (
     f"ARRAY(SELECT ARRAY[x.seq, x.revision::bigint] FROM ({_CHANGED}) AS x ORDER BY x.seq)"
 )
 #: the kind's epoch and this snapshot (no listing held yet)
-_STATE = (
-    "SELECT (SELECT epoch FROM ocpi_object_order WHERE kind = %s), pg_current_snapshot()::text"
-)
+_STATE = "SELECT (SELECT epoch FROM ocpi_object_order WHERE kind = %s), pg_current_snapshot()::text"
 _POSITIONS = "SELECT seq, revision FROM ocpi_objects WHERE kind = %s{cond} ORDER BY seq"
 _HEADS = "SELECT seq, revision, document::text FROM ocpi_objects WHERE seq = ANY(%s)"
 _WIRES = (
@@ -187,14 +185,14 @@ class _Checks:
     def __init__(self, run: Callable[[], Awaitable[_Checked | None]]) -> None:
         self._run = run
         self._waiting: list[asyncio.Future[_Checked | None]] = []
-        self._driving = False
+        #: the task sending the checks while anyone waits (kept: the loop holds tasks weakly)
+        self._driver: asyncio.Task[None] | None = None
 
     async def ask(self) -> _Checked | None:
         future: asyncio.Future[_Checked | None] = asyncio.get_running_loop().create_future()
         self._waiting.append(future)
-        if not self._driving:
-            self._driving = True
-            asyncio.ensure_future(self._drive())
+        if self._driver is None:
+            self._driver = asyncio.ensure_future(self._drive())
         return await future
 
     async def _drive(self) -> None:
@@ -212,7 +210,7 @@ class _Checks:
                     if not future.done():
                         future.set_result(result)
         finally:
-            self._driving = False
+            self._driver = None
             for future in self._waiting:  # only if cancelled half-way: they check alone
                 if not future.done():
                     future.set_result(None)
@@ -261,7 +259,9 @@ class PostgresWirePages:
                     cur = await conn.execute(
                         _QUICK.format(cond=where), [kind, *_unseen(kind, snapshot), *args]
                     )
-                    now, changed = await cur.fetchone()
+                    row = await cur.fetchone()
+                assert row is not None  # one row, always
+                now, changed = row
                 return held[1], int(now or 0) == epoch and not changed
 
             checks = self._checks[shape] = _Checks(run)
@@ -312,9 +312,11 @@ class PostgresWirePages:
         epoch, snapshot, changed = await source.state(
             cast("str", held[1][1]) if held is not None else None
         )
-        if held is None or held[1][0] != epoch:
-            changed = None
-        elif changed is not None and not cache.refreshable(held[0], len(changed)):
+        if (
+            held is None
+            or held[1][0] != epoch
+            or (changed is not None and not cache.refreshable(held[0], len(changed)))
+        ):
             changed = None
         positions = await source.positions() if changed is None else None
         listing = cache.advance(shape, held, epoch, snapshot, changed, positions)
@@ -334,7 +336,9 @@ class PostgresWirePages:
             items = cast("list[bytes | StoredObject]", part)
             return WirePage(items=items, total=total, offset=offset, limit=limit, wire=True)
         # rows of a version without wire bytes for their revision: the server converts them
-        objects = await source.objects([seq for seq, b in zip(seqs, part, strict=True) if b is None])
+        objects = await source.objects(
+            [seq for seq, b in zip(seqs, part, strict=True) if b is None]
+        )
         out: list[bytes | StoredObject] = [
             objects[seq] if b is None else b for seq, b in zip(seqs, part, strict=True)
         ]
