@@ -167,8 +167,7 @@ class SqlExchangeLog:
             await self._db.write(lambda conn: _sqlite_log_rows(conn, values), durable=False)
             return
         rows = [
-            _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at)
-            for e in exchanges
+            _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at) for e in exchanges
         ]
         pool = self._db.pg_pool
         if pool is None:
