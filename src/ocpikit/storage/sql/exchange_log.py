@@ -77,9 +77,9 @@ _PG_LOG_INSERT = (
     "SELECT started_at, direction, partner_id, method, url, status, ocpi_status, duration_ms, "
     "request_id, correlation_id, request_headers::jsonb, request_body, "
     "response_headers::jsonb, response_body, error, module, object_id FROM unnest("
-    "%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::int[], "
-    "%s::float8[], %s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[], %s::bytea[], "
-    f"%s::text[], %s::text[], %s::text[]) AS r({', '.join(_LOG_COLUMNS)})"
+    "%b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[], %b::int[], %b::int[], "
+    "%b::float8[], %b::text[], %b::text[], %b::text[], %b::bytea[], %b::text[], %b::bytea[], "
+    f"%b::text[], %b::text[], %b::text[]) AS r({', '.join(_LOG_COLUMNS)})"
 )
 
 

@@ -37,6 +37,7 @@ from ocpikit.protocol.ports import (
 )
 from ocpikit.storage._common import last_updated_of
 from ocpikit.storage.sql.pg_pool import AsyncPool
+from ocpikit.storage.sql.postgres_runs import WriteRuns
 
 __all__ = ["PostgresStatements"]
 
@@ -58,6 +59,29 @@ PG_PUT = (
     "ON CONFLICT (kind, owner_key) DO UPDATE SET n = ocpi_object_counts.n + 1) "
     "SELECT seq, revision FROM w"
 )
+#: :data:`PG_PUT` for a run of objects (arrays of their values, in key order): each created, or
+#: replaced under the same owner (no row for one of another owner), and the creations counted
+PG_PUT_RUN = (
+    "WITH v AS (SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::text[]) "
+    "AS v(kind, country_code, party_id, object_id, cc_key, pid_key, id_key, owner, "
+    "last_updated, document)), "
+    "w AS (INSERT INTO ocpi_objects AS o (kind, country_code, party_id, object_id, "
+    "cc_key, pid_key, id_key, owner, last_updated, revision, document) "
+    "SELECT kind, country_code, party_id, object_id, cc_key, pid_key, id_key, owner, "
+    "last_updated, 1, document::jsonb FROM v ORDER BY kind, cc_key, pid_key, id_key "
+    "ON CONFLICT (kind, cc_key, pid_key, id_key) DO UPDATE SET "
+    "country_code = excluded.country_code, party_id = excluded.party_id, "
+    "object_id = excluded.object_id, last_updated = excluded.last_updated, "
+    "revision = o.revision + 1, document = excluded.document "
+    "WHERE o.owner IS NOT DISTINCT FROM excluded.owner "
+    "RETURNING seq, revision, kind, cc_key, pid_key, id_key, owner), "
+    "n AS (INSERT INTO ocpi_object_counts (kind, owner_key, n) "
+    "SELECT kind, coalesce(owner, ''), count(*) FROM w WHERE revision = 1 "
+    "GROUP BY kind, coalesce(owner, '') ORDER BY 1, 2 "
+    "ON CONFLICT (kind, owner_key) DO UPDATE SET n = ocpi_object_counts.n + excluded.n) "
+    "SELECT seq, revision, kind, cc_key, pid_key, id_key FROM w"
+)
 _RETURNING = (
     "RETURNING seq, kind, country_code, party_id, object_id, owner, last_updated, revision, "
     "document::text"
@@ -75,6 +99,21 @@ PG_PATCH_FIELDS_OF_OWNER = (
     "revision = revision + 1 "
     "WHERE kind = %s AND cc_key = %s AND pid_key = %s AND id_key = %s "
     f"AND owner IS NOT DISTINCT FROM %s {_RETURNING}"
+)
+#: :data:`PG_PATCH_FIELDS_OF_OWNER` for a run of objects (arrays: fields, last_updated, the
+#: keys, the owner, whether any owner will do): the rows locked in key order first, then merged
+PG_PATCH_FIELDS_RUN = (
+    "WITH v AS (SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::text[], "
+    "%b::text[], %b::text[], %b::text[], %b::bool[]) "
+    "AS v(fields, last_updated, kind, cc_key, pid_key, id_key, owner, any_owner)), "
+    "t AS (SELECT o.seq, v.fields, v.last_updated FROM v JOIN ocpi_objects AS o "
+    "ON o.kind = v.kind AND o.cc_key = v.cc_key AND o.pid_key = v.pid_key "
+    "AND o.id_key = v.id_key AND (v.any_owner OR o.owner IS NOT DISTINCT FROM v.owner) "
+    "ORDER BY v.kind, v.cc_key, v.pid_key, v.id_key FOR UPDATE OF o) "
+    "UPDATE ocpi_objects AS o SET document = o.document || t.fields::jsonb, "
+    "last_updated = t.last_updated, revision = o.revision + 1 FROM t WHERE o.seq = t.seq "
+    "RETURNING o.seq, o.kind, o.country_code, o.party_id, o.object_id, o.owner, "
+    "o.last_updated, o.revision, o.document::text, o.cc_key, o.pid_key, o.id_key"
 )
 _COLUMNS = (
     "o.seq, o.kind, o.country_code, o.party_id, o.object_id, o.owner, o.last_updated, "
@@ -98,13 +137,25 @@ PG_REPLACE = (
 PG_STORE_WIRE = (
     "INSERT INTO ocpi_object_wire (object_seq, version, revision, body) "
     "SELECT o.seq, e.version, o.revision, e.body FROM unnest("
-    "%s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::text[], %s::bytea[]) "
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::int[], %b::text[], %b::bytea[]) "
     "AS e(kind, cc, pid, oid, revision, version, body) "
     "JOIN ocpi_objects AS o ON o.kind = e.kind AND o.cc_key = e.cc AND o.pid_key = e.pid "
     "AND o.id_key = e.oid AND o.revision = e.revision "
     "ON CONFLICT (object_seq, version) DO UPDATE "
     "SET revision = excluded.revision, body = excluded.body"
 )
+
+
+def _put(item: PutItem, seq: int, revision: int) -> StoredObject:
+    key, raw, last_updated, owner = item
+    return StoredObject(
+        key=key,
+        owner=owner,
+        raw=raw.encode(),
+        last_updated=last_updated,
+        seq=seq,
+        revision=revision,
+    )
 
 
 def _stored(row: tuple[Any, ...], wire: bytes | None = None) -> StoredObject:
@@ -120,65 +171,101 @@ def _stored(row: tuple[Any, ...], wire: bytes | None = None) -> StoredObject:
     )
 
 
+#: a put: the key, the document (JSON text), ``last_updated``, the owner
+PutItem = tuple[ObjectKey, str, datetime, str | None]
+#: a field PATCH: the key, the fields (JSON text), ``last_updated``, the owner filter
+PatchItem = tuple[ObjectKey, str, datetime, OwnerFilter]
+
+
 class PostgresStatements:
-    """The hot object statements over one :class:`~.pg_pool.AsyncPool`."""
+    """The hot object statements over one :class:`~.pg_pool.AsyncPool`; puts (and field
+    PATCHes) that arrive while others are on their way share a statement
+    (:class:`~.postgres_runs.WriteRuns`)."""
 
     def __init__(self, pool: AsyncPool) -> None:
         self._pool = pool
+        self.puts: WriteRuns[PutItem, StoredObject | None] = WriteRuns(
+            self._put_run, key=lambda item: item[0].norm
+        )
+        self.patches: WriteRuns[PatchItem, StoredObject | None] = WriteRuns(
+            self._patch_run, key=lambda item: item[0].norm
+        )
 
     async def put(
         self, key: ObjectKey, raw: str, last_updated: datetime, owner: str | None
     ) -> StoredObject | None:
         """Create the object or replace it under the same owner; None when it exists under
         another owner (nothing written: the caller moves it)."""
-        _kind, cc, pid, oid = key.norm
-        params = (
-            key.kind,
-            key.country_code,
-            key.party_id,
-            key.id,
-            cc,
-            pid,
-            oid,
-            owner,
-            last_updated,
-            raw,
-            key.kind,
-            owner or "",
-        )
+        return await self.puts.submit((key, raw, last_updated, owner))
+
+    async def _put_run(self, items: list[PutItem]) -> list[StoredObject | None]:
+        if len(items) == 1:
+            key, raw, last_updated, owner = items[0]
+            _kind, cc, pid, oid = key.norm
+            params: tuple[Any, ...] = (
+                key.kind,
+                key.country_code,
+                key.party_id,
+                key.id,
+                cc,
+                pid,
+                oid,
+                owner,
+                last_updated,
+                raw,
+                key.kind,
+                owner or "",
+            )
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(PG_PUT, params)
+                row = await cur.fetchone()
+            return [None if row is None else _put(items[0], row[0], row[1])]
+        columns: list[list[Any]] = [[] for _ in range(10)]
+        for key, raw, last_updated, owner in items:
+            values = (key.kind, key.country_code, key.party_id, key.id, *key.norm[1:])
+            for column, value in zip(columns, (*values, owner, last_updated, raw), strict=True):
+                column.append(value)
         async with self._pool.connection() as conn:
-            cur = await conn.execute(PG_PUT, params)
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        seq, revision = row
-        return StoredObject(
-            key=key,
-            owner=owner,
-            raw=raw.encode(),
-            last_updated=last_updated,
-            seq=seq,
-            revision=revision,
-        )
+            cur = await conn.execute(PG_PUT_RUN, columns)
+            rows = await cur.fetchall()
+        written = {tuple(row[2:]): (row[0], row[1]) for row in rows}
+        out: list[StoredObject | None] = []
+        for item in items:
+            found = written.get(item[0].norm)
+            out.append(None if found is None else _put(item, *found))
+        return out
 
     async def patch_fields(
         self, key: ObjectKey, plan: SetFields, owner: OwnerFilter
     ) -> StoredObject | None:
         """``plan`` merged in the UPDATE; None: no such object (of that owner)."""
-        params: list[Any] = [
-            orjson.dumps(plan.fields).decode(),
-            last_updated_of(plan.fields),
-            *key.norm,
-        ]
-        if owner is ANY_OWNER:
-            statement = PG_PATCH_FIELDS
-        else:
-            statement = PG_PATCH_FIELDS_OF_OWNER
-            params.append(owner)
+        fields = orjson.dumps(plan.fields).decode()
+        return await self.patches.submit((key, fields, last_updated_of(plan.fields), owner))
+
+    async def _patch_run(self, items: list[PatchItem]) -> list[StoredObject | None]:
+        if len(items) == 1:
+            key, fields, last_updated, owner = items[0]
+            params: list[Any] = [fields, last_updated, *key.norm]
+            if owner is ANY_OWNER:
+                statement = PG_PATCH_FIELDS
+            else:
+                statement = PG_PATCH_FIELDS_OF_OWNER
+                params.append(owner)
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(statement, params)
+                row = await cur.fetchone()
+            return [None if row is None else _stored(row)]
+        columns: list[list[Any]] = [[] for _ in range(8)]
+        for key, fields, last_updated, owner in items:
+            anyone = owner is ANY_OWNER
+            values = (fields, last_updated, *key.norm, None if anyone else owner, anyone)
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
         async with self._pool.connection() as conn:
-            cur = await conn.execute(statement, params)
-            row = await cur.fetchone()
-        return None if row is None else _stored(row)
+            cur = await conn.execute(PG_PATCH_FIELDS_RUN, columns)
+            rows = await cur.fetchall()
+        written = {(row[1], *row[9:]): _stored(row) for row in rows}
+        return [written.get(item[0].norm) for item in items]
 
     async def patch_merge(
         self, key: ObjectKey, merge: Merge, owner: OwnerFilter
