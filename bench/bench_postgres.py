@@ -16,7 +16,9 @@ turn, medians compared: the shared machine's speed drifts over a run):
 Every target runs on the same machine as the PostgreSQL server and the load client
 (``_servers.http_load``, C keep-alive connections from this process): on two cores the client
 and the database take their share, so "two processes" may be limited by cores; the platform's
-CPU per request (all its processes) and the machine's busy share are printed beside the rates.
+CPU per request (all its processes), the PostgreSQL server's CPU per request (its processes
+serve every database on it: other users' load shows up there too, also beside SQLite) and the
+machine's busy share are printed beside the rates.
 
 PostgreSQL: ``--pg-url`` names the server (default ``postgresql://127.0.0.1:5432/test``); the
 bench creates databases of its own there (``ocpikit_bench_<random>``) and drops them at the
@@ -59,6 +61,7 @@ class Target:
     port: int
     rates: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
+    db: list[float] = field(default_factory=list)
     busy: list[float] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -68,6 +71,20 @@ class Target:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL server's processes (all of its databases:
+    other users of the server count too)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            total += cpu_seconds(int(stat.parent.name))
+    return total
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -85,28 +102,33 @@ def _measure(
     rounds: int,
 ) -> None:
     """``rounds`` alternating stretches of load on each target; appends each stretch's rate,
-    the platform's CPU per request (µs, every process of it) and the machine's busy share."""
+    the platform's CPU per request (µs, every process of it), the PostgreSQL server's and the
+    machine's busy share."""
     for t in targets:
         t.rates.clear()
         t.cpus.clear()
+        t.db.clear()
         t.busy.clear()
         http_load(t.port, make(t.port), clients, 1.0)  # warm-up
     for _ in range(rounds):
         for t in targets:
             pids = process_tree(t.proc.pid)
             c0 = sum(cpu_seconds(p) for p in pids)
+            d0 = _postgres_cpu()
             b0, a0 = _machine_busy()
             rate = http_load(t.port, make(t.port), clients, seconds)
             b1, a1 = _machine_busy()
             t.rates.append(rate)
             t.cpus.append((sum(cpu_seconds(p) for p in pids) - c0) / (rate * seconds) * 1e6)
+            t.db.append((_postgres_cpu() - d0) / (rate * seconds) * 1e6)
             t.busy.append((b1 - b0) / max(a1 - a0, 1))
 
 
 def _line(t: Target) -> str:
     return (
         f"    {t.label:<24} {statistics.median(t.rates):7.0f} req/s  "
-        f"{statistics.median(t.cpus):5.0f} µs CPU/req  machine {statistics.median(t.busy):4.0%} busy"
+        f"{statistics.median(t.cpus):5.0f} µs CPU/req (PostgreSQL server "
+        f"{statistics.median(t.db):4.0f})  machine {statistics.median(t.busy):4.0%} busy"
     )
 
 
