@@ -15,6 +15,7 @@ after it was sent (``tests/unit/storage/test_listing_cache.py``).
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -255,3 +256,26 @@ async def test_filters_positions_and_budget(open_storage: Open) -> None:
         await other.objects.put(loc(9, "ABC"), body(9, "ABC"), last_updated=T0, owner="P2")
         await other.objects.put(loc(N + _round), body(N + _round), last_updated=T0, owner=None)
     assert len(cache) > 0 and cache.rereads > 1
+
+
+async def test_connections_the_server_ended_are_replaced_unseen(open_storage: Open) -> None:
+    """The server ends the sessions of the pool's idle connections (a restart, an operator):
+    the next calls take fresh ones instead of failing."""
+    store = await open_storage(1 << 24)
+    await fill(store, 50)
+    await asyncio.gather(*(check(store, offset=i, limit=10, owner=None) for i in range(8)))
+    pool = store._db.pg_pool
+    assert pool is not None and pool._idle
+    pids = [conn.info.backend_pid for conn in pool._idle]
+    engine = sa.create_engine(store.engines.write.url)
+    try:
+        with engine.begin() as conn:
+            for pid in pids:
+                conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        engine.dispose()
+    await asyncio.sleep(0.2)  # the server closes the sockets
+    await store.objects.put(loc(1), body(1, note="after"), last_updated=T0, owner=None)
+    page = await check(store, offset=0, limit=10, owner=None)
+    assert page[1]["note"] == "after"
+    assert not set(pids) & {conn.info.backend_pid for conn in pool._idle}

@@ -10,7 +10,9 @@ one to come back (first come, first served).
 Invariants: connections are in autocommit mode (a statement is its own transaction; a caller
 that needs more opens a transaction block and ends it); a connection comes back to the pool
 only idle (no transaction open, no result pending), so one that failed, was cancelled
-mid-statement or lost its server is closed and replaced by a new one on demand. The pool
+mid-statement or lost its server is closed and replaced by a new one on demand; an idle one
+whose server hung up meanwhile (its socket has something to read) is closed when it is next
+taken, so a restarted server costs no failed request. The pool
 belongs to the event loop that first used it: another loop (a second ``asyncio.run`` over the
 same storage) gets fresh connections and the old ones are closed.
 """
@@ -21,6 +23,7 @@ import asyncio
 import collections
 import contextlib
 import os
+import select
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -74,8 +77,9 @@ class AsyncPool:
             self._loop = loop
         while self._idle:
             conn = self._idle.pop()
-            if not conn.closed:
+            if not conn.closed and not _hung_up(conn):
                 return conn
+            _finish(conn)
             self._open -= 1
         if self._open >= self.size:
             waiter: asyncio.Future[AsyncConnection[Any] | None] = loop.create_future()
@@ -151,6 +155,16 @@ class AsyncPool:
         """Close the idle connections; those in use are closed when they come back."""
         self._closed = True
         self._reset()
+
+
+def _hung_up(conn: AsyncConnection[Any]) -> bool:
+    """Whether an idle connection has something to read: the server closed it (restarted,
+    or ended the session) or sent a message nobody asked for. Either way it is not used
+    again; one ``poll`` of its socket instead of a round trip to ask."""
+    try:
+        return bool(select.select([conn.pgconn.socket], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
 def _finish(conn: AsyncConnection[Any]) -> None:
