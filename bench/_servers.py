@@ -24,6 +24,7 @@ __all__ = [
     "http_load",
     "peak_rss_mb",
     "platform_env",
+    "process_tree",
     "rss_mb",
     "start_bare",
     "start_platform",
@@ -67,6 +68,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``serve --workers N``: the supervisor and its workers)."""
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            out.extend(process_tree(int(child)))
+    return out
+
+
 def wait(port: int, path: str = "/") -> None:
     """Until something answers HTTP on ``port`` (any status), at most 30 s."""
     deadline = time.monotonic() + 30
@@ -99,12 +113,14 @@ def start_platform(
     port: int,
     party: str,
     extra_env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     """``ocpikit serve`` for ``party`` (e.g. ``NL-CPO:CPO``) on a given database
-    (``extra_env``: more ``OCPIKIT_*`` settings, e.g. ``OCPIKIT_VERSIONS``)."""
+    (``extra_env``: more ``OCPIKIT_*`` settings, e.g. ``OCPIKIT_VERSIONS``; ``args``: more
+    options of ``serve``, e.g. ``--workers 2``)."""
     env = {**platform_env(db_url, port, party), **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ocpikit.cli.main", "serve"],
+        [sys.executable, "-m", "ocpikit.cli.main", "serve", *args],
         cwd=workdir,
         env=env,
         stdout=subprocess.DEVNULL,

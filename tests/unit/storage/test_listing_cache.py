@@ -112,13 +112,30 @@ def test_a_new_epoch_or_many_changes_read_the_listing_whole() -> None:
     assert src.calls[:2] == ["changed", "positions"] and cache.rereads == 3
 
 
-def test_a_changed_row_that_is_no_known_position_reads_the_listing_whole() -> None:
-    src, cache = filled(10), ListingCache(1 << 20)
-    page(cache, src, 1, 0, 10)
-    src.rows[0] = [1, 0]  # before the first position: cannot happen within an epoch
-    src.write(0)
-    assert page(cache, src, 1, 0, 11) == expected(src, 0, 11)
-    assert cache.rereads == 2 and cache.refreshes == 0
+def test_a_creation_before_listed_objects_is_placed_at_its_seq() -> None:
+    """PostgreSQL: identity values of concurrent transactions commit in any order, so a
+    creation may land before objects already listed; the bytes of its block and of every later
+    one are dropped (their positions shift), earlier blocks keep theirs."""
+    src = FakeSource()
+    for seq in range(1, 3 * BLOCK + 1):
+        if seq != 2 * BLOCK + 5:  # its transaction commits last
+            src.write(seq)
+    cache = ListingCache(1 << 20)
+    n = len(src.rows)
+    assert page(cache, src, 1, 0, n) == expected(src, 0, n)
+    assert len(cache) == n
+    src.write(2 * BLOCK + 5)
+    src.write(3)  # and an update in the first block
+    src.calls.clear()
+    assert page(cache, src, 1, 0, BLOCK) == expected(src, 0, BLOCK)
+    assert src.calls == ["changed", "bodies:1"]  # only the update read again
+    assert (cache.refreshes, cache.rereads) == (1, 1)
+    assert len(cache) == 2 * BLOCK  # the third block's bytes went; its positions shifted
+    assert page(cache, src, 1, 0, n + 1) == expected(src, 0, n + 1)
+    assert src.calls[-1] == f"bodies:{BLOCK}"
+    assert cache.size == sum(
+        len(b) for bodies in cache._listings[SHAPE].bodies.values() for b in bodies if b
+    )
 
 
 def test_a_reader_older_than_the_listing_held_gets_none() -> None:

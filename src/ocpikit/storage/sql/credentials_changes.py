@@ -189,8 +189,6 @@ class NotificationCount:
 
 def credentials_changes(db: Database) -> SignalFile | NotificationCount:
     """The right kind for the database's dialect."""
-    url = db.engines.read.url
     if db.dialect != "postgresql":
-        return SignalFile(db, url.database or "")
-    url = url.set(drivername="postgresql")
-    return NotificationCount(db, url.render_as_string(hide_password=False))
+        return SignalFile(db, db.engines.read.url.database or "")
+    return NotificationCount(db, db.conninfo())

@@ -5,7 +5,9 @@ Each port method is one short transaction. :class:`Database` runs it:
 - SQLite reads inline, on the calling thread with that thread's own reader connection
   (``scan=True`` reads, which walk a whole table, on a bounded pool of reader threads);
 - SQLite writes in the writer thread's next group commit (:mod:`.group_commit`);
-- PostgreSQL reads and writes on one bounded pool of threads.
+- PostgreSQL reads and writes on one bounded pool of threads, except the hot statements
+  (pages, an object's put, patch and get), which run on the event loop over
+  :attr:`Database.pg_pool` (:mod:`.pg_pool`: psycopg's asyncio connections).
 
 Why threads and not an async driver: see :mod:`ocpikit.storage.sql.engine`.
 """
@@ -26,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ocpikit.storage._common import Clock
 from ocpikit.storage.sql.engine import Engines
 from ocpikit.storage.sql.group_commit import Batch, GroupCommit
+from ocpikit.storage.sql.pg_pool import AsyncPool, default_async_connections
 
 __all__ = ["Database", "cursor"]
 
@@ -59,6 +62,15 @@ class Database:
             if engines.single_writer
             else None
         )
+        #: PostgreSQL: the event loop's connections for the hot statements
+        self.pg_pool: AsyncPool | None = None
+        if self.dialect == "postgresql":
+            self.pg_pool = AsyncPool(self.conninfo(), default_async_connections())
+
+    def conninfo(self) -> str:
+        """PostgreSQL: the libpq connection string of the database (the driver's own)."""
+        url = self.engines.read.url.set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
 
     @staticmethod
     def _run(engine: sa.Engine, fn: Callable[[sa.Connection], Result]) -> Result:
@@ -129,6 +141,8 @@ class Database:
         return sqlite.insert(table)
 
     def close(self) -> None:
+        if self.pg_pool is not None:
+            self.pg_pool.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

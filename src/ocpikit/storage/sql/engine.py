@@ -1,9 +1,11 @@
 """Engines for SQLite and PostgreSQL, tuned for a service.
 
-No async driver is used on purpose: SQLAlchemy's asyncio layer needs ``greenlet`` (and an async
-SQLite driver such as ``aiosqlite``, itself a thread per connection); neither is a dependency.
-Instead each call runs as one short transaction on a worker thread of a bounded pool sized to
-the connection pool (see :mod:`ocpikit.storage.sql.database` and docs/storage.md).
+SQLAlchemy's asyncio layer is not used: it needs ``greenlet`` (and an async SQLite driver such
+as ``aiosqlite``, itself a thread per connection); neither is a dependency. Each call through
+these engines runs as one short transaction on a worker thread of a bounded pool sized to the
+connection pool (SQLite reads inline; see :mod:`ocpikit.storage.sql.database` and
+docs/storage.md); PostgreSQL's hot statements use psycopg's own asyncio connections instead
+(:mod:`ocpikit.storage.sql.pg_pool`).
 
 SQLite (the default): WAL so readers never block the writer, the writer's commits fsynced
 (``synchronous=FULL``: a write acknowledged to a partner survives a power loss; ``durable=False``
@@ -14,7 +16,8 @@ that ``BEGIN`` (deferred) and one writer connection that ``BEGIN IMMEDIATE``, so
 transaction never has to upgrade its lock (the classic SQLITE_BUSY deadlock) and writers queue
 in-process instead of spinning on the busy handler.
 
-PostgreSQL: one pooled engine (``postgresql+psycopg://``), ``READ COMMITTED``.
+PostgreSQL: one pooled engine (``postgresql+psycopg://``), ``READ COMMITTED``, for everything
+but the hot statements.
 """
 
 from __future__ import annotations

@@ -70,6 +70,19 @@ def _sqlite_log_rows(conn: sa.Connection, values: list[tuple[Any, ...]]) -> None
         cur.close()
 
 
+#: PostgreSQL: a batch of log rows in one statement, each column an array (parameters: the
+#: columns of :data:`_LOG_COLUMNS`, in order)
+_PG_LOG_INSERT = (
+    f"INSERT INTO exchange_log ({', '.join(_LOG_COLUMNS)}) "
+    "SELECT started_at, direction, partner_id, method, url, status, ocpi_status, duration_ms, "
+    "request_id, correlation_id, request_headers::jsonb, request_body, "
+    "response_headers::jsonb, response_body, error, module, object_id FROM unnest("
+    "%b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[], %b::int[], %b::int[], "
+    "%b::float8[], %b::text[], %b::text[], %b::text[], %b::bytea[], %b::text[], %b::bytea[], "
+    f"%b::text[], %b::text[], %b::text[]) AS r({', '.join(_LOG_COLUMNS)})"
+)
+
+
 def _log_values(e: Exchange, safe: Redacted, started_at: Any) -> tuple[Any, ...]:
     """An exchange's column values in :data:`_LOG_COLUMNS` order, with its redacted fields
     ``safe`` (:func:`~ocpikit.storage.redaction.redact_fields`)."""
@@ -154,16 +167,19 @@ class SqlExchangeLog:
             await self._db.write(lambda conn: _sqlite_log_rows(conn, values), durable=False)
             return
         rows = [
-            dict(
-                zip(
-                    _LOG_COLUMNS,
-                    _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at),
-                    strict=True,
-                )
-            )
-            for e in exchanges
+            _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at) for e in exchanges
         ]
-        await self._db.write(lambda conn: conn.execute(sa.insert(exchange_log), rows))
+        pool = self._db.pg_pool
+        if pool is None:
+            named = [dict(zip(_LOG_COLUMNS, row, strict=True)) for row in rows]
+            await self._db.write(lambda conn: conn.execute(sa.insert(exchange_log), named))
+            return
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        # on the event loop's connections, one round trip (a pipeline), and as on SQLite no
+        # flush of its own: it is on disk with the next durable commit
+        async with pool.connection() as conn, conn.pipeline(), conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit TO OFF")
+            await conn.execute(_PG_LOG_INSERT, columns)
 
     async def recent(
         self,

@@ -3,9 +3,11 @@
 
 :class:`SqlObjects` composes one write path per dialect (:class:`ObjectStatements`:
 :mod:`.objects_sqlite` or :mod:`.objects_postgres`), the page reads (:mod:`.object_pages`,
-and on SQLite :mod:`.wire_pages` over the listing cache) and, on SQLite, the group commit's
-batches (:mod:`.sqlite_put_batch`, :mod:`.sqlite_field_patch`), each of which gives what its
-plain path gives.
+and without a date window :mod:`.wire_pages` on SQLite, :mod:`.postgres_wire_pages` on
+PostgreSQL, over the listing cache), on SQLite the group commit's batches
+(:mod:`.sqlite_put_batch`, :mod:`.sqlite_field_patch`) and on PostgreSQL the hot statements
+on the event loop (:mod:`.postgres_statements`), each of which gives what its plain path
+gives.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from ocpikit.storage.sql.object_rows import (
 )
 from ocpikit.storage.sql.objects_postgres import PostgresObjectStatements
 from ocpikit.storage.sql.objects_sqlite import SqliteObjectStatements, object_values
+from ocpikit.storage.sql.postgres_statements import PostgresStatements
+from ocpikit.storage.sql.postgres_wire_pages import PostgresWirePages
 from ocpikit.storage.sql.sqlite_field_patch import JSON_PATCH, FieldPatch, patch_fields, patch_run
 from ocpikit.storage.sql.sqlite_put_batch import PutItem, put_rows
 from ocpikit.storage.sql.wire_pages import SqliteWirePages
@@ -91,7 +95,7 @@ class SqlObjects:
     """The object repository over one :class:`~.database.Database`."""
 
     def __init__(self, db: Database, *, wire_cache_bytes: int = WIRE_CACHE_BYTES) -> None:
-        """``wire_cache_bytes``: budget of the in-process wire bytes of SQLite listings (see
+        """``wire_cache_bytes``: budget of the in-process wire bytes of listings (see
         :class:`~.listing_cache.ListingCache`); 0 keeps no bytes (the listings' positions are
         still kept)."""
         if wire_cache_bytes < 0:
@@ -103,6 +107,12 @@ class SqlObjects:
         self._fields_in_sql = self._sqlite is not None and JSON_PATCH
         self._wire_pages = (
             SqliteWirePages(db, ListingCache(wire_cache_bytes)) if self._sqlite else None
+        )
+        pool = db.pg_pool
+        #: PostgreSQL: the hot statements and pages on the event loop
+        self._pg = PostgresStatements(pool) if pool is not None else None
+        self._pg_pages = (
+            PostgresWirePages(pool, ListingCache(wire_cache_bytes)) if pool is not None else None
         )
         self._store_wire = store_wire_statement(db)
         #: called (in the event loop) after a write that queued outbox entries: an in-process
@@ -116,8 +126,8 @@ class SqlObjects:
 
     @property
     def wire_cache(self) -> ListingCache | None:
-        """The listing cache of SQLite pages when it keeps bytes, else None."""
-        pages = self._wire_pages
+        """The listing cache of pages when it keeps bytes, else None."""
+        pages = self._wire_pages or self._pg_pages
         return pages.cache if pages is not None and pages.cache.budget else None
 
     def _write(
@@ -141,6 +151,11 @@ class SqlObjects:
         push_to: Sequence[str] = (),
     ) -> StoredObject:
         raw = document if isinstance(document, str) else dump_document(document).decode()
+        if self._pg is not None and not push_to:
+            stored = await self._pg.put(key, raw, last_updated, owner)
+            if stored is not None:
+                return stored
+            # it exists under another owner: the plain path moves it
         sqlite = self._sqlite
         if sqlite is None or push_to:
             stored = await self._db.write(
@@ -165,6 +180,8 @@ class SqlObjects:
             )
             if found is not None:
                 return found[0]
+        if self._pg is not None:
+            return await self._pg.get(key, version)
         return await self._db.read(lambda conn: self._statements.get(conn, key, version))
 
     async def get_many(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, StoredObject]:
@@ -198,15 +215,20 @@ class SqlObjects:
     ) -> StoredObject | None:
         plan = patch_plan(plan)
         merge: Merge
+        pg = self._pg if not push_to and push_patch is None else None
         match plan:
             case SetFields() if self._fields_in_sql and push_patch is None:
                 patched = await self._patch_in_sql(key, plan, owner, push_to)
                 self._pushed(push_to)
                 return patched
+            case SetFields() if pg is not None:
+                return await pg.patch_fields(key, plan, owner)
             case SetFields():
                 merge = plan.apply
             case ReplaceDocument():
                 merge = plan.merge
+        if pg is not None:
+            return await pg.patch_merge(key, merge, owner)
         stored = await self._db.write(
             lambda conn: self._read_merge_write(conn, key, merge, owner, push_to, push_patch)
         )
@@ -297,12 +319,20 @@ class SqlObjects:
         party_id: str | None = None,
         version: str | None = None,
     ) -> WirePage:
-        """SQLite without a date window: from the listing cache (:mod:`.wire_pages`); else
-        :meth:`list_page` with each item's fresh cached bytes where there are some."""
+        """Without a date window: from the listing cache (:mod:`.wire_pages`,
+        :mod:`.postgres_wire_pages`); else :meth:`list_page` with each item's fresh cached
+        bytes where there are some."""
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must not be negative")
         pages = self._wire_pages
-        if pages is None or date_from is not None or date_to is not None:
+        windowed = date_from is not None or date_to is not None
+        cc = ci_key(country_code) if country_code is not None else None
+        pid = ci_key(party_id) if party_id is not None else None
+        if self._pg_pages is not None and not windowed:
+            served = await self._pg_pages.page(kind, offset, limit, owner, cc, pid, version)
+            if served is not None:
+                return served
+        if pages is None or windowed:
             page = await self.list_page(
                 kind,
                 offset=offset,
@@ -315,8 +345,6 @@ class SqlObjects:
                 version=version,
             )
             return wire_page_of(page, version)
-        cc = ci_key(country_code) if country_code is not None else None
-        pid = ci_key(party_id) if party_id is not None else None
         served = pages.quick(kind, offset, limit, owner, cc, pid, version)
         if served is not None:
             return served
@@ -325,6 +353,8 @@ class SqlObjects:
         )
 
     async def store_wire(self, entries: Iterable[WireEntry]) -> None:
+        if self._pg is not None:
+            return await self._pg.store_wire(entries)
         params = store_wire_params(entries)
         if not params:
             return

@@ -1,8 +1,12 @@
-"""How an object is read and written on PostgreSQL: SQLAlchemy statements, row locks
-(``FOR UPDATE``) so that concurrent transactions of several processes serialise per object.
+"""How an object is read and written on PostgreSQL inside a transaction of the thread pool:
+SQLAlchemy statements, row locks (``FOR UPDATE``) so that concurrent transactions of several
+processes serialise per object. The hot paths run on the event loop instead
+(:mod:`.postgres_statements`); these take the writes those leave (outbox entries to queue,
+an object moving to another owner).
 
 The write keeps the invariants of :mod:`.object_rows`; SQLite's counterpart is
-:mod:`.objects_sqlite`, and the same storage suite runs against both.
+:mod:`.objects_sqlite`, and the same storage suite runs against both. ``chg`` is set by the
+trigger of migration 0014.
 """
 
 from __future__ import annotations

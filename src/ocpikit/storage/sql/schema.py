@@ -168,9 +168,11 @@ objects = sa.Table(
     sa.Column("last_updated", UtcDateTime(), nullable=False),
     sa.Column("revision", sa.Integer(), nullable=False),
     sa.Column("document", JsonText(), nullable=False),
-    # SQLite: one more than the kind's highest at each create or update (0 on PostgreSQL, which
-    # does not use it), so a serving process sees from max(chg) whether a kind changed and from
-    # chg > g what changed (the listing cache, docs/storage.md)
+    # what a write changed, for the listing cache (docs/storage.md): on SQLite one more than the
+    # kind's highest at each create or update, so a serving process sees from max(chg) whether
+    # a kind changed and from chg > g what changed; on PostgreSQL the id of the writing
+    # transaction (a trigger, migration 0014), so what a snapshot does not see changed since
+    # it
     sa.Column("chg", sa.BigInteger(), nullable=False, server_default=sa.text("0")),
     sa.UniqueConstraint("kind", "cc_key", "pid_key", "id_key"),
     # Pages in creation order, covering: the date window is checked and the revision (which
