@@ -171,12 +171,12 @@ def choose_route(
 def forwarded_for(partner: Partner, country_code: str, party_id: str) -> bool:
     """Whether an object of ``country_code``/``party_id`` written by ``partner`` comes through
     a hub for a party behind it (and not from one of the connection's own credentials roles)."""
-    if not is_hub(partner):
-        return False
-    return not any(
+    # the connection's own party first: the common case, and then no hub is asked about
+    own = any(
         ci_equal(r.country_code, country_code) and ci_equal(r.party_id, party_id)
         for r in partner.roles
     )
+    return not own and is_hub(partner)
 
 
 class TrafficLearner:

@@ -38,7 +38,7 @@ from ocpikit.core.versions import HEAD, V2_2_1, Role, Version
 from ocpikit.models import OBJECTS
 from ocpikit.protocol.decisions import Decisions
 from ocpikit.protocol.endpoints import Operation
-from ocpikit.protocol.parties import TrafficLearner, forwarded_for
+from ocpikit.protocol.parties import TrafficLearner, is_hub
 from ocpikit.protocol.party_records import party_key
 from ocpikit.protocol.ports import (
     ObjectKey,
@@ -352,12 +352,13 @@ def check_owner(call: Call, country_code: str, party_id: str) -> None:
     partner = call.partner
     if partner is None:
         raise NotFound("No partner")
-    if not forwarded_for(partner, country_code, party_id):
-        if any(
-            ci_equal(r.country_code, country_code) and ci_equal(r.party_id, party_id)
-            for r in partner.roles
-        ):
-            return
+    own = any(
+        ci_equal(r.country_code, country_code) and ci_equal(r.party_id, party_id)
+        for r in partner.roles
+    )
+    if own:
+        return
+    if not is_hub(partner):
         raise NotFound(
             f"{country_code}/{party_id} is not a party you registered with; "
             "you may only write your own objects"
