@@ -15,6 +15,10 @@ whose server hung up meanwhile (its socket has something to read) is closed when
 taken, so a restarted server costs no failed request. The pool
 belongs to the event loop that first used it: another loop (a second ``asyncio.run`` over the
 same storage) gets fresh connections and the old ones are closed.
+
+Why not ``psycopg_pool.AsyncConnectionPool``: it is opened in one event loop and bound to it
+(its worker tasks and locks), while a storage here outlives loops: the CLI and the tests run
+several ``asyncio.run`` over one storage. This pool has no tasks of its own to rebind.
 """
 
 from __future__ import annotations
