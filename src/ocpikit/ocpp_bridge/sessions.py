@@ -9,7 +9,8 @@ Invariants: the Session id is ``{charge point id}-{transaction id}``; each charg
 starts where the previous one ended and carries the ENERGY (kWh) and TIME (hours) consumed in
 it, with the tariff of the connector; ``kwh`` is the meter reading minus the start reading; an
 ended transaction is ``COMPLETED`` with ``end_date_time`` (the CDR is built from it by the
-platform's CDR feature, not here). A reading older than the previous one is ignored.
+platform's CDR feature, not here). A reading older than the previous one is ignored; one that
+adds no energy less than :data:`MIN_PERIOD_SECONDS` after the previous one adds no period.
 
 An open transaction survives a restart of the platform: what its Session does not hold (the
 charge point and transaction ids, the connector number, the start reading, the tariff, the
@@ -36,7 +37,10 @@ from ocpikit.protocol.ports import ObjectKey, Storage
 
 from .config import ChargePointConfig
 
-__all__ = ["Transaction", "Transactions", "session_id", "transaction_fact"]
+__all__ = ["MIN_PERIOD_SECONDS", "Transaction", "Transactions", "session_id", "transaction_fact"]
+
+#: a reading that adds no energy opens a charging period only this long after the last one
+MIN_PERIOD_SECONDS = 1.0
 
 
 def session_id(cp_id: str, tx_id: str) -> str:
@@ -299,8 +303,11 @@ class Transactions:
     ) -> None:
         period: dict[str, Any] | None = None
         energy = round((meter_wh - tx.last_wh) / 1000, 4)
-        hours = round((at - tx.last_at).total_seconds() / 3600, 6)
-        if at > tx.last_at and (energy or hours):  # a reading right after another adds nothing
+        seconds = (at - tx.last_at).total_seconds()
+        hours = round(seconds / 3600, 6)
+        # a reading right after another (the stop a few milliseconds after the last sample)
+        # that adds no energy adds no period: the next one starts where the last one ended
+        if at > tx.last_at and (energy or seconds >= MIN_PERIOD_SECONDS):
             period = {
                 "start_date_time": format_datetime(tx.last_at),
                 "dimensions": [
@@ -326,4 +333,5 @@ class Transactions:
             }
 
         await patch_own_object(self._storage, tx.key, merge, self._rules)
-        tx.last_wh, tx.last_at = meter_wh, at
+        if period is not None:
+            tx.last_wh, tx.last_at = meter_wh, at

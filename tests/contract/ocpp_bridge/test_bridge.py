@@ -232,3 +232,24 @@ async def test_a_session_without_its_transaction_fact_is_still_ended() -> None:
     assert stored is not None and stored.document["status"] == "COMPLETED"
     assert stored.document["end_date_time"] == "2026-01-01T10:30:00Z"
     assert not await bridge.transactions.stop(w.cp, "9", 5000.0, end)  # once only
+
+
+async def test_a_stop_right_after_the_last_reading_adds_no_period() -> None:
+    """OCPP 2.0.1 chargers end a transaction with a reading milliseconds after their last
+    sample: no energy, no new charging period (the Session ends with the periods it had)."""
+    w = World()
+    await w.setup()
+    await w.bridge.start(w.cp, 1, "5", "TAG1", 1000.0, T0)
+    last = T0 + timedelta(minutes=10)
+    await w.bridge.transactions.meter(w.cp, "5", 2000.0, last)
+    await w.bridge.transactions.stop(w.cp, "5", 2000.0, last + timedelta(milliseconds=4))
+    stored = await w.storage.objects.get(ObjectKey("Session", "NL", "CPO", "CP-5"))
+    assert stored is not None and stored.document["status"] == "COMPLETED"
+    assert len(stored.document["charging_periods"]) == 1
+    assert stored.document["kwh"] == 1.0
+    # a reading with energy opens a period however soon it comes
+    await w.bridge.start(w.cp, 1, "6", "TAG1", 1000.0, T0)
+    await w.bridge.transactions.meter(w.cp, "6", 2000.0, last)
+    await w.bridge.transactions.stop(w.cp, "6", 2100.0, last + timedelta(milliseconds=4))
+    stored = await w.storage.objects.get(ObjectKey("Session", "NL", "CPO", "CP-6"))
+    assert stored is not None and len(stored.document["charging_periods"]) == 2
