@@ -76,10 +76,10 @@ class Node:
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, profile: Path | None = None) -> None:
         extra = {k: v for k, v in self.env.items() if k == "OCPIKIT_VERSIONS"}
         self.proc = start_platform(
-            self.workdir, self.db, self.port, self.env["OCPIKIT_PARTY"], extra
+            self.workdir, self.db, self.port, self.env["OCPIKIT_PARTY"], extra, profile=profile
         )
 
     def cli(self, *args: str) -> str:
@@ -274,7 +274,26 @@ def memory_run(hub: Node, make: Callable[[random.Random], bytes], requests: int)
     print(f"    RSS after warm-up {second:.0f} MB, at the end {samples[-1][1]:.0f} MB")
 
 
-def run(seconds: float, rounds: int, requests: int) -> None:
+def profile_run(
+    hub: Node, make: Callable[[random.Random], bytes], seconds: float, out: Path
+) -> None:
+    """The hub again under cProfile, Session PUTs through it at 16 clients for ``seconds``; its
+    stats written to ``out`` and the functions it spent most in printed."""
+    import pstats
+
+    hub.stop()
+    hub.start(profile=out)
+    assert hub.proc is not None
+    http_load(hub.port, make, 16, 1.0)  # warm-up
+    rate = http_load(hub.port, make, 16, seconds)
+    hub.stop()
+    print(f"\nProfile of the hub, PUTs at 16 clients ({rate:.0f} req/s under cProfile): {out}")
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(50)
+
+
+def run(seconds: float, rounds: int, requests: int, profile: Path | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         nodes = nodes_in(Path(tmp))
         try:
@@ -289,6 +308,9 @@ def run(seconds: float, rounds: int, requests: int) -> None:
             )
             check(hub.port, via_hub)
             check(emx.port, direct)
+            if profile is not None:
+                profile_run(hub, via_hub, seconds * rounds, profile)
+                return
             print(
                 f"\nSession PUTs CPO-B -> eMSP-X, OCPI {VERSION}, SQLite; 'bare' = direct to eMSP-X"
             )
@@ -345,8 +367,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per round and side")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20_000, help="PUTs of the memory run")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="only profile the hub (cProfile) under the PUTs at 16 clients; stats file",
+    )
     args = parser.parse_args()
-    run(args.seconds, args.rounds, args.requests)
+    run(args.seconds, args.rounds, args.requests, args.profile)
 
 
 if __name__ == "__main__":

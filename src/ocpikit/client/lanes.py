@@ -1,6 +1,7 @@
 """Lanes: the connection pool of the partner calls, as an ``httpx.AsyncBaseTransport``.
 
-Plan: each lane holds one httpcore HTTP/1.1 connection (``httpcore.AsyncHTTP11Connection`` on
+Plan: each lane holds one HTTP/1.1 connection (:class:`~ocpikit.client.http11.LeanHTTP11Connection`,
+or with ``lean=False`` httpcore's ``AsyncHTTP11Connection`` that it replaces, on
 :mod:`ocpikit.client.asyncio_network`) with no pool around it, and a request takes an idle lane
 of its origin (or a new one) for its whole exchange. httpx's own pool scans every connection it
 holds each time a request starts or ends, which at the delivery worker's concurrency costs more
@@ -39,10 +40,12 @@ from ocpikit.protocol.url_policy import UrlPolicy
 
 from .asyncio_network import ASYNCIO_BACKEND
 from .guarded_network import GuardedNetwork
+from .http11 import LeanHTTP11Connection
 
 __all__ = ["EAGER_BYTES", "KEEPALIVE_EXPIRY", "LaneTransport"]
 
 _Origin = tuple[bytes, bytes, int | None]
+_Connection = httpcore.AsyncHTTP11Connection | LeanHTTP11Connection
 
 #: an answer declaring at most this many bytes (and no content coding) is read whole at once
 EAGER_BYTES = 64 * 1024
@@ -68,6 +71,7 @@ class LaneTransport(httpx.AsyncBaseTransport):
         concurrency: int = 32,
         keepalive_expiry: float = KEEPALIVE_EXPIRY,
         policy: UrlPolicy | None = None,
+        lean: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -77,6 +81,9 @@ class LaneTransport(httpx.AsyncBaseTransport):
         self._network: httpcore.AsyncNetworkBackend = (
             GuardedNetwork(policy, ASYNCIO_BACKEND) if policy is not None else ASYNCIO_BACKEND
         )
+        #: each lane's connection is :class:`~ocpikit.client.http11.LeanHTTP11Connection`;
+        #: False: httpcore's own (the reference it replaces)
+        self.lean = lean
         self._size = concurrency
         self._expiry = keepalive_expiry
         self._ssl: ssl.SSLContext | None = None
@@ -132,7 +139,7 @@ class LaneTransport(httpx.AsyncBaseTransport):
             conn = lane.conn = await self._connect(request)
         return await conn.handle_async_request(request)
 
-    async def _connect(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
+    async def _connect(self, request: httpcore.Request) -> _Connection:
         origin = request.url.origin
         if origin.scheme not in (b"http", b"https"):
             raise httpcore.UnsupportedProtocol(f"unsupported scheme {origin.scheme!r}")
@@ -146,6 +153,8 @@ class LaneTransport(httpx.AsyncBaseTransport):
                 self._ssl.set_alpn_protocols(["http/1.1"])
             sni = request.extensions.get("sni_hostname") or host
             stream = await stream.start_tls(self._ssl, server_hostname=sni, timeout=timeout)
+        if self.lean:
+            return LeanHTTP11Connection(origin, stream, self._expiry)
         return httpcore.AsyncHTTP11Connection(
             origin=origin, stream=stream, keepalive_expiry=self._expiry
         )
@@ -224,7 +233,7 @@ class _Lane:
 
     def __init__(self, origin: _Origin) -> None:
         self.origin = origin
-        self.conn: httpcore.AsyncHTTP11Connection | None = None
+        self.conn: _Connection | None = None
 
 
 _EXCEPTIONS: dict[type[Exception], type[httpx.HTTPError]] = {
