@@ -35,12 +35,11 @@ import contextlib
 import enum
 import re
 import time
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 
 import httpcore
 
-__all__ = ["MAX_HEAD_BYTES", "LeanHTTP11Connection"]
+__all__ = ["MAX_HEAD_BYTES", "AnswerBody", "AnswerHead", "LeanHTTP11Connection", "request_head"]
 
 #: the largest answer head read (httpcore's limit on an incomplete h11 event)
 MAX_HEAD_BYTES = 100 * 1024
@@ -122,7 +121,7 @@ def _header_lines(lines: list[bytes]) -> list[tuple[bytes, bytes]]:
     return pairs
 
 
-class _Head:
+class AnswerHead:
     """An answer's head: what h11 makes of it (status, reason, version, normalised headers)
     and how its body is framed."""
 
@@ -199,28 +198,46 @@ class LeanHTTP11Connection:
 
     # --- the interface the lanes use ---------------------------------------------------------
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        head, body = await self.exchange(
+            request.method,
+            request.url.target,
+            request.headers,
+            request.stream,
+            request.extensions.get("timeout", {}),
+        )
+        return httpcore.Response(
+            status=head.status, headers=head.headers, content=body, extensions=self.extensions(head)
+        )
+
+    async def exchange(
+        self,
+        method: bytes,
+        target: bytes,
+        headers: Sequence[tuple[bytes, bytes]],
+        content: Iterable[bytes] | AsyncIterable[bytes],
+        timeouts: Mapping[str, float | None],
+    ) -> tuple[AnswerHead, AnswerBody]:
+        """Send one request and read its answer's head; the body is read from the
+        :class:`AnswerBody` (which must be closed: then the connection is free again)."""
         if self._state is not _State.IDLE:
             raise httpcore.ConnectionNotAvailable()
         self._state = _State.ACTIVE
         self._expire_at = None
-        timeouts = request.extensions.get("timeout", {})
         try:
-            keep_alive = await self._send(request, timeouts.get("write"))
-            head = await self._read_head(request.method, timeouts.get("read"))
+            keep_alive = await self._send(method, target, headers, content, timeouts.get("write"))
+            head = await self._read_head(method, timeouts.get("read"))
         except BaseException:
             await self.aclose()
             raise
-        body = _Body(self, head, keep_alive and head.keep_alive, timeouts.get("read"))
-        return httpcore.Response(
-            status=head.status,
-            headers=head.headers,
-            content=body,
-            extensions={
-                "http_version": b"HTTP/" + head.version,
-                "reason_phrase": head.reason,
-                "network_stream": self._stream,
-            },
-        )
+        return head, AnswerBody(self, head, keep_alive and head.keep_alive, timeouts.get("read"))
+
+    def extensions(self, head: AnswerHead) -> dict[str, object]:
+        """The response extensions httpcore gives an answer's head."""
+        return {
+            "http_version": b"HTTP/" + head.version,
+            "reason_phrase": head.reason,
+            "network_stream": self._stream,
+        }
 
     def is_closed(self) -> bool:
         return self._state is _State.CLOSED
@@ -237,12 +254,18 @@ class LeanHTTP11Connection:
         await self._stream.aclose()
 
     # --- sending -----------------------------------------------------------------------------
-    async def _send(self, request: httpcore.Request, timeout: float | None) -> bool:
+    async def _send(
+        self,
+        method: bytes,
+        target: bytes,
+        headers: Sequence[tuple[bytes, bytes]],
+        content: Iterable[bytes] | AsyncIterable[bytes],
+        timeout: float | None,
+    ) -> bool:
         """Write the request; whether it lets the connection be kept alive. A write that fails
         is let go (the server may have answered and closed early, as httpcore allows): the
         answer, or its absence, tells."""
-        headers = request.headers
-        head = request_head(request.method, request.url.target, headers)
+        head = request_head(method, target, headers)
         declared: int | None = None
         chunked = False
         keep_alive = True
@@ -256,7 +279,7 @@ class LeanHTTP11Connection:
                 keep_alive = b"close" not in (t.strip().lower() for t in value.split(b","))
         parts = [head]
         sent = 0
-        async for chunk in _chunks(request.stream):
+        async for chunk in _chunks(content):
             if not chunk:
                 continue
             sent += len(chunk)
@@ -286,11 +309,11 @@ class LeanHTTP11Connection:
         self._buffer += data
         return True
 
-    async def _read_head(self, method: bytes, timeout: float | None) -> _Head:
+    async def _read_head(self, method: bytes, timeout: float | None) -> AnswerHead:
         """The final answer's head (1xx answers skipped)."""
         while True:
             lines = await self._head_lines(timeout)
-            head = _Head(lines, method)
+            head = AnswerHead(lines, method)
             if head.status >= 200:
                 return head
             if head.status == 101:
@@ -392,22 +415,26 @@ class LeanHTTP11Connection:
                 self._expire_at = time.monotonic() + self._expiry
 
 
-async def _chunks(stream: Any) -> AsyncIterator[bytes]:
+async def _chunks(content: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """The parts of a request body (httpx hands an async byte stream)."""
-    if hasattr(stream, "__aiter__"):
-        async for chunk in stream:
+    if isinstance(content, AsyncIterable):
+        async for chunk in content:
             yield chunk
     else:
-        for chunk in stream:
+        for chunk in content:
             yield chunk
 
 
-class _Body:
+class AnswerBody:
     """An answer's body as httpcore's response stream: iterated once, then closed; closing it
     before its end closes the connection."""
 
     def __init__(
-        self, connection: LeanHTTP11Connection, head: _Head, keep_alive: bool, timeout: float | None
+        self,
+        connection: LeanHTTP11Connection,
+        head: AnswerHead,
+        keep_alive: bool,
+        timeout: float | None,
     ) -> None:
         self._connection = connection
         self._head = head

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
 
 import httpcore
 import httpx
@@ -41,8 +42,9 @@ from ocpikit.protocol.url_policy import UrlPolicy
 from .asyncio_network import ASYNCIO_BACKEND
 from .guarded_network import GuardedNetwork
 from .http11 import LeanHTTP11Connection
+from .lane_urls import LaneTarget
 
-__all__ = ["EAGER_BYTES", "KEEPALIVE_EXPIRY", "LaneTransport"]
+__all__ = ["EAGER_BYTES", "KEEPALIVE_EXPIRY", "DirectResponse", "LaneTransport"]
 
 _Origin = tuple[bytes, bytes, int | None]
 _Connection = httpcore.AsyncHTTP11Connection | LeanHTTP11Connection
@@ -89,6 +91,8 @@ class LaneTransport(httpx.AsyncBaseTransport):
         self._ssl: ssl.SSLContext | None = None
         self._sem: asyncio.Semaphore | None = None
         self._idle: dict[_Origin, list[_Lane]] = {}
+        #: origins (``scheme://authority``) the policy let through (the direct path)
+        self._allowed: set[str] = set()
         self._lanes: list[_Lane] = []
 
     # --- lanes ------------------------------------------------------------------------------
@@ -136,14 +140,13 @@ class LaneTransport(httpx.AsyncBaseTransport):
     async def _send(self, lane: _Lane, request: httpcore.Request) -> httpcore.Response:
         conn = lane.conn
         if conn is None:
-            conn = lane.conn = await self._connect(request)
+            conn = lane.conn = await self._connect(request.url.origin, request.extensions)
         return await conn.handle_async_request(request)
 
-    async def _connect(self, request: httpcore.Request) -> _Connection:
-        origin = request.url.origin
+    async def _connect(self, origin: httpcore.Origin, extensions: Mapping[str, Any]) -> _Connection:
         if origin.scheme not in (b"http", b"https"):
             raise httpcore.UnsupportedProtocol(f"unsupported scheme {origin.scheme!r}")
-        timeouts = request.extensions.get("timeout", {})
+        timeouts = extensions.get("timeout", {})
         timeout = timeouts.get("connect")
         host = origin.host.decode("ascii")
         stream = await self._network.connect_tcp(host, origin.port, timeout=timeout)
@@ -151,7 +154,7 @@ class LaneTransport(httpx.AsyncBaseTransport):
             if self._ssl is None:  # one context for every lane (building one reads the CA file)
                 self._ssl = httpx.create_ssl_context()
                 self._ssl.set_alpn_protocols(["http/1.1"])
-            sni = request.extensions.get("sni_hostname") or host
+            sni = extensions.get("sni_hostname") or host
             stream = await stream.start_tls(self._ssl, server_hostname=sni, timeout=timeout)
         if self.lean:
             return LeanHTTP11Connection(origin, stream, self._expiry)
@@ -207,6 +210,65 @@ class LaneTransport(httpx.AsyncBaseTransport):
             extensions=core_response.extensions,
         )
 
+    # --- the direct path ----------------------------------------------------------------------
+    async def send_direct(
+        self,
+        method: str,
+        url: str,
+        target: LaneTarget,
+        headers: Sequence[tuple[bytes, bytes]],
+        content: bytes | None,
+        extensions: Mapping[str, Any],
+    ) -> DirectResponse:
+        """What :meth:`handle_async_request` answers to the request ``method url`` with
+        ``headers`` (the whole head but the request line) and ``content``, without an
+        ``httpx.Request`` nor httpcore's request and response objects: ``target`` is ``url``
+        split (:func:`~ocpikit.client.lane_urls.lane_target`). Lean lanes only. The URL
+        policy's verdict on an origin is kept: it depends on the scheme and authority only."""
+        if not self.lean:
+            raise RuntimeError("the direct path needs lean lanes")
+        origin = target.origin
+        if self.policy is not None and origin.prefix not in self._allowed:
+            self.policy.check_url(url)
+            self._allowed.add(origin.prefix)
+        lane = await self._take(origin.key)
+        try:
+            try:
+                conn = lane.conn
+                if conn is None:
+                    conn = lane.conn = await self._connect(origin.origin, extensions)
+                assert isinstance(conn, LeanHTTP11Connection)
+                head, body = await conn.exchange(
+                    method.encode("ascii"),
+                    target.target,
+                    headers,
+                    (content or b"",),
+                    extensions.get("timeout", {}),
+                )
+            except _HTTPCORE_ERRORS as exc:
+                raise _mapped(exc) from exc
+        except BaseException:
+            self._give_back(lane)
+            raise
+        info = conn.extensions(head)
+        if _small(head.headers):
+            try:
+                try:
+                    data = b"".join([part async for part in body])
+                finally:
+                    await body.aclose()
+            except _HTTPCORE_ERRORS as exc:
+                raise _mapped(exc) from exc
+            finally:
+                self._give_back(lane)
+            return DirectResponse(head.status, headers=head.headers, content=data, extensions=info)
+        return DirectResponse(
+            head.status,
+            headers=head.headers,
+            stream=_LaneStream(body, lambda: self._give_back(lane)),
+            extensions=info,
+        )
+
     async def aclose(self) -> None:
         lanes, self._lanes = self._lanes, []
         self._idle.clear()
@@ -226,6 +288,23 @@ def _small(headers: list[tuple[bytes, bytes]]) -> bool:
         elif lower in (b"content-encoding", b"transfer-encoding"):
             return False
     return length is not None and length.isdigit() and int(length) <= EAGER_BYTES
+
+
+class DirectResponse(httpx.Response):
+    """An answer of :meth:`LaneTransport.send_direct`: its ``request`` is built when first
+    asked for (by ``request_factory``), not for every request."""
+
+    request_factory: Callable[[], httpx.Request] | None = None
+
+    @property
+    def request(self) -> httpx.Request:
+        if self._request is None and self.request_factory is not None:
+            self._request = self.request_factory()
+        return super().request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._request = value
 
 
 class _Lane:

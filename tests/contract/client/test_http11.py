@@ -9,7 +9,7 @@ import asyncio
 import httpx
 import pytest
 
-from ocpikit.client.http import LaneTransport
+from ocpikit.client.http import LaneTransport, http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -97,17 +97,25 @@ async def _server(answer: bytes, *, close: bool) -> tuple[asyncio.Server, int, l
 Outcome = tuple[object, ...]
 
 
-async def _outcomes(answer: bytes, *, lean: bool, close: bool, method: str) -> list[Outcome]:
-    """Two requests in a row on one lane: what each gave the caller, then the connections."""
+async def _outcomes(
+    answer: bytes, *, lean: bool, close: bool, method: str, exchange: bool = False
+) -> list[Outcome]:
+    """Two requests in a row on one lane: what each gave the caller, then the connections.
+    ``exchange``: through ``PartnerHttp.exchange`` (on lean lanes, its direct path)."""
     server, port, connections = await _server(answer, close=close)
     out: list[Outcome] = []
     try:
-        async with httpx.AsyncClient(transport=LaneTransport(concurrency=1, lean=lean)) as http:
+        transport = LaneTransport(concurrency=1, lean=lean)
+        async with http_client(concurrency=1, transport=transport) as http:
             for n in range(2):
+                url = f"http://127.0.0.1:{port}/x/{n}"
                 try:
-                    reply = await http.request(
-                        method, f"http://127.0.0.1:{port}/x/{n}", content=b"{}", timeout=2
-                    )
+                    if exchange:
+                        reply = await http.exchange(
+                            method, url, headers={}, content=b"{}", timeout=2
+                        )
+                    else:
+                        reply = await http.request(method, url, content=b"{}", timeout=2)
                 except httpx.HTTPError as exc:
                     out.append(("error", type(exc).__name__))
                     continue
@@ -129,24 +137,30 @@ async def _outcomes(answer: bytes, *, lean: bool, close: bool, method: str) -> l
 
 @pytest.mark.parametrize("name", sorted(ANSWERS))
 async def test_an_answer_gives_what_httpcore_gives(name: str) -> None:
-    close = name in CLOSING
-    lean = await _outcomes(ANSWERS[name], lean=True, close=close, method="PUT")
-    reference = await _outcomes(ANSWERS[name], lean=False, close=close, method="PUT")
+    await _compare(ANSWERS[name], close=name in CLOSING, method="PUT")
+
+
+async def _compare(answer: bytes, *, close: bool, method: str) -> list[Outcome]:
+    """The lean lanes against httpcore's connection, through httpx's ``request`` and through
+    ``PartnerHttp.exchange`` (direct path against the plain one); the lean outcomes."""
+    lean = await _outcomes(answer, lean=True, close=close, method=method)
+    reference = await _outcomes(answer, lean=False, close=close, method=method)
     assert lean == reference
+    direct = await _outcomes(answer, lean=True, close=close, method=method, exchange=True)
+    plain = await _outcomes(answer, lean=False, close=close, method=method, exchange=True)
+    assert direct == plain
+    return lean
 
 
 @pytest.mark.parametrize("name", sorted(CUT))
 async def test_an_answer_cut_short_gives_what_httpcore_gives(name: str) -> None:
-    lean = await _outcomes(CUT[name], lean=True, close=True, method="PUT")
-    reference = await _outcomes(CUT[name], lean=False, close=True, method="PUT")
-    assert lean == reference
+    lean = await _compare(CUT[name], close=True, method="PUT")
     assert lean[0][0] == "error"
 
 
 async def test_a_head_answer_has_no_body_whatever_its_length() -> None:
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
-    lean = await _outcomes(answer, lean=True, close=False, method="HEAD")
-    assert lean == await _outcomes(answer, lean=False, close=False, method="HEAD")
+    lean = await _compare(answer, close=False, method="HEAD")
     assert lean[0][-1] == b"" and lean[-1] == ("connections", 1)
 
 
