@@ -16,14 +16,24 @@ Locations through the hub (the hub keeps them: ``[hub] store = true``).
    page (``offset=0``), against ``GET /ocpi/2.2.1/cpo/locations?offset=0&limit=100`` sent to
    CPO-A directly; first served from the hub's store, then, the hub restarted with
    ``[hub] store = false``, asked of both CPOs live. Target: >= 25 %.
-3. **Memory**: the hub's RSS sampled while ``--requests`` Session PUTs go through it
-   (default 20,000; ``--requests 100000`` for the long run): it should stay flat.
+3. **Memory**: the hub's RSS sampled about every tenth of ``--requests`` Session PUTs through
+   it (default 20,000; ``--requests 100000`` for the long run), and its CPU per forwarded PUT:
+   after the warm-up (the first fifth) it should stay flat.
 
 Rounds alternate (hub, direct, ...; medians compared, ``_servers.compare``); the "bare" column
-of its output is the direct request. Only the ratios mean something: the machines are noisy,
-and here the hub, the party behind it and the load generator share the cores.
+of its output is the direct request, and each side's CPU per request is printed (user and
+system time of its process: steadier than the rates on a shared machine). Only the ratios
+mean something: the machines are noisy, and here the hub, the party behind it and the load
+generator share the cores.
 
-Run: ``.venv/bin/python bench/bench_hub.py [--seconds 2] [--rounds 5] [--requests 100000]``
+``--against SRC``: instead, the hub alone is restarted again and again, alternately on the
+source tree ``SRC`` (e.g. ``git archive`` of another commit) and on this one, the other three
+processes staying as they are; per round the hub's CPU per forwarded PUT and the rate against
+the direct one, then the medians of each tree (the A/B of a change to the hub).
+``--profile FILE``: only the PUTs at 16 clients, the hub under cProfile.
+
+Run: ``.venv/bin/python bench/bench_hub.py [--seconds 2] [--rounds 5] [--requests 100000]
+[--against SRC] [--profile FILE]``
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import argparse
 import asyncio
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -305,7 +316,53 @@ def profile_run(
     stats.sort_stats("cumulative").print_stats(50)
 
 
-def run(seconds: float, rounds: int, requests: int, profile: Path | None = None) -> None:
+def against_run(
+    nodes: dict[str, Node],
+    via_hub: Callable[[random.Random], bytes],
+    direct: Callable[[random.Random], bytes],
+    other: Path,
+    seconds: float,
+    rounds: int,
+) -> None:
+    """The hub restarted alternately on the source tree ``other`` and on this one (``A``, ``B``;
+    the order flips every round); Session PUTs through it at 16 and 64 clients, each after the
+    same PUTs sent directly; the hub's CPU per forwarded PUT and the ratio of the rates."""
+    hub, emx = nodes["hub"], nodes["emx"]
+    trees = {"A": str(other), "B": str(Path(__file__).resolve().parent.parent / "src")}
+    found: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    print(f"\nThe hub on A = {trees['A']} and B = {trees['B']}, alternately")
+    for n in range(rounds):
+        for tree in ("A", "B") if n % 2 == 0 else ("B", "A"):
+            hub.stop()
+            hub.proc = start_platform(
+                hub.workdir, hub.db, hub.port, hub.env["OCPIKIT_PARTY"], {"PYTHONPATH": trees[tree]}
+            )
+            for clients in (16, 64):
+                http_load(hub.port, via_hub, clients, 1.0)  # warm-up
+                bare = http_load(emx.port, direct, clients, seconds)
+                cpu0 = cpu_seconds(hub.proc.pid)
+                rate = http_load(hub.port, via_hub, clients, seconds)
+                cpu = (cpu_seconds(hub.proc.pid) - cpu0) / (rate * seconds) * 1e6
+                found.setdefault((tree, clients), []).append((cpu, rate / bare))
+                print(
+                    f"  round {n} {tree} {clients:>2} clients: hub {cpu:5.0f} µs CPU/PUT, {rate / bare:6.1%}"
+                )
+    for (tree, clients), values in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cpus, ratios = [v[0] for v in values], [v[1] for v in values]
+        print(
+            f"  {tree} {clients:>2} clients: hub CPU per PUT median {statistics.median(cpus):.0f} µs "
+            f"({min(cpus):.0f}-{max(cpus):.0f}), through the hub {statistics.median(ratios):.1%} "
+            f"of direct ({min(ratios):.0%}-{max(ratios):.0%})"
+        )
+
+
+def run(
+    seconds: float,
+    rounds: int,
+    requests: int,
+    profile: Path | None = None,
+    against: Path | None = None,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         nodes = nodes_in(Path(tmp))
         try:
@@ -322,6 +379,9 @@ def run(seconds: float, rounds: int, requests: int, profile: Path | None = None)
             check(emx.port, direct)
             if profile is not None:
                 profile_run(hub, via_hub, seconds * rounds, profile)
+                return
+            if against is not None:
+                against_run(nodes, via_hub, direct, against, seconds, rounds)
                 return
             print(
                 f"\nSession PUTs CPO-B -> eMSP-X, OCPI {VERSION}, SQLite; 'bare' = direct to eMSP-X"
@@ -384,8 +444,13 @@ def main() -> None:
         type=Path,
         help="only profile the hub (cProfile) under the PUTs at 16 clients; stats file",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="a source tree: the hub alone restarted alternately on it and on this one",
+    )
     args = parser.parse_args()
-    run(args.seconds, args.rounds, args.requests, args.profile)
+    run(args.seconds, args.rounds, args.requests, args.profile, args.against)
 
 
 if __name__ == "__main__":
