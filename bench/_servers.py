@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 __all__ = [
+    "PROFILED_SERVE",
     "compare",
     "cpu_seconds",
     "free_port",
@@ -107,6 +108,39 @@ def platform_env(db_url: str, port: int, party: str) -> dict[str, str]:
     }
 
 
+#: ``ocpikit serve`` under cProfile in every thread (argv: the stats file, then serve's own
+#: arguments); the merged stats are written when it stops (SIGTERM)
+PROFILED_SERVE = """
+import cProfile, pstats, signal, sys, threading
+# uvicorn re-raises SIGTERM after its graceful shutdown: exit through the finally below instead
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+profiles = [cProfile.Profile()]
+run = threading.Thread.run
+def profiled(self):
+    p = cProfile.Profile()
+    profiles.append(p)
+    p.enable()
+    try:
+        run(self)
+    finally:
+        p.disable()
+threading.Thread.run = profiled
+from ocpikit.cli.main import main
+profiles[0].enable()
+try:
+    main(sys.argv[2:])
+finally:
+    profiles[0].disable()
+    stats = pstats.Stats(profiles[0])
+    for p in profiles[1:]:
+        try:
+            stats.add(p)
+        except TypeError:  # a thread that never ran anything
+            pass
+    stats.dump_stats(sys.argv[1])
+"""
+
+
 def start_platform(
     workdir: Path,
     db_url: str,
@@ -114,13 +148,18 @@ def start_platform(
     party: str,
     extra_env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
+    profile: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """``ocpikit serve`` for ``party`` (e.g. ``NL-CPO:CPO``) on a given database
     (``extra_env``: more ``OCPIKIT_*`` settings, e.g. ``OCPIKIT_VERSIONS``; ``args``: more
-    options of ``serve``, e.g. ``--workers 2``)."""
+    options of ``serve``, e.g. ``--workers 2``); ``profile``: under cProfile
+    (:data:`PROFILED_SERVE`), the stats written there when it is terminated."""
     env = {**platform_env(db_url, port, party), **(extra_env or {})}
+    command = [sys.executable, "-m", "ocpikit.cli.main", "serve"]
+    if profile is not None:
+        command = [sys.executable, "-c", PROFILED_SERVE, str(profile), "serve"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ocpikit.cli.main", "serve", *args],
+        [*command, *args],
         cwd=workdir,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -16,14 +16,24 @@ Locations through the hub (the hub keeps them: ``[hub] store = true``).
    page (``offset=0``), against ``GET /ocpi/2.2.1/cpo/locations?offset=0&limit=100`` sent to
    CPO-A directly; first served from the hub's store, then, the hub restarted with
    ``[hub] store = false``, asked of both CPOs live. Target: >= 25 %.
-3. **Memory**: the hub's RSS sampled while ``--requests`` Session PUTs go through it
-   (default 20,000; ``--requests 100000`` for the long run): it should stay flat.
+3. **Memory**: the hub's RSS sampled about every tenth of ``--requests`` Session PUTs through
+   it (default 20,000; ``--requests 100000`` for the long run), and its CPU per forwarded PUT:
+   after the warm-up (the first fifth) it should stay flat.
 
 Rounds alternate (hub, direct, ...; medians compared, ``_servers.compare``); the "bare" column
-of its output is the direct request. Only the ratios mean something: the machines are noisy,
-and here the hub, the party behind it and the load generator share the cores.
+of its output is the direct request, and each side's CPU per request is printed (user and
+system time of its process: steadier than the rates on a shared machine). Only the ratios
+mean something: the machines are noisy, and here the hub, the party behind it and the load
+generator share the cores.
 
-Run: ``.venv/bin/python bench/bench_hub.py [--seconds 2] [--rounds 5] [--requests 100000]``
+``--against SRC``: instead, the hub alone is restarted again and again, alternately on the
+source tree ``SRC`` (e.g. ``git archive`` of another commit) and on this one, the other three
+processes staying as they are; per round the hub's CPU per forwarded PUT and the rate against
+the direct one, then the medians of each tree (the A/B of a change to the hub).
+``--profile FILE``: only the PUTs at 16 clients, the hub under cProfile.
+
+Run: ``.venv/bin/python bench/bench_hub.py [--seconds 2] [--rounds 5] [--requests 100000]
+[--against SRC] [--profile FILE]``
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import argparse
 import asyncio
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +56,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _servers import (
     compare,
+    cpu_seconds,
     free_port,
     http_load,
     peak_rss_mb,
@@ -76,10 +88,10 @@ class Node:
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, profile: Path | None = None) -> None:
         extra = {k: v for k, v in self.env.items() if k == "OCPIKIT_VERSIONS"}
         self.proc = start_platform(
-            self.workdir, self.db, self.port, self.env["OCPIKIT_PARTY"], extra
+            self.workdir, self.db, self.port, self.env["OCPIKIT_PARTY"], extra, profile=profile
         )
 
     def cli(self, *args: str) -> str:
@@ -258,23 +270,99 @@ def check(port: int, make: Callable[[random.Random], bytes], expect: int | None 
 
 
 def memory_run(hub: Node, make: Callable[[random.Random], bytes], requests: int) -> None:
-    """Session PUTs through the hub until ``requests`` were answered; the hub's RSS sampled."""
+    """Session PUTs through the hub until ``requests`` were answered; the hub's RSS sampled
+    about every tenth of the run and its CPU per forwarded PUT. Warm-up: the first fifth (the
+    page caches of the database connections fill, the allocator's arenas reach their size)."""
     assert hub.proc is not None
-    done, samples = 0, [(0, rss_mb(hub.proc.pid))]
-    start = time.perf_counter()
+    pid = hub.proc.pid
+    done, samples = 0, [(0, rss_mb(pid))]
+    start, cpu0 = time.perf_counter(), cpu_seconds(pid)
+    step = max(1, requests // 10)
     while done < requests:
         rate = http_load(hub.port, make, 16, 2.0)
         done += int(rate * 2.0)
-        samples.append((done, rss_mb(hub.proc.pid)))
-    took = time.perf_counter() - start
-    shown = samples if len(samples) <= 12 else samples[:: max(1, len(samples) // 10)] + samples[-1:]
-    print(f"  memory over {done} PUTs through the hub ({done / took:.0f} req/s):")
-    print("    " + "  ".join(f"{n // 1000}k:{mb:.0f}MB" for n, mb in shown))
-    second = samples[min(2, len(samples) - 1)][1]
-    print(f"    RSS after warm-up {second:.0f} MB, at the end {samples[-1][1]:.0f} MB")
+        if done - samples[-1][0] >= step or done >= requests:
+            samples.append((done, rss_mb(pid)))
+    took, cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu0
+    print(
+        f"  memory over {done} PUTs through the hub ({done / took:.0f} req/s, "
+        f"hub {cpu / done * 1e6:.0f} µs CPU per forwarded PUT):"
+    )
+    print("    " + "  ".join(f"{n // 1000}k:{mb:.0f}MB" for n, mb in samples))
+    warm = next(((n, mb) for n, mb in samples if n >= requests // 5), samples[-1])
+    print(
+        f"    RSS after warm-up ({warm[0] // 1000}k) {warm[1]:.0f} MB, at the end "
+        f"{samples[-1][1]:.0f} MB ({samples[-1][1] - warm[1]:+.0f} MB over the last "
+        f"{(done - warm[0]) // 1000}k)"
+    )
 
 
-def run(seconds: float, rounds: int, requests: int) -> None:
+def profile_run(
+    hub: Node, make: Callable[[random.Random], bytes], seconds: float, out: Path
+) -> None:
+    """The hub again under cProfile, Session PUTs through it at 16 clients for ``seconds``; its
+    stats written to ``out`` and the functions it spent most in printed."""
+    import pstats
+
+    hub.stop()
+    hub.start(profile=out)
+    assert hub.proc is not None
+    http_load(hub.port, make, 16, 1.0)  # warm-up
+    rate = http_load(hub.port, make, 16, seconds)
+    hub.stop()
+    print(f"\nProfile of the hub, PUTs at 16 clients ({rate:.0f} req/s under cProfile): {out}")
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(50)
+
+
+def against_run(
+    nodes: dict[str, Node],
+    via_hub: Callable[[random.Random], bytes],
+    direct: Callable[[random.Random], bytes],
+    other: Path,
+    seconds: float,
+    rounds: int,
+) -> None:
+    """The hub restarted alternately on the source tree ``other`` and on this one (``A``, ``B``;
+    the order flips every round); Session PUTs through it at 16 and 64 clients, each after the
+    same PUTs sent directly; the hub's CPU per forwarded PUT and the ratio of the rates."""
+    hub, emx = nodes["hub"], nodes["emx"]
+    trees = {"A": str(other), "B": str(Path(__file__).resolve().parent.parent / "src")}
+    found: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    print(f"\nThe hub on A = {trees['A']} and B = {trees['B']}, alternately")
+    for n in range(rounds):
+        for tree in ("A", "B") if n % 2 == 0 else ("B", "A"):
+            hub.stop()
+            hub.proc = start_platform(
+                hub.workdir, hub.db, hub.port, hub.env["OCPIKIT_PARTY"], {"PYTHONPATH": trees[tree]}
+            )
+            for clients in (16, 64):
+                http_load(hub.port, via_hub, clients, 1.0)  # warm-up
+                bare = http_load(emx.port, direct, clients, seconds)
+                cpu0 = cpu_seconds(hub.proc.pid)
+                rate = http_load(hub.port, via_hub, clients, seconds)
+                cpu = (cpu_seconds(hub.proc.pid) - cpu0) / (rate * seconds) * 1e6
+                found.setdefault((tree, clients), []).append((cpu, rate / bare))
+                print(
+                    f"  round {n} {tree} {clients:>2} clients: hub {cpu:5.0f} µs CPU/PUT, {rate / bare:6.1%}"
+                )
+    for (tree, clients), values in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cpus, ratios = [v[0] for v in values], [v[1] for v in values]
+        print(
+            f"  {tree} {clients:>2} clients: hub CPU per PUT median {statistics.median(cpus):.0f} µs "
+            f"({min(cpus):.0f}-{max(cpus):.0f}), through the hub {statistics.median(ratios):.1%} "
+            f"of direct ({min(ratios):.0%}-{max(ratios):.0%})"
+        )
+
+
+def run(
+    seconds: float,
+    rounds: int,
+    requests: int,
+    profile: Path | None = None,
+    against: Path | None = None,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         nodes = nodes_in(Path(tmp))
         try:
@@ -289,6 +377,12 @@ def run(seconds: float, rounds: int, requests: int) -> None:
             )
             check(hub.port, via_hub)
             check(emx.port, direct)
+            if profile is not None:
+                profile_run(hub, via_hub, seconds * rounds, profile)
+                return
+            if against is not None:
+                against_run(nodes, via_hub, direct, against, seconds, rounds)
+                return
             print(
                 f"\nSession PUTs CPO-B -> eMSP-X, OCPI {VERSION}, SQLite; 'bare' = direct to eMSP-X"
             )
@@ -345,8 +439,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per round and side")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20_000, help="PUTs of the memory run")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="only profile the hub (cProfile) under the PUTs at 16 clients; stats file",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="a source tree: the hub alone restarted alternately on it and on this one",
+    )
     args = parser.parse_args()
-    run(args.seconds, args.rounds, args.requests)
+    run(args.seconds, args.rounds, args.requests, args.profile, args.against)
 
 
 if __name__ == "__main__":

@@ -214,3 +214,43 @@ async def test_a_single_object_read_in_one_statement_is_the_two_statement_read(
     assert [p.wire if p else None for _, p in pairs] == [b"wire-0", None, None, None, None]
     got = await storage.objects.get(key(0), version="2.2.1")  # the path the endpoints take
     assert fields(got) == fields(pairs[0][1])
+
+
+async def test_log_batches_of_every_size_use_a_few_insert_texts(
+    open_sqlite: Open, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exchange log's multi-row INSERTs: batches of 1 to 300 rows arrive whole and in
+    order, written by INSERTs of at most nine sizes (powers of two), so the driver's statement
+    cache, which keeps each text's prepared program (hundreds of KiB for 200 rows), stays small
+    (it held one per batch size and grew by tens of MiB in a hub's long run)."""
+    from ocpikit.protocol.ports import Exchange, ExchangeDirection
+    from ocpikit.storage.sql import exchange_log as module
+
+    storage = await open_sqlite("log.db")
+    sizes: set[int] = set()
+    insert = module._sqlite_log_insert
+
+    def counted(rows: int) -> str:
+        sizes.add(rows)
+        return insert(rows)
+
+    monkeypatch.setattr(module, "_sqlite_log_insert", counted)
+    batches = [*range(1, 40), 127, 128, 129, 200, 255, 256, 257, 300]
+    n = 0
+    for size in batches:
+        await storage.exchanges.record(
+            [
+                Exchange(
+                    direction=ExchangeDirection.INBOUND,
+                    method="PUT",
+                    url=f"https://us/ocpi/x/{n + i}",
+                    started_at=T0,
+                    status=200,
+                )
+                for i in range(size)
+            ]
+        )
+        n += size
+    assert sizes == {1 << k for k in range(9)}
+    logged = await storage.exchanges.recent(limit=n + 1)
+    assert [e.url for e in reversed(logged)] == [f"https://us/ocpi/x/{i}" for i in range(n)]

@@ -24,6 +24,7 @@ from ocpikit.core.errors import ResponseTooLarge
 from ocpikit.protocol.ports import Exchange
 from ocpikit.protocol.url_policy import UrlPolicy
 
+from .lane_urls import LaneTarget, lane_target
 from .lanes import LaneTransport
 
 __all__ = [
@@ -120,6 +121,13 @@ class PartnerHttp(httpx.AsyncClient):
         extensions = _TIMEOUTS.get(timeout)
         if extensions is None:
             extensions = _TIMEOUTS[timeout] = {"timeout": httpx.Timeout(timeout).as_dict()}
+        transport = self.transport
+        if isinstance(transport, LaneTransport) and transport.lean:
+            target = lane_target(url)
+            if target is not None:
+                return await self._direct(
+                    transport, method, url, target, headers, content, extensions
+                )
         request = _request(method, url, headers, content, extensions)
         response = await self.transport.handle_async_request(request)
         response.request = request
@@ -127,6 +135,44 @@ class PartnerHttp(httpx.AsyncClient):
             return await read_within(response, self.max_response_bytes)
         finally:
             await response.aclose()
+
+    async def _direct(
+        self,
+        transport: LaneTransport,
+        method: str,
+        url: str,
+        target: LaneTarget,
+        headers: dict[str, str],
+        content: bytes | None,
+        extensions: dict[str, Any],
+    ) -> httpx.Response:
+        """:meth:`exchange` on lean lanes (:meth:`LaneTransport.send_direct`): the same head
+        as :func:`_request` builds, as bytes; the ``httpx.Request`` only when asked for."""
+        response = await transport.send_direct(
+            method, url, target, _raw_head(method, target, headers, content), content, extensions
+        )
+        response.request_factory = lambda: _request(method, url, headers, content, extensions)
+        try:
+            return await read_within(response, self.max_response_bytes)
+        finally:
+            await response.aclose()
+
+
+def _raw_head(
+    method: str, target: LaneTarget, headers: dict[str, str], content: bytes | None
+) -> list[tuple[bytes, bytes]]:
+    """The headers :func:`_request` gives ``httpx.Request``, in its order, as bytes (names and
+    values ASCII, as httpx encodes them)."""
+    raw: list[tuple[bytes, bytes]] = [(b"Host", target.origin.netloc)]
+    if content is None and method in _BODY_METHODS:
+        raw.append((b"Content-Length", b"0"))
+    raw += [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
+    for name, value in _DEFAULT_HEADERS:
+        if name not in headers:
+            raw.append((name.encode("ascii"), value.encode("ascii")))
+    if content is not None:
+        raw.append((b"Content-Length", b"%d" % len(content)))
+    return raw
 
 
 async def read_within(response: httpx.Response, limit: int) -> httpx.Response:

@@ -1,6 +1,7 @@
 """Lanes: the connection pool of the partner calls, as an ``httpx.AsyncBaseTransport``.
 
-Plan: each lane holds one httpcore HTTP/1.1 connection (``httpcore.AsyncHTTP11Connection`` on
+Plan: each lane holds one HTTP/1.1 connection (:class:`~ocpikit.client.http11.LeanHTTP11Connection`,
+or with ``lean=False`` httpcore's ``AsyncHTTP11Connection`` that it replaces, on
 :mod:`ocpikit.client.asyncio_network`) with no pool around it, and a request takes an idle lane
 of its origin (or a new one) for its whole exchange. httpx's own pool scans every connection it
 holds each time a request starts or ends, which at the delivery worker's concurrency costs more
@@ -30,7 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
 
 import httpcore
 import httpx
@@ -39,10 +41,13 @@ from ocpikit.protocol.url_policy import UrlPolicy
 
 from .asyncio_network import ASYNCIO_BACKEND
 from .guarded_network import GuardedNetwork
+from .http11 import LeanHTTP11Connection
+from .lane_urls import LaneTarget
 
-__all__ = ["EAGER_BYTES", "KEEPALIVE_EXPIRY", "LaneTransport"]
+__all__ = ["EAGER_BYTES", "KEEPALIVE_EXPIRY", "DirectResponse", "LaneTransport"]
 
 _Origin = tuple[bytes, bytes, int | None]
+_Connection = httpcore.AsyncHTTP11Connection | LeanHTTP11Connection
 
 #: an answer declaring at most this many bytes (and no content coding) is read whole at once
 EAGER_BYTES = 64 * 1024
@@ -68,6 +73,7 @@ class LaneTransport(httpx.AsyncBaseTransport):
         concurrency: int = 32,
         keepalive_expiry: float = KEEPALIVE_EXPIRY,
         policy: UrlPolicy | None = None,
+        lean: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -77,11 +83,16 @@ class LaneTransport(httpx.AsyncBaseTransport):
         self._network: httpcore.AsyncNetworkBackend = (
             GuardedNetwork(policy, ASYNCIO_BACKEND) if policy is not None else ASYNCIO_BACKEND
         )
+        #: each lane's connection is :class:`~ocpikit.client.http11.LeanHTTP11Connection`;
+        #: False: httpcore's own (the reference it replaces)
+        self.lean = lean
         self._size = concurrency
         self._expiry = keepalive_expiry
         self._ssl: ssl.SSLContext | None = None
         self._sem: asyncio.Semaphore | None = None
         self._idle: dict[_Origin, list[_Lane]] = {}
+        #: origins (``scheme://authority``) the policy let through (the direct path)
+        self._allowed: set[str] = set()
         self._lanes: list[_Lane] = []
 
     # --- lanes ------------------------------------------------------------------------------
@@ -129,14 +140,13 @@ class LaneTransport(httpx.AsyncBaseTransport):
     async def _send(self, lane: _Lane, request: httpcore.Request) -> httpcore.Response:
         conn = lane.conn
         if conn is None:
-            conn = lane.conn = await self._connect(request)
+            conn = lane.conn = await self._connect(request.url.origin, request.extensions)
         return await conn.handle_async_request(request)
 
-    async def _connect(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
-        origin = request.url.origin
+    async def _connect(self, origin: httpcore.Origin, extensions: Mapping[str, Any]) -> _Connection:
         if origin.scheme not in (b"http", b"https"):
             raise httpcore.UnsupportedProtocol(f"unsupported scheme {origin.scheme!r}")
-        timeouts = request.extensions.get("timeout", {})
+        timeouts = extensions.get("timeout", {})
         timeout = timeouts.get("connect")
         host = origin.host.decode("ascii")
         stream = await self._network.connect_tcp(host, origin.port, timeout=timeout)
@@ -144,8 +154,10 @@ class LaneTransport(httpx.AsyncBaseTransport):
             if self._ssl is None:  # one context for every lane (building one reads the CA file)
                 self._ssl = httpx.create_ssl_context()
                 self._ssl.set_alpn_protocols(["http/1.1"])
-            sni = request.extensions.get("sni_hostname") or host
+            sni = extensions.get("sni_hostname") or host
             stream = await stream.start_tls(self._ssl, server_hostname=sni, timeout=timeout)
+        if self.lean:
+            return LeanHTTP11Connection(origin, stream, self._expiry)
         return httpcore.AsyncHTTP11Connection(
             origin=origin, stream=stream, keepalive_expiry=self._expiry
         )
@@ -198,6 +210,65 @@ class LaneTransport(httpx.AsyncBaseTransport):
             extensions=core_response.extensions,
         )
 
+    # --- the direct path ----------------------------------------------------------------------
+    async def send_direct(
+        self,
+        method: str,
+        url: str,
+        target: LaneTarget,
+        headers: Sequence[tuple[bytes, bytes]],
+        content: bytes | None,
+        extensions: Mapping[str, Any],
+    ) -> DirectResponse:
+        """What :meth:`handle_async_request` answers to the request ``method url`` with
+        ``headers`` (the whole head but the request line) and ``content``, without an
+        ``httpx.Request`` nor httpcore's request and response objects: ``target`` is ``url``
+        split (:func:`~ocpikit.client.lane_urls.lane_target`). Lean lanes only. The URL
+        policy's verdict on an origin is kept: it depends on the scheme and authority only."""
+        if not self.lean:
+            raise RuntimeError("the direct path needs lean lanes")
+        origin = target.origin
+        if self.policy is not None and origin.prefix not in self._allowed:
+            self.policy.check_url(url)
+            self._allowed.add(origin.prefix)
+        lane = await self._take(origin.key)
+        try:
+            try:
+                conn = lane.conn
+                if conn is None:
+                    conn = lane.conn = await self._connect(origin.origin, extensions)
+                assert isinstance(conn, LeanHTTP11Connection)
+                head, body = await conn.exchange(
+                    method.encode("ascii"),
+                    target.target,
+                    headers,
+                    (content or b"",),
+                    extensions.get("timeout", {}),
+                )
+            except _HTTPCORE_ERRORS as exc:
+                raise _mapped(exc) from exc
+        except BaseException:
+            self._give_back(lane)
+            raise
+        info = conn.extensions(head)
+        if _small(head.headers):
+            try:
+                try:
+                    data = b"".join([part async for part in body])
+                finally:
+                    await body.aclose()
+            except _HTTPCORE_ERRORS as exc:
+                raise _mapped(exc) from exc
+            finally:
+                self._give_back(lane)
+            return DirectResponse(head.status, headers=head.headers, content=data, extensions=info)
+        return DirectResponse(
+            head.status,
+            headers=head.headers,
+            stream=_LaneStream(body, lambda: self._give_back(lane)),
+            extensions=info,
+        )
+
     async def aclose(self) -> None:
         lanes, self._lanes = self._lanes, []
         self._idle.clear()
@@ -219,12 +290,29 @@ def _small(headers: list[tuple[bytes, bytes]]) -> bool:
     return length is not None and length.isdigit() and int(length) <= EAGER_BYTES
 
 
+class DirectResponse(httpx.Response):
+    """An answer of :meth:`LaneTransport.send_direct`: its ``request`` is built when first
+    asked for (by ``request_factory``), not for every request."""
+
+    request_factory: Callable[[], httpx.Request] | None = None
+
+    @property
+    def request(self) -> httpx.Request:
+        if self._request is None and self.request_factory is not None:
+            self._request = self.request_factory()
+        return super().request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._request = value
+
+
 class _Lane:
     __slots__ = ("conn", "origin")
 
     def __init__(self, origin: _Origin) -> None:
         self.origin = origin
-        self.conn: httpcore.AsyncHTTP11Connection | None = None
+        self.conn: _Connection | None = None
 
 
 _EXCEPTIONS: dict[type[Exception], type[httpx.HTTPError]] = {

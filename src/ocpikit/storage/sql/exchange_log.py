@@ -21,6 +21,7 @@ from ocpikit.protocol.exchanges import (
     exchange_query,
 )
 from ocpikit.storage.redaction import Redacted, redact_fields
+from ocpikit.storage.sql.batch_parts import power_parts
 from ocpikit.storage.sql.database import Database, cursor
 from ocpikit.storage.sql.schema import exchange_log, sqlite_time
 
@@ -46,12 +47,14 @@ _LOG_COLUMNS = (
     "module",
     "object_id",
 )
-#: log rows per INSERT statement on SQLite (17 values each: below the 32,766 variables of
-#: SQLite 3.32+, or the 999 of older builds)
-_LOG_ROWS_PER_INSERT = 256 if sqlite3.sqlite_version_info >= (3, 32) else 999 // len(_LOG_COLUMNS)
+#: log rows per INSERT statement on SQLite at most (17 values each: below the 32,766 variables
+#: of SQLite 3.32+, or the 999 of older builds); a batch is written in parts of powers of two
+#: (:func:`~ocpikit.storage.sql.batch_parts.power_parts`), so the driver's statement cache
+#: keeps at most nine INSERTs, not one per batch size
+_LOG_ROWS_PER_INSERT = 256 if sqlite3.sqlite_version_info >= (3, 32) else 32
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _sqlite_log_insert(rows: int) -> str:
     """One INSERT of ``rows`` log rows. One statement is one ``sqlite3_step``: the driver
     releases and takes back the GIL around every step, and with ``executemany`` (a step per
@@ -63,8 +66,7 @@ def _sqlite_log_insert(rows: int) -> str:
 def _sqlite_log_rows(conn: sa.Connection, values: list[tuple[Any, ...]]) -> None:
     cur = cursor(conn)
     try:
-        for at in range(0, len(values), _LOG_ROWS_PER_INSERT):
-            part = values[at : at + _LOG_ROWS_PER_INSERT]
+        for part in power_parts(values, _LOG_ROWS_PER_INSERT):
             cur.execute(_sqlite_log_insert(len(part)), [v for row in part for v in row])
     finally:
         cur.close()
