@@ -5,6 +5,7 @@ error), and connections are reused in the same cases."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 
 import httpx
 import pytest
@@ -12,6 +13,19 @@ import pytest
 from ocpikit.client.http import LaneTransport, http_client
 
 pytestmark = pytest.mark.anyio
+
+
+def _loops() -> list[object]:
+    """asyncio's own event loop and uvloop's (``ocpikit serve`` runs on uvloop)."""
+    if importlib.util.find_spec("uvloop") is None:
+        return ["asyncio"]
+    return ["asyncio", pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop")]
+
+
+@pytest.fixture(params=_loops())
+def anyio_backend(request: pytest.FixtureRequest) -> object:
+    return request.param
+
 
 OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 
