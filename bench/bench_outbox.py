@@ -54,38 +54,10 @@ from ocpikit.server.metrics import PlatformMetrics
 from ocpikit.storage import SqlStorage
 from ocpikit.storage.sql.secrets import SecretBox
 
-EXE = str(Path(sys.executable).with_name("ocpikit"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _servers import PROFILED_SERVE
 
-# `ocpikit serve` with cProfile in every thread; the merged stats are written on shutdown
-_PROFILED = """
-import cProfile, pstats, signal, sys, threading
-# uvicorn re-raises SIGTERM after its graceful shutdown: exit through the finally below instead
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-profiles = [cProfile.Profile()]
-run = threading.Thread.run
-def profiled(self):
-    p = cProfile.Profile()
-    profiles.append(p)
-    p.enable()
-    try:
-        run(self)
-    finally:
-        p.disable()
-threading.Thread.run = profiled
-from ocpikit.cli.main import main
-profiles[0].enable()
-try:
-    main(sys.argv[2:])
-finally:
-    profiles[0].disable()
-    stats = pstats.Stats(profiles[0])
-    for p in profiles[1:]:
-        try:
-            stats.add(p)
-        except TypeError:  # a thread that never ran anything
-            pass
-    stats.dump_stats(sys.argv[1])
-"""
+EXE = str(Path(sys.executable).with_name("ocpikit"))
 
 
 def _serve(
@@ -104,7 +76,7 @@ def _serve(
     log = (tmp / f"{name}.log").open("wb")
     cmd = [EXE, "serve", *extra]
     if profile is not None:
-        cmd = [sys.executable, "-c", _PROFILED, str(profile), "serve", *extra]
+        cmd = [sys.executable, "-c", PROFILED_SERVE, str(profile), "serve", *extra]
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
 
 
