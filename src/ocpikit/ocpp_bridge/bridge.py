@@ -40,7 +40,7 @@ from .mapping import command_result
 from .profiles import profile_result
 from .sessions import Transactions
 
-__all__ = ["Bridge", "Link", "PendingStart"]
+__all__ = ["Bridge", "Link", "PendingStart", "reservation_fact"]
 
 log = logging.getLogger("ocpikit.ocpp")
 
@@ -87,6 +87,15 @@ def cdr_token_of(token: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def reservation_fact(partner_id: str | None, reservation_id: str) -> str:
+    """The platform fact that names the charge point holding an eMSP's reservation. The eMSP's
+    CANCEL_RESERVATION names only the reservation (its id is unique per eMSP, OCPI 2.2.1
+    mod_commands §ReserveNow object), and may come after a restart or to another process.
+    Kept while the charger holds the reservation: set before RESERVE_NOW is sent, forgotten
+    when the charger refuses it or accepts its cancellation."""
+    return f"ocpp-reservation/{partner_id or '-'}/{reservation_id}"
+
+
 def reservation_number(reservation_id: str) -> int:
     """An OCPI reservation id (string) as the integer OCPP wants: itself when numeric."""
     if reservation_id.isdigit() and len(reservation_id) < 10:
@@ -106,7 +115,6 @@ class Bridge:
         self._pending: dict[tuple[str, int], PendingStart] = {}
         self._remote_ids = iter(range(1, 2**31))
         self._busy: set[str] = set()
-        self._reservations: dict[str, str] = {}  # OCPI reservation id -> charge point id
         self._poller: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
 
@@ -269,7 +277,8 @@ class Bridge:
             found = await self._transaction_of(record)
             return self.links.get(found[0]) if found else None
         if record.command == "CANCEL_RESERVATION":
-            cp_id = self._reservations.get(str(request.get("reservation_id", "")))
+            fact = reservation_fact(record.partner_id, str(request.get("reservation_id", "")))
+            cp_id = await self.ports.storage.facts.get(fact)
             return self.links.get(cp_id) if cp_id is not None else None
         location = request.get("location_id")
         if not isinstance(location, str):
@@ -344,16 +353,31 @@ class Bridge:
         if record.command == "UNLOCK_CONNECTOR":
             connector = str(request.get("connector_id", "1"))
             return await link.unlock(number, int(connector) if connector.isdigit() else 1)
-        if record.command == "RESERVE_NOW":
-            token = request.get("token") or {}
-            self._reservations[str(request.get("reservation_id", ""))] = cp.id
-            return await link.reserve(
-                number,
-                str(token.get("uid", "")),
-                reservation_number(str(request.get("reservation_id", ""))),
-                str(request.get("expiry_date", "")),
-            )
-        if record.command == "CANCEL_RESERVATION":
-            rid = reservation_number(str(request.get("reservation_id", "")))
-            return await link.cancel_reservation(rid)
+        if record.command in ("RESERVE_NOW", "CANCEL_RESERVATION"):
+            return await self._reservation(link, record)
         return "NotSupported"
+
+    async def _reservation(self, link: Link, record: CommandRecord) -> str | None:
+        """RESERVE_NOW or CANCEL_RESERVATION on the charger, keeping the reservation's
+        charge point as a platform fact (:func:`reservation_fact`)."""
+        request = record.request or {}
+        reservation_id = str(request.get("reservation_id", ""))
+        facts = self.ports.storage.facts
+        fact = reservation_fact(record.partner_id, reservation_id)
+        if record.command == "CANCEL_RESERVATION":
+            answer = await link.cancel_reservation(reservation_number(reservation_id))
+            if answer == "Accepted":
+                await facts.delete(fact)
+            return answer
+        await facts.set(fact, link.config.id)
+        token = request.get("token") or {}
+        number = link.config.number_of(str(request.get("evse_uid", ""))) or 1
+        answer = await link.reserve(
+            number,
+            str(token.get("uid", "")),
+            reservation_number(reservation_id),
+            str(request.get("expiry_date", "")),
+        )
+        if answer != "Accepted":
+            await facts.delete(fact)
+        return answer

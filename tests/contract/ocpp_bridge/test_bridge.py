@@ -16,7 +16,7 @@ import pytest
 
 from ocpikit.client.delivery import DeliveryWorker
 from ocpikit.client.partner_calls import flow_ports
-from ocpikit.ocpp_bridge.bridge import Bridge
+from ocpikit.ocpp_bridge.bridge import Bridge, reservation_fact
 from ocpikit.ocpp_bridge.config import ocpp_config
 from ocpikit.operations import put_own_object
 from ocpikit.protocol.ports import CommandDirection, CommandRecord, ObjectKey
@@ -138,9 +138,11 @@ class FakeLink:
         return self.answer
 
     async def reserve(self, number: int, id_tag: str, reservation_id: int, expiry: str) -> str:
+        self.calls.append(("reserve", (number, id_tag, reservation_id)))
         return self.answer
 
     async def cancel_reservation(self, reservation_id: int) -> str:
+        self.calls.append(("cancel_reservation", reservation_id))
         return self.answer
 
 
@@ -253,3 +255,50 @@ async def test_a_stop_right_after_the_last_reading_adds_no_period() -> None:
     await w.bridge.transactions.stop(w.cp, "6", 2100.0, last + timedelta(milliseconds=4))
     stored = await w.storage.objects.get(ObjectKey("Session", "NL", "CPO", "CP-6"))
     assert stored is not None and len(stored.document["charging_periods"]) == 2
+
+
+async def _received(w: World, command_id: str, command: str, request: dict[str, Any]) -> None:
+    await w.storage.commands.save(
+        CommandRecord(
+            id=command_id,
+            direction=CommandDirection.RECEIVED,
+            command=command,
+            state="AWAITING_RESULT",
+            partner_id="DE-MSP",
+            request=request,
+            response_url=f"{BASE}/2.2.1/commands/{command}/{command_id}",
+            deadline=w.clock.now() + timedelta(minutes=5),
+        )
+    )
+
+
+async def _run_commands(bridge: Bridge) -> None:
+    for task in await bridge.commands_once():
+        await task
+
+
+@pytest.mark.parametrize("answer", ["Accepted", "Rejected"])
+async def test_a_reservation_is_cancelled_at_its_charger_after_a_restart(answer: str) -> None:
+    """RESERVE_NOW at the charger, the platform restarts, CANCEL_RESERVATION names only the
+    reservation: the new bridge still finds its charger; a refused reservation is forgotten."""
+    w = World()
+    await w.setup()
+    reserve = {"token": TOKEN, "reservation_id": "77", "expiry_date": "2026-01-01T12:00:00Z"}
+    await _received(w, "r1", "RESERVE_NOW", {**reserve, "location_id": "LOC00001"})
+    link = FakeLink(w.cp, answer)
+    w.bridge.links["CP"] = link  # type: ignore[assignment]
+    await _run_commands(w.bridge)
+    assert link.calls == [("reserve", (1, "TAG1", 77))]
+    fact = reservation_fact("DE-MSP", "77")
+    assert await w.storage.facts.get(fact) == ("CP" if answer == "Accepted" else None)
+
+    restarted = Bridge(w.ports, w.bridge.config)
+    after = FakeLink(w.cp, "Accepted")
+    restarted.links["CP"] = after  # type: ignore[assignment]
+    await _received(w, "r2", "CANCEL_RESERVATION", {"reservation_id": "77"})
+    await _run_commands(restarted)
+    if answer == "Accepted":
+        assert after.calls == [("cancel_reservation", 77)]
+        assert await w.storage.facts.get(fact) is None
+    else:  # no reservation: not asked of any charger (the platform answers at the deadline)
+        assert after.calls == []
