@@ -5,7 +5,8 @@ CommandResponse and the CommandResult both ACCEPTED); meter values reach the eMS
 with charging periods; STOP_SESSION ends it, and the CDR the emulator prices from its own
 tariff, with the charger's OCMF signed readings, passes the eMSP's CDR check (verdict ok, the
 signed data valid). An RFID tap is authorized in real time at the eMSP; a fault on the charger
-reaches the eMSP as an EVSE-level PATCH."""
+reaches the eMSP as an EVSE-level PATCH. A RESERVE_NOW and its CANCEL_RESERVATION reach the
+charger."""
 
 from __future__ import annotations
 
@@ -165,3 +166,17 @@ def _run(emsp: Instance, cpo: EmulatedPartner, e: httpx.Client, site: dict[str, 
         if s["method"] == "PATCH" and s["url"].endswith(f"/{location}/{evse2}")
     ]
     assert patches and patches[-1]["status_code"] == 1000, json.dumps(patches)[:2000]
+    # 6. a reservation and its cancellation reach the charger, whose answers are the results
+    reserve = {
+        "token": TOKEN,
+        "expiry_date": "2030-01-01T00:00:00Z",
+        "reservation_id": "E2E-R1",
+        "location_id": location,
+        "evse_uid": evse1,
+    }
+    reserved = _command(emsp, e, "RESERVE_NOW", reserve)
+    assert reserved["result"]["result"] == "ACCEPTED", reserved
+    cancelled = _command(emsp, e, "CANCEL_RESERVATION", {"reservation_id": "E2E-R1"})
+    assert cancelled["result"]["result"] == "ACCEPTED", cancelled
+    received = cpo.chargepoints()["chargepoints"][0]["received"]
+    assert received[-2:] == ["ReserveNow", "CancelReservation"], received

@@ -17,7 +17,7 @@ import pytest
 
 from ocpikit.testing.emulator.app import build_app
 from ocpikit.testing.emulator.config import EmulatorConfig
-from ocpikit.testing.emulator.fleet import CommandContext, Fleet
+from ocpikit.testing.emulator.fleet import CommandContext, Fleet, reservation_number
 from ocpikit.testing.emulator.links import Link
 from ocpikit.testing.emulator.state import Emulator, Registration
 
@@ -53,6 +53,16 @@ class Charger(Link):
 
     async def unlock(self, n: int) -> str | None:
         self.calls.append(("unlock", n))
+        return self.answer
+
+    async def reserve(
+        self, n: int | None, id_tag: str, reservation_id: int, expiry: str
+    ) -> str | None:
+        self.calls.append(("reserve", n, id_tag, reservation_id, expiry))
+        return self.answer
+
+    async def cancel_reservation(self, reservation_id: int) -> str | None:
+        self.calls.append(("cancel", reservation_id))
         return self.answer
 
 
@@ -207,6 +217,41 @@ def test_commands_go_to_the_charger_and_its_answer_is_the_result() -> None:
     assert all(
         r.headers["X-Correlation-ID"] == "corr-1" for r in seen if "/commands/" in r.url.path
     )
+
+
+def test_a_reservation_and_its_cancellation_go_to_the_charger() -> None:
+    ctx = CommandContext(f"{PLATFORM}/commands/R2", "NL-ECP", "DE-MSP", "corr-2")
+    charger = Charger()
+    outcome: dict[str, Any] = {}
+    reserve = {
+        "token": TOKEN,
+        "expiry_date": "2026-03-01T11:00:00Z",
+        "reservation_id": "R-77",
+        "location_id": "ECP-LOC-0001",
+        "evse_uid": "ECP-LOC-0001-E2",
+    }
+
+    async def scenario(fleet: Fleet) -> None:
+        fleet.connected("ECP-CP01", charger)
+        outcome["reserve"] = fleet.command("RESERVE_NOW", reserve, ctx)
+        whole = {**reserve, "reservation_id": "5", "evse_uid": None}
+        outcome["whole"] = fleet.command("RESERVE_NOW", whole, ctx)
+        await asyncio.gather(*fleet.emu.tasks)
+        outcome["cancel"] = fleet.command("CANCEL_RESERVATION", {"reservation_id": "R-77"}, ctx)
+        outcome["unknown"] = fleet.command("CANCEL_RESERVATION", {"reservation_id": "R-9"}, ctx)
+        await asyncio.gather(*fleet.emu.tasks)
+
+    seen = _run("2.2.1", scenario)
+    assert outcome["reserve"] == outcome["whole"] == outcome["cancel"] == ("ACCEPTED", 1000)
+    assert outcome["unknown"] is None  # no charger holds it: the emulator's own answer
+    number = reservation_number("R-77")
+    assert charger.calls == [
+        ("reserve", 2, "RFID-1", number, "2026-03-01T11:00:00Z"),
+        ("reserve", None, "RFID-1", 5, "2026-03-01T11:00:00Z"),
+        ("cancel", number),
+    ]
+    results = [_body(r)["result"] for r in seen if r.url.path.endswith("/commands/R2")]
+    assert results == ["ACCEPTED"] * 3
 
 
 async def _handshake(app: Any, path: str, subprotocols: list[str]) -> list[dict[str, Any]]:

@@ -156,6 +156,21 @@ class _Central16(ChargePoint16, Link):  # type: ignore[misc]
     async def unlock(self, n: int) -> str | None:
         return await self._status(call16.UnlockConnector(connector_id=n))
 
+    async def reserve(
+        self, n: int | None, id_tag: str, reservation_id: int, expiry: str
+    ) -> str | None:
+        return await self._status(
+            call16.ReserveNow(
+                connector_id=n or 0,
+                expiry_date=expiry,
+                id_tag=id_tag,
+                reservation_id=reservation_id,
+            )
+        )
+
+    async def cancel_reservation(self, reservation_id: int) -> str | None:
+        return await self._status(call16.CancelReservation(reservation_id=reservation_id))
+
 
 class _Central201(ChargePoint201, Link):  # type: ignore[misc]
     ocpp = "2.0.1"
@@ -231,6 +246,21 @@ class _Central201(ChargePoint201, Link):  # type: ignore[misc]
 
     async def unlock(self, n: int) -> str | None:
         return await self._status(call201.UnlockConnector(evse_id=n, connector_id=1))
+
+    async def reserve(
+        self, n: int | None, id_tag: str, reservation_id: int, expiry: str
+    ) -> str | None:
+        return await self._status(
+            call201.ReserveNow(
+                id=reservation_id,
+                expiry_date_time=expiry,
+                id_token={"id_token": id_tag, "type": "ISO14443"},
+                evse_id=n,
+            )
+        )
+
+    async def cancel_reservation(self, reservation_id: int) -> str | None:
+        return await self._status(call201.CancelReservation(reservation_id=reservation_id))
 
 
 async def ocpp_endpoint(websocket: WebSocket) -> None:

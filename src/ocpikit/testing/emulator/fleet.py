@@ -15,8 +15,10 @@ mod_cdrs, mod_commands), queued in order (:mod:`.pushes`):
   and a CDR POSTed, priced from the emulator's Tariff and carrying the charger's OCMF signed
   readings (:mod:`.charging`);
 - START_SESSION → RemoteStartTransaction / RequestStartTransaction, STOP_SESSION →
-  RemoteStop / RequestStopTransaction, UNLOCK_CONNECTOR → UnlockConnector; the synchronous
-  CommandResponse says the command was forwarded, the charger's answer gives the CommandResult.
+  RemoteStop / RequestStopTransaction, UNLOCK_CONNECTOR → UnlockConnector, RESERVE_NOW →
+  ReserveNow, CANCEL_RESERVATION → CancelReservation (at the charger the reservation was made
+  at); the synchronous CommandResponse says the command was forwarded, the charger's answer
+  gives the CommandResult.
 
 The sessions and CDRs join what the emulator serves (its Sender lists), and each Location
 serves its EVSEs' current statuses. The control API drives the drivers (:meth:`Fleet.tap`,
@@ -28,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import zlib
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +66,14 @@ CONNECT_TIMEOUT = 20.0
 
 class FleetError(Exception):
     """A control call about the charge points that cannot be done (the message says why)."""
+
+
+def reservation_number(reservation_id: str) -> int:
+    """An OCPI reservation id (text) as the integer OCPP wants: itself when it is a small
+    number, else a stable hash of it."""
+    if reservation_id.isdigit() and len(reservation_id) < 10:
+        return int(reservation_id)
+    return zlib.crc32(reservation_id.encode()) % 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,8 @@ class Fleet:
         self._tapping: dict[str, int] = {}
         self._tx_ids = itertools.count(1)
         self._remote_ids = itertools.count(1)
+        #: (eMSP, OCPI reservation id) -> the charge point that holds the reservation
+        self._reservations: dict[tuple[str | None, str], str] = {}
         self._http: httpx.AsyncClient | None = None
 
     # --- where -------------------------------------------------------------------------------
@@ -367,6 +380,8 @@ class Fleet:
                 return ("UNKNOWN_SESSION", 1000) if sid in self.ended else None
             self.emu.spawn(self._forward(ctx, charge.site, charge.number, "stop", charge.tx_id))
             return "ACCEPTED", 1000
+        if command in ("RESERVE_NOW", "CANCEL_RESERVATION"):
+            return self._reservation(command, body, ctx)
         if command not in ("START_SESSION", "UNLOCK_CONNECTOR"):
             return None
         site = self.site_of_location(body.get("location_id"))
@@ -380,6 +395,28 @@ class Fleet:
             return "ACCEPTED", 1000
         token = cdr_token(body["token"], ctx.emsp)
         self.emu.spawn(self._forward(ctx, site, n, "start", token, body))
+        return "ACCEPTED", 1000
+
+    def _reservation(
+        self, command: str, body: dict[str, Any], ctx: CommandContext
+    ) -> tuple[str, int] | None:
+        """RESERVE_NOW at one of our charge points (a reservation of the whole Location when
+        no EVSE is named), CANCEL_RESERVATION at the one holding the reservation."""
+        rid = str(body.get("reservation_id", ""))
+        if command == "CANCEL_RESERVATION":
+            cp_id = self._reservations.get((ctx.emsp, rid))
+            if cp_id is None:
+                return None
+            self.emu.spawn(self._forward(ctx, self.sites[cp_id], None, "cancel", rid))
+            return "ACCEPTED", 1000
+        site = self.site_of_location(body.get("location_id"))
+        if site is None:
+            return None
+        n = site.number_of(str(body["evse_uid"])) if body.get("evse_uid") else None
+        if body.get("evse_uid") and n is None:
+            return "REJECTED", 2003
+        self._reservations[ctx.emsp, rid] = site.id
+        self.emu.spawn(self._forward(ctx, site, n, "reserve", body))
         return "ACCEPTED", 1000
 
     async def _forward(
@@ -401,6 +438,8 @@ class Fleet:
         result = "FAILED"
         if link is None:
             result = "FAILED"
+        elif what in ("reserve", "cancel"):
+            result = await self._ask_reservation(link, n, what, arg)
         elif n is None or (what == "start" and sim.connectors[n].tx_id is not None):
             result = "EVSE_OCCUPIED"
         elif what == "start" and site.evse(n)["status"] in ("OUTOFORDER", "INOPERATIVE"):
@@ -427,6 +466,19 @@ class Fleet:
                 ctx.correlation_id,
             )
         )
+
+    @staticmethod
+    async def _ask_reservation(link: Link, n: int | None, what: str, arg: Any) -> str:
+        if what == "cancel":
+            return command_result(await link.cancel_reservation(reservation_number(arg)))
+        token = arg.get("token") or {}
+        answer = await link.reserve(
+            n,
+            str(token.get("uid", "")),
+            reservation_number(str(arg.get("reservation_id", ""))),
+            str(arg.get("expiry_date", "")),
+        )
+        return command_result(answer)
 
     # --- the control API ---------------------------------------------------------------------
     def _connector(self, sim: Simulator, value: Any) -> int:
@@ -528,7 +580,13 @@ class Fleet:
                     "session_id": charge.id if charge is not None else None,
                 }
             )
-        return {**site.describe(), "connected": cp_id in self.links, "connectors": connectors}
+        received = [e["received"] for e in self.events if e["cp"] == cp_id and "received" in e]
+        return {
+            **site.describe(),
+            "connected": cp_id in self.links,
+            "connectors": connectors,
+            "received": received,
+        }
 
     def describe(self) -> dict[str, Any]:
         return {

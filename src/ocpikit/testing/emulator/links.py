@@ -1,7 +1,8 @@
 """What the emulated CPO's fleet asks of a connected charger, whatever its OCPP version: the
 calls of a central system (OCPP 1.6 §5.11 RemoteStartTransaction, §5.12
-RemoteStopTransaction, §5.18 UnlockConnector; OCPP 2.0.1 F01 RequestStartTransaction, F03
-RequestStopTransaction, F05 UnlockConnector), implemented per version in :mod:`.central`.
+RemoteStopTransaction, §5.18 UnlockConnector, §5.13 ReserveNow, §5.3 CancelReservation; OCPP
+2.0.1 F01 RequestStartTransaction, F03 RequestStopTransaction, F05 UnlockConnector, H01
+ReserveNow, H02 CancelReservation), implemented per version in :mod:`.central`.
 
 Invariant: a call never raises; no answer (a CALLERROR, a timeout, a closed connection) is
 None, which the CommandResult reads as FAILED.
@@ -41,4 +42,13 @@ class Link:
         raise NotImplementedError
 
     async def unlock(self, n: int) -> str | None:
+        raise NotImplementedError
+
+    async def reserve(
+        self, n: int | None, id_tag: str, reservation_id: int, expiry: str
+    ) -> str | None:
+        """Reserve connector (1.6) or EVSE (2.0.1) ``n``; None: the charge point as a whole."""
+        raise NotImplementedError
+
+    async def cancel_reservation(self, reservation_id: int) -> str | None:
         raise NotImplementedError
