@@ -546,15 +546,16 @@ def _costs(
     tolerance: Decimal,
     report: ReconciliationReport,
 ) -> None:
-    sign = Decimal(-1) if credit else Decimal(1)
     alternatives: list[tuple[str, PriceResult]] | None = None
     for name in COST_FIELDS:
+        # a credit negates every cost field, or only total_cost (policy A9): each field and
+        # the readings that may explain it compare under the same sign
+        unsigned = credit and pol.credit == "total_cost_only" and name != "total_cost"
+        sign = Decimal(-1) if credit and not unsigned else Decimal(1)
         expected = result.cost(name)
         exp_excl = expected.excl * sign
         exp_incl = None if expected.incl is None else expected.incl * sign
         declared = ns.declared.get(name)
-        if credit and pol.credit == "total_cost_only" and name != "total_cost":
-            exp_excl, exp_incl = expected.excl, expected.incl
         if declared is None:
             if name != "total_cost" and name in result.relevant and expected.excl != 0:
                 report.notes.append(
@@ -588,12 +589,10 @@ def _costs(
         else:
             if alternatives is None:
                 # a reading that prices as the CDR was priced cannot explain it: skipped
-                # (min/max ignored when neither applied), unless a credit compares fields
-                # unsigned (total_cost_only)
-                unsigned = credit and pol.credit == "total_cost_only"
-                same = () if unsigned else result.adjustments
-                alike = None if unsigned else result
-                alternatives = _alternatives(tariffs, ns, time_zone, pol, origin, same, alike)
+                # (min/max ignored when neither applied, :mod:`.alike_readings`)
+                alternatives = _alternatives(
+                    tariffs, ns, time_zone, pol, origin, result.adjustments, result
+                )
             code, why = "cost", "no reading of the tariff explains the declared amount"
             for alt_code, alt in alternatives:
                 alt_excl = alt.cost(name).excl * sign

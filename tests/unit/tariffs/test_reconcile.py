@@ -161,6 +161,19 @@ def test_credit_cdr_rules(cdr: dict[str, Any]) -> None:
     assert "credit" in {d.code for d in check_cdr(positive, TARIFF, time_zone=ZONE).discrepancies}
 
 
+def test_a_credit_under_total_cost_only_is_explained_field_by_field() -> None:
+    """Under ``credit = "total_cost_only"`` only total_cost is negated: the other cost fields
+    are compared unsigned, and so are the readings that may explain them."""
+    partner = build_cdr(SESSION, TARIFF, time_zone="UTC").cdr.dump()  # restrictions read in UTC
+    credit = _credit(partner, all_costs=False)
+    policy = Policy(credit="total_cost_only")
+    report = check_cdr(credit, TARIFF, original=partner, time_zone=ZONE, policy=policy)
+    codes = {d.field: d.code for d in report.discrepancies}
+    assert codes == {"total_cost": "time_zone", "total_energy_cost": "time_zone"}
+    energy = next(d for d in report.discrepancies if d.field == "total_energy_cost")
+    assert energy.amount == Decimal("2")  # declared 9 (unsigned), expected 7
+
+
 def test_invoice_reconciliation(cdr: dict[str, Any]) -> None:
     second = copy.deepcopy(cdr)
     second["id"] = "C2"
