@@ -380,9 +380,14 @@ class Fleet:
                 return ("UNKNOWN_SESSION", 1000) if sid in self.ended else None
             self.emu.spawn(self._forward(ctx, charge.site, charge.number, "stop", charge.tx_id))
             return "ACCEPTED", 1000
-        if command in ("RESERVE_NOW", "CANCEL_RESERVATION"):
-            return self._reservation(command, body, ctx)
-        if command not in ("START_SESSION", "UNLOCK_CONNECTOR"):
+        reservation = (ctx.emsp, str(body.get("reservation_id", "")))
+        if command == "CANCEL_RESERVATION":  # at the charger holding the reservation
+            cp_id = self._reservations.get(reservation)
+            if cp_id is None:
+                return None
+            self.emu.spawn(self._forward(ctx, self.sites[cp_id], None, "cancel", reservation[1]))
+            return "ACCEPTED", 1000
+        if command not in ("START_SESSION", "UNLOCK_CONNECTOR", "RESERVE_NOW"):
             return None
         site = self.site_of_location(body.get("location_id"))
         if site is None:
@@ -393,30 +398,12 @@ class Fleet:
         if command == "UNLOCK_CONNECTOR":
             self.emu.spawn(self._forward(ctx, site, n or 1, "unlock", None))
             return "ACCEPTED", 1000
+        if command == "RESERVE_NOW":  # no EVSE named: the whole charge point
+            self._reservations[reservation] = site.id
+            self.emu.spawn(self._forward(ctx, site, n, "reserve", body))
+            return "ACCEPTED", 1000
         token = cdr_token(body["token"], ctx.emsp)
         self.emu.spawn(self._forward(ctx, site, n, "start", token, body))
-        return "ACCEPTED", 1000
-
-    def _reservation(
-        self, command: str, body: dict[str, Any], ctx: CommandContext
-    ) -> tuple[str, int] | None:
-        """RESERVE_NOW at one of our charge points (a reservation of the whole Location when
-        no EVSE is named), CANCEL_RESERVATION at the one holding the reservation."""
-        rid = str(body.get("reservation_id", ""))
-        if command == "CANCEL_RESERVATION":
-            cp_id = self._reservations.get((ctx.emsp, rid))
-            if cp_id is None:
-                return None
-            self.emu.spawn(self._forward(ctx, self.sites[cp_id], None, "cancel", rid))
-            return "ACCEPTED", 1000
-        site = self.site_of_location(body.get("location_id"))
-        if site is None:
-            return None
-        n = site.number_of(str(body["evse_uid"])) if body.get("evse_uid") else None
-        if body.get("evse_uid") and n is None:
-            return "REJECTED", 2003
-        self._reservations[ctx.emsp, rid] = site.id
-        self.emu.spawn(self._forward(ctx, site, n, "reserve", body))
         return "ACCEPTED", 1000
 
     async def _forward(
