@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ocpikit.eichrecht import verify_cdr
+from ocpikit.operations.cdr_check_breakdown import pack_breakdown
 from ocpikit.protocol.cdr_checks import (
     COST_FIELDS,
     DEFAULT_TOLERANCE,
@@ -194,7 +195,8 @@ def judge(
         found = report.discrepancies
         detail["notes"] = [n.to_json() for n in report.notes]
         if report.result is not None:
-            detail["breakdown"] = report.result.to_json()
+            # compact (the report of ``ocpikit tariff price --json`` on demand: breakdown_json)
+            detail["priced"] = pack_breakdown(report.result)
     except (PricingInputError, ValueError, TypeError, KeyError) as exc:
         found = [Discrepancy("version_rule", "cdr", f"cannot read the CDR: {exc}")]
     findings.extend(_finding(d) for d in found)
