@@ -68,7 +68,7 @@ class _Names:
     original: ObjectKey | None
     location: ObjectKey | None
 
-    def keys(self) -> list[ObjectKey]:
+    def all_keys(self) -> list[ObjectKey]:
         keys = [k for _, k in self.tariffs]
         keys.extend(k for k in (self.session, self.original, self.location) if k is not None)
         return keys
@@ -158,7 +158,7 @@ async def read_batch(storage: Storage, checks: Sequence[CdrCheck]) -> list[Check
         got.document if (got := found.get(k)) is not None else {} for k in cdr_keys
     ]
     names = [_names(c, doc) for c, doc in zip(checks, docs, strict=True)]
-    named = [k for n in names for k in n.keys()]
+    named = [k for n in names for k in n.all_keys()]
     found.update(await storage.objects.get_many(k for k in named if k not in found))
     connector = [
         _key(c, "Tariff", tid)
