@@ -29,11 +29,11 @@ the process's CPU time, all threads: steadier on a loaded machine), and the medi
 given. Run: ``PYTHONPATH=$PWD/src:$PWD .venv/bin/python bench/bench_cdr_checks.py [--count N]
 [--rounds R]``
 
-Measured (2 shared cores, load 3-5 from other work; five runs of ``--count 400 --rounds 3``
-alternating with the code before, medians of the runs, CPU time): platform checks 22 % of the
-bare engine (runs 18-23 %; wall clock 19 %; the code before: 8 %), bare checker 69 % (before
-37 %), judging in memory 39 % (before 26 %); ``POST /cdrs`` while checking in ``serve`` -7.4 %
-(runs -13 % to 0 %; before -1.1 %). Where the rest goes: docs/cdrs.md "Performance".
+Measured (2 shared cores, load 2.7-5.3 from other work; seven runs of ``--count 400 --rounds
+3`` alternating with the code before, medians of the runs, CPU time): platform checks 26 % of
+the bare engine (runs 19-31 %; the code before: 18 %, runs 15-22 %), judging in memory 46 %
+(before 36 %); ``POST /cdrs`` while checking in ``serve`` -6.9 % (runs -32 % to +32 %; before
+-3.4 %, runs -20 % to +27 %). Where the rest goes: docs/cdrs.md "Performance".
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ async def run(count: int, rounds: int, workdir: Path) -> None:
     slowdown = statistics.median(x["busy"] / x["quiet"] - 1 for x in results)
     for name, label in (
         ("checker", "bare checker"),
-        ("judge", "judging in memory (check_cdr, findings, breakdown JSON, serialized)"),
+        ("judge", "judging in memory (check_cdr, findings, compact breakdown, serialized)"),
     ):
         part = statistics.median(x[name] / x["bare"] for x in results)
         cpu = statistics.median(x[f"cpu_{name}"] / x["cpu_bare"] for x in results)

@@ -25,6 +25,7 @@ tariffs in connector order, earlier checks in creation order). The batch test
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -56,18 +57,33 @@ def _start(doc: Mapping[str, Any]) -> datetime | None:
         return None
 
 
-def _named_keys(check: CdrCheck, doc: Mapping[str, Any]) -> list[ObjectKey]:
-    """The objects the CDR names (read 2)."""
-    keys = [_key(check, "Tariff", tid) for tid in named_tariff_ids(doc)]
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """The keys of what one CDR names, built once per check (read 2 and putting the inputs
+    together): the tariffs by id in naming order, its Session, the original of a credit CDR
+    and its Location."""
+
+    tariffs: list[tuple[str, ObjectKey]]
+    session: ObjectKey | None
+    original: ObjectKey | None
+    location: ObjectKey | None
+
+    def all_keys(self) -> list[ObjectKey]:
+        keys = [k for _, k in self.tariffs]
+        keys.extend(k for k in (self.session, self.original, self.location) if k is not None)
+        return keys
+
+
+def _names(check: CdrCheck, doc: Mapping[str, Any]) -> _Names:
     sid = text_of(doc.get("session_id"))
-    if sid:
-        keys.append(_key(check, "Session", sid))
     ref = text_of(doc.get("credit_reference_id"))
-    if doc.get("credit") is True and ref:
-        keys.append(_key(check, "CDR", ref))
-    if loc_id := _location_id(doc):
-        keys.append(_key(check, "Location", loc_id))
-    return keys
+    loc_id = _location_id(doc)
+    return _Names(
+        [(tid, _key(check, "Tariff", tid)) for tid in named_tariff_ids(doc)],
+        _key(check, "Session", sid) if sid else None,
+        _key(check, "CDR", ref) if doc.get("credit") is True and ref else None,
+        _key(check, "Location", loc_id) if loc_id else None,
+    )
 
 
 def _connector_ids(check: CdrCheck, doc: Mapping[str, Any], found: Found) -> list[str] | None:
@@ -83,10 +99,9 @@ def _connector_ids(check: CdrCheck, doc: Mapping[str, Any], found: Found) -> lis
 
 
 def _tariffs(
-    check: CdrCheck, doc: Mapping[str, Any], found: Found
+    check: CdrCheck, doc: Mapping[str, Any], names: _Names, found: Found
 ) -> tuple[list[dict[str, Any]] | None, list[str]]:
-    named = named_tariff_ids(doc)
-    if not named:
+    if not names.tariffs:
         ids = _connector_ids(check, doc, found) or []
         at = _start(doc)
         held = []
@@ -97,8 +112,8 @@ def _tariffs(
         return [t for t in held if in_force(t, at)] or None, []
     tariffs: list[dict[str, Any]] = []
     missing: list[str] = []
-    for tid in named:
-        got = found.get(_key(check, "Tariff", tid))
+    for tid, key in names.tariffs:
+        got = found.get(key)
         if got is None:
             missing.append(tid)
         else:
@@ -109,22 +124,21 @@ def _tariffs(
 def _inputs(
     check: CdrCheck,
     doc: Mapping[str, Any],
+    names: _Names,
     found: Found,
     earlier: Sequence[tuple[CdrCheck, Mapping[str, Any] | None]],
 ) -> CheckInputs:
-    tariffs, missing = _tariffs(check, doc, found)
+    tariffs, missing = _tariffs(check, doc, names, found)
     session = original = zone = None
-    sid = text_of(doc.get("session_id"))
-    if sid:
-        got = found.get(_key(check, "Session", sid))
+    if names.session is not None:
+        got = found.get(names.session)
         if got is not None and got.owner == check.owner:
             session = got.document
-    ref = text_of(doc.get("credit_reference_id"))
-    if doc.get("credit") is True and ref:
-        got = found.get(_key(check, "CDR", ref))
+    if names.original is not None:
+        got = found.get(names.original)
         original = None if got is None else got.document
-    if loc_id := _location_id(doc):
-        got = found.get(_key(check, "Location", loc_id))
+    if names.location is not None:
+        got = found.get(names.location)
         if got is not None and isinstance(got.document.get("time_zone"), str):
             zone = got.document["time_zone"]
     return CheckInputs(doc, tariffs, missing, session, original, zone, earlier)
@@ -143,12 +157,13 @@ async def read_batch(storage: Storage, checks: Sequence[CdrCheck]) -> list[Check
     docs: list[Mapping[str, Any]] = [
         got.document if (got := found.get(k)) is not None else {} for k in cdr_keys
     ]
-    named = [k for c, doc in zip(checks, docs, strict=True) for k in _named_keys(c, doc)]
+    names = [_names(c, doc) for c, doc in zip(checks, docs, strict=True)]
+    named = [k for n in names for k in n.all_keys()]
     found.update(await storage.objects.get_many(k for k in named if k not in found))
     connector = [
         _key(c, "Tariff", tid)
-        for c, doc in zip(checks, docs, strict=True)
-        if not named_tariff_ids(doc)
+        for c, doc, n in zip(checks, docs, names, strict=True)
+        if not n.tariffs
         for tid in _connector_ids(c, doc, found) or ()
     ]
     if connector:
@@ -157,14 +172,22 @@ async def read_batch(storage: Storage, checks: Sequence[CdrCheck]) -> list[Check
         (c.owner, sid) for c, doc in zip(checks, docs, strict=True) if (sid := _session_of(doc))
     }
     others = await storage.cdr_checks.with_sessions(pairs) if pairs else {}
-    other_keys = [_key(o, "CDR", o.cdr_id) for group in others.values() for o in group]
-    found.update(await storage.objects.get_many(k for k in other_keys if k not in found))
+    # the CDRs of those checks: most are this batch's own (already read, by seq)
+    by_seq = {c.seq: k for c, k in zip(checks, cdr_keys, strict=True)}
+    other_keys = {
+        o.seq: by_seq.get(o.seq) or _key(o, "CDR", o.cdr_id)
+        for group in others.values()
+        for o in group
+    }
+    missing = [k for k in other_keys.values() if k not in found]
+    if missing:
+        found.update(await storage.objects.get_many(missing))
     out = []
-    for check, doc in zip(checks, docs, strict=True):
+    for check, doc, n in zip(checks, docs, names, strict=True):
         sid = _session_of(doc)
         group = others.get((check.owner, ci_key(sid)), []) if sid else []
-        earlier = [(o, _document(found, _key(o, "CDR", o.cdr_id))) for o in group]
-        out.append(_inputs(check, doc, found, earlier))
+        earlier = [(o, _document(found, other_keys[o.seq])) for o in group]
+        out.append(_inputs(check, doc, n, found, earlier))
     return out
 
 

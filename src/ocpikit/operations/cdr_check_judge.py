@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ocpikit.eichrecht import verify_cdr
+from ocpikit.operations.cdr_check_breakdown import pack_breakdown
+from ocpikit.operations.cdr_check_tariffs import ParsedTariffs
 from ocpikit.protocol.cdr_checks import (
     COST_FIELDS,
     DEFAULT_TOLERANCE,
@@ -166,9 +168,11 @@ def judge(
     partner: Partner | None,
     inputs: CheckInputs,
     batch: BatchSessions | None = None,
+    parsed: ParsedTariffs | None = None,
 ) -> CheckOutcome:
     """The outcome of ``check`` from what it read (prices and compares; reads nothing);
-    ``batch`` as for :func:`_still_billed`, which it also extends with this CDR."""
+    ``batch`` as for :func:`_still_billed`, which it also extends with this CDR; ``parsed``:
+    the run's normalised tariffs (:mod:`ocpikit.operations.cdr_check_tariffs`)."""
     doc = inputs.doc
     findings: list[Finding] = []
     detail: dict[str, Any] = {}
@@ -182,19 +186,21 @@ def judge(
         )
         findings.append(Finding("tariff_missing", "tariffs", f"cannot price the CDR: {why}"))
     found: list[Discrepancy] = []
+    origin = partner.version if partner else None
     try:
         report = check_cdr(
             doc,
-            tariffs,
+            tariffs if parsed is None or not tariffs else parsed.normalised(tariffs, origin),
             inputs.session,
             original=inputs.original,
             time_zone=inputs.zone,
-            origin=partner.version if partner else None,
+            origin=origin,
         )
         found = report.discrepancies
         detail["notes"] = [n.to_json() for n in report.notes]
         if report.result is not None:
-            detail["breakdown"] = report.result.to_json()
+            # compact (the report of ``ocpikit tariff price --json`` on demand: breakdown_json)
+            detail["priced"] = pack_breakdown(report.result)
     except (PricingInputError, ValueError, TypeError, KeyError) as exc:
         found = [Discrepancy("version_rule", "cdr", f"cannot read the CDR: {exc}")]
     findings.extend(_finding(d) for d in found)

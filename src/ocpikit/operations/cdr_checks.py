@@ -35,6 +35,7 @@ from ocpikit.operations.cdr_check_judge import (
     text_of,
     tolerance_of,
 )
+from ocpikit.operations.cdr_check_tariffs import ParsedTariffs
 from ocpikit.operations.pace import Pace
 from ocpikit.operations.tariffs_in_force import tariffs_in_force
 from ocpikit.protocol.cdr_checks import (
@@ -214,6 +215,7 @@ async def run_pending_checks(
     for owner in dict.fromkeys(c.owner for c in pending):
         partners[owner] = await storage.partners.get(owner)
     batch: BatchSessions = {}
+    parsed = ParsedTariffs()
     outcomes: list[tuple[CdrCheck, CheckOutcome]] = []
     credits: list[bool] = []
     slice_start = time.perf_counter()
@@ -223,7 +225,7 @@ async def run_pending_checks(
     for at in range(0, len(pending), READ_CHUNK):
         chunk = pending[at : at + READ_CHUNK]
         for check, read in zip(chunk, await read_batch(storage, chunk), strict=True):
-            outcome = judge(check, partners[check.owner], read, batch)
+            outcome = judge(check, partners[check.owner], read, batch, parsed)
             outcomes.append((check, outcome.packed()))
             credits.append(bool(outcome.detail.get("credit")))
             if pace is not None:

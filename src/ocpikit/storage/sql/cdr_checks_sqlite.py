@@ -32,19 +32,24 @@ _PENDING = CdrCheckState.PENDING.value
 _DONE = CdrCheckState.DONE.value
 
 #: the columns of a check (those of ``cdr_checks._COLUMNS``, in that order)
-_SELECT = (
-    "SELECT c.object_seq, o.country_code, o.party_id, o.object_id, c.owner, c.revision, "
+_COLUMNS = (
+    "c.object_seq, o.country_code, o.party_id, o.object_id, c.owner, c.revision, "
     "c.state, c.queued_at, c.checked_at, c.verdict, c.result, c.resolution, c.note, "
-    "c.resolved_at FROM cdr_checks AS c JOIN ocpi_objects AS o ON o.seq = c.object_seq "
+    "c.resolved_at"
 )
+_FROM = "FROM cdr_checks AS c JOIN ocpi_objects AS o ON o.seq = c.object_seq "
+_SELECT = f"SELECT {_COLUMNS} {_FROM}"
 #: a check is free when pending and not leased (or its lease ran out); parameter: now
 _FREE = f"state = '{_PENDING}' AND (lease_until IS NULL OR lease_until < ?)"
 _CLAIMABLE = (
     f"{_SELECT}WHERE c.state = '{_PENDING}' AND (c.lease_until IS NULL OR c.lease_until < ?) "
     "ORDER BY c.object_seq LIMIT ?"
 )
-#: the checks of one partner that read one session (index on owner, session_key)
-_OF_SESSION = f"{_SELECT}WHERE c.owner = ? AND c.session_key = ? ORDER BY c.object_seq"
+#: the checks of one partner that read some sessions, with the session key (index on owner,
+#: session_key); followed by the keys' parameter marks in brackets
+_OF_SESSIONS = f"SELECT {_COLUMNS}, c.session_key {_FROM}WHERE c.owner = ? AND c.session_key IN "
+#: session keys asked for in one statement (SQLite allows 999 parameters at the least)
+_SESSIONS_AT_ONCE = 200
 #: store one outcome; an unverifiable one whose tariff changed while it was checked goes back
 #: to pending; parameters: unverifiable, now, session key, verdict, result, seq, revision
 _FINISH = (
@@ -105,14 +110,22 @@ def with_sessions(
     conn: sa.Connection, pairs: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[CdrCheck]]:
     """The checks of each ``(owner, session key)`` in creation order (pairs without any are
-    left out)."""
+    left out): one statement per owner and :data:`_SESSIONS_AT_ONCE` session keys."""
+    keys_of: dict[str, list[str]] = {}
+    for owner, key in pairs:
+        keys_of.setdefault(owner, []).append(key)
     out: dict[tuple[str, str], list[CdrCheck]] = {}
     cur = cursor(conn)
     try:
-        for pair in pairs:
-            rows = cur.execute(_OF_SESSION, pair).fetchall()
-            if rows:
-                out[pair] = [_check(r) for r in rows]
+        for owner, keys in keys_of.items():
+            for at in range(0, len(keys), _SESSIONS_AT_ONCE):
+                part = keys[at : at + _SESSIONS_AT_ONCE]
+                marks = ", ".join("?" * len(part))
+                rows = cur.execute(
+                    f"{_OF_SESSIONS}({marks}) ORDER BY c.object_seq", (owner, *part)
+                ).fetchall()
+                for r in rows:
+                    out.setdefault((owner, r[14]), []).append(_check(r))
     finally:
         cur.close()
     return out
