@@ -511,3 +511,44 @@ def test_a_write_queued_by_a_loop_that_closed_before_starting_the_writer_is_not_
         asyncio.run(second())
     finally:
         asyncio.run(storage.aclose())
+
+
+@pytest.mark.parametrize("close_loop", [False, True])
+def test_a_writer_handing_the_next_group_to_a_loop_that_stopped_goes_on(
+    tmp_path: Path, close_loop: bool
+) -> None:
+    """After a commit with more writes queued, the writer hands the next group's start to the
+    loop of the results; a loop that stopped (or closed) never starts it, and the writer goes
+    on by itself: every queued write is written."""
+    import threading
+
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    db = storage.objects._db
+    gate, inside, written = threading.Event(), threading.Event(), threading.Event()
+
+    def first(conn: sa.Connection) -> None:
+        inside.set()
+        gate.wait(10)
+
+    def second(conn: sa.Connection) -> None:
+        written.set()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.create_task(db.write(first))
+        loop.run_until_complete(asyncio.sleep(0.01))  # the writer starts the first group
+        assert inside.wait(5)
+        loop.create_task(db.write(second))
+        loop.run_until_complete(asyncio.sleep(0))  # queued behind the first group
+        if close_loop:
+            loop.close()
+        gate.set()  # the first group commits; the loop never runs again
+        assert written.wait(5)
+    finally:
+        if not loop.is_closed():
+            loop.close()
+        asyncio.run(storage.aclose())
