@@ -539,11 +539,12 @@ def test_a_writer_handing_the_next_group_to_a_loop_that_stopped_goes_on(
 
     loop = asyncio.new_event_loop()
     try:
-        loop.create_task(db.write(first))
+        tasks = [loop.create_task(db.write(first))]
         loop.run_until_complete(asyncio.sleep(0.01))  # the writer starts the first group
         assert inside.wait(5)
-        loop.create_task(db.write(second))
+        tasks.append(loop.create_task(db.write(second)))
         loop.run_until_complete(asyncio.sleep(0))  # queued behind the first group
+        assert not any(task.done() for task in tasks)
         if close_loop:
             loop.close()
         gate.set()  # the first group commits; the loop never runs again
