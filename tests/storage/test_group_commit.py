@@ -477,3 +477,79 @@ async def test_listings_see_every_object_a_batch_changed(sqlite: SqlStorage) -> 
     fresh = {item.key.id for item in after.items if isinstance(item, StoredObject)}
     assert fresh == {f"S{i}" for i in changed}
     assert all(item.revision == 2 for item in after.items if isinstance(item, StoredObject))
+
+
+async def test_writes_queued_in_one_round_of_the_loop_share_one_group(sqlite: SqlStorage) -> None:
+    """The writer starts from the loop's next round: the writes the loop queues in the rest of
+    its round (here, every task of one gather) join the first one's group."""
+    statements = _trace_writes(sqlite)
+    await asyncio.gather(*(_put(sqlite, i) for i in range(12)))
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert len([s for s in statements if s.startswith("INSERT INTO ocpi_objects")]) <= 2
+
+
+def test_a_write_queued_by_a_loop_that_closed_before_starting_the_writer_is_not_lost(
+    tmp_path: Path,
+) -> None:
+    """A loop that queued the first write of a group and closed before its next round never
+    starts the writer: the next write, from another loop, starts it (and both are written)."""
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    first = asyncio.new_event_loop()
+    try:
+        task = first.create_task(_put(storage, 1))
+        first.call_soon(first.stop)  # after the task's first step, before the writer starts
+        first.run_forever()
+        assert not task.done()
+        first.close()
+
+        async def second() -> None:
+            await asyncio.wait_for(_put(storage, 2), 10)
+            assert await storage.objects.get(_session_key(1)) is not None
+
+        asyncio.run(second())
+    finally:
+        asyncio.run(storage.aclose())
+
+
+@pytest.mark.parametrize("close_loop", [False, True])
+def test_a_writer_handing_the_next_group_to_a_loop_that_stopped_goes_on(
+    tmp_path: Path, close_loop: bool
+) -> None:
+    """After a commit with more writes queued, the writer hands the next group's start to the
+    loop of the results; a loop that stopped (or closed) never starts it, and the writer goes
+    on by itself: every queued write is written."""
+    import threading
+
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    upgrade(url)
+    storage = SqlStorage.from_url(url)
+    db = storage.objects._db
+    gate, inside, written = threading.Event(), threading.Event(), threading.Event()
+
+    def first(conn: sa.Connection) -> None:
+        inside.set()
+        gate.wait(10)
+
+    def second(conn: sa.Connection) -> None:
+        written.set()
+
+    loop = asyncio.new_event_loop()
+    try:
+        tasks = [loop.create_task(db.write(first))]
+        loop.run_until_complete(asyncio.sleep(0.01))  # the writer starts the first group
+        assert inside.wait(5)
+        tasks.append(loop.create_task(db.write(second)))
+        loop.run_until_complete(asyncio.sleep(0))  # queued behind the first group
+        assert not any(task.done() for task in tasks)
+        if close_loop:
+            loop.close()
+        gate.set()  # the first group commits; the loop never runs again
+        assert written.wait(5)
+    finally:
+        if not loop.is_closed():
+            loop.close()
+        asyncio.run(storage.aclose())
