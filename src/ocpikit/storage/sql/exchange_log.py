@@ -111,6 +111,8 @@ def _log_values(e: Exchange, safe: Redacted, started_at: Any) -> tuple[Any, ...]
 
 
 def _headers_json(headers: tuple[tuple[str, str], ...]) -> str:
+    if not headers:  # a compacted row's
+        return "[]"
     return orjson.dumps(headers).decode()
 
 
