@@ -37,7 +37,7 @@ from ocpikit.core.versions import Version
 from ocpikit.server.adapter import Answer, OcpiRequest
 from ocpikit.server.auth import Authenticated
 from ocpikit.server.exchange_record import inbound_exchange
-from ocpikit.server.message_ids import message_id
+from ocpikit.server.message_ids import request_message_ids
 from ocpikit.server.platform import Platform
 from ocpikit.server.replies import error_body
 from ocpikit.server.settings import PartyConfig
@@ -126,7 +126,7 @@ async def run_endpoint(
 ) -> Answer:
     """Run an endpoint's ``work``: ids, error mapping, response headers, exchange log."""
     context = RequestContext()
-    context.ids = ids = MessageIds.from_headers(request.headers.lower, factory=message_id)
+    context.ids = ids = request_message_ids(request.headers.lower)
     MESSAGE_IDS.set((ids.request_id, ids.correlation_id))  # on every record logged meanwhile
     try:
         status, body, extra = await work(context)
