@@ -240,6 +240,7 @@ class ExchangeLogBatcher:
         self._queue: list[Exchange] = []
         self._writer: asyncio.Task[None] | None = None
         self._writer_waits = False  # the writer is between two batches
+        self._in_order = asyncio.Lock()
 
     def record(self, exchange: Exchange, *, compacted: bool = False) -> None:
         """Queue what the policy keeps of ``exchange`` (``compacted``: the caller built it
@@ -282,8 +283,11 @@ class ExchangeLogBatcher:
         """Write what is queued, now."""
         batch, self._queue = self._queue, []
         if batch:
-            with contextlib.suppress(Exception):
-                await self.storage.exchanges.record(batch)
+            # batches are written in the order they were taken (a store may let the event loop
+            # run while it prepares one, and a full queue's drain may start another meanwhile)
+            async with self._in_order:
+                with contextlib.suppress(Exception):
+                    await self.storage.exchanges.record(batch)
 
     async def close(self) -> None:
         """Write everything queued (clean shutdown)."""
