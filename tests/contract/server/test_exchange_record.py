@@ -38,9 +38,21 @@ def _request(method: str, path: str, params: dict[str, str], query: bytes) -> Oc
 
 REQUESTS = [
     ("GET", "/ocpi/versions", {}, b"", "versions"),
-    ("GET", "/ocpi/2.3.0/cpo/locations/L1", {"version": "2.3.0", "location_id": "L1"}, b"", "locations"),
+    (
+        "GET",
+        "/ocpi/2.3.0/cpo/locations/L1",
+        {"version": "2.3.0", "location_id": "L1"},
+        b"",
+        "locations",
+    ),
     ("GET", "/ocpi/2.3.0/cpo/locations", {"version": "2.3.0"}, b"limit=10", "locations"),
-    ("PUT", "/ocpi/2.3.0/emsp/sessions/NL/CPO/S1", {"country_code": "NL", "session_id": "S1"}, b"", "sessions"),
+    (
+        "PUT",
+        "/ocpi/2.3.0/emsp/sessions/NL/CPO/S1",
+        {"country_code": "NL", "session_id": "S1"},
+        b"",
+        "sessions",
+    ),
     ("POST", "/ocpi/2.3.0/credentials", {"version": "2.3.0"}, b"", "credentials"),
     ("GET", "/ocpi/2.3.0/emsp/tokens/NL/CPO/T1", {"token_uid": "T1", "uid": "x"}, b"", "tokens"),
     ("GET", "/ocpi/nothing", {}, b"", None),

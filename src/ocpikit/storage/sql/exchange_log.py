@@ -192,7 +192,8 @@ class SqlExchangeLog:
             await self._db.write(lambda conn: _sqlite_log_rows(conn, values), durable=False)
             return
         rows = await _rows_between_turns(
-            exchanges, lambda e: _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at)
+            exchanges,
+            lambda e: _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at),
         )
         pool = self._db.pg_pool
         if pool is None:
