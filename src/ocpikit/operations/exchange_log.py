@@ -2,8 +2,9 @@
 OCPI routes, ``ocpikit.server.pipeline``) and the requests we send them (the request driver,
 ``ocpikit.client.driver``), through the same batcher of the process.
 
-Plan: a request only appends its :class:`~ocpikit.protocol.ports.Exchange` to a queue; one
-background task writes the queue in batches, one transaction per batch and at most one batch
+Plan: a request only appends what the log keeps of its
+:class:`~ocpikit.protocol.ports.Exchange` to a queue; one background task writes the queue in
+batches, one transaction per batch and at most one batch
 every :data:`LOG_INTERVAL` seconds while requests keep coming (a task that wrote again as soon
 as a write returned would write batches of a few rows back to back under load, paying the
 per-transaction cost on every few requests). The task ends once an interval passed with nothing
@@ -12,8 +13,9 @@ queued.
 Invariants: nothing is dropped. The queue is bounded: once it holds :data:`LOG_QUEUE_MAX`
 exchanges, the request that filled it writes it before answering (backpressure); a clean
 shutdown (:meth:`ExchangeLogBatcher.close`) writes what is queued without waiting for the next
-interval. The rows written are those :meth:`ExchangeLogBatcher.record` received, in order; the
-plain reference is writing each exchange at once (``storage.exchanges.record([exchange])``).
+interval. The rows written are what the policy keeps of the exchanges
+:meth:`ExchangeLogBatcher.record` received, in order; the plain reference is writing each at
+once (``storage.exchanges.record([compact(exchange, policy)])``).
 A failed write is not retried and never fails a request.
 
 A response body is logged whole up to :data:`LOG_BODY` bytes, a longer one (a page of objects)
