@@ -2,8 +2,9 @@
 OCPI routes, ``ocpikit.server.pipeline``) and the requests we send them (the request driver,
 ``ocpikit.client.driver``), through the same batcher of the process.
 
-Plan: a request only appends its :class:`~ocpikit.protocol.ports.Exchange` to a queue; one
-background task writes the queue in batches, one transaction per batch and at most one batch
+Plan: a request only appends what the log keeps of its
+:class:`~ocpikit.protocol.ports.Exchange` to a queue; one background task writes the queue in
+batches, one transaction per batch and at most one batch
 every :data:`LOG_INTERVAL` seconds while requests keep coming (a task that wrote again as soon
 as a write returned would write batches of a few rows back to back under load, paying the
 per-transaction cost on every few requests). The task ends once an interval passed with nothing
@@ -12,8 +13,9 @@ queued.
 Invariants: nothing is dropped. The queue is bounded: once it holds :data:`LOG_QUEUE_MAX`
 exchanges, the request that filled it writes it before answering (backpressure); a clean
 shutdown (:meth:`ExchangeLogBatcher.close`) writes what is queued without waiting for the next
-interval. The rows written are those :meth:`ExchangeLogBatcher.record` received, in order; the
-plain reference is writing each exchange at once (``storage.exchanges.record([exchange])``).
+interval. The rows written are what the policy keeps of the exchanges
+:meth:`ExchangeLogBatcher.record` received, in order; the plain reference is writing each at
+once (``storage.exchanges.record([compact(exchange, policy)])``).
 A failed write is not retried and never fails a request.
 
 A response body is logged whole up to :data:`LOG_BODY` bytes, a longer one (a page of objects)
@@ -29,7 +31,9 @@ response body (a page, an object), and the answer to a write whole up to
 (:func:`compact`): a page of 100 locations or a Session PUT costs a few
 hundred bytes of log; a failed exchange keeps its
 headers and bodies (redacted), which is what a traffic log is read for. ``bodies = "all"``
-keeps every body of every exchange. The policy is applied by the writer task, off the request.
+keeps every body of every exchange. The policy is applied when an exchange is recorded (what
+the queue holds until the next batch is the row, not the whole exchange); the OCPI routes
+record theirs compacted already (:mod:`ocpikit.server.exchange_record`).
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ __all__ = [
     "ExchangeLogBatcher",
     "LogPolicy",
     "compact",
+    "compacted_bodies",
+    "kept_whole",
     "log_excerpt",
     "log_exchange",
     "log_policy",
@@ -100,19 +106,28 @@ def log_policy(config: Mapping[str, Any]) -> LogPolicy:
     return LogPolicy(bodies=bodies)
 
 
-def _failed(e: Exchange) -> bool:
+def kept_whole(
+    policy: LogPolicy,
+    *,
+    status: int | None,
+    ocpi_status: int | None,
+    error: str | None,
+    module: str | None,
+    url: str,
+) -> bool:
+    """Whether :func:`compact` keeps an exchange with these fields whole: ``bodies = "all"``,
+    a failed exchange (an error, no answer, not HTTP 2xx, an OCPI status outside 1xxx), or
+    credentials (their bodies carry tokens: kept whole, so that the storage's redaction finds
+    and hides them; an excerpt could cut a token where no rule recognises it)."""
     return (
-        e.error is not None
-        or e.status is None
-        or not 200 <= e.status < 300
-        or (e.ocpi_status is not None and not 1000 <= e.ocpi_status < 2000)
+        policy.bodies == "all"
+        or error is not None
+        or status is None
+        or not 200 <= status < 300
+        or (ocpi_status is not None and not 1000 <= ocpi_status < 2000)
+        or module == "credentials"
+        or "/credentials" in url
     )
-
-
-def _credentials(e: Exchange) -> bool:
-    """Credentials bodies carry tokens: kept whole, so that the storage's redaction finds and
-    hides them (an excerpt could cut a token where no rule recognises it)."""
-    return e.module == "credentials" or "/credentials" in e.url
 
 
 def _digest(body: bytes | None, whole: int) -> bytes | None:
@@ -123,10 +138,30 @@ def _digest(body: bytes | None, whole: int) -> bytes | None:
     return body[:COMPACT_EXCERPT] + f"...[{len(body)} bytes, sha256/128 {sha}]".encode()
 
 
+def compacted_bodies(
+    method: str, request_body: bytes | None, response_body: bytes | None
+) -> tuple[bytes | None, bytes | None]:
+    """The request and response bodies a compacted row keeps: an excerpt and digest of each,
+    a write's answer whole up to :data:`COMPACT_ANSWER` bytes (a read's answer is data, a page
+    or an object: excerpted; a write's is its status)."""
+    return (
+        _digest(request_body, COMPACT_EXCERPT),
+        _digest(response_body, COMPACT_EXCERPT if method == "GET" else COMPACT_ANSWER),
+    )
+
+
 def compact(e: Exchange, policy: LogPolicy) -> Exchange:
     """What the log keeps of ``e`` under ``policy`` (see the module docstring)."""
-    if policy.bodies == "all" or _failed(e) or _credentials(e):
+    if kept_whole(
+        policy,
+        status=e.status,
+        ocpi_status=e.ocpi_status,
+        error=e.error,
+        module=e.module,
+        url=e.url,
+    ):
         return e
+    request_body, response_body = compacted_bodies(e.method, e.request_body, e.response_body)
     # every field named (not dataclasses.replace, which walks the fields per call): a test
     # holds this to dataclasses.replace for each field of Exchange
     return Exchange(
@@ -139,12 +174,9 @@ def compact(e: Exchange, policy: LogPolicy) -> Exchange:
         status=e.status,
         ocpi_status=e.ocpi_status,
         request_headers=(),
-        request_body=_digest(e.request_body, COMPACT_EXCERPT),
+        request_body=request_body,
         response_headers=(),
-        # a read's answer is data (a page, an object): excerpted; a write's is its status
-        response_body=_digest(
-            e.response_body, COMPACT_EXCERPT if e.method == "GET" else COMPACT_ANSWER
-        ),
+        response_body=response_body,
         request_id=e.request_id,
         correlation_id=e.correlation_id,
         error=e.error,
@@ -210,17 +242,19 @@ class ExchangeLogBatcher:
         self._queue: list[Exchange] = []
         self._writer: asyncio.Task[None] | None = None
         self._writer_waits = False  # the writer is between two batches
+        self._in_order = asyncio.Lock()
 
-    def record(self, exchange: Exchange) -> None:
-        """Queue ``exchange``; starts the writer task when none runs. Logs the exchange's
-        event (:func:`log_exchange`) whether it is kept or not."""
+    def record(self, exchange: Exchange, *, compacted: bool = False) -> None:
+        """Queue what the policy keeps of ``exchange`` (``compacted``: the caller built it
+        already, ``compact(whole, self.policy)``); starts the writer task when none runs.
+        Logs the exchange's event (:func:`log_exchange`) whether it is kept or not."""
         if self.observe is not None:
             self.observe(exchange)
         if _events.isEnabledFor(logging.WARNING):
             log_exchange(exchange)
         if not self.enabled:
             return
-        self._queue.append(exchange)
+        self._queue.append(exchange if compacted else compact(exchange, self.policy))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_while_busy())
 
@@ -251,9 +285,11 @@ class ExchangeLogBatcher:
         """Write what is queued, now."""
         batch, self._queue = self._queue, []
         if batch:
-            policy = self.policy
-            with contextlib.suppress(Exception):
-                await self.storage.exchanges.record([compact(e, policy) for e in batch])
+            # batches are written in the order they were taken (a store may let the event loop
+            # run while it prepares one, and a full queue's drain may start another meanwhile)
+            async with self._in_order:
+                with contextlib.suppress(Exception):
+                    await self.storage.exchanges.record(batch)
 
     async def close(self) -> None:
         """Write everything queued (clean shutdown)."""

@@ -31,11 +31,9 @@ class RequestHeaders:
     __slots__ = ("_pairs", "lower")
 
     def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
-        self._pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
-        lower = LowerHeaders()
-        for key, value in reversed(self._pairs):  # the first of a repeated name wins
-            lower[key] = value
-        self.lower = lower
+        pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+        self._pairs = pairs
+        self.lower = LowerHeaders(reversed(pairs))  # the first of a repeated name wins
 
     def items(self) -> list[tuple[str, str]]:
         return self._pairs

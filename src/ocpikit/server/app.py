@@ -8,7 +8,7 @@ routing, malformed JSON (400) and unexpected failures (500): the framework's own
 never reach a partner (:mod:`ocpikit.server.pipeline`).
 
 Layout of the package (each imports only those listed after it): ``app`` → ``admin``,
-``registry`` → ``routes`` → ``endpoints.*`` → ``pipeline`` → ``platform``, ``replies`` →
+``registry`` → ``routes`` → ``endpoints.*`` → ``pipeline`` → ``platform``, ``replies``, ``exchange_record`` →
 ``auth``, ``exchange_log``, ``metrics``, ``guard``, ``adapter``, ``routing``, ``query``, ``message_ids``, ``settings``.
 """
 

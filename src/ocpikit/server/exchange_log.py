@@ -10,6 +10,9 @@ from ocpikit.operations.exchange_log import (
     LOG_QUEUE_MAX,
     LOG_TAIL,
     ExchangeLogBatcher,
+    LogPolicy,
+    compacted_bodies,
+    kept_whole,
     log_excerpt,
 )
 
@@ -20,5 +23,8 @@ __all__ = [
     "LOG_QUEUE_MAX",
     "LOG_TAIL",
     "ExchangeLogBatcher",
+    "LogPolicy",
+    "compacted_bodies",
+    "kept_whole",
     "log_excerpt",
 ]

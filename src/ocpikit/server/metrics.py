@@ -47,6 +47,8 @@ __all__ = ["CONTENT_TYPE", "LATENCY_BUCKETS", "PlatformMetrics"]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: seconds; from a local SQLite write to a slow partner's timeout
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: the direction label of each direction (an enum's ``value`` is a property: read once)
+_DIRECTION_LABELS = {d: d.value for d in ExchangeDirection}
 #: the sides of our OCPI URLs (``/ocpi/{version}/{side}/{module}``)
 _SIDES = frozenset({"cpo", "emsp", "hub", "ncp", "other"})
 
@@ -101,7 +103,7 @@ class PlatformMetrics:
     def observe(self, e: Exchange) -> None:
         """Count one exchange (called for every exchange, on the hot path: the label values
         are built once per kind of exchange, then kept)."""
-        direction = e.direction.value
+        direction = _DIRECTION_LABELS[e.direction]
         module = e.module or "-"
         key = (direction, module, role_of(e), e.status, e.partner_id)
         labels = self._labels.get(key)

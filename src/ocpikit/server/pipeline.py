@@ -34,11 +34,10 @@ from ocpikit.core.headers import (
 from ocpikit.core.json_bounds import check_json_bounds
 from ocpikit.core.logs import MESSAGE_IDS
 from ocpikit.core.versions import Version
-from ocpikit.protocol.ports import Exchange, ExchangeDirection
 from ocpikit.server.adapter import Answer, OcpiRequest
 from ocpikit.server.auth import Authenticated
-from ocpikit.server.exchange_log import log_excerpt
-from ocpikit.server.message_ids import message_id
+from ocpikit.server.exchange_record import inbound_exchange
+from ocpikit.server.message_ids import request_message_ids
 from ocpikit.server.platform import Platform
 from ocpikit.server.replies import error_body
 from ocpikit.server.settings import PartyConfig
@@ -127,7 +126,7 @@ async def run_endpoint(
 ) -> Answer:
     """Run an endpoint's ``work``: ids, error mapping, response headers, exchange log."""
     context = RequestContext()
-    context.ids = ids = MessageIds.from_headers(request.headers.lower, factory=message_id)
+    context.ids = ids = request_message_ids(request.headers.lower)
     MESSAGE_IDS.set((ids.request_id, ids.correlation_id))  # on every record logged meanwhile
     try:
         status, body, extra = await work(context)
@@ -146,16 +145,23 @@ async def run_endpoint(
         # an unauthenticated request is logged without its body (nobody's data, anyone's size)
         known = log.enabled and context.auth is not None and status not in (408, 413)
         request_body = await request.body() if known and request.method != "GET" else None
-        log.record(
-            _exchange(platform, request, request_body, context, status, headers, body, module)
+        exchange, compacted = inbound_exchange(
+            request,
+            request_body,
+            started_at=platform.clock.now(),
+            duration_ms=(time.perf_counter() - context.started) * 1000,
+            auth=context.auth,
+            ids=context.ids,
+            status=status,
+            headers=headers,
+            body=body,
+            module=module,
+            policy=log.policy if log.enabled else None,
         )
+        log.record(exchange, compacted=compacted)
         if log.backlog:
             await log.drain()
     return status, body, headers
-
-
-#: the URL parameters that name the object of a request, in the order they are looked for
-_OBJECT_PARAMS = ("location_id", "session_id", "cdr_id", "tariff_id", "token_uid", "uid")
 
 
 def _log_failure(
@@ -171,36 +177,4 @@ def _log_failure(
         ids.request_id if ids is not None else "-",
         ids.correlation_id if ids is not None else "-",
         exc_info=exc,
-    )
-
-
-def _exchange(
-    platform: Platform,
-    request: OcpiRequest,
-    request_body: bytes | None,
-    context: RequestContext,
-    status: int,
-    headers: dict[str, str],
-    body: bytes,
-    module: str | None,
-) -> Exchange:
-    auth, ids = context.auth, context.ids
-    params = request.path_params
-    return Exchange(
-        direction=ExchangeDirection.INBOUND,
-        method=request.method,
-        url=request.url,
-        started_at=platform.clock.now(),
-        partner_id=auth.partner.id if auth is not None and auth.partner is not None else None,
-        duration_ms=(time.perf_counter() - context.started) * 1000,
-        status=status,
-        request_headers=tuple(request.headers.items()),
-        request_body=request_body,
-        response_headers=tuple(headers.items()),
-        response_body=log_excerpt(body),
-        request_id=ids.request_id if ids else None,
-        correlation_id=ids.correlation_id if ids else None,
-        secrets=(auth.token,) if auth is not None else (),
-        module=module,
-        object_id=next((params[n] for n in _OBJECT_PARAMS if n in params), None),
     )

@@ -79,6 +79,8 @@ class Platform:
             storage, enabled=log_exchanges, observe=self.metrics.observe, policy=policy
         )
         self._versions: dict[str, Version] = {v.text: v for v in settings.versions}
+        #: JSON that depends on the settings only (a party's versions list), dumped on first use
+        self.settled_json: dict[tuple[str, str], bytes] = {}
         self._parties: dict[str, PartyConfig] = {p.key: p for p in settings.parties}
         sole = len(settings.parties) == 1
         self._own: dict[str, OwnParty] = {p.key: own_party(p, sole=sole) for p in settings.parties}

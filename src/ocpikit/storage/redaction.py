@@ -56,6 +56,8 @@ _AUTH_HEADERS = frozenset({"authorization", "proxy-authorization"})
 def _redact_headers(
     headers: tuple[tuple[str, str], ...], forms: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
+    if not headers:  # a compacted row's (the exchange log keeps no headers of a success)
+        return headers
     # most header lists (every response's) hold no credential: checked in a few C-level
     # passes over all names and all values at once, not per header (a page's eleven headers
     # cost a third of its redaction)

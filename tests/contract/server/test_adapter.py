@@ -65,3 +65,21 @@ def test_request_headers_first_of_a_repeated_name_wins() -> None:
     assert req.headers.get("x-request-id") == "a"
     assert req.headers.items() == [("x-request-id", "a"), ("x-request-id", "b"), ("host", "h")]
     assert req.url == "http://h/ocpi/x"
+
+
+def test_request_message_ids_read_and_make_up_like_from_headers() -> None:
+    from ocpikit.core.headers import LowerHeaders, MessageIds
+    from ocpikit.server.message_ids import request_message_ids
+
+    rng = random.Random(11)
+    draws = [0, (1 << 256) - 1, *(rng.getrandbits(256) for _ in range(300))]
+    cases = [{}, {"x-request-id": "r"}, {"x-correlation-id": " c "}, {"x-request-id": " "}]
+    cases += [{"x-request-id": "r", "x-correlation-id": "c"}, {"host": "h"}]
+    for bits in draws:
+        for headers in cases:
+            made = iter([message_id(bits >> 128), message_id(bits & ((1 << 128) - 1))])
+            lower = LowerHeaders(headers)
+            expected = MessageIds.from_headers(lower, factory=made.__next__)
+            assert request_message_ids(lower, bits) == expected, (bits, headers)
+    ids = request_message_ids(LowerHeaders())
+    assert ids.request_id != ids.correlation_id

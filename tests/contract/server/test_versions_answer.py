@@ -26,3 +26,26 @@ def test_the_assembled_answer_is_the_envelope_success_builds() -> None:
         [],
     ):
         assert _answer(platform, data) == success(data, clock=clock).to_json()
+
+
+def test_the_versions_list_is_the_one_built_per_request() -> None:
+    """The versions list dumped once per party is what the request would build."""
+    import orjson
+
+    from ocpikit.core.versions import Role
+    from ocpikit.server.endpoints.versions import _versions_json
+    from ocpikit.server.platform import Platform
+    from ocpikit.server.settings import PartyConfig, Settings
+    from ocpikit.storage.memory import MemoryStorage
+
+    settings = Settings(
+        parties=(PartyConfig("NL", "CPO", (Role.CPO,), "us"),),
+        base_url="https://us.example",
+        database_url="memory://",
+        admin_token="admin",
+    )
+    platform = Platform(settings, MemoryStorage())
+    party = settings.parties[0]
+    built = [{"version": v.text, "url": platform.version_url(v)} for v in party.versions]
+    assert _versions_json(platform, party) == orjson.dumps(built)
+    assert _versions_json(platform, party) is _versions_json(platform, party)

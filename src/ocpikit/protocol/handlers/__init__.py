@@ -10,10 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from ocpikit.core.errors import NotFound
 from ocpikit.protocol.handlers import modules as m
 from ocpikit.protocol.handlers import objects as o
 from ocpikit.protocol.handlers import payments as pay
-from ocpikit.protocol.handlers.base import Call, Handler, OwnParty, Reply, Services
+from ocpikit.protocol.handlers.base import (
+    Call,
+    Handler,
+    OwnParty,
+    Reply,
+    Services,
+    object_key,
+    serve_object,
+)
 
 __all__ = ["HANDLERS", "Call", "Handler", "OwnParty", "Reply", "Services"]
 
@@ -29,9 +38,6 @@ def _list(name: str, *, require_date_from: bool = False) -> Handler:
 
 
 async def _get_location(call: Call, services: Services) -> Reply:
-    from ocpikit.core.errors import NotFound
-    from ocpikit.protocol.handlers.base import object_key, serve_object
-
     key = object_key(
         "Location", call.party.country_code, call.party.party_id, call.params["location_id"]
     )

@@ -26,17 +26,31 @@ async def versions_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
     async def work(context: RequestContext) -> Answer:
         context.auth = auth = await platform.authenticate(request)
         party = platform.home_party(auth)
-        data = [{"version": v.text, "url": platform.version_url(v)} for v in party.versions]
-        return 200, _answer(platform, data), {}
+        return 200, _around(platform, _versions_json(platform, party)), {}
 
     return await run_endpoint(platform, request, "versions", work)
+
+
+def _versions_json(platform: Platform, party: PartyConfig) -> bytes:
+    """The JSON of ``party``'s versions list, dumped once (it depends on the settings only)."""
+    key = ("versions", party.key)
+    data = platform.settled_json.get(key)
+    if data is None:
+        listed = [{"version": v.text, "url": platform.version_url(v)} for v in party.versions]
+        data = platform.settled_json[key] = orjson.dumps(listed)
+    return data
 
 
 def _answer(platform: Platform, data: Any) -> bytes:
     """The success envelope around ``data`` (plain JSON values: strings in lists and dicts,
     dumped as they are; byte for byte what ``success(data).to_json()`` gives)."""
+    return _around(platform, orjson.dumps(data))
+
+
+def _around(platform: Platform, data: bytes) -> bytes:
+    """The success envelope around the JSON ``data``."""
     head, tail = success_around(clock=platform.clock)
-    return head + orjson.dumps(data) + tail
+    return head + data + tail
 
 
 def details_data(platform: Platform, party: PartyConfig, version: Version) -> dict[str, Any]:

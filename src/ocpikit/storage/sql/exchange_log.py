@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -110,7 +111,27 @@ def _log_values(e: Exchange, safe: Redacted, started_at: Any) -> tuple[Any, ...]
     )
 
 
+#: log rows redacted and built between two turns of the event loop: a batch (a fifth of a
+#: second of requests, thousands under load) built in one go held every request waiting
+_ROWS_PER_TURN = 128
+
+
+async def _rows_between_turns(
+    exchanges: Sequence[Exchange], row: Callable[[Exchange], tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """``[row(e) for e in exchanges]``, letting the event loop run other work after every
+    :data:`_ROWS_PER_TURN` rows."""
+    rows: list[tuple[Any, ...]] = []
+    for at in range(0, len(exchanges), _ROWS_PER_TURN):
+        if at:
+            await asyncio.sleep(0)
+        rows += [row(e) for e in exchanges[at : at + _ROWS_PER_TURN]]
+    return rows
+
+
 def _headers_json(headers: tuple[tuple[str, str], ...]) -> str:
+    if not headers:  # a compacted row's
+        return "[]"
     return orjson.dumps(headers).decode()
 
 
@@ -160,17 +181,20 @@ class SqlExchangeLog:
             # straight from each exchange and its redacted fields (no redacted copy): the log
             # takes one row per OCPI request, and SQLAlchemy's per-row parameter processing
             # was most of it
-            values = [
-                _log_values(e, redact_fields(e, max_body_bytes=limit), sqlite_time(e.started_at))
-                for e in exchanges
-            ]
+            values = await _rows_between_turns(
+                exchanges,
+                lambda e: _log_values(
+                    e, redact_fields(e, max_body_bytes=limit), sqlite_time(e.started_at)
+                ),
+            )
             # a debugging record, not a promise to a partner: no fsync of its own (it rides
             # along with the next durable commit, or the WAL checkpoint)
             await self._db.write(lambda conn: _sqlite_log_rows(conn, values), durable=False)
             return
-        rows = [
-            _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at) for e in exchanges
-        ]
+        rows = await _rows_between_turns(
+            exchanges,
+            lambda e: _log_values(e, redact_fields(e, max_body_bytes=limit), e.started_at),
+        )
         pool = self._db.pg_pool
         if pool is None:
             named = [dict(zip(_LOG_COLUMNS, row, strict=True)) for row in rows]
