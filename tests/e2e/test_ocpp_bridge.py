@@ -211,6 +211,9 @@ def _run(
     assert session["status"] == "ACTIVE" and session["cdr_token"]["uid"] == TOKEN["uid"]
     assert session["auth_method"] == "AUTH_REQUEST"
     assert session["kwh"] > 3  # two periods of 10 minutes at 11 kW
+    # the stop's own period (no energy) counts only when it lasts a second (MIN_PERIOD_SECONDS):
+    # on a fast machine the stop could follow the last reading within one
+    time.sleep(1.2)
     charger.send("stop 1")
 
     def completed() -> dict[str, Any] | None:
