@@ -37,7 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _servers import compare, free_port, http_load, start_platform
-from bench_server_pages import TOKEN as CPO_TOKEN
+from bench_request_path import _get
 from bench_server_push import TOKEN, _requests, _sessions, patch_request, put_request
 
 HERE = Path(__file__).resolve().parent.parent
@@ -60,13 +60,6 @@ def _start(
 ) -> tuple[int, subprocess.Popen[bytes]]:
     port = free_port()
     return port, start_platform(workdir, db_url, port, party, {"PYTHONPATH": str(tree / "src")})
-
-
-def _get(path: str) -> Callable[..., bytes]:
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {CPO_TOKEN}\r\n\r\n"
-    ).encode()
-    return lambda _rng: request
 
 
 def _cpo(tree: Path, workdir: Path) -> tuple[int, subprocess.Popen[bytes]]:
