@@ -254,3 +254,40 @@ async def test_log_batches_of_every_size_use_a_few_insert_texts(
     assert sizes == {1 << k for k in range(9)}
     logged = await storage.exchanges.recent(limit=n + 1)
     assert [e.url for e in reversed(logged)] == [f"https://us/ocpi/x/{i}" for i in range(n)]
+
+
+async def test_a_large_log_batch_is_written_in_parts_in_order(
+    open_sqlite: Open, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of log rows is written in parts of at most ``_ROWS_PER_WRITE``, each its own
+    write (so durable writes queued meanwhile are not held behind the whole batch), the parts
+    in order and every row once."""
+    from ocpikit.protocol.ports import Exchange, ExchangeDirection
+    from ocpikit.storage.sql import exchange_log as module
+
+    storage = await open_sqlite("log.db")
+    parts: list[int] = []
+    write_rows = module._sqlite_log_rows
+
+    def counted(conn: Any, values: list[tuple[Any, ...]]) -> None:
+        parts.append(len(values))
+        write_rows(conn, values)
+
+    monkeypatch.setattr(module, "_sqlite_log_rows", counted)
+    per_write = module._ROWS_PER_WRITE
+    n = 2 * per_write + 88
+    await storage.exchanges.record(
+        [
+            Exchange(
+                direction=ExchangeDirection.INBOUND,
+                method="GET",
+                url=f"https://us/ocpi/y/{i}",
+                started_at=T0,
+                status=200,
+            )
+            for i in range(n)
+        ]
+    )
+    assert parts == [per_write, per_write, 88]
+    logged = await storage.exchanges.recent(limit=n + 1)
+    assert [e.url for e in reversed(logged)] == [f"https://us/ocpi/y/{i}" for i in range(n)]

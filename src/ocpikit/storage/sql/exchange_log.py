@@ -111,6 +111,9 @@ def _log_values(e: Exchange, safe: Redacted, started_at: Any) -> tuple[Any, ...]
     )
 
 
+#: SQLite: log rows per write (see ``SqlExchangeLog._record_sqlite``)
+_ROWS_PER_WRITE = 256
+
 #: log rows redacted and built between two turns of the event loop: a batch (a fifth of a
 #: second of requests, thousands under load) built in one go held every request waiting
 _ROWS_PER_TURN = 128
@@ -177,19 +180,7 @@ class SqlExchangeLog:
             return
         limit = self._max
         if self._db.dialect == "sqlite":
-            # SQL text on the driver, like the other SQLite fast paths, and the values built
-            # straight from each exchange and its redacted fields (no redacted copy): the log
-            # takes one row per OCPI request, and SQLAlchemy's per-row parameter processing
-            # was most of it
-            values = await _rows_between_turns(
-                exchanges,
-                lambda e: _log_values(
-                    e, redact_fields(e, max_body_bytes=limit), sqlite_time(e.started_at)
-                ),
-            )
-            # a debugging record, not a promise to a partner: no fsync of its own (it rides
-            # along with the next durable commit, or the WAL checkpoint)
-            await self._db.write(lambda conn: _sqlite_log_rows(conn, values), durable=False)
+            await self._record_sqlite(exchanges)
             return
         rows = await _rows_between_turns(
             exchanges,
@@ -206,6 +197,29 @@ class SqlExchangeLog:
         async with pool.connection() as conn, conn.pipeline(), conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit TO OFF")
             await conn.execute(_PG_LOG_INSERT, columns)
+
+    async def _record_sqlite(self, exchanges: Sequence[Exchange]) -> None:
+        """The SQLite write: SQL text on the driver, like the other SQLite fast paths, and the
+        values built straight from each exchange and its redacted fields (no redacted copy):
+        the log takes one row per OCPI request, and SQLAlchemy's per-row parameter processing
+        was most of it.
+
+        In parts of :data:`_ROWS_PER_WRITE` rows, each written before the next is built: the
+        writer thread runs the writes queued together in one transaction, so a batch written
+        at once (a fifth of a second of requests, a thousand rows under load) held the durable
+        writes queued beside it, and their answers, as long as its insert took (the write
+        path's 99th percentile, docs/server.md "Performance"). Invariant: the parts are written
+        in order, every row once. A debugging record, not a promise to a partner: no fsync of
+        its own (it rides along with the next durable commit, or the WAL checkpoint)."""
+        limit = self._max
+        for at in range(0, len(exchanges), _ROWS_PER_WRITE):
+            values = [
+                _log_values(e, redact_fields(e, max_body_bytes=limit), sqlite_time(e.started_at))
+                for e in exchanges[at : at + _ROWS_PER_WRITE]
+            ]
+            await self._db.write(
+                lambda conn, values=values: _sqlite_log_rows(conn, values), durable=False
+            )
 
     async def recent(
         self,
