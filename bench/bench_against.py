@@ -20,7 +20,8 @@ is A (this tree), the "bare ASGI" column B; "by CPU" is B's CPU per request over
 with. Only the ratios mean something: the machines are noisy, and the CPU ratio is the steadier.
 
 Run: ``.venv/bin/python bench/bench_against.py [--against /tmp/base] [--kinds put,patch]
-[--seconds 2] [--rounds 6]``
+[--seconds 2] [--rounds 6] [--config ocpikit.toml]`` (``--config``: a TOML file both platforms
+run with, e.g. ``[exchange_log] sample_reads = 100``)
 """
 
 from __future__ import annotations
@@ -117,12 +118,17 @@ def main() -> None:
     parser.add_argument("--kinds", default="versions,location,put,patch")
     parser.add_argument("--seconds", type=float, default=2.0, help="per round and side")
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--config", type=Path, help="an ocpikit.toml both platforms run with (e.g. a log policy)"
+    )
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         workdirs = {side: Path(tmp) / side for side in "AB"}
         for workdir in workdirs.values():
             workdir.mkdir()
+            if args.config is not None:  # ocpikit serve reads it from its working directory
+                (workdir / "ocpikit.toml").write_text(args.config.read_text())
         other = args.against.resolve() if args.against else _last_commit(Path(tmp) / "HEAD")
         trees = {"A": HERE, "B": other}
         print(f"A = {HERE}, B = {other}, {CLIENTS} clients")

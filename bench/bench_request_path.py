@@ -21,7 +21,11 @@ is printed. Targets (issue "a lighter request path"): GET /versions and a single
 >= 40 % of the bare app, Session PUT >= 20 %, PATCH >= 15 %, p99 under 15 ms at 16 clients.
 Only the ratios mean something: the machines are noisy.
 
-Run: ``.venv/bin/python bench/bench_request_path.py [--seconds 2] [--rounds 5]``
+``--sample-reads N`` runs the CPO with ``[exchange_log] sample_reads = N`` (one successful read
+in N logged; docs/operations.md "The traffic log"), ``--reads-only`` skips the eMSP's writes.
+
+Run: ``.venv/bin/python bench/bench_request_path.py [--seconds 2] [--rounds 5]
+[--sample-reads 100] [--reads-only]``
 """
 
 from __future__ import annotations
@@ -100,6 +104,10 @@ def _measure(
 
 
 def _cpo_side(workdir: Path, args: argparse.Namespace) -> None:
+    if args.sample_reads != 1:  # the platform reads ocpikit.toml from its working directory
+        (workdir / "ocpikit.toml").write_text(
+            f"[exchange_log]\nsample_reads = {args.sample_reads}\n"
+        )
     db_url = f"sqlite:///{workdir / 'cpo.db'}"
     asyncio.run(fill_cpo(db_url, LOCATIONS))  # the locations and the eMSP partner DE-MSP
     port = free_port()
@@ -117,7 +125,8 @@ def _cpo_side(workdir: Path, args: argparse.Namespace) -> None:
                 if e["identifier"] == "locations" and e["role"] == "SENDER"
             )
             location = url.removeprefix(base) + "/LOC00001"
-            print(f"\n{LOCATIONS} locations in a CPO platform, OCPI 2.3.0, SQLite")
+            sampled = f", 1 read in {args.sample_reads} logged" if args.sample_reads != 1 else ""
+            print(f"\n{LOCATIONS} locations in a CPO platform, OCPI 2.3.0, SQLite{sampled}")
             for label, path in (("GET /versions", "/ocpi/versions"), ("GET a Location", location)):
                 reply = http.get(path)
                 assert reply.status_code == 200, reply.text
@@ -157,10 +166,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=2.0, help="per round and side")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--sample-reads",
+        type=int,
+        default=1,
+        help="the CPO's [exchange_log] sample_reads (default 1: every read logged)",
+    )
+    parser.add_argument("--reads-only", action="store_true", help="the CPO's two reads only")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        _cpo_side(Path(tmp), args)
-        _emsp_side(Path(tmp), args)
+    with tempfile.TemporaryDirectory() as cpo_dir, tempfile.TemporaryDirectory() as emsp_dir:
+        _cpo_side(Path(cpo_dir), args)
+        if not args.reads_only:
+            _emsp_side(Path(emsp_dir), args)
 
 
 if __name__ == "__main__":

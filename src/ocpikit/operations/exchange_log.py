@@ -65,6 +65,7 @@ __all__ = [
     "log_excerpt",
     "log_exchange",
     "log_policy",
+    "sampled_read",
 ]
 
 #: a response body up to this many bytes is logged whole
@@ -90,20 +91,33 @@ COMPACT_ANSWER = 1024
 @dataclass(frozen=True, slots=True)
 class LogPolicy:
     """What the exchange log keeps of a row (``[exchange_log] bodies``): ``"failures"``
-    (default: whole bodies and headers of failed exchanges only) or ``"all"``."""
+    (default: whole bodies and headers of failed exchanges only) or ``"all"``; and which
+    successful reads it keeps (``[exchange_log] sample_reads``): one in ``sample_reads`` per
+    partner and module, the first one kept (default 1: every one)."""
 
     bodies: str = "failures"
+    sample_reads: int = 1
 
 
 def log_policy(config: Mapping[str, Any]) -> LogPolicy:
-    """``[exchange_log] bodies`` of the raw config; ValueError naming the key."""
+    """``[exchange_log] bodies`` and ``sample_reads`` of the raw config; ValueError naming
+    the key."""
     table = config.get("exchange_log", {})
     if not isinstance(table, Mapping):
         raise ValueError("[exchange_log] must be a table")
     bodies = table.get("bodies", "failures")
     if bodies not in ("failures", "all"):
         raise ValueError('exchange_log.bodies must be "failures" or "all"')
-    return LogPolicy(bodies=bodies)
+    sample = table.get("sample_reads", 1)
+    if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
+        raise ValueError("exchange_log.sample_reads must be a whole number, 1 or more")
+    return LogPolicy(bodies=bodies, sample_reads=sample)
+
+
+def sampled_read(method: str, status: int, module: str | None) -> bool:
+    """Whether an answered request is a successful read that ``sample_reads`` applies to: a
+    GET answered 2xx, not of the credentials module (the handshake is always kept)."""
+    return method == "GET" and 200 <= status < 300 and module != "credentials"
 
 
 def kept_whole(
@@ -243,6 +257,21 @@ class ExchangeLogBatcher:
         self._writer: asyncio.Task[None] | None = None
         self._writer_waits = False  # the writer is between two batches
         self._in_order = asyncio.Lock()
+        #: successful reads seen per (partner, module), for ``policy.sample_reads``
+        self._reads: dict[tuple[str | None, str | None], int] = {}
+
+    def keeps_read(self, partner_id: str | None, module: str | None) -> bool:
+        """Whether the log keeps this successful read (:func:`sampled_read`): one in
+        ``policy.sample_reads`` of each partner's reads of each module, the first one kept, so
+        a partner that reads rarely is still seen. The caller counts a read it skips in the
+        metrics itself (``PlatformMetrics.observe_inbound``)."""
+        every = self.policy.sample_reads
+        if every == 1 or not self.enabled:
+            return True
+        key = (partner_id, module)
+        seen = self._reads.get(key, 0)
+        self._reads[key] = seen + 1
+        return seen % every == 0
 
     def record(self, exchange: Exchange, *, compacted: bool = False) -> None:
         """Queue what the policy keeps of ``exchange`` (``compacted``: the caller built it

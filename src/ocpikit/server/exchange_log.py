@@ -14,6 +14,7 @@ from ocpikit.operations.exchange_log import (
     compacted_bodies,
     kept_whole,
     log_excerpt,
+    sampled_read,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "compacted_bodies",
     "kept_whole",
     "log_excerpt",
+    "sampled_read",
 ]

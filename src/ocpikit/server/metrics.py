@@ -56,7 +56,10 @@ _SIDES = frozenset({"cpo", "emsp", "hub", "ncp", "other"})
 def partner_label(e: Exchange) -> str:
     """The partner label: its id; ``-`` for a caller without one; ``pending`` for a
     registration under way (each has an id of its own: as labels they would never end)."""
-    partner = e.partner_id
+    return _partner_label(e.partner_id)
+
+
+def _partner_label(partner: str | None) -> str:
     if partner is None:
         return "-"
     return "pending" if partner.startswith(PENDING_PREFIX) else partner
@@ -67,7 +70,12 @@ def role_of(e: Exchange) -> str:
     ``hub``; ``-`` for versions and credentials); for our calls, ``partner``."""
     if e.direction is ExchangeDirection.OUTBOUND:
         return "partner"
-    parts = e.url.split("/ocpi/", 1)
+    return _role_of_url(e.url)
+
+
+def _role_of_url(url: str) -> str:
+    """The side of our URL (or its path) a request reached; ``-`` for none."""
+    parts = url.split("/ocpi/", 1)
     if len(parts) == 2:
         segments = parts[1].split("/", 2)
         if len(segments) >= 2 and segments[1] in _SIDES:
@@ -103,19 +111,45 @@ class PlatformMetrics:
     def observe(self, e: Exchange) -> None:
         """Count one exchange (called for every exchange, on the hot path: the label values
         are built once per kind of exchange, then kept)."""
-        direction = _DIRECTION_LABELS[e.direction]
-        module = e.module or "-"
-        key = (direction, module, role_of(e), e.status, e.partner_id)
-        labels = self._labels.get(key)
-        if labels is None:
-            status = str(e.status) if e.status is not None else "error"
-            labels = self._labels[key] = (direction, module, key[2], status, partner_label(e))
-        self.traffic.count(labels)
-        if e.duration_ms is not None:
-            self.traffic.observe((direction, module), e.duration_ms / 1000)
+        self._count(e.direction, e.module, role_of(e), e.status, e.partner_id, e.duration_ms)
         if e.direction is ExchangeDirection.OUTBOUND and e.partner_id is not None:
             answered = e.status is not None and e.status < 500
             self.reachable[e.partner_id] = 1.0 if answered else 0.0
+
+    def observe_inbound(
+        self, path: str, module: str | None, status: int, partner_id: str | None, duration_ms: float
+    ) -> None:
+        """Count a request to us that the exchange log does not keep (a sampled-out read):
+        what :meth:`observe` counts of its exchange, ``path`` the URL's path."""
+        self._count(
+            ExchangeDirection.INBOUND, module, _role_of_url(path), status, partner_id, duration_ms
+        )
+
+    def _count(
+        self,
+        direction: ExchangeDirection,
+        module: str | None,
+        role: str,
+        status: int | None,
+        partner_id: str | None,
+        duration_ms: float | None,
+    ) -> None:
+        direction_label = _DIRECTION_LABELS[direction]
+        module_label = module or "-"
+        key = (direction_label, module_label, role, status, partner_id)
+        labels = self._labels.get(key)
+        if labels is None:
+            status_label = str(status) if status is not None else "error"
+            labels = self._labels[key] = (
+                direction_label,
+                module_label,
+                role,
+                status_label,
+                _partner_label(partner_id),
+            )
+        self.traffic.count(labels)
+        if duration_ms is not None:
+            self.traffic.observe((direction_label, module_label), duration_ms / 1000)
 
     async def refresh(self) -> None:
         """Read the state gauges from the database (at scrape time)."""

@@ -36,6 +36,7 @@ from ocpikit.core.logs import MESSAGE_IDS
 from ocpikit.core.versions import Version
 from ocpikit.server.adapter import Answer, OcpiRequest
 from ocpikit.server.auth import Authenticated
+from ocpikit.server.exchange_log import sampled_read
 from ocpikit.server.exchange_record import inbound_exchange
 from ocpikit.server.message_ids import request_message_ids
 from ocpikit.server.platform import Platform
@@ -145,23 +146,49 @@ async def run_endpoint(
         # an unauthenticated request is logged without its body (nobody's data, anyone's size)
         known = log.enabled and context.auth is not None and status not in (408, 413)
         request_body = await request.body() if known and request.method != "GET" else None
-        exchange, compacted = inbound_exchange(
-            request,
-            request_body,
-            started_at=platform.clock.now(),
-            duration_ms=(time.perf_counter() - context.started) * 1000,
-            auth=context.auth,
-            ids=context.ids,
-            status=status,
-            headers=headers,
-            body=body,
-            module=module,
-            policy=log.policy if log.enabled else None,
-        )
-        log.record(exchange, compacted=compacted)
+        _record(platform, request, context, module, (status, headers, body), request_body)
         if log.backlog:
             await log.drain()
     return status, body, headers
+
+
+def _record(
+    platform: Platform,
+    request: OcpiRequest,
+    context: RequestContext,
+    module: str | None,
+    answer: tuple[int, dict[str, str], bytes],
+    request_body: bytes | None,
+) -> None:
+    """Hand the exchange (``answer``: status, headers, body) to the log and the metrics; a
+    successful read that the log's ``sample_reads`` skips is only counted, without building
+    its record."""
+    log = platform.exchange_log
+    status, headers, body = answer
+    duration_ms = (time.perf_counter() - context.started) * 1000
+    auth = context.auth
+    if sampled_read(request.method, status, module):
+        partner = auth.partner if auth is not None else None
+        partner_id = partner.id if partner is not None else None
+        if not log.keeps_read(partner_id, module):
+            platform.metrics.observe_inbound(
+                request.full_path, module, status, partner_id, duration_ms
+            )
+            return
+    exchange, compacted = inbound_exchange(
+        request,
+        request_body,
+        started_at=platform.clock.now(),
+        duration_ms=duration_ms,
+        auth=auth,
+        ids=context.ids,
+        status=status,
+        headers=headers,
+        body=body,
+        module=module,
+        policy=log.policy if log.enabled else None,
+    )
+    log.record(exchange, compacted=compacted)
 
 
 def _log_failure(

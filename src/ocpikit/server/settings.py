@@ -552,6 +552,10 @@ wire_cache_mib = 256
 # Every OCPI request and response, in and out, is logged (Authorization redacted). Entries
 # older than this many days are deleted hourly; 0 keeps everything.
 keep_days = 30
+# Successful reads (GET answered 2xx) kept: one in this many per partner and module, the first
+# always. Failures, writes and the credentials handshake are always kept; the metrics count
+# every request. 1 (the default) keeps every read; a busy platform may keep 1 in 100.
+# sample_reads = 1
 
 [metrics]
 # GET /metrics (Prometheus) needs the admin token unless public (docs/operations.md).

@@ -90,3 +90,11 @@ def test_compact_keeps_every_other_field_as_dataclasses_replace_would() -> None:
         response_body=kept.response_body,
     )
     assert kept == reference
+
+
+def test_sample_reads_is_read_from_the_config() -> None:
+    assert log_policy({}).sample_reads == 1
+    assert log_policy({"exchange_log": {"sample_reads": 100}}) == LogPolicy("failures", 100)
+    for wrong in (0, -3, 1.5, "10", True):
+        with pytest.raises(ValueError, match=r"exchange_log\.sample_reads"):
+            log_policy({"exchange_log": {"sample_reads": wrong}})

@@ -217,9 +217,7 @@ class SqlExchangeLog:
                 _log_values(e, redact_fields(e, max_body_bytes=limit), sqlite_time(e.started_at))
                 for e in exchanges[at : at + _ROWS_PER_WRITE]
             ]
-            await self._db.write(
-                lambda conn, values=values: _sqlite_log_rows(conn, values), durable=False
-            )
+            await self._db.write(functools.partial(_sqlite_log_rows, values=values), durable=False)
 
     async def recent(
         self,
