@@ -135,3 +135,30 @@ def test_the_backend_api_on_its_own_listener(tmp_path: Path) -> None:
             httpx.get(f"{admin}/admin/api/partners", headers=bearer, timeout=2)
     finally:
         node.close()
+
+
+@pytest.mark.parametrize("trusted", ["default", "none"])
+def test_failed_authentications_count_against_the_caller_behind_a_proxy(
+    tmp_path: Path, trusted: str
+) -> None:
+    """Behind a reverse proxy on this machine (trusted by default) the failed-authentication
+    limit counts per caller named in ``X-Forwarded-For``: one caller sending wrong tokens is
+    refused (429) while another behind the same proxy still gets its 401. With
+    ``trusted_proxies = []`` every caller is the proxy's address, and shares its limit."""
+    import httpx
+
+    config = "[limits]\nfailed_auth_per_minute = 2\n"
+    if trusted == "none":
+        config += "[server]\ntrusted_proxies = []\n"
+    node = Instance(tmp_path, "NL-CPO:CPO", f"sqlite:///{tmp_path / 'p.db'}", config=config)
+    try:
+        node.start()
+
+        def status(caller: str) -> int:
+            headers = {"Authorization": "Token wrong", "X-Forwarded-For": caller}
+            return httpx.get(f"{node.url}/ocpi/versions", headers=headers, timeout=5).status_code
+
+        assert [status("203.0.113.5") for _ in range(3)] == [401, 401, 429]
+        assert status("203.0.113.6") == (401 if trusted == "default" else 429)
+    finally:
+        node.close()

@@ -233,7 +233,10 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"ocpikit worker {worker} serving {settings.base_url}")
     sys.stdout.flush()
     settle_gc()
-    main = listener_config(app, settings.host, settings.port, settings.limits)
+    proxies = settings.trusted_proxies
+    main = listener_config(
+        app, settings.host, settings.port, settings.limits, trusted_proxies=proxies
+    )
     second = None
     if settings.admin_port is not None and settings.admin_host is not None:
         second = listener_config(
@@ -242,6 +245,7 @@ def run_serve(args: argparse.Namespace) -> int:
             settings.admin_port,
             settings.limits,
             lifespan="off",
+            trusted_proxies=proxies,
         )
     serve(main, second, shared=worker is not None)
     return 0

@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any, Literal
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ocpikit.server.settings import Limits
+from ocpikit.server.settings import DEFAULT_TRUSTED_PROXIES, Limits
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -230,9 +230,16 @@ def listener_config(
     limits: Limits,
     *,
     lifespan: Literal["auto", "on", "off"] = "auto",
+    trusted_proxies: Sequence[str] = DEFAULT_TRUSTED_PROXIES,
 ) -> uvicorn.Config:
     """The uvicorn configuration of a listener serving ``app`` within ``limits``; a second
-    listener of the same app runs with ``lifespan="off"`` (the main one starts and stops it)."""
+    listener of the same app runs with ``lifespan="off"`` (the main one starts and stops it).
+
+    ``trusted_proxies`` (``[server] trusted_proxies``): a request from one of these addresses
+    or networks is taken to come from the address its ``X-Forwarded-For`` names, the
+    right-most one that is not itself a trusted proxy (so a caller cannot choose its address
+    by sending the header itself), and its scheme from ``X-Forwarded-Proto``; from any other
+    address both headers are ignored. Empty: never."""
     return uvicorn.Config(
         app,
         host=host,
@@ -246,4 +253,6 @@ def listener_config(
         log_config=None,
         access_log=False,
         lifespan=lifespan,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
     )

@@ -16,6 +16,7 @@ Environment variables (see docs/server.md):
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -94,6 +95,32 @@ class Limits:
         return cls(**values)
 
 
+#: a reverse proxy on this machine (uvicorn's own default)
+DEFAULT_TRUSTED_PROXIES = ("127.0.0.1", "::1")
+
+
+def _trusted_proxies(server: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, ...]:
+    """``[server] trusted_proxies``, a list of addresses or networks (CIDR);
+    ``OCPIKIT_TRUSTED_PROXIES`` overrides it, comma-separated (empty: none). ``*`` is refused:
+    trusting every address would let any caller choose the address its failed
+    authentications count against."""
+    raw: Any
+    if "OCPIKIT_TRUSTED_PROXIES" in env:
+        raw = [p.strip() for p in env["OCPIKIT_TRUSTED_PROXIES"].split(",") if p.strip()]
+    else:
+        raw = server.get("trusted_proxies", list(DEFAULT_TRUSTED_PROXIES))
+    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+        raise ConfigError("server.trusted_proxies: expected a list of addresses or networks")
+    for entry in raw:
+        try:
+            ipaddress.ip_network(entry)  # strict, as uvicorn reads it: no host bits set
+        except ValueError:
+            raise ConfigError(
+                f"server.trusted_proxies: {entry!r} is not an address or network (CIDR)"
+            ) from None
+    return tuple(raw)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the platform needs to start."""
@@ -112,6 +139,10 @@ class Settings:
     #: SQLite: budget of the in-process cache of served objects' wire bytes (docs/storage.md)
     wire_cache_mib: int = 256
     limits: Limits = field(default_factory=Limits)
+    #: ``[server] trusted_proxies`` (``OCPIKIT_TRUSTED_PROXIES``): the addresses or networks of
+    #: reverse proxies whose ``X-Forwarded-For`` names the caller (docs/security.md, "Behind a
+    #: proxy"); empty: the connecting address is the caller, whatever the headers say
+    trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
     #: ``[admin] host``/``port``: the backend API on its own listener (None: on the partners')
     admin_host: str | None = None
     admin_port: int | None = None
@@ -365,6 +396,7 @@ def load_settings(
         base_url_auto=not explicit_url,
         wire_cache_mib=wire_cache_mib,
         limits=Limits.parse(data.get("limits", {}), env),
+        trusted_proxies=_trusted_proxies(server, env),
         admin_host=admin_host,
         admin_port=admin_port,
         allowed_hosts=allowed_hosts,
@@ -495,6 +527,9 @@ STARTER_CONFIG = """\
 # Listen address and port of `ocpikit serve`.
 host = "127.0.0.1"
 port = 8000
+# Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the caller: the
+# address its failed authentications count against (docs/security.md). Default: this machine.
+# trusted_proxies = ["127.0.0.1", "::1", "10.0.0.0/8"]
 
 [platform]
 # Public base URL partners use to reach this platform (versions URL = base_url + /ocpi/versions).

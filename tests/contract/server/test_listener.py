@@ -129,3 +129,54 @@ def test_kept_alive_requests_and_large_bodies_pass(port: int) -> None:
             assert answer.startswith(b"HTTP/1.1 200"), answer
             assert answer.endswith(b"got %d" % size), answer
             time.sleep(0.6)  # the deadline is re-armed after each answer, not fired early
+
+
+async def _client_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers the caller's address as the app sees it (``scope["client"]``)."""
+    if scope["type"] != "http":
+        return
+    answer = scope["client"][0].encode()
+    length = [(b"content-length", str(len(answer)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": length})
+    await send({"type": "http.response.body", "body": answer})
+
+
+def _caller_seen(trusted: tuple[str, ...], forwarded_for: str) -> str:
+    """The caller's address the app sees behind a listener trusting ``trusted`` proxies, for a
+    request from 127.0.0.1 that carries ``X-Forwarded-For: forwarded_for``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    config = listener.listener_config(
+        _client_app, "127.0.0.1", free, LIMITS, lifespan="off", trusted_proxies=trusted
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with socket.create_connection(("127.0.0.1", free), timeout=5) as conn:
+            conn.sendall(
+                b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: "
+                + forwarded_for.encode()
+                + b"\r\n\r\n"
+            )
+            return _answer(conn).partition(b"\r\n\r\n")[2].decode()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_a_trusted_proxy_names_the_caller_and_no_one_else_does() -> None:
+    # the proxy on this machine (the default) is believed
+    assert _caller_seen(("127.0.0.1", "::1"), "203.0.113.5") == "203.0.113.5"
+    # a caller that sends the header itself through the proxy cannot pick its address: the
+    # right-most address the trusted proxy did not add is the caller
+    assert _caller_seen(("127.0.0.1",), "198.51.100.1, 203.0.113.5") == "203.0.113.5"
+    # a proxy chain: every trusted hop is skipped
+    assert _caller_seen(("127.0.0.1", "10.0.0.0/8"), "203.0.113.5, 10.1.2.3") == "203.0.113.5"
+    # not from a trusted proxy, or none trusted: the header is ignored
+    assert _caller_seen(("10.0.0.0/8",), "203.0.113.5") == "127.0.0.1"
+    assert _caller_seen((), "203.0.113.5") == "127.0.0.1"

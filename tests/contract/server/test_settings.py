@@ -73,3 +73,27 @@ def test_wire_cache_budget_from_toml_and_env(tmp_path: Path) -> None:
         load_settings(environ={"OCPIKIT_WIRE_CACHE_MIB": "lots"}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="wire_cache_mib"):
         load_settings(environ={"OCPIKIT_WIRE_CACHE_MIB": "-1"}, cwd=tmp_path)
+
+
+def test_trusted_proxies_from_toml_and_env(tmp_path: Path) -> None:
+    assert load_settings(environ={}, cwd=tmp_path).trusted_proxies == ("127.0.0.1", "::1")
+    (tmp_path / "ocpikit.toml").write_text(
+        '[server]\ntrusted_proxies = ["10.0.0.0/8", "192.0.2.7"]\n'
+    )
+    assert load_settings(environ={}, cwd=tmp_path).trusted_proxies == ("10.0.0.0/8", "192.0.2.7")
+    env = {"OCPIKIT_TRUSTED_PROXIES": " 172.16.0.0/12 , fd00::/8"}
+    assert load_settings(environ=env, cwd=tmp_path).trusted_proxies == (
+        "172.16.0.0/12",
+        "fd00::/8",
+    )
+    none = load_settings(environ={"OCPIKIT_TRUSTED_PROXIES": ""}, cwd=tmp_path)
+    assert none.trusted_proxies == ()
+
+
+@pytest.mark.parametrize("entry", ["*", "proxy.internal", "10.0.0.1/8", "300.1.1.1"])
+def test_a_trusted_proxy_that_is_no_address_or_network_is_refused(
+    tmp_path: Path, entry: str
+) -> None:
+    (tmp_path / "ocpikit.toml").write_text(f'[server]\ntrusted_proxies = ["{entry}"]\n')
+    with pytest.raises(ConfigError, match=r"server\.trusted_proxies"):
+        load_settings(environ={}, cwd=tmp_path)
