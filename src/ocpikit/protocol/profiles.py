@@ -157,6 +157,18 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "object, never as the smallest PATCH (protocol/push_patches.py)",
         ),
         Switch(
+            "ignore_link",
+            False,
+            "the partner's Link headers are unusable (another scheme, a wrong path): pages are "
+            "asked by offset from X-Total-Count and X-Limit instead (protocol/paging.py)",
+        ),
+        Switch(
+            "single_object_lists",
+            False,
+            "the partner wraps an answer that is one object (CommandResponse, "
+            "AuthorizationInfo, a GET of one object, ...) in a list of one: its element is read",
+        ),
+        Switch(
             "pull_max_wait",
             60,
             "the longest wait in seconds before such a retry; a longer Retry-After is capped "
