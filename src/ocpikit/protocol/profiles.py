@@ -163,6 +163,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "asked by offset from X-Total-Count and X-Limit instead (protocol/paging.py)",
         ),
         Switch(
+            "slash_endpoints",
+            False,
+            "the version details we answer this partner list endpoint URLs ending with / "
+            "(it appends {country_code}/... to them as the 2.2.1 structure definitions read)",
+        ),
+        Switch(
             "single_object_lists",
             False,
             "the partner wraps an answer that is one object (CommandResponse, "
