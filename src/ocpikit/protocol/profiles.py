@@ -163,6 +163,12 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "asked by offset from X-Total-Count and X-Limit instead (protocol/paging.py)",
         ),
         Switch(
+            "cdr_evse_uid_from_location",
+            False,
+            "a CDR from this partner without cdr_location.evse_uid gets the uid of the EVSE "
+            "with its evse_id in that partner's Location (protocol/cdr_evse_uid.py)",
+        ),
+        Switch(
             "slash_endpoints",
             False,
             "the version details we answer this partner list endpoint URLs ending with / "
