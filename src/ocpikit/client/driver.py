@@ -137,6 +137,27 @@ class RequestDriver:
             self.switches.extra_hosts,
         )
 
+    def one_object(self, data: Any, what: str) -> Any:
+        """The ``data`` of an answer that is one object (``what``, e.g. ``"CommandResponse"``):
+        with the partner's ``single_object_lists`` switch a list of exactly one JSON object is
+        read as that object, logged (OCPI 2.2.1 transport_and_format §Response format: ``data``
+        is "an array of objects" only where the module says so). Anything else is returned as
+        it is, for the caller to check."""
+        if (
+            self.switches.single_object_lists
+            and isinstance(data, list)
+            and len(data) == 1
+            and isinstance(data[0], dict)
+        ):
+            log.info(
+                "partner %s: %s answered as a list of one; its element read "
+                "(switch single_object_lists)",
+                self.partner.id,
+                what,
+            )
+            return data[0]
+        return data
+
     @property
     def encode_auth(self) -> bool:
         """The Authorization encoding currently used (True: Base64)."""

@@ -240,7 +240,8 @@ class PartnerClient:
         reply = await driver.request(
             "GET", url, module=module, to_party=driver.address.their_party(module, self.SENDER)
         )
-        return driver.objects.data_to_head(None, reply.envelope.data)
+        data = driver.one_object(reply.envelope.data, f"GET {module}/{'/'.join(ids)}")
+        return driver.objects.data_to_head(None, data)
 
     # --- Receiver interfaces of the partner: pushes of our objects ---------------------------
     async def put_object(

@@ -27,6 +27,12 @@ Keys (all optional; JSON in the partner row, see docs/client.md):
 - ``routing_headers_always``: routing headers on every request but Credentials (Gireve).
 - ``rfid_uid_format``: ``"hex-8-or-14-upper"``: RFID uids are pushed upper-cased, others not at
   all (Gireve).
+- ``ignore_link``: the partner's ``Link`` headers are unusable (extrawest-ocpi builds them with
+  ``https``, an enum's repr in the path and ``date_from=None``): a pull pages by offset from
+  ``X-Total-Count``/``X-Limit`` against the page it read (:mod:`ocpikit.protocol.paging`).
+- ``single_object_lists``: the partner answers a request whose ``data`` is one object
+  (CommandResponse, AuthorizationInfo, ChargingProfileResponse, a GET of one object) with a
+  list of one (extrawest-ocpi): that element is read, logged; any other list is still refused.
 - ``profile``: a hub profile whose values apply under the keys above
   (:mod:`ocpikit.protocol.profiles`; ``hub`` and ``version_aliases`` are read there too).
 """
@@ -100,6 +106,8 @@ class PartnerSwitches:
     routing_headers_always: bool = False
     dash_placeholders: bool = False
     rfid_uid_format: str | None = None
+    ignore_link: bool = False
+    single_object_lists: bool = False
 
     @classmethod
     def of(cls, settings: Mapping[str, Any] | None) -> PartnerSwitches:
@@ -133,6 +141,8 @@ class PartnerSwitches:
             routing_headers_always=bool(_bool(s.get("routing_headers_always"), False)),
             dash_placeholders=bool(_bool(s.get("dash_placeholders"), False)),
             rfid_uid_format=_str(s.get("rfid_uid_format")),
+            ignore_link=bool(_bool(s.get("ignore_link"), False)),
+            single_object_lists=bool(_bool(s.get("single_object_lists"), False)),
         )
 
     def page_limit_for(self, module: str) -> int | None:

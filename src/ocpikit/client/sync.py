@@ -44,12 +44,14 @@ import orjson
 from ocpikit.core.clock import Clock
 from ocpikit.core.errors import LocalError, OcpiError, PullFailed
 from ocpikit.core.types import ci_equal
-from ocpikit.core.versions import InterfaceRole
+from ocpikit.core.versions import V2_2_1, InterfaceRole
 from ocpikit.operations.partners import SYNCED_MODULES
+from ocpikit.protocol import cdr_evse_uid
 from ocpikit.protocol.endpoints import INTERFACES
 from ocpikit.protocol.id_case import case_conflict, compares_case, id_field_of
 from ocpikit.protocol.paging import delta_date_from
 from ocpikit.protocol.parties import TrafficLearner, client_info_entry, is_hub
+from ocpikit.protocol.partner_objects import PulledPage
 from ocpikit.protocol.ports import ObjectKey, Partner, PullResume, Storage
 from ocpikit.protocol.profiles import effective_settings, without_stamps
 from ocpikit.protocol.pull_retry import failure_of
@@ -307,6 +309,30 @@ def _partner_down(exc: Exception) -> bool:
     )
 
 
+async def _repaired_cdrs(
+    client: PartnerClient, storage: Storage, module: str, page: PulledPage
+) -> list[PulledObject]:
+    """The CDRs of ``page`` skipped as invalid that the partner's ``cdr_evse_uid_from_location``
+    switch makes valid, filling ``cdr_location.evse_uid`` from its Location
+    (:mod:`ocpikit.protocol.cdr_evse_uid`); none without the switch."""
+    partner = client.partner
+    if (
+        module != "cdrs"
+        or not page.skipped
+        or client.version < V2_2_1
+        or not cdr_evse_uid.switched_on(partner.settings)
+    ):
+        return []
+    fixed = [
+        await cdr_evse_uid.with_evse_uid(storage.objects, skip.raw, owner=partner.id)
+        for skip in page.skipped
+    ]
+    items, _still_invalid = client.driver.objects.page_items(
+        "CDR", [raw for raw, skip in zip(fixed, page.skipped, strict=True) if raw is not skip.raw]
+    )
+    return items
+
+
 async def _walk(
     client: PartnerClient,
     storage: Storage,
@@ -335,7 +361,9 @@ async def _walk(
         report.total = page.total_count
         report.skipped += len(page.skipped)
         report.seen += len(page.items) + len(page.skipped)
-        for item in page.items:
+        repaired = await _repaired_cdrs(client, storage, module, page)
+        report.skipped -= len(repaired)
+        for item in [*page.items, *repaired]:
             await _store(client, storage, item, report, learner)
         if page.next_url is not None:
             here = PullResume(

@@ -60,6 +60,9 @@ class SkippedObject:
     index: int
     id: str | None
     problems: tuple[str, ...]
+    #: the object as the partner sent it (for a switch that may repair it, e.g.
+    #: :mod:`ocpikit.protocol.cdr_evse_uid`)
+    raw: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,7 @@ class PartnerObjects:
                 last_updated = parse_datetime(stamp) if isinstance(stamp, str) else self.clock.now()
             except InvalidObject as bad:
                 ident = raw.get("id") or raw.get("uid") if isinstance(raw, dict) else None
-                skipped.append(SkippedObject(index, _str_or_none(ident), bad.problems))
+                skipped.append(SkippedObject(index, _str_or_none(ident), bad.problems, raw))
                 continue
             items.append(PulledObject(object_key_of(kind, head), head, last_updated))
         return items, skipped

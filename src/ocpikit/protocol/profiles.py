@@ -157,6 +157,30 @@ SWITCHES: Final[Mapping[str, Switch]] = {
             "object, never as the smallest PATCH (protocol/push_patches.py)",
         ),
         Switch(
+            "ignore_link",
+            False,
+            "the partner's Link headers are unusable (another scheme, a wrong path): pages are "
+            "asked by offset from X-Total-Count and X-Limit instead (protocol/paging.py)",
+        ),
+        Switch(
+            "cdr_evse_uid_from_location",
+            False,
+            "a CDR from this partner without cdr_location.evse_uid gets the uid of the EVSE "
+            "with its evse_id in that partner's Location (protocol/cdr_evse_uid.py)",
+        ),
+        Switch(
+            "slash_endpoints",
+            False,
+            "the version details we answer this partner list endpoint URLs ending with / "
+            "(it appends {country_code}/... to them as the 2.2.1 structure definitions read)",
+        ),
+        Switch(
+            "single_object_lists",
+            False,
+            "the partner wraps an answer that is one object (CommandResponse, "
+            "AuthorizationInfo, a GET of one object, ...) in a list of one: its element is read",
+        ),
+        Switch(
             "pull_max_wait",
             60,
             "the longest wait in seconds before such a retry; a longer Retry-After is capped "

@@ -85,7 +85,7 @@ class ChargingProfilesClient:
             to_party=driver.address.their_party(MODULE, RECEIVER),
             object_id=session_id,
         )
-        data = reply.envelope.data
+        data = driver.one_object(reply.envelope.data, "ChargingProfileResponse")
         if not isinstance(data, dict):
             raise RemoteProtocolError("chargingprofiles: data is not a ChargingProfileResponse")
         return data

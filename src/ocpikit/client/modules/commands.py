@@ -70,7 +70,7 @@ class CommandsClient:
             to_party=to_party or driver.address.their_party(MODULE, RECEIVER),
             correlation_id=correlation_id,
         )
-        data = reply.envelope.data
+        data = driver.one_object(reply.envelope.data, "CommandResponse")
         if isinstance(data, str):
             data = {"result": data}
         if not isinstance(data, dict):

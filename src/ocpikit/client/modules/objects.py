@@ -16,6 +16,7 @@ processed; objects go out and come back as head documents.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
@@ -70,7 +71,8 @@ class ObjectsClient:
         resume_url: str | None = None,
         first_page: int = 1,
     ) -> AsyncIterator[PulledPage]:
-        """Pages of the partner's Sender list, following ``Link`` headers; what is tolerated
+        """Pages of the partner's Sender list, following ``Link`` headers (not with the
+        ``ignore_link`` switch: then by offset from ``X-Total-Count``); what is tolerated
         and when the walk ends: :mod:`ocpikit.protocol.paging`. ``resume_url``: the next-page
         URL an earlier walk stopped at (a :class:`PulledPage`'s ``next_url``), fetched as it is
         (``offset``: the objects that walk had seen before it; ``first_page``: its number)."""
@@ -100,6 +102,9 @@ class ObjectsClient:
             if not isinstance(data, list):
                 raise RemoteProtocolError(f"GET {module}: data is not a list")
             meta = PageHeaders.parse(reply.response.headers.items(), driver.version)
+            ignored = driver.switches.ignore_link and meta.next_url is not None
+            if ignored:  # the partner's Link is not a usable URL: page by offset instead
+                meta = dataclasses.replace(meta, next_url=None)
             items, skipped = driver.objects.page_items(kind, data)
             for skip in skipped:
                 log.warning(
@@ -115,10 +120,11 @@ class ObjectsClient:
             step = walk.page_read(len(data), meta, new=len(fresh) + len(skipped))
             if step.guessed:
                 log.warning(
-                    "partner %s: GET %s page without Link although %d of %d objects seen; "
+                    "partner %s: GET %s page %s although %d of %d objects seen; "
                     "continuing at offset %d",
                     driver.partner.id,
                     module,
+                    "with its Link ignored (switch ignore_link)" if ignored else "without Link",
                     step.objects_seen,
                     step.total_count,
                     step.objects_seen,
@@ -184,7 +190,8 @@ class ObjectsClient:
         reply = await driver.request(
             "GET", url, module=self.module, to_party=driver.address.their_party(self.module, SENDER)
         )
-        return driver.objects.data_to_head(self.kind_at(ids), reply.envelope.data)
+        data = driver.one_object(reply.envelope.data, f"GET {self.module}/{'/'.join(ids)}")
+        return driver.objects.data_to_head(self.kind_at(ids), data)
 
     # --- the partner's Receiver: pushes of our objects ------------------------------------
     def object_url(self, key: ObjectKey, token_type: str | None = None) -> str:
@@ -258,4 +265,5 @@ class ObjectsClient:
             to_party=self._receiver_party(None),
             object_id=key.id,
         )
-        return driver.objects.data_to_head(self.kind, reply.envelope.data)
+        data = driver.one_object(reply.envelope.data, f"GET {self.module}/{key.id}")
+        return driver.objects.data_to_head(self.kind, data)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from ocpikit.core.errors import RemoteProtocolError
+from ocpikit.core.errors import PartnerHttpError, RemoteProtocolError, error_for_status
 from ocpikit.core.headers import PartyRef
 from ocpikit.protocol.addressing import join_url
 
@@ -35,7 +35,8 @@ class TokensClient(ObjectsClient):
         """Real-time authorization at the eMSP (``POST {tokens}/{uid}/authorize``, DIGEST §3.5);
         ``to_party``: the eMSP behind a hub (else the partner's sender party).
         ``location`` is a head LocationReferences; returns the head AuthorizationInfo. An unknown
-        token raises the partner's :class:`~ocpikit.core.errors.UnknownToken` (2004)."""
+        token raises the partner's :class:`~ocpikit.core.errors.UnknownToken` (2004), also when
+        the eMSP answers HTTP 404 without an OCPI envelope."""
         driver = self.driver
         url = join_url(driver.address.endpoint(self.module, SENDER), token_uid, "authorize")
         if token_type:
@@ -43,15 +44,25 @@ class TokensClient(ObjectsClient):
         body: dict[str, Any] | None = None
         if location is not None:
             body = driver.objects.down(dict(location), "LocationReferences", with_context=False)
-        reply = await driver.request(
-            "POST",
-            url,
-            module=self.module,
-            content=orjson.dumps(body) if body is not None else b"",
-            to_party=to_party or driver.address.their_party(self.module, SENDER),
-            object_id=token_uid,
-        )
-        data = reply.envelope.data
+        try:
+            reply = await driver.request(
+                "POST",
+                url,
+                module=self.module,
+                content=orjson.dumps(body) if body is not None else b"",
+                to_party=to_party or driver.address.their_party(self.module, SENDER),
+                object_id=token_uid,
+            )
+        except PartnerHttpError as exc:
+            # "When the eMSP does not know the Token, the eMSP SHALL respond with an HTTP
+            # status code: 404" (2.2.1 mod_tokens §POST): the status says it, with or
+            # without the 2004 envelope the same section asks for
+            if exc.partner_http_status != 404:
+                raise
+            raise error_for_status(
+                2004, "HTTP 404 without an OCPI body: unknown token", remote=True, http_status=404
+            ) from exc
+        data = driver.one_object(reply.envelope.data, "AuthorizationInfo")
         if not isinstance(data, dict):
             raise RemoteProtocolError("authorize: data is not an AuthorizationInfo")
         return driver.objects.up(data, "AuthorizationInfo")

@@ -21,7 +21,7 @@ from ocpikit.core.errors import (
 )
 from ocpikit.core.types import ci_equal
 from ocpikit.core.versions import HEAD, V2_2_1
-from ocpikit.protocol import commands, webhooks
+from ocpikit.protocol import cdr_evse_uid, commands, webhooks
 from ocpikit.protocol.decisions import DecisionRequest
 from ocpikit.protocol.handlers.base import (
     Call,
@@ -108,9 +108,10 @@ async def post_cdr(call: Call, services: Services) -> Reply:
     first = partner.roles[0] if partner.roles else None
     cc = first.country_code if first else call.party.country_code
     pid = first.party_id if first else call.party.party_id
-    head = load_head(
-        call.version, "CDR", partner_body(call, "CDR", call.body), country_code=cc, party_id=pid
-    )
+    body = partner_body(call, "CDR", call.body)
+    if call.version >= V2_2_1 and cdr_evse_uid.switched_on(partner.settings):
+        body = await cdr_evse_uid.with_evse_uid(services.storage.objects, body, owner=partner.id)
+    head = load_head(call.version, "CDR", body, country_code=cc, party_id=pid)
     if call.version >= V2_2_1:
         cc, pid = str(head.get("country_code", cc)), str(head.get("party_id", pid))
     else:

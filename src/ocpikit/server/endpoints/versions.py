@@ -12,12 +12,14 @@ from ocpikit.core.envelope import success_around
 from ocpikit.core.errors import NotFound
 from ocpikit.core.versions import V2_2_1, Version
 from ocpikit.protocol.endpoints import interfaces_for
+from ocpikit.protocol.ports import Partner
+from ocpikit.protocol.profiles import effective_settings
 from ocpikit.server.adapter import Answer, OcpiRequest
 from ocpikit.server.pipeline import RequestContext, run_endpoint, version_param
 from ocpikit.server.platform import Platform
 from ocpikit.server.settings import PartyConfig
 
-__all__ = ["details_data", "details_endpoint", "versions_endpoint"]
+__all__ = ["details_data", "details_endpoint", "slash_endpoints", "versions_endpoint"]
 
 
 async def versions_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
@@ -53,9 +55,12 @@ def _around(platform: Platform, data: bytes) -> bytes:
     return head + data + tail
 
 
-def details_data(platform: Platform, party: PartyConfig, version: Version) -> dict[str, Any]:
+def details_data(
+    platform: Platform, party: PartyConfig, version: Version, *, slash: bool = False
+) -> dict[str, Any]:
     """The version details of ``party`` in ``version``: credentials, then each module
-    interface the party's roles implement (with its role from 2.2 on)."""
+    interface the party's roles implement (with its role from 2.2 on). ``slash``: every URL
+    ends with ``/`` (:func:`slash_endpoints`)."""
     endpoints: list[dict[str, str]] = [
         {"identifier": "credentials", "url": f"{platform.version_url(version)}/credentials"}
     ]
@@ -69,7 +74,21 @@ def details_data(platform: Platform, party: PartyConfig, version: Version) -> di
         if version >= V2_2_1:
             row["role"] = itf.role.value
         endpoints.append(row)
+    if slash:
+        for row in endpoints:
+            row["url"] += "/"
     return {"version": version.text, "endpoints": endpoints}
+
+
+def slash_endpoints(partner: Partner | None) -> bool:
+    """Whether ``partner`` is given endpoint URLs ending with ``/``: its ``slash_endpoints``
+    switch. The 2.2.1 structure definitions append to the endpoint URL without a slash
+    (``{locations_endpoint_url}{country_code}/...``, DIGEST §3.0 AMBIG) and the 2.2.1 examples
+    end URLs with one; a partner that concatenates literally needs the slash from us. Our
+    routes read a path with or without a trailing slash alike."""
+    if partner is None:
+        return False
+    return effective_settings(partner.settings).get("slash_endpoints") is True
 
 
 async def details_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
@@ -81,6 +100,7 @@ async def details_endpoint(platform: Platform, request: OcpiRequest) -> Answer:
         party = platform.home_party(auth)
         if version not in party.versions:
             raise NotFound(f"Version {version} is not offered")
-        return 200, _answer(platform, details_data(platform, party, version)), {}
+        slash = slash_endpoints(auth.partner)
+        return 200, _answer(platform, details_data(platform, party, version, slash=slash)), {}
 
     return await run_endpoint(platform, request, "versions", work)
