@@ -9,7 +9,13 @@ Building (strict when sending):
   spec asks for, ``data`` is left out entirely (d2/2.3.0 note on the response format);
 - :func:`error` turns any :class:`~ocpikit.core.errors.OcpiError` into an error envelope with
   its code and message and no ``data``; the HTTP status to answer with is ``exc.http_status``;
-- ``timestamp`` always comes from an injected :class:`~ocpikit.core.clock.Clock`.
+- ``timestamp`` always comes from an injected :class:`~ocpikit.core.clock.Clock`;
+- ``status_message`` is at most :data:`STATUS_MESSAGE_LIMIT` (255) characters
+  (:func:`bounded_status_message`): the spec gives the field no length (transport_and_format
+  §Response format: ``string``, ``?``), OpenAPI descriptions of OCPI bound it at 255, and a
+  bounded message is valid under both. A list of problems keeps its first entries and says how
+  many more there were; the whole list stays in the exchange log (the request body) and in the
+  raised error's ``message``.
 
 Reading (tolerant when receiving): :func:`parse_envelope` accepts ``data`` absent, ``null`` or
 anything on non-``1xxx`` codes, unknown extra keys, custom ``x9xx`` codes and a missing or
@@ -36,7 +42,19 @@ from ocpikit.core.errors import OcpiError, RemoteProtocolError, error_for_status
 from ocpikit.core.status import StatusCode, category_of, lookup
 from ocpikit.core.types import format_datetime, parse_datetime, to_json_number
 
-__all__ = ["Envelope", "error", "parse_envelope", "success", "success_around"]
+__all__ = [
+    "STATUS_MESSAGE_LIMIT",
+    "Envelope",
+    "bounded_status_message",
+    "error",
+    "parse_envelope",
+    "success",
+    "success_around",
+]
+
+#: the longest ``status_message`` we send, in characters (see the module docstring)
+STATUS_MESSAGE_LIMIT: Final = 255
+_SEPARATOR: Final = "; "
 
 
 class _Unset:
@@ -121,6 +139,26 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def bounded_status_message(message: str | None) -> str | None:
+    """``message`` cut to :data:`STATUS_MESSAGE_LIMIT` characters. A ``"; "``-separated list
+    (the problems of a 2001, the losses a hub names) keeps its first whole entries and ends with
+    ``"; ... (N more)"``; text with no entry that fits is cut and ends with ``"..."``. Messages
+    within the limit are returned unchanged (the same object)."""
+    if message is None or len(message) <= STATUS_MESSAGE_LIMIT:
+        return message
+    parts = message.split(_SEPARATOR)
+    kept, out = 0, ""
+    for index, part in enumerate(parts):
+        candidate = part if index == 0 else out + _SEPARATOR + part
+        suffix = f"{_SEPARATOR}... ({len(parts) - index - 1} more)"
+        if len(candidate) + len(suffix) > STATUS_MESSAGE_LIMIT:
+            break
+        kept, out = index + 1, candidate
+    if kept == 0:
+        return message[: STATUS_MESSAGE_LIMIT - 3] + "..."
+    return f"{out}{_SEPARATOR}... ({len(parts) - kept} more)"
+
+
 def success(
     data: Any = UNSET,
     *,
@@ -134,7 +172,7 @@ def success(
         raise ValueError(f"{status_code} is not a success status code")
     fields: dict[str, Any] = {
         "status_code": status_code,
-        "status_message": status_message,
+        "status_message": bounded_status_message(status_message),
         "timestamp": clock.now(),
     }
     if not isinstance(data, _Unset):
@@ -143,11 +181,11 @@ def success(
 
 
 def error(exc: OcpiError, *, clock: Clock = SYSTEM_CLOCK) -> Envelope:
-    """The error envelope for ``exc``: its status code and message, no ``data``. Answer it
-    with HTTP ``exc.http_status``."""
+    """The error envelope for ``exc``: its status code and (bounded) message, no ``data``.
+    Answer it with HTTP ``exc.http_status``."""
     return Envelope(
         status_code=exc.status_code,
-        status_message=exc.status_message,
+        status_message=bounded_status_message(exc.status_message),
         timestamp=clock.now(),
     )
 
@@ -242,5 +280,5 @@ def _success_fields(status_code: int, status_message: str | None) -> bytes:
         raise ValueError(f"{status_code} is not a success status code")
     fields = b'"status_code":' + str(status_code).encode()
     if status_message is not None:
-        fields += b',"status_message":' + orjson.dumps(status_message)
+        fields += b',"status_message":' + orjson.dumps(bounded_status_message(status_message))
     return fields + b',"timestamp":"'

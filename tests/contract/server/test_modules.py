@@ -107,6 +107,25 @@ async def test_bad_input_is_2001_naming_the_field_and_nothing_is_stored(
     assert await emsp.storage.objects.get(ObjectKey("Location", "NL", "CPO", "OTHER")) is None
 
 
+async def test_a_body_with_many_bad_fields_is_answered_with_a_bounded_status_message(
+    cpo: Node, emsp: Node
+) -> None:
+    """status_message has no length in the spec; OpenAPI descriptions of OCPI bound it at 255,
+    so the 2001 names the first problems and counts the rest."""
+    _, to_emsp = await _tokens(cpo, emsp)
+    bad = _location(loc_id="MANY")
+    bad["evses"] = [{"uid": f"E{i}", "connectors": [{"id": 1}]} for i in range(30)]
+    async with emsp.client(to_emsp) as http:
+        r = await http.put("/ocpi/2.2.1/emsp/locations/NL/CPO/MANY", json=bad)
+    assert r.status_code == 400
+    body = r.json()
+    assert body["status_code"] == 2001
+    message = body["status_message"]
+    assert len(message) <= 255
+    assert message.startswith("Invalid or missing parameters: evses[0].status")
+    assert message.endswith(" more)")
+
+
 async def test_partner_may_only_write_its_own_party(cpo: Node, emsp: Node) -> None:
     _, to_emsp = await _tokens(cpo, emsp)
     async with emsp.client(to_emsp) as http:

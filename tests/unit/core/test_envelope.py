@@ -8,7 +8,14 @@ import pytest
 from pydantic import BaseModel
 
 from ocpikit.core.clock import FixedClock
-from ocpikit.core.envelope import Envelope, error, parse_envelope, success
+from ocpikit.core.envelope import (
+    STATUS_MESSAGE_LIMIT,
+    Envelope,
+    bounded_status_message,
+    error,
+    parse_envelope,
+    success,
+)
 from ocpikit.core.errors import (
     InvalidOrMissingParameters,
     PartnerError,
@@ -156,7 +163,7 @@ def test_round_trip() -> None:
     assert isinstance(again, Envelope)
 
 
-@pytest.mark.parametrize("message", [None, "Success", 'quote " and ü and \n', ""])
+@pytest.mark.parametrize("message", [None, "Success", 'quote " and ü and \n', "", "x; " * 200])
 @pytest.mark.parametrize("code", [1000, 1001])
 def test_success_around_is_byte_for_byte_the_envelope(message: str | None, code: int) -> None:
     from datetime import UTC, datetime
@@ -183,3 +190,29 @@ def test_success_around_is_byte_for_byte_the_envelope(message: str | None, code:
         )
     with pytest.raises(ValueError):
         success_around(status_code=2001)
+
+
+def test_an_error_with_many_problems_keeps_its_first_ones_within_255_characters() -> None:
+    problems = [f"evses[{i}].connectors[0].standard: Field required" for i in range(30)]
+    exc = InvalidOrMissingParameters(problems=problems)
+    body = error(exc, clock=CLOCK).to_dict()
+    message = body["status_message"]
+    assert len(message) <= STATUS_MESSAGE_LIMIT == 255
+    assert message.startswith("Invalid or missing parameters: evses[0].connectors[0].standard")
+    kept = message.count("Field required")
+    assert message.endswith(f"; ... ({30 - kept} more)") and kept >= 3
+    # the raised error keeps every problem for our own logs
+    assert exc.message.count("Field required") == 30
+
+
+def test_bounded_status_message_cuts_text_without_a_list_and_keeps_short_ones() -> None:
+    short = "Unknown location 'L1'"
+    assert bounded_status_message(short) is short
+    assert bounded_status_message(None) is None
+    long = "y" * 300
+    assert bounded_status_message(long) == "y" * 252 + "..."
+    exact = "z" * 255
+    assert bounded_status_message(exact) is exact
+    head = "a" * 250 + "; b; c"
+    assert bounded_status_message(head) == head[:252] + "..."
+    assert len(success(status_message="w; " * 200, clock=CLOCK).to_dict()["status_message"]) <= 255
