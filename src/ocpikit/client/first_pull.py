@@ -5,8 +5,12 @@ after the handshake each party may GET the other's Sender interfaces).
 
 Invariant: a registered partner none of whose pullable modules has a sync mark has never been
 pulled; :meth:`FirstPull.sweep` pulls exactly those. A pull that leaves every module without a
-mark (the partner failed) is tried again after ``retry`` seconds; once one module has a mark the
-partner is left to the resyncs (on return, at start, on a schedule; ``ocpikit.client.sync``).
+mark (the partner failed) is tried again after ``first_retry`` seconds, then after three times
+as long as the wait before, at most ``retry`` seconds apart: the side that answered a
+registration pulls within a second, and the side that started it may not have stored the
+registration yet and refuse our token for a moment (its 401 is final for the page); once one
+module has a mark the partner is left to the resyncs (on return, at start, on a schedule;
+``ocpikit.client.sync``).
 The state is in the database (the marks), so a registration made by another process (``ocpikit
 register``) or before a crash is picked up by the next sweep.
 """
@@ -42,6 +46,7 @@ class FirstPull:
         *,
         poll: float = 1.0,
         retry: float = 60.0,
+        first_retry: float = 2.0,
         skip_present: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -49,6 +54,9 @@ class FirstPull:
         self._make_client = make_client
         self._poll = poll
         self._retry = retry
+        self._first_retry = min(first_retry, retry)
+        #: the wait before the next attempt of each partner that failed so far
+        self._waits: dict[str, float] = {}
         self._skip_present = skip_present
         self._monotonic = monotonic
         self._settled: set[str] = set()  # pulled once, or found pulled before
@@ -105,8 +113,12 @@ class FirstPull:
         if any(r.complete for r in reports):
             self._settled.add(partner.id)
             self._retry_at.pop(partner.id, None)
+            self._waits.pop(partner.id, None)
         else:
-            self._retry_at[partner.id] = self._monotonic() + self._retry
+            previous = self._waits.get(partner.id)
+            wait = self._first_retry if previous is None else min(self._retry, previous * 3)
+            self._waits[partner.id] = wait
+            self._retry_at[partner.id] = self._monotonic() + wait
         log.info(
             "partner %s: first pull after registration: %s",
             partner.id,

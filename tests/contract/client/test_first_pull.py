@@ -64,7 +64,7 @@ async def test_partners_present_at_start_are_skipped_when_asked() -> None:
         assert await _locations(emsp) == 0
 
 
-async def test_a_failing_partner_is_retried_after_the_retry_delay() -> None:
+async def test_a_failing_partner_is_retried_sooner_first_then_every_retry_delay() -> None:
     _cpo, emsp, router = await _pair()
     now = [100.0]
     waits: list[float] = []
@@ -82,18 +82,24 @@ async def test_a_failing_partner_is_retried_after_the_retry_delay() -> None:
         def make(p: Partner) -> PartnerClient:
             return PartnerClient(p, clients["http"], sleep=sleep)
 
-        first = FirstPull(emsp.storage, make, retry=60, monotonic=lambda: now[0])
+        first = FirstPull(emsp.storage, make, retry=60, first_retry=2, monotonic=lambda: now[0])
         failed = await first.sweep()
         assert failed["NL-CPO"] and not any(r.complete for r in failed["NL-CPO"])
         # each module's first page was tried 1 + 5 times before the pull gave up
         assert len(waits) == 5 * len(failed["NL-CPO"])
         assert "failed after 6 attempts: HTTP 503" in (failed["NL-CPO"][0].error or "")
+        # tried again after 2 s, then 6 s, 18 s, 54 s, then every 60 s
+        for wait in (2, 6, 18, 54, 60, 60):
+            now[0] += wait - 0.5
+            assert await first.sweep() == {}  # not yet
+            now[0] += 0.5
+            assert not any(r.complete for r in (await first.sweep())["NL-CPO"])
         clients["http"] = http
-        now[0] += 30
-        assert await first.sweep() == {}  # not yet
-        now[0] += 31
+        now[0] += 60
         again = await first.sweep()
         assert all(r.complete for r in again["NL-CPO"]) and await _locations(emsp) == 7
+        now[0] += 600
+        assert await first.sweep() == {}  # pulled: left to the resyncs
 
 
 async def test_stopping_cancels_a_pull_under_way() -> None:
