@@ -9,6 +9,9 @@ Building (strict when sending):
   spec asks for, ``data`` is left out entirely (d2/2.3.0 note on the response format);
 - :func:`error` turns any :class:`~ocpikit.core.errors.OcpiError` into an error envelope with
   its code and message and no ``data``; the HTTP status to answer with is ``exc.http_status``;
+- a success always has a ``status_message`` (:data:`SUCCESS_MESSAGE` when the handler names
+  none): the field is optional, but the spec's examples all carry one and a client that
+  requires it (latam-evra-ocpi, docs/testing.md "Tried against") refuses an answer without it;
 - ``timestamp`` always comes from an injected :class:`~ocpikit.core.clock.Clock`;
 - ``status_message`` is at most :data:`STATUS_MESSAGE_LIMIT` (255) characters
   (:func:`bounded_status_message`): the spec gives the field no length (transport_and_format
@@ -44,6 +47,7 @@ from ocpikit.core.types import format_datetime, parse_datetime, to_json_number
 
 __all__ = [
     "STATUS_MESSAGE_LIMIT",
+    "SUCCESS_MESSAGE",
     "Envelope",
     "bounded_status_message",
     "error",
@@ -55,6 +59,8 @@ __all__ = [
 #: the longest ``status_message`` we send, in characters (see the module docstring)
 STATUS_MESSAGE_LIMIT: Final = 255
 _SEPARATOR: Final = "; "
+#: the ``status_message`` of a success answer that names none (the spec's examples' text)
+SUCCESS_MESSAGE: Final = "Success"
 
 
 class _Unset:
@@ -167,12 +173,16 @@ def success(
     status_message: str | None = None,
 ) -> Envelope:
     """A success envelope. Leave ``data`` out when the spec defines none (e.g. the answer to a
-    Session PUT); pass ``None`` only when the spec asks for an explicit ``null``."""
+    Session PUT); pass ``None`` only when the spec asks for an explicit ``null``. Invariant: it
+    always carries a ``status_message`` (:data:`SUCCESS_MESSAGE` unless given): optional in the
+    spec (transport_and_format §Response format), but every example of the spec has one
+    and clients that read the envelope into a model with the field required refuse an answer
+    without it."""
     if category_of(status_code) is None or not lookup(status_code).is_success:
         raise ValueError(f"{status_code} is not a success status code")
     fields: dict[str, Any] = {
         "status_code": status_code,
-        "status_message": bounded_status_message(status_message),
+        "status_message": bounded_status_message(status_message or SUCCESS_MESSAGE),
         "timestamp": clock.now(),
     }
     if not isinstance(data, _Unset):
@@ -265,7 +275,9 @@ def success_around(
     data: ``head + tail`` is ``success(...).to_json()``). For a server that already holds the
     data as JSON bytes (cached wire forms): no model is built per response."""
     fields = (
-        _success_fields(status_code, status_message) + format_datetime(clock.now()).encode() + b'"}'
+        _success_fields(status_code, status_message or SUCCESS_MESSAGE)
+        + format_datetime(clock.now()).encode()
+        + b'"}'
     )
     if with_data:
         return b'{"data":', b"," + fields

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import orjson
 import pytest
 from pydantic import BaseModel
 
@@ -15,6 +16,7 @@ from ocpikit.core.envelope import (
     error,
     parse_envelope,
     success,
+    success_around,
 )
 from ocpikit.core.errors import (
     InvalidOrMissingParameters,
@@ -39,8 +41,19 @@ def test_success_wraps_data_with_the_clock_timestamp() -> None:
     assert env.to_dict() == {
         "data": {"id": "1"},
         "status_code": 1000,
+        "status_message": "Success",
         "timestamp": "2015-06-30T21:59:59Z",
     }
+
+
+def test_a_success_always_carries_a_status_message() -> None:
+    # optional in the spec, required by clients that model the envelope (latam-evra-ocpi)
+    for message in (None, ""):
+        assert success(clock=CLOCK, status_message=message).to_dict()["status_message"] == "Success"
+        head, tail = success_around(clock=CLOCK, status_message=message, with_data=False)
+        assert orjson.loads(head + tail)["status_message"] == "Success"
+        head, tail = success_around(clock=CLOCK, status_message=message)
+        assert orjson.loads(head + b"[]" + tail)["status_message"] == "Success"
 
 
 def test_success_without_data_leaves_data_out() -> None:
