@@ -7,7 +7,8 @@ server (docs/testing.md, "Tried against"), served over loopback HTTP with our ow
   of only two objects;
 - CDRs without ``cdr_location.evse_uid``;
 - ``null`` for unset optional fields (allowed: terminology §Cardinality);
-- errors as bare ``{"detail": …}`` bodies, no OCPI envelope.
+- errors as bare ``{"detail": …}`` bodies, no OCPI envelope;
+- no routing headers on its answers.
 
 The fake is reached with the token of an existing registration, so nothing is registered.
 """
@@ -146,7 +147,12 @@ def report(fake_peer: str) -> dict[str, Any]:
         role="cpo",
         version="2.2.1",
         party="NL-TST",
-        checks=["pagination.*", "objects.*", "transport.not_found_404"],
+        checks=[
+            "pagination.*",
+            "objects.*",
+            "transport.not_found_404",
+            "transport.routing_headers",
+        ],
     )
     assert rep.info["registration"] != "registered by the run"
     return {r.id: r for r in rep.results}
@@ -188,3 +194,9 @@ def test_not_found_without_envelope_says_so(report: dict[str, Any]) -> None:
     assert result.status == "fail"
     assert "HTTP 404 without an OCPI envelope" in result.message
     assert "//CF-NO-SUCH" not in result.request
+
+
+def test_missing_routing_headers_are_named(report: dict[str, Any]) -> None:
+    result = report["transport.routing_headers"]
+    assert result.status == "fail"
+    assert "OCPI-to no OCPI-to-* headers" in result.message and "(HTTP " in result.message
