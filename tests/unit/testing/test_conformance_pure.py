@@ -63,6 +63,14 @@ def test_urls_and_endpoints() -> None:
     assert pure.missing_modules(endpoints, "emsp", "2.2.1") == ["credentials", "tokens (SENDER)"]
 
 
+def test_object_urls_join_with_one_slash() -> None:
+    # endpoint URLs are listed with or without a trailing slash; never "//" before the id
+    assert pure.join_url("http://h/ocpi/cpo/2.2.1/locations/", "loc1") == (
+        "http://h/ocpi/cpo/2.2.1/locations/loc1"
+    )
+    assert pure.join_url("http://h/locations", "NL", "OKT", "x") == "http://h/locations/NL/OKT/x"
+
+
 def test_objects_models_nulls_and_keys() -> None:
     token = {
         "country_code": "NL",

@@ -4,6 +4,8 @@
   ``status_code`` of four digits, a ``timestamp`` DateTime and an optional string
   ``status_message``;
 - URLs in versions and version details are absolute (version_information_endpoint §Data);
+- object URLs: the endpoint URL as listed, a ``/`` and the path parts (an endpoint URL that ends
+  with ``/`` is not doubled: ``…/locations/`` + ``loc1`` is ``…/locations/loc1``);
 - the ``Link`` header, ``<url>; rel="next"`` (transport_and_format §Paginated Response, RFC 8288);
 - objects against the version's models (``ocpikit.models.model_for``), unset fields absent rather
   than ``null``, object keys ``(country_code, party_id, id)``;
@@ -33,6 +35,7 @@ __all__ = [
     "duplicates",
     "envelope_problems",
     "is_absolute_url",
+    "join_url",
     "missing_modules",
     "model_problems",
     "next_link",
@@ -109,6 +112,15 @@ def is_absolute_url(value: Any) -> bool:
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def join_url(base: str, *parts: str) -> str:
+    """``base`` and ``parts`` joined by single slashes (a trailing ``/`` of ``base`` kept once).
+
+    Endpoint URLs are listed with or without a trailing slash (both occur in practice; the
+    spec's structure definitions append ``/{country_code}/{party_id}/{id}`` to the URL).
+    """
+    return "/".join([base.rstrip("/"), *parts])
 
 
 def duplicate_endpoints(endpoints: Sequence[Mapping[str, Any]], version: str) -> list[str]:

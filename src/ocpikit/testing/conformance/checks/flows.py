@@ -19,10 +19,10 @@ from typing import Any
 from ocpikit.testing.emulator.data import make_object
 
 from ..context import Context
-from ..pure import model_problems
+from ..pure import join_url, model_problems
 from ..registry import Failed, Skipped, check
 from ..target import Exchange
-from ._util import listing, need_write
+from ._util import listing, need_write, status_of
 
 _GRACE = 10.0
 _CMD = "START_SESSION"
@@ -67,11 +67,13 @@ async def command_response(ctx: Context) -> str:
         body["authorization_reference"] = "CF" + reference
     problems = model_problems(ctx.version, "StartSession", body)
     assert not problems, problems
-    ex = await ctx.client.call("POST", f"{base}/{_CMD}", token=token, module="commands", json=body)
+    ex = await ctx.client.call(
+        "POST", join_url(base, _CMD), token=token, module="commands", json=body
+    )
     ctx.notes["command"] = (reference, ex, time.monotonic())
     if ex.status_code != 1000:
         raise Failed(
-            f"POST {_CMD}: HTTP {ex.status}, status {ex.status_code} {ex.message}",
+            f"POST {_CMD}: {status_of(ex)} {ex.message}",
             ex,
             "status 1000",
         )
@@ -132,7 +134,7 @@ async def _authorize(ctx: Context, uid: str, token_type: str) -> Exchange:
     body: dict[str, Any] = {"location_id": "CfLoc-AUTH", "evse_uids": ["CfLoc-AUTH-E1"]}
     return await ctx.client.call(
         "POST",
-        f"{base}/{uid}/authorize",
+        join_url(base, uid, "authorize"),
         token=ctx.token,
         module="tokens",
         json=body,
@@ -161,7 +163,7 @@ async def realtime(ctx: Context) -> str:
         raise Skipped("the tokens list is empty")
     ex = await _authorize(ctx, token["uid"], str(token.get("type", "RFID")))
     if ex.status_code != 1000:
-        raise Failed(f"HTTP {ex.status}, status {ex.status_code} {ex.message}", ex, "status 1000")
+        raise Failed(f"{status_of(ex)} {ex.message}", ex, "status 1000")
     bad = model_problems(ctx.version, "AuthorizationInfo", ex.data)
     if bad:
         raise Failed(f"invalid AuthorizationInfo: {listing(bad)}", ex, "an AuthorizationInfo")
@@ -185,8 +187,8 @@ async def unknown_token(ctx: Context) -> str:
     want = 2004 if ctx.version != "2.1.1" else None
     if ex.status != 404 or ex.status_code == 1000 or (want and ex.status_code != want):
         raise Failed(
-            f"HTTP {ex.status}, status {ex.status_code}",
+            f"an unknown token answered {status_of(ex)}",
             ex,
             "HTTP 404" + (f" with status {want}" if want else " with an error status"),
         )
-    return f"HTTP 404, status {ex.status_code}"
+    return status_of(ex)

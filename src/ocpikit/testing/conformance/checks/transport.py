@@ -9,10 +9,10 @@ import secrets
 import uuid
 
 from ..context import Context
-from ..pure import envelope_problems
+from ..pure import envelope_problems, join_url
 from ..registry import Failed, Skipped, check
 from ..target import CONFIGURATION_MODULES, Exchange
-from ._util import listing, need_2_2, need_write
+from ._util import listing, need_2_2, need_write, status_of
 
 _TF = "transport_and_format"
 
@@ -74,21 +74,23 @@ async def not_found(ctx: Context) -> str:
         raise Skipped("our party is not known (an existing registration without --party)")
     missing = "CF-NO-SUCH-" + uuid.uuid4().hex[:8].upper()
     if ctx.endpoint("locations", "SENDER") and ctx.role in ("cpo", "hub"):
-        url = f"{ctx.endpoint('locations', 'SENDER')}/{missing}"
+        url = join_url(ctx.endpoint("locations", "SENDER") or "", missing)
     elif ctx.endpoint("locations", "RECEIVER") and ctx.role == "emsp":
         cc, pid = ctx.party_id.split("-")
-        url = f"{ctx.endpoint('locations', 'RECEIVER')}/{cc}/{pid}/{missing}"
+        url = join_url(ctx.endpoint("locations", "RECEIVER") or "", cc, pid, missing)
     elif ctx.endpoint("tokens", "RECEIVER") and ctx.role == "cpo":
         cc, pid = ctx.party_id.split("-")
-        url = f"{ctx.endpoint('tokens', 'RECEIVER')}/{cc}/{pid}/{missing}"
+        url = join_url(ctx.endpoint("tokens", "RECEIVER") or "", cc, pid, missing)
     else:
         raise Skipped("no interface with a GET of one object")
     ex = await ctx.client.call("GET", url, token=token, module="locations")
     if ex.status != 404 or ex.status_code in (None, 1000):
         raise Failed(
-            f"answered HTTP {ex.status}, status {ex.status_code}", ex, "HTTP 404 with a 2xxx status"
+            f"GET of an object that does not exist answered {status_of(ex)}",
+            ex,
+            "HTTP 404 with an OCPI envelope and a 2xxx status",
         )
-    return f"HTTP 404, status {ex.status_code}"
+    return status_of(ex)
 
 
 @check(
@@ -106,13 +108,13 @@ async def bad_json(ctx: Context) -> str:
     if base is None or ctx.role == "hub":
         raise Skipped(f"no {module} Receiver interface to send a body to")
     cc, pid = ctx.party_id.split("-")
-    url = f"{base}/{cc}/{pid}/CF-BAD-JSON"
+    url = join_url(base, cc, pid, "CF-BAD-JSON")
     ex = await ctx.client.call(
         "PUT", url, token=token, module=module, content=b'{"id": "CF-BAD-JSON", "broken"'
     )
     if ex.status != 400:
         raise Failed(
-            f"answered HTTP {ex.status}, status {ex.status_code}", ex, "HTTP 400 Bad Request"
+            f"a body that is not JSON answered {status_of(ex)}", ex, "HTTP 400 Bad Request"
         )
     return f"HTTP 400, status {ex.status_code}"
 
@@ -205,6 +207,16 @@ async def correlation_id_echo(ctx: Context) -> str:
     return _echo(ctx, "X-Correlation-ID")
 
 
+def _party_header(ex: Exchange, prefix: str) -> str:
+    """``CC-PID`` from ``{prefix}-country-code`` and ``{prefix}-party-id``, or what is missing."""
+    cc, pid = ex.header(f"{prefix}-country-code"), ex.header(f"{prefix}-party-id")
+    if cc is None and pid is None:
+        return f"no {prefix}-* headers"
+    if cc is None or pid is None:
+        return f"no {prefix}-{'country-code' if cc is None else 'party-id'} header"
+    return f"{cc}-{pid}"
+
+
 @check(
     "transport.routing_headers",
     "answers",
@@ -216,19 +228,24 @@ async def routing_headers(ctx: Context) -> str:
     if ctx.client.routing is None:
         raise Skipped("the parties are not known (no registration, no Credentials)")
     ours, theirs = ctx.client.routing
+    # only answers to requests that carried routing headers: a request with token A (before
+    # the registration) names no parties, so its answer has none to swap
     functional = [
         ex
         for ex in _answered(ctx)
-        if ex.module not in CONFIGURATION_MODULES and not ex.probe and ex.status != 401
+        if ex.module not in CONFIGURATION_MODULES
+        and not ex.probe
+        and ex.status != 401
+        and "OCPI-to-party-id" in ex.request_headers
     ]
     if not functional:
         raise Skipped("no answers of functional modules to read")
     for ex in functional:
-        to = f"{ex.header('OCPI-to-country-code')}-{ex.header('OCPI-to-party-id')}"
-        frm = f"{ex.header('OCPI-from-country-code')}-{ex.header('OCPI-from-party-id')}"
-        if to.upper() != ours.upper() or "None" in frm:
+        to = _party_header(ex, "OCPI-to")
+        frm = _party_header(ex, "OCPI-from")
+        if to.upper() != ours.upper() or frm.startswith("no "):
             raise Failed(
-                f"{ex.method} {ex.module}: OCPI-to {to}, OCPI-from {frm}",
+                f"{ex.method} {ex.module} (HTTP {ex.status}): OCPI-to {to}, OCPI-from {frm}",
                 ex,
                 f"OCPI-to {ours} and OCPI-from the answering party ({theirs})",
             )

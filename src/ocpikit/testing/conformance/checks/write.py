@@ -18,10 +18,10 @@ from typing import Any
 from ocpikit.testing.emulator.data import make_object
 
 from ..context import Context
-from ..pure import stored_differences
+from ..pure import join_url, stored_differences
 from ..registry import Failed, Skipped, check
 from ..target import Exchange
-from ._util import listing, need_write
+from ._util import listing, need_write, one_object_problem, status_of
 
 _TF = "transport_and_format"
 _PREFIX = {
@@ -103,7 +103,7 @@ async def pushed(ctx: Context) -> list[Pushed]:
                 body["location"] = location
             else:
                 body["location_id"] = location["id"]
-        item = Pushed(module, oid, f"{base}/{cc}/{pid}/{oid}", body)
+        item = Pushed(module, oid, join_url(base, cc, pid, oid), body)
         if module == "cdrs":
             item.put = await ctx.client.call("POST", base, token=token, module=module, json=body)
             item.url = item.put.header("Location") or ""
@@ -142,7 +142,7 @@ async def put_accepted(ctx: Context) -> str:
         assert ex is not None
         if ex.status not in (200, 201) or ex.status_code != 1000:
             raise Failed(
-                f"{ex.method} {item.module} {item.oid}: HTTP {ex.status}, status {ex.status_code} {ex.message}",
+                f"{ex.method} {item.module} {item.oid}: {status_of(ex)} {ex.message}",
                 ex,
                 "HTTP 200/201 with status 1000",
             )
@@ -166,10 +166,9 @@ async def get_returns_stored(ctx: Context) -> str:
         ex = item.get
         if ex is None:
             raise Skipped(f"{item.module}: nowhere to GET the object")
-        if ex.status_code != 1000 or not isinstance(ex.data, dict):
-            raise Failed(
-                f"GET {item.module} {item.oid}: status {ex.status_code}", ex, "the stored object"
-            )
+        problem = one_object_problem(ex, f"{item.module} {item.oid}")
+        if problem:
+            raise Failed(problem, ex, "HTTP 200, status 1000, data: the stored object")
         sent, got = _without_ids(item.body), dict(ex.data)
         if isinstance(sent.get("location"), dict) and isinstance(got.get("location"), dict):
             # 2.1.1 embeds the Location a session or CDR is at: a platform answers the Location
@@ -220,14 +219,14 @@ async def patch_applied(ctx: Context) -> str:
         assert item.patch is not None and item.after_patch is not None
         if item.patch.status_code != 1000:
             raise Failed(
-                f"PATCH {item.module} {item.oid}: status {item.patch.status_code}",
+                f"PATCH {item.module} {item.oid}: {status_of(item.patch)}",
                 item.patch,
                 "status 1000",
             )
-        got = item.after_patch.data
-        diffs = (
-            stored_differences(item.patch_body, got) if isinstance(got, dict) else ["not an object"]
-        )
+        problem = one_object_problem(item.after_patch, f"{item.module} {item.oid} after PATCH")
+        if problem:
+            raise Failed(problem, item.after_patch, "HTTP 200, status 1000, data: the object")
+        diffs = stored_differences(item.patch_body, item.after_patch.data)
         if diffs:
             raise Failed(
                 f"{item.module} {item.oid} after PATCH: {listing(diffs, 3)}",
@@ -249,7 +248,7 @@ async def _invalid(ctx: Context) -> tuple[Exchange, Exchange, str]:
         oid = new_id(module)
         body = _object(ctx, module, oid)
         body[INVALID_FIELD] = "not-a-date"
-        url = f"{ctx.endpoint(module, 'RECEIVER')}/{cc}/{pid}/{oid}"
+        url = join_url(ctx.endpoint(module, "RECEIVER") or "", cc, pid, oid)
         put = await ctx.client.call("PUT", url, token=token, module=module, json=body)
         get = await ctx.client.call("GET", url, token=token, module=module)
         ctx.notes["invalid"] = (put, get, module)
@@ -268,7 +267,7 @@ async def invalid_rejected(ctx: Context) -> str:
     put, _, module = await _invalid(ctx)
     if put.status_code != 2001:
         raise Failed(
-            f"PUT of a {module} object with {INVALID_FIELD} 'not-a-date': HTTP {put.status}, status {put.status_code}",
+            f"PUT of a {module} object with {INVALID_FIELD} 'not-a-date': {status_of(put)}",
             put,
             f"status 2001 naming {INVALID_FIELD}",
         )
@@ -292,4 +291,4 @@ async def invalid_not_stored(ctx: Context) -> str:
     _, get, module = await _invalid(ctx)
     if get.status_code == 1000 and get.data:
         raise Failed(f"the refused {module} object was stored", get, "no object (HTTP 404)")
-    return f"GET answers HTTP {get.status}, status {get.status_code}"
+    return f"GET answers {status_of(get)}"
