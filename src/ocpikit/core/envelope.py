@@ -285,12 +285,16 @@ def success_around(
 
 
 @functools.lru_cache(maxsize=256)
-def _success_fields(status_code: int, status_message: str | None) -> bytes:
+def _success_fields(status_code: int, status_message: str) -> bytes:
     """The members of a success envelope before the timestamp's value (checked and built once
     per code and message: every answer of a push is one of a few)."""
     if category_of(status_code) is None or not lookup(status_code).is_success:
         raise ValueError(f"{status_code} is not a success status code")
-    fields = b'"status_code":' + str(status_code).encode()
-    if status_message is not None:
-        fields += b',"status_message":' + orjson.dumps(bounded_status_message(status_message))
-    return fields + b',"timestamp":"'
+    message = orjson.dumps(bounded_status_message(status_message))
+    return (
+        b'"status_code":'
+        + str(status_code).encode()
+        + b',"status_message":'
+        + message
+        + b',"timestamp":"'
+    )

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocpikit.core.logs import EXCHANGE_LOGGER, event
+from ocpikit.protocol.partner_registration import PENDING_PREFIX
 from ocpikit.protocol.ports import Exchange, Storage
 
 __all__ = [
@@ -268,7 +269,9 @@ class ExchangeLogBatcher:
         every = self.policy.sample_reads
         if every == 1 or not self.enabled:
             return True
-        key = (partner_id, module)
+        # a registration under way has an id of its own: counted as one, the map stays bounded
+        pending = partner_id is not None and partner_id.startswith(PENDING_PREFIX)
+        key = (PENDING_PREFIX if pending else partner_id, module)
         seen = self._reads.get(key, 0)
         self._reads[key] = seen + 1
         return seen % every == 0

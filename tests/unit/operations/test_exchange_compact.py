@@ -98,3 +98,12 @@ def test_sample_reads_is_read_from_the_config() -> None:
     for wrong in (0, -3, 1.5, "10", True):
         with pytest.raises(ValueError, match=r"exchange_log\.sample_reads"):
             log_policy({"exchange_log": {"sample_reads": wrong}})
+
+
+def test_sampled_reads_count_registrations_under_way_as_one() -> None:
+    from ocpikit.operations.exchange_log import ExchangeLogBatcher
+
+    log = ExchangeLogBatcher(None, policy=LogPolicy(sample_reads=2))  # type: ignore[arg-type]
+    kept = [log.keeps_read(f"pending-{n:04x}", "versions") for n in range(4)]
+    assert kept == [True, False, True, False]  # one counter, not one per pending id
+    assert log.keeps_read("DE-MSP", "versions") is True

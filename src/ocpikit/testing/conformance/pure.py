@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pydantic
 
 from ocpikit.models import model_for
+from ocpikit.protocol.addressing import join_url  # object URLs: one "/", segments encoded
 
 __all__ = [
     "KIND",
@@ -112,15 +113,6 @@ def is_absolute_url(value: Any) -> bool:
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def join_url(base: str, *parts: str) -> str:
-    """``base`` and ``parts`` joined by single slashes (a trailing ``/`` of ``base`` kept once).
-
-    Endpoint URLs are listed with or without a trailing slash (both occur in practice; the
-    spec's structure definitions append ``/{country_code}/{party_id}/{id}`` to the URL).
-    """
-    return "/".join([base.rstrip("/"), *parts])
 
 
 def duplicate_endpoints(endpoints: Sequence[Mapping[str, Any]], version: str) -> list[str]:
